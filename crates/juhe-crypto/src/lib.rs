@@ -1,0 +1,57 @@
+//! The cryptography of Juhe's (聚合数据) identity-verification APIs, as pure functions.
+//!
+//! Juhe offers each verification product in up to four transmission modes. This crate holds
+//! everything those modes need and nothing else:
+//!
+//! | need | function |
+//! |---|---|
+//! | AES key and IV from the account's openid | [`AesKey::from_openid`] |
+//! | a fresh random AES key (`idcard/queryEncryV2`) | [`AesKey::random`] |
+//! | AES-128-ECB / AES-128-CBC, PKCS#7, base64 | [`aes_ecb_encrypt`], [`aes_cbc_encrypt`] |
+//! | RSA OAEP (SHA-1, MGF1-SHA-1) or PKCS#1 v1.5, base64 | [`RsaPublicKey::encrypt`] |
+//! | the account's RSA public key in any format it is shown in | [`RsaPublicKey::parse`] |
+//! | the MD5 request sign (`telecom3/verify`) | [`md5_sign`] |
+//! | base64 | [`base64_encode`], [`base64_decode`] |
+//!
+//! There is no I/O and no hidden global random number generator: functions that need
+//! randomness take a [`rand_core::CryptoRngCore`], so every output can be reproduced in a test.
+//!
+//! With the `decrypt` feature the crate also opens what it seals ([`aes_ecb_decrypt`],
+//! [`aes_cbc_decrypt`], [`RsaPrivateKey`]); a client never needs it, a server (such as the
+//! `juhe-sandbox` crate) does.
+//!
+//! ```
+//! use juhe_crypto::{AesKey, aes_ecb_encrypt, md5_sign};
+//!
+//! let key = AesKey::from_openid("JH0123456789abcdef");
+//! let sealed = aes_ecb_encrypt(&key, "张三".as_bytes());
+//! assert!(sealed.ends_with('='));
+//! assert_eq!(md5_sign(&["a", "b"]).len(), 32);
+//! ```
+//!
+//! # Security notes
+//! The AES-ECB and PKCS#1 v1.5 schemes are what Juhe's API prescribes, not recommendations.
+//! RUSTSEC-2023-0071 (the "Marvin" timing attack on the `rsa` crate) concerns private-key
+//! operations: a client only encrypts with a public key, and the decryption behind the
+//! `decrypt` feature is meant for a local test server, where no attacker measures timing.
+
+mod aes_cipher;
+mod aes_key;
+mod codec;
+mod error;
+#[cfg(feature = "decrypt")]
+mod rsa_private;
+mod rsa_public;
+mod sign;
+
+#[cfg(feature = "decrypt")]
+pub use aes_cipher::{aes_cbc_decrypt, aes_ecb_decrypt};
+pub use aes_cipher::{aes_cbc_encrypt, aes_ecb_encrypt};
+pub use aes_key::AesKey;
+pub use codec::{base64_decode, base64_encode};
+pub use error::CryptoError;
+pub use rand_core;
+#[cfg(feature = "decrypt")]
+pub use rsa_private::RsaPrivateKey;
+pub use rsa_public::{RsaPadding, RsaPublicKey};
+pub use sign::md5_sign;

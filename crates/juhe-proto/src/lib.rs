@@ -1,0 +1,3 @@
+//! wip
+pub type HttpRequest = http::Request<Vec<u8>>;
+pub type HttpResponse = http::Response<Vec<u8>>;
