@@ -106,6 +106,7 @@ impl RsaPublicKey {
         Ok(base64_encode(&sealed))
     }
 
+    #[cfg(feature = "decrypt")]
     pub(crate) fn from_inner(key: rsa::RsaPublicKey) -> Self {
         Self(key)
     }

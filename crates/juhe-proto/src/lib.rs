@@ -1,3 +1,91 @@
-//! wip
+//! The protocol core of Juhe's (聚合数据) identity-verification APIs, with no I/O.
+//!
+//! **One job:** turn a check into the exact HTTP request Juhe expects, and turn Juhe's HTTP
+//! response into a typed outcome or a typed error. Sending is someone else's job (the
+//! `juhe-transport` crate, or your own HTTP client); this crate never opens a socket, spawns
+//! a task or reads a clock for anything but ID card birth dates.
+//!
+//! | product | check | endpoints (modes) |
+//! |---|---|---|
+//! | ID card + name | [`IdCardCheck`] | `idcard/query` (plain), `queryEncry` (AES), `queryEncryV2` (RSA) |
+//! | mobile + ID card | [`Telecom2Check`] | `telecom2Cucc/query`, `queryEncry`, `queryRV2` |
+//! | mobile + name + ID card | [`Telecom3Check`] | `telecom3/query`, `verify` (signed), `queryEncry`, `queryRV2` |
+//! | face + mobile + name + ID card | [`FaceCheck`] | `verifyface_mobile/query` (plain) |
+//!
+//! # A round trip
+//! ```
+//! use juhe_proto::{Credentials, Mode, Protocol, Telecom3Check, Verdict, Outcome};
+//! # use juhe_crypto::rand_core::{CryptoRng, RngCore, Error};
+//! # struct DemoRng; // in real code: rand::rngs::OsRng
+//! # impl RngCore for DemoRng {
+//! #     fn next_u32(&mut self) -> u32 { 4 }
+//! #     fn next_u64(&mut self) -> u64 { 4 }
+//! #     fn fill_bytes(&mut self, d: &mut [u8]) { d.fill(4) }
+//! #     fn try_fill_bytes(&mut self, d: &mut [u8]) -> Result<(), Error> { d.fill(4); Ok(()) }
+//! # }
+//! # impl CryptoRng for DemoRng {}
+//!
+//! // Validation happens here, before anything can be sent or billed.
+//! let check = Telecom3Check::new("张三", "11010519491231002X", "+86 139 1234 5678")?;
+//!
+//! let protocol = Protocol::new(Credentials::new("your-api-key")?.with_openid("your-openid")?);
+//! let encoded = protocol.encode(&check, Mode::Signed, &mut DemoRng)?;
+//! assert_eq!(encoded.request.uri(), "https://apis.juhe.cn/telecom3/verify");
+//!
+//! // … send `encoded.request` with any HTTP client, then:
+//! let response = http::Response::new(
+//!     r#"{"reason":"成功","error_code":0,"result":{"res":"1","rescode":"11","orderid":"J1"}}"#.as_bytes().to_vec(),
+//! );
+//! let outcome = protocol.decode::<Telecom3Check>(&response)?;
+//! assert_eq!(outcome.verdict(), Verdict::Match);
+//! assert_eq!(outcome.order_id(), Some("J1"));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # Money and retries
+//! `error_code` 0 is billed once ([`is_billed`]); every other code is not. Every documented
+//! code carries a [`RetryClass`] saying whether retrying can help. A transport must never
+//! retry a request that may have been processed unless its user opted in:
+//! [`ProtoError::may_be_billed`] tells.
+//!
+//! # Privacy
+//! Names, ID numbers, mobiles, images, keys and openids never appear unmasked in `Debug`,
+//! `Display` or error messages: `张*`, `110***********002X`, `139****5678`.
+//!
+//! # Tables
+//! The code tables and the endpoint list are generated from `docs/api/*.md` by
+//! `cargo xtask codegen`.
+
+mod base_url;
+mod check;
+mod codes;
+mod credentials;
+mod decode;
+mod endpoint;
+mod error;
+mod form;
+#[allow(missing_docs)]
+mod generated;
+mod outcome;
+mod protocol;
+mod validation;
+
+pub use base_url::BaseUrls;
+pub use check::{Check, FaceCheck, IdCardCheck, Telecom2Check, Telecom3Check};
+pub use codes::{CodeInfo, ErrorCode, ResultInfo, RetryClass, Verdict, is_billed};
+pub use credentials::Credentials;
+pub use decode::decode;
+pub use endpoint::{EndpointInfo, FieldEncoding, Host, Mode, Product};
+pub use error::{Credential, ProtoError, ServiceError};
+pub use form::{decode_form, encode_form};
+pub use generated::{Endpoint, FaceCode, FaceResult, IdCardCode, SystemCode, Telecom2Code, Telecom3Code, Telecom3Rescode};
+pub use outcome::{Carrier, FaceOutcome, IdCardOutcome, MatchOutcome, Outcome, ResultFields, Telecom2Outcome, Telecom3Outcome};
+pub use protocol::{CONTENT_TYPE, EncodedRequest, Protocol};
+pub use validation::{CivilDate, FaceImage, Field, IdCardNumber, ImageFormat, MobileNumber, PersonName, Problem, ValidationError};
+
+pub use juhe_crypto::{RsaPadding, RsaPublicKey};
+
+/// An HTTP request as this crate builds it.
 pub type HttpRequest = http::Request<Vec<u8>>;
+/// An HTTP response as this crate reads it.
 pub type HttpResponse = http::Response<Vec<u8>>;

@@ -1,0 +1,74 @@
+//! Reading answers: an HTTP response becomes a typed outcome or a typed error.
+
+use serde_json::Value;
+
+use crate::outcome::ResultFields;
+use crate::{Check, ErrorCode, HttpResponse, Outcome, ProtoError, ServiceError};
+
+/// Reads Juhe's answer to a `C` check.
+///
+/// Lenient where Juhe is loose (spec §7): `error_code` and result numbers may be strings,
+/// unknown fields are ignored, unknown codes are kept. Never panics, whatever the bytes.
+///
+/// - `error_code` 0 → `Ok(outcome)`: billed once.
+/// - any other code → [`ProtoError::Service`]: not billed.
+/// - a status other than 2xx → [`ProtoError::HttpStatus`].
+/// - anything unreadable → [`ProtoError::Malformed`], which says whether it may be billed.
+pub fn decode<C: Check>(response: &HttpResponse) -> Result<C::Outcome, ProtoError> {
+    let status = response.status();
+    if !status.is_success() {
+        return Err(ProtoError::HttpStatus { status: status.as_u16() });
+    }
+    let envelope = Envelope::parse(response.body())?;
+    if envelope.error_code != 0 {
+        let order_id = envelope.result.as_ref().and_then(|r| r.text("orderid"));
+        return Err(ProtoError::Service(ServiceError { code: ErrorCode::from_code(envelope.error_code), reason: envelope.reason, order_id }));
+    }
+    let result = envelope.result.ok_or_else(|| malformed("error_code 0 came without a result object", true))?;
+    Ok(C::Outcome::from_result(&result, envelope.reason))
+}
+
+fn malformed(detail: &str, may_be_billed: bool) -> ProtoError {
+    ProtoError::Malformed { detail: detail.to_owned(), may_be_billed }
+}
+
+/// `{"reason": …, "result": …, "error_code": …}`.
+struct Envelope {
+    error_code: i64,
+    reason: String,
+    result: Option<ResultFields>,
+}
+
+impl Envelope {
+    fn parse(body: &[u8]) -> Result<Self, ProtoError> {
+        // Unreadable answers may be billed ones that broke on the way: say so.
+        let value: Value = serde_json::from_slice(body).map_err(|e| malformed(&format!("not JSON: {} at line {} column {}", category(&e), e.line(), e.column()), true))?;
+        let Value::Object(mut map) = value else {
+            return Err(malformed("not a JSON object", true));
+        };
+        let error_code = match map.get("error_code") {
+            Some(Value::Number(n)) => n.as_i64(),
+            Some(Value::String(s)) => s.trim().parse().ok(),
+            _ => None,
+        }
+        .ok_or_else(|| malformed("no integer error_code", true))?;
+        let reason = match map.remove("reason") {
+            Some(Value::String(s)) => s,
+            _ => String::new(),
+        };
+        let result = match map.remove("result") {
+            Some(Value::Object(fields)) => Some(ResultFields::new(fields)),
+            _ => None,
+        };
+        Ok(Self { error_code, reason, result })
+    }
+}
+
+fn category(e: &serde_json::Error) -> &'static str {
+    match e.classify() {
+        serde_json::error::Category::Eof => "truncated",
+        serde_json::error::Category::Syntax => "syntax error",
+        serde_json::error::Category::Data => "unexpected data",
+        serde_json::error::Category::Io => "read error",
+    }
+}

@@ -1,0 +1,163 @@
+//! Products, modes and hosts: which endpoint serves a product in a mode.
+
+use std::fmt;
+
+use crate::Endpoint;
+
+/// One of Juhe's four identity-verification products.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Product {
+    /// ID card + name (身份证实名认证), `idcard/*` on `op.juhe.cn`.
+    IdCard,
+    /// Mobile + ID card (手机身份证二要素核验), `telecom2Cucc/*`.
+    Telecom2,
+    /// Mobile + name + ID card (三网手机实名制认证), `telecom3/*`.
+    Telecom3,
+    /// Face + mobile + name + ID card (人脸四要素核验), `verifyface_mobile/query`.
+    Face,
+}
+
+impl Product {
+    /// Every product.
+    pub const ALL: [Product; 4] = [Product::IdCard, Product::Telecom2, Product::Telecom3, Product::Face];
+
+    /// The short name used by the CLI and in logs: `idcard`, `telecom2`, `telecom3`, `face`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Product::IdCard => "idcard",
+            Product::Telecom2 => "telecom2",
+            Product::Telecom3 => "telecom3",
+            Product::Face => "face",
+        }
+    }
+}
+
+impl fmt::Display for Product {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// How personal data travels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Mode {
+    /// Fields as they are (inside HTTPS).
+    #[default]
+    Plain,
+    /// Plain fields plus an MD5 `sign` (telecom3 only).
+    Signed,
+    /// Each field AES-128-ECB encrypted with a key derived from the openid.
+    Aes,
+    /// RSA with the account's public key: each field RSA-OAEP (telecom2, telecom3), or an
+    /// RSA-wrapped random AES key (idcard).
+    Rsa,
+}
+
+impl Mode {
+    /// Every mode.
+    pub const ALL: [Mode; 4] = [Mode::Plain, Mode::Signed, Mode::Aes, Mode::Rsa];
+
+    /// `plain`, `signed`, `aes` or `rsa`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Mode::Plain => "plain",
+            Mode::Signed => "signed",
+            Mode::Aes => "aes",
+            Mode::Rsa => "rsa",
+        }
+    }
+}
+
+impl fmt::Display for Mode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Juhe's two API hosts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Host {
+    /// `apis.juhe.cn`: telecom2, telecom3, face.
+    Apis,
+    /// `op.juhe.cn`: idcard.
+    Op,
+}
+
+/// How an endpoint encodes the personal fields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FieldEncoding {
+    /// As they are.
+    Plain,
+    /// As they are, plus `sign` = MD5(openid + key + realname + idcard + mobile).
+    Signed,
+    /// Each field AES-128-ECB with the openid key, base64.
+    AesEcb,
+    /// Each field RSA-OAEP-SHA1 with the account's public key, base64.
+    RsaOaep,
+    /// Each field AES-128-CBC with a fresh random key and the openid key as IV; the random key
+    /// RSA-encrypted in `aesKey`.
+    AesCbcWithRsaKey,
+}
+
+/// What an endpoint is: generated from `docs/api/*.md`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EndpointInfo {
+    /// The path below the host, without a leading slash: `telecom3/queryRV2`.
+    pub api: &'static str,
+    /// The product.
+    pub product: Product,
+    /// The mode.
+    pub mode: Mode,
+    /// The host.
+    pub host: Host,
+    /// How fields are encoded.
+    pub encoding: FieldEncoding,
+    /// Whether the endpoint takes POST only (all take POST; most also GET).
+    pub post_only: bool,
+    /// The form fields, in the order they are sent.
+    pub params: &'static [&'static str],
+}
+
+impl Endpoint {
+    /// The endpoint serving `product` in `mode`, if there is one.
+    pub fn find(product: Product, mode: Mode) -> Option<Endpoint> {
+        Endpoint::ALL.into_iter().find(|e| e.info().product == product && e.info().mode == mode)
+    }
+
+    /// The endpoint at `path` (`/telecom3/queryRV2` or `telecom3/queryRV2`). Matching is exact:
+    /// Juhe's paths are case-sensitive.
+    pub fn from_path(path: &str) -> Option<Endpoint> {
+        let path = path.strip_prefix('/').unwrap_or(path);
+        Endpoint::ALL.into_iter().find(|e| e.info().api == path)
+    }
+}
+
+impl fmt::Display for Endpoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.info().api)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn eleven_endpoints_one_per_product_and_mode() {
+        assert_eq!(Endpoint::ALL.len(), 11);
+        let mut pairs: Vec<_> = Endpoint::ALL.iter().map(|e| (e.info().product, e.info().mode)).collect();
+        pairs.dedup();
+        assert_eq!(pairs.len(), 11);
+        assert_eq!(Endpoint::find(Product::Face, Mode::Aes), None);
+        assert_eq!(Endpoint::find(Product::IdCard, Mode::Signed), None);
+        assert_eq!(Endpoint::find(Product::Telecom3, Mode::Signed), Some(Endpoint::Telecom3Verify));
+    }
+
+    #[test]
+    fn paths_round_trip() {
+        for endpoint in Endpoint::ALL {
+            assert_eq!(Endpoint::from_path(&format!("/{endpoint}")), Some(endpoint));
+        }
+        assert_eq!(Endpoint::from_path("/telecom3/queryrv2"), None);
+    }
+}

@@ -1,0 +1,237 @@
+//! What a billed answer says, product by product.
+
+use serde_json::{Map, Value};
+
+use crate::{FaceResult, Telecom3Rescode, Verdict};
+
+mod sealed {
+    pub trait Sealed {}
+}
+
+/// The `result` object of a billed answer, read leniently: numbers may come as strings,
+/// strings as numbers, unknown fields are ignored.
+#[derive(Debug, Clone, Default)]
+pub struct ResultFields(Map<String, Value>);
+
+impl ResultFields {
+    pub(crate) fn new(map: Map<String, Value>) -> Self {
+        Self(map)
+    }
+
+    /// An integer given as a number (`1`, `1.0`) or a string (`"1"`, `" 1 "`).
+    pub(crate) fn int(&self, name: &str) -> Option<i64> {
+        match self.0.get(name)? {
+            Value::Number(n) => n.as_i64().or_else(|| n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 1e15).map(|f| f as i64)),
+            Value::String(s) => s.trim().parse().ok(),
+            _ => None,
+        }
+    }
+
+    /// A float given as a number or a string.
+    pub(crate) fn float(&self, name: &str) -> Option<f64> {
+        match self.0.get(name)? {
+            Value::Number(n) => n.as_f64(),
+            Value::String(s) => s.trim().parse().ok().filter(|f: &f64| f.is_finite()),
+            _ => None,
+        }
+    }
+
+    /// A non-empty string given as a string or a number.
+    pub(crate) fn text(&self, name: &str) -> Option<String> {
+        match self.0.get(name)? {
+            Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_owned()),
+            Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        }
+    }
+}
+
+/// What every outcome tells.
+pub trait Outcome: sealed::Sealed + std::fmt::Debug + Clone + Send + Sync + 'static {
+    /// Match, mismatch, or a result value the documents do not list.
+    fn verdict(&self) -> Verdict;
+    /// Juhe's order number: what to quote to Juhe's support about a charge.
+    fn order_id(&self) -> Option<&str>;
+    /// Juhe's `reason` text.
+    fn reason(&self) -> &str;
+    /// Reads the `result` object of a billed answer. Never fails: what is missing stays `None`
+    /// and what is unknown is kept raw.
+    fn from_result(result: &ResultFields, reason: String) -> Self;
+}
+
+/// The outcome of the ID card + name and mobile + ID card checks: match or not.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct MatchOutcome {
+    /// `res` 1 → match, 2 → mismatch.
+    pub verdict: Verdict,
+    /// The raw `res`.
+    pub res: Option<i64>,
+    /// Juhe's order number.
+    pub order_id: Option<String>,
+    /// Juhe's `reason`.
+    pub reason: String,
+}
+
+/// The outcome of [`IdCardCheck`](crate::IdCardCheck).
+pub type IdCardOutcome = MatchOutcome;
+/// The outcome of [`Telecom2Check`](crate::Telecom2Check).
+pub type Telecom2Outcome = MatchOutcome;
+
+/// The outcome of [`Telecom3Check`](crate::Telecom3Check).
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct Telecom3Outcome {
+    /// Match only when `res` is 1 and `rescode` (if given) agrees.
+    pub verdict: Verdict,
+    /// The raw `res`.
+    pub res: Option<i64>,
+    /// Which field differs (`rescode` 11/21/22/23/24).
+    pub rescode: Option<Telecom3Rescode>,
+    /// Juhe's `resmsg`.
+    pub message: Option<String>,
+    /// The mobile's carrier (`type`).
+    pub carrier: Option<Carrier>,
+    /// The mobile's province.
+    pub province: Option<String>,
+    /// The mobile's city.
+    pub city: Option<String>,
+    /// Juhe's order number.
+    pub order_id: Option<String>,
+    /// Juhe's `reason`.
+    pub reason: String,
+}
+
+/// The outcome of [`FaceCheck`](crate::FaceCheck).
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct FaceOutcome {
+    /// Match only for `res` 100.
+    pub verdict: Verdict,
+    /// The result, 100–116.
+    pub result: Option<FaceResult>,
+    /// Juhe's `resmsg`.
+    pub message: Option<String>,
+    /// The face similarity score (`score`), when the face was compared.
+    pub score: Option<f64>,
+    /// The mobile's carrier (`type`).
+    pub carrier: Option<Carrier>,
+    /// Juhe's order number.
+    pub order_id: Option<String>,
+    /// Juhe's `reason`.
+    pub reason: String,
+}
+
+/// A mobile carrier, as Juhe names it in `type`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Carrier {
+    /// 移动.
+    ChinaMobile,
+    /// 联通.
+    ChinaUnicom,
+    /// 电信.
+    ChinaTelecom,
+    /// 广电.
+    ChinaBroadnet,
+    /// Any other name, kept as it came.
+    Other(String),
+}
+
+impl Carrier {
+    /// Reads Juhe's name (`移动`, `中国移动`, …).
+    pub fn from_name(name: &str) -> Self {
+        [("移动", Self::ChinaMobile), ("联通", Self::ChinaUnicom), ("电信", Self::ChinaTelecom), ("广电", Self::ChinaBroadnet)]
+            .into_iter()
+            .find(|(n, _)| name.contains(n))
+            .map_or_else(|| Self::Other(name.to_owned()), |(_, c)| c)
+    }
+
+    /// The name Juhe uses: `移动`, `联通`, `电信`, `广电`, or the unknown name.
+    pub fn name(&self) -> &str {
+        match self {
+            Self::ChinaMobile => "移动",
+            Self::ChinaUnicom => "联通",
+            Self::ChinaTelecom => "电信",
+            Self::ChinaBroadnet => "广电",
+            Self::Other(name) => name,
+        }
+    }
+}
+
+fn verdict_of_res(res: Option<i64>) -> Verdict {
+    match res {
+        Some(1) => Verdict::Match,
+        Some(2) => Verdict::Mismatch,
+        _ => Verdict::Unknown,
+    }
+}
+
+impl sealed::Sealed for MatchOutcome {}
+impl sealed::Sealed for Telecom3Outcome {}
+impl sealed::Sealed for FaceOutcome {}
+
+macro_rules! common_accessors {
+    () => {
+        fn verdict(&self) -> Verdict {
+            self.verdict
+        }
+        fn order_id(&self) -> Option<&str> {
+            self.order_id.as_deref()
+        }
+        fn reason(&self) -> &str {
+            &self.reason
+        }
+    };
+}
+
+impl Outcome for MatchOutcome {
+    common_accessors!();
+    fn from_result(result: &ResultFields, reason: String) -> Self {
+        let res = result.int("res");
+        Self { verdict: verdict_of_res(res), res, order_id: result.text("orderid"), reason }
+    }
+}
+
+impl Outcome for Telecom3Outcome {
+    common_accessors!();
+    fn from_result(result: &ResultFields, reason: String) -> Self {
+        let res = result.int("res");
+        let rescode = result.int("rescode").map(Telecom3Rescode::from_code);
+        let by_rescode = rescode.and_then(|r| r.info()).map(|i| i.verdict);
+        // Never report a match the two fields do not agree on.
+        let verdict = match (verdict_of_res(res), by_rescode) {
+            (Verdict::Unknown, Some(v)) => v,
+            (v, None) => v,
+            (v, Some(w)) if v == w => v,
+            _ => Verdict::Unknown,
+        };
+        Self {
+            verdict,
+            res,
+            rescode,
+            message: result.text("resmsg").or_else(|| result.text("resmg")),
+            carrier: result.text("type").map(|t| Carrier::from_name(&t)),
+            province: result.text("province"),
+            city: result.text("city"),
+            order_id: result.text("orderid"),
+            reason,
+        }
+    }
+}
+
+impl Outcome for FaceOutcome {
+    common_accessors!();
+    fn from_result(result: &ResultFields, reason: String) -> Self {
+        let face = result.int("res").map(FaceResult::from_code);
+        Self {
+            verdict: face.and_then(|r| r.info()).map_or(Verdict::Unknown, |i| i.verdict),
+            result: face,
+            message: result.text("resmsg"),
+            score: result.float("score"),
+            carrier: result.text("type").map(|t| Carrier::from_name(&t)),
+            order_id: result.text("orderid"),
+            reason,
+        }
+    }
+}

@@ -1,0 +1,130 @@
+//! Face images for the face check.
+
+use std::fmt;
+
+use juhe_crypto::{base64_decode, base64_encode};
+
+use super::{Field, Problem, ValidationError};
+
+/// The image formats Juhe's face check takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ImageFormat {
+    /// JPEG (`FF D8 FF`).
+    Jpeg,
+    /// PNG (`89 50 4E 47 0D 0A 1A 0A`).
+    Png,
+}
+
+/// A face photo, checked to be a JPEG or PNG before anything is sent. Sent as base64 with no
+/// `data:` prefix and no line breaks (spec §9).
+///
+/// `Debug` shows the format and size only, never the bytes.
+#[derive(Clone, PartialEq, Eq)]
+pub struct FaceImage {
+    bytes: Vec<u8>,
+    format: ImageFormat,
+}
+
+impl FaceImage {
+    /// The largest image accepted. Juhe advises 16–20 KB; this limit only stops what cannot be
+    /// a face photo (a video, a scan of a document) from being sent.
+    pub const MAX_BYTES: usize = 5 * 1024 * 1024;
+
+    /// An image from its file bytes.
+    pub fn from_bytes(bytes: Vec<u8>) -> Result<Self, ValidationError> {
+        let invalid = |problem| ValidationError::new(Field::Image, problem);
+        if bytes.is_empty() {
+            return Err(invalid(Problem::Empty));
+        }
+        if bytes.len() > Self::MAX_BYTES {
+            return Err(invalid(Problem::ImageTooLarge { bytes: bytes.len(), max: Self::MAX_BYTES }));
+        }
+        let format = sniff(&bytes).ok_or_else(|| invalid(Problem::ImageFormat))?;
+        Ok(Self { bytes, format })
+    }
+
+    /// An image from base64, with or without a `data:image/…;base64,` prefix and line breaks.
+    pub fn from_base64(text: &str) -> Result<Self, ValidationError> {
+        let text = text.trim();
+        let body = match text.strip_prefix("data:") {
+            Some(rest) => rest.split_once(',').map_or(rest, |(_, body)| body),
+            None => text,
+        };
+        if body.is_empty() {
+            return Err(ValidationError::new(Field::Image, Problem::Empty));
+        }
+        let bytes = base64_decode(body).map_err(|_| ValidationError::new(Field::Image, Problem::NotBase64))?;
+        Self::from_bytes(bytes)
+    }
+
+    /// The format found from the magic bytes.
+    pub fn format(&self) -> ImageFormat {
+        self.format
+    }
+
+    /// The image bytes.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    /// The image as sent: standard base64, no prefix, no line breaks.
+    pub fn to_base64(&self) -> String {
+        base64_encode(&self.bytes)
+    }
+}
+
+fn sniff(bytes: &[u8]) -> Option<ImageFormat> {
+    if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        Some(ImageFormat::Jpeg)
+    } else if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+        Some(ImageFormat::Png)
+    } else {
+        None
+    }
+}
+
+impl fmt::Debug for FaceImage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "FaceImage({:?}, {} bytes)", self.format, self.bytes.len())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const JPEG: &[u8] = &[0xFF, 0xD8, 0xFF, 0xE0, 0, 16, b'J', b'F', b'I', b'F'];
+
+    #[test]
+    fn sniffs_jpeg_and_png() {
+        assert_eq!(FaceImage::from_bytes(JPEG.to_vec()).unwrap().format(), ImageFormat::Jpeg);
+        let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
+        assert_eq!(FaceImage::from_bytes(png).unwrap().format(), ImageFormat::Png);
+    }
+
+    #[test]
+    fn accepts_data_urls_and_line_breaks() {
+        let b64 = base64_encode(JPEG);
+        let wrapped = format!("data:image/jpeg;base64,{}\n{}", &b64[..4], &b64[4..]);
+        let image = FaceImage::from_base64(&wrapped).unwrap();
+        assert_eq!(image.as_bytes(), JPEG);
+        assert_eq!(image.to_base64(), b64);
+    }
+
+    #[test]
+    fn refuses_what_is_not_an_image() {
+        let problem = |r: Result<FaceImage, ValidationError>| r.unwrap_err().problem;
+        assert_eq!(problem(FaceImage::from_bytes(vec![])), Problem::Empty);
+        assert_eq!(problem(FaceImage::from_bytes(b"GIF89a".to_vec())), Problem::ImageFormat);
+        assert_eq!(problem(FaceImage::from_base64("not base64!")), Problem::NotBase64);
+        assert_eq!(problem(FaceImage::from_base64("data:image/jpeg;base64,")), Problem::Empty);
+        let huge = [JPEG, &vec![0; FaceImage::MAX_BYTES]].concat();
+        assert!(matches!(problem(FaceImage::from_bytes(huge)), Problem::ImageTooLarge { .. }));
+    }
+
+    #[test]
+    fn debug_never_shows_bytes() {
+        let image = FaceImage::from_bytes(JPEG.to_vec()).unwrap();
+        assert_eq!(format!("{image:?}"), "FaceImage(Jpeg, 10 bytes)");
+    }
+}

@@ -1,0 +1,137 @@
+//! Local validation: bad input is refused before anything is sent (and paid for), with an
+//! error that names the field and never echoes its value.
+
+mod civil_date;
+mod face_image;
+mod id_card;
+mod masking;
+mod mobile;
+mod name;
+
+use std::fmt;
+
+pub use civil_date::CivilDate;
+pub use face_image::{FaceImage, ImageFormat};
+pub use id_card::IdCardNumber;
+pub(crate) use masking::mask_secret;
+pub use mobile::MobileNumber;
+pub use name::PersonName;
+
+/// The input field a [`ValidationError`] is about. `Display` gives the wire name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Field {
+    /// The person's name (`realname`).
+    Name,
+    /// The ID card number (`idcard`).
+    IdCard,
+    /// The mobile number (`mobile`).
+    Mobile,
+    /// The face image (`image`).
+    Image,
+    /// The API key (`key`).
+    Key,
+    /// The account's openid.
+    Openid,
+    /// A base URL.
+    BaseUrl,
+}
+
+impl fmt::Display for Field {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Field::Name => "realname",
+            Field::IdCard => "idcard",
+            Field::Mobile => "mobile",
+            Field::Image => "image",
+            Field::Key => "key",
+            Field::Openid => "openid",
+            Field::BaseUrl => "base URL",
+        })
+    }
+}
+
+/// What is wrong with a field. Messages say what to fix; none repeats the input.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Problem {
+    /// Nothing was given.
+    #[error("it is empty")]
+    Empty,
+    /// Too short or too long.
+    #[error("it has {found} characters, {expected}")]
+    Length {
+        /// What the length should be.
+        expected: &'static str,
+        /// What it was.
+        found: usize,
+    },
+    /// A character that cannot be there, at a 1-based character position.
+    #[error("character {position} is not allowed: {expected}")]
+    Character {
+        /// 1-based position, counted in characters.
+        position: usize,
+        /// What is allowed.
+        expected: &'static str,
+    },
+    /// The ID card check character does not match the other 17 digits.
+    #[error("the check character (the 18th) does not match: a digit is mistyped")]
+    Checksum,
+    /// The ID card's province code is not a Chinese province.
+    #[error("the first two digits are not a province code")]
+    Province,
+    /// Digits 7–14 of the ID card are not a real date.
+    #[error("digits 7-14 are not a valid birth date")]
+    BirthDate,
+    /// The birth date is after today, or before 1900.
+    #[error("the birth date is out of range (1900 to today)")]
+    BirthDateRange,
+    /// A mobile number must start with 13–19.
+    #[error("a mainland mobile number starts with 13 to 19")]
+    MobilePrefix,
+    /// A `·` at the start or end of a name, or two in a row.
+    #[error("a middle dot (·) must stand between two parts of the name")]
+    DotPlacement,
+    /// The image is not base64.
+    #[error("it is not valid base64")]
+    NotBase64,
+    /// The image is not a JPEG or PNG.
+    #[error("it is not a JPEG or PNG image")]
+    ImageFormat,
+    /// The image is too large.
+    #[error("it is {bytes} bytes; the limit is {max} (Juhe advises 16-20 KB)")]
+    ImageTooLarge {
+        /// Its size.
+        bytes: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// A URL that is not an absolute `http` or `https` URL without query or fragment.
+    #[error("it must be an absolute http:// or https:// URL with no query or fragment")]
+    Url,
+}
+
+/// Input that was refused locally, before anything was sent: nothing was billed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid {field}: {problem}")]
+pub struct ValidationError {
+    /// Which field.
+    pub field: Field,
+    /// What is wrong with it.
+    pub problem: Problem,
+}
+
+impl ValidationError {
+    pub(crate) fn new(field: Field, problem: Problem) -> Self {
+        Self { field, problem }
+    }
+}
+
+/// Maps full-width ASCII (`０`–`９`, `Ｘ`, `＋`…), as Chinese input methods type it, to ASCII.
+pub(crate) fn to_halfwidth(c: char) -> char {
+    match c {
+        '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+        '\u{3000}' => ' ',
+        _ => c,
+    }
+}
