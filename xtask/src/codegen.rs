@@ -4,16 +4,20 @@ use std::fmt::Write as _;
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use crate::line_diff;
 use crate::markdown::{self, Table};
 use crate::rust_source::{format, string, variant_name};
-use crate::line_diff;
 
 const DOCS: &str = "docs/api";
 const OUT: &str = "crates/juhe-proto/src/generated";
 
 /// The product files, with the Rust name of their product.
-const PRODUCTS: [(&str, &str); 4] =
-    [("idcard", "IdCard"), ("telecom2", "Telecom2"), ("telecom3", "Telecom3"), ("face", "Face")];
+const PRODUCTS: [(&str, &str); 4] = [
+    ("idcard", "IdCard"),
+    ("telecom2", "Telecom2"),
+    ("telecom3", "Telecom3"),
+    ("face", "Face"),
+];
 
 fn header(sources: &str) -> String {
     format!(
@@ -35,7 +39,10 @@ pub(crate) fn write(root: &Path) -> Result<String, String> {
             written += 1;
         }
     }
-    Ok(format!("codegen: {written} of {} files updated in {OUT}", files.len()))
+    Ok(format!(
+        "codegen: {written} of {} files updated in {OUT}",
+        files.len()
+    ))
 }
 
 /// Generates in memory and fails with a diff when the files on disk differ.
@@ -44,7 +51,9 @@ pub(crate) fn check(root: &Path) -> Result<String, String> {
     if stale.is_empty() {
         Ok("codegen: generated code is up to date".into())
     } else {
-        Err(format!("{stale}\ncodegen: generated code is stale: run `cargo xtask codegen` and commit"))
+        Err(format!(
+            "{stale}\ncodegen: generated code is stale: run `cargo xtask codegen` and commit"
+        ))
     }
 }
 
@@ -55,7 +64,12 @@ fn stale(docs: &Path, out: &Path) -> Result<String, String> {
         let path: PathBuf = out.join(&name);
         let current = fs::read_to_string(&path).unwrap_or_default();
         if current != text {
-            let _ = writeln!(report, "--- {} (on disk)\n+++ {name} (from {})", path.display(), docs.display());
+            let _ = writeln!(
+                report,
+                "--- {} (on disk)\n+++ {name} (from {})",
+                path.display(),
+                docs.display()
+            );
             report.push_str(&line_diff::render(&current, &text));
         }
     }
@@ -69,7 +83,8 @@ fn generate(docs: &Path) -> Result<Vec<(String, String)>, String> {
         let text = fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
         Ok(markdown::tables(&text))
     };
-    let in_file = |name: &str, r: Result<String, String>| r.map_err(|e| format!("{DOCS}/{name}.md: {e}"));
+    let in_file =
+        |name: &str, r: Result<String, String>| r.map_err(|e| format!("{DOCS}/{name}.md: {e}"));
 
     let system = read("system")?;
     let mut services = String::new();
@@ -78,25 +93,73 @@ fn generate(docs: &Path) -> Result<Vec<(String, String)>, String> {
     let mut results = String::new();
     for (file, product) in PRODUCTS {
         let tables = read(file)?;
-        services += &in_file(file, code_enum(&format!("{product}Code"), product_doc(product), one(&tables, "Service codes")?, false))?;
+        services += &in_file(
+            file,
+            code_enum(
+                &format!("{product}Code"),
+                product_doc(product),
+                one(&tables, "Service codes")?,
+                false,
+            ),
+        )?;
         endpoints.push((product, one(&tables, "Endpoints")?.rows.len(), tables));
         if file == "telecom3" {
-            rescodes = in_file(file, result_enum("Telecom3Rescode", RESCODE_DOC, one(&endpoints[2].2, "Rescodes")?))?;
+            rescodes = in_file(
+                file,
+                result_enum(
+                    "Telecom3Rescode",
+                    RESCODE_DOC,
+                    one(&endpoints[2].2, "Rescodes")?,
+                ),
+            )?;
         }
         if file == "face" {
-            results = in_file(file, result_enum("FaceResult", FACE_DOC, one(&endpoints[3].2, "Results")?))?;
+            results = in_file(
+                file,
+                result_enum("FaceResult", FACE_DOC, one(&endpoints[3].2, "Results")?),
+            )?;
         }
     }
-    let system_src = in_file("system", code_enum("SystemCode", SYSTEM_DOC, one(&system, "System codes")?, true))?;
+    let system_src = in_file(
+        "system",
+        code_enum(
+            "SystemCode",
+            SYSTEM_DOC,
+            one(&system, "System codes")?,
+            true,
+        ),
+    )?;
     let endpoint_src = endpoint_enum(&endpoints)?;
 
     let files = [
         ("mod.rs", MOD_RS.to_owned(), "docs/api"),
-        ("system_codes.rs", format!("use crate::{{CodeInfo, RetryClass}};\n\n{system_src}"), "docs/api/system.md"),
-        ("service_codes.rs", format!("use crate::{{CodeInfo, RetryClass}};\n\n{services}"), "docs/api/{idcard,telecom2,telecom3,face}.md"),
-        ("telecom3_rescodes.rs", format!("use crate::{{ResultInfo, Verdict}};\n\n{rescodes}"), "docs/api/telecom3.md"),
-        ("face_results.rs", format!("use crate::{{ResultInfo, Verdict}};\n\n{results}"), "docs/api/face.md"),
-        ("endpoints.rs", format!("use crate::{{EndpointInfo, FieldEncoding, Host, Mode, Product}};\n\n{endpoint_src}"), "docs/api/*.md"),
+        (
+            "system_codes.rs",
+            format!("use crate::{{CodeInfo, RetryClass}};\n\n{system_src}"),
+            "docs/api/system.md",
+        ),
+        (
+            "service_codes.rs",
+            format!("use crate::{{CodeInfo, RetryClass}};\n\n{services}"),
+            "docs/api/{idcard,telecom2,telecom3,face}.md",
+        ),
+        (
+            "telecom3_rescodes.rs",
+            format!("use crate::{{ResultInfo, Verdict}};\n\n{rescodes}"),
+            "docs/api/telecom3.md",
+        ),
+        (
+            "face_results.rs",
+            format!("use crate::{{ResultInfo, Verdict}};\n\n{results}"),
+            "docs/api/face.md",
+        ),
+        (
+            "endpoints.rs",
+            format!(
+                "use crate::{{EndpointInfo, FieldEncoding, Host, Mode, Product}};\n\n{endpoint_src}"
+            ),
+            "docs/api/*.md",
+        ),
     ];
     files
         .into_iter()
@@ -118,10 +181,18 @@ Only [`FaceResult::AllPass`] is a match.";
 
 fn product_doc(product: &str) -> &'static str {
     match product {
-        "IdCard" => "A service `error_code` of the ID card + name product (`idcard/*`). Never billed.",
-        "Telecom2" => "A service `error_code` of the mobile + ID card product (`telecom2Cucc/*`). Never billed.",
-        "Telecom3" => "A service `error_code` of the mobile + name + ID card product (`telecom3/*`). Never billed.",
-        _ => "A service `error_code` of the face + mobile + name + ID card product (`verifyface_mobile/*`). Never billed.",
+        "IdCard" => {
+            "A service `error_code` of the ID card + name product (`idcard/*`). Never billed."
+        }
+        "Telecom2" => {
+            "A service `error_code` of the mobile + ID card product (`telecom2Cucc/*`). Never billed."
+        }
+        "Telecom3" => {
+            "A service `error_code` of the mobile + name + ID card product (`telecom3/*`). Never billed."
+        }
+        _ => {
+            "A service `error_code` of the face + mobile + name + ID card product (`verifyface_mobile/*`). Never billed."
+        }
     }
 }
 
@@ -137,7 +208,12 @@ fn one<'a>(tables: &'a [Table], heading: &str) -> Result<&'a Table, String> {
 
 fn number(table: &Table, row: &markdown::Row, column: &str) -> Result<i64, String> {
     let cell = table.cell(row, column)?;
-    cell.parse().map_err(|_| format!("line {}: `{cell}` in column `{column}` is not a number", row.line))
+    cell.parse().map_err(|_| {
+        format!(
+            "line {}: `{cell}` in column `{column}` is not a number",
+            row.line
+        )
+    })
 }
 
 fn retry_class(table: &Table, row: &markdown::Row) -> Result<&'static str, String> {
@@ -145,25 +221,36 @@ fn retry_class(table: &Table, row: &markdown::Row) -> Result<&'static str, Strin
         "no" => Ok("RetryClass::Permanent"),
         "yes" => Ok("RetryClass::Transient"),
         "backoff" => Ok("RetryClass::RateLimited"),
-        other => Err(format!("line {}: retry `{other}` is not one of no, yes, backoff", row.line)),
+        other => Err(format!(
+            "line {}: retry `{other}` is not one of no, yes, backoff",
+            row.line
+        )),
     }
 }
 
 /// A fieldless enum over an error-code table, with `from_code` and `info`.
 fn code_enum(name: &str, doc: &str, table: &Table, legacy: bool) -> Result<String, String> {
-    let (mut variants, mut from, mut info, mut all) = (String::new(), String::new(), String::new(), String::new());
+    let (mut variants, mut from, mut info, mut all) =
+        (String::new(), String::new(), String::new(), String::new());
     for row in &table.rows {
         let variant = variant_name(table.cell(row, "name")?, row.line)?;
         let code = number(table, row, "code")?;
         let (zh, en) = (table.cell(row, "zh")?, table.cell(row, "en")?);
-        let resultcode = if legacy { format!("Some({})", number(table, row, "resultcode")?) } else { "None".into() };
+        let resultcode = if legacy {
+            format!("Some({})", number(table, row, "resultcode")?)
+        } else {
+            "None".into()
+        };
         let _ = writeln!(variants, "/// `{code}` {zh}: {en}.\n{variant},");
         let _ = writeln!(from, "{code} => Some(Self::{variant}),");
         let _ = writeln!(all, "Self::{variant},");
         let _ = writeln!(
             info,
             "Self::{variant} => &CodeInfo {{ code: {code}, name: {}, zh: {}, en: {}, retry: {}, legacy_resultcode: {resultcode} }},",
-            string(variant), string(zh), string(en), retry_class(table, row)?
+            string(variant),
+            string(zh),
+            string(en),
+            retry_class(table, row)?
         );
     }
     Ok(format!(
@@ -180,7 +267,8 @@ fn code_enum(name: &str, doc: &str, table: &Table, legacy: bool) -> Result<Strin
 
 /// An enum over a result table that keeps codes not in the table as `Unknown`.
 fn result_enum(name: &str, doc: &str, table: &Table) -> Result<String, String> {
-    let (mut variants, mut from, mut code_of, mut info) = (String::new(), String::new(), String::new(), String::new());
+    let (mut variants, mut from, mut code_of, mut info) =
+        (String::new(), String::new(), String::new(), String::new());
     for row in &table.rows {
         let variant = variant_name(table.cell(row, "name")?, row.line)?;
         let code = number(table, row, "code")?;
@@ -188,7 +276,12 @@ fn result_enum(name: &str, doc: &str, table: &Table) -> Result<String, String> {
         let verdict = match table.cell(row, "verdict")? {
             "match" => "Verdict::Match",
             "mismatch" => "Verdict::Mismatch",
-            other => return Err(format!("line {}: verdict `{other}` is not match or mismatch", row.line)),
+            other => {
+                return Err(format!(
+                    "line {}: verdict `{other}` is not match or mismatch",
+                    row.line
+                ));
+            }
         };
         let _ = writeln!(variants, "/// `{code}` {zh}: {en}.\n{variant},");
         let _ = writeln!(from, "{code} => Self::{variant},");
@@ -196,7 +289,9 @@ fn result_enum(name: &str, doc: &str, table: &Table) -> Result<String, String> {
         let _ = writeln!(
             info,
             "Self::{variant} => Some(&ResultInfo {{ code: {code}, name: {}, verdict: {verdict}, zh: {}, en: {} }}),",
-            string(variant), string(zh), string(en)
+            string(variant),
+            string(zh),
+            string(en)
         );
     }
     Ok(format!(
@@ -213,7 +308,8 @@ fn result_enum(name: &str, doc: &str, table: &Table) -> Result<String, String> {
 }
 
 fn endpoint_enum(products: &[(&str, usize, Vec<Table>)]) -> Result<String, String> {
-    let (mut variants, mut info, mut all, mut count) = (String::new(), String::new(), String::new(), 0);
+    let (mut variants, mut info, mut all, mut count) =
+        (String::new(), String::new(), String::new(), 0);
     for (product, _, tables) in products {
         let table = one(tables, "Endpoints")?;
         for row in &table.rows {
@@ -221,30 +317,47 @@ fn endpoint_enum(products: &[(&str, usize, Vec<Table>)]) -> Result<String, Strin
             let variant = variant_name(cell("name")?, row.line)?;
             let api = cell("api")?;
             let mode = match cell("mode")? {
-                "plain" => "Plain", "signed" => "Signed", "aes" => "Aes", "rsa" => "Rsa",
+                "plain" => "Plain",
+                "signed" => "Signed",
+                "aes" => "Aes",
+                "rsa" => "Rsa",
                 other => return Err(format!("line {}: unknown mode `{other}`", row.line)),
             };
             let host = match cell("host")? {
-                "apis" => "Apis", "op" => "Op",
+                "apis" => "Apis",
+                "op" => "Op",
                 other => return Err(format!("line {}: unknown host `{other}`", row.line)),
             };
             let encoding = match cell("encoding")? {
-                "plain" => "Plain", "signed" => "Signed", "aes-ecb" => "AesEcb", "rsa-oaep" => "RsaOaep",
+                "plain" => "Plain",
+                "signed" => "Signed",
+                "aes-ecb" => "AesEcb",
+                "rsa-oaep" => "RsaOaep",
                 "aes-cbc+rsa" => "AesCbcWithRsaKey",
                 other => return Err(format!("line {}: unknown encoding `{other}`", row.line)),
             };
             let post_only = match cell("method")? {
-                "post" => true, "get/post" => false,
-                other => return Err(format!("line {}: method `{other}` is not post or get/post", row.line)),
+                "post" => true,
+                "get/post" => false,
+                other => {
+                    return Err(format!(
+                        "line {}: method `{other}` is not post or get/post",
+                        row.line
+                    ));
+                }
             };
-            let params: Vec<String> = cell("params")?.split(',').map(|p| string(p.trim())).collect();
+            let params: Vec<String> = cell("params")?
+                .split(',')
+                .map(|p| string(p.trim()))
+                .collect();
             let _ = writeln!(variants, "/// `{api}`.\n{variant},");
             let _ = writeln!(all, "Self::{variant},");
             let _ = writeln!(
                 info,
                 "Self::{variant} => &EndpointInfo {{ api: {}, product: Product::{product}, mode: Mode::{mode}, host: Host::{host}, \
                  encoding: FieldEncoding::{encoding}, post_only: {post_only}, params: &[{}] }},",
-                string(api), params.join(", ")
+                string(api),
+                params.join(", ")
             );
             count += 1;
         }
@@ -272,7 +385,10 @@ mod tests {
     #[test]
     fn generated_code_is_fresh() {
         let report = stale(&root().join(DOCS), &root().join(OUT)).unwrap();
-        assert!(report.is_empty(), "generated code is stale: run `cargo xtask codegen`\n{report}");
+        assert!(
+            report.is_empty(),
+            "generated code is stale: run `cargo xtask codegen`\n{report}"
+        );
     }
 
     /// Editing any row of any table makes the check fail until the code is regenerated.
@@ -286,12 +402,22 @@ mod tests {
             for table in markdown::tables(&original) {
                 for row in &table.rows {
                     // The English message, or an endpoint's path: a change that still generates.
-                    let column = if table.heading == "Endpoints" { "api" } else { "en" };
+                    let column = if table.heading == "Endpoints" {
+                        "api"
+                    } else {
+                        "en"
+                    };
                     let cell = table.cell(row, column).unwrap();
                     let edited: Vec<String> = original
                         .lines()
                         .enumerate()
-                        .map(|(n, l)| if n + 1 == row.line { l.replacen(cell, &format!("{cell}X"), 1) } else { l.to_owned() })
+                        .map(|(n, l)| {
+                            if n + 1 == row.line {
+                                l.replacen(cell, &format!("{cell}X"), 1)
+                            } else {
+                                l.to_owned()
+                            }
+                        })
                         .collect();
                     let _ = fs::remove_dir_all(&tmp);
                     fs::create_dir_all(&tmp).unwrap();
@@ -301,7 +427,11 @@ mod tests {
                     }
                     fs::write(tmp.join(format!("{file}.md")), edited.join("\n")).unwrap();
                     let report = stale(&tmp, &root().join(OUT)).unwrap();
-                    assert!(!report.is_empty(), "editing {file}.md line {} went unnoticed", row.line);
+                    assert!(
+                        !report.is_empty(),
+                        "editing {file}.md line {} went unnoticed",
+                        row.line
+                    );
                     edits += 1;
                 }
             }

@@ -13,7 +13,10 @@ pub struct BaseUrls {
 
 impl Default for BaseUrls {
     fn default() -> Self {
-        Self { apis: "https://apis.juhe.cn".into(), op: "https://op.juhe.cn".into() }
+        Self {
+            apis: "https://apis.juhe.cn".into(),
+            op: "https://op.juhe.cn".into(),
+        }
     }
 }
 
@@ -22,12 +25,18 @@ impl BaseUrls {
     /// `https://proxy.example/juhe`.
     pub fn single(url: &str) -> Result<Self, ValidationError> {
         let url = checked(url)?;
-        Ok(Self { apis: url.clone(), op: url })
+        Ok(Self {
+            apis: url.clone(),
+            op: url,
+        })
     }
 
     /// Separate base URLs for `apis.juhe.cn` and `op.juhe.cn`.
     pub fn new(apis: &str, op: &str) -> Result<Self, ValidationError> {
-        Ok(Self { apis: checked(apis)?, op: checked(op)? })
+        Ok(Self {
+            apis: checked(apis)?,
+            op: checked(op)?,
+        })
     }
 
     /// The base URL of `host`, without a trailing slash.
@@ -48,7 +57,12 @@ fn checked(url: &str) -> Result<String, ValidationError> {
     let scheme_ok = matches!(uri.scheme_str(), Some("http" | "https"));
     let authority = uri.authority().ok_or_else(invalid)?;
     // Credentials in a URL end up in logs: refuse them.
-    if !scheme_ok || authority.as_str().contains('@') || uri.query().is_some() || url.contains('#') || authority.host().is_empty() {
+    if !scheme_ok
+        || authority.as_str().contains('@')
+        || uri.query().is_some()
+        || url.contains('#')
+        || authority.host().is_empty()
+    {
         return Err(invalid());
     }
     Ok(url.to_owned())
@@ -62,12 +76,25 @@ mod tests {
     fn accepts_and_trims_base_urls() {
         let urls = BaseUrls::single("http://127.0.0.1:8080/").unwrap();
         assert_eq!(urls.of(Host::Op), "http://127.0.0.1:8080");
-        assert_eq!(BaseUrls::single("https://proxy.example/juhe").unwrap().of(Host::Apis), "https://proxy.example/juhe");
+        assert_eq!(
+            BaseUrls::single("https://proxy.example/juhe")
+                .unwrap()
+                .of(Host::Apis),
+            "https://proxy.example/juhe"
+        );
     }
 
     #[test]
     fn refuses_what_is_not_a_base_url() {
-        for url in ["", "apis.juhe.cn", "ftp://x", "http://u:p@x", "http://x/?a=1", "http://x/#f", "http://"] {
+        for url in [
+            "",
+            "apis.juhe.cn",
+            "ftp://x",
+            "http://u:p@x",
+            "http://x/?a=1",
+            "http://x/#f",
+            "http://",
+        ] {
             assert!(BaseUrls::single(url).is_err(), "{url}");
         }
     }

@@ -31,7 +31,11 @@ impl fmt::Display for ServiceError {
     /// `233903 库中无此记录 (no record)`: the code, Juhe's reason, our English message.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let info = self.code.info();
-        let reason = if self.reason.is_empty() { info.map_or("", |i| i.zh) } else { &self.reason };
+        let reason = if self.reason.is_empty() {
+            info.map_or("", |i| i.zh)
+        } else {
+            &self.reason
+        };
         write!(f, "{} {reason}", self.code.code())?;
         match info {
             Some(info) => write!(f, " ({})", info.en)?,

@@ -49,7 +49,10 @@ fn percent_decode(bytes: &[u8]) -> String {
     while i < bytes.len() {
         match bytes[i] {
             b'+' => out.push(b' '),
-            b'%' => match (bytes.get(i + 1).copied().and_then(hex), bytes.get(i + 2).copied().and_then(hex)) {
+            b'%' => match (
+                bytes.get(i + 1).copied().and_then(hex),
+                bytes.get(i + 2).copied().and_then(hex),
+            ) {
                 (Some(high), Some(low)) => {
                     out.push(high << 4 | low);
                     i += 3;
@@ -71,12 +74,22 @@ mod tests {
 
     #[test]
     fn encodes_base64_and_cjk_safely() {
-        assert_eq!(encode_form([("a", "x+y/z="), ("名", "张 三")]), "a=x%2By%2Fz%3D&%E5%90%8D=%E5%BC%A0%20%E4%B8%89");
+        assert_eq!(
+            encode_form([("a", "x+y/z="), ("名", "张 三")]),
+            "a=x%2By%2Fz%3D&%E5%90%8D=%E5%BC%A0%20%E4%B8%89"
+        );
     }
 
     #[test]
     fn decodes_plus_as_space_and_keeps_bad_escapes() {
-        assert_eq!(decode_form(b"a=x+y&b=%zz&c=%4"), vec![("a".into(), "x y".into()), ("b".into(), "%zz".into()), ("c".into(), "%4".into())]);
+        assert_eq!(
+            decode_form(b"a=x+y&b=%zz&c=%4"),
+            vec![
+                ("a".into(), "x y".into()),
+                ("b".into(), "%zz".into()),
+                ("c".into(), "%4".into())
+            ]
+        );
     }
 
     proptest! {

@@ -78,10 +78,19 @@ pub use decode::decode;
 pub use endpoint::{EndpointInfo, FieldEncoding, Host, Mode, Product};
 pub use error::{Credential, ProtoError, ServiceError};
 pub use form::{decode_form, encode_form};
-pub use generated::{Endpoint, FaceCode, FaceResult, IdCardCode, SystemCode, Telecom2Code, Telecom3Code, Telecom3Rescode};
-pub use outcome::{Carrier, FaceOutcome, IdCardOutcome, MatchOutcome, Outcome, ResultFields, Telecom2Outcome, Telecom3Outcome};
+pub use generated::{
+    Endpoint, FaceCode, FaceResult, IdCardCode, SystemCode, Telecom2Code, Telecom3Code,
+    Telecom3Rescode,
+};
+pub use outcome::{
+    Carrier, FaceOutcome, IdCardOutcome, MatchOutcome, Outcome, ResultFields, Telecom2Outcome,
+    Telecom3Outcome,
+};
 pub use protocol::{CONTENT_TYPE, EncodedRequest, Protocol};
-pub use validation::{CivilDate, FaceImage, Field, IdCardNumber, ImageFormat, MobileNumber, PersonName, Problem, ValidationError};
+pub use validation::{
+    CivilDate, FaceImage, Field, IdCardNumber, ImageFormat, MobileNumber, PersonName, Problem,
+    ValidationError,
+};
 
 pub use juhe_crypto::{RsaPadding, RsaPublicKey};
 

@@ -7,7 +7,10 @@ use juhe_crypto::{AesKey, RsaPadding, RsaPublicKey, aes_cbc_encrypt, aes_ecb_enc
 
 use crate::error::Credential;
 use crate::form::encode_form;
-use crate::{BaseUrls, Check, Credentials, Endpoint, FieldEncoding, HttpRequest, HttpResponse, Mode, ProtoError};
+use crate::{
+    BaseUrls, Check, Credentials, Endpoint, FieldEncoding, HttpRequest, HttpResponse, Mode,
+    ProtoError,
+};
 
 /// The content type of every request. The charset matters: Java servlet containers read form
 /// bodies as ISO-8859-1 unless told otherwise, which would garble Chinese names.
@@ -34,7 +37,11 @@ pub struct EncodedRequest {
 impl Protocol {
     /// A protocol for Juhe's real hosts over HTTPS.
     pub fn new(credentials: Credentials) -> Self {
-        Self { credentials, base_urls: BaseUrls::default(), idcard_key_padding: RsaPadding::Pkcs1v15 }
+        Self {
+            credentials,
+            base_urls: BaseUrls::default(),
+            idcard_key_padding: RsaPadding::Pkcs1v15,
+        }
     }
 
     /// Sends to other base URLs (a sandbox, a proxy).
@@ -62,22 +69,42 @@ impl Protocol {
 
     /// The endpoint for `C` in `mode`, once the credentials the mode needs are there.
     pub fn endpoint<C: Check>(&self, mode: Mode) -> Result<Endpoint, ProtoError> {
-        let endpoint = Endpoint::find(C::PRODUCT, mode).ok_or(ProtoError::UnsupportedMode { product: C::PRODUCT, mode })?;
+        let endpoint = Endpoint::find(C::PRODUCT, mode).ok_or(ProtoError::UnsupportedMode {
+            product: C::PRODUCT,
+            mode,
+        })?;
         let encoding = endpoint.info().encoding;
-        let needs_openid = matches!(encoding, FieldEncoding::Signed | FieldEncoding::AesEcb | FieldEncoding::AesCbcWithRsaKey);
-        let needs_rsa = matches!(encoding, FieldEncoding::RsaOaep | FieldEncoding::AesCbcWithRsaKey);
+        let needs_openid = matches!(
+            encoding,
+            FieldEncoding::Signed | FieldEncoding::AesEcb | FieldEncoding::AesCbcWithRsaKey
+        );
+        let needs_rsa = matches!(
+            encoding,
+            FieldEncoding::RsaOaep | FieldEncoding::AesCbcWithRsaKey
+        );
         if needs_openid && self.credentials.openid().is_none() {
-            return Err(ProtoError::MissingCredential { credential: Credential::Openid, mode });
+            return Err(ProtoError::MissingCredential {
+                credential: Credential::Openid,
+                mode,
+            });
         }
         if needs_rsa && self.credentials.rsa_public_key().is_none() {
-            return Err(ProtoError::MissingCredential { credential: Credential::RsaPublicKey, mode });
+            return Err(ProtoError::MissingCredential {
+                credential: Credential::RsaPublicKey,
+                mode,
+            });
         }
         Ok(endpoint)
     }
 
     /// Builds the request for `check` in `mode`. `rng` feeds the RSA modes (padding and, for
     /// idcard, the fresh AES key); pass a cryptographic RNG such as `rand::rngs::OsRng`.
-    pub fn encode<C: Check>(&self, check: &C, mode: Mode, rng: &mut impl CryptoRngCore) -> Result<EncodedRequest, ProtoError> {
+    pub fn encode<C: Check>(
+        &self,
+        check: &C,
+        mode: Mode,
+        rng: &mut impl CryptoRngCore,
+    ) -> Result<EncodedRequest, ProtoError> {
         let endpoint = self.endpoint::<C>(mode)?;
         let info = endpoint.info();
         let encoder = FieldEncoder::new(self, info.encoding, rng)?;
@@ -88,9 +115,7 @@ impl Protocol {
                 "orderid" => Cow::Borrowed("1"),
                 "sign" => Cow::Owned(self.sign(check)),
                 "aesKey" => Cow::Owned(encoder.wrapped_key.clone().unwrap_or_default()),
-                field => {
-                    encoder.encode(check.field(field).unwrap_or_default(), rng)?
-                }
+                field => encoder.encode(check.field(field).unwrap_or_default(), rng)?,
             };
             pairs.push((param, value));
         }
@@ -129,20 +154,38 @@ struct FieldEncoder<'p> {
 }
 
 impl<'p> FieldEncoder<'p> {
-    fn new(protocol: &'p Protocol, encoding: FieldEncoding, rng: &mut impl CryptoRngCore) -> Result<Self, ProtoError> {
+    fn new(
+        protocol: &'p Protocol,
+        encoding: FieldEncoding,
+        rng: &mut impl CryptoRngCore,
+    ) -> Result<Self, ProtoError> {
         let credentials = &protocol.credentials;
-        let mut encoder = Self { encoding, openid_key: credentials.openid_aes_key(), rsa: credentials.rsa_public_key(), random_key: None, wrapped_key: None };
+        let mut encoder = Self {
+            encoding,
+            openid_key: credentials.openid_aes_key(),
+            rsa: credentials.rsa_public_key(),
+            random_key: None,
+            wrapped_key: None,
+        };
         if let (FieldEncoding::AesCbcWithRsaKey, Some(rsa)) = (encoding, encoder.rsa) {
             let key = AesKey::random(rng);
-            encoder.wrapped_key = Some(rsa.encrypt(protocol.idcard_key_padding, rng, key.as_bytes())?);
+            encoder.wrapped_key =
+                Some(rsa.encrypt(protocol.idcard_key_padding, rng, key.as_bytes())?);
             encoder.random_key = Some(key);
         }
         Ok(encoder)
     }
 
-    fn encode<'v>(&self, plain: Cow<'v, str>, rng: &mut impl CryptoRngCore) -> Result<Cow<'v, str>, ProtoError> {
+    fn encode<'v>(
+        &self,
+        plain: Cow<'v, str>,
+        rng: &mut impl CryptoRngCore,
+    ) -> Result<Cow<'v, str>, ProtoError> {
         // `endpoint()` has checked that the credentials this encoding needs are present.
-        let missing = |credential| ProtoError::MissingCredential { credential, mode: Mode::Rsa };
+        let missing = |credential| ProtoError::MissingCredential {
+            credential,
+            mode: Mode::Rsa,
+        };
         Ok(match self.encoding {
             FieldEncoding::Plain | FieldEncoding::Signed => plain,
             FieldEncoding::AesEcb => {
@@ -155,7 +198,10 @@ impl<'p> FieldEncoder<'p> {
             }
             FieldEncoding::AesCbcWithRsaKey => {
                 let iv = self.openid_key.ok_or(missing(Credential::Openid))?;
-                let key = self.random_key.as_ref().ok_or(missing(Credential::RsaPublicKey))?;
+                let key = self
+                    .random_key
+                    .as_ref()
+                    .ok_or(missing(Credential::RsaPublicKey))?;
                 Cow::Owned(aes_cbc_encrypt(key, iv, plain.as_bytes()))
             }
         })

@@ -31,10 +31,16 @@ impl MobileNumber {
         let count = national.chars().count();
         if let Some(position) = national.chars().position(|c| !c.is_ascii_digit()) {
             let offset = compact.chars().count() - count;
-            return Err(invalid(Problem::Character { position: offset + position + 1, expected: "a digit" }));
+            return Err(invalid(Problem::Character {
+                position: offset + position + 1,
+                expected: "a digit",
+            }));
         }
         if count != 11 {
-            return Err(invalid(Problem::Length { expected: "expected 11 digits", found: count }));
+            return Err(invalid(Problem::Length {
+                expected: "expected 11 digits",
+                found: count,
+            }));
         }
         let bytes = national.as_bytes();
         if bytes[0] != b'1' || !(b'3'..=b'9').contains(&bytes[1]) {
@@ -57,10 +63,10 @@ impl MobileNumber {
 /// `+86…`, `0086…` and `86…` followed by 11 more characters lose the prefix.
 fn strip_country_code(number: &str) -> &str {
     for prefix in ["+86", "0086", "86"] {
-        if let Some(rest) = number.strip_prefix(prefix) {
-            if rest.len() == 11 {
-                return rest;
-            }
+        if let Some(rest) = number.strip_prefix(prefix)
+            && rest.len() == 11
+        {
+            return rest;
         }
     }
     number
@@ -88,7 +94,14 @@ mod tests {
 
     #[test]
     fn normalises_common_ways_of_writing_a_number() {
-        for input in ["13912345678", "+86 139 1234 5678", "86-139-1234-5678", "0086 13912345678", "(+86)139-1234-5678", "１３９１２３４５６７８"] {
+        for input in [
+            "13912345678",
+            "+86 139 1234 5678",
+            "86-139-1234-5678",
+            "0086 13912345678",
+            "(+86)139-1234-5678",
+            "１３９１２３４５６７８",
+        ] {
             assert_eq!(parse(input).unwrap(), "13912345678", "{input}");
         }
     }
@@ -96,15 +109,30 @@ mod tests {
     #[test]
     fn refuses_what_cannot_be_a_mobile() {
         assert_eq!(parse(""), Err(Problem::Empty));
-        assert_eq!(parse("1391234567"), Err(Problem::Length { expected: "expected 11 digits", found: 10 }));
+        assert_eq!(
+            parse("1391234567"),
+            Err(Problem::Length {
+                expected: "expected 11 digits",
+                found: 10
+            })
+        );
         assert_eq!(parse("12912345678"), Err(Problem::MobilePrefix));
         assert_eq!(parse("23912345678"), Err(Problem::MobilePrefix));
-        assert_eq!(parse("1391234567a"), Err(Problem::Character { position: 11, expected: "a digit" }));
+        assert_eq!(
+            parse("1391234567a"),
+            Err(Problem::Character {
+                position: 11,
+                expected: "a digit"
+            })
+        );
         assert_eq!(parse("8613912345678"), Ok("13912345678".into()));
     }
 
     #[test]
     fn debug_is_masked() {
-        assert_eq!(format!("{:?}", MobileNumber::parse("13912345678").unwrap()), "MobileNumber(139****5678)");
+        assert_eq!(
+            format!("{:?}", MobileNumber::parse("13912345678").unwrap()),
+            "MobileNumber(139****5678)"
+        );
     }
 }
