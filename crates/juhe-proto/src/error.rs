@@ -36,7 +36,10 @@ impl fmt::Display for ServiceError {
         } else {
             &self.reason
         };
-        write!(f, "{} {reason}", self.code.code())?;
+        write!(f, "{}", self.code.code())?;
+        if !reason.is_empty() {
+            write!(f, " {reason}")?;
+        }
         match info {
             Some(info) => write!(f, " ({})", info.en)?,
             None => f.write_str(" (a code Juhe's documents do not list)")?,
