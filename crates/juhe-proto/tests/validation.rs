@@ -21,7 +21,7 @@ fn valid_id() -> impl Strategy<Value = String> {
     (
         prop::sample::select(PROVINCES.to_vec()),
         0u32..10_000,
-        0i64..(56_000),
+        0i64..56_000,
         0u32..1000,
     )
         .prop_filter_map("date in range", |(province, area, days, seq)| {
