@@ -1,0 +1,294 @@
+//! The sandbox's behaviour as a pure function: an HTTP request in, an [`Answer`] out. The
+//! server around it only moves bytes.
+
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use juhe_crypto::{AesKey, RsaPadding, RsaPrivateKey};
+use juhe_proto::{Endpoint, Product};
+
+use crate::faults::{FaultKind, FaultPlan};
+use crate::identity::Registry;
+use crate::ledger::{Ledger, RequestRecord};
+use crate::magic::{Effect, MagicIdentity};
+use crate::reply::Reply;
+use crate::request_fields::{Keys, params, read_fields};
+use crate::verdicts::judge;
+
+/// What the server does with a request.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Answer {
+    /// A complete answer.
+    Body {
+        status: u16,
+        content_type: &'static str,
+        body: Vec<u8>,
+    },
+    /// Announce `body` in full, send half of it, then close the connection.
+    Truncated { body: Vec<u8> },
+    /// Close the connection without answering.
+    Close,
+    /// Wait, then answer.
+    Delayed {
+        delay: Duration,
+        answer: Box<Answer>,
+    },
+}
+
+impl Answer {
+    fn json(status: u16, body: Vec<u8>) -> Self {
+        Answer::Body {
+            status,
+            content_type: "application/json;charset=utf-8",
+            body,
+        }
+    }
+}
+
+/// A request that is logged by the callback of [`SandboxBuilder::on_request`](crate::SandboxBuilder::on_request).
+pub(crate) type RequestHook = Box<dyn Fn(&RequestRecord) + Send + Sync>;
+
+/// The state of the fake Juhe.
+pub(crate) struct JuheApi {
+    pub(crate) key: String,
+    pub(crate) openid: String,
+    openid_key: AesKey,
+    private_key: RsaPrivateKey,
+    idcard_key_padding: RsaPadding,
+    pub(crate) registry: Registry,
+    pub(crate) faults: FaultPlan,
+    pub(crate) ledger: Ledger,
+    orders: AtomicU64,
+    on_request: Option<RequestHook>,
+    identities_json: OnceLock<Vec<u8>>,
+}
+
+/// What processing a check came to.
+struct Processed {
+    reply: Reply,
+    fault: Option<FaultKind>,
+    who: String,
+}
+
+impl JuheApi {
+    pub(crate) fn new(
+        key: String,
+        openid: String,
+        private_key: RsaPrivateKey,
+        idcard_key_padding: RsaPadding,
+        registry: Registry,
+        faults: FaultPlan,
+        on_request: Option<RequestHook>,
+    ) -> Self {
+        let openid_key = AesKey::from_openid(&openid);
+        Self {
+            key,
+            openid,
+            openid_key,
+            private_key,
+            idcard_key_padding,
+            registry,
+            faults,
+            ledger: Ledger::new(),
+            orders: AtomicU64::new(0),
+            on_request,
+            identities_json: OnceLock::new(),
+        }
+    }
+
+    /// Answers one request. Never panics, whatever the request.
+    pub(crate) fn answer(&self, request: &http::Request<Vec<u8>>) -> Answer {
+        let path = request.uri().path();
+        if let Some(route) = path.strip_prefix("/__sandbox/") {
+            return self.admin(request.method(), route);
+        }
+        let Some(endpoint) = Endpoint::from_path(path) else {
+            let reply = Reply {
+                reason: "接口地址不存在 (no such API)".into(),
+                ..Reply::error(10021)
+            };
+            self.log(None, request, &reply, None, String::new());
+            return Answer::json(404, reply.to_json());
+        };
+        let processed = self.process(endpoint, request);
+        self.log(
+            Some(endpoint),
+            request,
+            &processed.reply,
+            processed.fault,
+            processed.who,
+        );
+        deliver(processed.reply, processed.fault)
+    }
+
+    fn process(&self, endpoint: Endpoint, request: &http::Request<Vec<u8>>) -> Processed {
+        let info = endpoint.info();
+        let params = params(request);
+        let refuse = |reply: Reply| Processed {
+            reply,
+            fault: None,
+            who: String::new(),
+        };
+        if params.get("key").map(String::as_str) != Some(self.key.as_str()) {
+            return refuse(Reply::error(10001));
+        }
+        if info.post_only && request.method() != http::Method::POST {
+            return refuse(Reply {
+                reason: "请求方式错误：仅支持POST".into(),
+                ..Reply::error(280101)
+            });
+        }
+        let fault = self.faults.draw(endpoint);
+        if let Some(reply) = fault.and_then(unprocessed_reply) {
+            return Processed {
+                reply,
+                fault,
+                who: String::new(),
+            };
+        }
+        let keys = Keys {
+            key: &self.key,
+            openid: &self.openid,
+            openid_key: &self.openid_key,
+            private_key: &self.private_key,
+            idcard_key_padding: self.idcard_key_padding,
+        };
+        let fields = match read_fields(endpoint, &params, &keys) {
+            Ok(fields) => fields,
+            Err(reply) => return refuse(reply),
+        };
+        let who = fields.masked();
+        let magic = fields
+            .idcard
+            .as_ref()
+            .and_then(|id| MagicIdentity::by_idcard(id.as_str()));
+        let (mut fault, mut unspecified) = (fault, false);
+        match magic.and_then(|m| m.effect(info.product)) {
+            Some(Effect::Code(280105)) => {
+                return Processed {
+                    reply: Reply::error_with_order(280105, self.next_order(info.product)),
+                    fault,
+                    who,
+                };
+            }
+            Some(Effect::Code(code)) => {
+                return Processed {
+                    reply: Reply::error(*code),
+                    fault,
+                    who,
+                };
+            }
+            Some(Effect::Fault(kind)) => match unprocessed_reply(*kind) {
+                Some(reply) => {
+                    return Processed {
+                        reply,
+                        fault: Some(*kind),
+                        who,
+                    };
+                }
+                None => fault = Some(*kind),
+            },
+            Some(Effect::UnspecifiedMismatch) => unspecified = true,
+            None => {}
+        }
+        let reply = judge(
+            info.product,
+            &fields,
+            &self.registry,
+            self.next_order(info.product),
+            unspecified,
+        );
+        Processed { reply, fault, who }
+    }
+
+    fn next_order(&self, product: Product) -> String {
+        let module = match product {
+            Product::IdCard => 103,
+            Product::Telecom2 => 329,
+            Product::Telecom3 => 339,
+            Product::Face => 801,
+        };
+        format!(
+            "JHSB{module}{:014}",
+            self.orders.fetch_add(1, Ordering::Relaxed) + 1
+        )
+    }
+
+    fn log(
+        &self,
+        endpoint: Option<Endpoint>,
+        request: &http::Request<Vec<u8>>,
+        reply: &Reply,
+        fault: Option<FaultKind>,
+        who: String,
+    ) {
+        let gateway_error = matches!(fault, Some(FaultKind::HttpStatus(_)));
+        let record = RequestRecord {
+            api: endpoint.map_or_else(
+                || request.uri().path().to_owned(),
+                |e| e.info().api.to_owned(),
+            ),
+            method: request.method().to_string(),
+            error_code: (!gateway_error).then_some(reply.error_code),
+            billed: !gateway_error && reply.error_code == 0,
+            who,
+            fault: fault.map(|f| format!("{f:?}")),
+        };
+        if let Some(hook) = &self.on_request {
+            hook(&record);
+        }
+        self.ledger.record(endpoint, record);
+    }
+
+    fn admin(&self, method: &http::Method, route: &str) -> Answer {
+        if method != http::Method::GET {
+            return Answer::json(405, br#"{"error":"admin routes take GET"}"#.to_vec());
+        }
+        match route {
+            "ledger" => Answer::json(200, serde_json::to_vec(&self.ledger.snapshot()).unwrap_or_default()),
+            "requests" => Answer::json(200, serde_json::to_vec(&self.ledger.recent()).unwrap_or_default()),
+            "identities" => Answer::json(200, self.identities_json().to_vec()),
+            _ => Answer::json(404, br#"{"error":"admin routes: /__sandbox/ledger, /__sandbox/identities, /__sandbox/requests"}"#.to_vec()),
+        }
+    }
+
+    /// The registry as JSON, made once: it does not change while the sandbox runs.
+    pub(crate) fn identities_json(&self) -> &[u8] {
+        self.identities_json
+            .get_or_init(|| serde_json::to_vec(self.registry.public()).unwrap_or_default())
+    }
+}
+
+/// The reply of a fault that stops the check before it is processed.
+fn unprocessed_reply(kind: FaultKind) -> Option<Reply> {
+    match kind {
+        FaultKind::ErrorCode(code) => Some(Reply::error(code)),
+        // The JSON is never sent: the gateway answers instead.
+        FaultKind::HttpStatus(_) => Some(Reply::error(10014)),
+        _ => None,
+    }
+}
+
+/// Writes the reply, as the fault (if any) allows.
+fn deliver(reply: Reply, fault: Option<FaultKind>) -> Answer {
+    let body = reply.to_json();
+    match fault {
+        Some(FaultKind::HttpStatus(status)) => Answer::Body {
+            status,
+            content_type: "text/html",
+            body: format!("<html><body><h1>{status}</h1>gateway error</body></html>").into_bytes(),
+        },
+        Some(FaultKind::Latency(delay)) => Answer::Delayed {
+            delay,
+            answer: Box::new(Answer::json(200, body)),
+        },
+        Some(FaultKind::MalformedBody) => {
+            let cut = body.len() / 2;
+            Answer::json(200, body[..cut].to_vec())
+        }
+        Some(FaultKind::TruncatedBody) => Answer::Truncated { body },
+        Some(FaultKind::CloseConnection) => Answer::Close,
+        Some(FaultKind::ErrorCode(_)) | None => Answer::json(200, body),
+    }
+}

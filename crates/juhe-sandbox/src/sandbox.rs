@@ -1,0 +1,314 @@
+//! Starting and stopping a sandbox.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use juhe_crypto::{RsaPadding, RsaPrivateKey};
+use tokio::sync::watch;
+
+use crate::carriers::carrier_of;
+use crate::face_png::face_png;
+use crate::faults::{Fault, FaultPlan};
+use crate::identity::{Identity, Registry, load_identities, seed_of};
+use crate::juhe_api::JuheApi;
+use crate::ledger::{LedgerSnapshot, RequestRecord};
+use crate::population::builtin_population;
+use crate::{SandboxError, magic, server};
+
+/// The sandbox's default API key. Public: a test credential, like a payment provider's.
+pub const SANDBOX_KEY: &str = "sandbox-key-0123456789abcdef0123";
+/// The sandbox's default openid. Public.
+pub const SANDBOX_OPENID: &str = "JHsandbox-openid-0123456789abcde";
+/// The private half of the sandbox's shipped RSA key pair. **PUBLIC AND INSECURE**: anyone
+/// can decrypt what is encrypted to it. For tests only.
+pub const SANDBOX_RSA_PRIVATE_KEY_PEM: &str = include_str!("../keys/sandbox_rsa_private.pem");
+/// The public half of the shipped key pair, as the sandbox's "account page" shows it.
+pub const SANDBOX_RSA_PUBLIC_KEY_PEM: &str = include_str!("../keys/sandbox_rsa_public.pem");
+
+/// How a sandbox is set up. Every setting has a documented default: `Sandbox::start()` is
+/// `Sandbox::builder().start()`.
+pub struct SandboxBuilder {
+    addr: String,
+    key: String,
+    openid: String,
+    rsa: RsaSource,
+    builtin_population: bool,
+    identities: Vec<Identity>,
+    identity_files: Vec<PathBuf>,
+    faults: Vec<Fault>,
+    idcard_key_padding: RsaPadding,
+    on_request: Option<Box<dyn Fn(&RequestRecord) + Send + Sync>>,
+    worker_threads: usize,
+}
+
+enum RsaSource {
+    Shipped,
+    Fresh,
+    Pem(String),
+}
+
+impl Default for SandboxBuilder {
+    fn default() -> Self {
+        Self {
+            addr: "127.0.0.1:0".into(),
+            key: SANDBOX_KEY.into(),
+            openid: SANDBOX_OPENID.into(),
+            rsa: RsaSource::Shipped,
+            builtin_population: true,
+            identities: Vec::new(),
+            identity_files: Vec::new(),
+            faults: Vec::new(),
+            idcard_key_padding: RsaPadding::Pkcs1v15,
+            on_request: None,
+            worker_threads: 2,
+        }
+    }
+}
+
+impl SandboxBuilder {
+    /// Where to listen; `127.0.0.1:0` (a free port) by default.
+    pub fn addr(mut self, addr: impl Into<String>) -> Self {
+        self.addr = addr.into();
+        self
+    }
+
+    /// Other credentials than [`SANDBOX_KEY`] and [`SANDBOX_OPENID`].
+    pub fn credentials(mut self, key: impl Into<String>, openid: impl Into<String>) -> Self {
+        self.key = key.into();
+        self.openid = openid.into();
+        self
+    }
+
+    /// A fresh RSA-2048 key pair made at start (slower to start, but not the published key).
+    pub fn fresh_rsa_key(mut self) -> Self {
+        self.rsa = RsaSource::Fresh;
+        self
+    }
+
+    /// A given RSA private key (PKCS#8 or PKCS#1 PEM).
+    pub fn rsa_private_key_pem(mut self, pem: impl Into<String>) -> Self {
+        self.rsa = RsaSource::Pem(pem.into());
+        self
+    }
+
+    /// Adds identities.
+    pub fn identities(mut self, identities: impl IntoIterator<Item = Identity>) -> Self {
+        self.identities.extend(identities);
+        self
+    }
+
+    /// Adds the identities of a `.json` or `.csv` file (see [`load_identities`](crate::load_identities)).
+    pub fn identities_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.identity_files.push(path.into());
+        self
+    }
+
+    /// Leaves out the built-in population of 1,200 people.
+    pub fn without_builtin_population(mut self) -> Self {
+        self.builtin_population = false;
+        self
+    }
+
+    /// Injects a fault (see [`Fault`]).
+    pub fn fault(mut self, fault: Fault) -> Self {
+        self.faults.push(fault);
+        self
+    }
+
+    /// The RSA padding expected for `aesKey` of `idcard/queryEncryV2`: PKCS#1 v1.5 by default,
+    /// like the SDK.
+    pub fn idcard_key_padding(mut self, padding: RsaPadding) -> Self {
+        self.idcard_key_padding = padding;
+        self
+    }
+
+    /// Calls `hook` after each API request with a masked record of it (for logging).
+    pub fn on_request(mut self, hook: impl Fn(&RequestRecord) + Send + Sync + 'static) -> Self {
+        self.on_request = Some(Box::new(hook));
+        self
+    }
+
+    /// Server threads; 2 by default.
+    pub fn worker_threads(mut self, threads: usize) -> Self {
+        self.worker_threads = threads.max(1);
+        self
+    }
+
+    /// Starts the server on its own thread and runtime, so it works the same from a plain test,
+    /// a `#[tokio::test]` or a `main`. Returns once it is listening.
+    pub fn start(self) -> Result<Sandbox, SandboxError> {
+        let private_key = match &self.rsa {
+            RsaSource::Shipped => RsaPrivateKey::from_pem(SANDBOX_RSA_PRIVATE_KEY_PEM)?,
+            RsaSource::Pem(pem) => RsaPrivateKey::from_pem(pem)?,
+            RsaSource::Fresh => RsaPrivateKey::generate(&mut rand_core::OsRng, 2048)?,
+        };
+        let public_key_pem = private_key.public_key().to_pem()?;
+        let registry = self.registry()?;
+        let listener =
+            std::net::TcpListener::bind(&self.addr).map_err(|source| SandboxError::Bind {
+                addr: self.addr.clone(),
+                source,
+            })?;
+        let addr = listener.local_addr().map_err(SandboxError::Start)?;
+        listener
+            .set_nonblocking(true)
+            .map_err(SandboxError::Start)?;
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(self.worker_threads)
+            .thread_name("juhe-sandbox")
+            .enable_io()
+            .enable_time()
+            .build()
+            .map_err(SandboxError::Start)?;
+        let listener = {
+            let _context = runtime.enter();
+            tokio::net::TcpListener::from_std(listener).map_err(SandboxError::Start)?
+        };
+        let api = Arc::new(JuheApi::new(
+            self.key,
+            self.openid,
+            private_key,
+            self.idcard_key_padding,
+            registry,
+            FaultPlan::new(self.faults),
+            self.on_request,
+        ));
+        let (shutdown, receiver) = watch::channel(false);
+        let handle = runtime.handle().clone();
+        let server_api = Arc::clone(&api);
+        let thread = std::thread::Builder::new()
+            .name("juhe-sandbox".into())
+            .spawn(move || {
+                runtime.block_on(server::serve(listener, server_api, receiver));
+                // Delayed answers may still be sleeping: do not wait for them.
+                runtime.shutdown_timeout(Duration::from_millis(100));
+            })
+            .map_err(SandboxError::Start)?;
+        Ok(Sandbox {
+            api,
+            base_url: format!("http://{addr}"),
+            addr,
+            public_key_pem,
+            shutdown,
+            thread: Some(thread),
+            handle,
+        })
+    }
+
+    fn registry(&self) -> Result<Registry, SandboxError> {
+        let mut registry = Registry::default();
+        if self.builtin_population {
+            registry.add(builtin_population(), "built-in")?;
+        }
+        registry.add(self.identities.iter().cloned(), "given")?;
+        for path in &self.identity_files {
+            registry.add(load_identities(path)?, &path.display().to_string())?;
+        }
+        registry.add_hidden(magic::ALL.iter().map(|m| Identity {
+            name: m.name.into(),
+            idcard: m.idcard.into(),
+            mobile: m.mobile.into(),
+            carrier: carrier_of(m.mobile).unwrap_or("移动").into(),
+            province: "北京市".into(),
+            city: "北京市".into(),
+            face_image: face_png(seed_of(m.idcard)),
+        }))?;
+        Ok(registry)
+    }
+}
+
+/// A running sandbox. Stops when dropped.
+pub struct Sandbox {
+    api: Arc<JuheApi>,
+    base_url: String,
+    addr: std::net::SocketAddr,
+    public_key_pem: String,
+    shutdown: watch::Sender<bool>,
+    thread: Option<JoinHandle<()>>,
+    handle: tokio::runtime::Handle,
+}
+
+impl Sandbox {
+    /// Starts a sandbox with every default: a free port on 127.0.0.1, the published test
+    /// credentials and key pair, the built-in population, no faults.
+    pub fn start() -> Result<Sandbox, SandboxError> {
+        SandboxBuilder::default().start()
+    }
+
+    /// A builder for other settings.
+    pub fn builder() -> SandboxBuilder {
+        SandboxBuilder::default()
+    }
+
+    /// `http://127.0.0.1:PORT`: the base URL that replaces both Juhe hosts.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// The address it listens on.
+    pub fn addr(&self) -> std::net::SocketAddr {
+        self.addr
+    }
+
+    /// The API key it accepts.
+    pub fn key(&self) -> &str {
+        &self.api.key
+    }
+
+    /// The openid its AES keys derive from.
+    pub fn openid(&self) -> &str {
+        &self.api.openid
+    }
+
+    /// Its RSA public key, SPKI PEM.
+    pub fn rsa_public_key_pem(&self) -> &str {
+        &self.public_key_pem
+    }
+
+    /// The people it knows (not the magic identities).
+    pub fn identities(&self) -> &[Identity] {
+        self.api.registry.public()
+    }
+
+    /// Requests and billed answers so far, in all and per endpoint.
+    pub fn ledger(&self) -> LedgerSnapshot {
+        self.api.ledger.snapshot()
+    }
+
+    /// The most recent requests (up to 10,000), masked.
+    pub fn requests(&self) -> Vec<RequestRecord> {
+        self.api.ledger.recent()
+    }
+
+    /// Replaces the injected faults while it runs.
+    pub fn set_faults(&self, faults: Vec<Fault>) {
+        self.api.faults.replace(faults);
+    }
+
+    /// Blocks until Ctrl-C (SIGINT), then stops.
+    pub fn run_until_ctrl_c(self) -> std::io::Result<()> {
+        let result = self.handle.block_on(tokio::signal::ctrl_c());
+        drop(self);
+        result
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        let _ = self.shutdown.send(true);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl std::fmt::Debug for Sandbox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sandbox")
+            .field("base_url", &self.base_url)
+            .field("identities", &self.identities().len())
+            .finish_non_exhaustive()
+    }
+}
