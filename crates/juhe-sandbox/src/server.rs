@@ -1,5 +1,6 @@
 //! Moving bytes: hyper over tokio, answering with what [`JuheApi`] decides.
 
+use std::future::Future;
 use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -88,7 +89,7 @@ async fn respond(
             Answer::Truncated { body } => {
                 let length = body.len();
                 let mut response =
-                    hyper::Response::new(SandboxBody::Truncated(Some(Bytes::from(body))));
+                    hyper::Response::new(SandboxBody::Truncated(Some(Bytes::from(body)), None));
                 response
                     .headers_mut()
                     .insert(http::header::CONTENT_LENGTH, length.into());
@@ -119,7 +120,9 @@ fn with_type(
 /// A body that is whole, or that breaks off half-way.
 pub(crate) enum SandboxBody {
     Full(Option<Bytes>),
-    Truncated(Option<Bytes>),
+    /// The data still to send, and the pause after the first half: hyper flushes what it has
+    /// while the body is pending, so the client really receives half a body before the break.
+    Truncated(Option<Bytes>, Option<Pin<Box<tokio::time::Sleep>>>),
 }
 
 impl Body for SandboxBody {
@@ -128,18 +131,26 @@ impl Body for SandboxBody {
 
     fn poll_frame(
         self: Pin<&mut Self>,
-        _: &mut Context<'_>,
+        cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, io::Error>>> {
-        Poll::Ready(match self.get_mut() {
-            SandboxBody::Full(data) => data.take().map(|d| Ok(Frame::data(d))),
-            SandboxBody::Truncated(data) => match data.take() {
-                Some(d) => Some(Ok(Frame::data(d.slice(..d.len() / 2)))),
-                None => Some(Err(io::Error::new(
-                    io::ErrorKind::ConnectionAborted,
-                    "fault: truncated body",
-                ))),
-            },
-        })
+        match self.get_mut() {
+            SandboxBody::Full(data) => Poll::Ready(data.take().map(|d| Ok(Frame::data(d)))),
+            SandboxBody::Truncated(data, pause) => {
+                if let Some(d) = data.take() {
+                    *pause = Some(Box::pin(tokio::time::sleep(
+                        std::time::Duration::from_millis(50),
+                    )));
+                    return Poll::Ready(Some(Ok(Frame::data(d.slice(..d.len() / 2)))));
+                }
+                match pause.as_mut().map(|p| p.as_mut().poll(cx)) {
+                    Some(Poll::Pending) => Poll::Pending,
+                    _ => Poll::Ready(Some(Err(io::Error::new(
+                        io::ErrorKind::ConnectionAborted,
+                        "fault: truncated body",
+                    )))),
+                }
+            }
+        }
     }
 
     fn is_end_stream(&self) -> bool {
@@ -150,7 +161,7 @@ impl Body for SandboxBody {
         match self {
             SandboxBody::Full(Some(d)) => SizeHint::with_exact(d.len() as u64),
             SandboxBody::Full(None) => SizeHint::with_exact(0),
-            SandboxBody::Truncated(_) => SizeHint::default(),
+            SandboxBody::Truncated(..) => SizeHint::default(),
         }
     }
 }
