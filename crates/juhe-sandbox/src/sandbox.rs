@@ -12,7 +12,7 @@ use crate::carriers::carrier_of;
 use crate::face_png::face_png;
 use crate::faults::{Fault, FaultPlan};
 use crate::identity::{Identity, Registry, load_identities, seed_of};
-use crate::juhe_api::JuheApi;
+use crate::juhe_api::{JuheApi, RequestHook};
 use crate::ledger::{LedgerSnapshot, RequestRecord};
 use crate::population::builtin_population;
 use crate::{SandboxError, magic, server};
@@ -39,7 +39,7 @@ pub struct SandboxBuilder {
     identity_files: Vec<PathBuf>,
     faults: Vec<Fault>,
     idcard_key_padding: RsaPadding,
-    on_request: Option<Box<dyn Fn(&RequestRecord) + Send + Sync>>,
+    on_request: Option<RequestHook>,
     worker_threads: usize,
 }
 

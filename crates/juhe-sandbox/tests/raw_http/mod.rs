@@ -62,10 +62,10 @@ pub fn send(
     stream.write_all(head.as_bytes())?;
     stream.write_all(body)?;
     let mut raw = Vec::new();
-    if let Err(e) = stream.read_to_end(&mut raw) {
-        if raw.is_empty() {
-            return Err(e);
-        }
+    if let Err(e) = stream.read_to_end(&mut raw)
+        && raw.is_empty()
+    {
+        return Err(e);
     }
     if raw.is_empty() {
         return Err(std::io::Error::new(

@@ -1,0 +1,128 @@
+//! `juhe sandbox serve` and `juhe sandbox identities`.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use juhe_sandbox::{Identity, RequestRecord, Sandbox, SandboxBuilder};
+
+use crate::args::SandboxCommand;
+use crate::failure::Failure;
+
+pub(crate) fn run(command: SandboxCommand, output: Option<&str>) -> Result<ExitCode, Failure> {
+    match command {
+        SandboxCommand::Serve {
+            addr,
+            credentials_out,
+            identities,
+            fresh_rsa_key,
+        } => {
+            let mut builder = Sandbox::builder().addr(addr).on_request(log_line);
+            if let Some(path) = identities {
+                builder = builder.identities_file(path);
+            }
+            if fresh_rsa_key {
+                builder = builder.fresh_rsa_key();
+            }
+            serve(builder, credentials_out.as_deref())
+        }
+        SandboxCommand::Identities { identities } => {
+            let mut builder = Sandbox::builder().addr("127.0.0.1:0");
+            if let Some(path) = identities {
+                builder = builder.identities_file(path);
+            }
+            let sandbox = builder
+                .start()
+                .map_err(|e| Failure::failed(e.to_string()))?;
+            print_identities(sandbox.identities(), output.unwrap_or("csv"))
+        }
+    }
+}
+
+fn serve(
+    builder: SandboxBuilder,
+    credentials_out: Option<&std::path::Path>,
+) -> Result<ExitCode, Failure> {
+    let sandbox = builder
+        .start()
+        .map_err(|e| Failure::failed(e.to_string()))?;
+    if let Some(path) = credentials_out {
+        let credentials = serde_json::json!({
+            "base_url": sandbox.base_url(),
+            "key": sandbox.key(),
+            "openid": sandbox.openid(),
+            "rsa_public_key": sandbox.rsa_public_key_pem(),
+        });
+        std::fs::write(path, format!("{credentials:#}\n"))
+            .map_err(|e| Failure::failed(format!("could not write {}: {e}", path.display())))?;
+    }
+    eprintln!(
+        "juhe sandbox listening on {} with {} identities (test key {}; Ctrl-C stops)",
+        sandbox.base_url(),
+        sandbox.identities().len(),
+        sandbox.key()
+    );
+    sandbox
+        .run_until_ctrl_c()
+        .map_err(|e| Failure::failed(format!("waiting for Ctrl-C: {e}")))?;
+    eprintln!("juhe sandbox stopped");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// One line per request, personal data already masked by the sandbox.
+fn log_line(record: &RequestRecord) {
+    let code = record
+        .error_code
+        .map_or_else(|| "-".to_owned(), |c| c.to_string());
+    let billed = if record.billed {
+        "billed"
+    } else {
+        "not billed"
+    };
+    let fault = record
+        .fault
+        .as_deref()
+        .map(|f| format!(" fault={f}"))
+        .unwrap_or_default();
+    eprintln!(
+        "{} /{} error_code={code} {billed} {}{fault}",
+        record.method,
+        record.api.trim_start_matches('/'),
+        record.who
+    );
+}
+
+fn print_identities(people: &[Identity], format: &str) -> Result<ExitCode, Failure> {
+    let mut out = std::io::stdout().lock();
+    let written: std::io::Result<()> = match format {
+        "json" => serde_json::to_writer_pretty(&mut out, people)
+            .map_err(std::io::Error::from)
+            .and_then(|()| writeln!(out)),
+        "csv" => {
+            let mut writer = csv::Writer::from_writer(out);
+            people
+                .iter()
+                .try_for_each(|p| writer.serialize(p))
+                .map_err(csv_to_io)
+                .and_then(|()| writer.flush())
+        }
+        other => {
+            return Err(Failure::usage(format!(
+                "--output {other}: sandbox identities prints csv or json"
+            )));
+        }
+    };
+    match written {
+        // `juhe sandbox identities | head` is not a failure.
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Failure::failed(format!(
+            "could not write the identities: {e}"
+        ))),
+        _ => Ok(ExitCode::SUCCESS),
+    }
+}
+
+fn csv_to_io(error: csv::Error) -> std::io::Error {
+    match error.into_kind() {
+        csv::ErrorKind::Io(io) => io,
+        other => std::io::Error::other(format!("{other:?}")),
+    }
+}

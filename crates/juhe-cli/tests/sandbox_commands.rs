@@ -1,0 +1,119 @@
+//! `juhe sandbox serve` and `juhe sandbox identities`, run as a user runs them.
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn juhe() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_juhe"))
+}
+
+#[test]
+fn identities_print_as_csv_and_json() {
+    let csv = juhe().args(["sandbox", "identities"]).output().unwrap();
+    assert!(csv.status.success());
+    let text = String::from_utf8(csv.stdout).unwrap();
+    assert!(text.starts_with("name,idcard,mobile,carrier,province,city,face_image\n"));
+    assert_eq!(text.lines().count(), 1 + juhe_sandbox::POPULATION_SIZE);
+
+    let json = juhe()
+        .args(["sandbox", "identities", "--output", "json"])
+        .output()
+        .unwrap();
+    let people: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(
+        people.as_array().unwrap().len(),
+        juhe_sandbox::POPULATION_SIZE
+    );
+
+    let bad = juhe()
+        .args(["sandbox", "identities", "--output", "xml"])
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("csv or json"));
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let out = juhe()
+        .args(["sandbox", "serve", "--no-such-flag"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[cfg(unix)]
+#[test]
+fn serve_writes_credentials_logs_masked_lines_and_stops_on_ctrl_c() {
+    let dir = std::env::temp_dir().join(format!("juhe-cli-serve-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let credentials = dir.join("credentials.json");
+    let child = juhe()
+        .args([
+            "sandbox",
+            "serve",
+            "--addr",
+            "127.0.0.1:0",
+            "--credentials-out",
+        ])
+        .arg(&credentials)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while !credentials.exists() && started.elapsed() < Duration::from_secs(20) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_millis(100));
+    let written: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&credentials).unwrap()).unwrap();
+    for field in ["base_url", "key", "openid", "rsa_public_key"] {
+        assert!(written[field].is_string(), "{field} missing from {written}");
+    }
+    assert!(
+        written["rsa_public_key"]
+            .as_str()
+            .unwrap()
+            .starts_with("-----BEGIN PUBLIC KEY-----")
+    );
+
+    // One check by hand: a person from the population, over plain HTTP.
+    let base = written["base_url"].as_str().unwrap();
+    let addr: std::net::SocketAddr = base.trim_start_matches("http://").parse().unwrap();
+    let people = juhe_sandbox::builtin_population();
+    let p = &people[0];
+    let body = juhe_proto::encode_form([
+        ("key", written["key"].as_str().unwrap()),
+        ("realname", &p.name),
+        ("idcard", &p.idcard),
+    ]);
+    let request = format!(
+        "POST /idcard/query HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    assert!(answer.contains("\"error_code\":0"), "{answer}");
+
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success(), "{:?}", output.status);
+    let log = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        log.contains("POST /idcard/query error_code=0 billed"),
+        "{log}"
+    );
+    assert!(
+        !log.contains(&p.idcard) && !log.contains(&p.name),
+        "the log shows personal data: {log}"
+    );
+    assert!(log.contains("stopped"), "{log}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
