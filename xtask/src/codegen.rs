@@ -12,12 +12,8 @@ const DOCS: &str = "docs/api";
 const OUT: &str = "crates/juhe-proto/src/generated";
 
 /// The product files, with the Rust name of their product.
-const PRODUCTS: [(&str, &str); 4] = [
-    ("idcard", "IdCard"),
-    ("telecom2", "Telecom2"),
-    ("telecom3", "Telecom3"),
-    ("face", "Face"),
-];
+const PRODUCTS: [(&str, &str); 4] =
+    [("idcard", "IdCard"), ("telecom2", "Telecom2"), ("telecom3", "Telecom3"), ("face", "Face")];
 
 fn header(sources: &str) -> String {
     format!(
@@ -39,10 +35,7 @@ pub(crate) fn write(root: &Path) -> Result<String, String> {
             written += 1;
         }
     }
-    Ok(format!(
-        "codegen: {written} of {} files updated in {OUT}",
-        files.len()
-    ))
+    Ok(format!("codegen: {written} of {} files updated in {OUT}", files.len()))
 }
 
 /// Generates in memory and fails with a diff when the files on disk differ.
@@ -51,9 +44,7 @@ pub(crate) fn check(root: &Path) -> Result<String, String> {
     if stale.is_empty() {
         Ok("codegen: generated code is up to date".into())
     } else {
-        Err(format!(
-            "{stale}\ncodegen: generated code is stale: run `cargo xtask codegen` and commit"
-        ))
+        Err(format!("{stale}\ncodegen: generated code is stale: run `cargo xtask codegen` and commit"))
     }
 }
 
@@ -64,12 +55,8 @@ fn stale(docs: &Path, out: &Path) -> Result<String, String> {
         let path: PathBuf = out.join(&name);
         let current = fs::read_to_string(&path).unwrap_or_default();
         if current != text {
-            let _ = writeln!(
-                report,
-                "--- {} (on disk)\n+++ {name} (from {})",
-                path.display(),
-                docs.display()
-            );
+            let _ =
+                writeln!(report, "--- {} (on disk)\n+++ {name} (from {})", path.display(), docs.display());
             report.push_str(&line_diff::render(&current, &text));
         }
     }
@@ -83,8 +70,7 @@ fn generate(docs: &Path) -> Result<Vec<(String, String)>, String> {
         let text = fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
         Ok(markdown::tables(&text))
     };
-    let in_file =
-        |name: &str, r: Result<String, String>| r.map_err(|e| format!("{DOCS}/{name}.md: {e}"));
+    let in_file = |name: &str, r: Result<String, String>| r.map_err(|e| format!("{DOCS}/{name}.md: {e}"));
 
     let system = read("system")?;
     let mut services = String::new();
@@ -95,40 +81,21 @@ fn generate(docs: &Path) -> Result<Vec<(String, String)>, String> {
         let tables = read(file)?;
         services += &in_file(
             file,
-            code_enum(
-                &format!("{product}Code"),
-                product_doc(product),
-                one(&tables, "Service codes")?,
-                false,
-            ),
+            code_enum(&format!("{product}Code"), product_doc(product), one(&tables, "Service codes")?, false),
         )?;
         endpoints.push((product, one(&tables, "Endpoints")?.rows.len(), tables));
         if file == "telecom3" {
             rescodes = in_file(
                 file,
-                result_enum(
-                    "Telecom3Rescode",
-                    RESCODE_DOC,
-                    one(&endpoints[2].2, "Rescodes")?,
-                ),
+                result_enum("Telecom3Rescode", RESCODE_DOC, one(&endpoints[2].2, "Rescodes")?),
             )?;
         }
         if file == "face" {
-            results = in_file(
-                file,
-                result_enum("FaceResult", FACE_DOC, one(&endpoints[3].2, "Results")?),
-            )?;
+            results = in_file(file, result_enum("FaceResult", FACE_DOC, one(&endpoints[3].2, "Results")?))?;
         }
     }
-    let system_src = in_file(
-        "system",
-        code_enum(
-            "SystemCode",
-            SYSTEM_DOC,
-            one(&system, "System codes")?,
-            true,
-        ),
-    )?;
+    let system_src =
+        in_file("system", code_enum("SystemCode", SYSTEM_DOC, one(&system, "System codes")?, true))?;
     let endpoint_src = endpoint_enum(&endpoints)?;
 
     let files = [
@@ -148,16 +115,10 @@ fn generate(docs: &Path) -> Result<Vec<(String, String)>, String> {
             format!("use crate::{{ResultInfo, Verdict}};\n\n{rescodes}"),
             "docs/api/telecom3.md",
         ),
-        (
-            "face_results.rs",
-            format!("use crate::{{ResultInfo, Verdict}};\n\n{results}"),
-            "docs/api/face.md",
-        ),
+        ("face_results.rs", format!("use crate::{{ResultInfo, Verdict}};\n\n{results}"), "docs/api/face.md"),
         (
             "endpoints.rs",
-            format!(
-                "use crate::{{EndpointInfo, FieldEncoding, Host, Mode, Product}};\n\n{endpoint_src}"
-            ),
+            format!("use crate::{{EndpointInfo, FieldEncoding, Host, Mode, Product}};\n\n{endpoint_src}"),
             "docs/api/*.md",
         ),
     ];
@@ -181,9 +142,7 @@ Only [`FaceResult::AllPass`] is a match.";
 
 fn product_doc(product: &str) -> &'static str {
     match product {
-        "IdCard" => {
-            "A service `error_code` of the ID card + name product (`idcard/*`). Never billed."
-        }
+        "IdCard" => "A service `error_code` of the ID card + name product (`idcard/*`). Never billed.",
         "Telecom2" => {
             "A service `error_code` of the mobile + ID card product (`telecom2Cucc/*`). Never billed."
         }
@@ -208,12 +167,7 @@ fn one<'a>(tables: &'a [Table], heading: &str) -> Result<&'a Table, String> {
 
 fn number(table: &Table, row: &markdown::Row, column: &str) -> Result<i64, String> {
     let cell = table.cell(row, column)?;
-    cell.parse().map_err(|_| {
-        format!(
-            "line {}: `{cell}` in column `{column}` is not a number",
-            row.line
-        )
-    })
+    cell.parse().map_err(|_| format!("line {}: `{cell}` in column `{column}` is not a number", row.line))
 }
 
 fn retry_class(table: &Table, row: &markdown::Row) -> Result<&'static str, String> {
@@ -221,10 +175,7 @@ fn retry_class(table: &Table, row: &markdown::Row) -> Result<&'static str, Strin
         "no" => Ok("RetryClass::Permanent"),
         "yes" => Ok("RetryClass::Transient"),
         "backoff" => Ok("RetryClass::RateLimited"),
-        other => Err(format!(
-            "line {}: retry `{other}` is not one of no, yes, backoff",
-            row.line
-        )),
+        other => Err(format!("line {}: retry `{other}` is not one of no, yes, backoff", row.line)),
     }
 }
 
@@ -236,11 +187,8 @@ fn code_enum(name: &str, doc: &str, table: &Table, legacy: bool) -> Result<Strin
         let variant = variant_name(table.cell(row, "name")?, row.line)?;
         let code = number(table, row, "code")?;
         let (zh, en) = (table.cell(row, "zh")?, table.cell(row, "en")?);
-        let resultcode = if legacy {
-            format!("Some({})", number(table, row, "resultcode")?)
-        } else {
-            "None".into()
-        };
+        let resultcode =
+            if legacy { format!("Some({})", number(table, row, "resultcode")?) } else { "None".into() };
         let _ = writeln!(variants, "/// `{code}` {zh}: {en}.\n{variant},");
         let _ = writeln!(from, "{code} => Some(Self::{variant}),");
         let _ = writeln!(all, "Self::{variant},");
@@ -277,10 +225,7 @@ fn result_enum(name: &str, doc: &str, table: &Table) -> Result<String, String> {
             "match" => "Verdict::Match",
             "mismatch" => "Verdict::Mismatch",
             other => {
-                return Err(format!(
-                    "line {}: verdict `{other}` is not match or mismatch",
-                    row.line
-                ));
+                return Err(format!("line {}: verdict `{other}` is not match or mismatch", row.line));
             }
         };
         let _ = writeln!(variants, "/// `{code}` {zh}: {en}.\n{variant},");
@@ -308,8 +253,7 @@ fn result_enum(name: &str, doc: &str, table: &Table) -> Result<String, String> {
 }
 
 fn endpoint_enum(products: &[(&str, usize, Vec<Table>)]) -> Result<String, String> {
-    let (mut variants, mut info, mut all, mut count) =
-        (String::new(), String::new(), String::new(), 0);
+    let (mut variants, mut info, mut all, mut count) = (String::new(), String::new(), String::new(), 0);
     for (product, _, tables) in products {
         let table = one(tables, "Endpoints")?;
         for row in &table.rows {
@@ -340,16 +284,10 @@ fn endpoint_enum(products: &[(&str, usize, Vec<Table>)]) -> Result<String, Strin
                 "post" => true,
                 "get/post" => false,
                 other => {
-                    return Err(format!(
-                        "line {}: method `{other}` is not post or get/post",
-                        row.line
-                    ));
+                    return Err(format!("line {}: method `{other}` is not post or get/post", row.line));
                 }
             };
-            let params: Vec<String> = cell("params")?
-                .split(',')
-                .map(|p| string(p.trim()))
-                .collect();
+            let params: Vec<String> = cell("params")?.split(',').map(|p| string(p.trim())).collect();
             let _ = writeln!(variants, "/// `{api}`.\n{variant},");
             let _ = writeln!(all, "Self::{variant},");
             let _ = writeln!(
@@ -385,10 +323,7 @@ mod tests {
     #[test]
     fn generated_code_is_fresh() {
         let report = stale(&root().join(DOCS), &root().join(OUT)).unwrap();
-        assert!(
-            report.is_empty(),
-            "generated code is stale: run `cargo xtask codegen`\n{report}"
-        );
+        assert!(report.is_empty(), "generated code is stale: run `cargo xtask codegen`\n{report}");
     }
 
     /// Editing any row of any table makes the check fail until the code is regenerated.
@@ -402,11 +337,7 @@ mod tests {
             for table in markdown::tables(&original) {
                 for row in &table.rows {
                     // The English message, or an endpoint's path: a change that still generates.
-                    let column = if table.heading == "Endpoints" {
-                        "api"
-                    } else {
-                        "en"
-                    };
+                    let column = if table.heading == "Endpoints" { "api" } else { "en" };
                     let cell = table.cell(row, column).unwrap();
                     let edited: Vec<String> = original
                         .lines()
@@ -427,11 +358,7 @@ mod tests {
                     }
                     fs::write(tmp.join(format!("{file}.md")), edited.join("\n")).unwrap();
                     let report = stale(&tmp, &root().join(OUT)).unwrap();
-                    assert!(
-                        !report.is_empty(),
-                        "editing {file}.md line {} went unnoticed",
-                        row.line
-                    );
+                    assert!(!report.is_empty(), "editing {file}.md line {} went unnoticed", row.line);
                     edits += 1;
                 }
             }

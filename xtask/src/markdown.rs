@@ -25,16 +25,9 @@ pub(crate) fn tables(text: &str) -> Vec<Table> {
             heading = h.trim().to_owned();
         } else if line.starts_with('|') && lines.peek().is_some_and(|(_, l)| is_separator(l)) {
             lines.next();
-            let mut table = Table {
-                heading: heading.clone(),
-                columns: cells(line),
-                rows: Vec::new(),
-            };
+            let mut table = Table { heading: heading.clone(), columns: cells(line), rows: Vec::new() };
             while let Some((n, row)) = lines.next_if(|(_, l)| l.starts_with('|')) {
-                table.rows.push(Row {
-                    line: n + 1,
-                    cells: cells(row),
-                });
+                table.rows.push(Row { line: n + 1, cells: cells(row) });
             }
             tables.push(table);
         }

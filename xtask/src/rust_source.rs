@@ -12,15 +12,8 @@ pub(crate) fn string(text: &str) -> String {
 /// Checks that `name` can be a Rust variant name (UpperCamelCase ASCII).
 pub(crate) fn variant_name(name: &str, line: usize) -> Result<&str, String> {
     let mut chars = name.chars();
-    let ok = chars.next().is_some_and(|c| c.is_ascii_uppercase())
-        && chars.all(|c| c.is_ascii_alphanumeric());
-    if ok {
-        Ok(name)
-    } else {
-        Err(format!(
-            "line {line}: `{name}` is not an UpperCamelCase name"
-        ))
-    }
+    let ok = chars.next().is_some_and(|c| c.is_ascii_uppercase()) && chars.all(|c| c.is_ascii_alphanumeric());
+    if ok { Ok(name) } else { Err(format!("line {line}: `{name}` is not an UpperCamelCase name")) }
 }
 
 /// Formats `source` with the toolchain's rustfmt.

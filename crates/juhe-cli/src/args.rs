@@ -41,6 +41,9 @@ pub(crate) enum SandboxCommand {
         /// Make a fresh RSA key pair instead of the published test pair.
         #[arg(long)]
         fresh_rsa_key: bool,
+        /// Do not log requests.
+        #[arg(long)]
+        quiet: bool,
     },
     /// Print the built-in identities (and those of --identities FILE).
     Identities {

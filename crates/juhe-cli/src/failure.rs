@@ -21,17 +21,11 @@ pub(crate) struct Failure {
 
 impl Failure {
     pub(crate) fn usage(message: impl Into<String>) -> Self {
-        Self {
-            status: Status::Usage,
-            message: message.into(),
-        }
+        Self { status: Status::Usage, message: message.into() }
     }
 
     pub(crate) fn failed(message: impl Into<String>) -> Self {
-        Self {
-            status: Status::Failure,
-            message: message.into(),
-        }
+        Self { status: Status::Failure, message: message.into() }
     }
 
     pub(crate) fn exit_code(&self) -> ExitCode {

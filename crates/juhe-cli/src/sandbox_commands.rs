@@ -10,13 +10,11 @@ use crate::failure::Failure;
 
 pub(crate) fn run(command: SandboxCommand, output: Option<&str>) -> Result<ExitCode, Failure> {
     match command {
-        SandboxCommand::Serve {
-            addr,
-            credentials_out,
-            identities,
-            fresh_rsa_key,
-        } => {
-            let mut builder = Sandbox::builder().addr(addr).on_request(log_line);
+        SandboxCommand::Serve { addr, credentials_out, identities, fresh_rsa_key, quiet } => {
+            let mut builder = Sandbox::builder().addr(addr);
+            if !quiet {
+                builder = builder.on_request(log_line);
+            }
             if let Some(path) = identities {
                 builder = builder.identities_file(path);
             }
@@ -30,21 +28,14 @@ pub(crate) fn run(command: SandboxCommand, output: Option<&str>) -> Result<ExitC
             if let Some(path) = identities {
                 builder = builder.identities_file(path);
             }
-            let sandbox = builder
-                .start()
-                .map_err(|e| Failure::failed(e.to_string()))?;
+            let sandbox = builder.start().map_err(|e| Failure::failed(e.to_string()))?;
             print_identities(sandbox.identities(), output.unwrap_or("csv"))
         }
     }
 }
 
-fn serve(
-    builder: SandboxBuilder,
-    credentials_out: Option<&std::path::Path>,
-) -> Result<ExitCode, Failure> {
-    let sandbox = builder
-        .start()
-        .map_err(|e| Failure::failed(e.to_string()))?;
+fn serve(builder: SandboxBuilder, credentials_out: Option<&std::path::Path>) -> Result<ExitCode, Failure> {
+    let sandbox = builder.start().map_err(|e| Failure::failed(e.to_string()))?;
     if let Some(path) = credentials_out {
         let credentials = serde_json::json!({
             "base_url": sandbox.base_url(),
@@ -61,28 +52,16 @@ fn serve(
         sandbox.identities().len(),
         sandbox.key()
     );
-    sandbox
-        .run_until_ctrl_c()
-        .map_err(|e| Failure::failed(format!("waiting for Ctrl-C: {e}")))?;
+    sandbox.run_until_ctrl_c().map_err(|e| Failure::failed(format!("waiting for Ctrl-C: {e}")))?;
     eprintln!("juhe sandbox stopped");
     Ok(ExitCode::SUCCESS)
 }
 
 /// One line per request, personal data already masked by the sandbox.
 fn log_line(record: &RequestRecord) {
-    let code = record
-        .error_code
-        .map_or_else(|| "-".to_owned(), |c| c.to_string());
-    let billed = if record.billed {
-        "billed"
-    } else {
-        "not billed"
-    };
-    let fault = record
-        .fault
-        .as_deref()
-        .map(|f| format!(" fault={f}"))
-        .unwrap_or_default();
+    let code = record.error_code.map_or_else(|| "-".to_owned(), |c| c.to_string());
+    let billed = if record.billed { "billed" } else { "not billed" };
+    let fault = record.fault.as_deref().map(|f| format!(" fault={f}")).unwrap_or_default();
     eprintln!(
         "{} /{} error_code={code} {billed} {}{fault}",
         record.method,
@@ -106,16 +85,14 @@ fn print_identities(people: &[Identity], format: &str) -> Result<ExitCode, Failu
                 .and_then(|()| writer.flush())
         }
         other => {
-            return Err(Failure::usage(format!(
-                "--output {other}: sandbox identities prints csv or json"
-            )));
+            return Err(Failure::usage(format!("--output {other}: sandbox identities prints csv or json")));
         }
     };
     match written {
         // `juhe sandbox identities | head` is not a failure.
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Failure::failed(format!(
-            "could not write the identities: {e}"
-        ))),
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(Failure::failed(format!("could not write the identities: {e}")))
+        }
         _ => Ok(ExitCode::SUCCESS),
     }
 }

@@ -15,30 +15,18 @@ fn identities_print_as_csv_and_json() {
     assert!(text.starts_with("name,idcard,mobile,carrier,province,city,face_image\n"));
     assert_eq!(text.lines().count(), 1 + juhe_sandbox::POPULATION_SIZE);
 
-    let json = juhe()
-        .args(["sandbox", "identities", "--output", "json"])
-        .output()
-        .unwrap();
+    let json = juhe().args(["sandbox", "identities", "--output", "json"]).output().unwrap();
     let people: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
-    assert_eq!(
-        people.as_array().unwrap().len(),
-        juhe_sandbox::POPULATION_SIZE
-    );
+    assert_eq!(people.as_array().unwrap().len(), juhe_sandbox::POPULATION_SIZE);
 
-    let bad = juhe()
-        .args(["sandbox", "identities", "--output", "xml"])
-        .output()
-        .unwrap();
+    let bad = juhe().args(["sandbox", "identities", "--output", "xml"]).output().unwrap();
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("csv or json"));
 }
 
 #[test]
 fn usage_errors_exit_2() {
-    let out = juhe()
-        .args(["sandbox", "serve", "--no-such-flag"])
-        .output()
-        .unwrap();
+    let out = juhe().args(["sandbox", "serve", "--no-such-flag"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
 
@@ -49,13 +37,7 @@ fn serve_writes_credentials_logs_masked_lines_and_stops_on_ctrl_c() {
     std::fs::create_dir_all(&dir).unwrap();
     let credentials = dir.join("credentials.json");
     let child = juhe()
-        .args([
-            "sandbox",
-            "serve",
-            "--addr",
-            "127.0.0.1:0",
-            "--credentials-out",
-        ])
+        .args(["sandbox", "serve", "--addr", "127.0.0.1:0", "--credentials-out"])
         .arg(&credentials)
         .stderr(Stdio::piped())
         .spawn()
@@ -70,12 +52,7 @@ fn serve_writes_credentials_logs_masked_lines_and_stops_on_ctrl_c() {
     for field in ["base_url", "key", "openid", "rsa_public_key"] {
         assert!(written[field].is_string(), "{field} missing from {written}");
     }
-    assert!(
-        written["rsa_public_key"]
-            .as_str()
-            .unwrap()
-            .starts_with("-----BEGIN PUBLIC KEY-----")
-    );
+    assert!(written["rsa_public_key"].as_str().unwrap().starts_with("-----BEGIN PUBLIC KEY-----"));
 
     // One check by hand: a person from the population, over plain HTTP.
     let base = written["base_url"].as_str().unwrap();
@@ -98,22 +75,13 @@ fn serve_writes_credentials_logs_masked_lines_and_stops_on_ctrl_c() {
     stream.read_to_string(&mut answer).unwrap();
     assert!(answer.contains("\"error_code\":0"), "{answer}");
 
-    let status = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
+    let status = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
     assert!(status.success());
     let output = child.wait_with_output().unwrap();
     assert!(output.status.success(), "{:?}", output.status);
     let log = String::from_utf8(output.stderr).unwrap();
-    assert!(
-        log.contains("POST /idcard/query error_code=0 billed"),
-        "{log}"
-    );
-    assert!(
-        !log.contains(&p.idcard) && !log.contains(&p.name),
-        "the log shows personal data: {log}"
-    );
+    assert!(log.contains("POST /idcard/query error_code=0 billed"), "{log}");
+    assert!(!log.contains(&p.idcard) && !log.contains(&p.name), "the log shows personal data: {log}");
     assert!(log.contains("stopped"), "{log}");
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -37,11 +37,7 @@ mod decrypt {
     }
 
     /// Opens what [`aes_cbc_encrypt`](crate::aes_cbc_encrypt) sealed.
-    pub fn aes_cbc_decrypt(
-        key: &AesKey,
-        iv: &AesKey,
-        base64: &str,
-    ) -> Result<Vec<u8>, CryptoError> {
+    pub fn aes_cbc_decrypt(key: &AesKey, iv: &AesKey, base64: &str) -> Result<Vec<u8>, CryptoError> {
         let sealed = base64_decode(base64)?;
         cbc::Decryptor::<Aes128>::new(key.as_bytes().into(), iv.as_bytes().into())
             .decrypt_padded_vec_mut::<Pkcs7>(&sealed)

@@ -45,9 +45,7 @@ impl AesKey {
 
     /// A key from exactly 16 bytes.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, CryptoError> {
-        let key: [u8; 16] = bytes
-            .try_into()
-            .map_err(|_| CryptoError::AesKeyLength(bytes.len()))?;
+        let key: [u8; 16] = bytes.try_into().map_err(|_| CryptoError::AesKeyLength(bytes.len()))?;
         Ok(Self(key))
     }
 
@@ -98,9 +96,6 @@ mod tests {
 
     #[test]
     fn from_bytes_checks_length() {
-        assert_eq!(
-            AesKey::from_bytes(b"short"),
-            Err(CryptoError::AesKeyLength(5))
-        );
+        assert_eq!(AesKey::from_bytes(b"short"), Err(CryptoError::AesKeyLength(5)));
     }
 }

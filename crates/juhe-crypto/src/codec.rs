@@ -12,9 +12,7 @@ pub fn base64_encode(bytes: &[u8]) -> String {
 /// ignored; anything else that is not base64 is an error.
 pub fn base64_decode(text: &str) -> Result<Vec<u8>, CryptoError> {
     let compact: String = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
-    STANDARD
-        .decode(compact.as_bytes())
-        .map_err(|e| CryptoError::Base64(e.to_string()))
+    STANDARD.decode(compact.as_bytes()).map_err(|e| CryptoError::Base64(e.to_string()))
 }
 
 /// Lowercase hexadecimal.

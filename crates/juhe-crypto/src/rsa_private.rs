@@ -25,9 +25,7 @@ impl RsaPrivateKey {
 
     /// Generates a fresh key pair. Slow (hundreds of milliseconds for 2048 bits).
     pub fn generate(rng: &mut impl CryptoRngCore, bits: usize) -> Result<Self, CryptoError> {
-        rsa::RsaPrivateKey::new(rng, bits)
-            .map(Self)
-            .map_err(|_| CryptoError::Rsa("key generation"))
+        rsa::RsaPrivateKey::new(rng, bits).map(Self).map_err(|_| CryptoError::Rsa("key generation"))
     }
 
     /// The matching public key.
@@ -37,9 +35,7 @@ impl RsaPrivateKey {
 
     /// The private key as PKCS#8 PEM.
     pub fn to_pem(&self) -> Result<Zeroizing<String>, CryptoError> {
-        self.0
-            .to_pkcs8_pem(LineEnding::LF)
-            .map_err(|_| CryptoError::Rsa("PEM encoding"))
+        self.0.to_pkcs8_pem(LineEnding::LF).map_err(|_| CryptoError::Rsa("PEM encoding"))
     }
 
     /// Decrypts a base64 ciphertext made with `padding`.
@@ -56,9 +52,7 @@ impl RsaPrivateKey {
 impl RsaPublicKey {
     /// The key as SPKI PEM (`BEGIN PUBLIC KEY`), the form Juhe's account page shows.
     pub fn to_pem(&self) -> Result<String, CryptoError> {
-        self.inner()
-            .to_public_key_pem(LineEnding::LF)
-            .map_err(|_| CryptoError::Rsa("PEM encoding"))
+        self.inner().to_public_key_pem(LineEnding::LF).map_err(|_| CryptoError::Rsa("PEM encoding"))
     }
 }
 

@@ -49,12 +49,12 @@ impl RsaPublicKey {
         match label {
             Some("PUBLIC KEY") => Self::from_spki_der(&der),
             Some("RSA PUBLIC KEY") => Self::from_pkcs1_der(&der),
-            Some(other) if other.contains("PRIVATE") => Err(CryptoError::InvalidRsaKey(
-                "this is a private key: give the account's public key".into(),
-            )),
-            Some(other) => Err(CryptoError::InvalidRsaKey(format!(
-                "PEM label `{other}` is not a public key"
-            ))),
+            Some(other) if other.contains("PRIVATE") => {
+                Err(CryptoError::InvalidRsaKey("this is a private key: give the account's public key".into()))
+            }
+            Some(other) => {
+                Err(CryptoError::InvalidRsaKey(format!("PEM label `{other}` is not a public key")))
+            }
             None => Self::from_spki_der(&der).or_else(|_| Self::from_pkcs1_der(&der)),
         }
     }
@@ -93,10 +93,7 @@ impl RsaPublicKey {
     ) -> Result<String, CryptoError> {
         let max = self.max_message_len(padding);
         if message.len() > max {
-            return Err(CryptoError::RsaMessageTooLong {
-                len: message.len(),
-                max,
-            });
+            return Err(CryptoError::RsaMessageTooLong { len: message.len(), max });
         }
         let sealed = match padding {
             RsaPadding::OaepSha1 => self.0.encrypt(rng, Oaep::new::<Sha1>(), message),
@@ -155,8 +152,7 @@ mod tests {
     #[test]
     fn private_keys_are_refused_with_a_clear_message() {
         let err =
-            RsaPublicKey::parse("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----")
-                .unwrap_err();
+            RsaPublicKey::parse("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----").unwrap_err();
         assert!(err.to_string().contains("private key"), "{err}");
     }
 }

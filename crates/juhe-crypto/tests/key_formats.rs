@@ -17,12 +17,7 @@ fn reference() -> RsaPublicKey {
 fn all_four_formats_read_as_the_same_key() {
     let expected = reference();
     for text in [SPKI_PEM, PKCS1_PEM, SPKI_B64, PKCS1_B64] {
-        assert_eq!(
-            RsaPublicKey::parse(text).unwrap(),
-            expected,
-            "{}",
-            &text[..30]
-        );
+        assert_eq!(RsaPublicKey::parse(text).unwrap(), expected, "{}", &text[..30]);
     }
     assert_eq!(expected.bits(), 2048);
 }
@@ -42,11 +37,7 @@ fn a_pem_squeezed_into_an_env_var_reads() {
 /// Re-wraps base64 at `width` with `newline`, as a key pasted from a web page might be.
 fn rewrap(b64: &str, width: usize, newline: &str) -> String {
     let b64: String = b64.chars().filter(|c| !c.is_whitespace()).collect();
-    b64.as_bytes()
-        .chunks(width)
-        .map(|c| std::str::from_utf8(c).unwrap())
-        .collect::<Vec<_>>()
-        .join(newline)
+    b64.as_bytes().chunks(width).map(|c| std::str::from_utf8(c).unwrap()).collect::<Vec<_>>().join(newline)
 }
 
 fn pem_body(pem: &str) -> String {

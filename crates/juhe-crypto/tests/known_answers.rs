@@ -2,8 +2,8 @@
 //! OpenSSL's byte for byte, and our decryption must open OpenSSL's randomized RSA ciphertexts.
 
 use juhe_crypto::{
-    AesKey, RsaPadding, RsaPrivateKey, aes_cbc_decrypt, aes_cbc_encrypt, aes_ecb_decrypt,
-    aes_ecb_encrypt, md5_sign,
+    AesKey, RsaPadding, RsaPrivateKey, aes_cbc_decrypt, aes_cbc_encrypt, aes_ecb_decrypt, aes_ecb_encrypt,
+    md5_sign,
 };
 
 const VECTORS: &str = include_str!("data/vectors.tsv");
@@ -24,12 +24,7 @@ fn rows(kind: &str) -> Vec<Vec<&'static str>> {
 #[test]
 fn openid_keys_match_openssl() {
     for row in rows("openid_key") {
-        assert_eq!(
-            AesKey::from_openid(row[0]).as_bytes(),
-            row[1].as_bytes(),
-            "openid {:?}",
-            row[0]
-        );
+        assert_eq!(AesKey::from_openid(row[0]).as_bytes(), row[1].as_bytes(), "openid {:?}", row[0]);
     }
 }
 
@@ -44,12 +39,7 @@ fn signs_match_openssl() {
 fn aes_ecb_matches_openssl_both_ways() {
     for row in rows("ecb") {
         let key = AesKey::from_openid(row[0]);
-        assert_eq!(
-            aes_ecb_encrypt(&key, row[1].as_bytes()),
-            row[2],
-            "plaintext {:?}",
-            row[1]
-        );
+        assert_eq!(aes_ecb_encrypt(&key, row[1].as_bytes()), row[2], "plaintext {:?}", row[1]);
         assert_eq!(aes_ecb_decrypt(&key, row[2]).unwrap(), row[1].as_bytes());
     }
 }
@@ -59,33 +49,17 @@ fn aes_cbc_matches_openssl_both_ways() {
     for row in rows("cbc") {
         let key = AesKey::from_bytes(row[0].as_bytes()).unwrap();
         let iv = AesKey::from_openid(row[1]);
-        assert_eq!(
-            aes_cbc_encrypt(&key, &iv, row[2].as_bytes()),
-            row[3],
-            "plaintext {:?}",
-            row[2]
-        );
-        assert_eq!(
-            aes_cbc_decrypt(&key, &iv, row[3]).unwrap(),
-            row[2].as_bytes()
-        );
+        assert_eq!(aes_cbc_encrypt(&key, &iv, row[2].as_bytes()), row[3], "plaintext {:?}", row[2]);
+        assert_eq!(aes_cbc_decrypt(&key, &iv, row[3]).unwrap(), row[2].as_bytes());
     }
 }
 
 #[test]
 fn openssl_rsa_ciphertexts_open() {
     let key = RsaPrivateKey::from_pem(PRIVATE_PEM).unwrap();
-    for (kind, padding) in [
-        ("rsa_oaep", RsaPadding::OaepSha1),
-        ("rsa_pkcs1", RsaPadding::Pkcs1v15),
-    ] {
+    for (kind, padding) in [("rsa_oaep", RsaPadding::OaepSha1), ("rsa_pkcs1", RsaPadding::Pkcs1v15)] {
         for row in rows(kind) {
-            assert_eq!(
-                key.decrypt(padding, row[1]).unwrap(),
-                row[0].as_bytes(),
-                "{kind} {:?}",
-                row[0]
-            );
+            assert_eq!(key.decrypt(padding, row[1]).unwrap(), row[0].as_bytes(), "{kind} {:?}", row[0]);
         }
     }
 }

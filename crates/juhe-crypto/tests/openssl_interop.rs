@@ -11,20 +11,12 @@ use rand_core::SeedableRng;
 const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data");
 
 fn openssl_available() -> bool {
-    Command::new("openssl")
-        .arg("version")
-        .output()
-        .is_ok_and(|o| o.status.success())
+    Command::new("openssl").arg("version").output().is_ok_and(|o| o.status.success())
 }
 
 fn openssl_decrypt(padding_opts: &[&str], ciphertext: &[u8]) -> Vec<u8> {
     let mut child = Command::new("openssl")
-        .args([
-            "pkeyutl",
-            "-decrypt",
-            "-inkey",
-            &format!("{DATA}/rsa_private.pem"),
-        ])
+        .args(["pkeyutl", "-decrypt", "-inkey", &format!("{DATA}/rsa_private.pem")])
         .args(padding_opts.iter().flat_map(|o| ["-pkeyopt", o]))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -46,21 +38,11 @@ fn our_rsa_ciphertexts_open_in_openssl() {
     let mut rng = ChaCha20Rng::seed_from_u64(42);
     let message = "欧阳·娜娜 44030519900101001X".as_bytes();
     let cases: [(RsaPadding, &[&str]); 2] = [
-        (
-            RsaPadding::OaepSha1,
-            &[
-                "rsa_padding_mode:oaep",
-                "rsa_oaep_md:sha1",
-                "rsa_mgf1_md:sha1",
-            ],
-        ),
+        (RsaPadding::OaepSha1, &["rsa_padding_mode:oaep", "rsa_oaep_md:sha1", "rsa_mgf1_md:sha1"]),
         (RsaPadding::Pkcs1v15, &["rsa_padding_mode:pkcs1"]),
     ];
     for (padding, opts) in cases {
         let sealed = key.encrypt(padding, &mut rng, message).unwrap();
-        assert_eq!(
-            openssl_decrypt(opts, &base64_decode(&sealed).unwrap()),
-            message
-        );
+        assert_eq!(openssl_decrypt(opts, &base64_decode(&sealed).unwrap()), message);
     }
 }

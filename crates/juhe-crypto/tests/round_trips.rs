@@ -3,8 +3,8 @@
 use std::sync::OnceLock;
 
 use juhe_crypto::{
-    AesKey, RsaPadding, RsaPrivateKey, aes_cbc_decrypt, aes_cbc_encrypt, aes_ecb_decrypt,
-    aes_ecb_encrypt, base64_decode, base64_encode,
+    AesKey, RsaPadding, RsaPrivateKey, aes_cbc_decrypt, aes_cbc_encrypt, aes_ecb_decrypt, aes_ecb_encrypt,
+    base64_decode, base64_encode,
 };
 use proptest::prelude::*;
 use rand_chacha::ChaCha20Rng;
@@ -76,27 +76,15 @@ fn rsa_refuses_a_message_too_long_for_the_key() {
     let mut rng = ChaCha20Rng::seed_from_u64(1);
     let max = public.max_message_len(RsaPadding::OaepSha1);
     assert_eq!(max, 256 - 42);
-    assert!(
-        public
-            .encrypt(RsaPadding::OaepSha1, &mut rng, &vec![b'a'; max])
-            .is_ok()
-    );
-    assert!(
-        public
-            .encrypt(RsaPadding::OaepSha1, &mut rng, &vec![b'a'; max + 1])
-            .is_err()
-    );
+    assert!(public.encrypt(RsaPadding::OaepSha1, &mut rng, &vec![b'a'; max]).is_ok());
+    assert!(public.encrypt(RsaPadding::OaepSha1, &mut rng, &vec![b'a'; max + 1]).is_err());
 }
 
 #[test]
 fn rsa_is_randomized() {
     let public = private_key().public_key();
     let mut rng = ChaCha20Rng::seed_from_u64(1);
-    let a = public
-        .encrypt(RsaPadding::OaepSha1, &mut rng, b"x")
-        .unwrap();
-    let b = public
-        .encrypt(RsaPadding::OaepSha1, &mut rng, b"x")
-        .unwrap();
+    let a = public.encrypt(RsaPadding::OaepSha1, &mut rng, b"x").unwrap();
+    let b = public.encrypt(RsaPadding::OaepSha1, &mut rng, b"x").unwrap();
     assert_ne!(a, b);
 }

@@ -13,10 +13,7 @@ pub struct BaseUrls {
 
 impl Default for BaseUrls {
     fn default() -> Self {
-        Self {
-            apis: "https://apis.juhe.cn".into(),
-            op: "https://op.juhe.cn".into(),
-        }
+        Self { apis: "https://apis.juhe.cn".into(), op: "https://op.juhe.cn".into() }
     }
 }
 
@@ -25,18 +22,12 @@ impl BaseUrls {
     /// `https://proxy.example/juhe`.
     pub fn single(url: &str) -> Result<Self, ValidationError> {
         let url = checked(url)?;
-        Ok(Self {
-            apis: url.clone(),
-            op: url,
-        })
+        Ok(Self { apis: url.clone(), op: url })
     }
 
     /// Separate base URLs for `apis.juhe.cn` and `op.juhe.cn`.
     pub fn new(apis: &str, op: &str) -> Result<Self, ValidationError> {
-        Ok(Self {
-            apis: checked(apis)?,
-            op: checked(op)?,
-        })
+        Ok(Self { apis: checked(apis)?, op: checked(op)? })
     }
 
     /// The base URL of `host`, without a trailing slash.
@@ -77,24 +68,15 @@ mod tests {
         let urls = BaseUrls::single("http://127.0.0.1:8080/").unwrap();
         assert_eq!(urls.of(Host::Op), "http://127.0.0.1:8080");
         assert_eq!(
-            BaseUrls::single("https://proxy.example/juhe")
-                .unwrap()
-                .of(Host::Apis),
+            BaseUrls::single("https://proxy.example/juhe").unwrap().of(Host::Apis),
             "https://proxy.example/juhe"
         );
     }
 
     #[test]
     fn refuses_what_is_not_a_base_url() {
-        for url in [
-            "",
-            "apis.juhe.cn",
-            "ftp://x",
-            "http://u:p@x",
-            "http://x/?a=1",
-            "http://x/#f",
-            "http://",
-        ] {
+        for url in ["", "apis.juhe.cn", "ftp://x", "http://u:p@x", "http://x/?a=1", "http://x/#f", "http://"]
+        {
             assert!(BaseUrls::single(url).is_err(), "{url}");
         }
     }

@@ -66,20 +66,14 @@ pub struct FaceCheck {
 impl IdCardCheck {
     /// Validates both fields; the error names the first bad one.
     pub fn new(name: &str, idcard: &str) -> Result<Self, ValidationError> {
-        Ok(Self {
-            name: PersonName::parse(name)?,
-            idcard: IdCardNumber::parse(idcard)?,
-        })
+        Ok(Self { name: PersonName::parse(name)?, idcard: IdCardNumber::parse(idcard)? })
     }
 }
 
 impl Telecom2Check {
     /// Validates both fields; the error names the first bad one.
     pub fn new(idcard: &str, mobile: &str) -> Result<Self, ValidationError> {
-        Ok(Self {
-            idcard: IdCardNumber::parse(idcard)?,
-            mobile: MobileNumber::parse(mobile)?,
-        })
+        Ok(Self { idcard: IdCardNumber::parse(idcard)?, mobile: MobileNumber::parse(mobile)? })
     }
 }
 
@@ -96,12 +90,7 @@ impl Telecom3Check {
 
 impl FaceCheck {
     /// Validates all four fields; `image` is the photo's file bytes (JPEG or PNG).
-    pub fn new(
-        name: &str,
-        idcard: &str,
-        mobile: &str,
-        image: Vec<u8>,
-    ) -> Result<Self, ValidationError> {
+    pub fn new(name: &str, idcard: &str, mobile: &str, image: Vec<u8>) -> Result<Self, ValidationError> {
         Ok(Self {
             name: PersonName::parse(name)?,
             idcard: IdCardNumber::parse(idcard)?,

@@ -139,11 +139,7 @@ impl ErrorCode {
         let telecom2 = Telecom2Code::ALL.iter().map(|c| Self::Telecom2(*c));
         let telecom3 = Telecom3Code::ALL.iter().map(|c| Self::Telecom3(*c));
         let face = FaceCode::ALL.iter().map(|c| Self::Face(*c));
-        system
-            .chain(idcard)
-            .chain(telecom2)
-            .chain(telecom3)
-            .chain(face)
+        system.chain(idcard).chain(telecom2).chain(telecom3).chain(face)
     }
 }
 
@@ -205,9 +201,6 @@ mod tests {
 
     #[test]
     fn display_carries_code_and_both_messages() {
-        assert_eq!(
-            ErrorCode::from_code(233903).to_string(),
-            "233903 库中无此记录 (no record)"
-        );
+        assert_eq!(ErrorCode::from_code(233903).to_string(), "233903 库中无此记录 (no record)");
     }
 }

@@ -43,13 +43,7 @@ fn token(field: Field, text: &str) -> Result<String, ValidationError> {
     }
     if let Some(position) = text.chars().position(|c| !c.is_ascii_graphic()) {
         let expected = "printable ASCII without spaces";
-        return Err(ValidationError::new(
-            field,
-            Problem::Character {
-                position: position + 1,
-                expected,
-            },
-        ));
+        return Err(ValidationError::new(field, Problem::Character { position: position + 1, expected }));
     }
     Ok(text.to_owned())
 }
@@ -57,21 +51,14 @@ fn token(field: Field, text: &str) -> Result<String, ValidationError> {
 impl Credentials {
     /// Credentials with the API key only: enough for plain mode.
     pub fn new(key: &str) -> Result<Self, ValidationError> {
-        Ok(Self {
-            key: Secret(token(Field::Key, key)?),
-            openid: None,
-            rsa_public_key: None,
-        })
+        Ok(Self { key: Secret(token(Field::Key, key)?), openid: None, rsa_public_key: None })
     }
 
     /// Adds the openid (account page → 基本信息).
     pub fn with_openid(mut self, openid: &str) -> Result<Self, ValidationError> {
         let text = token(Field::Openid, openid)?;
         let aes_key = AesKey::from_openid(&text);
-        self.openid = Some(Openid {
-            text: Secret(text),
-            aes_key,
-        });
+        self.openid = Some(Openid { text: Secret(text), aes_key });
         Ok(self)
     }
 
@@ -106,17 +93,7 @@ impl fmt::Debug for Credentials {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Credentials")
             .field("key", &format_args!("{}", mask_secret()))
-            .field(
-                "openid",
-                &format_args!(
-                    "{}",
-                    if self.openid.is_some() {
-                        mask_secret()
-                    } else {
-                        "None"
-                    }
-                ),
-            )
+            .field("openid", &format_args!("{}", if self.openid.is_some() { mask_secret() } else { "None" }))
             .field("rsa_public_key", &self.rsa_public_key)
             .finish()
     }
@@ -135,10 +112,7 @@ mod tests {
         let debug = format!("{c:?}");
         assert!(!debug.contains("0123456789"), "{debug}");
         assert!(!debug.contains("secretopenid"), "{debug}");
-        assert_eq!(
-            debug,
-            "Credentials { key: ***, openid: ***, rsa_public_key: None }"
-        );
+        assert_eq!(debug, "Credentials { key: ***, openid: ***, rsa_public_key: None }");
     }
 
     #[test]

@@ -17,9 +17,7 @@ use crate::{Check, ErrorCode, HttpResponse, Outcome, ProtoError, ServiceError};
 pub fn decode<C: Check>(response: &HttpResponse) -> Result<C::Outcome, ProtoError> {
     let status = response.status();
     if !status.is_success() {
-        return Err(ProtoError::HttpStatus {
-            status: status.as_u16(),
-        });
+        return Err(ProtoError::HttpStatus { status: status.as_u16() });
     }
     let envelope = Envelope::parse(response.body())?;
     if envelope.error_code != 0 {
@@ -30,17 +28,13 @@ pub fn decode<C: Check>(response: &HttpResponse) -> Result<C::Outcome, ProtoErro
             order_id,
         }));
     }
-    let result = envelope
-        .result
-        .ok_or_else(|| malformed("error_code 0 came without a result object", true))?;
+    let result =
+        envelope.result.ok_or_else(|| malformed("error_code 0 came without a result object", true))?;
     Ok(C::Outcome::from_result(&result, envelope.reason))
 }
 
 fn malformed(detail: &str, may_be_billed: bool) -> ProtoError {
-    ProtoError::Malformed {
-        detail: detail.to_owned(),
-        may_be_billed,
-    }
+    ProtoError::Malformed { detail: detail.to_owned(), may_be_billed }
 }
 
 /// `{"reason": …, "result": …, "error_code": …}`.
@@ -54,15 +48,7 @@ impl Envelope {
     fn parse(body: &[u8]) -> Result<Self, ProtoError> {
         // Unreadable answers may be billed ones that broke on the way: say so.
         let value: Value = serde_json::from_slice(body).map_err(|e| {
-            malformed(
-                &format!(
-                    "not JSON: {} at line {} column {}",
-                    category(&e),
-                    e.line(),
-                    e.column()
-                ),
-                true,
-            )
+            malformed(&format!("not JSON: {} at line {} column {}", category(&e), e.line(), e.column()), true)
         })?;
         let Value::Object(mut map) = value else {
             return Err(malformed("not a JSON object", true));
@@ -81,11 +67,7 @@ impl Envelope {
             Some(Value::Object(fields)) => Some(ResultFields::new(fields)),
             _ => None,
         };
-        Ok(Self {
-            error_code,
-            reason,
-            result,
-        })
+        Ok(Self { error_code, reason, result })
     }
 }
 

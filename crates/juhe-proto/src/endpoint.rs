@@ -19,12 +19,7 @@ pub enum Product {
 
 impl Product {
     /// Every product.
-    pub const ALL: [Product; 4] = [
-        Product::IdCard,
-        Product::Telecom2,
-        Product::Telecom3,
-        Product::Face,
-    ];
+    pub const ALL: [Product; 4] = [Product::IdCard, Product::Telecom2, Product::Telecom3, Product::Face];
 
     /// The short name used by the CLI and in logs: `idcard`, `telecom2`, `telecom3`, `face`.
     pub const fn name(self) -> &'static str {
@@ -126,9 +121,7 @@ pub struct EndpointInfo {
 impl Endpoint {
     /// The endpoint serving `product` in `mode`, if there is one.
     pub fn find(product: Product, mode: Mode) -> Option<Endpoint> {
-        Endpoint::ALL
-            .into_iter()
-            .find(|e| e.info().product == product && e.info().mode == mode)
+        Endpoint::ALL.into_iter().find(|e| e.info().product == product && e.info().mode == mode)
     }
 
     /// The endpoint at `path` (`/telecom3/queryRV2` or `telecom3/queryRV2`). Matching is exact:
@@ -152,18 +145,12 @@ mod tests {
     #[test]
     fn eleven_endpoints_one_per_product_and_mode() {
         assert_eq!(Endpoint::ALL.len(), 11);
-        let mut pairs: Vec<_> = Endpoint::ALL
-            .iter()
-            .map(|e| (e.info().product, e.info().mode))
-            .collect();
+        let mut pairs: Vec<_> = Endpoint::ALL.iter().map(|e| (e.info().product, e.info().mode)).collect();
         pairs.dedup();
         assert_eq!(pairs.len(), 11);
         assert_eq!(Endpoint::find(Product::Face, Mode::Aes), None);
         assert_eq!(Endpoint::find(Product::IdCard, Mode::Signed), None);
-        assert_eq!(
-            Endpoint::find(Product::Telecom3, Mode::Signed),
-            Some(Endpoint::Telecom3Verify)
-        );
+        assert_eq!(Endpoint::find(Product::Telecom3, Mode::Signed), Some(Endpoint::Telecom3Verify));
     }
 
     #[test]

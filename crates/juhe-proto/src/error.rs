@@ -31,11 +31,7 @@ impl fmt::Display for ServiceError {
     /// `233903 库中无此记录 (no record)`: the code, Juhe's reason, our English message.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let info = self.code.info();
-        let reason = if self.reason.is_empty() {
-            info.map_or("", |i| i.zh)
-        } else {
-            &self.reason
-        };
+        let reason = if self.reason.is_empty() { info.map_or("", |i| i.zh) } else { &self.reason };
         write!(f, "{}", self.code.code())?;
         if !reason.is_empty() {
             write!(f, " {reason}")?;

@@ -49,17 +49,16 @@ fn percent_decode(bytes: &[u8]) -> String {
     while i < bytes.len() {
         match bytes[i] {
             b'+' => out.push(b' '),
-            b'%' => match (
-                bytes.get(i + 1).copied().and_then(hex),
-                bytes.get(i + 2).copied().and_then(hex),
-            ) {
-                (Some(high), Some(low)) => {
-                    out.push(high << 4 | low);
-                    i += 3;
-                    continue;
+            b'%' => {
+                match (bytes.get(i + 1).copied().and_then(hex), bytes.get(i + 2).copied().and_then(hex)) {
+                    (Some(high), Some(low)) => {
+                        out.push(high << 4 | low);
+                        i += 3;
+                        continue;
+                    }
+                    _ => out.push(b'%'),
                 }
-                _ => out.push(b'%'),
-            },
+            }
             other => out.push(other),
         }
         i += 1;
@@ -84,11 +83,7 @@ mod tests {
     fn decodes_plus_as_space_and_keeps_bad_escapes() {
         assert_eq!(
             decode_form(b"a=x+y&b=%zz&c=%4"),
-            vec![
-                ("a".into(), "x y".into()),
-                ("b".into(), "%zz".into()),
-                ("c".into(), "%4".into())
-            ]
+            vec![("a".into(), "x y".into()), ("b".into(), "%zz".into()), ("c".into(), "%4".into())]
         );
     }
 

@@ -79,8 +79,7 @@ pub use endpoint::{EndpointInfo, FieldEncoding, Host, Mode, Product};
 pub use error::{Credential, ProtoError, ServiceError};
 pub use form::{decode_form, encode_form};
 pub use generated::{
-    Endpoint, FaceCode, FaceResult, IdCardCode, SystemCode, Telecom2Code, Telecom3Code,
-    Telecom3Rescode,
+    Endpoint, FaceCode, FaceResult, IdCardCode, SystemCode, Telecom2Code, Telecom3Code, Telecom3Rescode,
 };
 pub use outcome::{
     Carrier, FaceOutcome, IdCardOutcome, MatchOutcome, Outcome, ResultFields, Telecom2Outcome,

@@ -21,11 +21,9 @@ impl ResultFields {
     /// An integer given as a number (`1`, `1.0`) or a string (`"1"`, `" 1 "`).
     pub(crate) fn int(&self, name: &str) -> Option<i64> {
         match self.0.get(name)? {
-            Value::Number(n) => n.as_i64().or_else(|| {
-                n.as_f64()
-                    .filter(|f| f.fract() == 0.0 && f.abs() < 1e15)
-                    .map(|f| f as i64)
-            }),
+            Value::Number(n) => n
+                .as_i64()
+                .or_else(|| n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 1e15).map(|f| f as i64)),
             Value::String(s) => s.trim().parse().ok(),
             _ => None,
         }
@@ -198,12 +196,7 @@ impl Outcome for MatchOutcome {
     common_accessors!();
     fn from_result(result: &ResultFields, reason: String) -> Self {
         let res = result.int("res");
-        Self {
-            verdict: verdict_of_res(res),
-            res,
-            order_id: result.text("orderid"),
-            reason,
-        }
+        Self { verdict: verdict_of_res(res), res, order_id: result.text("orderid"), reason }
     }
 }
 
@@ -239,9 +232,7 @@ impl Outcome for FaceOutcome {
     fn from_result(result: &ResultFields, reason: String) -> Self {
         let face = result.int("res").map(FaceResult::from_code);
         Self {
-            verdict: face
-                .and_then(|r| r.info())
-                .map_or(Verdict::Unknown, |i| i.verdict),
+            verdict: face.and_then(|r| r.info()).map_or(Verdict::Unknown, |i| i.verdict),
             result: face,
             message: result.text("resmsg"),
             score: result.float("score"),

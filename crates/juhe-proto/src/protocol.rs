@@ -8,8 +8,7 @@ use juhe_crypto::{AesKey, RsaPadding, RsaPublicKey, aes_cbc_encrypt, aes_ecb_enc
 use crate::error::Credential;
 use crate::form::encode_form;
 use crate::{
-    BaseUrls, Check, Credentials, Endpoint, FieldEncoding, HttpRequest, HttpResponse, Mode,
-    ProtoError,
+    BaseUrls, Check, Credentials, Endpoint, FieldEncoding, HttpRequest, HttpResponse, Mode, ProtoError,
 };
 
 /// The content type of every request. The charset matters: Java servlet containers read form
@@ -37,11 +36,7 @@ pub struct EncodedRequest {
 impl Protocol {
     /// A protocol for Juhe's real hosts over HTTPS.
     pub fn new(credentials: Credentials) -> Self {
-        Self {
-            credentials,
-            base_urls: BaseUrls::default(),
-            idcard_key_padding: RsaPadding::Pkcs1v15,
-        }
+        Self { credentials, base_urls: BaseUrls::default(), idcard_key_padding: RsaPadding::Pkcs1v15 }
     }
 
     /// Sends to other base URLs (a sandbox, a proxy).
@@ -69,30 +64,19 @@ impl Protocol {
 
     /// The endpoint for `C` in `mode`, once the credentials the mode needs are there.
     pub fn endpoint<C: Check>(&self, mode: Mode) -> Result<Endpoint, ProtoError> {
-        let endpoint = Endpoint::find(C::PRODUCT, mode).ok_or(ProtoError::UnsupportedMode {
-            product: C::PRODUCT,
-            mode,
-        })?;
+        let endpoint = Endpoint::find(C::PRODUCT, mode)
+            .ok_or(ProtoError::UnsupportedMode { product: C::PRODUCT, mode })?;
         let encoding = endpoint.info().encoding;
         let needs_openid = matches!(
             encoding,
             FieldEncoding::Signed | FieldEncoding::AesEcb | FieldEncoding::AesCbcWithRsaKey
         );
-        let needs_rsa = matches!(
-            encoding,
-            FieldEncoding::RsaOaep | FieldEncoding::AesCbcWithRsaKey
-        );
+        let needs_rsa = matches!(encoding, FieldEncoding::RsaOaep | FieldEncoding::AesCbcWithRsaKey);
         if needs_openid && self.credentials.openid().is_none() {
-            return Err(ProtoError::MissingCredential {
-                credential: Credential::Openid,
-                mode,
-            });
+            return Err(ProtoError::MissingCredential { credential: Credential::Openid, mode });
         }
         if needs_rsa && self.credentials.rsa_public_key().is_none() {
-            return Err(ProtoError::MissingCredential {
-                credential: Credential::RsaPublicKey,
-                mode,
-            });
+            return Err(ProtoError::MissingCredential { credential: Credential::RsaPublicKey, mode });
         }
         Ok(endpoint)
     }
@@ -169,8 +153,7 @@ impl<'p> FieldEncoder<'p> {
         };
         if let (FieldEncoding::AesCbcWithRsaKey, Some(rsa)) = (encoding, encoder.rsa) {
             let key = AesKey::random(rng);
-            encoder.wrapped_key =
-                Some(rsa.encrypt(protocol.idcard_key_padding, rng, key.as_bytes())?);
+            encoder.wrapped_key = Some(rsa.encrypt(protocol.idcard_key_padding, rng, key.as_bytes())?);
             encoder.random_key = Some(key);
         }
         Ok(encoder)
@@ -182,10 +165,7 @@ impl<'p> FieldEncoder<'p> {
         rng: &mut impl CryptoRngCore,
     ) -> Result<Cow<'v, str>, ProtoError> {
         // `endpoint()` has checked that the credentials this encoding needs are present.
-        let missing = |credential| ProtoError::MissingCredential {
-            credential,
-            mode: Mode::Rsa,
-        };
+        let missing = |credential| ProtoError::MissingCredential { credential, mode: Mode::Rsa };
         Ok(match self.encoding {
             FieldEncoding::Plain | FieldEncoding::Signed => plain,
             FieldEncoding::AesEcb => {
@@ -198,10 +178,7 @@ impl<'p> FieldEncoder<'p> {
             }
             FieldEncoding::AesCbcWithRsaKey => {
                 let iv = self.openid_key.ok_or(missing(Credential::Openid))?;
-                let key = self
-                    .random_key
-                    .as_ref()
-                    .ok_or(missing(Credential::RsaPublicKey))?;
+                let key = self.random_key.as_ref().ok_or(missing(Credential::RsaPublicKey))?;
                 Cow::Owned(aes_cbc_encrypt(key, iv, plain.as_bytes()))
             }
         })

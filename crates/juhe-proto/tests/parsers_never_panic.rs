@@ -27,9 +27,7 @@ fn json_value() -> impl Strategy<Value = Value> {
         Just(Value::Null),
         any::<bool>().prop_map(Value::Bool),
         any::<i64>().prop_map(|n| json!(n)),
-        any::<f64>()
-            .prop_filter("finite", |f| f.is_finite())
-            .prop_map(|f| json!(f)),
+        any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(|f| json!(f)),
         ".*".prop_map(Value::String),
         "[0-9]{1,4}".prop_map(Value::String),
     ];
@@ -47,26 +45,13 @@ fn envelope() -> impl Strategy<Value = Value> {
     let field_names = prop::sample::select(vec![
         "res", "rescode", "score", "orderid", "type", "resmsg", "province", "city", "other",
     ]);
-    (
-        json_value(),
-        json_value(),
-        prop::collection::btree_map(field_names, json_value(), 0..8),
-        any::<bool>(),
-    )
+    (json_value(), json_value(), prop::collection::btree_map(field_names, json_value(), 0..8), any::<bool>())
         .prop_map(|(code, reason, result, result_is_object)| {
             let mut map = Map::new();
             map.insert("error_code".into(), code);
             map.insert("reason".into(), reason);
-            let result: Map<String, Value> =
-                result.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
-            map.insert(
-                "result".into(),
-                if result_is_object {
-                    Value::Object(result)
-                } else {
-                    Value::Null
-                },
-            );
+            let result: Map<String, Value> = result.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
+            map.insert("result".into(), if result_is_object { Value::Object(result) } else { Value::Null });
             Value::Object(map)
         })
 }

@@ -2,12 +2,10 @@
 //! so even the RSA modes are deterministic. Each encrypted field is shown decrypted beside
 //! its ciphertext: these snapshots are the protocol reference, reviewed by hand.
 
-use juhe_crypto::{
-    AesKey, RsaPadding, RsaPrivateKey, RsaPublicKey, aes_cbc_decrypt, aes_ecb_decrypt,
-};
+use juhe_crypto::{AesKey, RsaPadding, RsaPrivateKey, RsaPublicKey, aes_cbc_decrypt, aes_ecb_decrypt};
 use juhe_proto::{
-    BaseUrls, Check, Credentials, EncodedRequest, Endpoint, FaceCheck, FieldEncoding, IdCardCheck,
-    Product, Protocol, Telecom2Check, Telecom3Check, decode_form,
+    BaseUrls, Check, Credentials, EncodedRequest, Endpoint, FaceCheck, FieldEncoding, IdCardCheck, Product,
+    Protocol, Telecom2Check, Telecom3Check, decode_form,
 };
 use rand_chacha::ChaCha20Rng;
 use rand_chacha::rand_core::SeedableRng;
@@ -17,9 +15,7 @@ const OPENID: &str = "JHopenid0123456789abcdef01234567";
 const PRIVATE_PEM: &str = include_str!("../../juhe-crypto/tests/data/rsa_private.pem");
 const PUBLIC_PEM: &str = include_str!("../../juhe-crypto/tests/data/rsa_public_spki.pem");
 /// The smallest thing that passes as a JPEG: the SOI marker and a JFIF header.
-const JPEG: &[u8] = &[
-    0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, b'J', b'F', b'I', b'F', 0x00, 0x01,
-];
+const JPEG: &[u8] = &[0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, b'J', b'F', b'I', b'F', 0x00, 0x01];
 
 fn protocol() -> Protocol {
     let credentials = Credentials::new(KEY)
@@ -35,22 +31,14 @@ fn encode(endpoint: Endpoint, protocol: &Protocol) -> EncodedRequest {
     let (name, idcard, mobile) = ("阿依古丽·买买提", "11010519491231002X", "13912345678");
     let mode = endpoint.info().mode;
     let encoded = match endpoint.info().product {
-        Product::IdCard => {
-            protocol.encode(&IdCardCheck::new(name, idcard).unwrap(), mode, &mut rng)
+        Product::IdCard => protocol.encode(&IdCardCheck::new(name, idcard).unwrap(), mode, &mut rng),
+        Product::Telecom2 => protocol.encode(&Telecom2Check::new(idcard, mobile).unwrap(), mode, &mut rng),
+        Product::Telecom3 => {
+            protocol.encode(&Telecom3Check::new(name, idcard, mobile).unwrap(), mode, &mut rng)
         }
-        Product::Telecom2 => {
-            protocol.encode(&Telecom2Check::new(idcard, mobile).unwrap(), mode, &mut rng)
+        Product::Face => {
+            protocol.encode(&FaceCheck::new(name, idcard, mobile, JPEG.to_vec()).unwrap(), mode, &mut rng)
         }
-        Product::Telecom3 => protocol.encode(
-            &Telecom3Check::new(name, idcard, mobile).unwrap(),
-            mode,
-            &mut rng,
-        ),
-        Product::Face => protocol.encode(
-            &FaceCheck::new(name, idcard, mobile, JPEG.to_vec()).unwrap(),
-            mode,
-            &mut rng,
-        ),
     };
     let encoded = encoded.unwrap();
     assert_eq!(encoded.endpoint, endpoint);
@@ -58,19 +46,12 @@ fn encode(endpoint: Endpoint, protocol: &Protocol) -> EncodedRequest {
 }
 
 /// What an encrypted field holds, opened with the test keys.
-fn opened(
-    encoding: FieldEncoding,
-    name: &str,
-    value: &str,
-    aes_key: Option<&AesKey>,
-) -> Option<String> {
+fn opened(encoding: FieldEncoding, name: &str, value: &str, aes_key: Option<&AesKey>) -> Option<String> {
     let private = RsaPrivateKey::from_pem(PRIVATE_PEM).unwrap();
     let openid_key = AesKey::from_openid(OPENID);
     let bytes = match (encoding, name) {
         (_, "key" | "sign" | "orderid") => return None,
-        (FieldEncoding::AesCbcWithRsaKey, "aesKey") => {
-            private.decrypt(RsaPadding::Pkcs1v15, value).unwrap()
-        }
+        (FieldEncoding::AesCbcWithRsaKey, "aesKey") => private.decrypt(RsaPadding::Pkcs1v15, value).unwrap(),
         (FieldEncoding::AesCbcWithRsaKey, _) => {
             aes_cbc_decrypt(aes_key.unwrap(), &openid_key, value).unwrap()
         }
@@ -88,17 +69,11 @@ fn render(encoded: &EncodedRequest) -> String {
     for (name, value) in request.headers() {
         out += &format!("{name}: {}\n", value.to_str().unwrap());
     }
-    out += &format!(
-        "\n{}\n\nform fields:\n",
-        std::str::from_utf8(request.body()).unwrap()
-    );
+    out += &format!("\n{}\n\nform fields:\n", std::str::from_utf8(request.body()).unwrap());
     let fields = decode_form(request.body());
     let aes_key = fields.iter().find(|(n, _)| n == "aesKey").map(|(_, v)| {
         AesKey::from_bytes(
-            &RsaPrivateKey::from_pem(PRIVATE_PEM)
-                .unwrap()
-                .decrypt(RsaPadding::Pkcs1v15, v)
-                .unwrap(),
+            &RsaPrivateKey::from_pem(PRIVATE_PEM).unwrap().decrypt(RsaPadding::Pkcs1v15, v).unwrap(),
         )
         .unwrap()
     });
@@ -119,10 +94,7 @@ fn every_endpoint_builds_its_documented_request() {
         // Nothing personal, and no credential, in the URL.
         assert_eq!(encoded.request.uri().query(), None);
         assert_eq!(encoded.request.method(), http::Method::POST);
-        let names: Vec<String> = decode_form(encoded.request.body())
-            .into_iter()
-            .map(|(n, _)| n)
-            .collect();
+        let names: Vec<String> = decode_form(encoded.request.body()).into_iter().map(|(n, _)| n).collect();
         assert_eq!(names, endpoint.info().params);
         insta::assert_snapshot!(endpoint.info().api.replace('/', "__"), render(&encoded));
     }
@@ -132,10 +104,7 @@ fn every_endpoint_builds_its_documented_request() {
 fn the_same_seed_gives_the_same_bytes() {
     let protocol = protocol();
     for endpoint in Endpoint::ALL {
-        assert_eq!(
-            encode(endpoint, &protocol).request.body(),
-            encode(endpoint, &protocol).request.body()
-        );
+        assert_eq!(encode(endpoint, &protocol).request.body(), encode(endpoint, &protocol).request.body());
     }
 }
 
@@ -147,10 +116,7 @@ fn every_field_decrypts_to_what_was_checked() {
         let fields = decode_form(encoded.request.body());
         let aes_key = fields.iter().find(|(n, _)| n == "aesKey").map(|(_, v)| {
             AesKey::from_bytes(
-                &RsaPrivateKey::from_pem(PRIVATE_PEM)
-                    .unwrap()
-                    .decrypt(RsaPadding::Pkcs1v15, v)
-                    .unwrap(),
+                &RsaPrivateKey::from_pem(PRIVATE_PEM).unwrap().decrypt(RsaPadding::Pkcs1v15, v).unwrap(),
             )
             .unwrap()
         });
@@ -173,23 +139,15 @@ fn the_sign_is_md5_of_openid_key_and_fields() {
     let encoded = encode(Endpoint::Telecom3Verify, &protocol());
     let fields = decode_form(encoded.request.body());
     let sign = &fields.iter().find(|(n, _)| n == "sign").unwrap().1;
-    let expected = juhe_crypto::md5_sign(&[
-        OPENID,
-        KEY,
-        "阿依古丽·买买提",
-        "11010519491231002X",
-        "13912345678",
-    ]);
+    let expected =
+        juhe_crypto::md5_sign(&[OPENID, KEY, "阿依古丽·买买提", "11010519491231002X", "13912345678"]);
     assert_eq!(sign, &expected);
 }
 
 #[test]
 fn a_base_url_override_replaces_both_hosts() {
     let protocol = protocol().with_base_urls(BaseUrls::single("http://127.0.0.1:8080/").unwrap());
-    assert_eq!(
-        encode(Endpoint::IdCardQuery, &protocol).request.uri(),
-        "http://127.0.0.1:8080/idcard/query"
-    );
+    assert_eq!(encode(Endpoint::IdCardQuery, &protocol).request.uri(), "http://127.0.0.1:8080/idcard/query");
     assert_eq!(
         encode(Endpoint::FaceQuery, &protocol).request.uri(),
         "http://127.0.0.1:8080/verifyface_mobile/query"
@@ -222,9 +180,6 @@ fn modes_without_their_credentials_are_refused_before_sending() {
         assert_eq!(err, ProtoError::MissingCredential { credential, mode });
     }
     let face = FaceCheck::new("张三", "11010519491231002X", "13912345678", JPEG.to_vec()).unwrap();
-    assert!(matches!(
-        protocol().encode(&face, Mode::Aes, &mut rng),
-        Err(ProtoError::UnsupportedMode { .. })
-    ));
+    assert!(matches!(protocol().encode(&face, Mode::Aes, &mut rng), Err(ProtoError::UnsupportedMode { .. })));
     assert_eq!(<FaceCheck as Check>::PRODUCT, Product::Face);
 }

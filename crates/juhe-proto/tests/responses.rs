@@ -5,72 +5,32 @@
 use std::fmt::Write as _;
 
 use juhe_proto::{
-    Check, FaceCheck, IdCardCheck, Outcome, ProtoError, Telecom2Check, Telecom3Check, decode,
-    is_billed,
+    Check, FaceCheck, IdCardCheck, Outcome, ProtoError, Telecom2Check, Telecom3Check, decode, is_billed,
 };
 
 fn response(status: u16, body: &str) -> http::Response<Vec<u8>> {
-    http::Response::builder()
-        .status(status)
-        .body(body.as_bytes().to_vec())
-        .unwrap()
+    http::Response::builder().status(status).body(body.as_bytes().to_vec()).unwrap()
 }
 
 /// Shapes every product can get: errors, broken bodies, lenient envelopes.
 const COMMON: &[(&str, u16, &str)] = &[
-    (
-        "system code 10001, result null",
-        200,
-        r#"{"reason":"错误的请求KEY","result":null,"error_code":10001}"#,
-    ),
+    ("system code 10001, result null", 200, r#"{"reason":"错误的请求KEY","result":null,"error_code":10001}"#),
     (
         "system code 10012 with resultcode, result missing",
         200,
         r#"{"resultcode":"112","reason":"请求超过次数限制","error_code":10012}"#,
     ),
-    (
-        "system code 10020 as a string",
-        200,
-        r#"{"reason":"接口维护","result":null,"error_code":"10020"}"#,
-    ),
-    (
-        "unknown code, empty reason",
-        200,
-        r#"{"reason":"","result":null,"error_code":299999}"#,
-    ),
-    (
-        "error_code 0 without result",
-        200,
-        r#"{"reason":"成功","error_code":0}"#,
-    ),
-    (
-        "error_code 0 with result null",
-        200,
-        r#"{"reason":"成功","result":null,"error_code":0}"#,
-    ),
-    (
-        "no error_code",
-        200,
-        r#"{"reason":"成功","result":{"res":1}}"#,
-    ),
-    (
-        "not JSON (an HTML error page)",
-        200,
-        "<html><body>502 Bad Gateway</body></html>",
-    ),
-    (
-        "truncated JSON",
-        200,
-        r#"{"reason":"成功","result":{"res":1,"ord"#,
-    ),
+    ("system code 10020 as a string", 200, r#"{"reason":"接口维护","result":null,"error_code":"10020"}"#),
+    ("unknown code, empty reason", 200, r#"{"reason":"","result":null,"error_code":299999}"#),
+    ("error_code 0 without result", 200, r#"{"reason":"成功","error_code":0}"#),
+    ("error_code 0 with result null", 200, r#"{"reason":"成功","result":null,"error_code":0}"#),
+    ("no error_code", 200, r#"{"reason":"成功","result":{"res":1}}"#),
+    ("not JSON (an HTML error page)", 200, "<html><body>502 Bad Gateway</body></html>"),
+    ("truncated JSON", 200, r#"{"reason":"成功","result":{"res":1,"ord"#),
     ("a JSON array", 200, "[1,2,3]"),
     ("empty body", 200, ""),
     ("HTTP 502", 502, "Bad Gateway"),
-    (
-        "HTTP 503 with a JSON body",
-        503,
-        r#"{"error_code":0,"result":{"res":1}}"#,
-    ),
+    ("HTTP 503 with a JSON body", 503, r#"{"error_code":0,"result":{"res":1}}"#),
     ("HTTP 429", 429, ""),
 ];
 
@@ -126,16 +86,8 @@ fn idcard_responses() {
                 200,
                 r#"{"reason":"成功","result":{"res":"1"},"error_code":0}"#,
             ),
-            (
-                "unknown res 3",
-                200,
-                r#"{"reason":"成功","result":{"res":3,"orderid":"J1"},"error_code":0}"#,
-            ),
-            (
-                "210301 no record",
-                200,
-                r#"{"reason":"查询无此记录","result":null,"error_code":210301}"#,
-            ),
+            ("unknown res 3", 200, r#"{"reason":"成功","result":{"res":3,"orderid":"J1"},"error_code":0}"#),
+            ("210301 no record", 200, r#"{"reason":"查询无此记录","result":null,"error_code":210301}"#),
             (
                 "210304 bad parameter",
                 200,
@@ -146,11 +98,7 @@ fn idcard_responses() {
                 200,
                 r#"{"reason":"服务商网络异常，请重试","result":null,"error_code":210305}"#,
             ),
-            (
-                "210306 data source error",
-                200,
-                r#"{"reason":"数据源异常","error_code":210306}"#,
-            ),
+            ("210306 data source error", 200, r#"{"reason":"数据源异常","error_code":210306}"#),
         ]),
     );
 }
@@ -175,31 +123,15 @@ fn telecom2_responses() {
                 200,
                 r#"{"reason":"手机号码格式不正确","result":null,"error_code":232901}"#,
             ),
-            (
-                "232902 bad ID",
-                200,
-                r#"{"reason":"身份证号码不合法","result":null,"error_code":232902}"#,
-            ),
+            ("232902 bad ID", 200, r#"{"reason":"身份证号码不合法","result":null,"error_code":232902}"#),
             (
                 "232903 unsupported mobile",
                 200,
                 r#"{"reason":"暂不支持该手机号查询","result":null,"error_code":232903}"#,
             ),
-            (
-                "232904 no record",
-                200,
-                r#"{"reason":"查无记录","result":null,"error_code":232904}"#,
-            ),
-            (
-                "232905 network error",
-                200,
-                r#"{"reason":"网络错误","result":null,"error_code":232905}"#,
-            ),
-            (
-                "232906 query failed",
-                200,
-                r#"{"reason":"查询失败","result":null,"error_code":232906}"#,
-            ),
+            ("232904 no record", 200, r#"{"reason":"查无记录","result":null,"error_code":232904}"#),
+            ("232905 network error", 200, r#"{"reason":"网络错误","result":null,"error_code":232905}"#),
+            ("232906 query failed", 200, r#"{"reason":"查询失败","result":null,"error_code":232906}"#),
         ]),
     );
 }
@@ -254,11 +186,7 @@ fn telecom3_responses() {
                 200,
                 r#"{"error_code":233902,"reason":"查询失败:号码已注销","result":null}"#,
             ),
-            (
-                "233903 no record",
-                200,
-                r#"{"error_code":233903,"reason":"库中无此记录","result":null}"#,
-            ),
+            ("233903 no record", 200, r#"{"error_code":233903,"reason":"库中无此记录","result":null}"#),
             (
                 "233907 bad parameter",
                 200,
@@ -293,31 +221,15 @@ fn face_responses() {
                 200,
                 r#"{"reason":"成功","result":{"res":116,"score":0},"error_code":0}"#,
             ),
-            (
-                "unknown res 117",
-                200,
-                r#"{"reason":"成功","result":{"res":117,"score":1.5},"error_code":0}"#,
-            ),
+            ("unknown res 117", 200, r#"{"reason":"成功","result":{"res":117,"score":1.5},"error_code":0}"#),
             (
                 "280101 empty parameter",
                 200,
                 r#"{"reason":"任一参数不能为空","result":null,"error_code":280101}"#,
             ),
-            (
-                "280102 bad ID",
-                200,
-                r#"{"reason":"身份证号格式错","error_code":280102}"#,
-            ),
-            (
-                "280103 bad mobile",
-                200,
-                r#"{"reason":"手机号格式错误","error_code":280103}"#,
-            ),
-            (
-                "280104 bad name",
-                200,
-                r#"{"reason":"姓名格式错误","error_code":280104}"#,
-            ),
+            ("280102 bad ID", 200, r#"{"reason":"身份证号格式错","error_code":280102}"#),
+            ("280103 bad mobile", 200, r#"{"reason":"手机号格式错误","error_code":280103}"#),
+            ("280104 bad name", 200, r#"{"reason":"姓名格式错误","error_code":280104}"#),
             (
                 "280105 with an order id",
                 200,
@@ -329,15 +241,9 @@ fn face_responses() {
 
 #[test]
 fn only_error_code_zero_is_billed() {
-    let ok = response(
-        200,
-        r#"{"error_code":0,"reason":"成功","result":{"res":1}}"#,
-    );
+    let ok = response(200, r#"{"error_code":0,"reason":"成功","result":{"res":1}}"#);
     assert!(decode::<IdCardCheck>(&ok).is_ok());
-    let refused = response(
-        200,
-        r#"{"error_code":210301,"reason":"查询无此记录","result":null}"#,
-    );
+    let refused = response(200, r#"{"error_code":210301,"reason":"查询无此记录","result":null}"#);
     let err = decode::<IdCardCheck>(&refused).unwrap_err();
     assert!(!err.may_be_billed());
     assert!(matches!(err, ProtoError::Service(ref e) if !is_billed(e.code.code())));

@@ -1,42 +1,28 @@
 //! Property tests of local validation: what is valid passes, every typo is caught, and no
 //! error or `Debug` output repeats the personal data.
 
-use juhe_proto::{
-    CivilDate, Field, IdCardNumber, MobileNumber, PersonName, Problem, Telecom3Check,
-};
+use juhe_proto::{CivilDate, Field, IdCardNumber, MobileNumber, PersonName, Problem, Telecom3Check};
 use proptest::prelude::*;
 
-const TODAY: CivilDate = CivilDate {
-    year: 2026,
-    month: 11,
-    day: 23,
-};
+const TODAY: CivilDate = CivilDate { year: 2026, month: 11, day: 23 };
 const PROVINCES: [u8; 35] = [
-    11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37, 41, 42, 43, 44, 45, 46, 50, 51, 52,
-    53, 54, 61, 62, 63, 64, 65, 71, 81, 82, 83,
+    11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37, 41, 42, 43, 44, 45, 46, 50, 51, 52, 53, 54,
+    61, 62, 63, 64, 65, 71, 81, 82, 83,
 ];
 
 /// Valid ID card numbers: any province, any real date from 1900 to today, any sequence.
 fn valid_id() -> impl Strategy<Value = String> {
-    (
-        prop::sample::select(PROVINCES.to_vec()),
-        0u32..10_000,
-        0i64..56_000,
-        0u32..1000,
-    )
-        .prop_filter_map("date in range", |(province, area, days, seq)| {
+    (prop::sample::select(PROVINCES.to_vec()), 0u32..10_000, 0i64..56_000, 0u32..1000).prop_filter_map(
+        "date in range",
+        |(province, area, days, seq)| {
             let date = CivilDate::from_unix_days(days - 25_567); // from 1900-01-01
             (date <= TODAY).then(|| {
-                let first17 = format!(
-                    "{province:02}{area:04}{:04}{:02}{:02}{seq:03}",
-                    date.year, date.month, date.day
-                );
-                format!(
-                    "{first17}{}",
-                    IdCardNumber::check_character(&first17).unwrap()
-                )
+                let first17 =
+                    format!("{province:02}{area:04}{:04}{:02}{:02}{seq:03}", date.year, date.month, date.day);
+                format!("{first17}{}", IdCardNumber::check_character(&first17).unwrap())
             })
-        })
+        },
+    )
 }
 
 proptest! {
@@ -100,15 +86,9 @@ proptest! {
 fn the_error_names_the_field_that_is_wrong() {
     let err = Telecom3Check::new("张三", "11010519491231002X", "12345").unwrap_err();
     assert_eq!(err.field, Field::Mobile);
-    assert_eq!(
-        err.to_string(),
-        "invalid mobile: it has 5 characters, expected 11 digits"
-    );
+    assert_eq!(err.to_string(), "invalid mobile: it has 5 characters, expected 11 digits");
     let err = Telecom3Check::new("张三", "110105194912310021", "13912345678").unwrap_err();
-    assert_eq!(
-        (err.field, err.problem.clone()),
-        (Field::IdCard, Problem::Checksum)
-    );
+    assert_eq!((err.field, err.problem.clone()), (Field::IdCard, Problem::Checksum));
     assert_eq!(
         err.to_string(),
         "invalid idcard: the check character (the 18th) does not match: a digit is mistyped"

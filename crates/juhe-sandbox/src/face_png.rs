@@ -10,11 +10,7 @@ pub(crate) fn face_png(seed: u64) -> Vec<u8> {
 
 fn draw(seed: u64) -> Vec<u8> {
     let bits = |shift: u32, range: u64| ((seed >> shift) % range) as i32;
-    let (background, skin, features) = (
-        40 + bits(0, 60) as u8,
-        150 + bits(8, 80) as u8,
-        bits(16, 40) as u8,
-    );
+    let (background, skin, features) = (40 + bits(0, 60) as u8, 150 + bits(8, 80) as u8, bits(16, 40) as u8);
     let (face_w, face_h) = (9 + bits(24, 4), 11 + bits(28, 4));
     let eye_y = 12 + bits(32, 3);
     let eye_dx = 4 + bits(36, 2);
@@ -23,10 +19,10 @@ fn draw(seed: u64) -> Vec<u8> {
     for y in 0..SIZE as i32 {
         for x in 0..SIZE as i32 {
             let (dx, dy) = (x - 16, y - 16);
-            let inside = dx * dx * face_h * face_h + dy * dy * face_w * face_w
-                <= face_w * face_w * face_h * face_h;
-            let eye = (y - eye_y).abs() <= 1
-                && ((x - (16 - eye_dx)).abs() <= 1 || (x - (16 + eye_dx)).abs() <= 1);
+            let inside =
+                dx * dx * face_h * face_h + dy * dy * face_w * face_w <= face_w * face_w * face_h * face_h;
+            let eye =
+                (y - eye_y).abs() <= 1 && ((x - (16 - eye_dx)).abs() <= 1 || (x - (16 + eye_dx)).abs() <= 1);
             let mouth = y == 22 && (x - 16).abs() <= mouth_w;
             let value = if eye || mouth {
                 features
@@ -87,11 +83,7 @@ fn crc32(data: &[u8]) -> u32 {
     for &byte in data {
         crc ^= u32::from(byte);
         for _ in 0..8 {
-            crc = if crc & 1 == 1 {
-                (crc >> 1) ^ 0xEDB8_8320
-            } else {
-                crc >> 1
-            };
+            crc = if crc & 1 == 1 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
         }
     }
     !crc

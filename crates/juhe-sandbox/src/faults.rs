@@ -47,11 +47,7 @@ pub struct Fault {
 impl Fault {
     /// A fault on every request to every endpoint.
     pub fn always(kind: FaultKind) -> Self {
-        Self {
-            kind,
-            endpoint: None,
-            rate: 1.0,
-        }
+        Self { kind, endpoint: None, rate: 1.0 }
     }
 
     /// Limits the fault to one endpoint.
@@ -63,11 +59,7 @@ impl Fault {
     /// Strikes only this share of requests (clamped to 0..=1). Which requests is decided by a
     /// fixed sequence, so a run is reproducible.
     pub fn at_rate(mut self, rate: f64) -> Self {
-        self.rate = if rate.is_nan() {
-            0.0
-        } else {
-            rate.clamp(0.0, 1.0)
-        };
+        self.rate = if rate.is_nan() { 0.0 } else { rate.clamp(0.0, 1.0) };
         self
     }
 }
@@ -81,10 +73,7 @@ pub(crate) struct FaultPlan {
 
 impl FaultPlan {
     pub(crate) fn new(faults: Vec<Fault>) -> Self {
-        Self {
-            faults: std::sync::RwLock::new(faults),
-            draws: AtomicU64::new(0),
-        }
+        Self { faults: std::sync::RwLock::new(faults), draws: AtomicU64::new(0) }
     }
 
     pub(crate) fn replace(&self, faults: Vec<Fault>) {
@@ -96,21 +85,16 @@ impl FaultPlan {
     /// The first fault that strikes this request to `endpoint`, if any.
     pub(crate) fn draw(&self, endpoint: Endpoint) -> Option<FaultKind> {
         let faults = self.faults.read().ok()?;
-        faults
-            .iter()
-            .filter(|f| f.endpoint.is_none_or(|e| e == endpoint))
-            .find_map(|fault| {
-                let n = self.draws.fetch_add(1, Ordering::Relaxed);
-                (unit_interval(n) < fault.rate).then_some(fault.kind)
-            })
+        faults.iter().filter(|f| f.endpoint.is_none_or(|e| e == endpoint)).find_map(|fault| {
+            let n = self.draws.fetch_add(1, Ordering::Relaxed);
+            (unit_interval(n) < fault.rate).then_some(fault.kind)
+        })
     }
 }
 
 /// The `n`th number of a fixed sequence spread evenly over [0, 1).
 fn unit_interval(n: u64) -> f64 {
-    let mut z = n
-        .wrapping_mul(0x9E37_79B9_7F4A_7C15)
-        .wrapping_add(0x632B_E59B_D9B4_E019);
+    let mut z = n.wrapping_mul(0x9E37_79B9_7F4A_7C15).wrapping_add(0x632B_E59B_D9B4_E019);
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
@@ -123,22 +107,15 @@ mod tests {
     #[test]
     fn rates_are_roughly_kept() {
         let plan = FaultPlan::new(vec![Fault::always(FaultKind::HttpStatus(500)).at_rate(0.3)]);
-        let hits = (0..10_000)
-            .filter(|_| plan.draw(Endpoint::IdCardQuery).is_some())
-            .count();
+        let hits = (0..10_000).filter(|_| plan.draw(Endpoint::IdCardQuery).is_some()).count();
         assert!((2700..3300).contains(&hits), "{hits}");
     }
 
     #[test]
     fn faults_strike_only_their_endpoint() {
-        let plan = FaultPlan::new(vec![
-            Fault::always(FaultKind::MalformedBody).on(Endpoint::FaceQuery),
-        ]);
+        let plan = FaultPlan::new(vec![Fault::always(FaultKind::MalformedBody).on(Endpoint::FaceQuery)]);
         assert_eq!(plan.draw(Endpoint::IdCardQuery), None);
-        assert_eq!(
-            plan.draw(Endpoint::FaceQuery),
-            Some(FaultKind::MalformedBody)
-        );
+        assert_eq!(plan.draw(Endpoint::FaceQuery), Some(FaultKind::MalformedBody));
         plan.replace(vec![]);
         assert_eq!(plan.draw(Endpoint::FaceQuery), None);
     }

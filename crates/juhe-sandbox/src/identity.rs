@@ -53,10 +53,7 @@ impl fmt::Debug for Identity {
             .field("carrier", &self.carrier)
             .field("province", &self.province)
             .field("city", &self.city)
-            .field(
-                "face_image",
-                &format_args!("{} bytes", self.face_image.len()),
-            )
+            .field("face_image", &format_args!("{} bytes", self.face_image.len()))
             .finish()
     }
 }
@@ -81,18 +78,14 @@ struct IdentityRecord {
 impl IdentityRecord {
     /// Validates with the SDK's own validators and normalises.
     fn into_identity(self, record: &str) -> Result<Identity, SandboxError> {
-        let invalid = |message: String| SandboxError::InvalidIdentity {
-            record: record.to_owned(),
-            message,
-        };
+        let invalid = |message: String| SandboxError::InvalidIdentity { record: record.to_owned(), message };
         let name = PersonName::parse(&self.name).map_err(|e| invalid(e.to_string()))?;
         let idcard = IdCardNumber::parse(&self.idcard).map_err(|e| invalid(e.to_string()))?;
         let mobile = MobileNumber::parse(&self.mobile).map_err(|e| invalid(e.to_string()))?;
         let face_image = match self.face_image.filter(|f| !f.trim().is_empty()) {
-            Some(b64) => FaceImage::from_base64(&b64)
-                .map_err(|e| invalid(e.to_string()))?
-                .as_bytes()
-                .to_vec(),
+            Some(b64) => {
+                FaceImage::from_base64(&b64).map_err(|e| invalid(e.to_string()))?.as_bytes().to_vec()
+            }
             None => face_png(seed_of(idcard.as_str())),
         };
         let known = |v: Option<String>| v.filter(|s| !s.trim().is_empty());
@@ -112,42 +105,32 @@ impl IdentityRecord {
 
 /// A stable seed from an ID number, for generated faces.
 pub(crate) fn seed_of(text: &str) -> u64 {
-    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    })
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
 }
 
 /// Reads identities from a `.json` file (an array of objects) or a `.csv` file (with a
 /// header), with fields `name, idcard, mobile[, carrier, province, city, face_image]`.
 pub fn load_identities(path: &Path) -> Result<Vec<Identity>, SandboxError> {
-    let text = std::fs::read_to_string(path).map_err(|source| SandboxError::IdentitiesFile {
-        path: path.to_owned(),
-        source,
-    })?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|source| SandboxError::IdentitiesFile { path: path.to_owned(), source })?;
     let text = text.trim_start_matches('\u{FEFF}');
     if text.trim_start().starts_with('[') {
-        let records: Vec<serde_json::Value> =
-            serde_json::from_str(text).map_err(|e| SandboxError::InvalidIdentity {
-                record: "file".into(),
-                message: format!("not a JSON array: {e}"),
-            })?;
+        let records: Vec<serde_json::Value> = serde_json::from_str(text).map_err(|e| {
+            SandboxError::InvalidIdentity { record: "file".into(), message: format!("not a JSON array: {e}") }
+        })?;
         records
             .into_iter()
             .enumerate()
             .map(|(i, value)| {
                 let record = format!("#{i}");
-                let parsed: IdentityRecord =
-                    serde_json::from_value(value).map_err(|e| SandboxError::InvalidIdentity {
-                        record: record.clone(),
-                        message: e.to_string(),
-                    })?;
+                let parsed: IdentityRecord = serde_json::from_value(value).map_err(|e| {
+                    SandboxError::InvalidIdentity { record: record.clone(), message: e.to_string() }
+                })?;
                 parsed.into_identity(&record)
             })
             .collect()
     } else {
-        let mut reader = csv::ReaderBuilder::new()
-            .trim(csv::Trim::All)
-            .from_reader(text.as_bytes());
+        let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(text.as_bytes());
         let mut identities = Vec::new();
         for (i, row) in reader.deserialize::<IdentityRecord>().enumerate() {
             let record = format!("on line {}", i + 2);
@@ -181,16 +164,10 @@ impl Registry {
         for (i, identity) in identities.into_iter().enumerate() {
             let record = format!("{source} #{i}");
             if self.by_idcard.contains_key(&identity.idcard) {
-                return Err(SandboxError::DuplicateIdentity {
-                    record,
-                    field: "idcard",
-                });
+                return Err(SandboxError::DuplicateIdentity { record, field: "idcard" });
             }
             if self.by_mobile.contains_key(&identity.mobile) {
-                return Err(SandboxError::DuplicateIdentity {
-                    record,
-                    field: "mobile",
-                });
+                return Err(SandboxError::DuplicateIdentity { record, field: "mobile" });
             }
             let index = self.people.len();
             self.by_idcard.insert(identity.idcard.clone(), index);

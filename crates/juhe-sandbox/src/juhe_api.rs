@@ -20,29 +20,18 @@ use crate::verdicts::judge;
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Answer {
     /// A complete answer.
-    Body {
-        status: u16,
-        content_type: &'static str,
-        body: Vec<u8>,
-    },
+    Body { status: u16, content_type: &'static str, body: Vec<u8> },
     /// Announce `body` in full, send half of it, then close the connection.
     Truncated { body: Vec<u8> },
     /// Close the connection without answering.
     Close,
     /// Wait, then answer.
-    Delayed {
-        delay: Duration,
-        answer: Box<Answer>,
-    },
+    Delayed { delay: Duration, answer: Box<Answer> },
 }
 
 impl Answer {
     fn json(status: u16, body: Vec<u8>) -> Self {
-        Answer::Body {
-            status,
-            content_type: "application/json;charset=utf-8",
-            body,
-        }
+        Answer::Body { status, content_type: "application/json;charset=utf-8", body }
     }
 }
 
@@ -104,48 +93,30 @@ impl JuheApi {
             return self.admin(request.method(), route);
         }
         let Some(endpoint) = Endpoint::from_path(path) else {
-            let reply = Reply {
-                reason: "接口地址不存在 (no such API)".into(),
-                ..Reply::error(10021)
-            };
+            let reply = Reply { reason: "接口地址不存在 (no such API)".into(), ..Reply::error(10021) };
             self.log(None, request, &reply, None, String::new());
             return Answer::json(404, reply.to_json());
         };
         let processed = self.process(endpoint, request);
-        self.log(
-            Some(endpoint),
-            request,
-            &processed.reply,
-            processed.fault,
-            processed.who,
-        );
+        self.log(Some(endpoint), request, &processed.reply, processed.fault, processed.who);
         deliver(processed.reply, processed.fault)
     }
 
     fn process(&self, endpoint: Endpoint, request: &http::Request<Vec<u8>>) -> Processed {
         let info = endpoint.info();
         let params = params(request);
-        let refuse = |reply: Reply| Processed {
-            reply,
-            fault: None,
-            who: String::new(),
-        };
+        let refuse = |reply: Reply| Processed { reply, fault: None, who: String::new() };
         if params.get("key").map(String::as_str) != Some(self.key.as_str()) {
             return refuse(Reply::error(10001));
         }
         if info.post_only && request.method() != http::Method::POST {
             return refuse(Reply {
-                reason: "请求方式错误：仅支持POST".into(),
-                ..Reply::error(280101)
+                reason: "请求方式错误：仅支持POST".into(), ..Reply::error(280101)
             });
         }
         let fault = self.faults.draw(endpoint);
         if let Some(reply) = fault.and_then(unprocessed_reply) {
-            return Processed {
-                reply,
-                fault,
-                who: String::new(),
-            };
+            return Processed { reply, fault, who: String::new() };
         }
         let keys = Keys {
             key: &self.key,
@@ -159,10 +130,7 @@ impl JuheApi {
             Err(reply) => return refuse(reply),
         };
         let who = fields.masked();
-        let magic = fields
-            .idcard
-            .as_ref()
-            .and_then(|id| MagicIdentity::by_idcard(id.as_str()));
+        let magic = fields.idcard.as_ref().and_then(|id| MagicIdentity::by_idcard(id.as_str()));
         let (mut fault, mut unspecified) = (fault, false);
         match magic.and_then(|m| m.effect(info.product)) {
             Some(Effect::Code(280105)) => {
@@ -173,32 +141,18 @@ impl JuheApi {
                 };
             }
             Some(Effect::Code(code)) => {
-                return Processed {
-                    reply: Reply::error(*code),
-                    fault,
-                    who,
-                };
+                return Processed { reply: Reply::error(*code), fault, who };
             }
             Some(Effect::Fault(kind)) => match unprocessed_reply(*kind) {
                 Some(reply) => {
-                    return Processed {
-                        reply,
-                        fault: Some(*kind),
-                        who,
-                    };
+                    return Processed { reply, fault: Some(*kind), who };
                 }
                 None => fault = Some(*kind),
             },
             Some(Effect::UnspecifiedMismatch) => unspecified = true,
             None => {}
         }
-        let reply = judge(
-            info.product,
-            &fields,
-            &self.registry,
-            self.next_order(info.product),
-            unspecified,
-        );
+        let reply = judge(info.product, &fields, &self.registry, self.next_order(info.product), unspecified);
         Processed { reply, fault, who }
     }
 
@@ -209,10 +163,7 @@ impl JuheApi {
             Product::Telecom3 => 339,
             Product::Face => 801,
         };
-        format!(
-            "JHSB{module}{:014}",
-            self.orders.fetch_add(1, Ordering::Relaxed) + 1
-        )
+        format!("JHSB{module}{:014}", self.orders.fetch_add(1, Ordering::Relaxed) + 1)
     }
 
     fn log(
@@ -225,10 +176,7 @@ impl JuheApi {
     ) {
         let gateway_error = matches!(fault, Some(FaultKind::HttpStatus(_)));
         let record = RequestRecord {
-            api: endpoint.map_or_else(
-                || request.uri().path().to_owned(),
-                |e| e.info().api.to_owned(),
-            ),
+            api: endpoint.map_or_else(|| request.uri().path().to_owned(), |e| e.info().api.to_owned()),
             method: request.method().to_string(),
             error_code: (!gateway_error).then_some(reply.error_code),
             billed: !gateway_error && reply.error_code == 0,
@@ -249,14 +197,17 @@ impl JuheApi {
             "ledger" => Answer::json(200, serde_json::to_vec(&self.ledger.snapshot()).unwrap_or_default()),
             "requests" => Answer::json(200, serde_json::to_vec(&self.ledger.recent()).unwrap_or_default()),
             "identities" => Answer::json(200, self.identities_json().to_vec()),
-            _ => Answer::json(404, br#"{"error":"admin routes: /__sandbox/ledger, /__sandbox/identities, /__sandbox/requests"}"#.to_vec()),
+            _ => Answer::json(
+                404,
+                br#"{"error":"admin routes: /__sandbox/ledger, /__sandbox/identities, /__sandbox/requests"}"#
+                    .to_vec(),
+            ),
         }
     }
 
     /// The registry as JSON, made once: it does not change while the sandbox runs.
     pub(crate) fn identities_json(&self) -> &[u8] {
-        self.identities_json
-            .get_or_init(|| serde_json::to_vec(self.registry.public()).unwrap_or_default())
+        self.identities_json.get_or_init(|| serde_json::to_vec(self.registry.public()).unwrap_or_default())
     }
 }
 
@@ -279,10 +230,9 @@ fn deliver(reply: Reply, fault: Option<FaultKind>) -> Answer {
             content_type: "text/html",
             body: format!("<html><body><h1>{status}</h1>gateway error</body></html>").into_bytes(),
         },
-        Some(FaultKind::Latency(delay)) => Answer::Delayed {
-            delay,
-            answer: Box::new(Answer::json(200, body)),
-        },
+        Some(FaultKind::Latency(delay)) => {
+            Answer::Delayed { delay, answer: Box::new(Answer::json(200, body)) }
+        }
         Some(FaultKind::MalformedBody) => {
             let cut = body.len() / 2;
             Answer::json(200, body[..cut].to_vec())

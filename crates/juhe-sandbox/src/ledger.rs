@@ -60,10 +60,7 @@ pub struct LedgerSnapshot {
 impl Ledger {
     pub(crate) fn new() -> Self {
         Self {
-            per_endpoint: Endpoint::ALL
-                .iter()
-                .map(|_| (AtomicU64::new(0), AtomicU64::new(0)))
-                .collect(),
+            per_endpoint: Endpoint::ALL.iter().map(|_| (AtomicU64::new(0), AtomicU64::new(0))).collect(),
             unknown_paths: AtomicU64::new(0),
             log: Mutex::new(VecDeque::new()),
         }
@@ -109,9 +106,6 @@ impl Ledger {
     }
 
     pub(crate) fn recent(&self) -> Vec<RequestRecord> {
-        self.log
-            .lock()
-            .map(|log| log.iter().cloned().collect())
-            .unwrap_or_default()
+        self.log.lock().map(|log| log.iter().cloned().collect()).unwrap_or_default()
     }
 }

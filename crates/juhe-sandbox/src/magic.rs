@@ -132,10 +132,7 @@ mod tests {
         for code in ErrorCode::all().filter(|c| !matches!(c, ErrorCode::System(_))) {
             // Format codes come from bad input, not from a magic identity.
             let format_code = [232901, 280102, 280104].contains(&code.code());
-            assert!(
-                format_code || triggered.contains(&code.code()),
-                "{code} has no magic identity"
-            );
+            assert!(format_code || triggered.contains(&code.code()), "{code} has no magic identity");
         }
     }
 }

@@ -49,28 +49,18 @@ const DISTRICTS: [(&str, &str, &str); 33] = [
 ];
 
 const SURNAMES: [&str; 44] = [
-    "王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周", "徐", "孙", "马", "朱", "胡", "郭",
-    "何", "林", "罗", "高", "郑", "梁", "谢", "宋", "唐", "许", "韩", "冯", "邓", "曹", "彭", "曾",
-    "肖", "田", "董", "潘", "袁", "蔡", "蒋", "余", "欧阳", "司马", "诸葛", "上官",
+    "王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周", "徐", "孙", "马", "朱", "胡", "郭", "何",
+    "林", "罗", "高", "郑", "梁", "谢", "宋", "唐", "许", "韩", "冯", "邓", "曹", "彭", "曾", "肖", "田",
+    "董", "潘", "袁", "蔡", "蒋", "余", "欧阳", "司马", "诸葛", "上官",
 ];
 const GIVEN: [&str; 48] = [
-    "伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明",
-    "超", "秀", "霞", "平", "刚", "桂", "英", "华", "玉", "兰", "飞", "鑫", "波", "宇", "浩", "凯",
-    "健", "俊", "帆", "琳", "雪", "晨", "欣", "怡", "子", "涵", "梓", "轩", "䶮", "堃", "昇", "𠮷",
+    "伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明", "超",
+    "秀", "霞", "平", "刚", "桂", "英", "华", "玉", "兰", "飞", "鑫", "波", "宇", "浩", "凯", "健", "俊",
+    "帆", "琳", "雪", "晨", "欣", "怡", "子", "涵", "梓", "轩", "䶮", "堃", "昇", "𠮷",
 ];
 /// Minority and transliterated names use `·` between parts.
-const NAME_PARTS: [&str; 10] = [
-    "阿依古丽",
-    "买买提",
-    "热依拉",
-    "艾力",
-    "古丽娜尔",
-    "吐尔逊",
-    "努尔",
-    "艾山",
-    "阿不都",
-    "帕提古丽",
-];
+const NAME_PARTS: [&str; 10] =
+    ["阿依古丽", "买买提", "热依拉", "艾力", "古丽娜尔", "吐尔逊", "努尔", "艾山", "阿不都", "帕提古丽"];
 
 /// SplitMix64: a tiny deterministic generator, so the population never changes.
 struct SplitMix(u64);
@@ -93,24 +83,16 @@ impl SplitMix {
 pub fn builtin_population() -> Vec<Identity> {
     let mut rng = SplitMix(20_261_123);
     let mut mobiles = HashSet::new();
-    (0..POPULATION_SIZE)
-        .map(|index| person(index, &mut rng, &mut mobiles))
-        .collect()
+    (0..POPULATION_SIZE).map(|index| person(index, &mut rng, &mut mobiles)).collect()
 }
 
 fn person(index: usize, rng: &mut SplitMix, mobiles: &mut HashSet<String>) -> Identity {
     let (district, province, city) = DISTRICTS[rng.below(DISTRICTS.len())];
     let name = if index % 20 == 7 {
-        format!(
-            "{}·{}",
-            NAME_PARTS[rng.below(NAME_PARTS.len())],
-            NAME_PARTS[rng.below(NAME_PARTS.len())]
-        )
+        format!("{}·{}", NAME_PARTS[rng.below(NAME_PARTS.len())], NAME_PARTS[rng.below(NAME_PARTS.len())])
     } else {
         let given_len = 1 + rng.below(2);
-        let given: String = (0..given_len)
-            .map(|_| GIVEN[rng.below(GIVEN.len())])
-            .collect();
+        let given: String = (0..given_len).map(|_| GIVEN[rng.below(GIVEN.len())]).collect();
         format!("{}{given}", SURNAMES[rng.below(SURNAMES.len())])
     };
     // Born 1950-01-01 .. 2005-12-28; the index in the sequence digits keeps numbers unique.
@@ -120,11 +102,7 @@ fn person(index: usize, rng: &mut SplitMix, mobiles: &mut HashSet<String>) -> Id
     let idcard = format!("{first17}{check}");
     let (carrier, segs) = segments()[index % 4];
     let mobile = loop {
-        let candidate = format!(
-            "{}{:08}",
-            segs[rng.below(segs.len())],
-            rng.next() % 100_000_000
-        );
+        let candidate = format!("{}{:08}", segs[rng.below(segs.len())], rng.next() % 100_000_000);
         if mobiles.insert(candidate.clone()) {
             break candidate;
         }
@@ -156,10 +134,7 @@ mod tests {
             IdCardNumber::parse(&p.idcard).unwrap();
             MobileNumber::parse(&p.mobile).unwrap();
             PersonName::parse(&p.name).unwrap();
-            assert_eq!(
-                crate::carriers::carrier_of(&p.mobile),
-                Some(p.carrier.as_str())
-            );
+            assert_eq!(crate::carriers::carrier_of(&p.mobile), Some(p.carrier.as_str()));
         }
         assert_eq!(builtin_population()[0], people[0]);
         let carriers: HashSet<_> = people.iter().map(|p| p.carrier.clone()).collect();

@@ -14,32 +14,18 @@ pub(crate) struct Reply {
 impl Reply {
     /// A billed answer.
     pub(crate) fn success(result: Value) -> Self {
-        Self {
-            error_code: 0,
-            reason: "成功".into(),
-            result,
-        }
+        Self { error_code: 0, reason: "成功".into(), result }
     }
 
     /// An error with the documented message of its code.
     pub(crate) fn error(code: i64) -> Self {
-        let reason = ErrorCode::from_code(code)
-            .info()
-            .map_or("未知错误", |i| i.zh)
-            .to_owned();
-        Self {
-            error_code: code,
-            reason,
-            result: Value::Null,
-        }
+        let reason = ErrorCode::from_code(code).info().map_or("未知错误", |i| i.zh).to_owned();
+        Self { error_code: code, reason, result: Value::Null }
     }
 
     /// An error with an order id in `result` (face 280105 comes that way).
     pub(crate) fn error_with_order(code: i64, order_id: String) -> Self {
-        Self {
-            result: json!({ "orderid": order_id }),
-            ..Self::error(code)
-        }
+        Self { result: json!({ "orderid": order_id }), ..Self::error(code) }
     }
 
     /// The product's code for a bad field, with a reason naming the field.
@@ -63,16 +49,11 @@ impl Reply {
             (Product::Face, Field::Name) => 280104,
             (Product::Face, _) => 280101,
         };
-        Self {
-            error_code: code,
-            reason: format!("参数错误：{label}{what}"),
-            result: Value::Null,
-        }
+        Self { error_code: code, reason: format!("参数错误：{label}{what}"), result: Value::Null }
     }
 
     pub(crate) fn to_json(&self) -> Vec<u8> {
-        let body =
-            json!({ "reason": self.reason, "result": self.result, "error_code": self.error_code });
+        let body = json!({ "reason": self.reason, "result": self.result, "error_code": self.error_code });
         serde_json::to_vec(&body).unwrap_or_default()
     }
 }

@@ -4,8 +4,7 @@ use std::collections::HashMap;
 
 use juhe_crypto::{AesKey, RsaPadding, RsaPrivateKey, aes_cbc_decrypt, aes_ecb_decrypt, md5_sign};
 use juhe_proto::{
-    Endpoint, FaceImage, Field, FieldEncoding, IdCardNumber, MobileNumber, PersonName, Product,
-    decode_form,
+    Endpoint, FaceImage, Field, FieldEncoding, IdCardNumber, MobileNumber, PersonName, Product, decode_form,
 };
 
 use crate::reply::Reply;
@@ -18,11 +17,7 @@ pub(crate) fn params(request: &http::Request<Vec<u8>>) -> HashMap<String, String
         .headers()
         .get(http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            v.trim()
-                .to_ascii_lowercase()
-                .starts_with("application/x-www-form-urlencoded")
-        });
+        .is_some_and(|v| v.trim().to_ascii_lowercase().starts_with("application/x-www-form-urlencoded"));
     if request.method() == http::Method::POST && is_form {
         for (name, value) in decode_form(request.body()) {
             params.entry(name).or_insert(value);
@@ -77,11 +72,7 @@ pub(crate) fn read_fields(
         _ => None,
     };
     let mut plain: HashMap<&str, String> = HashMap::new();
-    for &name in info
-        .params
-        .iter()
-        .filter(|p| matches!(**p, "realname" | "idcard" | "mobile" | "image"))
-    {
+    for &name in info.params.iter().filter(|p| matches!(**p, "realname" | "idcard" | "mobile" | "image")) {
         let raw = params.get(name).map(|s| s.as_str()).unwrap_or_default();
         if raw.is_empty() {
             return Err(Reply::parameter_error(product, field_of(name), "不能为空"));
@@ -89,17 +80,12 @@ pub(crate) fn read_fields(
         let opened = match info.encoding {
             FieldEncoding::Plain | FieldEncoding::Signed => Some(raw.to_owned()),
             FieldEncoding::AesEcb => utf8(aes_ecb_decrypt(keys.openid_key, raw).ok()),
-            FieldEncoding::RsaOaep => {
-                utf8(keys.private_key.decrypt(RsaPadding::OaepSha1, raw).ok())
+            FieldEncoding::RsaOaep => utf8(keys.private_key.decrypt(RsaPadding::OaepSha1, raw).ok()),
+            FieldEncoding::AesCbcWithRsaKey => {
+                utf8(cbc_key.as_ref().and_then(|k| aes_cbc_decrypt(k, keys.openid_key, raw).ok()))
             }
-            FieldEncoding::AesCbcWithRsaKey => utf8(
-                cbc_key
-                    .as_ref()
-                    .and_then(|k| aes_cbc_decrypt(k, keys.openid_key, raw).ok()),
-            ),
         };
-        let opened =
-            opened.ok_or_else(|| Reply::parameter_error(product, field_of(name), "解密失败"))?;
+        let opened = opened.ok_or_else(|| Reply::parameter_error(product, field_of(name), "解密失败"))?;
         plain.insert(name, opened);
     }
     if info.encoding == FieldEncoding::Signed {
@@ -129,11 +115,7 @@ fn unwrap_aes_key(
 ) -> Result<AesKey, Reply> {
     let wrapped = params.get("aesKey").map(String::as_str).unwrap_or_default();
     if wrapped.is_empty() {
-        return Err(Reply::parameter_error(
-            product,
-            Field::Key,
-            "aesKey不能为空",
-        ));
+        return Err(Reply::parameter_error(product, Field::Key, "aesKey不能为空"));
     }
     keys.private_key
         .decrypt(keys.idcard_key_padding, wrapped)
@@ -149,25 +131,12 @@ fn check_sign(
     keys: &Keys<'_>,
 ) -> Result<(), Reply> {
     let field = |name: &str| plain.get(name).map(String::as_str).unwrap_or_default();
-    let expected = md5_sign(&[
-        keys.openid,
-        keys.key,
-        field("realname"),
-        field("idcard"),
-        field("mobile"),
-    ]);
-    let given = params
-        .get("sign")
-        .map(|s| s.trim().to_ascii_lowercase())
-        .unwrap_or_default();
+    let expected = md5_sign(&[keys.openid, keys.key, field("realname"), field("idcard"), field("mobile")]);
+    let given = params.get("sign").map(|s| s.trim().to_ascii_lowercase()).unwrap_or_default();
     if given == expected {
         Ok(())
     } else {
-        Err(Reply::parameter_error(
-            Product::Telecom3,
-            Field::Key,
-            "签名错误",
-        ))
+        Err(Reply::parameter_error(Product::Telecom3, Field::Key, "签名错误"))
     }
 }
 

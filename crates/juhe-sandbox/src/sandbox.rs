@@ -146,15 +146,10 @@ impl SandboxBuilder {
         };
         let public_key_pem = private_key.public_key().to_pem()?;
         let registry = self.registry()?;
-        let listener =
-            std::net::TcpListener::bind(&self.addr).map_err(|source| SandboxError::Bind {
-                addr: self.addr.clone(),
-                source,
-            })?;
+        let listener = std::net::TcpListener::bind(&self.addr)
+            .map_err(|source| SandboxError::Bind { addr: self.addr.clone(), source })?;
         let addr = listener.local_addr().map_err(SandboxError::Start)?;
-        listener
-            .set_nonblocking(true)
-            .map_err(SandboxError::Start)?;
+        listener.set_nonblocking(true).map_err(SandboxError::Start)?;
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(self.worker_threads)
             .thread_name("juhe-sandbox")

@@ -22,11 +22,7 @@ use crate::juhe_api::{Answer, JuheApi};
 const MAX_BODY: usize = 16 * 1024 * 1024;
 
 /// Accepts connections until `shutdown` changes.
-pub(crate) async fn serve(
-    listener: TcpListener,
-    api: Arc<JuheApi>,
-    mut shutdown: watch::Receiver<bool>,
-) {
+pub(crate) async fn serve(listener: TcpListener, api: Arc<JuheApi>, mut shutdown: watch::Receiver<bool>) {
     loop {
         tokio::select! {
             _ = shutdown.changed() => break,
@@ -69,30 +65,18 @@ async fn respond(
     let mut answer = api.answer(&request);
     loop {
         return match answer {
-            Answer::Delayed {
-                delay,
-                answer: next,
-            } => {
+            Answer::Delayed { delay, answer: next } => {
                 tokio::time::sleep(delay).await;
                 answer = *next;
                 continue;
             }
-            Answer::Close => Err(io::Error::new(
-                io::ErrorKind::ConnectionAborted,
-                "fault: close connection",
-            )),
-            Answer::Body {
-                status,
-                content_type,
-                body,
-            } => Ok(with_type(plain(status, body), content_type)),
+            Answer::Close => Err(io::Error::new(io::ErrorKind::ConnectionAborted, "fault: close connection")),
+            Answer::Body { status, content_type, body } => Ok(with_type(plain(status, body), content_type)),
             Answer::Truncated { body } => {
                 let length = body.len();
                 let mut response =
                     hyper::Response::new(SandboxBody::Truncated(Some(Bytes::from(body)), None));
-                response
-                    .headers_mut()
-                    .insert(http::header::CONTENT_LENGTH, length.into());
+                response.headers_mut().insert(http::header::CONTENT_LENGTH, length.into());
                 Ok(with_type(response, "application/json;charset=utf-8"))
             }
         };
@@ -110,10 +94,7 @@ fn with_type(
     mut response: hyper::Response<SandboxBody>,
     content_type: &'static str,
 ) -> hyper::Response<SandboxBody> {
-    response.headers_mut().insert(
-        http::header::CONTENT_TYPE,
-        http::HeaderValue::from_static(content_type),
-    );
+    response.headers_mut().insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static(content_type));
     response
 }
 
@@ -137,9 +118,7 @@ impl Body for SandboxBody {
             SandboxBody::Full(data) => Poll::Ready(data.take().map(|d| Ok(Frame::data(d)))),
             SandboxBody::Truncated(data, pause) => {
                 if let Some(d) = data.take() {
-                    *pause = Some(Box::pin(tokio::time::sleep(
-                        std::time::Duration::from_millis(50),
-                    )));
+                    *pause = Some(Box::pin(tokio::time::sleep(std::time::Duration::from_millis(50))));
                     return Poll::Ready(Some(Ok(Frame::data(d.slice(..d.len() / 2)))));
                 }
                 match pause.as_mut().map(|p| p.as_mut().poll(cx)) {

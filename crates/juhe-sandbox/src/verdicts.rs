@@ -63,27 +63,13 @@ pub(crate) fn judge(
     }
 }
 
-fn face(
-    fields: &CheckFields,
-    registry: &Registry,
-    name: &str,
-    mobile: &str,
-    order_id: String,
-) -> Reply {
-    let Some(person) = fields
-        .idcard
-        .as_ref()
-        .and_then(|id| registry.by_idcard(id.as_str()))
-    else {
+fn face(fields: &CheckFields, registry: &Registry, name: &str, mobile: &str, order_id: String) -> Reply {
+    let Some(person) = fields.idcard.as_ref().and_then(|id| registry.by_idcard(id.as_str())) else {
         return Reply::error_with_order(280105, order_id);
     };
     let identity_ok = person.name == name;
     let mobile_ok = person.mobile == mobile;
-    let image = fields
-        .image
-        .as_ref()
-        .map(|i| i.as_bytes())
-        .unwrap_or_default();
+    let image = fields.image.as_ref().map(|i| i.as_bytes()).unwrap_or_default();
     let face_ok = image == person.face_image.as_slice();
     let res = match (identity_ok, mobile_ok, face_ok) {
         (true, true, true) => FaceResult::AllPass,

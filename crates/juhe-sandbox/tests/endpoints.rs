@@ -8,13 +8,10 @@ use std::time::Duration;
 
 use juhe_crypto::{AesKey, RsaPadding, RsaPublicKey, aes_cbc_encrypt, aes_ecb_encrypt, md5_sign};
 use juhe_proto::{
-    BaseUrls, Credentials, Endpoint, FaceCheck, FieldEncoding, IdCardCheck, Outcome, Product,
-    ProtoError, Protocol, Telecom2Check, Telecom3Check, Telecom3Outcome, Telecom3Rescode, Verdict,
-    decode, encode_form,
+    BaseUrls, Credentials, Endpoint, FaceCheck, FieldEncoding, IdCardCheck, Outcome, Product, ProtoError,
+    Protocol, Telecom2Check, Telecom3Check, Telecom3Outcome, Telecom3Rescode, Verdict, decode, encode_form,
 };
-use juhe_sandbox::{
-    Identity, SANDBOX_KEY, SANDBOX_OPENID, SANDBOX_RSA_PUBLIC_KEY_PEM, Sandbox, magic,
-};
+use juhe_sandbox::{Identity, SANDBOX_KEY, SANDBOX_OPENID, SANDBOX_RSA_PUBLIC_KEY_PEM, Sandbox, magic};
 use rand_chacha::ChaCha20Rng;
 use rand_chacha::rand_core::SeedableRng;
 use raw_http::{RawResponse, post_form, send_request};
@@ -32,12 +29,7 @@ fn protocol(sandbox: &Sandbox, key: &str) -> Protocol {
 type Person<'a> = (&'a str, &'a str, &'a str, &'a [u8]);
 
 fn person(identity: &Identity) -> Person<'_> {
-    (
-        &identity.name,
-        &identity.idcard,
-        &identity.mobile,
-        &identity.face_image,
-    )
+    (&identity.name, &identity.idcard, &identity.mobile, &identity.face_image)
 }
 
 /// Sends a check built by `juhe-proto` and returns the verdict, or the error code.
@@ -51,29 +43,19 @@ fn check(
     let mut rng = ChaCha20Rng::seed_from_u64(7);
     let mode = endpoint.info().mode;
     let (request, response) = match endpoint.info().product {
-        Product::IdCard => roundtrip(
-            sandbox,
-            protocol.encode(&IdCardCheck::new(name, idcard).unwrap(), mode, &mut rng),
-        ),
-        Product::Telecom2 => roundtrip(
-            sandbox,
-            protocol.encode(&Telecom2Check::new(idcard, mobile).unwrap(), mode, &mut rng),
-        ),
+        Product::IdCard => {
+            roundtrip(sandbox, protocol.encode(&IdCardCheck::new(name, idcard).unwrap(), mode, &mut rng))
+        }
+        Product::Telecom2 => {
+            roundtrip(sandbox, protocol.encode(&Telecom2Check::new(idcard, mobile).unwrap(), mode, &mut rng))
+        }
         Product::Telecom3 => roundtrip(
             sandbox,
-            protocol.encode(
-                &Telecom3Check::new(name, idcard, mobile).unwrap(),
-                mode,
-                &mut rng,
-            ),
+            protocol.encode(&Telecom3Check::new(name, idcard, mobile).unwrap(), mode, &mut rng),
         ),
         Product::Face => roundtrip(
             sandbox,
-            protocol.encode(
-                &FaceCheck::new(name, idcard, mobile, image.to_vec()).unwrap(),
-                mode,
-                &mut rng,
-            ),
+            protocol.encode(&FaceCheck::new(name, idcard, mobile, image.to_vec()).unwrap(), mode, &mut rng),
         ),
     };
     assert_eq!(request, endpoint);
@@ -95,12 +77,7 @@ fn roundtrip(
     encoded: Result<juhe_proto::EncodedRequest, ProtoError>,
 ) -> (Endpoint, http::Response<Vec<u8>>) {
     let encoded = encoded.unwrap();
-    (
-        encoded.endpoint,
-        send_request(sandbox.addr(), &encoded.request)
-            .unwrap()
-            .to_http(),
-    )
+    (encoded.endpoint, send_request(sandbox.addr(), &encoded.request).unwrap().to_http())
 }
 
 /// Builds a body from raw field values with the crypto primitives, bypassing the SDK's
@@ -115,20 +92,15 @@ fn raw_body(endpoint: Endpoint, fields: &[(&str, &str)], tamper: bool) -> Vec<u8
     if info.encoding == FieldEncoding::AesCbcWithRsaKey {
         pairs.push((
             "aesKey".into(),
-            rsa.encrypt(RsaPadding::Pkcs1v15, &mut rng, cbc_key.as_bytes())
-                .unwrap(),
+            rsa.encrypt(RsaPadding::Pkcs1v15, &mut rng, cbc_key.as_bytes()).unwrap(),
         ));
     }
     for (name, value) in fields {
         let sealed = match info.encoding {
             FieldEncoding::Plain | FieldEncoding::Signed => value.to_string(),
             FieldEncoding::AesEcb => aes_ecb_encrypt(&openid_key, value.as_bytes()),
-            FieldEncoding::RsaOaep => rsa
-                .encrypt(RsaPadding::OaepSha1, &mut rng, value.as_bytes())
-                .unwrap(),
-            FieldEncoding::AesCbcWithRsaKey => {
-                aes_cbc_encrypt(&cbc_key, &openid_key, value.as_bytes())
-            }
+            FieldEncoding::RsaOaep => rsa.encrypt(RsaPadding::OaepSha1, &mut rng, value.as_bytes()).unwrap(),
+            FieldEncoding::AesCbcWithRsaKey => aes_cbc_encrypt(&cbc_key, &openid_key, value.as_bytes()),
         };
         pairs.push((name.to_string(), sealed));
     }
@@ -136,13 +108,7 @@ fn raw_body(endpoint: Endpoint, fields: &[(&str, &str)], tamper: bool) -> Vec<u8
         let get = |n: &str| fields.iter().find(|(k, _)| *k == n).map_or("", |(_, v)| *v);
         pairs.push((
             "sign".into(),
-            md5_sign(&[
-                SANDBOX_OPENID,
-                SANDBOX_KEY,
-                get("realname"),
-                get("idcard"),
-                get("mobile"),
-            ]),
+            md5_sign(&[SANDBOX_OPENID, SANDBOX_KEY, get("realname"), get("idcard"), get("mobile")]),
         ));
     }
     if tamper {
@@ -175,13 +141,9 @@ fn fields_of(endpoint: Endpoint, who: Person<'_>) -> Vec<(&'static str, String)>
 
 fn raw_code(sandbox: &Sandbox, endpoint: Endpoint, fields: &[(&str, String)], tamper: bool) -> i64 {
     let fields: Vec<(&str, &str)> = fields.iter().map(|(n, v)| (*n, v.as_str())).collect();
-    post_form(
-        sandbox.addr(),
-        &format!("/{endpoint}"),
-        &raw_body(endpoint, &fields, tamper),
-    )
-    .unwrap()
-    .error_code()
+    post_form(sandbox.addr(), &format!("/{endpoint}"), &raw_body(endpoint, &fields, tamper))
+        .unwrap()
+        .error_code()
 }
 
 /// The code a product answers a bad field with.
@@ -206,31 +168,13 @@ fn match_and_mismatch_on_every_endpoint() {
     let (p, q) = (&sandbox.identities()[0], &sandbox.identities()[1]);
     let mut billed = 0;
     for endpoint in Endpoint::ALL {
-        assert_eq!(
-            check(&sandbox, &protocol, endpoint, person(p)),
-            Ok(Verdict::Match),
-            "{endpoint}"
-        );
+        assert_eq!(check(&sandbox, &protocol, endpoint, person(p)), Ok(Verdict::Match), "{endpoint}");
         // Someone else's name (or, for telecom2, ID card) with p's other data.
         let other = match endpoint.info().product {
-            Product::Telecom2 => (
-                p.name.as_str(),
-                q.idcard.as_str(),
-                p.mobile.as_str(),
-                &p.face_image[..],
-            ),
-            _ => (
-                q.name.as_str(),
-                p.idcard.as_str(),
-                p.mobile.as_str(),
-                &p.face_image[..],
-            ),
+            Product::Telecom2 => (p.name.as_str(), q.idcard.as_str(), p.mobile.as_str(), &p.face_image[..]),
+            _ => (q.name.as_str(), p.idcard.as_str(), p.mobile.as_str(), &p.face_image[..]),
         };
-        assert_eq!(
-            check(&sandbox, &protocol, endpoint, other),
-            Ok(Verdict::Mismatch),
-            "{endpoint}"
-        );
+        assert_eq!(check(&sandbox, &protocol, endpoint, other), Ok(Verdict::Mismatch), "{endpoint}");
         billed += 2;
     }
     let ledger = sandbox.ledger();
@@ -252,44 +196,20 @@ fn telecom3_details_and_face_results() {
                 &mut rng.clone(),
             )
             .unwrap();
-        decode::<Telecom3Check>(
-            &send_request(sandbox.addr(), &encoded.request)
-                .unwrap()
-                .to_http(),
-        )
-        .unwrap()
+        decode::<Telecom3Check>(&send_request(sandbox.addr(), &encoded.request).unwrap().to_http()).unwrap()
     };
-    assert_eq!(
-        telecom3(&p.name, &p.idcard).rescode,
-        Some(Telecom3Rescode::Match)
-    );
-    assert_eq!(
-        telecom3(&q.name, &p.idcard).rescode,
-        Some(Telecom3Rescode::NameMismatch)
-    );
-    assert_eq!(
-        telecom3(&p.name, &q.idcard).rescode,
-        Some(Telecom3Rescode::IdCardMismatch)
-    );
+    assert_eq!(telecom3(&p.name, &p.idcard).rescode, Some(Telecom3Rescode::Match));
+    assert_eq!(telecom3(&q.name, &p.idcard).rescode, Some(Telecom3Rescode::NameMismatch));
+    assert_eq!(telecom3(&p.name, &q.idcard).rescode, Some(Telecom3Rescode::IdCardMismatch));
     let both = telecom3(&q.name, &q.idcard);
     assert_eq!(both.rescode, Some(Telecom3Rescode::NameAndIdCardMismatch));
     assert_eq!(both.province.as_deref(), Some(p.province.as_str()));
-    assert_eq!(
-        both.carrier.as_ref().map(|c| c.name().to_owned()),
-        Some(p.carrier.clone())
-    );
+    assert_eq!(both.carrier.as_ref().map(|c| c.name().to_owned()), Some(p.carrier.clone()));
 
     let mut face = |name: &str, mobile: &str, image: &[u8]| {
         let check = FaceCheck::new(name, &p.idcard, mobile, image.to_vec()).unwrap();
-        let encoded = protocol
-            .encode(&check, juhe_proto::Mode::Plain, &mut rng)
-            .unwrap();
-        decode::<FaceCheck>(
-            &send_request(sandbox.addr(), &encoded.request)
-                .unwrap()
-                .to_http(),
-        )
-        .unwrap()
+        let encoded = protocol.encode(&check, juhe_proto::Mode::Plain, &mut rng).unwrap();
+        decode::<FaceCheck>(&send_request(sandbox.addr(), &encoded.request).unwrap().to_http()).unwrap()
     };
     let pass = face(&p.name, &p.mobile, &p.face_image);
     assert_eq!(pass.result.map(|r| r.code()), Some(100));
@@ -297,30 +217,10 @@ fn telecom3_details_and_face_results() {
     let wrong_face = face(&p.name, &p.mobile, &q.face_image);
     assert_eq!(wrong_face.result.map(|r| r.code()), Some(102));
     assert!(wrong_face.score.unwrap() < 400.0);
-    assert_eq!(
-        face(&p.name, &q.mobile, &p.face_image)
-            .result
-            .map(|r| r.code()),
-        Some(101)
-    );
-    assert_eq!(
-        face(&p.name, &q.mobile, &q.face_image)
-            .result
-            .map(|r| r.code()),
-        Some(103)
-    );
-    assert_eq!(
-        face(&q.name, &p.mobile, &p.face_image)
-            .result
-            .map(|r| r.code()),
-        Some(105)
-    );
-    assert_eq!(
-        face(&q.name, &q.mobile, &p.face_image)
-            .result
-            .map(|r| r.code()),
-        Some(107)
-    );
+    assert_eq!(face(&p.name, &q.mobile, &p.face_image).result.map(|r| r.code()), Some(101));
+    assert_eq!(face(&p.name, &q.mobile, &q.face_image).result.map(|r| r.code()), Some(103));
+    assert_eq!(face(&q.name, &p.mobile, &p.face_image).result.map(|r| r.code()), Some(105));
+    assert_eq!(face(&q.name, &q.mobile, &p.face_image).result.map(|r| r.code()), Some(107));
 }
 
 #[test]
@@ -330,36 +230,18 @@ fn refusals_are_answered_with_the_documented_codes_and_never_billed() {
     let bad_key = protocol(&sandbox, "not-the-sandbox-key");
     let p = &sandbox.identities()[0];
     // A valid person the registry does not hold.
-    let stranger = (
-        "陌生人",
-        "11010519491231002X",
-        "13800000000",
-        &p.face_image[..],
-    );
-    assert!(
-        sandbox
-            .identities()
-            .iter()
-            .all(|i| i.idcard != stranger.1 && i.mobile != stranger.2)
-    );
+    let stranger = ("陌生人", "11010519491231002X", "13800000000", &p.face_image[..]);
+    assert!(sandbox.identities().iter().all(|i| i.idcard != stranger.1 && i.mobile != stranger.2));
     for endpoint in Endpoint::ALL {
         let product = endpoint.info().product;
-        assert_eq!(
-            check(&sandbox, &bad_key, endpoint, person(p)),
-            Err(10001),
-            "{endpoint}"
-        );
+        assert_eq!(check(&sandbox, &bad_key, endpoint, person(p)), Err(10001), "{endpoint}");
         let no_record = match product {
             Product::IdCard => 210301,
             Product::Telecom2 => 232904,
             Product::Telecom3 => 233903,
             Product::Face => 280105,
         };
-        assert_eq!(
-            check(&sandbox, &good, endpoint, stranger),
-            Err(no_record),
-            "{endpoint}"
-        );
+        assert_eq!(check(&sandbox, &good, endpoint, stranger), Err(no_record), "{endpoint}");
         let fields = fields_of(endpoint, person(p));
         for (i, (name, _)) in fields.iter().enumerate() {
             for (bad, empty) in [("12345", false), ("", true)] {
@@ -377,17 +259,9 @@ fn refusals_are_answered_with_the_documented_codes_and_never_billed() {
             assert_ne!(tampered, 0, "{endpoint}: a tampered request was billed");
         }
         // The raw encoder agrees with the SDK's: untampered, the same fields match.
-        assert_eq!(
-            raw_code(&sandbox, endpoint, &fields, false),
-            0,
-            "{endpoint}"
-        );
+        assert_eq!(raw_code(&sandbox, endpoint, &fields, false), 0, "{endpoint}");
     }
-    assert_eq!(
-        sandbox.ledger().billed,
-        11,
-        "only the 11 untampered raw requests are billed"
-    );
+    assert_eq!(sandbox.ledger().billed, 11, "only the 11 untampered raw requests are billed");
 }
 
 #[test]
@@ -398,19 +272,12 @@ fn a_bad_sign_and_a_missing_key_are_refused() {
     let fields: Vec<(&str, &str)> = fields.iter().map(|(n, v)| (*n, v.as_str())).collect();
     let body = String::from_utf8(raw_body(Endpoint::Telecom3Verify, &fields, false)).unwrap();
     let (head, sign) = body.rsplit_once("sign=").unwrap();
-    let wrong = format!(
-        "{head}sign={}",
-        sign.replace(|c: char| c.is_ascii_digit(), "0")
-    );
+    let wrong = format!("{head}sign={}", sign.replace(|c: char| c.is_ascii_digit(), "0"));
     let answer = post_form(sandbox.addr(), "/telecom3/verify", wrong.as_bytes()).unwrap();
     assert_eq!(answer.error_code(), 233907);
     assert!(answer.json()["reason"].as_str().unwrap().contains("签名"));
-    let unsigned = post_form(
-        sandbox.addr(),
-        "/telecom3/verify",
-        head.trim_end_matches('&').as_bytes(),
-    )
-    .unwrap();
+    let unsigned =
+        post_form(sandbox.addr(), "/telecom3/verify", head.trim_end_matches('&').as_bytes()).unwrap();
     assert_eq!(unsigned.error_code(), 233907);
     let keyless = post_form(sandbox.addr(), "/idcard/query", b"realname=x&idcard=y").unwrap();
     assert_eq!(keyless.error_code(), 10001);
@@ -421,10 +288,7 @@ fn a_bad_sign_and_a_missing_key_are_refused() {
 fn requests_made_by_openssl_are_understood() {
     let sandbox = Sandbox::start().unwrap();
     let mut seen = 0;
-    for line in include_str!("data/openssl_requests.tsv")
-        .lines()
-        .filter(|l| !l.starts_with('#'))
-    {
+    for line in include_str!("data/openssl_requests.tsv").lines().filter(|l| !l.starts_with('#')) {
         let (api, body) = line.split_once('\t').unwrap();
         let answer = post_form(sandbox.addr(), &format!("/{api}"), body.as_bytes()).unwrap();
         let json = answer.json();
@@ -492,9 +356,7 @@ fn expected(magic: &magic::MagicIdentity, product: Product) -> Result<Verdict, i
         id if id == magic::UNSUPPORTED_MOBILE.idcard => {
             per_product([None, Some(232903), Some(233902), Some(280103)])
         }
-        id if id == magic::IDENTITY_AND_MOBILE_FAILED.idcard => {
-            per_product([None, None, None, Some(280105)])
-        }
+        id if id == magic::IDENTITY_AND_MOBILE_FAILED.idcard => per_product([None, None, None, Some(280105)]),
         id if id == magic::UNSPECIFIED_MISMATCH.idcard => match product {
             Product::Telecom3 => Ok(Verdict::Mismatch),
             _ => Ok(Verdict::Match),
@@ -511,13 +373,8 @@ fn expected(magic: &magic::MagicIdentity, product: Product) -> Result<Verdict, i
 fn each_magic_identity_gives_its_answer_on_every_endpoint() {
     let sandbox = Sandbox::start().unwrap();
     let protocol = protocol(&sandbox, SANDBOX_KEY);
-    let faults = [
-        magic::SLOW,
-        magic::HTTP_500,
-        magic::MALFORMED_BODY,
-        magic::TRUNCATED_BODY,
-        magic::CLOSE_CONNECTION,
-    ];
+    let faults =
+        [magic::SLOW, magic::HTTP_500, magic::MALFORMED_BODY, magic::TRUNCATED_BODY, magic::CLOSE_CONNECTION];
     let mut billed = 0;
     for magic in magic::ALL.iter().filter(|m| !faults.contains(m)) {
         for endpoint in Endpoint::ALL {
@@ -525,12 +382,7 @@ fn each_magic_identity_gives_its_answer_on_every_endpoint() {
             // Any photo: the magic identities' reference faces are not published, so the face
             // comparison fails where the identity is otherwise processed.
             let image = &sandbox.identities()[0].face_image;
-            let got = check(
-                &sandbox,
-                &protocol,
-                endpoint,
-                (magic.name, magic.idcard, magic.mobile, image),
-            );
+            let got = check(&sandbox, &protocol, endpoint, (magic.name, magic.idcard, magic.mobile, image));
             let want = match (expected(magic, product), product) {
                 (Ok(_), Product::Face) => Ok(Verdict::Mismatch),
                 (other, _) => other,
@@ -574,34 +426,22 @@ fn fault_identities_break_the_answer_as_documented() {
         let gateway = send(&magic::HTTP_500, endpoint, &mut rng).unwrap();
         assert_eq!(gateway.status, 500);
         assert!(serde_json::from_slice::<serde_json::Value>(&gateway.body).is_err());
-        assert_eq!(
-            sandbox.ledger().billed,
-            before,
-            "a gateway error is not billed"
-        );
+        assert_eq!(sandbox.ledger().billed, before, "a gateway error is not billed");
 
         let malformed = send(&magic::MALFORMED_BODY, endpoint, &mut rng).unwrap();
         assert!(
-            malformed.complete()
-                && serde_json::from_slice::<serde_json::Value>(&malformed.body).is_err()
+            malformed.complete() && serde_json::from_slice::<serde_json::Value>(&malformed.body).is_err()
         );
         assert!(matches!(
             decode::<Telecom3Check>(&malformed.to_http()),
-            Err(ProtoError::Malformed {
-                may_be_billed: true,
-                ..
-            })
+            Err(ProtoError::Malformed { may_be_billed: true, .. })
         ));
 
         let truncated = send(&magic::TRUNCATED_BODY, endpoint, &mut rng).unwrap();
         assert!(!truncated.complete(), "{truncated:?}");
 
         assert!(send(&magic::CLOSE_CONNECTION, endpoint, &mut rng).is_err());
-        assert_eq!(
-            sandbox.ledger().billed,
-            before + 3,
-            "processed, then broken: billed"
-        );
+        assert_eq!(sandbox.ledger().billed, before + 3, "processed, then broken: billed");
     }
     // Slow: the client gives up after 500 ms, the check was billed anyway.
     let before = sandbox.ledger().billed;
@@ -609,8 +449,5 @@ fn fault_identities_break_the_answer_as_documented() {
     assert_eq!(sandbox.ledger().billed, before + 1);
     // And the sandbox still serves.
     let p = &sandbox.identities()[0];
-    assert_eq!(
-        check(&sandbox, &protocol, Endpoint::IdCardQuery, person(p)),
-        Ok(Verdict::Match)
-    );
+    assert_eq!(check(&sandbox, &protocol, Endpoint::IdCardQuery, person(p)), Ok(Verdict::Match));
 }

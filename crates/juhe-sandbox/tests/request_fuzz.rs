@@ -29,16 +29,7 @@ fn form_bodies() -> impl Strategy<Value = Vec<u8>> {
     prop::collection::vec((names, ".{0,40}"), 0..8).prop_map(|pairs| {
         let pairs: Vec<(&str, String)> = pairs
             .into_iter()
-            .map(|(n, v)| {
-                (
-                    n,
-                    if n == "key" && v.len() % 2 == 0 {
-                        SANDBOX_KEY.into()
-                    } else {
-                        v
-                    },
-                )
-            })
+            .map(|(n, v)| (n, if n == "key" && v.len() % 2 == 0 { SANDBOX_KEY.into() } else { v }))
             .collect();
         juhe_proto::encode_form(pairs.iter().map(|(n, v)| (*n, v.as_str()))).into_bytes()
     })
@@ -74,9 +65,7 @@ fn garbage_on_the_socket_does_not_take_the_server_down() {
         b"GET / HTTP/9.9\r\n\r\n",
     ] {
         let mut stream = std::net::TcpStream::connect(sandbox.addr()).unwrap();
-        stream
-            .set_read_timeout(Some(Duration::from_secs(5)))
-            .unwrap();
+        stream.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
         stream.write_all(garbage).unwrap();
         let mut sink = Vec::new();
         let _ = stream.read_to_end(&mut sink);

@@ -19,12 +19,8 @@ pub enum IdCardCode {
 
 impl IdCardCode {
     /// Every code of the table, in the table's order.
-    pub const ALL: &'static [Self] = &[
-        Self::NoRecord,
-        Self::InvalidParameter,
-        Self::ProviderNetworkError,
-        Self::DataSourceError,
-    ];
+    pub const ALL: &'static [Self] =
+        &[Self::NoRecord, Self::InvalidParameter, Self::ProviderNetworkError, Self::DataSourceError];
 
     /// The entry for a raw `error_code`, if this table has it.
     pub const fn from_code(code: i64) -> Option<Self> {
@@ -189,12 +185,8 @@ pub enum Telecom3Code {
 
 impl Telecom3Code {
     /// Every code of the table, in the table's order.
-    pub const ALL: &'static [Self] = &[
-        Self::ProviderNetworkError,
-        Self::QueryFailed,
-        Self::NoRecord,
-        Self::InvalidParameter,
-    ];
+    pub const ALL: &'static [Self] =
+        &[Self::ProviderNetworkError, Self::QueryFailed, Self::NoRecord, Self::InvalidParameter];
 
     /// The entry for a raw `error_code`, if this table has it.
     pub const fn from_code(code: i64) -> Option<Self> {

@@ -22,9 +22,7 @@ impl CivilDate {
 
     /// Today in China (UTC+8, no daylight saving), where ID cards are issued.
     pub fn today_in_china() -> Self {
-        let secs = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
+        let secs = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
         Self::from_unix_days(((secs + 8 * 3600) / 86_400) as i64)
     }
 
@@ -58,30 +56,9 @@ mod tests {
 
     #[test]
     fn unix_days_to_dates() {
-        assert_eq!(
-            CivilDate::from_unix_days(0),
-            CivilDate {
-                year: 1970,
-                month: 1,
-                day: 1
-            }
-        );
-        assert_eq!(
-            CivilDate::from_unix_days(11_016),
-            CivilDate {
-                year: 2000,
-                month: 2,
-                day: 29
-            }
-        );
-        assert_eq!(
-            CivilDate::from_unix_days(-1),
-            CivilDate {
-                year: 1969,
-                month: 12,
-                day: 31
-            }
-        );
+        assert_eq!(CivilDate::from_unix_days(0), CivilDate { year: 1970, month: 1, day: 1 });
+        assert_eq!(CivilDate::from_unix_days(11_016), CivilDate { year: 2000, month: 2, day: 29 });
+        assert_eq!(CivilDate::from_unix_days(-1), CivilDate { year: 1969, month: 12, day: 31 });
     }
 
     #[test]

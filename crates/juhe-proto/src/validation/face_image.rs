@@ -37,10 +37,7 @@ impl FaceImage {
             return Err(invalid(Problem::Empty));
         }
         if bytes.len() > Self::MAX_BYTES {
-            return Err(invalid(Problem::ImageTooLarge {
-                bytes: bytes.len(),
-                max: Self::MAX_BYTES,
-            }));
+            return Err(invalid(Problem::ImageTooLarge { bytes: bytes.len(), max: Self::MAX_BYTES }));
         }
         let format = sniff(&bytes).ok_or_else(|| invalid(Problem::ImageFormat))?;
         Ok(Self { bytes, format })
@@ -56,8 +53,8 @@ impl FaceImage {
         if body.is_empty() {
             return Err(ValidationError::new(Field::Image, Problem::Empty));
         }
-        let bytes = base64_decode(body)
-            .map_err(|_| ValidationError::new(Field::Image, Problem::NotBase64))?;
+        let bytes =
+            base64_decode(body).map_err(|_| ValidationError::new(Field::Image, Problem::NotBase64))?;
         Self::from_bytes(bytes)
     }
 
@@ -89,12 +86,7 @@ fn sniff(bytes: &[u8]) -> Option<ImageFormat> {
 
 impl fmt::Debug for FaceImage {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "FaceImage({:?}, {} bytes)",
-            self.format,
-            self.bytes.len()
-        )
+        write!(f, "FaceImage({:?}, {} bytes)", self.format, self.bytes.len())
     }
 }
 
@@ -106,15 +98,9 @@ mod tests {
 
     #[test]
     fn sniffs_jpeg_and_png() {
-        assert_eq!(
-            FaceImage::from_bytes(JPEG.to_vec()).unwrap().format(),
-            ImageFormat::Jpeg
-        );
+        assert_eq!(FaceImage::from_bytes(JPEG.to_vec()).unwrap().format(), ImageFormat::Jpeg);
         let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
-        assert_eq!(
-            FaceImage::from_bytes(png).unwrap().format(),
-            ImageFormat::Png
-        );
+        assert_eq!(FaceImage::from_bytes(png).unwrap().format(), ImageFormat::Png);
     }
 
     #[test]
@@ -130,23 +116,11 @@ mod tests {
     fn refuses_what_is_not_an_image() {
         let problem = |r: Result<FaceImage, ValidationError>| r.unwrap_err().problem;
         assert_eq!(problem(FaceImage::from_bytes(vec![])), Problem::Empty);
-        assert_eq!(
-            problem(FaceImage::from_bytes(b"GIF89a".to_vec())),
-            Problem::ImageFormat
-        );
-        assert_eq!(
-            problem(FaceImage::from_base64("not base64!")),
-            Problem::NotBase64
-        );
-        assert_eq!(
-            problem(FaceImage::from_base64("data:image/jpeg;base64,")),
-            Problem::Empty
-        );
+        assert_eq!(problem(FaceImage::from_bytes(b"GIF89a".to_vec())), Problem::ImageFormat);
+        assert_eq!(problem(FaceImage::from_base64("not base64!")), Problem::NotBase64);
+        assert_eq!(problem(FaceImage::from_base64("data:image/jpeg;base64,")), Problem::Empty);
         let huge = [JPEG, &vec![0; FaceImage::MAX_BYTES]].concat();
-        assert!(matches!(
-            problem(FaceImage::from_bytes(huge)),
-            Problem::ImageTooLarge { .. }
-        ));
+        assert!(matches!(problem(FaceImage::from_bytes(huge)), Problem::ImageTooLarge { .. }));
     }
 
     #[test]

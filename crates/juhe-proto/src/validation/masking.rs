@@ -7,16 +7,7 @@ pub(crate) fn mask_middle(text: &str, head: usize, tail: usize) -> String {
     if count <= head + tail {
         return "*".repeat(count);
     }
-    text.chars()
-        .enumerate()
-        .map(|(i, c)| {
-            if i < head || i >= count - tail {
-                c
-            } else {
-                '*'
-            }
-        })
-        .collect()
+    text.chars().enumerate().map(|(i, c)| if i < head || i >= count - tail { c } else { '*' }).collect()
 }
 
 /// A secret shows nothing of itself, not even its length.
@@ -30,10 +21,7 @@ mod tests {
 
     #[test]
     fn masks_the_middle() {
-        assert_eq!(
-            mask_middle("110101199003077777", 3, 4),
-            "110***********7777"
-        );
+        assert_eq!(mask_middle("110101199003077777", 3, 4), "110***********7777");
         assert_eq!(mask_middle("13912345678", 3, 4), "139****5678");
         assert_eq!(mask_middle("张三", 1, 0), "张*");
         assert_eq!(mask_middle("ab", 3, 4), "**");

@@ -19,11 +19,8 @@ fn invalid(problem: Problem) -> ValidationError {
 impl MobileNumber {
     /// Validates and normalises.
     pub fn parse(input: &str) -> Result<Self, ValidationError> {
-        let compact: String = input
-            .chars()
-            .map(to_halfwidth)
-            .filter(|c| !matches!(c, ' ' | '-' | '(' | ')' | '\t'))
-            .collect();
+        let compact: String =
+            input.chars().map(to_halfwidth).filter(|c| !matches!(c, ' ' | '-' | '(' | ')' | '\t')).collect();
         if compact.is_empty() {
             return Err(invalid(Problem::Empty));
         }
@@ -31,16 +28,10 @@ impl MobileNumber {
         let count = national.chars().count();
         if let Some(position) = national.chars().position(|c| !c.is_ascii_digit()) {
             let offset = compact.chars().count() - count;
-            return Err(invalid(Problem::Character {
-                position: offset + position + 1,
-                expected: "a digit",
-            }));
+            return Err(invalid(Problem::Character { position: offset + position + 1, expected: "a digit" }));
         }
         if count != 11 {
-            return Err(invalid(Problem::Length {
-                expected: "expected 11 digits",
-                found: count,
-            }));
+            return Err(invalid(Problem::Length { expected: "expected 11 digits", found: count }));
         }
         let bytes = national.as_bytes();
         if bytes[0] != b'1' || !(b'3'..=b'9').contains(&bytes[1]) {
@@ -109,30 +100,15 @@ mod tests {
     #[test]
     fn refuses_what_cannot_be_a_mobile() {
         assert_eq!(parse(""), Err(Problem::Empty));
-        assert_eq!(
-            parse("1391234567"),
-            Err(Problem::Length {
-                expected: "expected 11 digits",
-                found: 10
-            })
-        );
+        assert_eq!(parse("1391234567"), Err(Problem::Length { expected: "expected 11 digits", found: 10 }));
         assert_eq!(parse("12912345678"), Err(Problem::MobilePrefix));
         assert_eq!(parse("23912345678"), Err(Problem::MobilePrefix));
-        assert_eq!(
-            parse("1391234567a"),
-            Err(Problem::Character {
-                position: 11,
-                expected: "a digit"
-            })
-        );
+        assert_eq!(parse("1391234567a"), Err(Problem::Character { position: 11, expected: "a digit" }));
         assert_eq!(parse("8613912345678"), Ok("13912345678".into()));
     }
 
     #[test]
     fn debug_is_masked() {
-        assert_eq!(
-            format!("{:?}", MobileNumber::parse("13912345678").unwrap()),
-            "MobileNumber(139****5678)"
-        );
+        assert_eq!(format!("{:?}", MobileNumber::parse("13912345678").unwrap()), "MobileNumber(139****5678)");
     }
 }

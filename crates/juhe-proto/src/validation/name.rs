@@ -33,19 +33,13 @@ impl PersonName {
         }
         if let Some(position) = name.chars().position(|c| !allowed(c)) {
             let expected = "letters of a name, the middle dot · or a space";
-            return Err(invalid(Problem::Character {
-                position: position + 1,
-                expected,
-            }));
+            return Err(invalid(Problem::Character { position: position + 1, expected }));
         }
         if name.starts_with(DOT) || name.ends_with(DOT) || name.contains("\u{B7}\u{B7}") {
             return Err(invalid(Problem::DotPlacement));
         }
         if !(2..=MAX_CHARS).contains(&count) {
-            return Err(invalid(Problem::Length {
-                expected: "expected 2 to 64",
-                found: count,
-            }));
+            return Err(invalid(Problem::Length { expected: "expected 2 to 64", found: count }));
         }
         Ok(Self(name))
     }
@@ -147,10 +141,7 @@ mod tests {
         assert_eq!(parse(" 张三 ").unwrap(), "张三");
         assert_eq!(parse("张 三").unwrap(), "张三");
         for dot in ['•', '∙', '・', '．', '.', '·'] {
-            assert_eq!(
-                parse(&format!("阿依古丽{dot}买买提")).unwrap(),
-                "阿依古丽·买买提"
-            );
+            assert_eq!(parse(&format!("阿依古丽{dot}买买提")).unwrap(), "阿依古丽·买买提");
         }
         assert_eq!(parse("阿依古丽 · 买买提").unwrap(), "阿依古丽·买买提");
         assert_eq!(parse("JOHN   SMITH").unwrap(), "JOHN SMITH");
@@ -167,13 +158,7 @@ mod tests {
     fn refuses_what_cannot_be_a_name() {
         assert_eq!(parse(""), Err(Problem::Empty));
         assert_eq!(parse("   "), Err(Problem::Empty));
-        assert_eq!(
-            parse("张"),
-            Err(Problem::Length {
-                expected: "expected 2 to 64",
-                found: 1
-            })
-        );
+        assert_eq!(parse("张"), Err(Problem::Length { expected: "expected 2 to 64", found: 1 }));
         assert_eq!(
             parse("张3"),
             Err(Problem::Character {
@@ -181,10 +166,7 @@ mod tests {
                 expected: "letters of a name, the middle dot · or a space"
             })
         );
-        assert!(matches!(
-            parse("张<script>"),
-            Err(Problem::Character { position: 2, .. })
-        ));
+        assert!(matches!(parse("张<script>"), Err(Problem::Character { position: 2, .. })));
         assert_eq!(parse("·张三"), Err(Problem::DotPlacement));
         assert_eq!(parse("张··三"), Err(Problem::DotPlacement));
         assert!(parse(&"张".repeat(65)).is_err());
@@ -192,9 +174,6 @@ mod tests {
 
     #[test]
     fn debug_shows_only_the_first_character() {
-        assert_eq!(
-            format!("{:?}", PersonName::parse("欧阳娜娜").unwrap()),
-            "PersonName(欧***)"
-        );
+        assert_eq!(format!("{:?}", PersonName::parse("欧阳娜娜").unwrap()), "PersonName(欧***)");
     }
 }

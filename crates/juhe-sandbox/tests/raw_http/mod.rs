@@ -33,10 +33,7 @@ impl RawResponse {
 
     /// As an `http::Response`, for `juhe_proto::decode`.
     pub fn to_http(&self) -> http::Response<Vec<u8>> {
-        http::Response::builder()
-            .status(self.status)
-            .body(self.body.clone())
-            .unwrap()
+        http::Response::builder().status(self.status).body(self.body.clone()).unwrap()
     }
 }
 
@@ -77,14 +74,9 @@ pub fn send(
 }
 
 /// Sends a request built by `juhe_proto` (its URI is absolute).
-pub fn send_request(
-    addr: SocketAddr,
-    request: &http::Request<Vec<u8>>,
-) -> std::io::Result<RawResponse> {
-    let content_type = request
-        .headers()
-        .get(http::header::CONTENT_TYPE)
-        .map(|v| v.to_str().unwrap().to_owned());
+pub fn send_request(addr: SocketAddr, request: &http::Request<Vec<u8>>) -> std::io::Result<RawResponse> {
+    let content_type =
+        request.headers().get(http::header::CONTENT_TYPE).map(|v| v.to_str().unwrap().to_owned());
     send(
         addr,
         request.method().as_str(),
@@ -109,10 +101,7 @@ pub fn post_form(addr: SocketAddr, path: &str, body: &[u8]) -> std::io::Result<R
 
 fn parse(raw: &[u8]) -> std::io::Result<RawResponse> {
     let bad = |what: &str| std::io::Error::new(std::io::ErrorKind::InvalidData, what.to_owned());
-    let end = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .ok_or_else(|| bad("no end of head"))?;
+    let end = raw.windows(4).position(|w| w == b"\r\n\r\n").ok_or_else(|| bad("no end of head"))?;
     let head = std::str::from_utf8(&raw[..end]).map_err(|_| bad("head not UTF-8"))?;
     let mut lines = head.split("\r\n");
     let status = lines
@@ -124,9 +113,5 @@ fn parse(raw: &[u8]) -> std::io::Result<RawResponse> {
         .filter_map(|l| l.split_once(':'))
         .find(|(name, _)| name.eq_ignore_ascii_case("content-length"))
         .and_then(|(_, v)| v.trim().parse().ok());
-    Ok(RawResponse {
-        status,
-        content_length,
-        body: raw[end + 4..].to_vec(),
-    })
+    Ok(RawResponse { status, content_length, body: raw[end + 4..].to_vec() })
 }
