@@ -1,11 +1,91 @@
 //! HTTP transports for the juhe-rs SDK.
 //!
 //! **One job:** carry a request built by [`juhe_proto`] to Juhe and bring the response back.
-//! The protocol itself (what goes in the request, what the response means) lives entirely in
-//! `juhe-proto`; a transport never looks inside.
+//! What goes into the request and what the response means is decided in `juhe-proto`; a
+//! transport never looks inside, so any HTTP client can be one.
 //!
-//! This crate is being built: its sync `Transport` and async `AsyncTransport` traits, with
-//! `ureq` and `reqwest` backends behind features, arrive with the clients. Until then it
-//! re-exports the HTTP types a transport will take and give.
+//! | trait | for | backend (feature) |
+//! |---|---|---|
+//! | [`Transport`] | blocking code | [`UreqTransport`] (`ureq`) |
+//! | [`AsyncTransport`] | async code | [`ReqwestTransport`] (`reqwest`) |
+//!
+//! Both backends are on by default and build together. They use rustls (with the `ring`
+//! provider) unless the `native-tls` feature asks for the platform's TLS. Default timeouts:
+//! [`DEFAULT_CONNECT_TIMEOUT`] to connect, [`DEFAULT_TIMEOUT`] for the whole exchange. The
+//! user agent is [`USER_AGENT`]. Bring your own configured `reqwest::Client` or
+//! `ureq::Agent` (proxies, pools) with `from_client` / `from_agent`.
+//!
+//! # Errors that matter for money
+//! A [`TransportError`] says whether the request may have reached Juhe
+//! ([`TransportError::delivery`]): a refused connection or a failed DNS lookup was
+//! [`Delivery::NotSent`] and is safe to retry; a timeout or reset after sending is
+//! [`Delivery::MaybeSent`], and the check may have been billed.
+//!
+//! # Your own client
+//! ```
+//! use juhe_transport::{HttpRequest, HttpResponse, Transport, TransportError};
+//!
+//! /// A transport that answers every request itself (a test double).
+//! struct Canned;
+//!
+//! impl Transport for Canned {
+//!     fn send(&self, _request: HttpRequest) -> Result<HttpResponse, TransportError> {
+//!         Ok(http::Response::new(br#"{"error_code":10001,"reason":"x","result":null}"#.to_vec()))
+//!     }
+//! }
+//! # let answer = Canned.send(http::Request::new(Vec::new())).unwrap();
+//! # assert_eq!(answer.status(), 200);
+//! ```
 
+mod error;
+#[cfg(feature = "reqwest")]
+mod reqwest_backend;
+#[cfg(feature = "ureq")]
+mod ureq_backend;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use error::{Delivery, TransportError, TransportErrorKind};
 pub use juhe_proto::{HttpRequest, HttpResponse};
+#[cfg(feature = "reqwest")]
+pub use reqwest_backend::ReqwestTransport;
+#[cfg(feature = "ureq")]
+pub use ureq_backend::UreqTransport;
+
+/// `juhe-rs/<version>`.
+pub const USER_AGENT: &str = concat!("juhe-rs/", env!("CARGO_PKG_VERSION"));
+/// How long connecting (DNS, TCP, TLS) may take by default.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a whole exchange may take by default. Juhe's checks query carriers and the
+/// public-security database, which can take seconds.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+/// The largest response body read. Juhe's answers are a few hundred bytes.
+pub const MAX_RESPONSE_BYTES: usize = 1024 * 1024;
+
+/// Sends one request and waits for the answer, blocking the thread.
+pub trait Transport: Send + Sync {
+    /// Sends `request` and returns the response, whatever its status.
+    fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError>;
+}
+
+/// Sends one request and awaits the answer. Dyn-compatible: clients hold an
+/// `Arc<dyn AsyncTransport>`.
+#[async_trait::async_trait]
+pub trait AsyncTransport: Send + Sync {
+    /// Sends `request` and returns the response, whatever its status.
+    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError>;
+}
+
+impl<T: Transport + ?Sized> Transport for Arc<T> {
+    fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
+        (**self).send(request)
+    }
+}
+
+#[async_trait::async_trait]
+impl<T: AsyncTransport + ?Sized> AsyncTransport for Arc<T> {
+    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
+        (**self).send(request).await
+    }
+}

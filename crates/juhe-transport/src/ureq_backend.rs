@@ -1,0 +1,97 @@
+//! The blocking backend: ureq.
+
+use std::time::Duration;
+
+use crate::{
+    DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, Delivery, HttpRequest, HttpResponse, MAX_RESPONSE_BYTES,
+    Transport, TransportError, TransportErrorKind, USER_AGENT,
+};
+
+/// A [`Transport`] over one shared `ureq::Agent` (which pools connections; a bare
+/// `ureq::post` does not).
+#[derive(Debug, Clone)]
+pub struct UreqTransport {
+    agent: ureq::Agent,
+}
+
+impl UreqTransport {
+    /// An agent with the default timeouts and user agent.
+    pub fn new() -> Self {
+        Self::with_timeouts(DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT)
+    }
+
+    /// An agent with these timeouts: `connect` for DNS, TCP and TLS; `total` for the whole
+    /// exchange.
+    pub fn with_timeouts(connect: Duration, total: Duration) -> Self {
+        let config = ureq::Agent::config_builder()
+            .timeout_connect(Some(connect))
+            .timeout_global(Some(total))
+            .http_status_as_error(false)
+            .user_agent(USER_AGENT);
+        #[cfg(feature = "native-tls")]
+        let config = config
+            .tls_config(ureq::tls::TlsConfig::builder().provider(ureq::tls::TlsProvider::NativeTls).build());
+        Self { agent: config.build().into() }
+    }
+
+    /// Uses your own configured agent (proxies, timeouts). If it turns 4xx/5xx statuses into
+    /// errors, they come back as responses with an empty body.
+    pub fn from_agent(agent: ureq::Agent) -> Self {
+        Self { agent }
+    }
+}
+
+impl Default for UreqTransport {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Transport for UreqTransport {
+    fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
+        let response = match self.agent.run(request) {
+            Ok(response) => response,
+            Err(ureq::Error::StatusCode(status)) => {
+                return http::Response::builder()
+                    .status(status)
+                    .body(Vec::new())
+                    .map_err(|e| TransportError::new(TransportErrorKind::Protocol, Delivery::MaybeSent, e));
+            }
+            Err(error) => return Err(classify(error)),
+        };
+        let (parts, mut body) = response.into_parts();
+        let bytes = body.with_config().limit(MAX_RESPONSE_BYTES as u64).read_to_vec().map_err(classify)?;
+        Ok(http::Response::from_parts(parts, bytes))
+    }
+}
+
+/// Sorts a ureq error by whether the request may have left.
+fn classify(error: ureq::Error) -> TransportError {
+    use ureq::Timeout;
+    let (kind, delivery) = match &error {
+        ureq::Error::HostNotFound | ureq::Error::ConnectionFailed => {
+            (TransportErrorKind::Connect, Delivery::NotSent)
+        }
+        ureq::Error::Timeout(Timeout::Resolve | Timeout::Connect) => {
+            (TransportErrorKind::Connect, Delivery::NotSent)
+        }
+        ureq::Error::Timeout(_) => (TransportErrorKind::Timeout, Delivery::MaybeSent),
+        ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::ConnectionRefused => {
+            (TransportErrorKind::Connect, Delivery::NotSent)
+        }
+        ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::TimedOut => {
+            (TransportErrorKind::Timeout, Delivery::MaybeSent)
+        }
+        ureq::Error::Io(_) => (TransportErrorKind::Io, Delivery::MaybeSent),
+        ureq::Error::Tls(_) => (TransportErrorKind::Tls, Delivery::NotSent),
+        ureq::Error::BadUri(_) | ureq::Error::Http(_) | ureq::Error::InvalidProxyUrl => {
+            (TransportErrorKind::Request, Delivery::NotSent)
+        }
+        _ => (TransportErrorKind::Protocol, Delivery::MaybeSent),
+    };
+    // A bad URI's message repeats the URI: keep it out of the chain.
+    if let ureq::Error::BadUri(_) = error {
+        return TransportError::new(kind, delivery, "invalid URL");
+    }
+    TransportError::new(kind, delivery, error)
+}
