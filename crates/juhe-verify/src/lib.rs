@@ -1,9 +1,72 @@
 //! Verify Chinese identities through Juhe (聚合数据).
 //!
-//! **One job:** the facade users call — an async `Client` and a `blocking::Client` built from
-//! one builder, one method per product, with retries that never pay twice.
+//! | product | check | method |
+//! |---|---|---|
+//! | ID card number + name (身份证实名认证) | [`IdCardCheck`] | [`Client::idcard`] |
+//! | mobile + ID card number (手机身份证二要素) | [`Telecom2Check`] | [`Client::telecom2`] |
+//! | mobile + name + ID card number (三网手机实名制) | [`Telecom3Check`] | [`Client::telecom3`] |
+//! | face + mobile + name + ID card number (人脸四要素) | [`FaceCheck`] | [`Client::face`] |
 //!
-//! This crate is being built. Until the clients land it re-exports the protocol core, whose
-//! request types, validation and outcomes the clients will take and return unchanged.
+//! Every Juhe transmission mode works: [`Mode::Plain`], [`Mode::Signed`] (telecom3),
+//! [`Mode::Aes`] and [`Mode::Rsa`], as the client's default or per call
+//! ([`Client::verify_in`]).
+//!
+//! ```no_run
+//! use juhe_verify::{Client, Mode, Telecom3Check, Verdict};
+//!
+//! # async fn run() -> Result<(), juhe_verify::Error> {
+//! let client = Client::builder().key("KEY").openid("OPENID").mode(Mode::Aes).build()?;
+//! let check = Telecom3Check::new("张三", "11010519491231002X", "13912345678")?; // validated here
+//! let outcome = client.telecom3(&check).await?;
+//! match outcome.verdict {
+//!     Verdict::Match => println!("match (order {:?})", outcome.order_id),
+//!     _ => println!("no match: {:?}", outcome.rescode),
+//! }
+//! # Ok(()) }
+//! ```
+//!
+//! The blocking twin is [`blocking::Client`]; both run one protocol path
+//! (`juhe-proto`) and differ only in how they send (`juhe-transport`).
+//!
+//! # Money
+//! Juhe bills every answer with `error_code` 0. So the client:
+//! - validates every field before sending: invalid input is [`Error::Invalid`], names the
+//!   field, and costs nothing;
+//! - by default retries only what cannot have been billed ([`RetryPolicy`]);
+//! - tells, on every error, whether the check may have been billed ([`Error::may_be_billed`]),
+//!   and gives Juhe's order number on every outcome.
+//!
+//! # Privacy
+//! Keys, openids, names, ID numbers, mobiles and images never appear unmasked in `Debug`,
+//! `Display`, errors or `tracing` events: `张*`, `110***********002X`, `139****5678`.
+//!
+//! # Testing without an account
+//! The `juhe-sandbox` crate runs an offline Juhe; point [`ClientBuilder::base_url`] at it.
+//! `docs/sandbox.md` in the repository shows an async and a blocking test doing so.
 
+mod blocking_client;
+mod builder;
+mod client;
+mod core;
+mod error;
+mod retry;
+
+/// The blocking client.
+pub mod blocking {
+    pub use crate::blocking_client::Client;
+}
+
+pub use builder::ClientBuilder;
+pub use client::Client;
+pub use error::Error;
+pub use retry::RetryPolicy;
+
+pub use juhe_proto::{
+    Carrier, ErrorCode, FaceCheck, FaceOutcome, FaceResult, IdCardCheck, IdCardOutcome, MatchOutcome, Mode, Outcome,
+    RetryClass, ServiceError, Telecom2Check, Telecom2Outcome, Telecom3Check, Telecom3Outcome, Telecom3Rescode,
+    ValidationError, Verdict,
+};
+/// The protocol core, for what the facade does not re-export.
 pub use juhe_proto as proto;
+/// The transports, to configure or replace.
+pub use juhe_transport as transport;

@@ -1,0 +1,240 @@
+//! Configuring a client: credentials, where to send, mode, timeouts, retries, transport.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use juhe_proto::{BaseUrls, Credentials, Mode, Protocol, RsaPadding, RsaPublicKey};
+use juhe_transport::{AsyncTransport, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, Transport};
+
+use crate::core::Core;
+use crate::{Client, Error, RetryPolicy, blocking};
+
+/// Builds a [`Client`] or a [`blocking::Client`] from the same settings.
+///
+/// ```
+/// use std::time::Duration;
+/// use juhe_verify::{Client, Mode, RetryPolicy};
+///
+/// let builder = Client::builder()
+///     .key("your-api-key")
+///     .openid("your-openid")
+///     .mode(Mode::Aes)
+///     .timeouts(Duration::from_secs(3), Duration::from_secs(20))
+///     .retry_policy(RetryPolicy::default().max_attempts(2));
+/// let client = builder.build_blocking()?;
+/// # Ok::<(), juhe_verify::Error>(())
+/// ```
+#[derive(Clone, Default)]
+pub struct ClientBuilder {
+    key: Option<String>,
+    openid: Option<String>,
+    rsa_public_key: Option<String>,
+    base_url: Option<String>,
+    base_urls: Option<(String, String)>,
+    mode: Mode,
+    connect_timeout: Option<Duration>,
+    timeout: Option<Duration>,
+    retry: RetryPolicy,
+    idcard_key_padding: Option<RsaPadding>,
+    async_transport: Option<Arc<dyn AsyncTransport>>,
+    transport: Option<Arc<dyn Transport>>,
+}
+
+impl ClientBuilder {
+    /// Empty settings: plain mode, Juhe's hosts over HTTPS, default timeouts and retries.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Settings from the environment: `JUHE_KEY`, `JUHE_OPENID`, `JUHE_RSA_PUBLIC_KEY` (the key
+    /// itself, or a path to a file holding it) and `JUHE_BASE_URL`. Unset variables are left
+    /// out; later calls override them.
+    pub fn from_env() -> Self {
+        let var = |name| std::env::var(name).ok().filter(|v: &String| !v.trim().is_empty());
+        Self {
+            key: var("JUHE_KEY"),
+            openid: var("JUHE_OPENID"),
+            rsa_public_key: var("JUHE_RSA_PUBLIC_KEY"),
+            base_url: var("JUHE_BASE_URL"),
+            ..Self::default()
+        }
+    }
+
+    /// The API key (个人中心 → 我的数据).
+    pub fn key(mut self, key: impl Into<String>) -> Self {
+        self.key = Some(key.into());
+        self
+    }
+
+    /// The account's openid (needed by the signed and AES modes, and idcard's RSA mode).
+    pub fn openid(mut self, openid: impl Into<String>) -> Self {
+        self.openid = Some(openid.into());
+        self
+    }
+
+    /// The account's RSA public key (needed by the RSA modes): PEM (SPKI or PKCS#1), bare
+    /// base64 of either, or a path to a file holding one.
+    pub fn rsa_public_key(mut self, key_or_path: impl Into<String>) -> Self {
+        self.rsa_public_key = Some(key_or_path.into());
+        self
+    }
+
+    /// One base URL replacing both Juhe hosts (a sandbox, a proxy).
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = Some(url.into());
+        self
+    }
+
+    /// Separate base URLs for `apis.juhe.cn` and `op.juhe.cn`.
+    pub fn base_urls(mut self, apis: impl Into<String>, op: impl Into<String>) -> Self {
+        self.base_urls = Some((apis.into(), op.into()));
+        self
+    }
+
+    /// The default mode of every check (each call can name another).
+    pub fn mode(mut self, mode: Mode) -> Self {
+        self.mode = mode;
+        self
+    }
+
+    /// Timeouts of the default transports: `connect` (DNS, TCP, TLS) and `total` (the whole
+    /// exchange). Ignored when you pass your own transport.
+    pub fn timeouts(mut self, connect: Duration, total: Duration) -> Self {
+        self.connect_timeout = Some(connect);
+        self.timeout = Some(total);
+        self
+    }
+
+    /// The retry policy; see [`RetryPolicy`] for the default.
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+
+    /// The RSA padding of `aesKey` in `idcard/queryEncryV2` (PKCS#1 v1.5 by default).
+    pub fn idcard_key_padding(mut self, padding: RsaPadding) -> Self {
+        self.idcard_key_padding = Some(padding);
+        self
+    }
+
+    /// Your own async transport for [`build`](Self::build).
+    pub fn transport(mut self, transport: impl AsyncTransport + 'static) -> Self {
+        self.async_transport = Some(Arc::new(transport));
+        self
+    }
+
+    /// Your own blocking transport for [`build_blocking`](Self::build_blocking).
+    pub fn blocking_transport(mut self, transport: impl Transport + 'static) -> Self {
+        self.transport = Some(Arc::new(transport));
+        self
+    }
+
+    /// The async client. Without a transport of your own it uses reqwest (feature `reqwest`).
+    pub fn build(self) -> Result<Client, Error> {
+        let core = Arc::new(self.core()?);
+        let transport = match self.async_transport {
+            Some(transport) => transport,
+            None => self.default_async_transport()?,
+        };
+        Ok(Client::new(core, transport))
+    }
+
+    /// The blocking client. Without a transport of your own it uses ureq (feature `ureq`).
+    pub fn build_blocking(self) -> Result<blocking::Client, Error> {
+        let core = Arc::new(self.core()?);
+        let transport = match self.transport {
+            Some(transport) => transport,
+            None => self.default_blocking_transport()?,
+        };
+        Ok(blocking::Client::new(core, transport))
+    }
+
+    fn timeouts_or_default(&self) -> (Duration, Duration) {
+        (self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT), self.timeout.unwrap_or(DEFAULT_TIMEOUT))
+    }
+
+    #[cfg(feature = "reqwest")]
+    fn default_async_transport(&self) -> Result<Arc<dyn AsyncTransport>, Error> {
+        let (connect, total) = self.timeouts_or_default();
+        let transport = juhe_transport::ReqwestTransport::with_timeouts(connect, total)
+            .map_err(|e| Error::Config(format!("could not set up the HTTP client: {e}")))?;
+        Ok(Arc::new(transport))
+    }
+
+    #[cfg(not(feature = "reqwest"))]
+    fn default_async_transport(&self) -> Result<Arc<dyn AsyncTransport>, Error> {
+        let _ = self.timeouts_or_default();
+        Err(Error::Config("no async transport: enable the `reqwest` feature or call .transport()".into()))
+    }
+
+    #[cfg(feature = "ureq")]
+    fn default_blocking_transport(&self) -> Result<Arc<dyn Transport>, Error> {
+        let (connect, total) = self.timeouts_or_default();
+        Ok(Arc::new(juhe_transport::UreqTransport::with_timeouts(connect, total)))
+    }
+
+    #[cfg(not(feature = "ureq"))]
+    fn default_blocking_transport(&self) -> Result<Arc<dyn Transport>, Error> {
+        let _ = self.timeouts_or_default();
+        Err(Error::Config("no blocking transport: enable the `ureq` feature or call .blocking_transport()".into()))
+    }
+
+    /// Checks the settings and makes the shared protocol core.
+    fn core(&self) -> Result<Core, Error> {
+        let key = self.key.as_deref().ok_or_else(|| Error::Config("no API key: set JUHE_KEY or call .key()".into()))?;
+        let mut credentials = Credentials::new(key)?;
+        if let Some(openid) = &self.openid {
+            credentials = credentials.with_openid(openid)?;
+        }
+        if let Some(key) = &self.rsa_public_key {
+            credentials = credentials.with_rsa_public_key(read_rsa_key(key)?);
+        }
+        let needs_openid = matches!(self.mode, Mode::Signed | Mode::Aes);
+        if needs_openid && credentials.openid().is_none() {
+            return Err(Error::Config(format!("{} mode needs the openid: set JUHE_OPENID or call .openid()", self.mode)));
+        }
+        if self.mode == Mode::Rsa && credentials.rsa_public_key().is_none() {
+            return Err(Error::Config(
+                "rsa mode needs the RSA public key: set JUHE_RSA_PUBLIC_KEY or call .rsa_public_key()".into(),
+            ));
+        }
+        let mut protocol = Protocol::new(credentials);
+        if let Some(url) = &self.base_url {
+            protocol = protocol.with_base_urls(BaseUrls::single(url)?);
+        } else if let Some((apis, op)) = &self.base_urls {
+            protocol = protocol.with_base_urls(BaseUrls::new(apis, op)?);
+        }
+        if let Some(padding) = self.idcard_key_padding {
+            protocol = protocol.with_idcard_key_padding(padding);
+        }
+        Ok(Core { protocol, mode: self.mode, retry: self.retry.clone() })
+    }
+}
+
+/// A key given as text, or as the path of a file holding it.
+fn read_rsa_key(key_or_path: &str) -> Result<RsaPublicKey, Error> {
+    match RsaPublicKey::parse(key_or_path) {
+        Ok(key) => Ok(key),
+        Err(parse_error) if Path::new(key_or_path.trim()).is_file() => {
+            let text = std::fs::read_to_string(key_or_path.trim())
+                .map_err(|e| Error::Config(format!("could not read the RSA public key file: {e}")))?;
+            RsaPublicKey::parse(&text).map_err(|e| Error::Config(format!("the RSA public key file: {e} ({parse_error})")))
+        }
+        Err(e) => Err(Error::Config(format!("the RSA public key: {e}"))),
+    }
+}
+
+impl std::fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let set = |v: bool| if v { "***" } else { "None" };
+        f.debug_struct("ClientBuilder")
+            .field("key", &format_args!("{}", set(self.key.is_some())))
+            .field("openid", &format_args!("{}", set(self.openid.is_some())))
+            .field("rsa_public_key", &self.rsa_public_key.is_some())
+            .field("base_url", &self.base_url)
+            .field("mode", &self.mode)
+            .field("retry", &self.retry)
+            .finish_non_exhaustive()
+    }
+}
