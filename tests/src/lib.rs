@@ -4,7 +4,9 @@ use std::time::Duration;
 
 use juhe_proto::{Endpoint, Product};
 use juhe_sandbox::{Identity, Sandbox};
-use juhe_verify::{ClientBuilder, FaceCheck, IdCardCheck, Mode, Outcome, Telecom2Check, Telecom3Check, Verdict};
+use juhe_verify::{
+    ClientBuilder, FaceCheck, IdCardCheck, Mode, Outcome, Telecom2Check, Telecom3Check, Verdict,
+};
 
 /// A builder with the sandbox's credentials, public key and base URL.
 pub fn builder(sandbox: &Sandbox) -> ClientBuilder {
@@ -39,8 +41,12 @@ pub fn verify(
         Backend::Ureq => {
             let client = builder.build_blocking()?;
             match endpoint.info().product {
-                Product::IdCard => client.verify_in(mode, &IdCardCheck::new(name, idcard)?).map(|o| o.verdict()),
-                Product::Telecom2 => client.verify_in(mode, &Telecom2Check::new(idcard, mobile)?).map(|o| o.verdict()),
+                Product::IdCard => {
+                    client.verify_in(mode, &IdCardCheck::new(name, idcard)?).map(|o| o.verdict())
+                }
+                Product::Telecom2 => {
+                    client.verify_in(mode, &Telecom2Check::new(idcard, mobile)?).map(|o| o.verdict())
+                }
                 Product::Telecom3 => {
                     client.verify_in(mode, &Telecom3Check::new(name, idcard, mobile)?).map(|o| o.verdict())
                 }
@@ -53,13 +59,16 @@ pub fn verify(
         Backend::Reqwest => runtime().block_on(async {
             let client = builder.build()?;
             match endpoint.info().product {
-                Product::IdCard => client.verify_in(mode, &IdCardCheck::new(name, idcard)?).await.map(|o| o.verdict()),
+                Product::IdCard => {
+                    client.verify_in(mode, &IdCardCheck::new(name, idcard)?).await.map(|o| o.verdict())
+                }
                 Product::Telecom2 => {
                     client.verify_in(mode, &Telecom2Check::new(idcard, mobile)?).await.map(|o| o.verdict())
                 }
-                Product::Telecom3 => {
-                    client.verify_in(mode, &Telecom3Check::new(name, idcard, mobile)?).await.map(|o| o.verdict())
-                }
+                Product::Telecom3 => client
+                    .verify_in(mode, &Telecom3Check::new(name, idcard, mobile)?)
+                    .await
+                    .map(|o| o.verdict()),
                 Product::Face => {
                     let check = FaceCheck::new(name, idcard, mobile, image.to_vec())?;
                     client.verify_in(mode, &check).await.map(|o| o.verdict())
@@ -71,7 +80,11 @@ pub fn verify(
 
 /// A small multi-thread runtime (the one flavour this project uses).
 pub fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().expect("a tokio runtime")
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("a tokio runtime")
 }
 
 /// A person's fields.

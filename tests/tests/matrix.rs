@@ -16,21 +16,25 @@ fn every_endpoint_mode_and_backend() {
             let case = format!("{backend:?} {endpoint}");
             assert_eq!(verify(&sandbox, backend, endpoint, fields(p)).unwrap(), Verdict::Match, "{case}");
             let other = match endpoint.info().product {
-                Product::Telecom2 => (p.name.as_str(), q.idcard.as_str(), p.mobile.as_str(), &p.face_image[..]),
+                Product::Telecom2 => {
+                    (p.name.as_str(), q.idcard.as_str(), p.mobile.as_str(), &p.face_image[..])
+                }
                 _ => (q.name.as_str(), p.idcard.as_str(), p.mobile.as_str(), &p.face_image[..]),
             };
             assert_eq!(verify(&sandbox, backend, endpoint, other).unwrap(), Verdict::Mismatch, "{case}");
             billed += 2;
 
             let m = magic::NO_RECORD;
-            let error = verify(&sandbox, backend, endpoint, (m.name, m.idcard, m.mobile, &p.face_image)).unwrap_err();
+            let error =
+                verify(&sandbox, backend, endpoint, (m.name, m.idcard, m.mobile, &p.face_image)).unwrap_err();
             let Error::Service(service) = &error else { panic!("{case}: {error}") };
             assert!(!error.may_be_billed());
             assert!(error.to_string().contains(&service.code.code().to_string()), "{case}: {error}");
 
             // Bad input is refused before anything is sent: the ledger does not move.
             let before = sandbox.ledger().requests;
-            let bad = verify(&sandbox, backend, endpoint, (&p.name, "110105194912310021", "139", &p.face_image));
+            let bad =
+                verify(&sandbox, backend, endpoint, (&p.name, "110105194912310021", "139", &p.face_image));
             let Err(Error::Invalid(invalid)) = bad else { panic!("{case}: {bad:?}") };
             assert!(matches!(invalid.field, Field::IdCard | Field::Mobile), "{case}: {invalid}");
             assert_eq!(sandbox.ledger().requests, before, "{case}: invalid input reached the sandbox");

@@ -29,7 +29,11 @@ fn a_refused_connection_is_retried_until_the_server_is_up() {
         let settings = juhe_verify::ClientBuilder::new()
             .key(juhe_sandbox::SANDBOX_KEY)
             .base_url(format!("http://127.0.0.1:{port}"))
-            .retry_policy(RetryPolicy::default().max_attempts(6).backoff(Duration::from_millis(100), Duration::from_millis(400)));
+            .retry_policy(
+                RetryPolicy::default()
+                    .max_attempts(6)
+                    .backoff(Duration::from_millis(100), Duration::from_millis(400)),
+            );
         let outcome = if blocking {
             settings.build_blocking().unwrap().telecom3(&check)
         } else {

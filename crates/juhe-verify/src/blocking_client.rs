@@ -4,8 +4,8 @@
 use std::sync::Arc;
 
 use juhe_proto::{
-    Check, FaceCheck, FaceOutcome, IdCardCheck, IdCardOutcome, Mode, Telecom2Check, Telecom2Outcome, Telecom3Check,
-    Telecom3Outcome,
+    Check, FaceCheck, FaceOutcome, IdCardCheck, IdCardOutcome, Mode, Telecom2Check, Telecom2Outcome,
+    Telecom3Check, Telecom3Outcome,
 };
 use juhe_transport::Transport;
 

@@ -177,12 +177,17 @@ impl ClientBuilder {
     #[cfg(not(feature = "ureq"))]
     fn default_blocking_transport(&self) -> Result<Arc<dyn Transport>, Error> {
         let _ = self.timeouts_or_default();
-        Err(Error::Config("no blocking transport: enable the `ureq` feature or call .blocking_transport()".into()))
+        Err(Error::Config(
+            "no blocking transport: enable the `ureq` feature or call .blocking_transport()".into(),
+        ))
     }
 
     /// Checks the settings and makes the shared protocol core.
     fn core(&self) -> Result<Core, Error> {
-        let key = self.key.as_deref().ok_or_else(|| Error::Config("no API key: set JUHE_KEY or call .key()".into()))?;
+        let key = self
+            .key
+            .as_deref()
+            .ok_or_else(|| Error::Config("no API key: set JUHE_KEY or call .key()".into()))?;
         let mut credentials = Credentials::new(key)?;
         if let Some(openid) = &self.openid {
             credentials = credentials.with_openid(openid)?;
@@ -192,7 +197,10 @@ impl ClientBuilder {
         }
         let needs_openid = matches!(self.mode, Mode::Signed | Mode::Aes);
         if needs_openid && credentials.openid().is_none() {
-            return Err(Error::Config(format!("{} mode needs the openid: set JUHE_OPENID or call .openid()", self.mode)));
+            return Err(Error::Config(format!(
+                "{} mode needs the openid: set JUHE_OPENID or call .openid()",
+                self.mode
+            )));
         }
         if self.mode == Mode::Rsa && credentials.rsa_public_key().is_none() {
             return Err(Error::Config(
@@ -219,7 +227,8 @@ fn read_rsa_key(key_or_path: &str) -> Result<RsaPublicKey, Error> {
         Err(parse_error) if Path::new(key_or_path.trim()).is_file() => {
             let text = std::fs::read_to_string(key_or_path.trim())
                 .map_err(|e| Error::Config(format!("could not read the RSA public key file: {e}")))?;
-            RsaPublicKey::parse(&text).map_err(|e| Error::Config(format!("the RSA public key file: {e} ({parse_error})")))
+            RsaPublicKey::parse(&text)
+                .map_err(|e| Error::Config(format!("the RSA public key file: {e} ({parse_error})")))
         }
         Err(e) => Err(Error::Config(format!("the RSA public key: {e}"))),
     }

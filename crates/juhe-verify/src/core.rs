@@ -24,9 +24,16 @@ impl Core {
     }
 
     /// What one attempt came to.
-    pub(crate) fn interpret<C: Check>(&self, sent: Result<HttpResponse, TransportError>) -> Result<C::Outcome, Error> {
+    pub(crate) fn interpret<C: Check>(
+        &self,
+        sent: Result<HttpResponse, TransportError>,
+    ) -> Result<C::Outcome, Error> {
         let response = sent.map_err(Error::from_transport)?;
-        tracing::trace!(status = response.status().as_u16(), bytes = response.body().len(), "answer received");
+        tracing::trace!(
+            status = response.status().as_u16(),
+            bytes = response.body().len(),
+            "answer received"
+        );
         self.protocol.decode::<C>(&response).map_err(Error::from_proto)
     }
 
@@ -35,8 +42,12 @@ impl Core {
         let jitter = f64::from(OsRng.next_u32()) / f64::from(u32::MAX);
         let delay = self.retry.delay_before_retry(attempts_made, error, jitter);
         match delay {
-            Some(delay) => tracing::warn!(attempt = attempts_made, error = %error, retry_in_ms = delay.as_millis() as u64, "retrying"),
-            None => tracing::debug!(attempt = attempts_made, error = %error, billed_maybe = error.may_be_billed(), "giving up"),
+            Some(delay) => {
+                tracing::warn!(attempt = attempts_made, error = %error, retry_in_ms = delay.as_millis() as u64, "retrying")
+            }
+            None => {
+                tracing::debug!(attempt = attempts_made, error = %error, billed_maybe = error.may_be_billed(), "giving up")
+            }
         }
         delay
     }
@@ -53,7 +64,9 @@ impl Core {
             Ok(outcome) => {
                 tracing::info!(verdict = ?outcome.verdict(), order_id = outcome.order_id(), billed = true, "checked")
             }
-            Err(error) => tracing::info!(error = %error, billed_maybe = error.may_be_billed(), "check failed"),
+            Err(error) => {
+                tracing::info!(error = %error, billed_maybe = error.may_be_billed(), "check failed")
+            }
         }
     }
 }

@@ -61,12 +61,12 @@ pub use client::Client;
 pub use error::Error;
 pub use retry::RetryPolicy;
 
-pub use juhe_proto::{
-    Carrier, ErrorCode, FaceCheck, FaceOutcome, FaceResult, IdCardCheck, IdCardOutcome, MatchOutcome, Mode, Outcome,
-    RetryClass, ServiceError, Telecom2Check, Telecom2Outcome, Telecom3Check, Telecom3Outcome, Telecom3Rescode,
-    ValidationError, Verdict,
-};
 /// The protocol core, for what the facade does not re-export.
 pub use juhe_proto as proto;
+pub use juhe_proto::{
+    Carrier, ErrorCode, FaceCheck, FaceOutcome, FaceResult, IdCardCheck, IdCardOutcome, MatchOutcome, Mode,
+    Outcome, RetryClass, ServiceError, Telecom2Check, Telecom2Outcome, Telecom3Check, Telecom3Outcome,
+    Telecom3Rescode, ValidationError, Verdict,
+};
 /// The transports, to configure or replace.
 pub use juhe_transport as transport;

@@ -111,7 +111,11 @@ mod tests {
     use juhe_transport::{Delivery, TransportError, TransportErrorKind};
 
     fn service(code: i64) -> Error {
-        Error::Service(ServiceError { code: ErrorCode::from_code(code), reason: String::new(), order_id: None })
+        Error::Service(ServiceError {
+            code: ErrorCode::from_code(code),
+            reason: String::new(),
+            order_id: None,
+        })
     }
 
     fn transport(delivery: Delivery) -> Error {
@@ -131,7 +135,9 @@ mod tests {
         let busy = Error::Protocol(ProtoError::HttpStatus { status: 503 });
         assert!(policy.delay_before_retry(1, &busy, 0.5).is_some());
         let malformed = Error::Protocol(ProtoError::Malformed { detail: String::new(), may_be_billed: true });
-        assert!(policy.retry_timeouts_risking_double_billing().delay_before_retry(1, &malformed, 0.5).is_none());
+        assert!(
+            policy.retry_timeouts_risking_double_billing().delay_before_retry(1, &malformed, 0.5).is_none()
+        );
     }
 
     #[test]
@@ -148,7 +154,9 @@ mod tests {
         assert_eq!(policy.delay_before_retry(1, &error, 1.0), Some(Duration::from_millis(100)));
         assert_eq!(policy.delay_before_retry(2, &error, 1.0), Some(Duration::from_millis(200)));
         assert_eq!(policy.delay_before_retry(3, &error, 1.0), None);
-        let long = RetryPolicy::default().max_attempts(20).backoff(Duration::from_millis(100), Duration::from_secs(1));
+        let long = RetryPolicy::default()
+            .max_attempts(20)
+            .backoff(Duration::from_millis(100), Duration::from_secs(1));
         assert_eq!(long.delay_before_retry(10, &error, 1.0), Some(Duration::from_secs(1)));
         assert_eq!(RetryPolicy::never().delay_before_retry(1, &error, 0.5), None);
     }
