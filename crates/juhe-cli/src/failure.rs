@@ -3,13 +3,35 @@
 use std::fmt;
 use std::process::ExitCode;
 
-/// The contract's exit statuses, above 0.
+/// The contract's exit statuses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Status {
+    /// 0: verified match.
+    Match = 0,
+    /// 1: verified mismatch.
+    Mismatch = 1,
     /// 2: bad input or usage; nothing was sent.
     Usage = 2,
+    /// 3: Juhe answered with an error code.
+    Service = 3,
     /// 4: a transport, protocol or local failure.
     Failure = 4,
+}
+
+impl Status {
+    pub(crate) fn exit_code(self) -> ExitCode {
+        ExitCode::from(self as u8)
+    }
+
+    /// The status of a client error.
+    pub(crate) fn of(error: &juhe_verify::Error) -> Self {
+        use juhe_verify::Error;
+        match error {
+            Error::Invalid(_) | Error::Rejected(_) | Error::Config(_) => Status::Usage,
+            Error::Service(_) => Status::Service,
+            _ => Status::Failure,
+        }
+    }
 }
 
 /// A failed command: its status and a message for stderr.
@@ -29,7 +51,7 @@ impl Failure {
     }
 
     pub(crate) fn exit_code(&self) -> ExitCode {
-        ExitCode::from(self.status as u8)
+        self.status.exit_code()
     }
 }
 

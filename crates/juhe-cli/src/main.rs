@@ -5,12 +5,16 @@
 //! sent); 3 Juhe answered with an error code; 4 transport or protocol failure.
 
 mod args;
+mod check_output;
+mod checks;
+mod codes;
 mod failure;
 mod sandbox_commands;
 
 use std::process::ExitCode;
 
 use clap::Parser;
+use juhe_verify::{FaceCheck, IdCardCheck, Telecom2Check, Telecom3Check};
 
 use crate::args::{Cli, Command};
 use crate::failure::Failure;
@@ -28,7 +32,23 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<ExitCode, Failure> {
+    let global = &cli.global;
     match cli.command {
-        Command::Sandbox { command } => sandbox_commands::run(command, cli.output.as_deref()),
+        Command::Idcard { name, idcard } => {
+            checks::run(global, IdCardCheck::new(&name, &idcard).map_err(Into::into))
+        }
+        Command::Telecom2 { idcard, mobile } => {
+            checks::run(global, Telecom2Check::new(&idcard, &mobile).map_err(Into::into))
+        }
+        Command::Telecom3 { name, idcard, mobile } => {
+            checks::run(global, Telecom3Check::new(&name, &idcard, &mobile).map_err(Into::into))
+        }
+        Command::Face { name, idcard, mobile, image } => {
+            let bytes = std::fs::read(&image)
+                .map_err(|e| Failure::usage(format!("could not read --image {}: {e}", image.display())))?;
+            checks::run(global, FaceCheck::new(&name, &idcard, &mobile, bytes).map_err(Into::into))
+        }
+        Command::Codes { code } => codes::run(code, global.output.as_deref()),
+        Command::Sandbox { command } => sandbox_commands::run(command, global.output.as_deref()),
     }
 }

@@ -1,0 +1,107 @@
+//! How a check's outcome is shown: a few lines of text, or the contract's JSON object with
+//! Juhe's wire names.
+
+use juhe_verify::{FaceOutcome, MatchOutcome, Outcome, Telecom3Outcome, Verdict};
+use serde_json::{Value, json};
+
+/// An outcome the CLI can print.
+pub(crate) trait Printable: Outcome {
+    /// `result` with Juhe's wire names.
+    fn wire(&self) -> Value;
+    /// The detail lines of the text output.
+    fn details(&self) -> Vec<String>;
+}
+
+impl Printable for MatchOutcome {
+    fn wire(&self) -> Value {
+        json!({ "res": self.res, "orderid": self.order_id })
+    }
+    fn details(&self) -> Vec<String> {
+        Vec::new()
+    }
+}
+
+impl Printable for Telecom3Outcome {
+    fn wire(&self) -> Value {
+        json!({
+            "res": self.res,
+            "rescode": self.rescode.map(|r| r.code().to_string()),
+            "resmsg": self.message,
+            "type": self.carrier.as_ref().map(|c| c.name().to_owned()),
+            "province": self.province,
+            "city": self.city,
+            "orderid": self.order_id,
+        })
+    }
+    fn details(&self) -> Vec<String> {
+        let mut lines = Vec::new();
+        if let Some(rescode) = self.rescode {
+            let text = rescode
+                .info()
+                .map_or_else(|| "not in Juhe's documents".to_owned(), |i| format!("{} ({})", i.zh, i.en));
+            lines.push(format!("rescode {}: {text}", rescode.code()));
+        }
+        let place = [self.province.as_deref(), self.city.as_deref()]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" ");
+        if let Some(carrier) = &self.carrier {
+            lines.push(format!("carrier: {} {place}", carrier.name()).trim_end().to_owned());
+        }
+        lines
+    }
+}
+
+impl Printable for FaceOutcome {
+    fn wire(&self) -> Value {
+        json!({
+            "res": self.result.map(|r| r.code()),
+            "resmsg": self.message,
+            "score": self.score,
+            "type": self.carrier.as_ref().map(|c| c.name().to_owned()),
+            "orderid": self.order_id,
+        })
+    }
+    fn details(&self) -> Vec<String> {
+        let mut lines = Vec::new();
+        if let Some(result) = self.result {
+            let text = result
+                .info()
+                .map_or_else(|| "not in Juhe's documents".to_owned(), |i| format!("{} ({})", i.zh, i.en));
+            lines.push(format!("res {}: {text}", result.code()));
+        }
+        if let Some(score) = self.score {
+            lines.push(format!("face score: {score}"));
+        }
+        lines
+    }
+}
+
+/// The text output of a billed check.
+pub(crate) fn text<O: Printable>(api: &str, outcome: &O) -> String {
+    let verdict = match outcome.verdict() {
+        Verdict::Match => "match",
+        Verdict::Mismatch => "mismatch",
+        _ => "billed, but the result is not one Juhe documents",
+    };
+    let mut lines = vec![format!("{verdict} ({api})")];
+    lines.extend(outcome.details());
+    lines.push(format!("order: {}", outcome.order_id().unwrap_or("(none given)")));
+    lines.join("\n")
+}
+
+/// The JSON output of a billed check.
+pub(crate) fn json_outcome<O: Printable>(api: &str, outcome: &O) -> Value {
+    json!({ "api": api, "error_code": 0, "reason": outcome.reason(), "billed": true, "result": outcome.wire() })
+}
+
+/// The JSON output of a failed check. `billed` is `null` when it may have been billed.
+pub(crate) fn json_error(api: &str, error: &juhe_verify::Error) -> Value {
+    let (code, reason) = match error {
+        juhe_verify::Error::Service(e) => (json!(e.code.code()), e.reason.clone()),
+        other => (Value::Null, other.to_string()),
+    };
+    let billed = if error.may_be_billed() { Value::Null } else { Value::Bool(false) };
+    json!({ "api": api, "error_code": code, "reason": reason, "billed": billed, "result": Value::Null })
+}

@@ -1,0 +1,45 @@
+//! `juhe codes [CODE]`: what Juhe's error codes mean.
+
+use std::process::ExitCode;
+
+use juhe_proto::{ErrorCode, RetryClass};
+use serde_json::json;
+
+use crate::failure::Failure;
+
+pub(crate) fn run(code: Option<i64>, output: Option<&str>) -> Result<ExitCode, Failure> {
+    let json = match output {
+        None | Some("text") => false,
+        Some("json") => true,
+        Some(other) => return Err(Failure::usage(format!("--output {other}: codes prints text or json"))),
+    };
+    let codes: Vec<ErrorCode> = match code {
+        None => ErrorCode::all().collect(),
+        Some(code) => match ErrorCode::from_code(code) {
+            ErrorCode::Unknown(_) if code == 0 => {
+                return Err(Failure::usage("0 is success: the check was processed and billed once"));
+            }
+            ErrorCode::Unknown(_) => {
+                return Err(Failure::usage(format!("{code} is not a code Juhe documents")));
+            }
+            known => vec![known],
+        },
+    };
+    for code in codes {
+        let Some(info) = code.info() else { continue };
+        let retry = match info.retry {
+            RetryClass::Permanent => "no: fix the input or the account",
+            RetryClass::Transient => "yes: not processed, safe to retry",
+            RetryClass::RateLimited => "after backing off: rate limited",
+        };
+        if json {
+            println!(
+                "{}",
+                json!({ "error_code": info.code, "zh": info.zh, "en": info.en, "retry": retry, "billed": false })
+            );
+        } else {
+            println!("{}\t{}\t{}\tretry: {retry}; not billed", info.code, info.zh, info.en);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
