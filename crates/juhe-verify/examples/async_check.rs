@@ -10,7 +10,9 @@ use juhe_verify::{Client, Mode, Telecom3Check, Verdict};
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let (client, check, _sandbox) = if std::env::var_os("JUHE_KEY").is_some() {
-        let [name, idcard, mobile] = args.as_slice() else { return Err("usage: async_check NAME IDCARD MOBILE".into()) };
+        let [name, idcard, mobile] = args.as_slice() else {
+            return Err("usage: async_check NAME IDCARD MOBILE".into());
+        };
         (Client::from_env()?, Telecom3Check::new(name, idcard, mobile)?, None)
     } else {
         let sandbox = juhe_sandbox::Sandbox::start()?;
@@ -28,7 +30,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let outcome = client.telecom3(&check).await?;
     match outcome.verdict {
         Verdict::Match => println!("match: {check:?}, order {:?}", outcome.order_id),
-        _ => println!("no match: {:?} ({:?}), order {:?}", outcome.rescode, outcome.message, outcome.order_id),
+        _ => {
+            println!("no match: {:?} ({:?}), order {:?}", outcome.rescode, outcome.message, outcome.order_id)
+        }
     }
     Ok(())
 }
