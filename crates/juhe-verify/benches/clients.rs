@@ -1,33 +1,108 @@
-//! One telecom3 check per mode through each client against the sandbox, beside a
-//! hand-written raw reqwest / ureq call that sends the same bytes, in the same run.
+//! Client overhead: one telecom3 check per mode through each client against the sandbox,
+//! beside a hand-written raw reqwest / ureq call sending the same bytes.
 //!
 //! `cargo bench -p juhe-verify --bench clients`. Numbers: docs/benchmarks.md.
+//!
+//! The client and the sandbox share this machine's two cores, and run-to-run drift is larger
+//! than the difference measured, so raw and SDK calls are interleaved: each round times a
+//! batch of raw calls and a batch of SDK calls back to back (alternating which goes first),
+//! and the reported ratio is the median of the per-round ratios.
 
-use std::sync::LazyLock;
+use std::time::{Duration, Instant};
 
-use juhe_proto::{BaseUrls, Credentials, Endpoint, Protocol, RsaPublicKey};
+use juhe_proto::{BaseUrls, Credentials, Protocol, RsaPublicKey};
 use juhe_sandbox::Sandbox;
-use juhe_verify::{ClientBuilder, Mode, Telecom3Check, blocking};
+use juhe_verify::{ClientBuilder, Mode, Telecom3Check};
 
 const MODES: [Mode; 4] = [Mode::Plain, Mode::Signed, Mode::Aes, Mode::Rsa];
 
-struct Setup {
-    sandbox: Sandbox,
-    runtime: tokio::runtime::Runtime,
-    check: Telecom3Check,
-}
-
-static SETUP: LazyLock<Setup> = LazyLock::new(|| {
+fn main() {
     let sandbox = Sandbox::start().expect("sandbox");
     let person = sandbox.identities()[0].clone();
     let check = Telecom3Check::new(&person.name, &person.idcard, &person.mobile).expect("valid");
     let runtime =
         tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().expect("runtime");
-    Setup { sandbox, runtime, check }
-});
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let raw_reqwest = reqwest::Client::new();
+    let raw_ureq = ureq::Agent::new_with_defaults();
 
-fn settings(mode: Mode) -> ClientBuilder {
-    let sandbox = &SETUP.sandbox;
+    println!("| mode | client | raw µs/check | SDK µs/check | SDK throughput / raw |");
+    println!("|---|---|---|---|---|");
+    for mode in MODES {
+        let settings = settings(&sandbox, mode);
+        let (url, body) = encoded(&sandbox, &check, mode);
+        let (rounds, batch) = if mode == Mode::Rsa { (7, 15) } else { (21, 300) };
+
+        let client = settings.clone().build().expect("client");
+        let sdk = || {
+            runtime.block_on(client.telecom3(&check)).expect("match");
+        };
+        let raw = || {
+            runtime.block_on(async {
+                let response = raw_reqwest
+                    .post(&url)
+                    .header("content-type", juhe_proto::CONTENT_TYPE)
+                    .body(body.clone())
+                    .send()
+                    .await
+                    .expect("sent");
+                response.bytes().await.expect("body");
+            })
+        };
+        report(mode, "async (reqwest)", interleaved(rounds, batch, raw, sdk));
+
+        let blocking = settings.build_blocking().expect("client");
+        let sdk = || {
+            blocking.telecom3(&check).expect("match");
+        };
+        let raw = || {
+            let response = raw_ureq
+                .post(&url)
+                .header("content-type", juhe_proto::CONTENT_TYPE)
+                .send(&body[..])
+                .expect("sent");
+            response.into_body().read_to_vec().expect("body");
+        };
+        report(mode, "blocking (ureq)", interleaved(rounds, batch, raw, sdk));
+    }
+}
+
+/// Per-round (raw, sdk) mean durations of one call.
+fn interleaved(rounds: usize, batch: usize, raw: impl Fn(), sdk: impl Fn()) -> Vec<(Duration, Duration)> {
+    let time = |f: &dyn Fn()| {
+        let start = Instant::now();
+        for _ in 0..batch {
+            f();
+        }
+        start.elapsed() / batch as u32
+    };
+    time(&raw);
+    time(&sdk); // warm-up: connections, caches
+    (0..rounds)
+        .map(|round| {
+            if round % 2 == 0 {
+                let r = time(&raw);
+                (r, time(&sdk))
+            } else {
+                let s = time(&sdk);
+                (time(&raw), s)
+            }
+        })
+        .collect()
+}
+
+fn report(mode: Mode, client: &str, samples: Vec<(Duration, Duration)>) {
+    let median = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let raw = median(samples.iter().map(|(r, _)| r.as_secs_f64() * 1e6).collect());
+    let sdk = median(samples.iter().map(|(_, s)| s.as_secs_f64() * 1e6).collect());
+    let ratio = median(samples.iter().map(|(r, s)| r.as_secs_f64() / s.as_secs_f64()).collect());
+    println!("| {mode} | {client} | {raw:.1} | {sdk:.1} | {ratio:.3} |");
+}
+
+fn settings(sandbox: &Sandbox, mode: Mode) -> ClientBuilder {
     ClientBuilder::new()
         .key(sandbox.key())
         .openid(sandbox.openid())
@@ -36,62 +111,14 @@ fn settings(mode: Mode) -> ClientBuilder {
         .mode(mode)
 }
 
-/// The request the SDK would send in `mode`, encoded once, for the raw clients.
-fn encoded(mode: Mode) -> (String, Vec<u8>) {
-    let sandbox = &SETUP.sandbox;
+/// The request the SDK sends in `mode`, encoded once, for the raw clients.
+fn encoded(sandbox: &Sandbox, check: &Telecom3Check, mode: Mode) -> (String, Vec<u8>) {
     let credentials = Credentials::new(sandbox.key())
         .and_then(|c| c.with_openid(sandbox.openid()))
         .expect("credentials")
         .with_rsa_public_key(RsaPublicKey::parse(sandbox.rsa_public_key_pem()).expect("key"));
     let protocol =
         Protocol::new(credentials).with_base_urls(BaseUrls::single(sandbox.base_url()).expect("url"));
-    let request = protocol.encode(&SETUP.check, mode, &mut rand_core::OsRng).expect("encode").request;
-    assert_eq!(Endpoint::find(juhe_proto::Product::Telecom3, mode).map(|e| e.info().mode), Some(mode));
+    let request = protocol.encode(check, mode, &mut rand_core::OsRng).expect("encode").request;
     (request.uri().to_string(), request.into_body())
-}
-
-#[divan::bench(args = MODES, sample_count = 300)]
-fn sdk_async_reqwest(bencher: divan::Bencher, mode: Mode) {
-    let client = settings(mode).build().expect("client");
-    bencher.bench_local(|| SETUP.runtime.block_on(client.telecom3(&SETUP.check)).expect("match"));
-}
-
-#[divan::bench(args = MODES, sample_count = 300)]
-fn raw_reqwest(bencher: divan::Bencher, mode: Mode) {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let client = reqwest::Client::new();
-    let (url, body) = encoded(mode);
-    bencher.bench_local(|| {
-        SETUP.runtime.block_on(async {
-            let response = client
-                .post(&url)
-                .header("content-type", juhe_proto::CONTENT_TYPE)
-                .body(body.clone())
-                .send()
-                .await
-                .expect("sent");
-            response.bytes().await.expect("body")
-        })
-    });
-}
-
-#[divan::bench(args = MODES, sample_count = 300)]
-fn sdk_blocking_ureq(bencher: divan::Bencher, mode: Mode) {
-    let client: blocking::Client = settings(mode).build_blocking().expect("client");
-    bencher.bench_local(|| client.telecom3(&SETUP.check).expect("match"));
-}
-
-#[divan::bench(args = MODES, sample_count = 300)]
-fn raw_ureq(bencher: divan::Bencher, mode: Mode) {
-    let agent = ureq::Agent::new_with_defaults();
-    let (url, body) = encoded(mode);
-    bencher.bench_local(|| {
-        let response =
-            agent.post(&url).header("content-type", juhe_proto::CONTENT_TYPE).send(&body[..]).expect("sent");
-        response.into_body().read_to_vec().expect("body")
-    });
-}
-
-fn main() {
-    divan::main();
 }
