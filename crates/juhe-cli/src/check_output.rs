@@ -36,10 +36,7 @@ impl Printable for Telecom3Outcome {
     fn details(&self) -> Vec<String> {
         let mut lines = Vec::new();
         if let Some(rescode) = self.rescode {
-            let text = rescode
-                .info()
-                .map_or_else(|| "not in Juhe's documents".to_owned(), |i| format!("{} ({})", i.zh, i.en));
-            lines.push(format!("rescode {}: {text}", rescode.code()));
+            lines.push(format!("rescode {}: {}", rescode.code(), describe(rescode.info())));
         }
         let place = [self.province.as_deref(), self.city.as_deref()]
             .into_iter()
@@ -66,16 +63,18 @@ impl Printable for FaceOutcome {
     fn details(&self) -> Vec<String> {
         let mut lines = Vec::new();
         if let Some(result) = self.result {
-            let text = result
-                .info()
-                .map_or_else(|| "not in Juhe's documents".to_owned(), |i| format!("{} ({})", i.zh, i.en));
-            lines.push(format!("res {}: {text}", result.code()));
+            lines.push(format!("res {}: {}", result.code(), describe(result.info())));
         }
         if let Some(score) = self.score {
             lines.push(format!("face score: {score}"));
         }
         lines
     }
+}
+
+/// `匹配 (name, ID card and mobile match)`, from a result table row.
+fn describe(info: Option<&juhe_proto::ResultInfo>) -> String {
+    info.map_or_else(|| "not in Juhe's documents".to_owned(), |i| format!("{} ({})", i.zh, i.en))
 }
 
 /// The text output of a billed check.

@@ -86,6 +86,7 @@ pub use outcome::{
     Telecom3Outcome,
 };
 pub use protocol::{CONTENT_TYPE, EncodedRequest, Protocol};
+pub use validation::masking;
 pub use validation::{
     CivilDate, FaceImage, Field, IdCardNumber, ImageFormat, MobileNumber, PersonName, Problem,
     ValidationError,

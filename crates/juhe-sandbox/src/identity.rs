@@ -5,7 +5,7 @@ use std::fmt;
 use std::path::Path;
 
 use juhe_crypto::base64_encode;
-use juhe_proto::{FaceImage, IdCardNumber, MobileNumber, PersonName};
+use juhe_proto::{FaceImage, IdCardNumber, MobileNumber, PersonName, masking};
 use serde::{Deserialize, Serialize};
 
 use crate::SandboxError;
@@ -39,17 +39,10 @@ fn as_base64<S: serde::Serializer>(bytes: &[u8], serializer: S) -> Result<S::Ok,
 
 impl fmt::Debug for Identity {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let masked = |text: &str, head: usize, tail: usize| {
-            let n = text.chars().count();
-            text.chars()
-                .enumerate()
-                .map(|(i, c)| if i < head || i + tail >= n { c } else { '*' })
-                .collect::<String>()
-        };
         f.debug_struct("Identity")
-            .field("name", &masked(&self.name, 1, 0))
-            .field("idcard", &masked(&self.idcard, 3, 4))
-            .field("mobile", &masked(&self.mobile, 3, 4))
+            .field("name", &masking::mask_name(&self.name))
+            .field("idcard", &masking::mask_idcard(&self.idcard))
+            .field("mobile", &masking::mask_mobile(&self.mobile))
             .field("carrier", &self.carrier)
             .field("province", &self.province)
             .field("city", &self.city)

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use super::masking::mask_middle;
+use super::masking::mask_idcard;
 use super::{CivilDate, Field, Problem, ValidationError, to_halfwidth};
 
 /// A valid 18-character resident ID card number: 17 digits and a MOD 11-2 check character,
@@ -82,7 +82,7 @@ impl IdCardNumber {
 
     /// The masked form: first 3 and last 4 characters.
     pub fn masked(&self) -> String {
-        mask_middle(&self.0, 3, 4)
+        mask_idcard(&self.0)
     }
 
     /// The check character (`0`–`9` or `X`) for 17 leading digits; for building test data.

@@ -1,8 +1,23 @@
 //! Masked forms of personal data, for `Debug`, logs and errors: `张*`, `110***********8515`,
 //! `139****5678`.
 
+/// A name as logs may show it: the first character, then one `*` per other character.
+pub fn mask_name(name: &str) -> String {
+    mask_middle(name, 1, 0)
+}
+
+/// An ID card number as logs may show it: the first 3 and last 4 characters.
+pub fn mask_idcard(idcard: &str) -> String {
+    mask_middle(idcard, 3, 4)
+}
+
+/// A mobile number as logs may show it: the first 3 and last 4 digits.
+pub fn mask_mobile(mobile: &str) -> String {
+    mask_middle(mobile, 3, 4)
+}
+
 /// Keeps the first `head` and last `tail` characters, stars the rest.
-pub(crate) fn mask_middle(text: &str, head: usize, tail: usize) -> String {
+fn mask_middle(text: &str, head: usize, tail: usize) -> String {
     let count = text.chars().count();
     if count <= head + tail {
         return "*".repeat(count);
@@ -21,6 +36,9 @@ mod tests {
 
     #[test]
     fn masks_the_middle() {
+        assert_eq!(mask_name("欧阳娜娜"), "欧***");
+        assert_eq!(mask_idcard("11010519491231002X"), "110***********002X");
+        assert_eq!(mask_mobile("13912345678"), "139****5678");
         assert_eq!(mask_middle("110101199003077777", 3, 4), "110***********7777");
         assert_eq!(mask_middle("13912345678", 3, 4), "139****5678");
         assert_eq!(mask_middle("张三", 1, 0), "张*");

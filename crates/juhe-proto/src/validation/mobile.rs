@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use super::masking::mask_middle;
+use super::masking::mask_mobile;
 use super::{Field, Problem, ValidationError, to_halfwidth};
 
 /// An 11-digit mainland mobile number starting with 13–19. Spaces, dashes, parentheses and a
@@ -47,7 +47,7 @@ impl MobileNumber {
 
     /// The masked form: first 3 and last 4 digits.
     pub fn masked(&self) -> String {
-        mask_middle(&self.0, 3, 4)
+        mask_mobile(&self.0)
     }
 }
 

@@ -4,7 +4,7 @@
 mod civil_date;
 mod face_image;
 mod id_card;
-mod masking;
+pub mod masking;
 mod mobile;
 mod name;
 

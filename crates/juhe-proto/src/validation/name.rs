@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use super::masking::mask_middle;
+use super::masking::mask_name;
 use super::{Field, Problem, ValidationError, to_halfwidth};
 
 /// A person's name: at least 2 characters of any script's letters (every CJK block, rare
@@ -51,7 +51,7 @@ impl PersonName {
 
     /// The masked form: the first character, then one `*` per other character.
     pub fn masked(&self) -> String {
-        mask_middle(&self.0, 1, 0)
+        mask_name(&self.0)
     }
 }
 
