@@ -40,7 +40,8 @@ pub(crate) struct GlobalArgs {
     /// HTTP client: reqwest (async client) or ureq (blocking client).
     #[arg(long, global = true, value_enum, default_value_t = TransportArg::Reqwest)]
     pub(crate) transport: TransportArg,
-    /// Output format: text or json for checks; csv or json for `sandbox identities`.
+    /// Output: text or json for checks; csv or json for `sandbox identities`; the output
+    /// file for `batch`.
     #[arg(long, global = true, value_name = "FORMAT")]
     pub(crate) output: Option<String>,
     /// Check against the embedded sandbox (the default when no key is configured).
@@ -54,6 +55,14 @@ pub(crate) enum ModeArg {
     Signed,
     Aes,
     Rsa,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ProductArg {
+    Idcard,
+    Telecom2,
+    Telecom3,
+    Face,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -108,6 +117,28 @@ pub(crate) enum Command {
         /// JPEG or PNG face photo.
         #[arg(long, value_name = "FILE")]
         image: PathBuf,
+    },
+    /// Check every row of a CSV file; results go to --output OUT.csv as each row finishes.
+    ///
+    /// Input: a header naming `name`, `idcard`, `mobile` (and `image`, a file path relative to
+    /// the CSV, for face); other columns are carried through. Rows that fail validation are
+    /// written with the reason and never sent. --resume skips rows already in OUT.csv.
+    Batch {
+        /// The product to check.
+        #[arg(value_enum)]
+        product: ProductArg,
+        /// The input CSV.
+        #[arg(long, value_name = "IN.csv")]
+        input: PathBuf,
+        /// Checks in flight at once.
+        #[arg(long, default_value_t = 8)]
+        concurrency: usize,
+        /// At most this many checks started per second.
+        #[arg(long, value_name = "R")]
+        rate: Option<f64>,
+        /// Continue an interrupted run: skip rows already in the output file.
+        #[arg(long)]
+        resume: bool,
     },
     /// Explain an error code, or list them all.
     Codes {

@@ -40,7 +40,7 @@ where
     Ok(report(api, format, result))
 }
 
-fn mode_of(mode: ModeArg) -> Mode {
+pub(crate) fn mode_of(mode: ModeArg) -> Mode {
     match mode {
         ModeArg::Plain => Mode::Plain,
         ModeArg::Signed => Mode::Signed,
@@ -68,7 +68,7 @@ fn send<C: Check>(global: &GlobalArgs, mode: Mode, check: &C) -> Result<C::Outco
 
 /// Client settings from the options, or for an embedded sandbox when no key is configured.
 /// The sandbox, if any, lives as long as the returned value.
-fn settings(global: &GlobalArgs) -> Result<(ClientBuilder, Option<Sandbox>), Error> {
+pub(crate) fn settings(global: &GlobalArgs) -> Result<(ClientBuilder, Option<Sandbox>), Error> {
     if global.sandbox || global.key.is_none() {
         let sandbox = Sandbox::start()
             .map_err(|e| Error::Config(format!("could not start the embedded sandbox: {e}")))?;

@@ -5,6 +5,9 @@
 //! sent); 3 Juhe answered with an error code; 4 transport or protocol failure.
 
 mod args;
+mod batch_command;
+mod batch_input;
+mod batch_resume;
 mod check_output;
 mod checks;
 mod codes;
@@ -47,6 +50,10 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             let bytes = std::fs::read(&image)
                 .map_err(|e| Failure::usage(format!("could not read --image {}: {e}", image.display())))?;
             checks::run(global, FaceCheck::new(&name, &idcard, &mobile, bytes).map_err(Into::into))
+        }
+        Command::Batch { product, input, concurrency, rate, resume } => {
+            let request = batch_command::BatchRequest { product, input: &input, concurrency, rate, resume };
+            batch_command::run(global, &request)
         }
         Command::Codes { code } => codes::run(code, global.output.as_deref()),
         Command::Sandbox { command } => sandbox_commands::run(command, global.output.as_deref()),

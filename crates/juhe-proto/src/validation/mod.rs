@@ -106,6 +106,9 @@ pub enum Problem {
         /// The limit.
         max: usize,
     },
+    /// A file that should hold the value could not be read.
+    #[error("the file could not be read")]
+    Unreadable,
     /// A URL that is not an absolute `http` or `https` URL without query or fragment.
     #[error("it must be an absolute http:// or https:// URL with no query or fragment")]
     Url,
@@ -122,7 +125,8 @@ pub struct ValidationError {
 }
 
 impl ValidationError {
-    pub(crate) fn new(field: Field, problem: Problem) -> Self {
+    /// An error about `field`.
+    pub fn new(field: Field, problem: Problem) -> Self {
         Self { field, problem }
     }
 }
