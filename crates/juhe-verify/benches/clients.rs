@@ -7,6 +7,11 @@
 //! than the difference measured, so raw and SDK calls are interleaved: each round times a
 //! batch of raw calls and a batch of SDK calls back to back (alternating which goes first),
 //! and the reported ratio is the median of the per-round ratios.
+//!
+//! To give the client and the sandbox a core each, run the sandbox apart and pass its
+//! credentials file:
+//! `taskset -c 1 juhe sandbox serve --quiet --addr 127.0.0.1:0 --credentials-out c.json &`
+//! then `JUHE_BENCH_SANDBOX=c.json taskset -c 0 cargo bench -p juhe-verify --bench clients`.
 
 use std::time::{Duration, Instant};
 
@@ -16,9 +21,47 @@ use juhe_verify::{ClientBuilder, Mode, Telecom3Check};
 
 const MODES: [Mode; 4] = [Mode::Plain, Mode::Signed, Mode::Aes, Mode::Rsa];
 
+/// Where the sandbox is: started here, or another process's.
+struct Target {
+    base_url: String,
+    key: String,
+    openid: String,
+    rsa_public_key_pem: String,
+    _sandbox: Option<Sandbox>,
+}
+
+impl Target {
+    fn find() -> Self {
+        match std::env::var("JUHE_BENCH_SANDBOX") {
+            Ok(path) => {
+                let text = std::fs::read_to_string(path).expect("the credentials file");
+                let c: serde_json::Value = serde_json::from_str(&text).expect("credentials JSON");
+                let field = |name: &str| c[name].as_str().expect(name).to_owned();
+                Self {
+                    base_url: field("base_url"),
+                    key: field("key"),
+                    openid: field("openid"),
+                    rsa_public_key_pem: field("rsa_public_key"),
+                    _sandbox: None,
+                }
+            }
+            Err(_) => {
+                let sandbox = Sandbox::start().expect("sandbox");
+                Self {
+                    base_url: sandbox.base_url().to_owned(),
+                    key: sandbox.key().to_owned(),
+                    openid: sandbox.openid().to_owned(),
+                    rsa_public_key_pem: sandbox.rsa_public_key_pem().to_owned(),
+                    _sandbox: Some(sandbox),
+                }
+            }
+        }
+    }
+}
+
 fn main() {
-    let sandbox = Sandbox::start().expect("sandbox");
-    let person = sandbox.identities()[0].clone();
+    let sandbox = Target::find();
+    let person = juhe_sandbox::builtin_population().swap_remove(0);
     let check = Telecom3Check::new(&person.name, &person.idcard, &person.mobile).expect("valid");
     let runtime =
         tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().expect("runtime");
@@ -102,23 +145,23 @@ fn report(mode: Mode, client: &str, samples: Vec<(Duration, Duration)>) {
     println!("| {mode} | {client} | {raw:.1} | {sdk:.1} | {ratio:.3} |");
 }
 
-fn settings(sandbox: &Sandbox, mode: Mode) -> ClientBuilder {
+fn settings(sandbox: &Target, mode: Mode) -> ClientBuilder {
     ClientBuilder::new()
-        .key(sandbox.key())
-        .openid(sandbox.openid())
-        .rsa_public_key(sandbox.rsa_public_key_pem())
-        .base_url(sandbox.base_url())
+        .key(&sandbox.key)
+        .openid(&sandbox.openid)
+        .rsa_public_key(&sandbox.rsa_public_key_pem)
+        .base_url(&sandbox.base_url)
         .mode(mode)
 }
 
 /// The request the SDK sends in `mode`, encoded once, for the raw clients.
-fn encoded(sandbox: &Sandbox, check: &Telecom3Check, mode: Mode) -> (String, Vec<u8>) {
-    let credentials = Credentials::new(sandbox.key())
-        .and_then(|c| c.with_openid(sandbox.openid()))
+fn encoded(sandbox: &Target, check: &Telecom3Check, mode: Mode) -> (String, Vec<u8>) {
+    let credentials = Credentials::new(&sandbox.key)
+        .and_then(|c| c.with_openid(&sandbox.openid))
         .expect("credentials")
-        .with_rsa_public_key(RsaPublicKey::parse(sandbox.rsa_public_key_pem()).expect("key"));
+        .with_rsa_public_key(RsaPublicKey::parse(&sandbox.rsa_public_key_pem).expect("key"));
     let protocol =
-        Protocol::new(credentials).with_base_urls(BaseUrls::single(sandbox.base_url()).expect("url"));
+        Protocol::new(credentials).with_base_urls(BaseUrls::single(&sandbox.base_url).expect("url"));
     let request = protocol.encode(check, mode, &mut rand_core::OsRng).expect("encode").request;
     (request.uri().to_string(), request.into_body())
 }
