@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use juhe_proto::{BaseUrls, Credentials, Mode, Protocol, RsaPadding, RsaPublicKey};
 use juhe_transport::{AsyncTransport, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, Transport};
+use zeroize::Zeroizing;
 
 use crate::core::Core;
 use crate::{Client, Error, RetryPolicy, blocking};
@@ -27,8 +28,9 @@ use crate::{Client, Error, RetryPolicy, blocking};
 /// ```
 #[derive(Clone, Default)]
 pub struct ClientBuilder {
-    key: Option<String>,
-    openid: Option<String>,
+    // Zeroized on drop, like the `Credentials` built from them.
+    key: Option<Zeroizing<String>>,
+    openid: Option<Zeroizing<String>>,
     rsa_public_key: Option<String>,
     base_url: Option<String>,
     base_urls: Option<(String, String)>,
@@ -53,8 +55,8 @@ impl ClientBuilder {
     pub fn from_env() -> Self {
         let var = |name| std::env::var(name).ok().filter(|v: &String| !v.trim().is_empty());
         Self {
-            key: var("JUHE_KEY"),
-            openid: var("JUHE_OPENID"),
+            key: var("JUHE_KEY").map(Zeroizing::new),
+            openid: var("JUHE_OPENID").map(Zeroizing::new),
             rsa_public_key: var("JUHE_RSA_PUBLIC_KEY"),
             base_url: var("JUHE_BASE_URL"),
             ..Self::default()
@@ -63,13 +65,13 @@ impl ClientBuilder {
 
     /// The API key (个人中心 → 我的数据).
     pub fn key(mut self, key: impl Into<String>) -> Self {
-        self.key = Some(key.into());
+        self.key = Some(Zeroizing::new(key.into()));
         self
     }
 
     /// The account's openid (needed by the signed and AES modes, and idcard's RSA mode).
     pub fn openid(mut self, openid: impl Into<String>) -> Self {
-        self.openid = Some(openid.into());
+        self.openid = Some(Zeroizing::new(openid.into()));
         self
     }
 
