@@ -198,3 +198,64 @@ fn face_rows_read_their_image_files_relative_to_the_csv() {
     assert_eq!(sandbox.ledger().requests, 5);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_spreadsheet_export_goes_through() {
+    // What Excel's "CSV UTF-8" gives: a BOM, CRLF, quoted fields, Chinese headers and names.
+    let sandbox = Sandbox::start().unwrap();
+    let dir = temp_dir("spreadsheet");
+    let people = builtin_population();
+    let minority = people.iter().find(|p| p.name.contains('·')).unwrap();
+    let mut text = String::from("\u{feff}客户编号,姓名,身份证号码,手机号码,备注\r\n");
+    for (i, p) in [&people[0], &people[1], minority].into_iter().enumerate() {
+        text += &format!(
+            "C{i},\"{}\",{},{},\"备注, 含\"\"引号\"\"\"\r\n",
+            p.name,
+            p.idcard.to_lowercase(),
+            p.mobile
+        );
+    }
+    std::fs::write(dir.join("in.csv"), text).unwrap();
+    let run = batch(&sandbox, &dir.join("in.csv"), &dir.join("out.csv"), &[]).output().unwrap();
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let (headers, records) = read_output(&dir.join("out.csv"));
+    assert_eq!(&headers[..3], ["客户编号", "姓名", "身份证号码"], "the BOM is not part of the first header");
+    assert_eq!(records.len(), 3);
+    assert!(records.iter().all(|r| &r[column(&headers, "res")] == "1"), "{records:?}");
+    assert!(records.iter().all(|r| &r[4] == "备注, 含\"引号\""));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_finishes_the_rows_in_flight_and_resume_completes() {
+    let sandbox = Sandbox::builder()
+        .fault(Fault::always(FaultKind::Latency(Duration::from_millis(5))))
+        .start()
+        .unwrap();
+    let dir = temp_dir("ctrl-c");
+    let (input, output) = (dir.join("in.csv"), dir.join("out.csv"));
+    write_input(&input, 1500);
+    let child =
+        batch(&sandbox, &input, &output, &["--concurrency", "8"]).stderr(Stdio::piped()).spawn().unwrap();
+    let started = Instant::now();
+    while std::fs::read(&output).map_or(0, |b| b.iter().filter(|&&c| c == b'\n').count()) < 300 {
+        assert!(started.elapsed() < Duration::from_secs(60), "the batch made no progress");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    let stopped = child.wait_with_output().unwrap();
+    assert_eq!(stopped.status.code(), Some(4), "interrupted runs exit 4");
+    assert!(String::from_utf8_lossy(&stopped.stderr).contains("--resume"));
+    // Every check that was billed made it into the file: nothing in flight was lost.
+    let (headers, records) = read_output(&output);
+    let billed_in_file = records.iter().filter(|r| &r[column(&headers, "billed")] == "true").count() as u64;
+    assert_eq!(billed_in_file, sandbox.ledger().billed);
+    assert!(records.len() < 1500, "stopped too late to tell");
+
+    let resumed = batch(&sandbox, &input, &output, &["--resume"]).output().unwrap();
+    assert!(resumed.status.success());
+    let (_, records) = read_output(&output);
+    assert_eq!(records.len(), 1500);
+    let _ = std::fs::remove_dir_all(&dir);
+}
