@@ -51,9 +51,13 @@ pub(crate) fn scan_output(path: &Path, expected: &[String]) -> Result<DoneRows, 
     let mut complete_up_to = reader.position().byte();
     let mut record = csv::StringRecord::new();
     while let Ok(true) = reader.read_record(&mut record) {
-        let end = reader.position().byte();
+        let mut end = reader.position().byte();
+        // After a CRLF record the reader stops between `\r` and `\n`: the record ends after both.
+        if end > 0 && bytes.get(end as usize - 1) == Some(&b'\r') && bytes.get(end as usize) == Some(&b'\n') {
+            end += 1;
+        }
         // A record is complete when it has every field and its line ending was written.
-        let terminated = end > 0 && bytes.get(end as usize - 1) == Some(&b'\n');
+        let terminated = end > 0 && matches!(bytes.get(end as usize - 1), Some(b'\n' | b'\r'));
         let Some(row) = record.get(row_column).and_then(|r| r.parse().ok()) else { break };
         if record.len() != expected.len() || !terminated {
             break;
