@@ -91,14 +91,3 @@ pub fn runtime() -> tokio::runtime::Runtime {
 pub fn fields(identity: &Identity) -> (&str, &str, &str, &[u8]) {
     (&identity.name, &identity.idcard, &identity.mobile, &identity.face_image)
 }
-
-/// Every mode the product of `endpoint` is served in is `endpoint.info().mode`; this lists
-/// them all, for "every endpoint × every mode".
-pub fn all_endpoints() -> impl Iterator<Item = Endpoint> {
-    Endpoint::ALL.into_iter()
-}
-
-/// The mode of an endpoint.
-pub fn mode_of(endpoint: Endpoint) -> Mode {
-    endpoint.info().mode
-}

@@ -83,16 +83,14 @@ fn generate(docs: &Path) -> Result<Vec<(String, String)>, String> {
             file,
             code_enum(&format!("{product}Code"), product_doc(product), one(&tables, "Service codes")?, false),
         )?;
-        endpoints.push((product, one(&tables, "Endpoints")?.rows.len(), tables));
         if file == "telecom3" {
-            rescodes = in_file(
-                file,
-                result_enum("Telecom3Rescode", RESCODE_DOC, one(&endpoints[2].2, "Rescodes")?),
-            )?;
+            let table = one(&tables, "Rescodes")?;
+            rescodes = in_file(file, result_enum("Telecom3Rescode", RESCODE_DOC, table))?;
         }
         if file == "face" {
-            results = in_file(file, result_enum("FaceResult", FACE_DOC, one(&endpoints[3].2, "Results")?))?;
+            results = in_file(file, result_enum("FaceResult", FACE_DOC, one(&tables, "Results")?))?;
         }
+        endpoints.push((product, tables));
     }
     let system_src =
         in_file("system", code_enum("SystemCode", SYSTEM_DOC, one(&system, "System codes")?, true))?;
@@ -252,9 +250,9 @@ fn result_enum(name: &str, doc: &str, table: &Table) -> Result<String, String> {
     ))
 }
 
-fn endpoint_enum(products: &[(&str, usize, Vec<Table>)]) -> Result<String, String> {
+fn endpoint_enum(products: &[(&str, Vec<Table>)]) -> Result<String, String> {
     let (mut variants, mut info, mut all, mut count) = (String::new(), String::new(), String::new(), 0);
-    for (product, _, tables) in products {
+    for (product, tables) in products {
         let table = one(tables, "Endpoints")?;
         for row in &table.rows {
             let cell = |c: &str| table.cell(row, c);
