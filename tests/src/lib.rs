@@ -4,9 +4,7 @@ use std::time::Duration;
 
 use juhe_proto::{Endpoint, Product};
 use juhe_sandbox::{Identity, Sandbox};
-use juhe_verify::{
-    ClientBuilder, FaceCheck, IdCardCheck, Mode, Outcome, Telecom2Check, Telecom3Check, Verdict,
-};
+use juhe_verify::{ClientBuilder, FaceCheck, IdCardCheck, Outcome, Telecom2Check, Telecom3Check, Verdict};
 
 /// A builder with the sandbox's credentials, public key and base URL.
 pub fn builder(sandbox: &Sandbox) -> ClientBuilder {
