@@ -87,18 +87,16 @@ where
     }
     let stop = Arc::new(AtomicBool::new(false));
     let counts = Arc::new(InputCounts::default());
-    // Read the header first, then decide what the output looks like.
-    let probe =
-        Input::open(request.input, needed, DoneRows::default(), Arc::clone(&stop), Arc::clone(&counts))?;
-    let mut header = probe.headers.clone();
-    drop(probe);
+    // The input's header decides what the output looks like; the output decides what to skip.
+    let mut input = Input::open(request.input, needed, Arc::clone(&stop), Arc::clone(&counts))?;
+    let mut header = input.headers.clone();
     header.extend(["row", "error_code", "reason", "res", "billed"].map(str::to_owned));
     header.extend(details.iter().map(|d| (*d).to_owned()));
     let (done, file) = open_output(out_path, &header, request.resume)?;
     if done.len() > 0 {
         eprintln!("juhe: resuming: {} rows already in {}", done.len(), out_path.display());
     }
-    let input = Input::open(request.input, needed, done, Arc::clone(&stop), Arc::clone(&counts))?;
+    input.skip_done(done);
     let inputs = input.map(move |row: InputRow| {
         let check = make(&row.fields);
         (row, check)

@@ -74,7 +74,6 @@ impl Input {
     pub(crate) fn open(
         path: &Path,
         needed: &[&'static str],
-        done: DoneRows,
         stop: Arc<AtomicBool>,
         counts: Arc<InputCounts>,
     ) -> Result<Self, Failure> {
@@ -107,10 +106,15 @@ impl Input {
             record: csv::ByteRecord::new(),
             row: 0,
             next_line: 2,
-            done,
+            done: DoneRows::default(),
             stop,
             counts,
         })
+    }
+
+    /// Rows an earlier run already wrote: not read again (`--resume`).
+    pub(crate) fn skip_done(&mut self, done: DoneRows) {
+        self.done = done;
     }
 
     fn fields_of(&self, columns: &[String]) -> RowFields {
