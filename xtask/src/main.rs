@@ -17,8 +17,8 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let result = match args.as_slice() {
-        ["codegen"] => codegen::write(&workspace_root()),
-        ["codegen", "--check"] => codegen::check(&workspace_root()),
+        ["codegen"] => codegen::run(&workspace_root(), codegen::Mode::Write),
+        ["codegen", "--check"] => codegen::run(&workspace_root(), codegen::Mode::Check),
         _ => Err(USAGE.to_owned()),
     };
     match result {

@@ -82,9 +82,7 @@ where
         .map(Path::new)
         .ok_or_else(|| Failure::usage("batch needs --output OUT.csv"))?;
     let mode = mode_of(global.mode);
-    if Endpoint::find(C::PRODUCT, mode).is_none() {
-        return Err(Failure::usage(format!("{} has no {mode} mode", C::PRODUCT)));
-    }
+    Endpoint::find(C::PRODUCT, mode).map_err(|e| Failure::usage(e.to_string()))?;
     let stop = Arc::new(AtomicBool::new(false));
     let counts = Arc::new(InputCounts::default());
     // The input's header decides what the output looks like; the output decides what to skip.
@@ -103,7 +101,7 @@ where
     });
     let mut writer = csv::WriterBuilder::new().has_headers(false).from_writer(BufWriter::new(file));
     let mut summary = Summary::new(request.input);
-    let (builder, _sandbox) = settings(global).map_err(|e| Failure::usage(e.to_string()))?;
+    let (builder, _sandbox) = settings(global)?;
     let mut options = BatchOptions::default().concurrency(request.concurrency).mode(mode);
     if let Some(rate) = request.rate {
         options = options.rate_per_second(rate);

@@ -29,14 +29,12 @@ where
         Some(other) => return Err(Failure::usage(format!("--output {other}: a check prints text or json"))),
     };
     let mode = mode_of(global.mode);
-    let endpoint = Endpoint::find(C::PRODUCT, mode).ok_or_else(|| {
-        Failure::usage(format!(
-            "{} has no {mode} mode (signed is telecom3 only; face is plain only)",
-            C::PRODUCT
-        ))
-    })?;
+    let endpoint = Endpoint::find(C::PRODUCT, mode).map_err(|e| Failure::usage(e.to_string()))?;
     let api = endpoint.info().api;
-    let result = check.and_then(|check| send(global, mode, &check));
+    let result = match check {
+        Ok(check) => send(global, mode, &check)?,
+        Err(invalid) => Err(invalid),
+    };
     Ok(report(api, format, result))
 }
 
@@ -49,37 +47,36 @@ pub(crate) fn mode_of(mode: ModeArg) -> Mode {
     }
 }
 
-/// Sends the check with the client the options ask for.
-fn send<C: Check>(global: &GlobalArgs, mode: Mode, check: &C) -> Result<C::Outcome, Error> {
+/// Sends the check with the client the options ask for. The outer error is the CLI's own
+/// (a runtime or sandbox that would not start); the inner one is the check's.
+fn send<C: Check>(global: &GlobalArgs, mode: Mode, check: &C) -> Result<Result<C::Outcome, Error>, Failure> {
     let (builder, _sandbox) = settings(global)?;
-    match global.transport {
-        TransportArg::Ureq => builder.build_blocking()?.verify_in(mode, check),
+    Ok(match global.transport {
+        TransportArg::Ureq => builder.build_blocking().and_then(|client| client.verify_in(mode, check)),
         TransportArg::Reqwest => {
-            let client = builder.build()?;
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(1)
                 .enable_all()
                 .build()
-                .map_err(|e| Error::Config(format!("could not start the async runtime: {e}")))?;
-            runtime.block_on(client.verify_in(mode, check))
+                .map_err(|e| Failure::failed(format!("could not start the async runtime: {e}")))?;
+            match builder.build() {
+                Ok(client) => runtime.block_on(client.verify_in(mode, check)),
+                Err(error) => Err(error),
+            }
         }
-    }
+    })
 }
 
 /// Client settings from the options, or for an embedded sandbox when no key is configured.
 /// The sandbox, if any, lives as long as the returned value.
-pub(crate) fn settings(global: &GlobalArgs) -> Result<(ClientBuilder, Option<Sandbox>), Error> {
+pub(crate) fn settings(global: &GlobalArgs) -> Result<(ClientBuilder, Option<Sandbox>), Failure> {
     if global.sandbox || global.key.is_none() {
         let sandbox = Sandbox::start()
-            .map_err(|e| Error::Config(format!("could not start the embedded sandbox: {e}")))?;
+            .map_err(|e| Failure::failed(format!("could not start the embedded sandbox: {e}")))?;
         let why =
             if global.sandbox { "--sandbox" } else { "no key configured (set JUHE_KEY or --key for Juhe)" };
         eprintln!("juhe: {why}: checking against the embedded sandbox; test data only, nothing is billed");
-        let builder = ClientBuilder::new()
-            .key(sandbox.key())
-            .openid(sandbox.openid())
-            .rsa_public_key(sandbox.rsa_public_key_pem())
-            .base_url(sandbox.base_url());
+        let builder = ClientBuilder::new().account(&sandbox.account());
         return Ok((builder, Some(sandbox)));
     }
     let mut builder = ClientBuilder::new();

@@ -14,15 +14,11 @@ pub(crate) fn run(code: Option<i64>, output: Option<&str>) -> Result<ExitCode, F
         Some(other) => return Err(Failure::usage(format!("--output {other}: codes prints text or json"))),
     };
     let codes: Vec<ErrorCode> = match code {
-        None => ErrorCode::all().collect(),
-        Some(code) => match ErrorCode::from_code(code) {
-            ErrorCode::Unknown(_) if code == 0 => {
-                return Err(Failure::usage("0 is success: the check was processed and billed once"));
-            }
-            ErrorCode::Unknown(_) => {
-                return Err(Failure::usage(format!("{code} is not a code Juhe documents")));
-            }
-            known => vec![known],
+        None => ErrorCode::ALL.to_vec(),
+        Some(0) => return Err(Failure::usage("0 is success: the check was processed and billed once")),
+        Some(code) => match ErrorCode::new(code) {
+            known if known.info().is_some() => vec![known],
+            _ => return Err(Failure::usage(format!("{code} is not a code Juhe documents"))),
         },
     };
     for code in codes {

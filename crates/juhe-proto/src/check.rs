@@ -2,9 +2,9 @@
 
 use std::borrow::Cow;
 
-use crate::Product;
 use crate::outcome::{FaceOutcome, IdCardOutcome, Outcome, Telecom2Outcome, Telecom3Outcome};
-use crate::validation::{FaceImage, IdCardNumber, MobileNumber, PersonName, ValidationError};
+use crate::validation::{CivilDate, FaceImage, IdCardNumber, MobileNumber, PersonName, ValidationError};
+use crate::{Param, Product};
 
 mod sealed {
     pub trait Sealed {}
@@ -16,9 +16,9 @@ pub trait Check: sealed::Sealed + std::fmt::Debug + Clone + Send + Sync + 'stati
     type Outcome: Outcome;
     /// The product this check belongs to.
     const PRODUCT: Product;
-    /// The value of a personal field by its wire name (`realname`, `idcard`, `mobile`,
-    /// `image`), as it is sent before any encryption.
-    fn field(&self, wire_name: &str) -> Option<Cow<'_, str>>;
+    /// The value of a personal parameter ([`ParamKind::Personal`](crate::ParamKind)) as it is
+    /// sent before any encryption; `None` for a parameter this product does not take.
+    fn field(&self, param: Param) -> Option<Cow<'_, str>>;
 }
 
 /// ID card number + name (身份证实名认证).
@@ -63,40 +63,75 @@ pub struct FaceCheck {
     pub image: FaceImage,
 }
 
+// Each check has `new_on`, which takes today's date (ID numbers with a birth date after it
+// are refused), and, with the `clock` feature, `new`, which reads the system clock: the
+// sans-IO core never reads a clock unless its user asks for one.
+
 impl IdCardCheck {
-    /// Validates both fields; the error names the first bad one.
+    /// Validates both fields against `today`; the error names the first bad one.
+    pub fn new_on(name: &str, idcard: &str, today: CivilDate) -> Result<Self, ValidationError> {
+        Ok(Self { name: PersonName::parse(name)?, idcard: IdCardNumber::parse_on(idcard, today)? })
+    }
+
+    /// Validates both fields against today's date in China.
+    #[cfg(feature = "clock")]
     pub fn new(name: &str, idcard: &str) -> Result<Self, ValidationError> {
-        Ok(Self { name: PersonName::parse(name)?, idcard: IdCardNumber::parse(idcard)? })
+        Self::new_on(name, idcard, CivilDate::today_in_china())
     }
 }
 
 impl Telecom2Check {
-    /// Validates both fields; the error names the first bad one.
+    /// Validates both fields against `today`; the error names the first bad one.
+    pub fn new_on(idcard: &str, mobile: &str, today: CivilDate) -> Result<Self, ValidationError> {
+        Ok(Self { idcard: IdCardNumber::parse_on(idcard, today)?, mobile: MobileNumber::parse(mobile)? })
+    }
+
+    /// Validates both fields against today's date in China.
+    #[cfg(feature = "clock")]
     pub fn new(idcard: &str, mobile: &str) -> Result<Self, ValidationError> {
-        Ok(Self { idcard: IdCardNumber::parse(idcard)?, mobile: MobileNumber::parse(mobile)? })
+        Self::new_on(idcard, mobile, CivilDate::today_in_china())
     }
 }
 
 impl Telecom3Check {
-    /// Validates all three fields; the error names the first bad one.
-    pub fn new(name: &str, idcard: &str, mobile: &str) -> Result<Self, ValidationError> {
+    /// Validates all three fields against `today`; the error names the first bad one.
+    pub fn new_on(name: &str, idcard: &str, mobile: &str, today: CivilDate) -> Result<Self, ValidationError> {
         Ok(Self {
             name: PersonName::parse(name)?,
-            idcard: IdCardNumber::parse(idcard)?,
+            idcard: IdCardNumber::parse_on(idcard, today)?,
             mobile: MobileNumber::parse(mobile)?,
         })
+    }
+
+    /// Validates all three fields against today's date in China.
+    #[cfg(feature = "clock")]
+    pub fn new(name: &str, idcard: &str, mobile: &str) -> Result<Self, ValidationError> {
+        Self::new_on(name, idcard, mobile, CivilDate::today_in_china())
     }
 }
 
 impl FaceCheck {
-    /// Validates all four fields; `image` is the photo's file bytes (JPEG or PNG).
-    pub fn new(name: &str, idcard: &str, mobile: &str, image: Vec<u8>) -> Result<Self, ValidationError> {
+    /// Validates all four fields against `today`; `image` is the photo's file bytes (JPEG or
+    /// PNG).
+    pub fn new_on(
+        name: &str,
+        idcard: &str,
+        mobile: &str,
+        image: Vec<u8>,
+        today: CivilDate,
+    ) -> Result<Self, ValidationError> {
         Ok(Self {
             name: PersonName::parse(name)?,
-            idcard: IdCardNumber::parse(idcard)?,
+            idcard: IdCardNumber::parse_on(idcard, today)?,
             mobile: MobileNumber::parse(mobile)?,
             image: FaceImage::from_bytes(image)?,
         })
+    }
+
+    /// Validates all four fields against today's date in China.
+    #[cfg(feature = "clock")]
+    pub fn new(name: &str, idcard: &str, mobile: &str, image: Vec<u8>) -> Result<Self, ValidationError> {
+        Self::new_on(name, idcard, mobile, image, CivilDate::today_in_china())
     }
 }
 
@@ -108,10 +143,10 @@ impl sealed::Sealed for FaceCheck {}
 impl Check for IdCardCheck {
     type Outcome = IdCardOutcome;
     const PRODUCT: Product = Product::IdCard;
-    fn field(&self, wire_name: &str) -> Option<Cow<'_, str>> {
-        match wire_name {
-            "realname" => Some(self.name.as_str().into()),
-            "idcard" => Some(self.idcard.as_str().into()),
+    fn field(&self, param: Param) -> Option<Cow<'_, str>> {
+        match param {
+            Param::Realname => Some(self.name.as_str().into()),
+            Param::Idcard => Some(self.idcard.as_str().into()),
             _ => None,
         }
     }
@@ -120,10 +155,10 @@ impl Check for IdCardCheck {
 impl Check for Telecom2Check {
     type Outcome = Telecom2Outcome;
     const PRODUCT: Product = Product::Telecom2;
-    fn field(&self, wire_name: &str) -> Option<Cow<'_, str>> {
-        match wire_name {
-            "idcard" => Some(self.idcard.as_str().into()),
-            "mobile" => Some(self.mobile.as_str().into()),
+    fn field(&self, param: Param) -> Option<Cow<'_, str>> {
+        match param {
+            Param::Idcard => Some(self.idcard.as_str().into()),
+            Param::Mobile => Some(self.mobile.as_str().into()),
             _ => None,
         }
     }
@@ -132,11 +167,11 @@ impl Check for Telecom2Check {
 impl Check for Telecom3Check {
     type Outcome = Telecom3Outcome;
     const PRODUCT: Product = Product::Telecom3;
-    fn field(&self, wire_name: &str) -> Option<Cow<'_, str>> {
-        match wire_name {
-            "realname" => Some(self.name.as_str().into()),
-            "idcard" => Some(self.idcard.as_str().into()),
-            "mobile" => Some(self.mobile.as_str().into()),
+    fn field(&self, param: Param) -> Option<Cow<'_, str>> {
+        match param {
+            Param::Realname => Some(self.name.as_str().into()),
+            Param::Idcard => Some(self.idcard.as_str().into()),
+            Param::Mobile => Some(self.mobile.as_str().into()),
             _ => None,
         }
     }
@@ -145,12 +180,12 @@ impl Check for Telecom3Check {
 impl Check for FaceCheck {
     type Outcome = FaceOutcome;
     const PRODUCT: Product = Product::Face;
-    fn field(&self, wire_name: &str) -> Option<Cow<'_, str>> {
-        match wire_name {
-            "realname" => Some(self.name.as_str().into()),
-            "idcard" => Some(self.idcard.as_str().into()),
-            "mobile" => Some(self.mobile.as_str().into()),
-            "image" => Some(self.image.to_base64().into()),
+    fn field(&self, param: Param) -> Option<Cow<'_, str>> {
+        match param {
+            Param::Realname => Some(self.name.as_str().into()),
+            Param::Idcard => Some(self.idcard.as_str().into()),
+            Param::Mobile => Some(self.mobile.as_str().into()),
+            Param::Image => Some(self.image.to_base64().into()),
             _ => None,
         }
     }

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use crate::{FaceCode, IdCardCode, SystemCode, Telecom2Code, Telecom3Code};
+use crate::Product;
 
 /// Whether an answer with this `error_code` is billed: Juhe charges once for `0`, never for
 /// anything else.
@@ -46,27 +46,31 @@ pub enum Verdict {
 
 /// One row of an error-code table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct CodeInfo {
     /// The `error_code`.
     pub code: i64,
-    /// Our identifier for it.
+    /// The name of its [`ErrorCode`] constant.
     pub name: &'static str,
+    /// The product whose table lists it; `None` for system codes, which every product shares.
+    pub product: Option<Product>,
     /// Juhe's message.
     pub zh: &'static str,
     /// Our English message.
     pub en: &'static str,
     /// Whether retrying can help.
     pub retry: RetryClass,
-    /// The old `resultcode` of system codes.
+    /// The `resultcode` older answers carry beside a system code.
     pub legacy_resultcode: Option<i64>,
 }
 
 /// One row of a result table (telecom3 `rescode`, face `res`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ResultInfo {
     /// The raw value.
     pub code: i64,
-    /// Our identifier for it.
+    /// The name of its constant.
     pub name: &'static str,
     /// Match or mismatch.
     pub verdict: Verdict,
@@ -76,81 +80,111 @@ pub struct ResultInfo {
     pub en: &'static str,
 }
 
-/// A non-zero `error_code`, decoded. Codes are unique across Juhe's products, so the code
-/// alone tells which table it belongs to; a code in no table is kept as `Unknown`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum ErrorCode {
-    /// 10001–10021: account, key or service.
-    System(SystemCode),
-    /// 2103xx: ID card + name.
-    IdCard(IdCardCode),
-    /// 2329xx: mobile + ID card.
-    Telecom2(Telecom2Code),
-    /// 2339xx: mobile + name + ID card.
-    Telecom3(Telecom3Code),
-    /// 2801xx: face + mobile + name + ID card.
-    Face(FaceCode),
-    /// A code no table lists, kept as it came.
-    Unknown(i64),
-}
+/// A non-zero `error_code`. Any number is one: a code the documents do not list is kept as
+/// it came, and [`ErrorCode::info`] is `None` for it. The documented ones are constants
+/// (`ErrorCode::TELECOM3_NO_RECORD`), usable in `match` patterns; codes are unique across
+/// products, so the number alone tells which table a code belongs to.
+///
+/// A newtype with constants rather than an enum per table, like `http::StatusCode`: the set
+/// is open (Juhe adds codes), so a `match` must always keep a fallback arm, and one type
+/// keeps every table behind one lookup (docs/architecture.md, "Codes").
+///
+/// ```
+/// use juhe_proto::{ErrorCode, Product, RetryClass};
+///
+/// let code = ErrorCode::new(233903);
+/// assert_eq!(code, ErrorCode::TELECOM3_NO_RECORD);
+/// assert_eq!(code.product(), Some(Product::Telecom3));
+/// assert_eq!(code.retry_class(), RetryClass::Permanent);
+/// assert!(ErrorCode::new(299999).info().is_none());
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ErrorCode(i64);
 
 impl ErrorCode {
-    /// Decodes a raw `error_code`.
-    pub fn from_code(code: i64) -> Self {
-        None.or_else(|| SystemCode::from_code(code).map(Self::System))
-            .or_else(|| IdCardCode::from_code(code).map(Self::IdCard))
-            .or_else(|| Telecom2Code::from_code(code).map(Self::Telecom2))
-            .or_else(|| Telecom3Code::from_code(code).map(Self::Telecom3))
-            .or_else(|| FaceCode::from_code(code).map(Self::Face))
-            .unwrap_or(Self::Unknown(code))
+    /// The code for a raw `error_code`, documented or not.
+    pub const fn new(code: i64) -> Self {
+        Self(code)
     }
 
-    /// The table row, unless the code is unknown.
-    pub fn info(self) -> Option<&'static CodeInfo> {
-        match self {
-            Self::System(c) => Some(c.info()),
-            Self::IdCard(c) => Some(c.info()),
-            Self::Telecom2(c) => Some(c.info()),
-            Self::Telecom3(c) => Some(c.info()),
-            Self::Face(c) => Some(c.info()),
-            Self::Unknown(_) => None,
-        }
+    /// The raw number.
+    pub const fn code(self) -> i64 {
+        self.0
     }
 
-    /// The raw code.
-    pub fn code(self) -> i64 {
-        match self {
-            Self::Unknown(code) => code,
-            known => known.info().map_or(0, |i| i.code),
-        }
+    /// The product whose table lists it; `None` for system codes and undocumented ones.
+    pub fn product(self) -> Option<Product> {
+        self.info().and_then(|i| i.product)
     }
 
-    /// Whether retrying can help. Unknown codes are taken as permanent: an SDK must not
-    /// hammer a service with requests it does not understand the refusal of.
+    /// Whether retrying can help. Codes the documents do not list are taken as permanent: an
+    /// SDK must not hammer a service with requests whose refusal it does not understand.
     pub fn retry_class(self) -> RetryClass {
         self.info().map_or(RetryClass::Permanent, |i| i.retry)
     }
+}
 
-    /// Every documented code, system codes first.
-    pub fn all() -> impl Iterator<Item = ErrorCode> {
-        let system = SystemCode::ALL.iter().map(|c| Self::System(*c));
-        let idcard = IdCardCode::ALL.iter().map(|c| Self::IdCard(*c));
-        let telecom2 = Telecom2Code::ALL.iter().map(|c| Self::Telecom2(*c));
-        let telecom3 = Telecom3Code::ALL.iter().map(|c| Self::Telecom3(*c));
-        let face = FaceCode::ALL.iter().map(|c| Self::Face(*c));
-        system.chain(idcard).chain(telecom2).chain(telecom3).chain(face)
+impl fmt::Debug for ErrorCode {
+    /// `ErrorCode::TELECOM3_NO_RECORD`, or `ErrorCode(299999)` for an undocumented code.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.info() {
+            Some(info) => write!(f, "ErrorCode::{}", info.name),
+            None => write!(f, "ErrorCode({})", self.0),
+        }
     }
 }
 
 impl fmt::Display for ErrorCode {
-    /// `233903 库中无此记录 (no record)`, or the bare number for an unknown code.
+    /// `233903 库中无此记录 (no record)`, or the number and a note for an undocumented code.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.info() {
             Some(info) => write!(f, "{} {} ({})", info.code, info.zh, info.en),
-            None => write!(f, "{} (a code Juhe's documents do not list)", self.code()),
+            None => write!(f, "{} (a code Juhe's documents do not list)", self.0),
         }
     }
+}
+
+/// Declares a result-code newtype: the raw value, kept whatever it is, with constants for
+/// the documented values (generated) and their table rows.
+macro_rules! result_code {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub struct $name(i64);
+
+        impl $name {
+            /// The value for a raw code, documented or not.
+            pub const fn new(code: i64) -> Self {
+                Self(code)
+            }
+
+            /// The raw value.
+            pub const fn code(self) -> i64 {
+                self.0
+            }
+        }
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                match self.info() {
+                    Some(info) => write!(f, "{}::{}", stringify!($name), info.name),
+                    None => write!(f, "{}({})", stringify!($name), self.0),
+                }
+            }
+        }
+    };
+}
+
+result_code! {
+    /// The detail (`rescode`) of a billed mobile + name + ID card answer: which field differs.
+    /// Documented values are constants (`Telecom3Rescode::MATCH`); others are kept raw.
+    Telecom3Rescode
+}
+
+result_code! {
+    /// The result (`res`, 100–116) of a billed face + mobile + name + ID card answer. Only
+    /// [`FaceResult::ALL_PASS`] is a match; others are kept raw.
+    FaceResult
 }
 
 #[cfg(test)]
@@ -166,21 +200,24 @@ mod tests {
 
     #[test]
     fn every_documented_code_decodes_to_itself() {
-        let mut count = 0;
-        for code in ErrorCode::all() {
-            assert_eq!(ErrorCode::from_code(code.code()), code);
-            assert!(!matches!(code, ErrorCode::Unknown(_)));
-            count += 1;
+        for code in ErrorCode::ALL {
+            let info = code.info().unwrap();
+            assert_eq!(info.code, code.code());
+            assert_eq!(format!("{code:?}"), format!("ErrorCode::{}", info.name));
         }
-        // 14 system + 4 idcard + 6 telecom2 + 4 telecom3 + 5 face
-        assert_eq!(count, 33);
+        // 14 system + 7 idcard + 6 telecom2 + 4 telecom3 + 5 face
+        assert_eq!(ErrorCode::ALL.len(), 36);
+        let mut sorted = ErrorCode::ALL.to_vec();
+        sorted.sort();
+        sorted.dedup();
+        assert_eq!(sorted.len(), ErrorCode::ALL.len(), "a code is listed twice");
     }
 
     #[test]
     fn unknown_codes_are_kept_and_not_retried() {
-        let code = ErrorCode::from_code(299999);
-        assert_eq!(code, ErrorCode::Unknown(299999));
-        assert_eq!(code.code(), 299999);
+        let code = ErrorCode::new(299999);
+        assert_eq!(code.info(), None);
+        assert_eq!(format!("{code:?}"), "ErrorCode(299999)");
         assert_eq!(code.retry_class(), RetryClass::Permanent);
     }
 
@@ -195,12 +232,12 @@ mod tests {
             (10001, RetryClass::Permanent),
             (233903, RetryClass::Permanent),
         ] {
-            assert_eq!(ErrorCode::from_code(code).retry_class(), class, "{code}");
+            assert_eq!(ErrorCode::new(code).retry_class(), class, "{code}");
         }
     }
 
     #[test]
     fn display_carries_code_and_both_messages() {
-        assert_eq!(ErrorCode::from_code(233903).to_string(), "233903 库中无此记录 (no record)");
+        assert_eq!(ErrorCode::new(233903).to_string(), "233903 库中无此记录 (no record)");
     }
 }

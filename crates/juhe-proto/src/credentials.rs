@@ -6,6 +6,36 @@ use juhe_crypto::{AesKey, RsaPublicKey};
 use zeroize::Zeroize;
 
 use crate::validation::{Field, Problem, ValidationError, mask_secret};
+use crate::{Endpoint, MissingCredential, Mode};
+
+/// A credential beyond the API key, which only some modes need.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Credential {
+    /// The openid: the AES key of `queryEncry`, the IV of `queryEncryV2`, part of the sign.
+    Openid,
+    /// The account's RSA public key (RSA modes).
+    RsaPublicKey,
+}
+
+impl Credential {
+    /// The environment variable the SDK and the CLI read it from.
+    pub const fn env_var(self) -> &'static str {
+        match self {
+            Credential::Openid => "JUHE_OPENID",
+            Credential::RsaPublicKey => "JUHE_RSA_PUBLIC_KEY",
+        }
+    }
+}
+
+impl fmt::Display for Credential {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Credential::Openid => "openid",
+            Credential::RsaPublicKey => "RSA public key",
+        })
+    }
+}
 
 /// A secret string, zeroized on drop, never shown.
 #[derive(Clone, PartialEq, Eq)]
@@ -87,6 +117,38 @@ impl Credentials {
     pub fn rsa_public_key(&self) -> Option<&RsaPublicKey> {
         self.rsa_public_key.as_ref()
     }
+
+    /// Whether `credential` is here.
+    pub fn has(&self, credential: Credential) -> bool {
+        match credential {
+            Credential::Openid => self.openid.is_some(),
+            Credential::RsaPublicKey => self.rsa_public_key.is_some(),
+        }
+    }
+
+    /// Checks that every product's endpoint in `mode` can be encoded with these credentials.
+    /// A client checks its default mode with this when it is built, so a missing credential
+    /// is found before the first check rather than by it.
+    pub fn require_mode(&self, mode: Mode) -> Result<(), MissingCredential> {
+        self.require(mode, mode.credentials())
+    }
+
+    /// Checks that `endpoint` can be encoded with these credentials.
+    pub fn require_endpoint(&self, endpoint: Endpoint) -> Result<(), MissingCredential> {
+        let info = endpoint.info();
+        self.require(info.mode, info.encoding.credentials().iter().copied())
+    }
+
+    fn require(
+        &self,
+        mode: Mode,
+        needs: impl IntoIterator<Item = Credential>,
+    ) -> Result<(), MissingCredential> {
+        match needs.into_iter().find(|c| !self.has(*c)) {
+            Some(credential) => Err(MissingCredential { credential, mode }),
+            None => Ok(()),
+        }
+    }
 }
 
 impl fmt::Debug for Credentials {
@@ -113,6 +175,28 @@ mod tests {
         assert!(!debug.contains("0123456789"), "{debug}");
         assert!(!debug.contains("secretopenid"), "{debug}");
         assert_eq!(debug, "Credentials { key: ***, openid: ***, rsa_public_key: None }");
+    }
+
+    #[test]
+    fn a_mode_needs_what_any_of_its_endpoints_needs() {
+        let key_only = Credentials::new("k").unwrap();
+        assert!(key_only.require_mode(Mode::Plain).is_ok());
+        let with_openid = key_only.clone().with_openid("o").unwrap();
+        assert_eq!(
+            key_only.require_mode(Mode::Aes),
+            Err(MissingCredential { credential: Credential::Openid, mode: Mode::Aes })
+        );
+        assert!(with_openid.require_mode(Mode::Signed).is_ok());
+        // telecom3's RSA mode needs only the public key; idcard's also needs the openid (the
+        // IV), so the mode as a whole needs both.
+        let rsa_only = key_only.with_rsa_public_key(
+            RsaPublicKey::parse(include_str!("../../juhe-crypto/tests/data/rsa_public_spki.pem")).unwrap(),
+        );
+        assert!(rsa_only.require_endpoint(Endpoint::Telecom3QueryRv2).is_ok());
+        assert_eq!(
+            rsa_only.require_mode(Mode::Rsa),
+            Err(MissingCredential { credential: Credential::Openid, mode: Mode::Rsa })
+        );
     }
 
     #[test]

@@ -3,27 +3,27 @@
 use serde_json::Value;
 
 use crate::outcome::ResultFields;
-use crate::{Check, ErrorCode, HttpResponse, Outcome, ProtoError, ServiceError};
+use crate::{Check, DecodeError, ErrorCode, HttpResponse, Outcome, ServiceError};
 
 /// Reads Juhe's answer to a `C` check.
 ///
-/// Lenient where Juhe is loose (spec §7): `error_code` and result numbers may be strings,
+/// Lenient where Juhe is loose (docs/protocol.md, "Answers"): `error_code` and result numbers may be strings,
 /// unknown fields are ignored, unknown codes are kept. Never panics, whatever the bytes.
 ///
 /// - `error_code` 0 → `Ok(outcome)`: billed once.
-/// - any other code → [`ProtoError::Service`]: not billed.
-/// - a status other than 2xx → [`ProtoError::HttpStatus`].
-/// - anything unreadable → [`ProtoError::Malformed`], which says whether it may be billed.
-pub fn decode<C: Check>(response: &HttpResponse) -> Result<C::Outcome, ProtoError> {
+/// - any other code → [`DecodeError::Service`]: not billed.
+/// - a status other than 2xx → [`DecodeError::HttpStatus`].
+/// - anything unreadable → [`DecodeError::Malformed`], which says whether it may be billed.
+pub fn decode<C: Check>(response: &HttpResponse) -> Result<C::Outcome, DecodeError> {
     let status = response.status();
     if !status.is_success() {
-        return Err(ProtoError::HttpStatus { status: status.as_u16() });
+        return Err(DecodeError::HttpStatus { status: status.as_u16() });
     }
     let envelope = Envelope::parse(response.body())?;
     if envelope.error_code != 0 {
         let order_id = envelope.result.as_ref().and_then(|r| r.text("orderid"));
-        return Err(ProtoError::Service(ServiceError {
-            code: ErrorCode::from_code(envelope.error_code),
+        return Err(DecodeError::Service(ServiceError {
+            code: ErrorCode::new(envelope.error_code),
             reason: envelope.reason,
             order_id,
         }));
@@ -33,8 +33,8 @@ pub fn decode<C: Check>(response: &HttpResponse) -> Result<C::Outcome, ProtoErro
     Ok(C::Outcome::from_result(&result, envelope.reason))
 }
 
-fn malformed(detail: &str, may_be_billed: bool) -> ProtoError {
-    ProtoError::Malformed { detail: detail.to_owned(), may_be_billed }
+fn malformed(detail: &str, may_be_billed: bool) -> DecodeError {
+    DecodeError::Malformed { detail: detail.to_owned(), may_be_billed }
 }
 
 /// `{"reason": …, "result": …, "error_code": …}`.
@@ -45,7 +45,7 @@ struct Envelope {
 }
 
 impl Envelope {
-    fn parse(body: &[u8]) -> Result<Self, ProtoError> {
+    fn parse(body: &[u8]) -> Result<Self, DecodeError> {
         // Unreadable answers may be billed ones that broke on the way: say so.
         let value: Value = serde_json::from_slice(body).map_err(|e| {
             malformed(&format!("not JSON: {} at line {} column {}", category(&e), e.line(), e.column()), true)

@@ -2,35 +2,7 @@
 
 use std::fmt;
 
-use crate::Endpoint;
-
-/// One of Juhe's four identity-verification products.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Product {
-    /// ID card + name (身份证实名认证), `idcard/*` on `op.juhe.cn`.
-    IdCard,
-    /// Mobile + ID card (手机身份证二要素核验), `telecom2Cucc/*`.
-    Telecom2,
-    /// Mobile + name + ID card (三网手机实名制认证), `telecom3/*`.
-    Telecom3,
-    /// Face + mobile + name + ID card (人脸四要素核验), `verifyface_mobile/query`.
-    Face,
-}
-
-impl Product {
-    /// Every product.
-    pub const ALL: [Product; 4] = [Product::IdCard, Product::Telecom2, Product::Telecom3, Product::Face];
-
-    /// The short name used by the CLI and in logs: `idcard`, `telecom2`, `telecom3`, `face`.
-    pub const fn name(self) -> &'static str {
-        match self {
-            Product::IdCard => "idcard",
-            Product::Telecom2 => "telecom2",
-            Product::Telecom3 => "telecom3",
-            Product::Face => "face",
-        }
-    }
-}
+use crate::{Credential, Endpoint, Param, Product, UnsupportedMode};
 
 impl fmt::Display for Product {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -99,6 +71,33 @@ pub enum FieldEncoding {
     AesCbcWithRsaKey,
 }
 
+impl FieldEncoding {
+    /// The credentials beyond the key this encoding needs: the one place this is written.
+    pub const fn credentials(self) -> &'static [Credential] {
+        match self {
+            FieldEncoding::Plain => &[],
+            FieldEncoding::Signed | FieldEncoding::AesEcb => &[Credential::Openid],
+            FieldEncoding::RsaOaep => &[Credential::RsaPublicKey],
+            FieldEncoding::AesCbcWithRsaKey => &[Credential::RsaPublicKey, Credential::Openid],
+        }
+    }
+}
+
+impl Mode {
+    /// The credentials beyond the key that some product's endpoint in this mode needs.
+    pub fn credentials(self) -> impl Iterator<Item = Credential> {
+        let mut needed: Vec<Credential> = Vec::new();
+        for endpoint in Endpoint::ALL.iter().filter(|e| e.info().mode == self) {
+            for credential in endpoint.info().encoding.credentials() {
+                if !needed.contains(credential) {
+                    needed.push(*credential);
+                }
+            }
+        }
+        needed.into_iter()
+    }
+}
+
 /// What an endpoint is: generated from `docs/api/*.md`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct EndpointInfo {
@@ -114,14 +113,17 @@ pub struct EndpointInfo {
     pub encoding: FieldEncoding,
     /// Whether the endpoint takes POST only (all take POST; most also GET).
     pub post_only: bool,
-    /// The form fields, in the order they are sent.
-    pub params: &'static [&'static str],
+    /// The form parameters, in the order they are sent.
+    pub params: &'static [Param],
 }
 
 impl Endpoint {
-    /// The endpoint serving `product` in `mode`, if there is one.
-    pub fn find(product: Product, mode: Mode) -> Option<Endpoint> {
-        Endpoint::ALL.into_iter().find(|e| e.info().product == product && e.info().mode == mode)
+    /// The endpoint serving `product` in `mode`.
+    pub fn find(product: Product, mode: Mode) -> Result<Endpoint, UnsupportedMode> {
+        Endpoint::ALL
+            .into_iter()
+            .find(|e| e.info().product == product && e.info().mode == mode)
+            .ok_or(UnsupportedMode { product, mode })
     }
 
     /// The endpoint at `path` (`/telecom3/queryRV2` or `telecom3/queryRV2`). Matching is exact:
@@ -148,9 +150,9 @@ mod tests {
         let mut pairs: Vec<_> = Endpoint::ALL.iter().map(|e| (e.info().product, e.info().mode)).collect();
         pairs.dedup();
         assert_eq!(pairs.len(), 11);
-        assert_eq!(Endpoint::find(Product::Face, Mode::Aes), None);
-        assert_eq!(Endpoint::find(Product::IdCard, Mode::Signed), None);
-        assert_eq!(Endpoint::find(Product::Telecom3, Mode::Signed), Some(Endpoint::Telecom3Verify));
+        assert!(Endpoint::find(Product::Face, Mode::Aes).is_err());
+        assert!(Endpoint::find(Product::IdCard, Mode::Signed).is_err());
+        assert_eq!(Endpoint::find(Product::Telecom3, Mode::Signed), Ok(Endpoint::Telecom3Verify));
     }
 
     #[test]

@@ -1,27 +1,76 @@
-//! The one error type of the protocol core.
+//! The protocol's errors, one type per phase: what fails while building a request was never
+//! sent ([`EncodeError`]); what fails while reading an answer was sent ([`DecodeError`]). The
+//! type, not a `match`, tells a caller whether money may be involved.
 
 use std::fmt;
 
 use juhe_crypto::CryptoError;
 
 use crate::validation::ValidationError;
-use crate::{ErrorCode, Mode, Product, RetryClass};
+use crate::{Credential, Endpoint, ErrorCode, Mode, Product, RetryClass};
 
-/// A credential a mode needs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Credential {
-    /// The openid (signed and AES modes; idcard's RSA mode).
-    Openid,
-    /// The RSA public key (RSA modes).
-    RsaPublicKey,
+/// A product has no endpoint for the mode asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("{product} has no {mode} mode (it has {})", modes_of(*product))]
+pub struct UnsupportedMode {
+    /// The product.
+    pub product: Product,
+    /// The mode asked for.
+    pub mode: Mode,
+}
+
+fn modes_of(product: Product) -> String {
+    let modes: Vec<&str> = Endpoint::ALL
+        .iter()
+        .map(|e| e.info())
+        .filter(|i| i.product == product)
+        .map(|i| i.mode.name())
+        .collect();
+    modes.join(", ")
+}
+
+/// A mode needs a credential the configuration lacks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("{mode} mode needs the account's {credential}{}: configure it ({})", why(*mode, *credential), credential.env_var())]
+pub struct MissingCredential {
+    /// What is missing.
+    pub credential: Credential,
+    /// The mode that needs it.
+    pub mode: Mode,
+}
+
+/// Why a mode that does not obviously use a credential needs it.
+fn why(mode: Mode, credential: Credential) -> &'static str {
+    match (mode, credential) {
+        (Mode::Rsa, Credential::Openid) => " (idcard's RSA mode uses it as the AES IV)",
+        _ => "",
+    }
+}
+
+/// Why a request could not be built. Nothing was sent, so nothing was billed.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum EncodeError {
+    /// An input field is invalid: fix the named field.
+    #[error(transparent)]
+    Invalid(#[from] ValidationError),
+    /// The product has no endpoint for this mode.
+    #[error(transparent)]
+    UnsupportedMode(#[from] UnsupportedMode),
+    /// The mode needs a credential that was not configured.
+    #[error(transparent)]
+    MissingCredential(#[from] MissingCredential),
+    /// Encrypting a field failed (a field too long for the RSA key, for instance).
+    #[error("could not encrypt the request")]
+    Crypto(#[source] CryptoError),
 }
 
 /// A non-zero `error_code`: Juhe refused or could not process the check. Never billed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServiceError {
-    /// The decoded code.
+    /// The code.
     pub code: ErrorCode,
-    /// Juhe's `reason`.
+    /// Juhe's `reason`, as sent.
     pub reason: String,
     /// The order number, when Juhe gave one (face 280105 does).
     pub order_id: Option<String>,
@@ -47,44 +96,22 @@ impl fmt::Display for ServiceError {
     }
 }
 
-/// Everything the protocol core can refuse or fail to understand.
+/// Why an answer is not an outcome. The request was sent and something came back.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
-pub enum ProtoError {
-    /// Input refused before anything was sent: nothing was billed. Fix the named field.
-    #[error(transparent)]
-    Invalid(#[from] ValidationError),
-    /// The product has no endpoint for this mode.
-    #[error("{product} has no {mode} mode (signed is telecom3 only; face is plain only)")]
-    UnsupportedMode {
-        /// The product.
-        product: Product,
-        /// The mode asked for.
-        mode: Mode,
-    },
-    /// The mode needs a credential that was not configured.
-    #[error("{mode} mode needs the account's {}: add it to the credentials", match .credential { Credential::Openid => "openid", Credential::RsaPublicKey => "RSA public key" })]
-    MissingCredential {
-        /// What is missing.
-        credential: Credential,
-        /// The mode that needs it.
-        mode: Mode,
-    },
-    /// Encrypting a field failed (a field too long for the RSA key, for instance).
-    #[error("could not encrypt the request: {0}")]
-    Crypto(#[from] CryptoError),
+pub enum DecodeError {
     /// Juhe answered with a non-zero `error_code`. Not billed.
     #[error("Juhe answered {0}")]
     Service(ServiceError),
     /// The HTTP status was not 2xx. Juhe answers its own errors with 200 and an
     /// `error_code`, so this comes from something in between (a gateway, a proxy).
-    #[error("HTTP status {status} instead of Juhe's answer")]
+    #[error("HTTP status {status} instead of Juhe's answer{}", billing_note(self.may_be_billed()))]
     HttpStatus {
         /// The status code.
         status: u16,
     },
     /// The answer could not be read.
-    #[error("Juhe's answer could not be understood ({detail}){}", if *.may_be_billed { "; it may have been billed: keep the order records" } else { "" })]
+    #[error("Juhe's answer could not be understood ({detail}){}", billing_note(*.may_be_billed))]
     Malformed {
         /// What was wrong, without the body (it may hold personal data).
         detail: String,
@@ -93,27 +120,55 @@ pub enum ProtoError {
     },
 }
 
-impl ProtoError {
-    /// Whether the check may have been billed. Only answers that say `error_code` 0, or that
-    /// could not be read at all, or a gateway status that may hide a processed request, may be.
+fn billing_note(may_be_billed: bool) -> &'static str {
+    if may_be_billed { "; it may have been billed: keep the order records" } else { "" }
+}
+
+impl DecodeError {
+    /// Whether the check may have been billed: an answer that could not be read, or a gateway
+    /// status that may hide a processed request. A service error never is.
     pub fn may_be_billed(&self) -> bool {
         match self {
-            ProtoError::Malformed { may_be_billed, .. } => *may_be_billed,
+            DecodeError::Malformed { may_be_billed, .. } => *may_be_billed,
             // 429 and 503 mean the request was turned away; other statuses may hide a
             // processed check behind a failing gateway.
-            ProtoError::HttpStatus { status } => !matches!(status, 429 | 503),
-            _ => false,
+            DecodeError::HttpStatus { status } => !matches!(status, 429 | 503),
+            DecodeError::Service(_) => false,
         }
     }
 
-    /// What retrying the same request can do, for errors that come back from Juhe. Local
-    /// errors (invalid input, missing credentials) are permanent: retrying cannot fix them.
+    /// What retrying the same request can do.
     pub fn retry_class(&self) -> RetryClass {
         match self {
-            ProtoError::Service(e) => e.code.retry_class(),
-            ProtoError::HttpStatus { status: 429 } => RetryClass::RateLimited,
-            ProtoError::HttpStatus { status: 502..=504 } => RetryClass::Transient,
-            _ => RetryClass::Permanent,
+            DecodeError::Service(e) => e.code.retry_class(),
+            DecodeError::HttpStatus { status: 429 } => RetryClass::RateLimited,
+            DecodeError::HttpStatus { status: 502..=504 } => RetryClass::Transient,
+            DecodeError::HttpStatus { .. } | DecodeError::Malformed { .. } => RetryClass::Permanent,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_say_what_to_do() {
+        let unsupported = UnsupportedMode { product: Product::Telecom2, mode: Mode::Signed };
+        assert_eq!(unsupported.to_string(), "telecom2 has no signed mode (it has plain, aes, rsa)");
+        let missing = MissingCredential { credential: Credential::Openid, mode: Mode::Rsa };
+        assert_eq!(
+            missing.to_string(),
+            "rsa mode needs the account's openid (idcard's RSA mode uses it as the AES IV): configure it (JUHE_OPENID)"
+        );
+    }
+
+    #[test]
+    fn only_unreadable_answers_and_gateway_statuses_may_be_billed() {
+        let service = ServiceError { code: ErrorCode::new(233903), reason: String::new(), order_id: None };
+        assert!(!DecodeError::Service(service).may_be_billed());
+        assert!(DecodeError::HttpStatus { status: 502 }.may_be_billed());
+        assert!(!DecodeError::HttpStatus { status: 429 }.may_be_billed());
+        assert!(DecodeError::Malformed { detail: "x".into(), may_be_billed: true }.may_be_billed());
     }
 }

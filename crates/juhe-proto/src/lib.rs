@@ -14,7 +14,7 @@
 //!
 //! # A round trip
 //! ```
-//! use juhe_proto::{Credentials, Mode, Protocol, Telecom3Check, Verdict, Outcome};
+//! use juhe_proto::{CivilDate, Credentials, Mode, Outcome, Protocol, Telecom3Check, Verdict};
 //! # use juhe_crypto::rand_core::{CryptoRng, RngCore, Error};
 //! # struct DemoRng; // in real code: rand::rngs::OsRng
 //! # impl RngCore for DemoRng {
@@ -26,7 +26,9 @@
 //! # impl CryptoRng for DemoRng {}
 //!
 //! // Validation happens here, before anything can be sent or billed.
-//! let check = Telecom3Check::new("张三", "11010519491231002X", "+86 139 1234 5678")?;
+//! // `new` reads the clock (feature `clock`); `new_on` takes today's date.
+//! let today = CivilDate { year: 2026, month: 11, day: 23 };
+//! let check = Telecom3Check::new_on("张三", "11010519491231002X", "+86 139 1234 5678", today)?;
 //!
 //! let protocol = Protocol::new(Credentials::new("your-api-key")?.with_openid("your-openid")?);
 //! let encoded = protocol.encode(&check, Mode::Signed, &mut DemoRng)?;
@@ -46,7 +48,7 @@
 //! `error_code` 0 is billed once ([`is_billed`]); every other code is not. Every documented
 //! code carries a [`RetryClass`] saying whether retrying can help. A transport must never
 //! retry a request that may have been processed unless its user opted in:
-//! [`ProtoError::may_be_billed`] tells.
+//! [`DecodeError::may_be_billed`] tells; an [`EncodeError`] was never sent.
 //!
 //! # Privacy
 //! Names, ID numbers, mobiles, images, keys and openids never appear unmasked in `Debug`,
@@ -56,6 +58,7 @@
 //! The code tables and the endpoint list are generated from `docs/api/*.md` by
 //! `cargo xtask codegen`.
 
+mod account;
 mod base_url;
 mod check;
 mod codes;
@@ -67,24 +70,26 @@ mod form;
 #[allow(missing_docs)]
 mod generated;
 mod outcome;
+mod param;
 mod protocol;
 mod validation;
 
+pub use account::Account;
 pub use base_url::BaseUrls;
 pub use check::{Check, FaceCheck, IdCardCheck, Telecom2Check, Telecom3Check};
 pub use codes::{CodeInfo, ErrorCode, ResultInfo, RetryClass, Verdict, is_billed};
-pub use credentials::Credentials;
+pub use codes::{FaceResult, Telecom3Rescode};
+pub use credentials::{Credential, Credentials};
 pub use decode::decode;
-pub use endpoint::{EndpointInfo, FieldEncoding, Host, Mode, Product};
-pub use error::{Credential, ProtoError, ServiceError};
+pub use endpoint::{EndpointInfo, FieldEncoding, Host, Mode};
+pub use error::{DecodeError, EncodeError, MissingCredential, ServiceError, UnsupportedMode};
 pub use form::{decode_form, encode_form};
-pub use generated::{
-    Endpoint, FaceCode, FaceResult, IdCardCode, SystemCode, Telecom2Code, Telecom3Code, Telecom3Rescode,
-};
+pub use generated::{Endpoint, Param, Product};
 pub use outcome::{
     Carrier, FaceOutcome, IdCardOutcome, MatchOutcome, Outcome, ResultFields, Telecom2Outcome,
     Telecom3Outcome,
 };
+pub use param::ParamKind;
 pub use protocol::{CONTENT_TYPE, EncodedRequest, Protocol};
 pub use validation::masking;
 pub use validation::{
@@ -92,7 +97,7 @@ pub use validation::{
     ValidationError,
 };
 
-pub use juhe_crypto::{RsaPadding, RsaPublicKey};
+pub use juhe_crypto::{CryptoError, RsaPadding, RsaPublicKey};
 
 /// An HTTP request as this crate builds it.
 pub type HttpRequest = http::Request<Vec<u8>>;

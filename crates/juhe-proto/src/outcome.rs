@@ -204,7 +204,7 @@ impl Outcome for Telecom3Outcome {
     common_accessors!();
     fn from_result(result: &ResultFields, reason: String) -> Self {
         let res = result.int("res");
-        let rescode = result.int("rescode").map(Telecom3Rescode::from_code);
+        let rescode = result.int("rescode").map(Telecom3Rescode::new);
         let by_rescode = rescode.and_then(|r| r.info()).map(|i| i.verdict);
         // Never report a match the two fields do not agree on.
         let verdict = match (verdict_of_res(res), by_rescode) {
@@ -230,7 +230,7 @@ impl Outcome for Telecom3Outcome {
 impl Outcome for FaceOutcome {
     common_accessors!();
     fn from_result(result: &ResultFields, reason: String) -> Self {
-        let face = result.int("res").map(FaceResult::from_code);
+        let face = result.int("res").map(FaceResult::new);
         Self {
             verdict: face.and_then(|r| r.info()).map_or(Verdict::Unknown, |i| i.verdict),
             result: face,

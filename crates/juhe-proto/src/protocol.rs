@@ -5,10 +5,11 @@ use std::borrow::Cow;
 use juhe_crypto::rand_core::CryptoRngCore;
 use juhe_crypto::{AesKey, RsaPadding, RsaPublicKey, aes_cbc_encrypt, aes_ecb_encrypt, md5_sign};
 
-use crate::error::Credential;
 use crate::form::encode_form;
+use crate::validation::{Field, Problem, ValidationError};
 use crate::{
-    BaseUrls, Check, Credentials, Endpoint, FieldEncoding, HttpRequest, HttpResponse, Mode, ProtoError,
+    BaseUrls, Check, Credential, Credentials, DecodeError, EncodeError, Endpoint, EndpointInfo,
+    FieldEncoding, HttpRequest, HttpResponse, MissingCredential, Mode, Param, ParamKind,
 };
 
 /// The content type of every request. The charset matters: Java servlet containers read form
@@ -46,38 +47,26 @@ impl Protocol {
     }
 
     /// The RSA padding of `aesKey` in `idcard/queryEncryV2`, which the documents do not state:
-    /// PKCS#1 v1.5 by default (spec README §2).
+    /// PKCS#1 v1.5 by default (docs/protocol.md, "idcard RSA mode").
     pub fn with_idcard_key_padding(mut self, padding: RsaPadding) -> Self {
         self.idcard_key_padding = padding;
         self
     }
 
-    /// The credentials.
+    /// The credentials requests are made with.
     pub fn credentials(&self) -> &Credentials {
         &self.credentials
     }
 
-    /// The base URLs.
+    /// Where requests go.
     pub fn base_urls(&self) -> &BaseUrls {
         &self.base_urls
     }
 
-    /// The endpoint for `C` in `mode`, once the credentials the mode needs are there.
-    pub fn endpoint<C: Check>(&self, mode: Mode) -> Result<Endpoint, ProtoError> {
-        let endpoint = Endpoint::find(C::PRODUCT, mode)
-            .ok_or(ProtoError::UnsupportedMode { product: C::PRODUCT, mode })?;
-        let encoding = endpoint.info().encoding;
-        let needs_openid = matches!(
-            encoding,
-            FieldEncoding::Signed | FieldEncoding::AesEcb | FieldEncoding::AesCbcWithRsaKey
-        );
-        let needs_rsa = matches!(encoding, FieldEncoding::RsaOaep | FieldEncoding::AesCbcWithRsaKey);
-        if needs_openid && self.credentials.openid().is_none() {
-            return Err(ProtoError::MissingCredential { credential: Credential::Openid, mode });
-        }
-        if needs_rsa && self.credentials.rsa_public_key().is_none() {
-            return Err(ProtoError::MissingCredential { credential: Credential::RsaPublicKey, mode });
-        }
+    /// The endpoint for `C` in `mode`, once the credentials it needs are there.
+    pub fn endpoint<C: Check>(&self, mode: Mode) -> Result<Endpoint, EncodeError> {
+        let endpoint = Endpoint::find(C::PRODUCT, mode)?;
+        self.credentials.require_endpoint(endpoint)?;
         Ok(endpoint)
     }
 
@@ -88,48 +77,60 @@ impl Protocol {
         check: &C,
         mode: Mode,
         rng: &mut impl CryptoRngCore,
-    ) -> Result<EncodedRequest, ProtoError> {
+    ) -> Result<EncodedRequest, EncodeError> {
         let endpoint = self.endpoint::<C>(mode)?;
         let info = endpoint.info();
-        let encoder = FieldEncoder::new(self, info.encoding, rng)?;
-        let mut pairs: Vec<(&str, Cow<'_, str>)> = Vec::with_capacity(info.params.len());
+        let encoder = FieldEncoder::new(self, info, rng)?;
+        let mut pairs: Vec<(Param, Cow<'_, str>)> = Vec::with_capacity(info.params.len());
         for &param in info.params {
-            let value = match param {
-                "key" => Cow::Borrowed(self.credentials.key()),
-                "orderid" => Cow::Borrowed("1"),
-                "sign" => Cow::Owned(self.sign(check)),
-                "aesKey" => Cow::Owned(encoder.wrapped_key.clone().unwrap_or_default()),
-                field => encoder.encode(check.field(field).unwrap_or_default(), rng)?,
+            let value = match param.kind() {
+                ParamKind::Credential => Cow::Borrowed(self.credentials.key()),
+                ParamKind::Constant => Cow::Borrowed(ORDERID_WANTED),
+                ParamKind::Derived if param == Param::Sign => Cow::Owned(self.sign(check)),
+                ParamKind::Derived => Cow::Owned(encoder.wrapped_key.clone().unwrap_or_default()),
+                ParamKind::Personal => encoder.encode(personal(check, param), rng)?,
             };
             pairs.push((param, value));
         }
-        let body = encode_form(pairs.iter().map(|(n, v)| (*n, v.as_ref())));
+        let body = encode_form(pairs.iter().map(|(p, v)| (p.wire_name(), v.as_ref())));
         let url = format!("{}/{}", self.base_urls.of(info.host), info.api);
         let request = http::Request::post(url)
             .header(http::header::CONTENT_TYPE, CONTENT_TYPE)
             .header(http::header::ACCEPT, "application/json")
             .body(body.into_bytes())
-            .map_err(|_| crate::ValidationError::new(crate::Field::BaseUrl, crate::Problem::Url))?;
+            .map_err(|_| ValidationError::new(Field::BaseUrl, Problem::Url))?;
         Ok(EncodedRequest { endpoint, request })
     }
 
     /// Reads the answer to a check (see [`decode`](crate::decode)).
-    pub fn decode<C: Check>(&self, response: &HttpResponse) -> Result<C::Outcome, ProtoError> {
+    pub fn decode<C: Check>(&self, response: &HttpResponse) -> Result<C::Outcome, DecodeError> {
         crate::decode::<C>(response)
     }
 
-    /// `md5(openid + key + realname + idcard + mobile)`, lowercase hex (spec §5).
+    /// `md5(openid + key + realname + idcard + mobile)`, lowercase hex
+    /// (docs/protocol.md, "Sign").
     fn sign<C: Check>(&self, check: &C) -> String {
-        let field = |name| check.field(name).unwrap_or_default();
-        let (name, idcard, mobile) = (field("realname"), field("idcard"), field("mobile"));
+        let field = |param| check.field(param).unwrap_or_default();
+        let (name, idcard, mobile) = (field(Param::Realname), field(Param::Idcard), field(Param::Mobile));
         let openid = self.credentials.openid().unwrap_or_default();
         md5_sign(&[openid, self.credentials.key(), &name, &idcard, &mobile])
     }
 }
 
+/// The value of `orderid`: asks Juhe to put its order number in the answer
+/// (docs/protocol.md, "Order numbers").
+const ORDERID_WANTED: &str = "1";
+
+/// A personal field of `check`. Every product's check has every personal parameter its
+/// endpoints list (a test in this module walks them all), so `None` cannot happen.
+fn personal<C: Check>(check: &C, param: Param) -> Cow<'_, str> {
+    check.field(param).unwrap_or_default()
+}
+
 /// Encodes the personal fields of one request.
 struct FieldEncoder<'p> {
     encoding: FieldEncoding,
+    mode: Mode,
     openid_key: Option<&'p AesKey>,
     rsa: Option<&'p RsaPublicKey>,
     /// For `AesCbcWithRsaKey`: the fresh AES key, and the same key RSA-wrapped for `aesKey`.
@@ -140,12 +141,13 @@ struct FieldEncoder<'p> {
 impl<'p> FieldEncoder<'p> {
     fn new(
         protocol: &'p Protocol,
-        encoding: FieldEncoding,
+        info: &EndpointInfo,
         rng: &mut impl CryptoRngCore,
-    ) -> Result<Self, ProtoError> {
-        let credentials = &protocol.credentials;
+    ) -> Result<Self, EncodeError> {
+        let (encoding, credentials) = (info.encoding, &protocol.credentials);
         let mut encoder = Self {
             encoding,
+            mode: info.mode,
             openid_key: credentials.openid_aes_key(),
             rsa: credentials.rsa_public_key(),
             random_key: None,
@@ -153,7 +155,9 @@ impl<'p> FieldEncoder<'p> {
         };
         if let (FieldEncoding::AesCbcWithRsaKey, Some(rsa)) = (encoding, encoder.rsa) {
             let key = AesKey::random(rng);
-            encoder.wrapped_key = Some(rsa.encrypt(protocol.idcard_key_padding, rng, key.as_bytes())?);
+            let wrapped =
+                rsa.encrypt(protocol.idcard_key_padding, rng, key.as_bytes()).map_err(EncodeError::Crypto)?;
+            encoder.wrapped_key = Some(wrapped);
             encoder.random_key = Some(key);
         }
         Ok(encoder)
@@ -163,9 +167,9 @@ impl<'p> FieldEncoder<'p> {
         &self,
         plain: Cow<'v, str>,
         rng: &mut impl CryptoRngCore,
-    ) -> Result<Cow<'v, str>, ProtoError> {
+    ) -> Result<Cow<'v, str>, EncodeError> {
         // `endpoint()` has checked that the credentials this encoding needs are present.
-        let missing = |credential| ProtoError::MissingCredential { credential, mode: Mode::Rsa };
+        let missing = |credential| MissingCredential { credential, mode: self.mode };
         Ok(match self.encoding {
             FieldEncoding::Plain | FieldEncoding::Signed => plain,
             FieldEncoding::AesEcb => {
@@ -174,7 +178,9 @@ impl<'p> FieldEncoder<'p> {
             }
             FieldEncoding::RsaOaep => {
                 let rsa = self.rsa.ok_or(missing(Credential::RsaPublicKey))?;
-                Cow::Owned(rsa.encrypt(RsaPadding::OaepSha1, rng, plain.as_bytes())?)
+                Cow::Owned(
+                    rsa.encrypt(RsaPadding::OaepSha1, rng, plain.as_bytes()).map_err(EncodeError::Crypto)?,
+                )
             }
             FieldEncoding::AesCbcWithRsaKey => {
                 let iv = self.openid_key.ok_or(missing(Credential::Openid))?;
@@ -182,5 +188,39 @@ impl<'p> FieldEncoder<'p> {
                 Cow::Owned(aes_cbc_encrypt(key, iv, plain.as_bytes()))
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{FaceCheck, IdCardCheck, Product, Telecom2Check, Telecom3Check};
+
+    /// Every personal parameter an endpoint lists is one its product's check has: the
+    /// encoder never sends an empty field because a table names a parameter a check lacks.
+    #[test]
+    fn every_personal_parameter_of_every_endpoint_has_a_value() {
+        let today = crate::CivilDate { year: 2026, month: 11, day: 23 };
+        let png = vec![0xFF, 0xD8, 0xFF, 0xE0, 0, 16, b'J', b'F', b'I', b'F'];
+        let (id, mobile) = ("11010519491231002X", "13912345678");
+        let idcard = IdCardCheck::new_on("张三", id, today).unwrap();
+        let telecom2 = Telecom2Check::new_on(id, mobile, today).unwrap();
+        let telecom3 = Telecom3Check::new_on("张三", id, mobile, today).unwrap();
+        let face = FaceCheck::new_on("张三", id, mobile, png, today).unwrap();
+        let has = |product: Product, param: Param| {
+            match product {
+                Product::IdCard => idcard.field(param),
+                Product::Telecom2 => telecom2.field(param),
+                Product::Telecom3 => telecom3.field(param),
+                Product::Face => face.field(param),
+            }
+            .is_some_and(|v| !v.is_empty())
+        };
+        for endpoint in Endpoint::ALL {
+            let info = endpoint.info();
+            for param in info.params.iter().filter(|p| p.kind() == ParamKind::Personal) {
+                assert!(has(info.product, *param), "{endpoint} sends {param}, which its check lacks");
+            }
+        }
     }
 }

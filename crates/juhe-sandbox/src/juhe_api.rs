@@ -6,14 +6,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use juhe_crypto::{AesKey, RsaPadding, RsaPrivateKey};
-use juhe_proto::{Endpoint, Product};
+use juhe_proto::{Endpoint, ErrorCode, Param, Product};
 
 use crate::faults::{FaultKind, FaultPlan};
 use crate::identity::Registry;
 use crate::ledger::{Ledger, RequestRecord};
 use crate::magic::{Effect, MagicIdentity};
 use crate::reply::Reply;
-use crate::request_fields::{Keys, params, read_fields};
+use crate::request_fields::{Keys, Params, read_fields};
 use crate::verdicts::judge;
 
 /// What the server does with a request.
@@ -104,9 +104,9 @@ impl JuheApi {
 
     fn process(&self, endpoint: Endpoint, request: &http::Request<Vec<u8>>) -> Processed {
         let info = endpoint.info();
-        let params = params(request);
+        let params = Params::of(request);
         let refuse = |reply: Reply| Processed { reply, fault: None, who: String::new() };
-        if params.get("key").map(String::as_str) != Some(self.key.as_str()) {
+        if params.get(Param::Key) != self.key {
             return refuse(Reply::error(10001));
         }
         if info.post_only && request.method() != http::Method::POST {
@@ -133,15 +133,17 @@ impl JuheApi {
         let magic = fields.idcard.as_ref().and_then(|id| MagicIdentity::by_idcard(id.as_str()));
         let (mut fault, mut unspecified) = (fault, false);
         match magic.and_then(|m| m.effect(info.product)) {
-            Some(Effect::Code(280105)) => {
+            // This code comes with an order number (docs/protocol.md, "Codes documented once").
+            Some(Effect::Code(ErrorCode::FACE_IDENTITY_AND_MOBILE_FAILED)) => {
+                let code = ErrorCode::FACE_IDENTITY_AND_MOBILE_FAILED.code();
                 return Processed {
-                    reply: Reply::error_with_order(280105, self.next_order(info.product)),
+                    reply: Reply::error_with_order(code, self.next_order(info.product)),
                     fault,
                     who,
                 };
             }
             Some(Effect::Code(code)) => {
-                return Processed { reply: Reply::error(*code), fault, who };
+                return Processed { reply: Reply::error(code.code()), fault, who };
             }
             Some(Effect::Fault(kind)) => match unprocessed_reply(*kind) {
                 Some(reply) => {

@@ -19,7 +19,7 @@ impl Reply {
 
     /// An error with the documented message of its code.
     pub(crate) fn error(code: i64) -> Self {
-        let reason = ErrorCode::from_code(code).info().map_or("未知错误", |i| i.zh).to_owned();
+        let reason = ErrorCode::new(code).info().map_or("未知错误", |i| i.zh).to_owned();
         Self { error_code: code, reason, result: Value::Null }
     }
 

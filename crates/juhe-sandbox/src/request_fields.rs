@@ -4,29 +4,39 @@ use std::collections::HashMap;
 
 use juhe_crypto::{AesKey, RsaPadding, RsaPrivateKey, aes_cbc_decrypt, aes_ecb_decrypt, md5_sign};
 use juhe_proto::{
-    Endpoint, FaceImage, Field, FieldEncoding, IdCardNumber, MobileNumber, PersonName, Product, decode_form,
+    Endpoint, FaceImage, Field, FieldEncoding, IdCardNumber, MobileNumber, Param, ParamKind, PersonName,
+    Product, decode_form,
 };
 
 use crate::reply::Reply;
 
 /// The parameters of a request: the query string, and for POST a form body. A body parameter
-/// wins over a query parameter of the same name; of repeated names the first counts.
-pub(crate) fn params(request: &http::Request<Vec<u8>>) -> HashMap<String, String> {
-    let mut params = HashMap::new();
-    let is_form = request
-        .headers()
-        .get(http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.trim().to_ascii_lowercase().starts_with("application/x-www-form-urlencoded"));
-    if request.method() == http::Method::POST && is_form {
-        for (name, value) in decode_form(request.body()) {
-            params.entry(name).or_insert(value);
+/// wins over a query parameter of the same name; of repeated names the first counts. Names
+/// that are no [`Param`] are ignored, as Juhe ignores them.
+#[derive(Debug, Default)]
+pub(crate) struct Params(HashMap<Param, String>);
+
+impl Params {
+    pub(crate) fn of(request: &http::Request<Vec<u8>>) -> Self {
+        let mut params = HashMap::new();
+        let is_form =
+            request.headers().get(http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(
+                |v| v.trim().to_ascii_lowercase().starts_with("application/x-www-form-urlencoded"),
+            );
+        let body = (request.method() == http::Method::POST && is_form).then(|| decode_form(request.body()));
+        let query = decode_form(request.uri().query().unwrap_or_default().as_bytes());
+        for (name, value) in body.into_iter().flatten().chain(query) {
+            if let Some(param) = Param::from_wire_name(&name) {
+                params.entry(param).or_insert(value);
+            }
         }
+        Self(params)
     }
-    for (name, value) in decode_form(request.uri().query().unwrap_or_default().as_bytes()) {
-        params.entry(name).or_insert(value);
+
+    /// The value of `param`; empty when it was not sent.
+    pub(crate) fn get(&self, param: Param) -> &str {
+        self.0.get(&param).map_or("", String::as_str)
     }
-    params
 }
 
 /// The personal fields of a check, decrypted and validated.
@@ -62,7 +72,7 @@ pub(crate) struct Keys<'a> {
 /// Decrypts, checks the sign and validates every personal field `endpoint` takes.
 pub(crate) fn read_fields(
     endpoint: Endpoint,
-    params: &HashMap<String, String>,
+    params: &Params,
     keys: &Keys<'_>,
 ) -> Result<CheckFields, Reply> {
     let info = endpoint.info();
@@ -71,11 +81,12 @@ pub(crate) fn read_fields(
         FieldEncoding::AesCbcWithRsaKey => Some(unwrap_aes_key(product, params, keys)?),
         _ => None,
     };
-    let mut plain: HashMap<&str, String> = HashMap::new();
-    for &name in info.params.iter().filter(|p| matches!(**p, "realname" | "idcard" | "mobile" | "image")) {
-        let raw = params.get(name).map(|s| s.as_str()).unwrap_or_default();
+    let mut plain: HashMap<Param, String> = HashMap::new();
+    for &param in info.params.iter().filter(|p| p.kind() == ParamKind::Personal) {
+        let raw = params.get(param);
+        let field = Field::from_param(param).unwrap_or(Field::Image);
         if raw.is_empty() {
-            return Err(Reply::parameter_error(product, field_of(name), "不能为空"));
+            return Err(Reply::parameter_error(product, field, "不能为空"));
         }
         let opened = match info.encoding {
             FieldEncoding::Plain | FieldEncoding::Signed => Some(raw.to_owned()),
@@ -85,8 +96,8 @@ pub(crate) fn read_fields(
                 utf8(cbc_key.as_ref().and_then(|k| aes_cbc_decrypt(k, keys.openid_key, raw).ok()))
             }
         };
-        let opened = opened.ok_or_else(|| Reply::parameter_error(product, field_of(name), "解密失败"))?;
-        plain.insert(name, opened);
+        let opened = opened.ok_or_else(|| Reply::parameter_error(product, field, "解密失败"))?;
+        plain.insert(param, opened);
     }
     if info.encoding == FieldEncoding::Signed {
         check_sign(params, &plain, keys)?;
@@ -98,22 +109,9 @@ fn utf8(bytes: Option<Vec<u8>>) -> Option<String> {
     bytes.and_then(|b| String::from_utf8(b).ok())
 }
 
-fn field_of(wire_name: &str) -> Field {
-    match wire_name {
-        "realname" => Field::Name,
-        "idcard" => Field::IdCard,
-        "mobile" => Field::Mobile,
-        _ => Field::Image,
-    }
-}
-
 /// `aesKey`: the caller's AES key, RSA-encrypted.
-fn unwrap_aes_key(
-    product: Product,
-    params: &HashMap<String, String>,
-    keys: &Keys<'_>,
-) -> Result<AesKey, Reply> {
-    let wrapped = params.get("aesKey").map(String::as_str).unwrap_or_default();
+fn unwrap_aes_key(product: Product, params: &Params, keys: &Keys<'_>) -> Result<AesKey, Reply> {
+    let wrapped = params.get(Param::AesKey);
     if wrapped.is_empty() {
         return Err(Reply::parameter_error(product, Field::Key, "aesKey不能为空"));
     }
@@ -125,14 +123,16 @@ fn unwrap_aes_key(
 }
 
 /// The sign is over the values as received, in the documented order.
-fn check_sign(
-    params: &HashMap<String, String>,
-    plain: &HashMap<&str, String>,
-    keys: &Keys<'_>,
-) -> Result<(), Reply> {
-    let field = |name: &str| plain.get(name).map(String::as_str).unwrap_or_default();
-    let expected = md5_sign(&[keys.openid, keys.key, field("realname"), field("idcard"), field("mobile")]);
-    let given = params.get("sign").map(|s| s.trim().to_ascii_lowercase()).unwrap_or_default();
+fn check_sign(params: &Params, plain: &HashMap<Param, String>, keys: &Keys<'_>) -> Result<(), Reply> {
+    let field = |param| plain.get(&param).map(String::as_str).unwrap_or_default();
+    let expected = md5_sign(&[
+        keys.openid,
+        keys.key,
+        field(Param::Realname),
+        field(Param::Idcard),
+        field(Param::Mobile),
+    ]);
+    let given = params.get(Param::Sign).trim().to_ascii_lowercase();
     if given == expected {
         Ok(())
     } else {
@@ -140,20 +140,20 @@ fn check_sign(
     }
 }
 
-fn validate(product: Product, plain: &HashMap<&str, String>) -> Result<CheckFields, Reply> {
+fn validate(product: Product, plain: &HashMap<Param, String>) -> Result<CheckFields, Reply> {
     let bad = |field: Field| Reply::parameter_error(product, field, "格式错误");
     let mut fields = CheckFields::default();
-    if let Some(name) = plain.get("realname") {
+    if let Some(name) = plain.get(&Param::Realname) {
         fields.name = Some(PersonName::parse(name).map_err(|_| bad(Field::Name))?);
     }
-    if let Some(idcard) = plain.get("idcard") {
+    if let Some(idcard) = plain.get(&Param::Idcard) {
         fields.idcard = Some(IdCardNumber::parse(idcard).map_err(|_| bad(Field::IdCard))?);
     }
-    if let Some(mobile) = plain.get("mobile") {
+    if let Some(mobile) = plain.get(&Param::Mobile) {
         fields.mobile = Some(MobileNumber::parse(mobile).map_err(|_| bad(Field::Mobile))?);
     }
-    if let Some(image) = plain.get("image") {
-        // Juhe wants bare base64: no `data:` prefix, no line breaks (spec §9).
+    if let Some(image) = plain.get(&Param::Image) {
+        // Juhe wants bare base64: no `data:` prefix, no line breaks (docs/protocol.md, "Face image").
         if image.starts_with("data:") || image.chars().any(char::is_whitespace) {
             return Err(bad(Field::Image));
         }

@@ -262,6 +262,12 @@ impl Sandbox {
         &self.public_key_pem
     }
 
+    /// Its base URL and test credentials as one value, for `ClientBuilder::account` in
+    /// juhe-verify.
+    pub fn account(&self) -> juhe_proto::Account {
+        juhe_proto::Account::new(self.base_url(), self.key(), self.openid(), self.rsa_public_key_pem())
+    }
+
     /// The people it knows (not the magic identities).
     pub fn identities(&self) -> &[Identity] {
         self.api.registry.public()

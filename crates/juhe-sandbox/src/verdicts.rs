@@ -41,13 +41,13 @@ pub(crate) fn judge(
             None => Reply::error(233903),
             Some(person) => {
                 let rescode = match (person.name == name, person.idcard == idcard) {
-                    _ if unspecified => Telecom3Rescode::Mismatch,
-                    (true, true) => Telecom3Rescode::Match,
-                    (false, true) => Telecom3Rescode::NameMismatch,
-                    (true, false) => Telecom3Rescode::IdCardMismatch,
-                    (false, false) => Telecom3Rescode::NameAndIdCardMismatch,
+                    _ if unspecified => Telecom3Rescode::MISMATCH,
+                    (true, true) => Telecom3Rescode::MATCH,
+                    (false, true) => Telecom3Rescode::NAME_MISMATCH,
+                    (true, false) => Telecom3Rescode::ID_CARD_MISMATCH,
+                    (false, false) => Telecom3Rescode::NAME_AND_ID_CARD_MISMATCH,
                 };
-                let matched = rescode == Telecom3Rescode::Match;
+                let matched = rescode == Telecom3Rescode::MATCH;
                 Reply::success(json!({
                     "orderid": order_id,
                     "res": if matched { 1 } else { 2 },
@@ -72,12 +72,12 @@ fn face(fields: &CheckFields, registry: &Registry, name: &str, mobile: &str, ord
     let image = fields.image.as_ref().map(|i| i.as_bytes()).unwrap_or_default();
     let face_ok = image == person.face_image.as_slice();
     let res = match (identity_ok, mobile_ok, face_ok) {
-        (true, true, true) => FaceResult::AllPass,
-        (true, false, true) => FaceResult::MobileMismatch,
-        (true, true, false) => FaceResult::FaceMismatch,
-        (true, false, false) => FaceResult::MobileAndFaceMismatch,
-        (false, true, _) => FaceResult::IdentityMismatch,
-        (false, false, _) => FaceResult::IdentityAndMobileMismatch,
+        (true, true, true) => FaceResult::ALL_PASS,
+        (true, false, true) => FaceResult::MOBILE_MISMATCH,
+        (true, true, false) => FaceResult::FACE_MISMATCH,
+        (true, false, false) => FaceResult::MOBILE_AND_FACE_MISMATCH,
+        (false, true, _) => FaceResult::IDENTITY_MISMATCH,
+        (false, false, _) => FaceResult::IDENTITY_AND_MOBILE_MISMATCH,
     };
     // Scores out of 1000, as Juhe's example (982.7): stable for the same picture.
     let jitter = (seed_of(&format!("{}{}", image.len(), person.idcard)) % 1000) as f64 / 10.0;

@@ -53,6 +53,37 @@ pub use reqwest_backend::ReqwestTransport;
 #[cfg(feature = "ureq")]
 pub use ureq_backend::UreqTransport;
 
+/// How a backend is set up. Both backends read the same settings and apply them the same
+/// way; a conformance suite (`tests/it/conformance.rs`) runs against each.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TransportConfig {
+    /// How long connecting (DNS, TCP, TLS) may take: a connection not made in time was not
+    /// sent.
+    pub connect_timeout: Duration,
+    /// The deadline of one exchange, connecting, sending, and reading the answer included.
+    pub timeout: Duration,
+    /// The largest answer body read.
+    pub max_response_bytes: usize,
+}
+
+impl Default for TransportConfig {
+    fn default() -> Self {
+        Self {
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            timeout: DEFAULT_TIMEOUT,
+            max_response_bytes: MAX_RESPONSE_BYTES,
+        }
+    }
+}
+
+impl TransportConfig {
+    /// The defaults with these timeouts.
+    pub fn with_timeouts(connect: Duration, total: Duration) -> Self {
+        Self { connect_timeout: connect, timeout: total, ..Self::default() }
+    }
+}
+
 /// `juhe-rs/<version>`.
 pub const USER_AGENT: &str = concat!("juhe-rs/", env!("CARGO_PKG_VERSION"));
 /// How long connecting (DNS, TCP, TLS) may take by default.

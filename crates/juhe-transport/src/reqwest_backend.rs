@@ -1,40 +1,41 @@
 //! The async backend: reqwest.
 
 use std::error::Error as _;
-use std::time::Duration;
 
 use crate::{
-    AsyncTransport, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, Delivery, HttpRequest, HttpResponse,
-    MAX_RESPONSE_BYTES, TransportError, TransportErrorKind, USER_AGENT,
+    AsyncTransport, Delivery, HttpRequest, HttpResponse, MAX_RESPONSE_BYTES, TransportConfig, TransportError,
+    TransportErrorKind, USER_AGENT,
 };
 
 /// An [`AsyncTransport`] over a `reqwest::Client` (connection pooling, HTTP/1.1 keep-alive).
 #[derive(Debug, Clone)]
 pub struct ReqwestTransport {
     client: reqwest::Client,
+    max_response_bytes: usize,
 }
 
 impl ReqwestTransport {
-    /// A client with the default timeouts and user agent.
+    /// A client with the default settings.
     pub fn new() -> Result<Self, TransportError> {
-        Self::with_timeouts(DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT)
+        Self::with_config(&TransportConfig::default())
     }
 
-    /// A client with these timeouts: `connect` for DNS, TCP and TLS; `total` for the whole
-    /// exchange.
-    pub fn with_timeouts(connect: Duration, total: Duration) -> Result<Self, TransportError> {
-        let builder =
-            reqwest::Client::builder().connect_timeout(connect).timeout(total).user_agent(USER_AGENT);
+    /// A client with these settings.
+    pub fn with_config(config: &TransportConfig) -> Result<Self, TransportError> {
+        let builder = reqwest::Client::builder()
+            .connect_timeout(config.connect_timeout)
+            .timeout(config.timeout)
+            .user_agent(USER_AGENT);
         let client = with_tls(builder)?
             .build()
             .map_err(|e| TransportError::new(TransportErrorKind::Tls, Delivery::NotSent, e.without_url()))?;
-        Ok(Self { client })
+        Ok(Self { client, max_response_bytes: config.max_response_bytes })
     }
 
     /// Uses your own configured client (proxies, pools, timeouts). Its settings are kept as
     /// they are.
     pub fn from_client(client: reqwest::Client) -> Self {
-        Self { client }
+        Self { client, max_response_bytes: MAX_RESPONSE_BYTES }
     }
 }
 
@@ -66,7 +67,7 @@ impl AsyncTransport for ReqwestTransport {
             TransportError::new(TransportErrorKind::Request, Delivery::NotSent, e.without_url())
         })?;
         let response = self.client.execute(request).await.map_err(classify)?;
-        if response.content_length().is_some_and(|n| n > MAX_RESPONSE_BYTES as u64) {
+        if response.content_length().is_some_and(|n| n > self.max_response_bytes as u64) {
             return Err(TransportError::new(
                 TransportErrorKind::Protocol,
                 Delivery::MaybeSent,

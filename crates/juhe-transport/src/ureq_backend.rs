@@ -1,10 +1,8 @@
 //! The blocking backend: ureq.
 
-use std::time::Duration;
-
 use crate::{
-    DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, Delivery, HttpRequest, HttpResponse, MAX_RESPONSE_BYTES,
-    Transport, TransportError, TransportErrorKind, USER_AGENT,
+    Delivery, HttpRequest, HttpResponse, MAX_RESPONSE_BYTES, Transport, TransportConfig, TransportError,
+    TransportErrorKind, USER_AGENT,
 };
 
 /// A [`Transport`] over one shared `ureq::Agent` (which pools connections; a bare
@@ -12,42 +10,37 @@ use crate::{
 #[derive(Debug, Clone)]
 pub struct UreqTransport {
     agent: ureq::Agent,
+    max_response_bytes: usize,
 }
 
 impl UreqTransport {
-    /// An agent with the default timeouts and user agent.
-    pub fn new() -> Self {
-        Self::with_timeouts(DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT)
+    /// An agent with the default settings.
+    pub fn new() -> Result<Self, TransportError> {
+        Self::with_config(&TransportConfig::default())
     }
 
-    /// An agent with these timeouts: `connect` for DNS, TCP and TLS; `total` for waiting for
-    /// the answer's head and, again, for its body.
-    pub fn with_timeouts(connect: Duration, total: Duration) -> Self {
+    /// An agent with these settings.
+    pub fn with_config(config: &TransportConfig) -> Result<Self, TransportError> {
+        let (connect, total, limit) = (config.connect_timeout, config.timeout, config.max_response_bytes);
         // Per-phase timeouts, not ureq's global one: the global timeout re-arms the socket's
         // timeout on every read and write, which measured ~30 µs a request on loopback
         // (docs/benchmarks.md).
-        let config = ureq::Agent::config_builder()
+        let builder = ureq::Agent::config_builder()
             .timeout_connect(Some(connect))
             .timeout_recv_response(Some(total))
             .timeout_recv_body(Some(total))
             .http_status_as_error(false)
             .user_agent(USER_AGENT);
         #[cfg(feature = "native-tls")]
-        let config = config
+        let builder = builder
             .tls_config(ureq::tls::TlsConfig::builder().provider(ureq::tls::TlsProvider::NativeTls).build());
-        Self { agent: config.build().into() }
+        Ok(Self { agent: builder.build().into(), max_response_bytes: limit })
     }
 
     /// Uses your own configured agent (proxies, timeouts). If it turns 4xx/5xx statuses into
     /// errors, they come back as responses with an empty body.
     pub fn from_agent(agent: ureq::Agent) -> Self {
-        Self { agent }
-    }
-}
-
-impl Default for UreqTransport {
-    fn default() -> Self {
-        Self::new()
+        Self { agent, max_response_bytes: MAX_RESPONSE_BYTES }
     }
 }
 
@@ -64,7 +57,8 @@ impl Transport for UreqTransport {
             Err(error) => return Err(classify(error)),
         };
         let (parts, mut body) = response.into_parts();
-        let bytes = body.with_config().limit(MAX_RESPONSE_BYTES as u64).read_to_vec().map_err(classify)?;
+        let bytes =
+            body.with_config().limit(self.max_response_bytes as u64).read_to_vec().map_err(classify)?;
         Ok(http::Response::from_parts(parts, bytes))
     }
 }

@@ -1,10 +1,15 @@
 //! Many checks at once: bounded concurrency, a rate cap, one result per input, in the order
 //! they finish. A failed row never stops the batch.
+//!
+//! A check holds a concurrency slot from the moment it starts until its [`BatchItem`] is
+//! dropped, not merely until it finishes: a caller that records each result before dropping
+//! its item knows that at most `concurrency` checks are billed but not yet recorded, at every
+//! instant, whatever is killed when.
 
-use std::sync::Arc;
+use std::sync::{Arc, Condvar, Mutex};
 
 use juhe_proto::{Check, Mode, ValidationError};
-use tokio::sync::{Semaphore, mpsc};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 
 use crate::pacer::Pacer;
 use crate::{Client, Error};
@@ -25,14 +30,14 @@ impl Default for BatchOptions {
 }
 
 impl BatchOptions {
-    /// At most `n` checks in flight (at least 1).
+    /// At most `n` checks in flight or unrecorded (at least 1).
     pub fn concurrency(mut self, n: usize) -> Self {
         self.concurrency = n.max(1);
         self
     }
 
     /// At most `rate` checks started per second, evenly spaced. Juhe limits requests per key
-    /// (10012) and per IP (10011).
+    /// (10012) and per IP (10011). A rate that is not a positive number means no cap.
     pub fn rate_per_second(mut self, rate: f64) -> Self {
         self.rate = Some(rate);
         self
@@ -46,6 +51,8 @@ impl BatchOptions {
 }
 
 /// One finished input: its position in the input, the tag it came with, and its result.
+///
+/// It holds its check's concurrency slot: drop it once the result is recorded.
 #[derive(Debug)]
 pub struct BatchItem<T, O> {
     /// 0-based position in the input.
@@ -55,6 +62,53 @@ pub struct BatchItem<T, O> {
     /// The outcome, or why there is none. Invalid input is `Err(Error::Invalid)` and was
     /// never sent.
     pub result: Result<O, Error>,
+    /// The slot of a check that was started, given back when the item is dropped; `None`
+    /// for invalid input.
+    pub(crate) _slot: Option<Slot>,
+}
+
+/// A concurrency slot, given back when dropped.
+#[derive(Debug)]
+#[allow(dead_code, reason = "held only to be dropped")]
+pub(crate) enum Slot {
+    /// Of the async batch.
+    Task(OwnedSemaphorePermit),
+    /// Of the blocking batch.
+    Thread(ThreadSlot),
+}
+
+/// A counting semaphore for threads: tokio's has no blocking acquire.
+#[derive(Debug)]
+pub(crate) struct ThreadSlots {
+    free: Mutex<usize>,
+    freed: Condvar,
+}
+
+/// A slot of [`ThreadSlots`].
+#[derive(Debug)]
+pub(crate) struct ThreadSlot(Arc<ThreadSlots>);
+
+impl ThreadSlots {
+    pub(crate) fn new(slots: usize) -> Arc<Self> {
+        Arc::new(Self { free: Mutex::new(slots), freed: Condvar::new() })
+    }
+
+    /// Waits for a free slot.
+    pub(crate) fn acquire(self: &Arc<Self>) -> ThreadSlot {
+        let mut free = self.free.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        while *free == 0 {
+            free = self.freed.wait(free).unwrap_or_else(|poisoned| poisoned.into_inner());
+        }
+        *free -= 1;
+        ThreadSlot(Arc::clone(self))
+    }
+}
+
+impl Drop for ThreadSlot {
+    fn drop(&mut self) {
+        *self.0.free.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) += 1;
+        self.0.freed.notify_one();
+    }
 }
 
 /// The results of a running batch, in the order the checks finish.
@@ -72,10 +126,11 @@ impl<T, O> Batch<T, O> {
 
 impl Client {
     /// Checks every input, `options.concurrency` at a time, and returns the results as they
-    /// finish. Inputs are pulled only as capacity frees up and unread results hold back new
-    /// work, so memory stays bounded whatever the input's length; stop early by making the
-    /// iterator end. Each input carries a tag returned with its result. Must be called inside
-    /// a tokio runtime; the iterator is pulled on it, so keep `next()` cheap.
+    /// finish. Inputs are pulled only as slots free up, and a slot frees up only when its
+    /// item is dropped, so memory and unrecorded results stay bounded whatever the input's
+    /// length; stop early by making the iterator end. Each input carries a tag returned with
+    /// its result. Must be called inside a tokio runtime; the iterator is pulled on a
+    /// thread of its own, so it may block (read files).
     ///
     /// ```no_run
     /// # async fn run(client: juhe_verify::Client) {
@@ -86,6 +141,7 @@ impl Client {
     /// let mut batch = client.batch(inputs, BatchOptions::default().concurrency(16));
     /// while let Some(item) = batch.next().await {
     ///     println!("row {}: {:?}", item.index, item.result.map(|o| o.verdict));
+    ///     // Dropping `item` here frees its slot for the next check.
     /// }
     /// # }
     /// ```
@@ -98,16 +154,16 @@ impl Client {
     {
         let (sender, results) = mpsc::channel(options.concurrency);
         let slots = Arc::new(Semaphore::new(options.concurrency));
-        let pacer = options.rate.and_then(Pacer::new).map(Arc::new);
-        let mode = options.mode;
+        let pacer = options.rate.and_then(Pacer::new);
         let client = self.clone();
-        let inputs = inputs.into_iter();
+        let mut pulled = pull_on_a_thread(inputs, options.concurrency);
         tokio::spawn(async move {
-            for (index, (tag, check)) in inputs.enumerate() {
+            while let Some((index, (tag, check))) = pulled.recv().await {
                 let check = match check {
                     Ok(check) => check,
                     Err(invalid) => {
-                        let item = BatchItem { index, tag, result: Err(Error::Invalid(invalid)) };
+                        let item =
+                            BatchItem { index, tag, result: Err(Error::Invalid(invalid)), _slot: None };
                         if sender.send(item).await.is_err() {
                             return;
                         }
@@ -115,21 +171,40 @@ impl Client {
                     }
                 };
                 // The semaphore is never closed, so this only waits.
-                let Ok(slot) = Arc::clone(&slots).acquire_owned().await else { return };
+                let Ok(permit) = Arc::clone(&slots).acquire_owned().await else { return };
                 if let Some(pacer) = &pacer {
                     tokio::time::sleep(pacer.wait()).await;
                 }
                 let (client, sender) = (client.clone(), sender.clone());
+                let mode = options.mode.unwrap_or(client.mode());
                 tokio::spawn(async move {
-                    let result = match mode {
-                        Some(mode) => client.verify_in(mode, &check).await,
-                        None => client.verify(&check).await,
-                    };
-                    let _ = sender.send(BatchItem { index, tag, result }).await;
-                    drop(slot);
+                    let result = client.verify_in(mode, &check).await;
+                    let item = BatchItem { index, tag, result, _slot: Some(Slot::Task(permit)) };
+                    let _ = sender.send(item).await;
                 });
             }
         });
         Batch { results }
     }
+}
+
+/// Pulls `inputs` on a blocking thread of the runtime, `ahead` at most ahead of the checks:
+/// pulling may block (a face row reads its image file), which must not stall the workers.
+fn pull_on_a_thread<I>(inputs: I, ahead: usize) -> mpsc::Receiver<(usize, I::Item)>
+where
+    I: IntoIterator,
+    I::IntoIter: Send + 'static,
+    I::Item: Send + 'static,
+{
+    let (sender, receiver) = mpsc::channel(ahead);
+    let inputs = inputs.into_iter();
+    tokio::task::spawn_blocking(move || {
+        for input in inputs.enumerate() {
+            // The batch has been dropped: stop reading.
+            if sender.blocking_send(input).is_err() {
+                return;
+            }
+        }
+    });
+    receiver
 }

@@ -4,12 +4,12 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use juhe_proto::{BaseUrls, Credentials, Mode, Protocol, RsaPadding, RsaPublicKey};
-use juhe_transport::{AsyncTransport, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, Transport};
+use juhe_proto::{Account, BaseUrls, Credentials, Mode, Protocol, RsaPadding, RsaPublicKey};
+use juhe_transport::{AsyncTransport, Transport, TransportConfig};
 use zeroize::Zeroizing;
 
-use crate::core::Core;
-use crate::{Client, Error, RetryPolicy, blocking};
+use crate::attempts::Core;
+use crate::{Client, ConfigError, Error, RetryPolicy, blocking};
 
 /// Builds a [`Client`] or a [`blocking::Client`] from the same settings.
 ///
@@ -82,6 +82,14 @@ impl ClientBuilder {
         self
     }
 
+    /// The base URL and every credential of `account` (a sandbox's test account, say).
+    pub fn account(self, account: &Account) -> Self {
+        self.key(account.key())
+            .openid(account.openid())
+            .rsa_public_key(account.rsa_public_key_pem())
+            .base_url(account.base_url())
+    }
+
     /// One base URL replacing both Juhe hosts (a sandbox, a proxy).
     pub fn base_url(mut self, url: impl Into<String>) -> Self {
         self.base_url = Some(url.into());
@@ -152,44 +160,44 @@ impl ClientBuilder {
         Ok(blocking::Client::new(core, transport))
     }
 
-    fn timeouts_or_default(&self) -> (Duration, Duration) {
-        (self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT), self.timeout.unwrap_or(DEFAULT_TIMEOUT))
+    /// The settings of the default transports.
+    fn transport_config(&self) -> TransportConfig {
+        let defaults = TransportConfig::default();
+        TransportConfig::with_timeouts(
+            self.connect_timeout.unwrap_or(defaults.connect_timeout),
+            self.timeout.unwrap_or(defaults.timeout),
+        )
     }
 
     #[cfg(feature = "reqwest")]
-    fn default_async_transport(&self) -> Result<Arc<dyn AsyncTransport>, Error> {
-        let (connect, total) = self.timeouts_or_default();
-        let transport = juhe_transport::ReqwestTransport::with_timeouts(connect, total)
-            .map_err(|e| Error::Config(format!("could not set up the HTTP client: {e}")))?;
+    fn default_async_transport(&self) -> Result<Arc<dyn AsyncTransport>, ConfigError> {
+        let transport = juhe_transport::ReqwestTransport::with_config(&self.transport_config())
+            .map_err(ConfigError::Transport)?;
         Ok(Arc::new(transport))
     }
 
     #[cfg(not(feature = "reqwest"))]
-    fn default_async_transport(&self) -> Result<Arc<dyn AsyncTransport>, Error> {
-        let _ = self.timeouts_or_default();
-        Err(Error::Config("no async transport: enable the `reqwest` feature or call .transport()".into()))
+    fn default_async_transport(&self) -> Result<Arc<dyn AsyncTransport>, ConfigError> {
+        let _ = self.transport_config();
+        Err(ConfigError::NoTransport { kind: "async", feature: "reqwest" })
     }
 
     #[cfg(feature = "ureq")]
-    fn default_blocking_transport(&self) -> Result<Arc<dyn Transport>, Error> {
-        let (connect, total) = self.timeouts_or_default();
-        Ok(Arc::new(juhe_transport::UreqTransport::with_timeouts(connect, total)))
+    fn default_blocking_transport(&self) -> Result<Arc<dyn Transport>, ConfigError> {
+        let transport = juhe_transport::UreqTransport::with_config(&self.transport_config())
+            .map_err(ConfigError::Transport)?;
+        Ok(Arc::new(transport))
     }
 
     #[cfg(not(feature = "ureq"))]
-    fn default_blocking_transport(&self) -> Result<Arc<dyn Transport>, Error> {
-        let _ = self.timeouts_or_default();
-        Err(Error::Config(
-            "no blocking transport: enable the `ureq` feature or call .blocking_transport()".into(),
-        ))
+    fn default_blocking_transport(&self) -> Result<Arc<dyn Transport>, ConfigError> {
+        let _ = self.transport_config();
+        Err(ConfigError::NoTransport { kind: "blocking", feature: "ureq" })
     }
 
     /// Checks the settings and makes the shared protocol core.
     fn core(&self) -> Result<Core, Error> {
-        let key = self
-            .key
-            .as_deref()
-            .ok_or_else(|| Error::Config("no API key: set JUHE_KEY or call .key()".into()))?;
+        let key = self.key.as_deref().ok_or(ConfigError::MissingKey)?;
         let mut credentials = Credentials::new(key)?;
         if let Some(openid) = &self.openid {
             credentials = credentials.with_openid(openid)?;
@@ -197,18 +205,8 @@ impl ClientBuilder {
         if let Some(key) = &self.rsa_public_key {
             credentials = credentials.with_rsa_public_key(read_rsa_key(key)?);
         }
-        let needs_openid = matches!(self.mode, Mode::Signed | Mode::Aes);
-        if needs_openid && credentials.openid().is_none() {
-            return Err(Error::Config(format!(
-                "{} mode needs the openid: set JUHE_OPENID or call .openid()",
-                self.mode
-            )));
-        }
-        if self.mode == Mode::Rsa && credentials.rsa_public_key().is_none() {
-            return Err(Error::Config(
-                "rsa mode needs the RSA public key: set JUHE_RSA_PUBLIC_KEY or call .rsa_public_key()".into(),
-            ));
-        }
+        // The client's mode must work for every product: found now, not by the first check.
+        credentials.require_mode(self.mode).map_err(ConfigError::from)?;
         let mut protocol = Protocol::new(credentials);
         if let Some(url) = &self.base_url {
             protocol = protocol.with_base_urls(BaseUrls::single(url)?);
@@ -223,16 +221,18 @@ impl ClientBuilder {
 }
 
 /// A key given as text, or as the path of a file holding it.
-fn read_rsa_key(key_or_path: &str) -> Result<RsaPublicKey, Error> {
+fn read_rsa_key(key_or_path: &str) -> Result<RsaPublicKey, ConfigError> {
     match RsaPublicKey::parse(key_or_path) {
         Ok(key) => Ok(key),
-        Err(parse_error) if Path::new(key_or_path.trim()).is_file() => {
-            let text = std::fs::read_to_string(key_or_path.trim())
-                .map_err(|e| Error::Config(format!("could not read the RSA public key file: {e}")))?;
-            RsaPublicKey::parse(&text)
-                .map_err(|e| Error::Config(format!("the RSA public key file: {e} ({parse_error})")))
+        Err(parse_error) => {
+            let path = Path::new(key_or_path.trim());
+            if !path.is_file() {
+                return Err(ConfigError::RsaPublicKey(parse_error));
+            }
+            let text = std::fs::read_to_string(path)
+                .map_err(|source| ConfigError::RsaPublicKeyFile { path: path.to_owned(), source })?;
+            RsaPublicKey::parse(&text).map_err(ConfigError::RsaPublicKey)
         }
-        Err(e) => Err(Error::Config(format!("the RSA public key: {e}"))),
     }
 }
 

@@ -9,7 +9,7 @@ use juhe_proto::{
 use juhe_transport::AsyncTransport;
 use tracing::Instrument;
 
-use crate::core::Core;
+use crate::attempts::{Core, Step};
 use crate::{ClientBuilder, Error};
 
 /// The async client: one method per product, validation before sending, retries that never
@@ -33,7 +33,7 @@ pub struct Client {
 }
 
 impl Client {
-    /// A builder.
+    /// Settings to build a client from: credentials, mode, timeouts, retries.
     pub fn builder() -> ClientBuilder {
         ClientBuilder::new()
     }
@@ -46,6 +46,11 @@ impl Client {
 
     pub(crate) fn new(core: Arc<Core>, transport: Arc<dyn AsyncTransport>) -> Self {
         Self { core, transport }
+    }
+
+    /// The default mode of its checks.
+    pub(crate) fn mode(&self) -> Mode {
+        self.core.mode
     }
 
     /// ID card number + name, in the client's mode.
@@ -75,30 +80,19 @@ impl Client {
 
     /// Any check, in `mode`.
     pub async fn verify_in<C: Check>(&self, mode: Mode, check: &C) -> Result<C::Outcome, Error> {
-        let encoded = self.core.encode(check, mode)?;
-        let span = Core::span(check, encoded.endpoint);
-        let result = self.attempts::<C>(encoded.request).instrument(span.clone()).await;
-        span.in_scope(|| Core::record(&result));
-        result
-    }
-
-    async fn attempts<C: Check>(&self, request: juhe_transport::HttpRequest) -> Result<C::Outcome, Error> {
-        let mut attempt = 1;
-        loop {
-            let sent = self
-                .transport
-                .send(request.clone())
-                .instrument(tracing::debug_span!("juhe.attempt", attempt))
-                .await;
-            match self.core.interpret::<C>(sent) {
-                Err(error) => match self.core.retry_delay(attempt, &error) {
-                    Some(delay) => tokio::time::sleep(delay).await,
-                    None => return Err(error),
-                },
-                done => return done,
+        let mut attempts = self.core.start(check, mode)?;
+        let span = attempts.span();
+        async move {
+            loop {
+                let sent = self.transport.send(attempts.request()).instrument(attempts.attempt_span()).await;
+                match attempts.next(sent) {
+                    Step::Done(result) => return result,
+                    Step::RetryAfter(delay) => tokio::time::sleep(delay).await,
+                }
             }
-            attempt += 1;
         }
+        .instrument(span)
+        .await
     }
 }
 

@@ -1,10 +1,22 @@
-//! The one error type of the clients.
+//! The clients' error: one type wrapping one error per phase, so what was sent, and what
+//! may have been billed, follows from the variant.
 
-use juhe_proto::{ErrorCode, ProtoError, ServiceError, ValidationError};
+use std::path::PathBuf;
+
+use juhe_proto::{
+    CryptoError, DecodeError, EncodeError, ErrorCode, MissingCredential, ServiceError, ValidationError,
+};
 use juhe_transport::{Delivery, TransportError};
 
 /// Why a check has no outcome. The variants tell apart what matters for money: whether
 /// anything was sent, and whether it may have been billed.
+///
+/// | variant | sent | may be billed |
+/// |---|---|---|
+/// | `Invalid`, `Rejected`, `Config`, `NotSent` | no | no |
+/// | `Service` | yes | no |
+/// | `NoAnswer` | maybe | yes |
+/// | `Protocol` | yes | [`DecodeError::may_be_billed`] |
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -14,13 +26,13 @@ pub enum Error {
     Invalid(#[from] ValidationError),
     /// The check cannot be made as asked (a mode the product does not have, a credential the
     /// mode needs, a field too long for the RSA key): nothing was sent.
-    #[error("rejected before sending: {0}")]
-    Rejected(ProtoError),
-    /// The client is misconfigured.
-    #[error("client configuration: {0}")]
-    Config(String),
-    /// The request failed before it was sent (DNS, connection refused): not billed, safe to
-    /// retry.
+    #[error(transparent)]
+    Rejected(EncodeError),
+    /// The client is misconfigured: nothing was sent.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The request failed before it was sent (DNS, connection refused, TLS): not billed, safe
+    /// to retry.
     #[error(transparent)]
     NotSent(TransportError),
     /// The request may have been sent and no answer came (timeout, reset): it may have been
@@ -31,9 +43,9 @@ pub enum Error {
     /// the reason: `233903 库中无此记录 (no record)`.
     #[error("Juhe answered {0}")]
     Service(ServiceError),
-    /// An answer came but could not be understood (a gateway status, a broken body).
+    /// An answer came but is not Juhe's (a gateway status, a broken body).
     #[error(transparent)]
-    Protocol(ProtoError),
+    Protocol(DecodeError),
 }
 
 impl Error {
@@ -42,7 +54,11 @@ impl Error {
         match self {
             Error::NoAnswer(_) => true,
             Error::Protocol(e) => e.may_be_billed(),
-            _ => false,
+            Error::Invalid(_)
+            | Error::Rejected(_)
+            | Error::Config(_)
+            | Error::NotSent(_)
+            | Error::Service(_) => false,
         }
     }
 
@@ -58,20 +74,69 @@ impl Error {
             _ => None,
         }
     }
+}
 
-    pub(crate) fn from_transport(error: TransportError) -> Self {
+impl From<EncodeError> for Error {
+    /// Every encode error was raised before sending; an invalid field keeps its own variant.
+    fn from(error: EncodeError) -> Self {
+        match error {
+            EncodeError::Invalid(invalid) => Error::Invalid(invalid),
+            not_sent => Error::Rejected(not_sent),
+        }
+    }
+}
+
+impl From<DecodeError> for Error {
+    /// Every decode error comes from an answer; Juhe's own refusals keep their own variant.
+    fn from(error: DecodeError) -> Self {
+        match error {
+            DecodeError::Service(service) => Error::Service(service),
+            answered => Error::Protocol(answered),
+        }
+    }
+}
+
+impl From<TransportError> for Error {
+    /// Sorted by whether the request may have left.
+    fn from(error: TransportError) -> Self {
         match error.delivery() {
             Delivery::NotSent => Error::NotSent(error),
             Delivery::MaybeSent => Error::NoAnswer(error),
         }
     }
+}
 
-    pub(crate) fn from_proto(error: ProtoError) -> Self {
-        match error {
-            ProtoError::Invalid(e) => Error::Invalid(e),
-            ProtoError::Service(e) => Error::Service(e),
-            e @ (ProtoError::HttpStatus { .. } | ProtoError::Malformed { .. }) => Error::Protocol(e),
-            other => Error::Rejected(other),
-        }
-    }
+/// A client that cannot be built as configured. Messages say which setting to fix.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// No API key.
+    #[error("no API key: set JUHE_KEY or call ClientBuilder::key")]
+    MissingKey,
+    /// The client's mode needs a credential that was not given.
+    #[error(transparent)]
+    MissingCredential(#[from] MissingCredential),
+    /// The RSA public key could not be read.
+    #[error("the RSA public key could not be read")]
+    RsaPublicKey(#[source] CryptoError),
+    /// The RSA public key file could not be opened.
+    #[error("could not read the RSA public key file {}", path.display())]
+    RsaPublicKeyFile {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// No transport: the feature of the default one is off and none was given.
+    #[error("no {kind} transport: enable the `{feature}` feature of juhe-verify or pass your own")]
+    NoTransport {
+        /// `async` or `blocking`.
+        kind: &'static str,
+        /// The feature that brings the default one.
+        feature: &'static str,
+    },
+    /// The default transport could not be set up.
+    #[error("could not set up the HTTP client")]
+    Transport(#[source] TransportError),
 }

@@ -44,26 +44,19 @@
 //! The `juhe-sandbox` crate runs an offline Juhe; point [`ClientBuilder::base_url`] at it.
 //! `docs/sandbox.md` in the repository shows an async and a blocking test doing so.
 
+mod attempts;
 mod batch;
-mod blocking_batch;
-mod blocking_client;
+pub mod blocking;
 mod builder;
 mod client;
-mod core;
 mod error;
 mod pacer;
 mod retry;
 
-/// The blocking client.
-pub mod blocking {
-    pub use crate::blocking_batch::BlockingBatch;
-    pub use crate::blocking_client::Client;
-}
-
 pub use batch::{Batch, BatchItem, BatchOptions};
 pub use builder::ClientBuilder;
 pub use client::Client;
-pub use error::Error;
+pub use error::{ConfigError, Error};
 pub use retry::RetryPolicy;
 
 /// The protocol core, for what the facade does not re-export.

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use juhe_proto::{ProtoError, RetryClass};
+use juhe_proto::RetryClass;
 
 use crate::Error;
 
@@ -90,16 +90,15 @@ impl RetryPolicy {
         Some(capped / 2 + capped.mul_f64(jitter.clamp(0.0, 1.0) / 2.0))
     }
 
-    /// What retrying `error` can do, under this policy.
+    /// What retrying `error` can do, under this policy; `None` when it must not be retried.
+    /// Decided by the phase the error comes from: what was never sent cannot be billed.
     fn class(&self, error: &Error) -> Option<RetryClass> {
         match error {
+            Error::Invalid(_) | Error::Rejected(_) | Error::Config(_) => None,
             Error::NotSent(_) => Some(RetryClass::Transient),
             Error::NoAnswer(_) => self.retry_possibly_billed.then_some(RetryClass::Transient),
             Error::Service(e) => Some(e.code.retry_class()),
-            Error::Protocol(e @ ProtoError::HttpStatus { .. }) => {
-                (!e.may_be_billed() || self.retry_possibly_billed).then(|| e.retry_class())
-            }
-            _ => None,
+            Error::Protocol(e) => (!e.may_be_billed() || self.retry_possibly_billed).then(|| e.retry_class()),
         }
     }
 }
@@ -107,19 +106,15 @@ impl RetryPolicy {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use juhe_proto::{ErrorCode, ServiceError};
+    use juhe_proto::{DecodeError, ErrorCode, ServiceError};
     use juhe_transport::{Delivery, TransportError, TransportErrorKind};
 
     fn service(code: i64) -> Error {
-        Error::Service(ServiceError {
-            code: ErrorCode::from_code(code),
-            reason: String::new(),
-            order_id: None,
-        })
+        Error::Service(ServiceError { code: ErrorCode::new(code), reason: String::new(), order_id: None })
     }
 
     fn transport(delivery: Delivery) -> Error {
-        Error::from_transport(TransportError::new(TransportErrorKind::Timeout, delivery, "x"))
+        Error::from(TransportError::new(TransportErrorKind::Timeout, delivery, "x"))
     }
 
     #[test]
@@ -130,11 +125,12 @@ mod tests {
         assert!(policy.delay_before_retry(1, &service(233901), 0.5).is_some());
         assert!(policy.delay_before_retry(1, &service(233903), 0.5).is_none());
         assert!(policy.delay_before_retry(1, &service(299999), 0.5).is_none());
-        let gateway = Error::Protocol(ProtoError::HttpStatus { status: 502 });
+        let gateway = Error::Protocol(DecodeError::HttpStatus { status: 502 });
         assert!(policy.delay_before_retry(1, &gateway, 0.5).is_none());
-        let busy = Error::Protocol(ProtoError::HttpStatus { status: 503 });
+        let busy = Error::Protocol(DecodeError::HttpStatus { status: 503 });
         assert!(policy.delay_before_retry(1, &busy, 0.5).is_some());
-        let malformed = Error::Protocol(ProtoError::Malformed { detail: String::new(), may_be_billed: true });
+        let malformed =
+            Error::Protocol(DecodeError::Malformed { detail: String::new(), may_be_billed: true });
         assert!(
             policy.retry_timeouts_risking_double_billing().delay_before_retry(1, &malformed, 0.5).is_none()
         );

@@ -1,7 +1,5 @@
 //! Calendar dates, just enough for ID card birth dates: no time zone database needed.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 /// A proleptic Gregorian date.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct CivilDate {
@@ -20,8 +18,11 @@ impl CivilDate {
         (day >= 1 && day <= days_in_month(year, month)).then_some(Self { year, month, day })
     }
 
-    /// Today in China (UTC+8, no daylight saving), where ID cards are issued.
+    /// Today in China (UTC+8, no daylight saving), where ID cards are issued, by the system
+    /// clock (feature `clock`).
+    #[cfg(feature = "clock")]
     pub fn today_in_china() -> Self {
+        use std::time::{SystemTime, UNIX_EPOCH};
         let secs = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
         Self::from_unix_days(((secs + 8 * 3600) / 86_400) as i64)
     }

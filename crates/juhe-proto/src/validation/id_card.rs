@@ -27,12 +27,13 @@ fn invalid(problem: Problem) -> ValidationError {
 }
 
 impl IdCardNumber {
-    /// Validates against today's date in China.
+    /// Validates against today's date in China (feature `clock`).
+    #[cfg(feature = "clock")]
     pub fn parse(input: &str) -> Result<Self, ValidationError> {
         Self::parse_on(input, CivilDate::today_in_china())
     }
 
-    /// Validates against a given date (for tests, and for servers with their own clock).
+    /// Validates against `today`: a birth date after it is refused.
     /// Surrounding white space is ignored; full-width digits and `Ｘ` are accepted.
     pub fn parse_on(input: &str, today: CivilDate) -> Result<Self, ValidationError> {
         let normalized: String =

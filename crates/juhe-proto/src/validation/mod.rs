@@ -10,6 +10,8 @@ mod name;
 
 use std::fmt;
 
+use crate::Param;
+
 pub use civil_date::CivilDate;
 pub use face_image::{FaceImage, ImageFormat};
 pub use id_card::IdCardNumber;
@@ -17,7 +19,8 @@ pub(crate) use masking::mask_secret;
 pub use mobile::MobileNumber;
 pub use name::PersonName;
 
-/// The input field a [`ValidationError`] is about. `Display` gives the wire name.
+/// The input a [`ValidationError`] is about. `Display` gives the wire name of the fields that
+/// are sent ([`Field::param`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Field {
@@ -37,17 +40,36 @@ pub enum Field {
     BaseUrl,
 }
 
+impl Field {
+    /// Every field.
+    pub const ALL: [Field; 7] =
+        [Field::Name, Field::IdCard, Field::Mobile, Field::Image, Field::Key, Field::Openid, Field::BaseUrl];
+
+    /// The field sent as `param`, if one is.
+    pub fn from_param(param: Param) -> Option<Field> {
+        Field::ALL.into_iter().find(|f| f.param() == Some(param))
+    }
+
+    /// The form parameter it is sent as; `None` for what is not sent as itself.
+    pub const fn param(self) -> Option<Param> {
+        match self {
+            Field::Name => Some(Param::Realname),
+            Field::IdCard => Some(Param::Idcard),
+            Field::Mobile => Some(Param::Mobile),
+            Field::Image => Some(Param::Image),
+            Field::Key => Some(Param::Key),
+            Field::Openid | Field::BaseUrl => None,
+        }
+    }
+}
+
 impl fmt::Display for Field {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Field::Name => "realname",
-            Field::IdCard => "idcard",
-            Field::Mobile => "mobile",
-            Field::Image => "image",
-            Field::Key => "key",
-            Field::Openid => "openid",
-            Field::BaseUrl => "base URL",
-        })
+        match (self.param(), self) {
+            (Some(param), _) => f.write_str(param.wire_name()),
+            (None, Field::Openid) => f.write_str("openid"),
+            (None, _) => f.write_str("base URL"),
+        }
     }
 }
 

@@ -1,0 +1,193 @@
+//! The check commands as a user runs them: every exit status of the contract, text and JSON
+//! output, both transports, the embedded sandbox by default.
+
+use std::process::{Command, Output};
+
+use juhe_sandbox::{builtin_population, magic};
+
+fn juhe(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_juhe"))
+        .args(args)
+        .env_remove("JUHE_KEY")
+        .env_remove("JUHE_OPENID")
+        .env_remove("JUHE_RSA_PUBLIC_KEY")
+        .env_remove("JUHE_BASE_URL")
+        .output()
+        .unwrap()
+}
+
+fn json(output: &Output) -> serde_json::Value {
+    serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&output.stdout)))
+}
+
+#[test]
+fn a_match_exits_0_and_says_it_used_the_sandbox() {
+    let p = &builtin_population()[0];
+    for transport in ["reqwest", "ureq"] {
+        let out = juhe(&[
+            "--transport",
+            transport,
+            "telecom3",
+            "--name",
+            &p.name,
+            "--idcard",
+            &p.idcard,
+            "--mobile",
+            &p.mobile,
+        ]);
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        assert!(stdout.starts_with("match (telecom3/query)"), "{stdout}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("embedded sandbox"));
+    }
+}
+
+#[test]
+fn every_mode_prints_the_contract_json() {
+    let p = &builtin_population()[0];
+    for (mode, api) in [
+        ("plain", "telecom3/query"),
+        ("signed", "telecom3/verify"),
+        ("aes", "telecom3/queryEncry"),
+        ("rsa", "telecom3/queryRV2"),
+    ] {
+        let out = juhe(&[
+            "--mode", mode, "--output", "json", "telecom3", "--name", &p.name, "--idcard", &p.idcard,
+            "--mobile", &p.mobile,
+        ]);
+        assert_eq!(out.status.code(), Some(0));
+        let value = json(&out);
+        assert_eq!(value["api"], api);
+        assert_eq!(value["error_code"], 0);
+        assert_eq!(value["billed"], true);
+        assert_eq!(value["result"]["res"], 1, "res is a number");
+        assert_eq!(value["result"]["rescode"], "11");
+        for field in ["resmsg", "type", "province", "city", "orderid"] {
+            assert!(value["result"][field].is_string(), "{field}: {value}");
+        }
+    }
+}
+
+#[test]
+fn a_mismatch_exits_1() {
+    let (p, q) = (&builtin_population()[0], &builtin_population()[1]);
+    let out = juhe(&["idcard", "--name", &q.name, "--idcard", &p.idcard]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("mismatch"));
+}
+
+#[test]
+fn bad_input_exits_2_and_names_the_field() {
+    let out = juhe(&["telecom2", "--idcard", "110105194912310021", "--mobile", "13912345678"]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("invalid idcard"), "{stderr}");
+    assert!(!stderr.contains("110105194912310021"), "{stderr}");
+    assert!(!stderr.contains("embedded sandbox"), "nothing should have started: {stderr}");
+    let usage = juhe(&["idcard", "--name", "张三"]);
+    assert_eq!(usage.status.code(), Some(2));
+    let mode = juhe(&[
+        "--mode",
+        "aes",
+        "face",
+        "--name",
+        "张三",
+        "--idcard",
+        "11010519491231002X",
+        "--mobile",
+        "13912345678",
+        "--image",
+        "/nonexistent",
+    ]);
+    assert_eq!(mode.status.code(), Some(2));
+    let output = juhe(&["--output", "yaml", "idcard", "--name", "张三", "--idcard", "11010519491231002X"]);
+    assert_eq!(output.status.code(), Some(2));
+}
+
+#[test]
+fn a_service_error_exits_3_with_code_and_reason() {
+    let m = magic::NO_RECORD;
+    let out = juhe(&["telecom3", "--name", m.name, "--idcard", m.idcard, "--mobile", m.mobile]);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("233903 库中无此记录 (no record)"));
+    let out =
+        juhe(&["--output", "json", "telecom3", "--name", m.name, "--idcard", m.idcard, "--mobile", m.mobile]);
+    let value = json(&out);
+    assert_eq!((value["error_code"].as_i64(), value["billed"].as_bool()), (Some(233903), Some(false)));
+    assert!(value["result"].is_null());
+}
+
+#[test]
+fn a_transport_failure_exits_4() {
+    let out = Command::new(env!("CARGO_BIN_EXE_juhe"))
+        .args([
+            "--key",
+            "k",
+            "--base-url",
+            "http://127.0.0.1:1",
+            "idcard",
+            "--name",
+            "张三",
+            "--idcard",
+            "11010519491231002X",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(4));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not billed"));
+    let m = magic::MALFORMED_BODY;
+    let out =
+        juhe(&["--output", "json", "telecom3", "--name", m.name, "--idcard", m.idcard, "--mobile", m.mobile]);
+    assert_eq!(out.status.code(), Some(4));
+    assert!(json(&out)["billed"].is_null(), "may have been billed: null");
+}
+
+#[test]
+fn face_reads_the_image_file() {
+    let p = &builtin_population()[0];
+    let image = std::env::temp_dir().join(format!("juhe-face-{}.png", std::process::id()));
+    std::fs::write(&image, &p.face_image).unwrap();
+    let out = juhe(&[
+        "--output",
+        "json",
+        "face",
+        "--name",
+        &p.name,
+        "--idcard",
+        &p.idcard,
+        "--mobile",
+        &p.mobile,
+        "--image",
+        image.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let value = json(&out);
+    assert_eq!(value["result"]["res"], 100);
+    assert!(value["result"]["score"].as_f64().unwrap() > 900.0);
+    std::fs::write(&image, b"GIF89a not a photo").unwrap();
+    let out = juhe(&[
+        "face",
+        "--name",
+        &p.name,
+        "--idcard",
+        &p.idcard,
+        "--mobile",
+        &p.mobile,
+        "--image",
+        image.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("invalid image"));
+    let _ = std::fs::remove_file(&image);
+}
+
+#[test]
+fn codes_are_explained() {
+    let all = juhe(&["codes"]);
+    assert_eq!(all.status.code(), Some(0));
+    assert_eq!(String::from_utf8_lossy(&all.stdout).lines().count(), 36);
+    let one = juhe(&["codes", "10012"]);
+    assert!(String::from_utf8_lossy(&one.stdout).contains("request limit exceeded"));
+    assert_eq!(juhe(&["codes", "42"]).status.code(), Some(2));
+}

@@ -1,0 +1,70 @@
+//! Every form of the account's public key that spec §4 lists reads as the same key.
+
+use juhe_crypto::{RsaPrivateKey, RsaPublicKey};
+use proptest::prelude::*;
+
+const SPKI_PEM: &str = include_str!("../data/rsa_public_spki.pem");
+const PKCS1_PEM: &str = include_str!("../data/rsa_public_pkcs1.pem");
+const SPKI_B64: &str = include_str!("../data/rsa_public_spki.b64");
+const PKCS1_B64: &str = include_str!("../data/rsa_public_pkcs1.b64");
+const PRIVATE_PEM: &str = include_str!("../data/rsa_private.pem");
+
+fn reference() -> RsaPublicKey {
+    RsaPrivateKey::from_pem(PRIVATE_PEM).unwrap().public_key()
+}
+
+#[test]
+fn all_four_formats_read_as_the_same_key() {
+    let expected = reference();
+    for text in [SPKI_PEM, PKCS1_PEM, SPKI_B64, PKCS1_B64] {
+        assert_eq!(RsaPublicKey::parse(text).unwrap(), expected, "{}", &text[..30]);
+    }
+    assert_eq!(expected.bits(), 2048);
+}
+
+#[test]
+fn pem_written_by_us_reads_back() {
+    let key = reference();
+    assert_eq!(RsaPublicKey::parse(&key.to_pem().unwrap()).unwrap(), key);
+}
+
+#[test]
+fn a_pem_squeezed_into_an_env_var_reads() {
+    let squeezed = SPKI_PEM.trim().replace('\n', "\\n");
+    assert_eq!(RsaPublicKey::parse(&squeezed).unwrap(), reference());
+}
+
+/// Re-wraps base64 at `width` with `newline`, as a key pasted from a web page might be.
+fn rewrap(b64: &str, width: usize, newline: &str) -> String {
+    let b64: String = b64.chars().filter(|c| !c.is_whitespace()).collect();
+    b64.as_bytes().chunks(width).map(|c| std::str::from_utf8(c).unwrap()).collect::<Vec<_>>().join(newline)
+}
+
+fn pem_body(pem: &str) -> String {
+    pem.lines().filter(|l| !l.starts_with("-----")).collect()
+}
+
+proptest! {
+    #[test]
+    fn any_wrapping_of_any_format_reads_the_same(
+        width in 1usize..400,
+        newline in prop::sample::select(vec!["\n", "\r\n", " ", ""]),
+        pad in prop::sample::select(vec!["", "\n", "  \r\n\t"]),
+        which in 0usize..4,
+    ) {
+        let text = match which {
+            0 => format!("{pad}-----BEGIN PUBLIC KEY-----{newline}{}{newline}-----END PUBLIC KEY-----{pad}",
+                rewrap(&pem_body(SPKI_PEM), width, newline)),
+            1 => format!("{pad}-----BEGIN RSA PUBLIC KEY-----{newline}{}{newline}-----END RSA PUBLIC KEY-----{pad}",
+                rewrap(&pem_body(PKCS1_PEM), width, newline)),
+            2 => format!("{pad}{}{pad}", rewrap(SPKI_B64, width, newline)),
+            _ => format!("{pad}{}{pad}", rewrap(PKCS1_B64, width, newline)),
+        };
+        prop_assert_eq!(RsaPublicKey::parse(&text).unwrap(), reference());
+    }
+
+    #[test]
+    fn arbitrary_text_never_panics(text in ".*") {
+        let _ = RsaPublicKey::parse(&text);
+    }
+}

@@ -1,0 +1,113 @@
+//! The batch API: every input out exactly once, invalid input never sent, bounded
+//! concurrency and memory, a working rate cap; async and blocking.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use crate::fixtures::{builder, runtime};
+use juhe_sandbox::{Identity, Sandbox};
+use juhe_verify::{BatchOptions, Error, IdCardCheck, Verdict};
+
+/// Inputs: every 10th invalid, every 5th (of the rest) someone else's name.
+fn inputs(
+    people: &[Identity],
+    count: usize,
+) -> Vec<(Option<Verdict>, Result<IdCardCheck, juhe_verify::ValidationError>)> {
+    (0..count)
+        .map(|i| {
+            let p = &people[i % people.len()];
+            if i % 10 == 3 {
+                (None, IdCardCheck::new(&p.name, "110105194912310021"))
+            } else if i % 5 == 1 {
+                let other = &people[(i + 1) % people.len()];
+                (Some(Verdict::Mismatch), IdCardCheck::new(&other.name, &p.idcard))
+            } else {
+                (Some(Verdict::Match), IdCardCheck::new(&p.name, &p.idcard))
+            }
+        })
+        .collect()
+}
+
+fn assert_complete(seen: Vec<(usize, Option<Verdict>, Result<Verdict, Error>)>, count: usize) {
+    assert_eq!(seen.len(), count);
+    let indexes: HashSet<usize> = seen.iter().map(|(i, ..)| *i).collect();
+    assert_eq!(indexes.len(), count, "an input came out twice or not at all");
+    for (index, expected, got) in seen {
+        match (expected, got) {
+            (None, Err(Error::Invalid(_))) => {}
+            (Some(want), Ok(got)) => assert_eq!(want, got, "input {index}"),
+            (want, got) => panic!("input {index}: wanted {want:?}, got {got:?}"),
+        }
+    }
+}
+
+#[test]
+fn async_batch_answers_every_input_once() {
+    let sandbox = Sandbox::start().unwrap();
+    let client = builder(&sandbox).build().unwrap();
+    let inputs = inputs(sandbox.identities(), 600);
+    let valid = inputs.iter().filter(|(want, _)| want.is_some()).count() as u64;
+    let seen = runtime().block_on(async {
+        let mut batch = client.batch(inputs, BatchOptions::default().concurrency(16));
+        let mut seen = Vec::new();
+        while let Some(item) = batch.next().await {
+            seen.push((item.index, item.tag, item.result.map(|o| o.verdict)));
+        }
+        seen
+    });
+    assert_complete(seen, 600);
+    let ledger = sandbox.ledger();
+    assert_eq!((ledger.requests, ledger.billed), (valid, valid), "invalid inputs must not be sent");
+}
+
+#[test]
+fn blocking_batch_answers_every_input_once() {
+    let sandbox = Sandbox::start().unwrap();
+    let client = builder(&sandbox).build_blocking().unwrap();
+    let inputs = inputs(sandbox.identities(), 400);
+    let valid = inputs.iter().filter(|(want, _)| want.is_some()).count() as u64;
+    let seen: Vec<_> = client
+        .batch(inputs, BatchOptions::default().concurrency(8))
+        .map(|item| (item.index, item.tag, item.result.map(|o| o.verdict)))
+        .collect();
+    assert_complete(seen, 400);
+    assert_eq!(sandbox.ledger().billed, valid);
+}
+
+#[test]
+fn the_rate_cap_spaces_requests() {
+    let sandbox = Sandbox::start().unwrap();
+    let client = builder(&sandbox).build_blocking().unwrap();
+    let inputs = inputs(sandbox.identities(), 20).into_iter().filter(|(want, _)| want.is_some()).take(15);
+    let started = Instant::now();
+    let count = client.batch(inputs, BatchOptions::default().concurrency(8).rate_per_second(100.0)).count();
+    assert_eq!(count, 15);
+    // 15 starts at 100/s: the last starts 140 ms after the first.
+    assert!(started.elapsed() >= Duration::from_millis(140), "{:?}", started.elapsed());
+}
+
+#[test]
+fn a_slow_reader_holds_back_the_input() {
+    let sandbox = Sandbox::start().unwrap();
+    let client = builder(&sandbox).build().unwrap();
+    let pulled = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&pulled);
+    let people = sandbox.identities().to_vec();
+    let endless = (0..).map(move |i: usize| {
+        counter.fetch_add(1, Ordering::SeqCst);
+        let p = &people[i % people.len()];
+        (i, IdCardCheck::new(&p.name, &p.idcard))
+    });
+    runtime().block_on(async {
+        let mut batch = client.batch(endless, BatchOptions::default().concurrency(4));
+        for _ in 0..10 {
+            batch.next().await.unwrap();
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        // 10 read, 4 results waiting in the channel, 4 in flight, 1 waiting for a slot.
+        let pulled = pulled.load(Ordering::SeqCst);
+        assert!(pulled <= 10 + 4 + 4 + 2, "the batch read {pulled} inputs ahead of a slow reader");
+    });
+}

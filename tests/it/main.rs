@@ -1,0 +1,10 @@
+//! End-to-end tests, in one binary: both clients against the sandbox over real loopback
+//! HTTP. Every endpoint in every mode, retries against faults, batches, leaks of personal
+//! data, and the examples of `docs/sandbox.md`.
+
+mod batch_library;
+mod fixtures;
+mod leaks;
+mod matrix;
+mod retries;
+mod sandbox_guide;
