@@ -111,3 +111,77 @@ fn a_slow_reader_holds_back_the_input() {
         assert!(pulled <= 10 + 4 + 4 + 2, "the batch read {pulled} inputs ahead of a slow reader");
     });
 }
+
+/// A check's slot is freed when its item is dropped, not when it finishes: a caller holding
+/// `concurrency` unrecorded results gets no new check started, so billed-but-unrecorded
+/// never exceeds the concurrency.
+#[test]
+fn slots_are_held_until_items_are_dropped() {
+    let sandbox = Sandbox::start().unwrap();
+    let people = sandbox.identities().to_vec();
+    let checks = move || {
+        let people = people.clone();
+        (0..40).map(move |i| {
+            let p = &people[i % people.len()];
+            (i, IdCardCheck::new(&p.name, &p.idcard))
+        })
+    };
+    let wait_for_more = || std::thread::sleep(Duration::from_millis(300));
+    // Blocking.
+    let client = builder(&sandbox).build_blocking().unwrap();
+    let mut batch = client.batch(checks(), BatchOptions::default().concurrency(4));
+    let held: Vec<_> = batch.by_ref().take(4).collect();
+    wait_for_more();
+    assert_eq!(sandbox.ledger().requests, 4, "a check started while 4 results were held");
+    drop(held);
+    assert_eq!(batch.count(), 36);
+    assert_eq!(sandbox.ledger().requests, 40);
+    // Async.
+    let client = builder(&sandbox).build().unwrap();
+    runtime().block_on(async {
+        let mut batch = client.batch(checks(), BatchOptions::default().concurrency(4));
+        let mut held = Vec::new();
+        for _ in 0..4 {
+            held.push(batch.next().await.unwrap());
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert_eq!(sandbox.ledger().requests, 44, "a check started while 4 results were held");
+        drop(held);
+        let mut rest = 0;
+        while batch.next().await.is_some() {
+            rest += 1;
+        }
+        assert_eq!(rest, 36);
+    });
+}
+
+/// The worker threads of this process's blocking batches (Linux names them in /proc).
+fn batch_worker_threads() -> usize {
+    std::fs::read_dir("/proc/self/task")
+        .map(|tasks| {
+            tasks
+                .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("comm")).ok())
+                .filter(|name| name.trim() == "juhe-batch-work")
+                .count()
+        })
+        .unwrap_or(0)
+}
+
+/// A huge concurrency with few rows starts a thread per row at most, not one per unit of
+/// concurrency.
+#[test]
+fn blocking_batch_threads_are_bounded_by_the_rows() {
+    let sandbox = Sandbox::start().unwrap();
+    let client = builder(&sandbox).build_blocking().unwrap();
+    let people = sandbox.identities().to_vec();
+    let inputs = (0..20).map(move |i| (i, IdCardCheck::new(&people[i].name, &people[i].idcard)));
+    let mut most = 0;
+    let mut count = 0;
+    for item in client.batch(inputs, BatchOptions::default().concurrency(usize::MAX)) {
+        most = most.max(batch_worker_threads());
+        count += 1;
+        drop(item);
+    }
+    assert_eq!(count, 20);
+    assert!((1..=20).contains(&most), "{most} worker threads for 20 rows");
+}

@@ -84,7 +84,8 @@ pub type Telecom2Outcome = MatchOutcome;
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct Telecom3Outcome {
-    /// Match only when `res` is 1 and `rescode` (if given) agrees.
+    /// Match only when `res` is 1 and `rescode`, if given, is 11; `Unknown` when either is a
+    /// value the documents do not list or they disagree.
     pub verdict: Verdict,
     /// The raw `res`.
     pub res: Option<i64>,
@@ -205,12 +206,12 @@ impl Outcome for Telecom3Outcome {
     fn from_result(result: &ResultFields, reason: String) -> Self {
         let res = result.int("res");
         let rescode = result.int("rescode").map(Telecom3Rescode::new);
-        let by_rescode = rescode.and_then(|r| r.info()).map(|i| i.verdict);
-        // Never report a match the two fields do not agree on.
-        let verdict = match (verdict_of_res(res), by_rescode) {
-            (Verdict::Unknown, Some(v)) => v,
-            (v, None) => v,
-            (v, Some(w)) if v == w => v,
+        // A match only when every field sent for the verdict is documented and they agree
+        // (docs/protocol.md, "Answers"): `res` is required, `rescode` optional.
+        let verdict = match (verdict_of_res(res), rescode.map(|r| r.info().map(|i| i.verdict))) {
+            (Verdict::Unknown, _) | (_, Some(None)) => Verdict::Unknown,
+            (by_res, None) => by_res,
+            (by_res, Some(Some(by_rescode))) if by_res == by_rescode => by_res,
             _ => Verdict::Unknown,
         };
         Self {

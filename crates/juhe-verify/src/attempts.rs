@@ -102,3 +102,53 @@ fn logged<O: Outcome>(outcome: O) -> O {
     tracing::info!(verdict = ?outcome.verdict(), order_id = outcome.order_id(), billed = true, "checked");
     outcome
 }
+
+#[cfg(test)]
+mod tests {
+    use juhe_proto::{Credentials, Telecom3Check};
+    use juhe_transport::{Delivery, TransportErrorKind};
+
+    use super::*;
+
+    fn core() -> Core {
+        let protocol = Protocol::new(Credentials::new("k").unwrap());
+        let retry = RetryPolicy::default().backoff(Duration::from_millis(10), Duration::from_millis(10));
+        Core { protocol, mode: Mode::Plain, retry }
+    }
+
+    fn answer(body: &str) -> Result<HttpResponse, TransportError> {
+        Ok(http::Response::new(body.as_bytes().to_vec()))
+    }
+
+    fn refused() -> Result<HttpResponse, TransportError> {
+        Err(TransportError::new(TransportErrorKind::Connect, Delivery::NotSent, "refused"))
+    }
+
+    /// The decision alone, with no transport: what cannot have been billed is retried until
+    /// the attempts run out; a billed answer ends the check; a timeout after sending is not
+    /// retried.
+    #[test]
+    fn each_answer_decides_the_next_step() {
+        let core = core();
+        let check = Telecom3Check::new("张三", "11010519491231002X", "13912345678").unwrap();
+        let mut attempts = core.start(&check, Mode::Plain).unwrap();
+        assert!(matches!(attempts.next(refused()), Step::RetryAfter(_)));
+        let rate_limited = answer(r#"{"error_code":10012,"reason":"limit","result":null}"#);
+        assert!(matches!(attempts.next(rate_limited), Step::RetryAfter(_)));
+        assert!(matches!(attempts.next(refused()), Step::Done(Err(Error::NotSent(_)))), "3 attempts at most");
+
+        let mut attempts = core.start(&check, Mode::Plain).unwrap();
+        let billed = answer(r#"{"error_code":0,"reason":"ok","result":{"res":"1","rescode":"11"}}"#);
+        assert!(matches!(attempts.next(billed), Step::Done(Ok(_))));
+
+        let mut attempts = core.start(&check, Mode::Plain).unwrap();
+        let timeout = Err(TransportError::new(TransportErrorKind::Timeout, Delivery::MaybeSent, "slow"));
+        assert!(matches!(attempts.next(timeout), Step::Done(Err(Error::NoAnswer(_)))));
+    }
+
+    #[test]
+    fn a_mode_without_its_credential_is_refused_before_any_attempt() {
+        let check = Telecom3Check::new("张三", "11010519491231002X", "13912345678").unwrap();
+        assert!(matches!(core().start(&check, Mode::Aes), Err(Error::Rejected(_))));
+    }
+}

@@ -14,6 +14,10 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 use crate::pacer::Pacer;
 use crate::{Client, Error};
 
+/// The largest concurrency a batch takes. Juhe's per-key rate limits make more pointless, and
+/// each unit costs a slot, a channel place and, in a blocking batch, possibly a thread.
+pub const MAX_CONCURRENCY: usize = 4096;
+
 /// How a batch runs.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BatchOptions {
@@ -30,9 +34,9 @@ impl Default for BatchOptions {
 }
 
 impl BatchOptions {
-    /// At most `n` checks in flight or unrecorded (at least 1).
+    /// At most `n` checks in flight or unrecorded, between 1 and [`MAX_CONCURRENCY`].
     pub fn concurrency(mut self, n: usize) -> Self {
-        self.concurrency = n.max(1);
+        self.concurrency = n.clamp(1, MAX_CONCURRENCY);
         self
     }
 

@@ -249,3 +249,45 @@ impl std::fmt::Debug for ClientBuilder {
             .finish_non_exhaustive()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use juhe_proto::{Credential, MissingCredential};
+
+    use super::*;
+
+    const PUBLIC_PEM: &str = include_str!("../../juhe-crypto/tests/data/rsa_public_spki.pem");
+
+    fn missing(builder: ClientBuilder) -> Option<MissingCredential> {
+        match builder.build_blocking() {
+            Err(Error::Config(ConfigError::MissingCredential(missing))) => Some(missing),
+            _ => None,
+        }
+    }
+
+    /// idcard's RSA mode uses the openid as its IV, so an RSA client without one is refused
+    /// when built, not by its first idcard check.
+    #[test]
+    fn rsa_mode_needs_the_openid_too() {
+        let rsa_only = ClientBuilder::new().key("k").rsa_public_key(PUBLIC_PEM).mode(Mode::Rsa);
+        assert_eq!(
+            missing(rsa_only.clone()),
+            Some(MissingCredential { credential: Credential::Openid, mode: Mode::Rsa })
+        );
+        assert!(rsa_only.openid("o").build_blocking().is_ok());
+    }
+
+    #[test]
+    fn each_mode_asks_for_what_it_lacks() {
+        let key_only = ClientBuilder::new().key("k");
+        assert!(key_only.clone().build_blocking().is_ok());
+        for (mode, credential) in [
+            (Mode::Signed, Credential::Openid),
+            (Mode::Aes, Credential::Openid),
+            (Mode::Rsa, Credential::RsaPublicKey),
+        ] {
+            assert_eq!(missing(key_only.clone().mode(mode)), Some(MissingCredential { credential, mode }));
+        }
+        assert!(matches!(ClientBuilder::new().build_blocking(), Err(Error::Config(ConfigError::MissingKey))));
+    }
+}

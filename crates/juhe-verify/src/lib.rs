@@ -53,7 +53,7 @@ mod error;
 mod pacer;
 mod retry;
 
-pub use batch::{Batch, BatchItem, BatchOptions};
+pub use batch::{Batch, BatchItem, BatchOptions, MAX_CONCURRENCY};
 pub use builder::ClientBuilder;
 pub use client::Client;
 pub use error::{ConfigError, Error};

@@ -172,6 +172,21 @@ fn telecom3_responses() {
                 r#"{"error_code":0,"reason":"查询成功","result":{"res":1,"rescode":"21"}}"#,
             ),
             (
+                "undocumented res 9 beside rescode 11: never a match",
+                200,
+                r#"{"error_code":0,"reason":"查询成功","result":{"res":9,"rescode":"11"}}"#,
+            ),
+            (
+                "rescode 11 with res missing: never a match",
+                200,
+                r#"{"error_code":0,"reason":"查询成功","result":{"rescode":"11"}}"#,
+            ),
+            (
+                "res 1 beside an undocumented rescode 31: never a match",
+                200,
+                r#"{"error_code":0,"reason":"查询成功","result":{"res":1,"rescode":"31"}}"#,
+            ),
+            (
                 "unknown rescode 31, res missing",
                 200,
                 r#"{"error_code":0,"reason":"查询成功","result":{"rescode":"31","type":"虚拟运营商"}}"#,

@@ -10,8 +10,9 @@ use crate::batch::{BatchItem, BatchOptions, Slot, ThreadSlot, ThreadSlots};
 use crate::pacer::Pacer;
 use crate::{Error, blocking};
 
-/// The most worker threads one blocking batch starts, whatever its concurrency: past this,
-/// threads cost more memory than they win in throughput against one service.
+/// The most worker threads one blocking batch starts, whatever its concurrency (up to
+/// [`MAX_CONCURRENCY`](crate::MAX_CONCURRENCY)): past this, threads cost more memory than they
+/// win in throughput against one service.
 pub const MAX_THREADS: usize = 256;
 
 /// The results of a running blocking batch, in the order the checks finish.
