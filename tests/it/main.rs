@@ -4,7 +4,12 @@
 
 mod batch_library;
 mod fixtures;
+#[path = "../../crates/juhe-transport/tests/it/hostile.rs"]
+#[allow(dead_code, reason = "shared with the transport tests, which use all of it")]
+mod hostile;
+mod hostile_servers;
 mod leaks;
 mod matrix;
 mod retries;
+mod runtimes;
 mod sandbox_guide;

@@ -36,7 +36,7 @@ impl RsaPadding {
 pub struct RsaPublicKey(rsa::RsaPublicKey);
 
 impl RsaPublicKey {
-    /// Reads a key in any of these forms (spec §4): PEM `BEGIN PUBLIC KEY` (SPKI), PEM
+    /// Reads a key in any of these forms (docs/protocol.md, "Public key formats"): PEM `BEGIN PUBLIC KEY` (SPKI), PEM
     /// `BEGIN RSA PUBLIC KEY` (PKCS#1), or bare base64 of SPKI or PKCS#1 DER; with or without
     /// line breaks, CRLF, surrounding white space, or literal `\n` sequences (a PEM squeezed
     /// into one environment variable).

@@ -12,12 +12,21 @@ use crate::{Check, DecodeError, ErrorCode, HttpResponse, Outcome, ServiceError};
 ///
 /// - `error_code` 0 → `Ok(outcome)`: billed once.
 /// - any other code → [`DecodeError::Service`]: not billed.
-/// - a status other than 2xx → [`DecodeError::HttpStatus`].
+/// - a redirect → [`DecodeError::Redirect`]: Juhe never sends one; it may have been billed.
+/// - another status than 2xx → [`DecodeError::HttpStatus`].
 /// - anything unreadable → [`DecodeError::Malformed`], which says whether it may be billed.
 pub fn decode<C: Check>(response: &HttpResponse) -> Result<C::Outcome, DecodeError> {
     let status = response.status();
+    if status.is_redirection() {
+        return Err(DecodeError::Redirect { status: status.as_u16() });
+    }
     if !status.is_success() {
         return Err(DecodeError::HttpStatus { status: status.as_u16() });
+    }
+    // No request asks for compression, so a compressed answer is not Juhe's.
+    let encoding = response.headers().get(http::header::CONTENT_ENCODING).map(|v| v.as_bytes());
+    if encoding.is_some_and(|e| !e.eq_ignore_ascii_case(b"identity")) {
+        return Err(malformed("a compressed answer (Content-Encoding), which no request asks for", true));
     }
     let envelope = Envelope::parse(response.body())?;
     if envelope.error_code != 0 {
@@ -77,5 +86,22 @@ fn category(e: &serde_json::Error) -> &'static str {
         serde_json::error::Category::Syntax => "syntax error",
         serde_json::error::Category::Data => "unexpected data",
         serde_json::error::Category::Io => "read error",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Telecom3Check;
+
+    #[test]
+    fn a_compressed_answer_is_refused_as_not_juhes() {
+        let billed = br#"{"error_code":0,"reason":"ok","result":{"res":1}}"#.to_vec();
+        let gzip = http::Response::builder().header("content-encoding", "gzip").body(billed.clone()).unwrap();
+        let error = decode::<Telecom3Check>(&gzip).unwrap_err();
+        assert!(matches!(error, DecodeError::Malformed { may_be_billed: true, .. }), "{error}");
+        assert!(error.to_string().contains("compressed"), "{error}");
+        let identity = http::Response::builder().header("content-encoding", "identity").body(billed).unwrap();
+        assert!(decode::<Telecom3Check>(&identity).is_ok());
     }
 }

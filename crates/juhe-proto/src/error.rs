@@ -103,6 +103,15 @@ pub enum DecodeError {
     /// Juhe answered with a non-zero `error_code`. Not billed.
     #[error("Juhe answered {0}")]
     Service(ServiceError),
+    /// The answer was a redirect. Juhe never redirects an API call, so something in between
+    /// did: the request was sent once, not to the new address, and may have been billed.
+    #[error(
+        "the answer was a redirect (HTTP {status}), which Juhe never sends: the request was sent once and may have been billed; it was not sent to the new address"
+    )]
+    Redirect {
+        /// The status code, 300–399.
+        status: u16,
+    },
     /// The HTTP status was not 2xx. Juhe answers its own errors with 200 and an
     /// `error_code`, so this comes from something in between (a gateway, a proxy).
     #[error("HTTP status {status} instead of Juhe's answer{}", billing_note(self.may_be_billed()))]
@@ -130,6 +139,7 @@ impl DecodeError {
     pub fn may_be_billed(&self) -> bool {
         match self {
             DecodeError::Malformed { may_be_billed, .. } => *may_be_billed,
+            DecodeError::Redirect { .. } => true,
             // 429 and 503 mean the request was turned away; other statuses may hide a
             // processed check behind a failing gateway.
             DecodeError::HttpStatus { status } => !matches!(status, 429 | 503),
@@ -143,7 +153,9 @@ impl DecodeError {
             DecodeError::Service(e) => e.code.retry_class(),
             DecodeError::HttpStatus { status: 429 } => RetryClass::RateLimited,
             DecodeError::HttpStatus { status: 502..=504 } => RetryClass::Transient,
-            DecodeError::HttpStatus { .. } | DecodeError::Malformed { .. } => RetryClass::Permanent,
+            DecodeError::Redirect { .. } | DecodeError::HttpStatus { .. } | DecodeError::Malformed { .. } => {
+                RetryClass::Permanent
+            }
         }
     }
 }

@@ -27,8 +27,10 @@ pub enum TransportErrorKind {
     Timeout,
     /// The connection broke (reset, closed, truncated answer).
     Io,
-    /// The answer was not valid HTTP, or too large.
+    /// The answer was not valid HTTP.
     Protocol,
+    /// The answer was larger than the limit.
+    TooLarge,
     /// The request could not be built (a bad URL).
     Request,
 }
@@ -76,6 +78,7 @@ impl fmt::Display for TransportError {
             TransportErrorKind::Timeout => "timed out",
             TransportErrorKind::Io => "the connection broke",
             TransportErrorKind::Protocol => "the answer was not valid HTTP",
+            TransportErrorKind::TooLarge => "the answer was too large to read",
             TransportErrorKind::Request => "the request could not be built",
         };
         let consequence = match self.delivery {

@@ -1,42 +1,98 @@
 //! The async backend: reqwest.
 
 use std::error::Error as _;
+use std::sync::{Arc, Mutex};
 
 use crate::{
     AsyncTransport, Delivery, HttpRequest, HttpResponse, MAX_RESPONSE_BYTES, TransportConfig, TransportError,
     TransportErrorKind, USER_AGENT,
 };
 
-/// An [`AsyncTransport`] over a `reqwest::Client` (connection pooling, HTTP/1.1 keep-alive).
-#[derive(Debug, Clone)]
+/// An [`AsyncTransport`] over reqwest (connection pooling, HTTP/1.1 keep-alive), following
+/// the transport contract: no redirects, one deadline per attempt, a bounded answer.
+///
+/// A pooled connection belongs to the runtime that opened it, so the transport keeps one
+/// `reqwest::Client` per tokio runtime: a client shared by several runtimes (a `static`
+/// client in `#[tokio::test]`s) never waits on a connection whose runtime is idle or gone.
+#[derive(Clone)]
 pub struct ReqwestTransport {
-    client: reqwest::Client,
+    make: Arc<MakeClient>,
+    /// The clients made so far, by runtime; the most recently used last.
+    clients: Arc<Mutex<Vec<RuntimeClient>>>,
     max_response_bytes: usize,
 }
 
+/// Makes a client for one more runtime.
+type MakeClient = dyn Fn() -> Result<reqwest::Client, TransportError> + Send + Sync;
+
+/// The client of one runtime (`None`: used outside any runtime).
+type RuntimeClient = (Option<tokio::runtime::Id>, reqwest::Client);
+
+/// How many runtimes' clients are kept; the least recently used goes first.
+const RUNTIMES_KEPT: usize = 8;
+
 impl ReqwestTransport {
-    /// A client with the default settings.
+    /// A transport with the default settings.
     pub fn new() -> Result<Self, TransportError> {
         Self::with_config(&TransportConfig::default())
     }
 
-    /// A client with these settings.
+    /// A transport with these settings.
     pub fn with_config(config: &TransportConfig) -> Result<Self, TransportError> {
-        let builder = reqwest::Client::builder()
-            .connect_timeout(config.connect_timeout)
-            .timeout(config.timeout)
-            .user_agent(USER_AGENT);
-        let client = with_tls(builder)?
-            .build()
-            .map_err(|e| TransportError::new(TransportErrorKind::Tls, Delivery::NotSent, e.without_url()))?;
-        Ok(Self { client, max_response_bytes: config.max_response_bytes })
+        let limit = config.max_response_bytes;
+        let config = config.clone();
+        let make = move || build(&config);
+        make()?; // Settings that cannot work fail here, not at the first check.
+        Ok(Self::from_maker(Arc::new(make), limit))
     }
 
-    /// Uses your own configured client (proxies, pools, timeouts). Its settings are kept as
-    /// they are.
+    /// Uses your own configured client (proxies, timeouts). Its settings are kept as they
+    /// are, so give it `redirect::Policy::none()` and a timeout; the answer is still read to
+    /// [`MAX_RESPONSE_BYTES`] at most. Its pool is shared by every runtime that uses it:
+    /// use it from one runtime only.
     pub fn from_client(client: reqwest::Client) -> Self {
-        Self { client, max_response_bytes: MAX_RESPONSE_BYTES }
+        Self::from_maker(Arc::new(move || Ok(client.clone())), MAX_RESPONSE_BYTES)
     }
+
+    fn from_maker(make: Arc<MakeClient>, max_response_bytes: usize) -> Self {
+        Self { make, clients: Arc::default(), max_response_bytes }
+    }
+
+    /// The client of the current runtime, made on its first use there.
+    fn client(&self) -> Result<reqwest::Client, TransportError> {
+        let runtime = tokio::runtime::Handle::try_current().ok().map(|h| h.id());
+        let mut clients = self.clients.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(at) = clients.iter().position(|(id, _)| *id == runtime) {
+            let entry = clients.remove(at);
+            let client = entry.1.clone();
+            clients.push(entry);
+            return Ok(client);
+        }
+        let client = (self.make)()?;
+        if clients.len() == RUNTIMES_KEPT {
+            clients.remove(0);
+        }
+        clients.push((runtime, client.clone()));
+        Ok(client)
+    }
+}
+
+impl std::fmt::Debug for ReqwestTransport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReqwestTransport").field("max_response_bytes", &self.max_response_bytes).finish()
+    }
+}
+
+/// A client following the transport contract.
+fn build(config: &TransportConfig) -> Result<reqwest::Client, TransportError> {
+    let builder = reqwest::Client::builder()
+        .connect_timeout(config.connect_timeout)
+        .timeout(config.timeout)
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(USER_AGENT);
+    with_tls(builder)?
+        .build()
+        .map_err(|e| TransportError::new(TransportErrorKind::Tls, Delivery::NotSent, e.without_url()))
 }
 
 #[cfg(feature = "native-tls")]
@@ -63,26 +119,40 @@ fn with_tls(builder: reqwest::ClientBuilder) -> Result<reqwest::ClientBuilder, T
 #[async_trait::async_trait]
 impl AsyncTransport for ReqwestTransport {
     async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
+        let client = self.client()?;
         let request = reqwest::Request::try_from(request).map_err(|e| {
             TransportError::new(TransportErrorKind::Request, Delivery::NotSent, e.without_url())
         })?;
-        let response = self.client.execute(request).await.map_err(classify)?;
-        if response.content_length().is_some_and(|n| n > self.max_response_bytes as u64) {
-            return Err(TransportError::new(
-                TransportErrorKind::Protocol,
-                Delivery::MaybeSent,
-                "response too large",
-            ));
+        let mut response = client.execute(request).await.map_err(classify)?;
+        let limit = self.max_response_bytes;
+        if response.content_length().is_some_and(|n| n > limit as u64) {
+            return Err(too_large(limit));
         }
         let mut answer = http::Response::builder().status(response.status()).version(response.version());
         if let Some(headers) = answer.headers_mut() {
             headers.extend(response.headers().iter().map(|(k, v)| (k.clone(), v.clone())));
         }
-        let body = response.bytes().await.map_err(classify)?;
+        // Read as it streams, whatever the framing: a chunked or close-delimited answer
+        // stops being read at the limit.
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(classify)? {
+            if body.len() + chunk.len() > limit {
+                return Err(too_large(limit));
+            }
+            body.extend_from_slice(&chunk);
+        }
         answer
-            .body(body.to_vec())
+            .body(body)
             .map_err(|e| TransportError::new(TransportErrorKind::Protocol, Delivery::MaybeSent, e))
     }
+}
+
+fn too_large(limit: usize) -> TransportError {
+    TransportError::new(
+        TransportErrorKind::TooLarge,
+        Delivery::MaybeSent,
+        format!("the answer is larger than {limit} bytes"),
+    )
 }
 
 /// Sorts a reqwest error by whether the request may have left.
@@ -95,7 +165,7 @@ fn classify(error: reqwest::Error) -> TransportError {
         (TransportErrorKind::Timeout, Delivery::MaybeSent)
     } else if error.is_builder() {
         (TransportErrorKind::Request, Delivery::NotSent)
-    } else if error.is_decode() {
+    } else if error.is_decode() || is_not_http(&error) {
         (TransportErrorKind::Protocol, Delivery::MaybeSent)
     } else {
         (TransportErrorKind::Io, Delivery::MaybeSent)
@@ -104,12 +174,28 @@ fn classify(error: reqwest::Error) -> TransportError {
 }
 
 fn is_connection_refused(error: &reqwest::Error) -> bool {
+    io_kind(error) == Some(std::io::ErrorKind::ConnectionRefused)
+}
+
+/// Whether hyper could not parse the answer as HTTP.
+fn is_not_http(error: &reqwest::Error) -> bool {
     let mut source = error.source();
     while let Some(cause) = source {
-        if let Some(io) = cause.downcast_ref::<std::io::Error>() {
-            return io.kind() == std::io::ErrorKind::ConnectionRefused;
+        if let Some(hyper) = cause.downcast_ref::<hyper::Error>() {
+            return hyper.is_parse() || hyper.is_parse_status();
         }
         source = cause.source();
     }
     false
+}
+
+fn io_kind(error: &reqwest::Error) -> Option<std::io::ErrorKind> {
+    let mut source = error.source();
+    while let Some(cause) = source {
+        if let Some(io) = cause.downcast_ref::<std::io::Error>() {
+            return Some(io.kind());
+        }
+        source = cause.source();
+    }
+    None
 }

@@ -1,12 +1,21 @@
 //! The blocking backend: ureq.
 
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use ureq::http::Uri;
+use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
+use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
+
 use crate::{
     Delivery, HttpRequest, HttpResponse, MAX_RESPONSE_BYTES, Transport, TransportConfig, TransportError,
     TransportErrorKind, USER_AGENT,
 };
 
 /// A [`Transport`] over one shared `ureq::Agent` (which pools connections; a bare
-/// `ureq::post` does not).
+/// `ureq::post` does not), following the transport contract: no redirects, one deadline per
+/// attempt, a bounded answer.
 #[derive(Debug, Clone)]
 pub struct UreqTransport {
     agent: ureq::Agent,
@@ -14,31 +23,32 @@ pub struct UreqTransport {
 }
 
 impl UreqTransport {
-    /// An agent with the default settings.
+    /// A transport with the default settings.
     pub fn new() -> Result<Self, TransportError> {
         Self::with_config(&TransportConfig::default())
     }
 
-    /// An agent with these settings.
+    /// A transport with these settings.
     pub fn with_config(config: &TransportConfig) -> Result<Self, TransportError> {
-        let (connect, total, limit) = (config.connect_timeout, config.timeout, config.max_response_bytes);
-        // Per-phase timeouts, not ureq's global one: the global timeout re-arms the socket's
-        // timeout on every read and write, which measured ~30 µs a request on loopback
-        // (docs/benchmarks.md).
         let builder = ureq::Agent::config_builder()
-            .timeout_connect(Some(connect))
-            .timeout_recv_response(Some(total))
-            .timeout_recv_body(Some(total))
+            .timeout_connect(Some(config.connect_timeout))
+            // One deadline covers resolving, connecting, sending and the whole answer.
+            .timeout_global(Some(config.timeout))
+            .max_redirects(0)
             .http_status_as_error(false)
             .user_agent(USER_AGENT);
         #[cfg(feature = "native-tls")]
         let builder = builder
             .tls_config(ureq::tls::TlsConfig::builder().provider(ureq::tls::TlsProvider::NativeTls).build());
-        Ok(Self { agent: builder.build().into(), max_response_bytes: limit })
+        let agent =
+            ureq::Agent::with_parts(builder.build(), DefaultConnector::new(), CachingResolver::default());
+        Ok(Self { agent, max_response_bytes: config.max_response_bytes })
     }
 
-    /// Uses your own configured agent (proxies, timeouts). If it turns 4xx/5xx statuses into
-    /// errors, they come back as responses with an empty body.
+    /// Uses your own configured agent (proxies, timeouts). Its settings are kept as they are,
+    /// so give it `max_redirects(0)` and a global timeout; the answer is still read to
+    /// [`MAX_RESPONSE_BYTES`] at most. If it turns 4xx/5xx statuses into errors, they come
+    /// back as responses with an empty body.
     pub fn from_agent(agent: ureq::Agent) -> Self {
         Self { agent, max_response_bytes: MAX_RESPONSE_BYTES }
     }
@@ -57,9 +67,53 @@ impl Transport for UreqTransport {
             Err(error) => return Err(classify(error)),
         };
         let (parts, mut body) = response.into_parts();
-        let bytes =
-            body.with_config().limit(self.max_response_bytes as u64).read_to_vec().map_err(classify)?;
+        // ureq stops reading at the limit, whatever the framing.
+        let limit = self.max_response_bytes as u64;
+        let bytes = body.with_config().limit(limit).read_to_vec().map_err(classify)?;
         Ok(http::Response::from_parts(parts, bytes))
+    }
+}
+
+/// How long a host name's addresses are reused before it is looked up again.
+const DNS_TTL: Duration = Duration::from_secs(60);
+
+/// Resolves without a thread on the hot path. ureq looks the host up on every request,
+/// pooled connection or not, and with a deadline it does so on a new thread (~60 µs a
+/// request on loopback, docs/benchmarks.md). An IP address needs no lookup, and a host name's
+/// addresses are kept for [`DNS_TTL`]; the lookup itself, when needed, still runs under the
+/// deadline.
+#[derive(Debug, Default)]
+struct CachingResolver {
+    lookup: DefaultResolver,
+    cache: Mutex<Vec<(String, ResolvedSocketAddrs, Instant)>>,
+}
+
+impl Resolver for CachingResolver {
+    fn resolve(
+        &self,
+        uri: &Uri,
+        config: &ureq::config::Config,
+        timeout: NextTimeout,
+    ) -> Result<ResolvedSocketAddrs, ureq::Error> {
+        let host = uri.host().unwrap_or_default();
+        let port = uri.port_u16().unwrap_or(if uri.scheme_str() == Some("https") { 443 } else { 80 });
+        if let Ok(ip) = host.trim_start_matches('[').trim_end_matches(']').parse::<IpAddr>() {
+            let mut addrs = self.lookup.empty();
+            addrs.push(SocketAddr::new(ip, port));
+            return Ok(addrs);
+        }
+        let key = format!("{host}:{port}");
+        let now = Instant::now();
+        let mut cache = self.cache.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        cache.retain(|(_, _, at)| now.duration_since(*at) < DNS_TTL);
+        if let Some((_, addrs, _)) = cache.iter().find(|(k, ..)| *k == key) {
+            return Ok(addrs.clone());
+        }
+        drop(cache);
+        let addrs = self.lookup.resolve(uri, config, timeout)?;
+        let mut cache = self.cache.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        cache.push((key, addrs.clone(), now));
+        Ok(addrs)
     }
 }
 
@@ -85,6 +139,7 @@ fn classify(error: ureq::Error) -> TransportError {
         ureq::Error::BadUri(_) | ureq::Error::Http(_) | ureq::Error::InvalidProxyUrl => {
             (TransportErrorKind::Request, Delivery::NotSent)
         }
+        ureq::Error::BodyExceedsLimit(_) => (TransportErrorKind::TooLarge, Delivery::MaybeSent),
         _ => (TransportErrorKind::Protocol, Delivery::MaybeSent),
     };
     // A bad URI's message repeats the URI: keep it out of the chain.

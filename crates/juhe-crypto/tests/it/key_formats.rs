@@ -1,4 +1,4 @@
-//! Every form of the account's public key that spec §4 lists reads as the same key.
+//! Every form of the account's public key that docs/protocol.md ("Public key formats") lists reads as the same key.
 
 use juhe_crypto::{RsaPrivateKey, RsaPublicKey};
 use proptest::prelude::*;

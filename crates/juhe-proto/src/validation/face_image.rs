@@ -16,7 +16,7 @@ pub enum ImageFormat {
 }
 
 /// A face photo, checked to be a JPEG or PNG before anything is sent. Sent as base64 with no
-/// `data:` prefix and no line breaks (spec §9).
+/// `data:` prefix and no line breaks (docs/protocol.md, "Face image").
 ///
 /// `Debug` shows the format and size only, never the bytes.
 #[derive(Clone, PartialEq, Eq)]

@@ -191,6 +191,7 @@ fn telecom3_responses() {
                 200,
                 r#"{"error_code":0,"reason":"查询成功","result":{"rescode":"31","type":"虚拟运营商"}}"#,
             ),
+            ("a redirect: never followed, may be billed", 302, ""),
             (
                 "233901 provider network error",
                 200,

@@ -2,3 +2,4 @@
 //! backend must pass, run once per backend, so the backends cannot drift apart.
 
 mod conformance;
+mod hostile;
