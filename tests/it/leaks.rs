@@ -16,7 +16,8 @@ const NAME: &str = "欧阳娜娜";
 const IDCARD: &str = "11010519491231002X";
 const MOBILE: &str = "13987654321";
 /// A JPEG header then bytes that spell a marker, so a leak of the image is easy to find.
-const IMAGE: &[u8] = b"\xFF\xD8\xFF\xE0IMAGE-BYTES-MARKER-9d8c7b6a";
+/// A JPEG header of 32 x 32 pixels whose comment segment holds a marker to look for.
+const IMAGE: &[u8] = b"\xFF\xD8\xFF\xFE\x00\x1dIMAGE-BYTES-MARKER-9d8c7b6a\xFF\xC0\x00\x11\x08\x00\x20\x00\x20\x03\x01\x22\x00\x02\x11\x01\x03\x11\x01\xFF\xD9";
 
 /// Everything written by tracing, at every level, from every thread.
 fn captured() -> &'static Arc<Mutex<Vec<u8>>> {

@@ -8,50 +8,46 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
-use juhe_proto::{Check, Endpoint, ValidationError};
+use juhe_proto::{Check, Endpoint, Product, ValidationError};
 use juhe_verify::{
     BatchItem, BatchOptions, Error, FaceCheck, IdCardCheck, Telecom2Check, Telecom3Check, Verdict,
 };
 use serde_json::Value;
 
-use crate::args::{GlobalArgs, ProductArg, TransportArg};
 use crate::batch_input::{
     IDCARD, IMAGE, Input, InputCounts, InputRow, MOBILE, NAME, RowFields, estimate_rows,
 };
 use crate::batch_resume::{DoneRows, scan_output};
 use crate::check_output::Printable;
-use crate::checks::{mode_of, settings};
+use crate::connection::{runtime, settings};
 use crate::failure::{Failure, Status};
+use crate::hiargs::{BatchArgs, Connection, Format};
 
-/// What `juhe batch` was asked to do.
-pub(crate) struct BatchRequest<'a> {
-    pub(crate) product: ProductArg,
-    pub(crate) input: &'a Path,
-    pub(crate) concurrency: usize,
-    pub(crate) rate: Option<f64>,
-    pub(crate) resume: bool,
-}
-
-pub(crate) fn run(global: &GlobalArgs, request: &BatchRequest<'_>) -> Result<ExitCode, Failure> {
+/// Runs `juhe batch`.
+pub(crate) fn run(request: &BatchArgs, connection: &Connection, format: Format) -> Result<ExitCode, Failure> {
     match request.product {
-        ProductArg::Idcard => run_product(global, request, &[NAME, IDCARD], &["orderid"], |f: &RowFields| {
-            IdCardCheck::new(&f.name, &f.idcard)
-        }),
-        ProductArg::Telecom2 => {
-            run_product(global, request, &[IDCARD, MOBILE], &["orderid"], |f: &RowFields| {
+        Product::IdCard => {
+            run_product(request, connection, format, &[NAME, IDCARD], &["orderid"], |f: &RowFields| {
+                IdCardCheck::new(&f.name, &f.idcard)
+            })
+        }
+        Product::Telecom2 => {
+            run_product(request, connection, format, &[IDCARD, MOBILE], &["orderid"], |f: &RowFields| {
                 Telecom2Check::new(&f.idcard, &f.mobile)
             })
         }
-        ProductArg::Telecom3 => run_product(
-            global,
+        Product::Telecom3 => run_product(
             request,
+            connection,
+            format,
             &[NAME, IDCARD, MOBILE],
             &["rescode", "resmsg", "type", "province", "city", "orderid"],
             |f: &RowFields| Telecom3Check::new(&f.name, &f.idcard, &f.mobile),
         ),
-        ProductArg::Face => run_product(
-            global,
+        Product::Face => run_product(
             request,
+            connection,
+            format,
             &[NAME, IDCARD, MOBILE, IMAGE],
             &["resmsg", "score", "type", "orderid"],
             |f: &RowFields| {
@@ -66,8 +62,9 @@ pub(crate) fn run(global: &GlobalArgs, request: &BatchRequest<'_>) -> Result<Exi
 
 /// The batch for one product: `needed` input columns, `details` output columns.
 fn run_product<C>(
-    global: &GlobalArgs,
-    request: &BatchRequest<'_>,
+    request: &BatchArgs,
+    connection: &Connection,
+    _format: Format,
     needed: &[&'static str],
     details: &'static [&'static str],
     make: fn(&RowFields) -> Result<C, ValidationError>,
@@ -76,17 +73,13 @@ where
     C: Check,
     C::Outcome: Printable,
 {
-    let out_path = global
-        .output
-        .as_deref()
-        .map(Path::new)
-        .ok_or_else(|| Failure::usage("batch needs --output OUT.csv"))?;
-    let mode = mode_of(global.mode);
+    let out_path = request.output.as_path();
+    let mode = connection.mode;
     Endpoint::find(C::PRODUCT, mode).map_err(|e| Failure::usage(e.to_string()))?;
     let stop = Arc::new(AtomicBool::new(false));
     let counts = Arc::new(InputCounts::default());
     // The input's header decides what the output looks like; the output decides what to skip.
-    let mut input = Input::open(request.input, needed, Arc::clone(&stop), Arc::clone(&counts))?;
+    let mut input = Input::open(&request.input, needed, Arc::clone(&stop), Arc::clone(&counts))?;
     let mut header = input.headers.clone();
     header.extend(["row", "error_code", "reason", "res", "billed"].map(str::to_owned));
     header.extend(details.iter().map(|d| (*d).to_owned()));
@@ -100,17 +93,13 @@ where
         (row, check)
     });
     let mut writer = csv::WriterBuilder::new().has_headers(false).from_writer(BufWriter::new(file));
-    let mut summary = Summary::new(request.input);
-    let (builder, _sandbox) = settings(global)?;
+    let mut summary = Summary::new(&request.input);
+    let (builder, _sandbox) = settings(connection)?;
     let mut options = BatchOptions::default().concurrency(request.concurrency).mode(mode);
     if let Some(rate) = request.rate {
         options = options.rate_per_second(rate);
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .map_err(|e| Failure::failed(format!("could not start the async runtime: {e}")))?;
+    let runtime = runtime(2)?;
     let stopper = Arc::clone(&stop);
     runtime.spawn(async move {
         if tokio::signal::ctrl_c().await.is_ok() {
@@ -125,8 +114,8 @@ where
         write_row(&mut writer, item, details)
             .map_err(|e| Failure::failed(format!("could not write {}: {e}", out_path.display())))
     };
-    match global.transport {
-        TransportArg::Reqwest => {
+    match connection.blocking {
+        false => {
             let client = builder.build().map_err(|e| Failure::usage(e.to_string()))?;
             runtime.block_on(async {
                 let mut batch = client.batch(inputs, options);
@@ -136,7 +125,7 @@ where
                 Ok::<(), Failure>(())
             })?;
         }
-        TransportArg::Ureq => {
+        true => {
             let client = builder.build_blocking().map_err(|e| Failure::usage(e.to_string()))?;
             for item in client.batch(inputs, options) {
                 write(item)?;

@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use juhe_proto::{Field, Problem, ValidationError};
 
 use crate::batch_resume::DoneRows;
+use crate::face_image_file::{self, ImageFileError};
 use crate::failure::Failure;
 
 /// The fields a product needs, by the name our output uses.
@@ -136,8 +137,15 @@ impl Input {
         if path.is_empty() {
             return Err(ValidationError::new(Field::Image, Problem::Empty));
         }
-        std::fs::read(self.base_dir.join(path))
-            .map_err(|_| ValidationError::new(Field::Image, Problem::Unreadable))
+        face_image_file::read(&self.base_dir.join(path)).map_err(|e| {
+            let problem = match e {
+                ImageFileError::TooLarge { bytes, max, .. } => {
+                    Problem::ImageTooLarge { bytes: usize::try_from(bytes).unwrap_or(usize::MAX), max }
+                }
+                _ => Problem::Unreadable,
+            };
+            ValidationError::new(Field::Image, problem)
+        })
     }
 }
 

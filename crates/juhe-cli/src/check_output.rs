@@ -4,6 +4,9 @@
 use juhe_verify::{FaceOutcome, MatchOutcome, Outcome, Telecom3Outcome, Verdict};
 use serde_json::{Value, json};
 
+use crate::checks::error_chain;
+use crate::untrusted_text::escaped;
+
 /// An outcome the CLI can print.
 pub(crate) trait Printable: Outcome {
     /// `result` with Juhe's wire names.
@@ -44,7 +47,7 @@ impl Printable for Telecom3Outcome {
             .collect::<Vec<_>>()
             .join(" ");
         if let Some(carrier) = &self.carrier {
-            lines.push(format!("carrier: {} {place}", carrier.name()).trim_end().to_owned());
+            lines.push(escaped(format!("carrier: {} {place}", carrier.name()).trim_end()).into_owned());
         }
         lines
     }
@@ -86,7 +89,7 @@ pub(crate) fn text<O: Printable>(api: &str, outcome: &O) -> String {
     };
     let mut lines = vec![format!("{verdict} ({api})")];
     lines.extend(outcome.details());
-    lines.push(format!("order: {}", outcome.order_id().unwrap_or("(none given)")));
+    lines.push(format!("order: {}", escaped(outcome.order_id().unwrap_or("(none given)"))));
     lines.join("\n")
 }
 
@@ -95,12 +98,22 @@ pub(crate) fn json_outcome<O: Printable>(api: &str, outcome: &O) -> Value {
     json!({ "api": api, "error_code": 0, "reason": outcome.reason(), "billed": true, "result": outcome.wire() })
 }
 
-/// The JSON output of a failed check. `billed` is `null` when it may have been billed.
+/// The JSON output of a failed check. `billed` is `null` when it may have been billed;
+/// `result` holds Juhe's order number when the answer gave one.
 pub(crate) fn json_error(api: &str, error: &juhe_verify::Error) -> Value {
-    let (code, reason) = match error {
-        juhe_verify::Error::Service(e) => (json!(e.code.code()), e.reason.clone()),
-        other => (Value::Null, other.to_string()),
+    let (code, reason, result) = match error {
+        juhe_verify::Error::Service(e) => {
+            let result = e.order_id.as_ref().map_or(Value::Null, |order| json!({ "orderid": order }));
+            (json!(e.code.code()), e.reason.clone(), result)
+        }
+        other => (Value::Null, error_chain(other), Value::Null),
     };
     let billed = if error.may_be_billed() { Value::Null } else { Value::Bool(false) };
-    json!({ "api": api, "error_code": code, "reason": reason, "billed": billed, "result": Value::Null })
+    json!({ "api": api, "error_code": code, "reason": reason, "billed": billed, "result": result })
+}
+
+/// The JSON output of a check stopped before anything was sent (a usage error, an image
+/// that cannot be read): `api` is `null` when the product has no endpoint in the mode.
+pub(crate) fn json_failure(api: Option<&str>, message: &str) -> Value {
+    json!({ "api": api, "error_code": Value::Null, "reason": message, "billed": false, "result": Value::Null })
 }

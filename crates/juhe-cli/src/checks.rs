@@ -3,96 +3,67 @@
 
 use std::process::ExitCode;
 
-use juhe_proto::{Check, Endpoint, Mode};
-use juhe_sandbox::Sandbox;
-use juhe_verify::{ClientBuilder, Error, Verdict};
+use juhe_proto::Check;
+use juhe_verify::{
+    Endpoint, Error, FaceCheck, IdCardCheck, Telecom2Check, Telecom3Check, ValidationError, Verdict,
+};
 
-use crate::args::{GlobalArgs, ModeArg, TransportArg};
 use crate::check_output::{Printable, json_error, json_outcome, text};
+use crate::connection::{runtime, settings};
+use crate::face_image_file;
 use crate::failure::{Failure, Status};
+use crate::hiargs::{CheckInput, Connection, Format};
+use crate::untrusted_text::escaped;
 
-/// Text or JSON.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Format {
-    Text,
-    Json,
+/// Runs one check and prints its outcome.
+pub(crate) fn run(input: CheckInput, connection: &Connection, format: Format) -> Result<ExitCode, Failure> {
+    let endpoint =
+        Endpoint::find(input.product(), connection.mode).map_err(|e| Failure::usage(e.to_string()))?;
+    let api = endpoint.info().api;
+    match input {
+        CheckInput::IdCard { name, idcard } => one(api, IdCardCheck::new(&name, &idcard), connection, format),
+        CheckInput::Telecom2 { idcard, mobile } => {
+            one(api, Telecom2Check::new(&idcard, &mobile), connection, format)
+        }
+        CheckInput::Telecom3 { name, idcard, mobile } => {
+            one(api, Telecom3Check::new(&name, &idcard, &mobile), connection, format)
+        }
+        CheckInput::Face { name, idcard, mobile, image } => {
+            let bytes = face_image_file::read(&image).map_err(|e| Failure::usage(format!("--image: {e}")))?;
+            one(api, FaceCheck::new(&name, &idcard, &mobile, bytes), connection, format)
+        }
+    }
 }
 
-/// Runs one check and prints its outcome. `check` is the validated input, or why it is not.
-pub(crate) fn run<C: Check>(global: &GlobalArgs, check: Result<C, Error>) -> Result<ExitCode, Failure>
+/// Sends a validated check, or reports why it is not valid; nothing starts for bad input.
+fn one<C: Check>(
+    api: &str,
+    check: Result<C, ValidationError>,
+    connection: &Connection,
+    format: Format,
+) -> Result<ExitCode, Failure>
 where
     C::Outcome: Printable,
 {
-    let format = match global.output.as_deref() {
-        None | Some("text") => Format::Text,
-        Some("json") => Format::Json,
-        Some(other) => return Err(Failure::usage(format!("--output {other}: a check prints text or json"))),
-    };
-    let mode = mode_of(global.mode);
-    let endpoint = Endpoint::find(C::PRODUCT, mode).map_err(|e| Failure::usage(e.to_string()))?;
-    let api = endpoint.info().api;
     let result = match check {
-        Ok(check) => send(global, mode, &check)?,
-        Err(invalid) => Err(invalid),
+        Ok(check) => send(connection, &check)?,
+        Err(invalid) => Err(Error::Invalid(invalid)),
     };
     Ok(report(api, format, result))
 }
 
-pub(crate) fn mode_of(mode: ModeArg) -> Mode {
-    match mode {
-        ModeArg::Plain => Mode::Plain,
-        ModeArg::Signed => Mode::Signed,
-        ModeArg::Aes => Mode::Aes,
-        ModeArg::Rsa => Mode::Rsa,
-    }
-}
-
 /// Sends the check with the client the options ask for. The outer error is the CLI's own
 /// (a runtime or sandbox that would not start); the inner one is the check's.
-fn send<C: Check>(global: &GlobalArgs, mode: Mode, check: &C) -> Result<Result<C::Outcome, Error>, Failure> {
-    let (builder, _sandbox) = settings(global)?;
-    Ok(match global.transport {
-        TransportArg::Ureq => builder.build_blocking().and_then(|client| client.verify_in(mode, check)),
-        TransportArg::Reqwest => {
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(1)
-                .enable_all()
-                .build()
-                .map_err(|e| Failure::failed(format!("could not start the async runtime: {e}")))?;
-            match builder.build() {
-                Ok(client) => runtime.block_on(client.verify_in(mode, check)),
-                Err(error) => Err(error),
-            }
-        }
+fn send<C: Check>(connection: &Connection, check: &C) -> Result<Result<C::Outcome, Error>, Failure> {
+    let (builder, _sandbox) = settings(connection)?;
+    if connection.blocking {
+        return Ok(builder.build_blocking().and_then(|client| client.verify(check)));
+    }
+    let runtime = runtime(1)?;
+    Ok(match builder.build() {
+        Ok(client) => runtime.block_on(client.verify(check)),
+        Err(error) => Err(error),
     })
-}
-
-/// Client settings from the options, or for an embedded sandbox when no key is configured.
-/// The sandbox, if any, lives as long as the returned value.
-pub(crate) fn settings(global: &GlobalArgs) -> Result<(ClientBuilder, Option<Sandbox>), Failure> {
-    if global.sandbox || global.key.is_none() {
-        let sandbox = Sandbox::start()
-            .map_err(|e| Failure::failed(format!("could not start the embedded sandbox: {e}")))?;
-        let why =
-            if global.sandbox { "--sandbox" } else { "no key configured (set JUHE_KEY or --key for Juhe)" };
-        eprintln!("juhe: {why}: checking against the embedded sandbox; test data only, nothing is billed");
-        let builder = ClientBuilder::new().account(&sandbox.account());
-        return Ok((builder, Some(sandbox)));
-    }
-    let mut builder = ClientBuilder::new();
-    if let Some(key) = &global.key {
-        builder = builder.key(key);
-    }
-    if let Some(openid) = &global.openid {
-        builder = builder.openid(openid);
-    }
-    if let Some(rsa) = &global.rsa_public_key {
-        builder = builder.rsa_public_key(rsa);
-    }
-    if let Some(url) = &global.base_url {
-        builder = builder.base_url(url);
-    }
-    Ok((builder, None))
 }
 
 /// Prints the outcome or the error and picks the exit status.
@@ -109,7 +80,7 @@ fn report<O: Printable>(api: &str, format: Format, result: Result<O, Error>) -> 
         (Format::Json, Ok(outcome)) => println!("{}", json_outcome(api, outcome)),
         (Format::Json, Err(error)) => println!("{}", json_error(api, error)),
         (Format::Text, Ok(outcome)) => println!("{}", text(api, outcome)),
-        (Format::Text, Err(error)) => eprintln!("juhe: {error}"),
+        (Format::Text, Err(error)) => eprintln!("juhe: {}", escaped(&error_chain(error))),
     }
     if let Err(error) = &result
         && error.may_be_billed()
@@ -117,4 +88,18 @@ fn report<O: Printable>(api: &str, format: Format, result: Result<O, Error>) -> 
         eprintln!("juhe: this check may have been billed; Juhe's order records will tell");
     }
     status.exit_code()
+}
+
+/// An error and its causes, `: `-separated, each said once.
+pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text = format!("{text}: {cause_text}");
+        }
+        source = cause.source();
+    }
+    text
 }

@@ -6,13 +6,10 @@ use juhe_proto::{ErrorCode, RetryClass};
 use serde_json::json;
 
 use crate::failure::Failure;
+use crate::hiargs::Format;
 
-pub(crate) fn run(code: Option<i64>, output: Option<&str>) -> Result<ExitCode, Failure> {
-    let json = match output {
-        None | Some("text") => false,
-        Some("json") => true,
-        Some(other) => return Err(Failure::usage(format!("--output {other}: codes prints text or json"))),
-    };
+pub(crate) fn run(code: Option<i64>, format: Format) -> Result<ExitCode, Failure> {
+    let json = format == Format::Json;
     let codes: Vec<ErrorCode> = match code {
         None => ErrorCode::ALL.to_vec(),
         Some(0) => return Err(Failure::usage("0 is success: the check was processed and billed once")),

@@ -4,58 +4,60 @@
 //! Exit status: 0 verified match; 1 verified mismatch; 2 bad input or usage (nothing was
 //! sent); 3 Juhe answered with an error code; 4 transport or protocol failure.
 
-mod args;
 mod batch_command;
 mod batch_input;
 mod batch_resume;
 mod check_output;
 mod checks;
 mod codes;
+mod connection;
+mod face_image_file;
 mod failure;
+mod hiargs;
+mod lowargs;
 mod sandbox_commands;
+mod untrusted_text;
 
 use std::process::ExitCode;
 
-use clap::Parser;
-use juhe_verify::{FaceCheck, IdCardCheck, Telecom2Check, Telecom3Check};
+use clap::{CommandFactory, FromArgMatches};
+use juhe_verify::Endpoint;
 
-use crate::args::{Cli, Command};
 use crate::failure::Failure;
+use crate::hiargs::HiArgs;
+use crate::lowargs::LowArgs;
 
 fn main() -> ExitCode {
-    // clap exits with status 2 on usage errors, as the contract wants.
-    let cli = Cli::parse();
-    match run(cli) {
+    // clap exits with status 2 on usage errors it finds, as the contract wants.
+    let matches = LowArgs::command().get_matches();
+    let low = match LowArgs::from_arg_matches(&matches) {
+        Ok(low) => low,
+        Err(error) => error.exit(),
+    };
+    let json_check = hiargs::wants_json_check(&low);
+    let result = HiArgs::from_low(low, &matches).and_then(run);
+    match result {
         Ok(code) => code,
         Err(failure) => {
-            eprintln!("juhe: {failure}");
+            match json_check {
+                // A check asked for JSON prints one JSON object, whatever stopped it.
+                Some((product, mode)) => {
+                    let api = Endpoint::find(product, mode).ok().map(|e| e.info().api);
+                    println!("{}", check_output::json_failure(api, &failure.message));
+                }
+                None => eprintln!("juhe: {failure}"),
+            }
             failure.exit_code()
         }
     }
 }
 
-fn run(cli: Cli) -> Result<ExitCode, Failure> {
-    let global = &cli.global;
-    match cli.command {
-        Command::Idcard { name, idcard } => {
-            checks::run(global, IdCardCheck::new(&name, &idcard).map_err(Into::into))
-        }
-        Command::Telecom2 { idcard, mobile } => {
-            checks::run(global, Telecom2Check::new(&idcard, &mobile).map_err(Into::into))
-        }
-        Command::Telecom3 { name, idcard, mobile } => {
-            checks::run(global, Telecom3Check::new(&name, &idcard, &mobile).map_err(Into::into))
-        }
-        Command::Face { name, idcard, mobile, image } => {
-            let bytes = std::fs::read(&image)
-                .map_err(|e| Failure::usage(format!("could not read --image {}: {e}", image.display())))?;
-            checks::run(global, FaceCheck::new(&name, &idcard, &mobile, bytes).map_err(Into::into))
-        }
-        Command::Batch { product, input, concurrency, rate, resume } => {
-            let request = batch_command::BatchRequest { product, input: &input, concurrency, rate, resume };
-            batch_command::run(global, &request)
-        }
-        Command::Codes { code } => codes::run(code, global.output.as_deref()),
-        Command::Sandbox { command } => sandbox_commands::run(command, global.output.as_deref()),
+fn run(args: HiArgs) -> Result<ExitCode, Failure> {
+    match args {
+        HiArgs::Check { input, connection, format } => checks::run(input, &connection, format),
+        HiArgs::Batch { batch, connection, format } => batch_command::run(&batch, &connection, format),
+        HiArgs::Codes { code, format } => codes::run(code, format),
+        HiArgs::SandboxServe(serve) => sandbox_commands::serve(serve),
+        HiArgs::SandboxIdentities { identities, format } => sandbox_commands::identities(identities, format),
     }
 }

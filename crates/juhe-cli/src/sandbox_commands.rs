@@ -5,36 +5,42 @@ use std::process::ExitCode;
 
 use juhe_sandbox::{Identity, RequestRecord, Sandbox, SandboxBuilder};
 
-use crate::args::SandboxCommand;
-use crate::failure::Failure;
+use std::path::PathBuf;
 
-pub(crate) fn run(command: SandboxCommand, output: Option<&str>) -> Result<ExitCode, Failure> {
-    match command {
-        SandboxCommand::Serve { addr, credentials_out, identities, fresh_rsa_key, quiet } => {
-            let mut builder = Sandbox::builder().addr(addr);
-            if !quiet {
-                builder = builder.on_request(log_line);
-            }
-            if let Some(path) = identities {
-                builder = builder.identities_file(path);
-            }
-            if fresh_rsa_key {
-                builder = builder.fresh_rsa_key();
-            }
-            serve(builder, credentials_out.as_deref())
-        }
-        SandboxCommand::Identities { identities } => {
-            let mut builder = Sandbox::builder().addr("127.0.0.1:0");
-            if let Some(path) = identities {
-                builder = builder.identities_file(path);
-            }
-            let sandbox = builder.start().map_err(|e| Failure::failed(e.to_string()))?;
-            print_identities(sandbox.identities(), output.unwrap_or("csv"))
-        }
+use crate::failure::Failure;
+use crate::hiargs::IdentityFormat;
+use crate::lowargs::ServeArgs;
+
+/// `juhe sandbox serve`.
+pub(crate) fn serve(args: ServeArgs) -> Result<ExitCode, Failure> {
+    let ServeArgs { addr, credentials_out, identities, fresh_rsa_key, quiet } = args;
+    let mut builder = Sandbox::builder().addr(addr);
+    if !quiet {
+        builder = builder.on_request(log_line);
     }
+    if let Some(path) = identities {
+        builder = builder.identities_file(path);
+    }
+    if fresh_rsa_key {
+        builder = builder.fresh_rsa_key();
+    }
+    run_server(builder, credentials_out.as_deref())
 }
 
-fn serve(builder: SandboxBuilder, credentials_out: Option<&std::path::Path>) -> Result<ExitCode, Failure> {
+/// `juhe sandbox identities`.
+pub(crate) fn identities(identities: Option<PathBuf>, format: IdentityFormat) -> Result<ExitCode, Failure> {
+    let mut builder = Sandbox::builder().addr("127.0.0.1:0");
+    if let Some(path) = identities {
+        builder = builder.identities_file(path);
+    }
+    let sandbox = builder.start().map_err(|e| Failure::failed(e.to_string()))?;
+    print_identities(sandbox.identities(), format)
+}
+
+fn run_server(
+    builder: SandboxBuilder,
+    credentials_out: Option<&std::path::Path>,
+) -> Result<ExitCode, Failure> {
     let sandbox = builder.start().map_err(|e| Failure::failed(e.to_string()))?;
     if let Some(path) = credentials_out {
         let credentials = serde_json::json!({
@@ -70,22 +76,19 @@ fn log_line(record: &RequestRecord) {
     );
 }
 
-fn print_identities(people: &[Identity], format: &str) -> Result<ExitCode, Failure> {
+fn print_identities(people: &[Identity], format: IdentityFormat) -> Result<ExitCode, Failure> {
     let mut out = std::io::stdout().lock();
     let written: std::io::Result<()> = match format {
-        "json" => serde_json::to_writer_pretty(&mut out, people)
+        IdentityFormat::Json => serde_json::to_writer_pretty(&mut out, people)
             .map_err(std::io::Error::from)
             .and_then(|()| writeln!(out)),
-        "csv" => {
+        IdentityFormat::Csv => {
             let mut writer = csv::Writer::from_writer(out);
             people
                 .iter()
                 .try_for_each(|p| writer.serialize(p))
                 .map_err(csv_to_io)
                 .and_then(|()| writer.flush())
-        }
-        other => {
-            return Err(Failure::usage(format!("--output {other}: sandbox identities prints csv or json")));
         }
     };
     match written {

@@ -40,37 +40,73 @@ impl RsaPublicKey {
     /// `BEGIN RSA PUBLIC KEY` (PKCS#1), or bare base64 of SPKI or PKCS#1 DER; with or without
     /// line breaks, CRLF, surrounding white space, or literal `\n` sequences (a PEM squeezed
     /// into one environment variable).
+    ///
+    /// What is not such a key is refused with a sentence saying what it is: a private key, a
+    /// certificate, an EC key. Keys shorter than [`MIN_BITS`](Self::MIN_BITS) are refused.
     pub fn parse(text: &str) -> Result<Self, CryptoError> {
         let text = text.replace("\\n", "\n");
         let (label, body) = split_pem(&text)?;
-        let der = base64_decode(body).map_err(|_| {
-            CryptoError::InvalidRsaKey("the key is neither PEM nor base64 of a DER key".into())
-        })?;
+        let invalid = |message: &str| CryptoError::InvalidRsaKey(message.to_owned());
         match label {
-            Some("PUBLIC KEY") => Self::from_spki_der(&der),
-            Some("RSA PUBLIC KEY") => Self::from_pkcs1_der(&der),
-            Some(other) if other.contains("PRIVATE") => {
-                Err(CryptoError::InvalidRsaKey("this is a private key: give the account's public key".into()))
+            Some(label) if label.contains("PRIVATE") => {
+                return Err(invalid(
+                    "this is a private key, which must stay secret: give the account's public key",
+                ));
             }
-            Some(other) => {
-                Err(CryptoError::InvalidRsaKey(format!("PEM label `{other}` is not a public key")))
+            Some("CERTIFICATE") => {
+                return Err(invalid(
+                    "this is a certificate, not a public key: take the key out of it with `openssl x509 -pubkey -noout`",
+                ));
             }
-            None => Self::from_spki_der(&der).or_else(|_| Self::from_pkcs1_der(&der)),
+            _ => {}
         }
+        let der =
+            base64_decode(body).map_err(|_| invalid("the key is neither PEM nor base64 of a DER key"))?;
+        let key = match label {
+            Some("PUBLIC KEY") => Self::from_spki_der(&der)?,
+            Some("RSA PUBLIC KEY") => Self::from_pkcs1_der(&der)?,
+            Some(_) => return Err(invalid("the PEM label says this is not a public key")),
+            None => Self::from_spki_der(&der).or_else(|spki| Self::from_pkcs1_der(&der).map_err(|_| spki))?,
+        };
+        if key.bits() < Self::MIN_BITS {
+            return Err(CryptoError::InvalidRsaKey(format!(
+                "a {}-bit key: Juhe's keys are {} bits or more; check that the whole key was copied",
+                key.bits(),
+                Self::MIN_BITS
+            )));
+        }
+        Ok(key)
     }
+
+    /// The shortest key accepted. Juhe's keys are 2048-bit: a shorter one is a copy-paste
+    /// mistake or somebody else's key.
+    pub const MIN_BITS: usize = 2048;
 
     /// Reads DER of an X.509 SubjectPublicKeyInfo.
     pub fn from_spki_der(der: &[u8]) -> Result<Self, CryptoError> {
+        use spki::der::Decode;
+        let info = spki::SubjectPublicKeyInfoRef::from_der(der)
+            .map_err(|_| CryptoError::InvalidRsaKey("not a DER public key (SubjectPublicKeyInfo)".into()))?;
+        if info.algorithm.oid != RSA_ENCRYPTION {
+            let what = match info.algorithm.oid {
+                EC_PUBLIC_KEY => "an EC (elliptic-curve) key",
+                ED25519 => "an Ed25519 key",
+                _ => "not an RSA key",
+            };
+            return Err(CryptoError::InvalidRsaKey(format!(
+                "this is {what}: Juhe's account page gives an RSA public key"
+            )));
+        }
         rsa::RsaPublicKey::from_public_key_der(der)
             .map(Self)
-            .map_err(|e| CryptoError::InvalidRsaKey(format!("not an SPKI RSA key: {e}")))
+            .map_err(|_| CryptoError::InvalidRsaKey("a damaged RSA public key (SubjectPublicKeyInfo)".into()))
     }
 
     /// Reads DER of a PKCS#1 `RSAPublicKey`.
     pub fn from_pkcs1_der(der: &[u8]) -> Result<Self, CryptoError> {
         rsa::RsaPublicKey::from_pkcs1_der(der)
             .map(Self)
-            .map_err(|e| CryptoError::InvalidRsaKey(format!("not a PKCS#1 RSA key: {e}")))
+            .map_err(|_| CryptoError::InvalidRsaKey("not a DER RSA public key (PKCS#1)".into()))
     }
 
     /// The modulus size in bits.
@@ -120,6 +156,11 @@ impl fmt::Debug for RsaPublicKey {
         write!(f, "RsaPublicKey({} bits)", self.bits())
     }
 }
+
+/// The algorithm identifiers of a SubjectPublicKeyInfo the messages tell apart.
+const RSA_ENCRYPTION: spki::ObjectIdentifier = spki::ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
+const EC_PUBLIC_KEY: spki::ObjectIdentifier = spki::ObjectIdentifier::new_unwrap("1.2.840.10045.2.1");
+const ED25519: spki::ObjectIdentifier = spki::ObjectIdentifier::new_unwrap("1.3.101.112");
 
 /// Splits PEM armour from its base64 body. Text without armour is all body.
 fn split_pem(text: &str) -> Result<(Option<&str>, &str), CryptoError> {

@@ -201,7 +201,7 @@ mod tests {
     #[test]
     fn every_personal_parameter_of_every_endpoint_has_a_value() {
         let today = crate::CivilDate { year: 2026, month: 11, day: 23 };
-        let png = vec![0xFF, 0xD8, 0xFF, 0xE0, 0, 16, b'J', b'F', b'I', b'F'];
+        let png = crate::validation::TEST_JPEG.to_vec();
         let (id, mobile) = ("11010519491231002X", "13912345678");
         let idcard = IdCardCheck::new_on("张三", id, today).unwrap();
         let telecom2 = Telecom2Check::new_on(id, mobile, today).unwrap();

@@ -1,5 +1,6 @@
 //! Configuring a client: credentials, where to send, mode, timeouts, retries, transport.
 
+use std::io::Read;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -108,8 +109,15 @@ impl ClientBuilder {
         self
     }
 
-    /// Timeouts of the default transports: `connect` (DNS, TCP, TLS) and `total` (the whole
-    /// exchange). Ignored when you pass your own transport.
+    /// The deadline of each attempt of the default transports: connecting, sending and the
+    /// whole answer (30 s by default). Ignored when you pass your own transport.
+    pub fn timeout(mut self, total: Duration) -> Self {
+        self.timeout = Some(total);
+        self
+    }
+
+    /// Like [`timeout`](Self::timeout), and a shorter limit for connecting (DNS, TCP, TLS;
+    /// 5 s by default), which fails before anything is sent.
     pub fn timeouts(mut self, connect: Duration, total: Duration) -> Self {
         self.connect_timeout = Some(connect);
         self.timeout = Some(total);
@@ -222,18 +230,34 @@ impl ClientBuilder {
 
 /// A key given as text, or as the path of a file holding it.
 fn read_rsa_key(key_or_path: &str) -> Result<RsaPublicKey, ConfigError> {
-    match RsaPublicKey::parse(key_or_path) {
-        Ok(key) => Ok(key),
-        Err(parse_error) => {
-            let path = Path::new(key_or_path.trim());
-            if !path.is_file() {
-                return Err(ConfigError::RsaPublicKey(parse_error));
-            }
-            let text = std::fs::read_to_string(path)
-                .map_err(|source| ConfigError::RsaPublicKeyFile { path: path.to_owned(), source })?;
-            RsaPublicKey::parse(&text).map_err(ConfigError::RsaPublicKey)
-        }
+    let text = key_or_path.trim();
+    if looks_like_a_key(text) {
+        return RsaPublicKey::parse(text).map_err(ConfigError::RsaPublicKey);
     }
+    let path = Path::new(text);
+    let file_error = |source| ConfigError::RsaPublicKeyFile { path: path.to_owned(), source };
+    let metadata = std::fs::metadata(path).map_err(file_error)?;
+    if !metadata.is_file() {
+        return Err(ConfigError::RsaPublicKeyNotAFile { path: path.to_owned() });
+    }
+    // A key file is a few hundred bytes: read no more than a generous bound.
+    let mut contents = String::new();
+    std::fs::File::open(path)
+        .and_then(|file| file.take(MAX_KEY_FILE_BYTES).read_to_string(&mut contents))
+        .map_err(file_error)?;
+    RsaPublicKey::parse(&contents)
+        .map_err(|source| ConfigError::RsaPublicKeyInFile { path: path.to_owned(), source })
+}
+
+/// The most of a key file read; a 4096-bit key in PEM is under 1 KiB.
+const MAX_KEY_FILE_BYTES: u64 = 64 * 1024;
+
+/// PEM, or a long run of base64 starting like DER (`MI…`): text that is a key, not a path.
+fn looks_like_a_key(text: &str) -> bool {
+    let base64 = |c: char| c.is_ascii_alphanumeric() || matches!(c, '+' | '/' | '=');
+    text.contains("-----")
+        || text.contains('\n')
+        || (text.len() >= 100 && text.starts_with("MI") && text.chars().all(base64))
 }
 
 impl std::fmt::Debug for ClientBuilder {
@@ -257,6 +281,39 @@ mod tests {
     use super::*;
 
     const PUBLIC_PEM: &str = include_str!("../../juhe-crypto/tests/data/rsa_public_spki.pem");
+    const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../juhe-crypto/tests/data");
+
+    /// The message of building a client with `rsa_public_key(given)`, causes included.
+    fn rsa_key_message(given: &str) -> String {
+        let error = ClientBuilder::new().key("k").rsa_public_key(given).build_blocking().unwrap_err();
+        let mut text = error.to_string();
+        let mut source = std::error::Error::source(&error);
+        while let Some(cause) = source {
+            text += &format!(": {cause}");
+            source = cause.source();
+        }
+        text
+    }
+
+    #[test]
+    fn rsa_key_files_and_texts_get_messages_that_say_what_is_wrong() {
+        assert!(
+            ClientBuilder::new()
+                .key("k")
+                .rsa_public_key(format!("{DATA}/rsa_public_spki.pem"))
+                .build_blocking()
+                .is_ok()
+        );
+        assert!(ClientBuilder::new().key("k").rsa_public_key(PUBLIC_PEM).build_blocking().is_ok());
+        let missing = rsa_key_message("/no/such/key.pem");
+        assert!(missing.starts_with("RSA public key file not found: /no/such/key.pem"), "{missing}");
+        let directory = rsa_key_message(DATA);
+        assert!(directory.contains("is a directory"), "{directory}");
+        let ec = rsa_key_message(&format!("{DATA}/wrong_keys/ec_public.pem"));
+        assert!(ec.contains("wrong_keys/ec_public.pem") && ec.contains("EC (elliptic-curve) key"), "{ec}");
+        let private = rsa_key_message(include_str!("../../juhe-crypto/tests/data/rsa_private.pem"));
+        assert!(private.contains("private key") && !private.contains("MII"), "{private}");
+    }
 
     fn missing(builder: ClientBuilder) -> Option<MissingCredential> {
         match builder.build_blocking() {

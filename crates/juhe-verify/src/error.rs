@@ -116,17 +116,32 @@ pub enum ConfigError {
     /// The client's mode needs a credential that was not given.
     #[error(transparent)]
     MissingCredential(#[from] MissingCredential),
-    /// The RSA public key could not be read.
+    /// The RSA public key given as text could not be read.
     #[error("the RSA public key could not be read")]
     RsaPublicKey(#[source] CryptoError),
-    /// The RSA public key file could not be opened.
-    #[error("could not read the RSA public key file {}", path.display())]
+    /// The RSA public key file could not be opened or read.
+    #[error("{} {}", if source.kind() == std::io::ErrorKind::NotFound { "RSA public key file not found:" } else { "could not read the RSA public key file" }, path.display())]
     RsaPublicKeyFile {
-        /// The file.
+        /// The path given.
         path: PathBuf,
         /// Why.
         #[source]
         source: std::io::Error,
+    },
+    /// The path given for the RSA public key is not a file.
+    #[error("{} is a directory or device, not a file holding the account's RSA public key", path.display())]
+    RsaPublicKeyNotAFile {
+        /// The path given.
+        path: PathBuf,
+    },
+    /// The RSA public key file holds no usable key.
+    #[error("the RSA public key in {} could not be read", path.display())]
+    RsaPublicKeyInFile {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: CryptoError,
     },
     /// No transport: the feature of the default one is off and none was given.
     #[error("no {kind} transport: enable the `{feature}` feature of juhe-verify or pass your own")]

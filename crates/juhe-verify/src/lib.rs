@@ -62,9 +62,10 @@ pub use retry::RetryPolicy;
 /// The protocol core, for what the facade does not re-export.
 pub use juhe_proto as proto;
 pub use juhe_proto::{
-    Carrier, ErrorCode, FaceCheck, FaceOutcome, FaceResult, IdCardCheck, IdCardOutcome, MatchOutcome, Mode,
-    Outcome, RetryClass, ServiceError, Telecom2Check, Telecom2Outcome, Telecom3Check, Telecom3Outcome,
-    Telecom3Rescode, ValidationError, Verdict,
+    Account, Carrier, Endpoint, ErrorCode, FaceCheck, FaceOutcome, FaceResult, IdCardCheck, IdCardOutcome,
+    MatchOutcome, Mode, Outcome, Product, RetryClass, ServiceError, Telecom2Check, Telecom2Outcome,
+    Telecom3Check, Telecom3Outcome, Telecom3Rescode, ValidationError, Verdict,
 };
 /// The transports, to configure or replace.
 pub use juhe_transport as transport;
+pub use juhe_transport::TransportConfig;

@@ -53,7 +53,7 @@ fn every_mode_prints_the_contract_json() {
         ("rsa", "telecom3/queryRV2"),
     ] {
         let out = juhe(&[
-            "--mode", mode, "--output", "json", "telecom3", "--name", &p.name, "--idcard", &p.idcard,
+            "--mode", mode, "--format", "json", "telecom3", "--name", &p.name, "--idcard", &p.idcard,
             "--mobile", &p.mobile,
         ]);
         assert_eq!(out.status.code(), Some(0));
@@ -101,7 +101,7 @@ fn bad_input_exits_2_and_names_the_field() {
         "/nonexistent",
     ]);
     assert_eq!(mode.status.code(), Some(2));
-    let output = juhe(&["--output", "yaml", "idcard", "--name", "张三", "--idcard", "11010519491231002X"]);
+    let output = juhe(&["--format", "yaml", "idcard", "--name", "张三", "--idcard", "11010519491231002X"]);
     assert_eq!(output.status.code(), Some(2));
 }
 
@@ -112,7 +112,7 @@ fn a_service_error_exits_3_with_code_and_reason() {
     assert_eq!(out.status.code(), Some(3));
     assert!(String::from_utf8_lossy(&out.stderr).contains("233903 库中无此记录 (no record)"));
     let out =
-        juhe(&["--output", "json", "telecom3", "--name", m.name, "--idcard", m.idcard, "--mobile", m.mobile]);
+        juhe(&["--format", "json", "telecom3", "--name", m.name, "--idcard", m.idcard, "--mobile", m.mobile]);
     let value = json(&out);
     assert_eq!((value["error_code"].as_i64(), value["billed"].as_bool()), (Some(233903), Some(false)));
     assert!(value["result"].is_null());
@@ -138,7 +138,7 @@ fn a_transport_failure_exits_4() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("not billed"));
     let m = magic::MALFORMED_BODY;
     let out =
-        juhe(&["--output", "json", "telecom3", "--name", m.name, "--idcard", m.idcard, "--mobile", m.mobile]);
+        juhe(&["--format", "json", "telecom3", "--name", m.name, "--idcard", m.idcard, "--mobile", m.mobile]);
     assert_eq!(out.status.code(), Some(4));
     assert!(json(&out)["billed"].is_null(), "may have been billed: null");
 }
@@ -149,7 +149,7 @@ fn face_reads_the_image_file() {
     let image = std::env::temp_dir().join(format!("juhe-face-{}.png", std::process::id()));
     std::fs::write(&image, &p.face_image).unwrap();
     let out = juhe(&[
-        "--output",
+        "--format",
         "json",
         "face",
         "--name",

@@ -15,11 +15,11 @@ fn identities_print_as_csv_and_json() {
     assert!(text.starts_with("name,idcard,mobile,carrier,province,city,face_image\n"));
     assert_eq!(text.lines().count(), 1 + juhe_sandbox::POPULATION_SIZE);
 
-    let json = juhe().args(["sandbox", "identities", "--output", "json"]).output().unwrap();
+    let json = juhe().args(["sandbox", "identities", "--format", "json"]).output().unwrap();
     let people: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
     assert_eq!(people.as_array().unwrap().len(), juhe_sandbox::POPULATION_SIZE);
 
-    let bad = juhe().args(["sandbox", "identities", "--output", "xml"]).output().unwrap();
+    let bad = juhe().args(["sandbox", "identities", "--format", "text"]).output().unwrap();
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("csv or json"));
 }

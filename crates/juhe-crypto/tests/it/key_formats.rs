@@ -68,3 +68,22 @@ proptest! {
         let _ = RsaPublicKey::parse(&text);
     }
 }
+
+/// What a user might paste instead of the account's public key gets a sentence saying what it
+/// is, never the key echoed back.
+#[test]
+fn the_wrong_things_say_what_they_are() {
+    let message = |text: &str| RsaPublicKey::parse(text).unwrap_err().to_string();
+    let ec = message(include_str!("../data/wrong_keys/ec_public.pem"));
+    assert!(ec.contains("EC (elliptic-curve) key") && ec.contains("RSA public key"), "{ec}");
+    let certificate = message(include_str!("../data/wrong_keys/certificate.pem"));
+    assert!(
+        certificate.contains("certificate") && certificate.contains("openssl x509 -pubkey"),
+        "{certificate}"
+    );
+    let private = message(PRIVATE_PEM);
+    assert!(private.contains("private key"), "{private}");
+    assert!(!private.contains("MII"), "the private key is not echoed: {private}");
+    let short = message(include_str!("../data/wrong_keys/rsa1024_public.pem"));
+    assert!(short.contains("1024-bit") && short.contains("2048"), "{short}");
+}

@@ -15,7 +15,8 @@ pub enum ImageFormat {
     Png,
 }
 
-/// A face photo, checked to be a JPEG or PNG before anything is sent. Sent as base64 with no
+/// A face photo, checked to be a JPEG or PNG with a readable header and a face photo's size
+/// in pixels before anything is sent. Sent as base64 with no
 /// `data:` prefix and no line breaks (docs/protocol.md, "Face image").
 ///
 /// `Debug` shows the format and size only, never the bytes.
@@ -29,6 +30,10 @@ impl FaceImage {
     /// The largest image accepted. Juhe advises 16–20 KB; this limit only stops what cannot be
     /// a face photo (a video, a scan of a document) from being sent.
     pub const MAX_BYTES: usize = 5 * 1024 * 1024;
+    /// The shortest side accepted, in pixels: smaller is no photo of a face.
+    pub const MIN_SIDE: usize = 16;
+    /// The longest side accepted, in pixels.
+    pub const MAX_SIDE: usize = 10_000;
 
     /// An image from its file bytes.
     pub fn from_bytes(bytes: Vec<u8>) -> Result<Self, ValidationError> {
@@ -40,6 +45,19 @@ impl FaceImage {
             return Err(invalid(Problem::ImageTooLarge { bytes: bytes.len(), max: Self::MAX_BYTES }));
         }
         let format = sniff(&bytes).ok_or_else(|| invalid(Problem::ImageFormat))?;
+        // The header, read by a parser that never decodes pixels: a signature alone, or a
+        // truncated header, is not an image.
+        let size = imagesize::blob_size(&bytes).map_err(|_| invalid(Problem::ImageFormat))?;
+        let sides = Self::MIN_SIDE..=Self::MAX_SIDE;
+        if !sides.contains(&size.width) || !sides.contains(&size.height) {
+            let (min, max) = (Self::MIN_SIDE, Self::MAX_SIDE);
+            return Err(invalid(Problem::ImageDimensions {
+                width: size.width,
+                height: size.height,
+                min,
+                max,
+            }));
+        }
         Ok(Self { bytes, format })
     }
 
@@ -94,21 +112,48 @@ impl fmt::Debug for FaceImage {
 mod tests {
     use super::*;
 
-    const JPEG: &[u8] = &[0xFF, 0xD8, 0xFF, 0xE0, 0, 16, b'J', b'F', b'I', b'F'];
+    /// A JPEG header of `width` x `height` pixels: start of image, a baseline frame header,
+    /// end of image. Enough for the header check, which never decodes pixels.
+    pub(crate) fn jpeg(width: u16, height: u16) -> Vec<u8> {
+        let [h1, h0] = height.to_be_bytes();
+        let [w1, w0] = width.to_be_bytes();
+        let frame = [0xFF, 0xC0, 0, 17, 8, h1, h0, w1, w0, 3, 1, 0x22, 0, 2, 0x11, 1, 3, 0x11, 1];
+        [&[0xFF, 0xD8][..], &frame, &[0xFF, 0xD9]].concat()
+    }
+
+    /// A PNG signature and header of `width` x `height` pixels.
+    fn png(width: u32, height: u32) -> Vec<u8> {
+        let mut bytes = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
+        bytes.extend(width.to_be_bytes());
+        bytes.extend(height.to_be_bytes());
+        bytes.extend([8, 2, 0, 0, 0, 0, 0, 0, 0]);
+        bytes
+    }
 
     #[test]
-    fn sniffs_jpeg_and_png() {
-        assert_eq!(FaceImage::from_bytes(JPEG.to_vec()).unwrap().format(), ImageFormat::Jpeg);
-        let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
-        assert_eq!(FaceImage::from_bytes(png).unwrap().format(), ImageFormat::Png);
+    fn reads_jpeg_and_png_headers() {
+        assert_eq!(FaceImage::from_bytes(jpeg(32, 40)).unwrap().format(), ImageFormat::Jpeg);
+        assert_eq!(FaceImage::from_bytes(png(32, 32)).unwrap().format(), ImageFormat::Png);
+    }
+
+    #[test]
+    fn a_signature_alone_or_a_tiny_picture_is_refused() {
+        let problem = |bytes: Vec<u8>| FaceImage::from_bytes(bytes).unwrap_err().problem;
+        assert_eq!(problem(b"\x89PNG\r\n\x1a\n".to_vec()), Problem::ImageFormat);
+        assert_eq!(
+            problem(vec![0xFF, 0xD8, 0xFF, 0xE0, 0, 16, b'J', b'F', b'I', b'F']),
+            Problem::ImageFormat
+        );
+        assert!(matches!(problem(jpeg(1, 1)), Problem::ImageDimensions { width: 1, height: 1, .. }));
+        assert!(matches!(problem(png(16, 60_000)), Problem::ImageDimensions { .. }));
     }
 
     #[test]
     fn accepts_data_urls_and_line_breaks() {
-        let b64 = base64_encode(JPEG);
+        let b64 = base64_encode(&jpeg(32, 32));
         let wrapped = format!("data:image/jpeg;base64,{}\n{}", &b64[..4], &b64[4..]);
         let image = FaceImage::from_base64(&wrapped).unwrap();
-        assert_eq!(image.as_bytes(), JPEG);
+        assert_eq!(image.as_bytes(), jpeg(32, 32));
         assert_eq!(image.to_base64(), b64);
     }
 
@@ -119,13 +164,13 @@ mod tests {
         assert_eq!(problem(FaceImage::from_bytes(b"GIF89a".to_vec())), Problem::ImageFormat);
         assert_eq!(problem(FaceImage::from_base64("not base64!")), Problem::NotBase64);
         assert_eq!(problem(FaceImage::from_base64("data:image/jpeg;base64,")), Problem::Empty);
-        let huge = [JPEG, &vec![0; FaceImage::MAX_BYTES]].concat();
+        let huge = [jpeg(32, 32), vec![0; FaceImage::MAX_BYTES]].concat();
         assert!(matches!(problem(FaceImage::from_bytes(huge)), Problem::ImageTooLarge { .. }));
     }
 
     #[test]
     fn debug_never_shows_bytes() {
-        let image = FaceImage::from_bytes(JPEG.to_vec()).unwrap();
-        assert_eq!(format!("{image:?}"), "FaceImage(Jpeg, 10 bytes)");
+        let image = FaceImage::from_bytes(jpeg(32, 32)).unwrap();
+        assert_eq!(format!("{image:?}"), "FaceImage(Jpeg, 23 bytes)");
     }
 }

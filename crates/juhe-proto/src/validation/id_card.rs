@@ -3,7 +3,7 @@
 use std::fmt;
 
 use super::masking::mask_idcard;
-use super::{CivilDate, Field, Problem, ValidationError, to_halfwidth};
+use super::{CivilDate, Field, Problem, ValidationError, to_halfwidth, trimmed};
 
 /// A valid 18-character resident ID card number: 17 digits and a MOD 11-2 check character,
 /// a known province, a real birth date between 1900 and today. Stored upper-cased (`x` → `X`).
@@ -37,7 +37,7 @@ impl IdCardNumber {
     /// Surrounding white space is ignored; full-width digits and `Ｘ` are accepted.
     pub fn parse_on(input: &str, today: CivilDate) -> Result<Self, ValidationError> {
         let normalized: String =
-            input.trim().chars().map(to_halfwidth).map(|c| c.to_ascii_uppercase()).collect();
+            trimmed(input).chars().map(to_halfwidth).map(|c| c.to_ascii_uppercase()).collect();
         let count = normalized.chars().count();
         if count == 0 {
             return Err(invalid(Problem::Empty));

@@ -3,7 +3,7 @@
 use std::fmt;
 
 use super::masking::mask_mobile;
-use super::{Field, Problem, ValidationError, to_halfwidth};
+use super::{Field, Problem, ValidationError, to_halfwidth, trimmed};
 
 /// An 11-digit mainland mobile number starting with 13–19. Spaces, dashes, parentheses and a
 /// `+86`, `0086` or `86` prefix are stripped.
@@ -17,10 +17,13 @@ fn invalid(problem: Problem) -> ValidationError {
 }
 
 impl MobileNumber {
-    /// Validates and normalises.
+    /// Validates and normalises (country code, separators, full-width digits).
     pub fn parse(input: &str) -> Result<Self, ValidationError> {
-        let compact: String =
-            input.chars().map(to_halfwidth).filter(|c| !matches!(c, ' ' | '-' | '(' | ')' | '\t')).collect();
+        let compact: String = trimmed(input)
+            .chars()
+            .map(to_halfwidth)
+            .filter(|c| !matches!(c, ' ' | '-' | '(' | ')' | '\t'))
+            .collect();
         if compact.is_empty() {
             return Err(invalid(Problem::Empty));
         }

@@ -117,9 +117,21 @@ pub enum Problem {
     /// The image is not base64.
     #[error("it is not valid base64")]
     NotBase64,
-    /// The image is not a JPEG or PNG.
-    #[error("it is not a JPEG or PNG image")]
+    /// The image is not a JPEG or PNG with a readable header.
+    #[error("it is not a JPEG or PNG image with a readable header")]
     ImageFormat,
+    /// The image's size in pixels cannot be a face photo.
+    #[error("it is {width}x{height} pixels; each side must be from {min} to {max}")]
+    ImageDimensions {
+        /// Its width.
+        width: usize,
+        /// Its height.
+        height: usize,
+        /// The smallest side accepted.
+        min: usize,
+        /// The largest side accepted.
+        max: usize,
+    },
     /// The image is too large.
     #[error("it is {bytes} bytes; the limit is {max} (Juhe advises 16-20 KB)")]
     ImageTooLarge {
@@ -152,6 +164,19 @@ impl ValidationError {
         Self { field, problem }
     }
 }
+
+/// A field without the white space around it: every field is trimmed the same way. Besides
+/// Unicode white space (`\n`, `\r`, the ideographic space U+3000…), the zero-width space and
+/// the byte-order mark, which spreadsheets and copy-paste leave behind.
+pub(crate) fn trimmed(input: &str) -> &str {
+    input.trim_matches(|c: char| c.is_whitespace() || matches!(c, '\u{200B}' | '\u{FEFF}'))
+}
+
+/// A JPEG header of 32 x 32 pixels (start of image, a baseline frame header, end of image),
+/// for tests: enough for the header check, which never decodes pixels.
+#[cfg(test)]
+pub(crate) const TEST_JPEG: &[u8] =
+    &[0xFF, 0xD8, 0xFF, 0xC0, 0, 17, 8, 0, 32, 0, 32, 3, 1, 0x22, 0, 2, 0x11, 1, 3, 0x11, 1, 0xFF, 0xD9];
 
 /// Maps full-width ASCII (`０`–`９`, `Ｘ`, `＋`…), as Chinese input methods type it, to ASCII.
 pub(crate) fn to_halfwidth(c: char) -> char {

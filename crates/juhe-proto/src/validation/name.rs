@@ -3,7 +3,9 @@
 use std::fmt;
 
 use super::masking::mask_name;
-use super::{Field, Problem, ValidationError, to_halfwidth};
+use unicode_normalization::UnicodeNormalization;
+
+use super::{Field, Problem, ValidationError, to_halfwidth, trimmed};
 
 /// A person's name: at least 2 characters of any script's letters (every CJK block, rare
 /// characters included), with `·` (U+00B7) between the parts of minority and transliterated
@@ -24,7 +26,7 @@ fn invalid(problem: Problem) -> ValidationError {
 }
 
 impl PersonName {
-    /// Validates and normalises.
+    /// Validates and normalises (NFC, dots, spaces); the error names the first problem.
     pub fn parse(input: &str) -> Result<Self, ValidationError> {
         let name = normalize(input);
         let count = name.chars().count();
@@ -85,8 +87,9 @@ fn allowed(c: char) -> bool {
 }
 
 fn normalize(input: &str) -> String {
-    let chars: Vec<char> = input
-        .trim()
+    // Composed form first: an `é` typed as `e` + U+0301 is one letter, not a letter and a mark.
+    let composed: String = trimmed(input).nfc().collect();
+    let chars: Vec<char> = composed
         .chars()
         .map(to_halfwidth)
         .map(|c| {

@@ -15,8 +15,10 @@ const KEY: &str = "0123456789abcdef0123456789abcdef";
 const OPENID: &str = "JHopenid0123456789abcdef01234567";
 const PRIVATE_PEM: &str = include_str!("../../../juhe-crypto/tests/data/rsa_private.pem");
 const PUBLIC_PEM: &str = include_str!("../../../juhe-crypto/tests/data/rsa_public_spki.pem");
-/// The smallest thing that passes as a JPEG: the SOI marker and a JFIF header.
-const JPEG: &[u8] = &[0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, b'J', b'F', b'I', b'F', 0x00, 0x01];
+/// The smallest thing that passes as a JPEG: start of image, a frame header of 32 x 32
+/// pixels, end of image.
+const JPEG: &[u8] =
+    &[0xFF, 0xD8, 0xFF, 0xC0, 0, 17, 8, 0, 32, 0, 32, 3, 1, 0x22, 0, 2, 0x11, 1, 3, 0x11, 1, 0xFF, 0xD9];
 
 fn protocol() -> Protocol {
     let credentials = Credentials::new(KEY)

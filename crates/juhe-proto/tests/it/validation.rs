@@ -94,3 +94,22 @@ fn the_error_names_the_field_that_is_wrong() {
         "invalid idcard: the check character (the 18th) does not match: a digit is mistyped"
     );
 }
+
+/// A name typed in decomposed form (`e` + U+0301) is the same name as its composed form, and
+/// every field loses the same white space around it, a trailing newline included.
+#[test]
+fn names_are_composed_and_every_field_is_trimmed_alike() {
+    let decomposed = PersonName::parse("Ame\u{301}lie").unwrap();
+    assert_eq!(decomposed.as_str(), "Amélie");
+    assert_eq!(decomposed, PersonName::parse("Amélie").unwrap());
+    for padding in ["\n", "\r\n", " \t", "\u{3000}", "\u{FEFF}", "\u{200B}"] {
+        let check = Telecom3Check::new_on(
+            &format!("{padding}张三{padding}"),
+            &format!("{padding}11010519491231002X{padding}"),
+            &format!("{padding}13912345678{padding}"),
+            TODAY,
+        );
+        let check = check.unwrap_or_else(|e| panic!("{padding:?}: {e}"));
+        assert_eq!(check.mobile.as_str(), "13912345678");
+    }
+}

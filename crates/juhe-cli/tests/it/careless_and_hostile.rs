@@ -1,0 +1,292 @@
+//! The check commands tried as a careless user and against a hostile server: wrong numbers,
+//! wrong files, a base URL without a key, answers that try to drive the terminal. Every case
+//! ends with the documented exit status and nothing sent that should not be.
+
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+use juhe_sandbox::magic;
+
+use crate::hostile::{Hostile, Script};
+
+const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../juhe-crypto/tests/data");
+
+fn juhe(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_juhe"))
+        .args(args)
+        .env_remove("JUHE_KEY")
+        .env_remove("JUHE_OPENID")
+        .env_remove("JUHE_RSA_PUBLIC_KEY")
+        .env_remove("JUHE_BASE_URL")
+        .output()
+        .unwrap()
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// The one JSON object on stdout, failing the test if there is anything else.
+fn one_json_object(output: &Output) -> serde_json::Value {
+    let text = stdout(output);
+    let mut values = serde_json::Deserializer::from_str(&text).into_iter::<serde_json::Value>();
+    let first =
+        values.next().unwrap_or_else(|| panic!("no JSON on stdout; stderr: {}", stderr(output))).unwrap();
+    assert!(values.next().is_none(), "more than one JSON value: {text}");
+    assert!(first.is_object(), "{first}");
+    first
+}
+
+const PERSON: [&str; 6] = ["--name", "张三", "--idcard", "11010519491231002X", "--mobile", "13912345678"];
+
+fn telecom3_against(server: &Hostile, extra: &[&str]) -> Output {
+    let base_url = server.base_url();
+    let mut args = vec!["--key", "k", "--base-url", &base_url];
+    args.extend(extra);
+    args.push("telecom3");
+    args.extend(PERSON);
+    juhe(&args)
+}
+
+#[test]
+fn server_strings_never_drive_the_terminal() {
+    let forged = r#"{"error_code":0,"reason":"\u001b[2J","result":{"res":1,"rescode":"11","orderid":"J1\nmatch (telecom3/query)\u001b]0;owned\u0007"}}"#;
+    let billed = Hostile::start(Script::Json(forged.into()));
+    let out = telecom3_against(&billed, &[]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = stdout(&out);
+    assert!(!text.contains('\u{1b}') && !text.contains('\u{7}'), "{text:?}");
+    assert_eq!(text.lines().filter(|l| l.starts_with("match")).count(), 1, "a forged match line: {text}");
+    assert!(text.contains(r"order: J1\nmatch"), "{text}");
+
+    let refusal = r#"{"error_code":233902,"reason":"\u001b[2J\rmatch (telecom3/query)","result":null}"#;
+    let refused = Hostile::start(Script::Json(refusal.into()));
+    let out = telecom3_against(&refused, &[]);
+    assert_eq!(out.status.code(), Some(3));
+    let text = stderr(&out);
+    assert!(!text.contains('\u{1b}') && !text.contains('\r'), "{text:?}");
+}
+
+#[test]
+fn an_answer_that_does_not_support_a_match_exits_4() {
+    let server = Hostile::start(Script::Json(
+        r#"{"error_code":0,"reason":"ok","result":{"res":9,"rescode":"11"}}"#.into(),
+    ));
+    let out = telecom3_against(&server, &[]);
+    assert_eq!(out.status.code(), Some(4), "{}", stdout(&out));
+    assert!(stdout(&out).starts_with("billed, but the result is not one Juhe documents"), "{}", stdout(&out));
+}
+
+#[test]
+fn json_is_one_object_on_every_exit_path() {
+    let unreadable_image = juhe(
+        &["--format", "json", "face", "--image", "/tmp"].iter().copied().chain(PERSON).collect::<Vec<_>>(),
+    );
+    assert_eq!(unreadable_image.status.code(), Some(2));
+    let value = one_json_object(&unreadable_image);
+    assert_eq!(
+        (value["api"].as_str(), value["billed"].as_bool()),
+        (Some("verifyface_mobile/query"), Some(false))
+    );
+    assert!(value["reason"].as_str().unwrap().contains("not a regular file"), "{value}");
+
+    let no_key = juhe(
+        &["--format", "json", "--base-url", "http://127.0.0.1:1", "telecom3"]
+            .iter()
+            .copied()
+            .chain(PERSON)
+            .collect::<Vec<_>>(),
+    );
+    assert_eq!(no_key.status.code(), Some(2));
+    assert!(one_json_object(&no_key)["reason"].as_str().unwrap().contains("needs a key"));
+
+    let no_mode = juhe(&[
+        "--format",
+        "json",
+        "--mode",
+        "signed",
+        "telecom2",
+        "--idcard",
+        "11010519491231002X",
+        "--mobile",
+        "13912345678",
+    ]);
+    assert_eq!(no_mode.status.code(), Some(2));
+    let value = one_json_object(&no_mode);
+    assert!(
+        value["api"].is_null() && value["reason"].as_str().unwrap().contains("has no signed mode"),
+        "{value}"
+    );
+
+    let m = magic::IDENTITY_AND_MOBILE_FAILED;
+    let image = std::env::temp_dir().join(format!("juhe-json-face-{}.png", std::process::id()));
+    std::fs::write(&image, &juhe_sandbox::builtin_population()[0].face_image).unwrap();
+    let image_arg = image.to_str().unwrap();
+    let face = juhe(&[
+        "--format", "json", "face", "--name", m.name, "--idcard", m.idcard, "--mobile", m.mobile, "--image",
+        image_arg,
+    ]);
+    assert_eq!(face.status.code(), Some(3));
+    let value = one_json_object(&face);
+    assert_eq!(value["error_code"], 280105);
+    assert!(value["result"]["orderid"].as_str().is_some_and(|o| o.starts_with("JHSB")), "{value}");
+    let _ = std::fs::remove_file(&image);
+}
+
+#[test]
+fn a_base_url_without_a_key_is_a_usage_error_and_nothing_is_contacted() {
+    let server = Hostile::start(Script::Json(r#"{"error_code":0,"reason":"ok","result":{"res":1}}"#.into()));
+    let from_flag = juhe(
+        &["--base-url", &server.base_url(), "telecom3"].iter().copied().chain(PERSON).collect::<Vec<_>>(),
+    );
+    assert_eq!(from_flag.status.code(), Some(2));
+    assert!(stderr(&from_flag).contains("needs a key"), "{}", stderr(&from_flag));
+    let from_env = Command::new(env!("CARGO_BIN_EXE_juhe"))
+        .arg("telecom3")
+        .args(PERSON)
+        .env_remove("JUHE_KEY")
+        .env("JUHE_BASE_URL", server.base_url())
+        .output()
+        .unwrap();
+    assert_eq!(from_env.status.code(), Some(2));
+    assert!(!stderr(&from_env).contains("checking against the embedded sandbox"), "{}", stderr(&from_env));
+    assert_eq!(server.accepted(), 0);
+}
+
+#[test]
+fn options_a_command_ignores_are_refused() {
+    for args in [
+        &["--key", "x", "sandbox", "serve"][..],
+        &["sandbox", "identities", "--mode", "rsa"],
+        &["--timeout", "5", "codes"],
+        &["--format", "json", "sandbox", "serve"],
+    ] {
+        let out = juhe(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(stderr(&out).contains("has no effect"), "{args:?}: {}", stderr(&out));
+    }
+    // A key in the environment is for the other commands: no reason to refuse.
+    let listed = Command::new(env!("CARGO_BIN_EXE_juhe"))
+        .args(["codes", "10012"])
+        .env("JUHE_KEY", "x")
+        .output()
+        .unwrap();
+    assert_eq!(listed.status.code(), Some(0));
+}
+
+#[test]
+fn numbers_are_checked_before_anything_starts() {
+    let input = "/nonexistent/in.csv";
+    for (option, value) in [
+        ("--rate", "1e-300"),
+        ("--rate", "0"),
+        ("--rate", "-1"),
+        ("--rate", "NaN"),
+        ("--rate", "inf"),
+        ("--concurrency", "18446744073709551615"),
+        ("--concurrency", "0"),
+        ("--concurrency", "100000"),
+    ] {
+        let out = juhe(&["batch", "telecom3", "--input", input, "--output", "/tmp/never.csv", option, value]);
+        assert_eq!(out.status.code(), Some(2), "{option} {value}");
+        assert!(!stderr(&out).contains("panicked"), "{option} {value}: {}", stderr(&out));
+    }
+    for value in ["0", "-1", "NaN", "1e300"] {
+        let out = juhe(&["--timeout", value, "telecom3"].iter().copied().chain(PERSON).collect::<Vec<_>>());
+        assert_eq!(out.status.code(), Some(2), "--timeout {value}");
+        assert!(!stderr(&out).contains("panicked"));
+    }
+}
+
+#[test]
+fn help_never_shows_an_environment_value() {
+    let out = Command::new(env!("CARGO_BIN_EXE_juhe"))
+        .arg("--help")
+        .env("JUHE_KEY", "secret-key-value")
+        .env("JUHE_OPENID", "secret-openid-value")
+        .env("JUHE_BASE_URL", "https://user:secret-token@proxy.example/juhe")
+        .env("JUHE_RSA_PUBLIC_KEY", "/secret/path.pem")
+        .output()
+        .unwrap();
+    let help = stdout(&out);
+    assert!(help.contains("--base-url"));
+    for secret in ["secret-key-value", "secret-openid-value", "secret-token", "/secret/path.pem"] {
+        assert!(!help.contains(secret), "{secret} shown in --help");
+    }
+}
+
+#[test]
+fn face_images_are_checked_before_they_are_read() {
+    let face =
+        |image: &str| juhe(&["face", "--image", image].iter().copied().chain(PERSON).collect::<Vec<_>>());
+    let started = Instant::now();
+    let zero = face("/dev/zero");
+    assert_eq!(zero.status.code(), Some(2));
+    assert!(started.elapsed() < Duration::from_secs(5), "read /dev/zero for {:?}", started.elapsed());
+    assert!(stderr(&zero).contains("not a regular file"), "{}", stderr(&zero));
+    assert_eq!(face("/tmp").status.code(), Some(2));
+    let signature_only = std::env::temp_dir().join(format!("juhe-signature-{}.png", std::process::id()));
+    std::fs::write(&signature_only, b"\x89PNG\r\n\x1a\n").unwrap();
+    let out = face(signature_only.to_str().unwrap());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("invalid image") && !stderr(&out).contains("embedded sandbox"),
+        "{}",
+        stderr(&out)
+    );
+    let _ = std::fs::remove_file(&signature_only);
+}
+
+#[test]
+fn the_timeout_option_is_one_deadline() {
+    let server = Hostile::start(Script::DripBody { every: Duration::from_millis(50) });
+    let started = Instant::now();
+    let out = telecom3_against(&server, &["--timeout", "1", "--transport", "ureq"]);
+    let took = started.elapsed();
+    assert_eq!(out.status.code(), Some(4));
+    assert!(stderr(&out).contains("may have been billed"), "{}", stderr(&out));
+    assert!(took >= Duration::from_secs(1) && took < Duration::from_secs(3), "{took:?}");
+    assert_eq!(server.accepted(), 1, "a check that may be billed is not retried");
+}
+
+#[test]
+fn rsa_key_mistakes_are_named() {
+    let rsa = |key: &str| {
+        juhe(
+            &[
+                "--key",
+                "k",
+                "--base-url",
+                "http://127.0.0.1:1",
+                "--mode",
+                "rsa",
+                "--openid",
+                "o",
+                "--rsa-public-key",
+                key,
+                "telecom3",
+            ]
+            .iter()
+            .copied()
+            .chain(PERSON)
+            .collect::<Vec<_>>(),
+        )
+    };
+    let missing = rsa("/no/such/key.pem");
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(stderr(&missing).contains("not found: /no/such/key.pem"), "{}", stderr(&missing));
+    let directory = rsa(DATA);
+    assert!(stderr(&directory).contains("is a directory"), "{}", stderr(&directory));
+    let ec = rsa(&format!("{DATA}/wrong_keys/ec_public.pem"));
+    assert!(stderr(&ec).contains("EC (elliptic-curve) key"), "{}", stderr(&ec));
+    let certificate = rsa(&format!("{DATA}/wrong_keys/certificate.pem"));
+    assert!(stderr(&certificate).contains("certificate"), "{}", stderr(&certificate));
+    let private = rsa(&format!("{DATA}/rsa_private.pem"));
+    assert!(stderr(&private).contains("private key"), "{}", stderr(&private));
+    let short = rsa(&format!("{DATA}/wrong_keys/rsa1024_public.pem"));
+    assert!(stderr(&short).contains("1024-bit"), "{}", stderr(&short));
+}
