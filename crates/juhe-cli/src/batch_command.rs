@@ -19,9 +19,11 @@ use crate::batch_input::{
 };
 use crate::batch_resume::{DoneRows, scan_output};
 use crate::check_output::Printable;
+use crate::checks::error_chain;
 use crate::connection::{runtime, settings};
 use crate::failure::{Failure, Status};
 use crate::hiargs::{BatchArgs, Connection, Format};
+use crate::untrusted_text::escaped;
 
 /// Runs `juhe batch`.
 pub(crate) fn run(request: &BatchArgs, connection: &Connection, format: Format) -> Result<ExitCode, Failure> {
@@ -173,23 +175,28 @@ fn write_row<O: Printable, W: std::io::Write>(
 ) -> std::io::Result<()> {
     let mut record = item.tag.columns;
     record.push(item.tag.row.to_string());
+    // What the server sent is escaped: a cell must not carry terminal controls or line breaks
+    // into whatever displays the file.
+    let server = |text: &str| escaped(text).into_owned();
     match &item.result {
         Ok(outcome) => {
             let wire = outcome.wire();
             record.extend([
                 "0".to_owned(),
-                outcome.reason().to_owned(),
-                text_of(&wire["res"]),
+                server(outcome.reason()),
+                server(&text_of(&wire["res"])),
                 "true".to_owned(),
             ]);
-            record.extend(details.iter().map(|d| text_of(&wire[*d])));
+            record.extend(details.iter().map(|d| server(&text_of(&wire[*d]))));
         }
         Err(error) => {
             let (code, reason, order) = match error {
-                Error::Service(e) => {
-                    (e.code.code().to_string(), e.reason.clone(), e.order_id.clone().unwrap_or_default())
-                }
-                other => (String::new(), other.to_string(), String::new()),
+                Error::Service(e) => (
+                    e.code.code().to_string(),
+                    server(&e.reason),
+                    server(e.order_id.as_deref().unwrap_or_default()),
+                ),
+                other => (String::new(), server(&error_chain(other)), String::new()),
             };
             let billed = if error.may_be_billed() { "maybe" } else { "false" };
             record.extend([code, reason, String::new(), billed.to_owned()]);

@@ -1,6 +1,7 @@
 //! The built-in population: the same 1,200 people on every machine and in every run.
 
 use std::collections::HashSet;
+use std::sync::OnceLock;
 
 use juhe_proto::IdCardNumber;
 
@@ -81,9 +82,15 @@ impl SplitMix {
 
 /// The built-in population.
 pub fn builtin_population() -> Vec<Identity> {
-    let mut rng = SplitMix(20_261_123);
-    let mut mobiles = HashSet::new();
-    (0..POPULATION_SIZE).map(|index| person(index, &mut rng, &mut mobiles)).collect()
+    // Made once per process: the people never change, and sandboxes start often in tests.
+    static PEOPLE: OnceLock<Vec<Identity>> = OnceLock::new();
+    PEOPLE
+        .get_or_init(|| {
+            let mut rng = SplitMix(20_261_123);
+            let mut mobiles = HashSet::new();
+            (0..POPULATION_SIZE).map(|index| person(index, &mut rng, &mut mobiles)).collect()
+        })
+        .clone()
 }
 
 fn person(index: usize, rng: &mut SplitMix, mobiles: &mut HashSet<String>) -> Identity {

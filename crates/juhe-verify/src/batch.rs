@@ -41,7 +41,8 @@ impl BatchOptions {
     }
 
     /// At most `rate` checks started per second, evenly spaced. Juhe limits requests per key
-    /// (10012) and per IP (10011). A rate that is not a positive number means no cap.
+    /// (10012) and per IP (10011). A rate that is not a positive number means no cap; one
+    /// below [`MIN_RATE`](crate::MIN_RATE) is taken as `MIN_RATE`.
     pub fn rate_per_second(mut self, rate: f64) -> Self {
         self.rate = Some(rate);
         self

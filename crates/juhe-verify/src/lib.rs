@@ -57,6 +57,7 @@ pub use batch::{Batch, BatchItem, BatchOptions, MAX_CONCURRENCY};
 pub use builder::ClientBuilder;
 pub use client::Client;
 pub use error::{ConfigError, Error};
+pub use pacer::MIN_RATE;
 pub use retry::RetryPolicy;
 
 /// The protocol core, for what the facade does not re-export.

@@ -3,6 +3,9 @@
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+/// The smallest rate a batch paces at: one check an hour.
+pub const MIN_RATE: f64 = 1.0 / 3600.0;
+
 /// Hands out evenly spaced start times: at most `rate` a second, no bursts.
 #[derive(Debug)]
 pub(crate) struct Pacer {
@@ -11,10 +14,12 @@ pub(crate) struct Pacer {
 }
 
 impl Pacer {
-    /// `None` for a rate that is not a positive number.
+    /// `None` for a rate that is not a positive number. A rate below [`MIN_RATE`] is taken
+    /// as `MIN_RATE`: a rate that small is a mistake, and its interval would not fit a
+    /// `Duration`.
     pub(crate) fn new(rate_per_second: f64) -> Option<Self> {
         (rate_per_second.is_finite() && rate_per_second > 0.0).then(|| Self {
-            interval: Duration::from_secs_f64(1.0 / rate_per_second),
+            interval: Duration::from_secs_f64(1.0 / rate_per_second.max(MIN_RATE)),
             next: Mutex::new(None),
         })
     }
@@ -42,5 +47,6 @@ mod tests {
         let third = pacer.wait();
         assert!(third > Duration::from_millis(19), "{third:?}");
         assert!(Pacer::new(0.0).is_none() && Pacer::new(f64::NAN).is_none());
+        assert_eq!(Pacer::new(1e-300).unwrap().interval, Duration::from_secs(3600), "no overflow");
     }
 }

@@ -290,3 +290,33 @@ fn rsa_key_mistakes_are_named() {
     let short = rsa(&format!("{DATA}/wrong_keys/rsa1024_public.pem"));
     assert!(stderr(&short).contains("1024-bit"), "{}", stderr(&short));
 }
+
+#[test]
+fn server_strings_are_escaped_in_batch_cells() {
+    let forged = r#"{"error_code":0,"reason":"\u001b[2J","result":{"res":1,"rescode":"11","orderid":"J1\n\u001b]0;owned\u0007"}}"#;
+    let server = Hostile::start(Script::Json(forged.into()));
+    let dir = std::env::temp_dir().join(format!("juhe-batch-escape-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (input, output) = (dir.join("in.csv"), dir.join("out.csv"));
+    let _ = std::fs::remove_file(&output);
+    std::fs::write(&input, "name,idcard,mobile\n张三,11010519491231002X,13912345678\n").unwrap();
+    let base_url = server.base_url();
+    let out = juhe(&[
+        "--key",
+        "k",
+        "--base-url",
+        &base_url,
+        "batch",
+        "telecom3",
+        "--input",
+        input.to_str().unwrap(),
+        "--output",
+        output.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let written = std::fs::read_to_string(&output).unwrap();
+    assert!(!written.contains('\u{1b}') && !written.contains('\u{7}'), "{written:?}");
+    assert_eq!(written.lines().count(), 2, "a line break from the server split a row: {written:?}");
+    assert!(written.contains(r"J1\n\e]0;owned\u{7}"), "{written}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -177,7 +177,6 @@ fn writes_settled(server: &Hostile) -> u64 {
 /// stalls: each case ends at the deadline, and says the request may have been billed.
 pub(crate) fn one_deadline_covers_every_phase(make: Make) {
     let limit = 1.0;
-    let backend = make(&deadline(limit));
     let every = Duration::from_millis(50);
     let cases = [
         (Script::NeverReads, 5 << 20),
@@ -185,11 +184,20 @@ pub(crate) fn one_deadline_covers_every_phase(make: Make) {
         (Script::DripBody { every }, 100),
         (Script::EndlessChunks { every }, 100),
     ];
-    for (script, body) in cases {
-        let server = Hostile::start(script.clone());
-        let started = Instant::now();
-        let error = backend.send(hostile_request(&server, body)).unwrap_err();
-        let took = started.elapsed().as_secs_f64();
+    // The cases run side by side, each with a backend of its own: the test takes one deadline.
+    let runs: Vec<_> = cases
+        .into_iter()
+        .map(|(script, body)| {
+            std::thread::spawn(move || {
+                let (server, backend) = (Hostile::start(script.clone()), make(&deadline(limit)));
+                let started = Instant::now();
+                let error = backend.send(hostile_request(&server, body)).unwrap_err();
+                (script, error, started.elapsed().as_secs_f64())
+            })
+        })
+        .collect();
+    for run in runs {
+        let (script, error, took) = run.join().unwrap();
         assert_eq!(
             (error.kind(), error.delivery()),
             (TransportErrorKind::Timeout, Delivery::MaybeSent),
