@@ -1,6 +1,6 @@
 //! What a deadline costs the blocking backend: `UreqTransport` (one deadline per attempt)
-//! beside a ureq agent with per-phase timeouts only and one with ureq's global timeout, each
-//! sending the same plain telecom3 request to an in-process sandbox.
+//! beside ureq agents with no timeouts, with per-phase timeouts only, and with ureq's global
+//! timeout, each sending the same plain telecom3 request to an in-process sandbox.
 //!
 //! `cargo bench -p juhe-transport --bench deadline`. Numbers: docs/benchmarks.md.
 //!
@@ -38,13 +38,15 @@ fn main() {
         .http_status_as_error(false)
         .build()
         .new_agent();
+    let defaults = ureq::Agent::config_builder().http_status_as_error(false).build().new_agent();
     let ours = UreqTransport::with_config(&TransportConfig::default()).expect("transport");
 
     let raw = |agent: &ureq::Agent| {
         let response = agent.run(request.clone()).expect("sent");
         response.into_body().read_to_vec().expect("body");
     };
-    let variants: [(&str, &dyn Fn()); 3] = [
+    let variants: [(&str, &dyn Fn()); 4] = [
+        ("ureq, no timeouts", &|| raw(&defaults)),
         ("ureq, per-phase timeouts only", &|| raw(&phases)),
         ("ureq, global timeout", &|| raw(&global)),
         ("UreqTransport (one deadline)", &|| {
