@@ -24,42 +24,42 @@ pub trait Check: sealed::Sealed + std::fmt::Debug + Clone + Send + Sync + 'stati
 /// ID card number + name (身份证实名认证).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IdCardCheck {
-    /// The name on the card.
+    /// The name on the card, normalised (NFC, `·` for look-alike dots); masked in `Debug`.
     pub name: PersonName,
-    /// The card number.
+    /// The 18-character card number, checksum and birth date verified; masked in `Debug`.
     pub idcard: IdCardNumber,
 }
 
 /// Mobile number + ID card number (手机身份证二要素核验).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Telecom2Check {
-    /// The card number.
+    /// The 18-character card number, checksum and birth date verified; masked in `Debug`.
     pub idcard: IdCardNumber,
-    /// The mobile number.
+    /// The 11-digit mainland number, country code and separators removed; masked in `Debug`.
     pub mobile: MobileNumber,
 }
 
 /// Mobile number + name + ID card number (三网手机实名制认证).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Telecom3Check {
-    /// The name on the card.
+    /// The name on the card, normalised (NFC, `·` for look-alike dots); masked in `Debug`.
     pub name: PersonName,
-    /// The card number.
+    /// The 18-character card number, checksum and birth date verified; masked in `Debug`.
     pub idcard: IdCardNumber,
-    /// The mobile number.
+    /// The 11-digit mainland number, country code and separators removed; masked in `Debug`.
     pub mobile: MobileNumber,
 }
 
 /// Face photo + mobile number + name + ID card number (人脸四要素核验).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FaceCheck {
-    /// The name on the card.
+    /// The name on the card, normalised (NFC, `·` for look-alike dots); masked in `Debug`.
     pub name: PersonName,
-    /// The card number.
+    /// The 18-character card number, checksum and birth date verified; masked in `Debug`.
     pub idcard: IdCardNumber,
-    /// The mobile number.
+    /// The 11-digit mainland number, country code and separators removed; masked in `Debug`.
     pub mobile: MobileNumber,
-    /// The face photo.
+    /// The face photo, a JPEG or PNG whose header was read; `Debug` shows its size only.
     pub image: FaceImage,
 }
 

@@ -103,11 +103,11 @@ impl Mode {
 pub struct EndpointInfo {
     /// The path below the host, without a leading slash: `telecom3/queryRV2`.
     pub api: &'static str,
-    /// The product.
+    /// The product it checks.
     pub product: Product,
-    /// The mode.
+    /// The transmission mode it takes.
     pub mode: Mode,
-    /// The host.
+    /// The host it is on; [`BaseUrls`](crate::BaseUrls) may put both hosts behind one URL.
     pub host: Host,
     /// How fields are encoded.
     pub encoding: FieldEncoding,

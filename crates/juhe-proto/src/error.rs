@@ -13,9 +13,9 @@ use crate::{Credential, Endpoint, ErrorCode, Mode, Product, RetryClass};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("{product} has no {mode} mode (it has {})", modes_of(*product))]
 pub struct UnsupportedMode {
-    /// The product.
+    /// The product asked for.
     pub product: Product,
-    /// The mode asked for.
+    /// The mode it does not have.
     pub mode: Mode,
 }
 
@@ -33,7 +33,7 @@ fn modes_of(product: Product) -> String {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("{mode} mode needs the account's {credential}{}: configure it ({})", why(*mode, *credential), credential.env_var())]
 pub struct MissingCredential {
-    /// What is missing.
+    /// The credential to add to the configuration.
     pub credential: Credential,
     /// The mode that needs it.
     pub mode: Mode,
@@ -68,7 +68,7 @@ pub enum EncodeError {
 /// A non-zero `error_code`: Juhe refused or could not process the check. Never billed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServiceError {
-    /// The code.
+    /// Juhe's `error_code`; [`ErrorCode::info`] has its messages and retry class.
     pub code: ErrorCode,
     /// Juhe's `reason`, as sent.
     pub reason: String,

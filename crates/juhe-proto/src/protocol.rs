@@ -28,7 +28,8 @@ pub struct Protocol {
 /// A request ready to send, and the endpoint it is for.
 #[derive(Debug)]
 pub struct EncodedRequest {
-    /// The endpoint.
+    /// The endpoint it is for: what to pass to [`decode`](crate::decode) is its product's
+    /// check.
     pub endpoint: Endpoint,
     /// The HTTP request: a POST with a form body; nothing personal in the URL.
     pub request: HttpRequest,

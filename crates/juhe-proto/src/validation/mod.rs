@@ -152,7 +152,7 @@ pub enum Problem {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("invalid {field}: {problem}")]
 pub struct ValidationError {
-    /// Which field.
+    /// The field to fix.
     pub field: Field,
     /// What is wrong with it.
     pub problem: Problem,
