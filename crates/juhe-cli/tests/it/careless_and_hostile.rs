@@ -3,6 +3,8 @@
 //! ends with the documented exit status and nothing sent that should not be.
 
 use std::process::{Command, Output};
+
+use crate::juhe;
 use std::time::{Duration, Instant};
 
 use juhe_sandbox::magic;
@@ -10,17 +12,6 @@ use juhe_sandbox::magic;
 use crate::hostile::{Hostile, Script};
 
 const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../juhe-crypto/tests/data");
-
-fn juhe(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_juhe"))
-        .args(args)
-        .env_remove("JUHE_KEY")
-        .env_remove("JUHE_OPENID")
-        .env_remove("JUHE_RSA_PUBLIC_KEY")
-        .env_remove("JUHE_BASE_URL")
-        .output()
-        .unwrap()
-}
 
 fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()

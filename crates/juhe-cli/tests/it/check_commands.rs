@@ -3,18 +3,9 @@
 
 use std::process::{Command, Output};
 
-use juhe_sandbox::{builtin_population, magic};
+use crate::juhe;
 
-fn juhe(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_juhe"))
-        .args(args)
-        .env_remove("JUHE_KEY")
-        .env_remove("JUHE_OPENID")
-        .env_remove("JUHE_RSA_PUBLIC_KEY")
-        .env_remove("JUHE_BASE_URL")
-        .output()
-        .unwrap()
-}
+use juhe_sandbox::{builtin_population, magic};
 
 fn json(output: &Output) -> serde_json::Value {
     serde_json::from_slice(&output.stdout)

@@ -8,3 +8,18 @@ mod check_commands;
 #[allow(dead_code, reason = "shared with the transport tests, which use all of it")]
 mod hostile;
 mod sandbox_commands;
+
+use std::process::{Command, Output};
+
+/// Runs `juhe` with `args` and none of the `JUHE_*` variables of the environment the tests
+/// run in.
+pub(crate) fn juhe(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_juhe"))
+        .args(args)
+        .env_remove("JUHE_KEY")
+        .env_remove("JUHE_OPENID")
+        .env_remove("JUHE_RSA_PUBLIC_KEY")
+        .env_remove("JUHE_BASE_URL")
+        .output()
+        .unwrap()
+}
