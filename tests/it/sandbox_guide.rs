@@ -26,14 +26,9 @@ use juhe_verify::{Mode, blocking};
 #[test]
 fn a_provider_outage_is_reported_and_not_billed() {
     let sandbox = Sandbox::start().unwrap();
-    let client = blocking::Client::builder()
-        .key(sandbox.key())
-        .openid(sandbox.openid())
-        .rsa_public_key(sandbox.rsa_public_key_pem())
-        .base_url(sandbox.base_url())
-        .mode(Mode::Rsa)
-        .build_blocking()
-        .unwrap();
+    // The sandbox's test account: base URL, key, openid and RSA public key in one value.
+    let client =
+        blocking::Client::builder().account(&sandbox.account()).mode(Mode::Rsa).build_blocking().unwrap();
 
     let outage = magic::PROVIDER_ERROR;
     let check = Telecom3Check::new(outage.name, outage.idcard, outage.mobile).unwrap();
