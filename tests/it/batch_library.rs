@@ -185,3 +185,32 @@ fn blocking_batch_threads_are_bounded_by_the_rows() {
     assert_eq!(count, 20);
     assert!((1..=20).contains(&most), "{most} worker threads for 20 rows");
 }
+
+/// Rate-limit answers slow a batch down by itself, capped or not; the pace it settled at is
+/// there to report.
+#[test]
+fn rate_limits_slow_a_batch_down() {
+    use juhe_sandbox::{Fault, FaultKind};
+    use juhe_verify::RetryPolicy;
+    let sandbox =
+        Sandbox::builder().fault(Fault::always(FaultKind::ErrorCode(10012)).at_rate(0.5)).start().unwrap();
+    let people = sandbox.identities().to_vec();
+    let checks = move || {
+        let people = people.clone();
+        (0..24).map(move |i| (i, IdCardCheck::new(&people[i].name, &people[i].idcard)))
+    };
+    let blocking = builder(&sandbox).retry_policy(RetryPolicy::never()).build_blocking().unwrap();
+    let mut batch = blocking.batch(checks(), BatchOptions::default().concurrency(4).rate_per_second(1000.0));
+    assert_eq!(batch.rate(), Some(1000.0));
+    assert_eq!(batch.by_ref().count(), 24);
+    assert!(batch.rate().is_some_and(|r| r < 1000.0), "{:?}", batch.rate());
+
+    let client = builder(&sandbox).retry_policy(RetryPolicy::never()).build().unwrap();
+    runtime().block_on(async {
+        // Few rows: once limited, an uncapped batch may slow to a check a second.
+        let mut batch = client.batch(checks().take(6), BatchOptions::default().concurrency(4));
+        assert_eq!(batch.rate(), None, "uncapped");
+        while batch.next().await.is_some() {}
+        assert!(batch.rate().is_some(), "a limited batch slows down");
+    });
+}

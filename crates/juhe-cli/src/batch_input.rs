@@ -1,223 +1,225 @@
-//! Reading a batch's input CSV: the header, then one row at a time, so memory stays constant
-//! whatever the file's size.
+//! Reading a batch's input CSV: the header, then one record at a time, so memory stays
+//! constant whatever the file's size. What cannot be read is reported with its line range
+//! and counted, never passed over in silence.
 
 use std::fs::File;
-use std::io::BufReader;
+use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
-use juhe_proto::{Field, Problem, ValidationError};
-
-use crate::batch_resume::DoneRows;
-use crate::face_image_file::{self, ImageFileError};
+use crate::batch_encoding::TextEncoding;
 use crate::failure::Failure;
 
-/// The fields a product needs, by the name our output uses.
+/// The fields a product needs, by their canonical column names.
 pub(crate) const NAME: &str = "name";
 pub(crate) const IDCARD: &str = "idcard";
 pub(crate) const MOBILE: &str = "mobile";
 pub(crate) const IMAGE: &str = "image";
 
-/// Header spellings accepted for each field (case and surrounding spaces ignored): the
-/// English names and what a Chinese spreadsheet would say.
+/// The prefix of the output's own columns; an input may not use it.
+pub(crate) const RESERVED_PREFIX: &str = "juhe_";
+
+/// Other header spellings accepted for each field (case and surrounding spaces ignored), used
+/// only when no column has the canonical name. Ambiguous words (`id`, `phone`, `电话`: a
+/// customer number, a landline) are not among them.
 const ALIASES: [(&str, &[&str]); 4] = [
-    (NAME, &["name", "realname", "姓名", "名字"]),
-    (IDCARD, &["idcard", "id", "身份证", "身份证号", "身份证号码"]),
-    (MOBILE, &["mobile", "phone", "手机", "手机号", "手机号码", "电话"]),
-    (IMAGE, &["image", "photo", "照片", "人像", "图片"]),
+    (NAME, &["realname", "姓名", "名字"]),
+    (IDCARD, &["id_card", "身份证", "身份证号", "身份证号码"]),
+    (MOBILE, &["mobile_phone", "手机", "手机号", "手机号码"]),
+    (IMAGE, &["photo", "照片", "人像", "图片"]),
 ];
 
-/// One input row: its number, its columns as read, and the fields the check needs.
+/// An input file: where it is, how it is encoded, its header and where each needed field is.
 #[derive(Debug)]
-pub(crate) struct InputRow {
-    /// 1-based data row number (the header is row 0); stable across runs, used by --resume.
-    pub(crate) row: u64,
-    pub(crate) columns: Vec<String>,
-    pub(crate) fields: RowFields,
-}
-
-/// The check's fields of a row.
-#[derive(Debug, Default)]
-pub(crate) struct RowFields {
-    pub(crate) name: String,
-    pub(crate) idcard: String,
-    pub(crate) mobile: String,
-    /// The image file's bytes, or why they could not be read.
-    pub(crate) image: Option<Result<Vec<u8>, ValidationError>>,
-}
-
-/// Counts shared with the summary.
-#[derive(Debug, Default)]
-pub(crate) struct InputCounts {
-    pub(crate) malformed: AtomicU64,
-    pub(crate) skipped: AtomicU64,
-}
-
-/// The input file, read row by row.
-pub(crate) struct Input {
-    reader: csv::Reader<BufReader<File>>,
+pub(crate) struct InputFile {
+    pub(crate) path: PathBuf,
+    pub(crate) encoding: TextEncoding,
     pub(crate) headers: Vec<String>,
-    positions: Vec<(&'static str, usize)>,
-    base_dir: PathBuf,
+    /// For each needed field, its column.
+    pub(crate) positions: Vec<(&'static str, usize)>,
+}
+
+/// One record of the input after the header.
+#[derive(Debug)]
+pub(crate) enum Record {
+    /// A well-formed row: its 1-based data row number (stable across runs; the header is
+    /// row 0) and its columns.
+    Row { row: u64, columns: Vec<String> },
+    /// A record that cannot be a row: which lines it spans and why.
+    Malformed { row: u64, lines: (u64, u64), why: String },
+}
+
+impl InputFile {
+    /// Opens `path`, detects (or takes) its encoding, reads the header and finds the columns
+    /// `needed`.
+    pub(crate) fn open(
+        path: &Path,
+        needed: &[&'static str],
+        encoding: Option<TextEncoding>,
+    ) -> Result<Self, Failure> {
+        let unreadable =
+            |e: std::io::Error| Failure::usage(format!("could not open --input {}: {e}", path.display()));
+        let mut head = Vec::with_capacity(64 * 1024);
+        File::open(path).and_then(|f| f.take(64 * 1024).read_to_end(&mut head)).map_err(unreadable)?;
+        let encoding = encoding.unwrap_or_else(|| TextEncoding::detect(&head));
+        let mut file =
+            InputFile { path: path.to_owned(), encoding, headers: Vec::new(), positions: Vec::new() };
+        let mut reader = file.csv_reader()?;
+        let header = reader
+            .byte_headers()
+            .map_err(|e| Failure::usage(format!("{}: no readable header: {e}", path.display())))?
+            .clone();
+        file.headers = file.header_names(&header)?;
+        refuse_reserved(path, &file.headers)?;
+        file.positions = needed
+            .iter()
+            .map(|&field| column_of(path, &file.headers, field).map(|i| (field, i)))
+            .collect::<Result<_, _>>()?;
+        Ok(file)
+    }
+
+    /// The folder image paths are relative to.
+    pub(crate) fn base_dir(&self) -> &Path {
+        self.path.parent().unwrap_or_else(|| Path::new(""))
+    }
+
+    /// The data records, from the first row, read afresh.
+    pub(crate) fn records(&self) -> Result<Records, Failure> {
+        let mut reader = self.csv_reader()?;
+        let header_len = reader.byte_headers().map(|h| h.len()).unwrap_or(0);
+        Ok(Records {
+            reader,
+            encoding: self.encoding,
+            header_len,
+            record: csv::ByteRecord::new(),
+            row: 0,
+            next_line: 2,
+        })
+    }
+
+    fn csv_reader(&self) -> Result<csv::Reader<Box<dyn Read + Send>>, Failure> {
+        let file = File::open(&self.path)
+            .map_err(|e| Failure::usage(format!("could not open --input {}: {e}", self.path.display())))?;
+        let bytes = self.encoding.reader(BufReader::new(file));
+        Ok(csv::ReaderBuilder::new().has_headers(true).flexible(true).from_reader(bytes))
+    }
+
+    fn header_names(&self, header: &csv::ByteRecord) -> Result<Vec<String>, Failure> {
+        header
+            .iter()
+            .enumerate()
+            .map(|(i, h)| {
+                let text = self.encoding.decode(h).ok_or_else(|| {
+                    Failure::usage(format!(
+                        "{}: the header is not {} text (save the file as UTF-8 CSV, or pass --encoding)",
+                        self.path.display(),
+                        self.encoding.name()
+                    ))
+                })?;
+                let text = text.trim();
+                Ok(if i == 0 {
+                    text.trim_start_matches('\u{feff}').trim().to_owned()
+                } else {
+                    text.to_owned()
+                })
+            })
+            .collect()
+    }
+}
+
+/// The input's records, in order.
+pub(crate) struct Records {
+    reader: csv::Reader<Box<dyn Read + Send>>,
+    encoding: TextEncoding,
+    header_len: usize,
     record: csv::ByteRecord,
     row: u64,
     /// The line the next record starts on: counted here, since the csv crate's count is off
     /// by one in CRLF files.
     next_line: u64,
-    done: DoneRows,
-    stop: Arc<AtomicBool>,
-    counts: Arc<InputCounts>,
 }
 
-impl Input {
-    /// Opens `path` and finds the columns `needed`.
-    pub(crate) fn open(
-        path: &Path,
-        needed: &[&'static str],
-        stop: Arc<AtomicBool>,
-        counts: Arc<InputCounts>,
-    ) -> Result<Self, Failure> {
-        let file = File::open(path)
-            .map_err(|e| Failure::usage(format!("could not open --input {}: {e}", path.display())))?;
-        let mut reader =
-            csv::ReaderBuilder::new().has_headers(true).flexible(true).from_reader(BufReader::new(file));
-        let headers: Vec<String> = reader
-            .byte_headers()
-            .map_err(|e| Failure::usage(format!("{}: no readable header: {e}", path.display())))?
-            .iter()
-            .enumerate()
-            .map(|(i, h)| {
-                let text = String::from_utf8_lossy(h).trim().to_owned();
-                if i == 0 { text.trim_start_matches('\u{feff}').trim().to_owned() } else { text }
-            })
-            .collect();
-        let positions = needed
-            .iter()
-            .map(|&field| {
-                column_of(&headers, field).map(|i| (field, i)).ok_or_else(|| missing(path, field, &headers))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        let base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
-        Ok(Self {
-            reader,
-            headers,
-            positions,
-            base_dir,
-            record: csv::ByteRecord::new(),
-            row: 0,
-            next_line: 2,
-            done: DoneRows::default(),
-            stop,
-            counts,
-        })
-    }
+impl Iterator for Records {
+    type Item = Record;
 
-    /// Rows an earlier run already wrote: not read again (`--resume`).
-    pub(crate) fn skip_done(&mut self, done: DoneRows) {
-        self.done = done;
-    }
-
-    fn fields_of(&self, columns: &[String]) -> RowFields {
-        let mut fields = RowFields::default();
-        for &(field, index) in &self.positions {
-            let value = columns.get(index).cloned().unwrap_or_default();
-            match field {
-                NAME => fields.name = value,
-                IDCARD => fields.idcard = value,
-                MOBILE => fields.mobile = value,
-                _ => fields.image = Some(self.read_image(value.trim())),
+    fn next(&mut self) -> Option<Record> {
+        let line = self.next_line;
+        match self.reader.read_byte_record(&mut self.record) {
+            Ok(false) => return None,
+            Ok(true) => {}
+            Err(e) => {
+                self.row += 1;
+                self.next_line += 1;
+                return Some(Record::Malformed { row: self.row, lines: (line, line), why: e.to_string() });
             }
         }
-        fields
-    }
-
-    /// The image file of a face row, relative to the input file's folder.
-    fn read_image(&self, path: &str) -> Result<Vec<u8>, ValidationError> {
-        if path.is_empty() {
-            return Err(ValidationError::new(Field::Image, Problem::Empty));
+        self.row += 1;
+        let embedded: usize = self.record.iter().map(|f| f.iter().filter(|&&b| b == b'\n').count()).sum();
+        self.next_line += 1 + embedded as u64;
+        // A quote left open at the end of the file swallows the last line ending too.
+        let swallowed_ending = self.record.iter().next_back().is_some_and(|f| f.ends_with(b"\n"));
+        let lines = (line, line + embedded as u64 - u64::from(swallowed_ending));
+        if self.record.len() != self.header_len {
+            let mut why = format!("{} fields where the header has {}", self.record.len(), self.header_len);
+            if embedded > 0 {
+                why += " (a quote that is not closed joins the lines that follow)";
+            }
+            return Some(Record::Malformed { row: self.row, lines, why });
         }
-        face_image_file::read(&self.base_dir.join(path)).map_err(|e| {
-            let problem = match e {
-                ImageFileError::TooLarge { bytes, max, .. } => {
-                    Problem::ImageTooLarge { bytes: usize::try_from(bytes).unwrap_or(usize::MAX), max }
-                }
-                _ => Problem::Unreadable,
-            };
-            ValidationError::new(Field::Image, problem)
-        })
-    }
-}
-
-impl Iterator for Input {
-    type Item = InputRow;
-
-    /// The next row to check. Malformed rows are reported on stderr with their line number
-    /// and skipped, as are rows already done; the iterator ends at the end of the file, or
-    /// once Ctrl-C has been pressed.
-    fn next(&mut self) -> Option<InputRow> {
-        loop {
-            if self.stop.load(Ordering::SeqCst) {
-                return None;
+        let columns: Option<Vec<String>> =
+            self.record.iter().map(|f| self.encoding.decode(f).map(|c| c.into_owned())).collect();
+        match columns {
+            Some(columns) => Some(Record::Row { row: self.row, columns }),
+            None => {
+                let why = format!(
+                    "not {} text (save the file as UTF-8 CSV, or pass --encoding)",
+                    self.encoding.name()
+                );
+                Some(Record::Malformed { row: self.row, lines, why })
             }
-            match self.reader.read_byte_record(&mut self.record) {
-                Ok(false) => return None,
-                Ok(true) => {}
-                Err(e) => {
-                    self.row += 1;
-                    self.malformed(self.next_line, &format!("{e}"));
-                    self.next_line += 1;
-                    continue;
-                }
-            }
-            self.row += 1;
-            let line = self.next_line;
-            let embedded: usize = self.record.iter().map(|f| f.iter().filter(|&&b| b == b'\n').count()).sum();
-            self.next_line += 1 + embedded as u64;
-            if self.record.len() != self.headers.len() {
-                let why = format!("{} fields where the header has {}", self.record.len(), self.headers.len());
-                self.malformed(line, &why);
-                continue;
-            }
-            let columns: Result<Vec<String>, _> =
-                self.record.iter().map(|f| std::str::from_utf8(f).map(str::to_owned)).collect();
-            let Ok(columns) = columns else {
-                self.malformed(line, "not valid UTF-8 (save the file as UTF-8 CSV)");
-                continue;
-            };
-            if self.done.contains(self.row) {
-                self.counts.skipped.fetch_add(1, Ordering::Relaxed);
-                continue;
-            }
-            let fields = self.fields_of(&columns);
-            return Some(InputRow { row: self.row, columns, fields });
         }
     }
 }
 
-impl Input {
-    fn malformed(&self, line: u64, why: &str) {
-        self.counts.malformed.fetch_add(1, Ordering::Relaxed);
-        eprintln!("juhe: input line {line}: {why}; skipped");
+/// Refuses an input with a column the output reserves for itself.
+fn refuse_reserved(path: &Path, headers: &[String]) -> Result<(), Failure> {
+    match headers.iter().find(|h| h.to_ascii_lowercase().starts_with(RESERVED_PREFIX)) {
+        Some(column) => Err(Failure::usage(format!(
+            "{}: the column `{column}` starts with `{RESERVED_PREFIX}`, which the output reserves for its own columns: rename it",
+            path.display()
+        ))),
+        None => Ok(()),
     }
 }
 
-fn column_of(headers: &[String], field: &str) -> Option<usize> {
+/// The column of `field`: the one with its canonical name; failing that, the one with an
+/// accepted alias. Two candidates at the same level are an error naming both.
+fn column_of(path: &Path, headers: &[String], field: &str) -> Result<usize, Failure> {
     let aliases = ALIASES.iter().find(|(f, _)| *f == field).map_or(&[][..], |(_, a)| *a);
-    headers.iter().position(|h| aliases.iter().any(|a| h.eq_ignore_ascii_case(a)))
-}
-
-fn missing(path: &Path, field: &str, headers: &[String]) -> Failure {
-    Failure::usage(format!(
-        "{}: no `{field}` column (the header has: {})",
-        path.display(),
-        headers.join(", ")
-    ))
+    let exact: Vec<usize> = (0..headers.len()).filter(|&i| headers[i].eq_ignore_ascii_case(field)).collect();
+    let candidates = if exact.is_empty() {
+        (0..headers.len()).filter(|&i| aliases.iter().any(|a| headers[i].eq_ignore_ascii_case(a))).collect()
+    } else {
+        exact
+    };
+    match candidates[..] {
+        [one] => Ok(one),
+        [] => Err(Failure::usage(format!(
+            "{}: no `{field}` column (accepted: {field}, {}; the header has: {})",
+            path.display(),
+            aliases.join(", "),
+            headers.join(", ")
+        ))),
+        [first, second, ..] => Err(Failure::usage(format!(
+            "{}: both `{}` and `{}` could be the `{field}` column: rename one",
+            path.display(),
+            headers[first],
+            headers[second]
+        ))),
+    }
 }
 
 /// About how many data rows `path` has, for the progress bar: its line count less the header.
 pub(crate) fn estimate_rows(path: &Path) -> Option<u64> {
-    use std::io::Read;
     let mut file = File::open(path).ok()?;
     let mut buffer = vec![0u8; 1 << 16];
     let mut lines = 0u64;
@@ -227,5 +229,35 @@ pub(crate) fn estimate_rows(path: &Path) -> Option<u64> {
             return Some(lines.saturating_sub(1));
         }
         lines += buffer[..n].iter().filter(|&&b| b == b'\n').count() as u64;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(names: &[&str]) -> Vec<String> {
+        names.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    #[test]
+    fn an_exact_name_wins_over_an_alias_and_ambiguity_is_an_error() {
+        let path = Path::new("in.csv");
+        let h = headers(&["id", "name", "idcard", "mobile"]);
+        assert_eq!(column_of(path, &h, IDCARD).unwrap(), 2, "`id` is a customer number, not the ID card");
+        let h = headers(&["姓名", "name"]);
+        assert_eq!(column_of(path, &h, NAME).unwrap(), 1);
+        let h = headers(&["身份证号", "身份证号码"]);
+        let error = column_of(path, &h, IDCARD).unwrap_err().message;
+        assert!(error.contains("`身份证号`") && error.contains("`身份证号码`"), "{error}");
+        let h = headers(&["电话", "name"]);
+        assert!(column_of(path, &h, MOBILE).is_err(), "`电话` is a landline");
+    }
+
+    #[test]
+    fn reserved_columns_are_refused_by_name() {
+        let error =
+            refuse_reserved(Path::new("in.csv"), &headers(&["name", "JUHE_row"])).unwrap_err().message;
+        assert!(error.contains("`JUHE_row`"), "{error}");
     }
 }

@@ -1,111 +1,239 @@
-//! `--resume`: which rows an interrupted run already wrote, and making its output file whole
-//! again (a kill can leave half a line at the end).
+//! `--resume`: which rows an interrupted run already wrote, proof that they belong to this
+//! input, and making the output file whole again (a kill can leave half a line at the end).
 
-use std::fs::OpenOptions;
+use std::collections::hash_map::RandomState;
+use std::fs::{File, OpenOptions};
+use std::hash::BuildHasher;
+use std::io::{BufReader, Read, Seek, SeekFrom};
 use std::path::Path;
 
+use crate::batch_encoding::TextEncoding;
+use crate::batch_input::{InputFile, Record};
 use crate::failure::Failure;
 
-/// A set of row numbers, one bit each: a million rows take 125 KB.
-#[derive(Debug, Default, Clone)]
-pub(crate) struct DoneRows(Vec<u64>);
+/// Hashes a row's input columns with a key made for this run: what resume compares, without
+/// keeping anyone's data in memory.
+#[derive(Debug, Default)]
+pub(crate) struct ColumnHasher(RandomState);
 
-impl DoneRows {
-    pub(crate) fn insert(&mut self, row: u64) {
-        let (word, bit) = ((row / 64) as usize, row % 64);
-        if self.0.len() <= word {
-            self.0.resize(word + 1, 0);
-        }
-        self.0[word] |= 1 << bit;
-    }
-
-    pub(crate) fn contains(&self, row: u64) -> bool {
-        self.0.get((row / 64) as usize).is_some_and(|w| w & (1 << (row % 64)) != 0)
-    }
-
-    pub(crate) fn len(&self) -> u64 {
-        self.0.iter().map(|w| u64::from(w.count_ones())).sum()
+impl ColumnHasher {
+    pub(crate) fn hash(&self, columns: &[String]) -> u64 {
+        self.0.hash_one(columns)
     }
 }
 
-/// Reads an existing output file: checks its header is `expected`, collects the `row` of each
-/// complete record, and cuts off anything after the last complete record.
-pub(crate) fn scan_output(path: &Path, expected: &[String]) -> Result<DoneRows, Failure> {
-    let bytes = std::fs::read(path)
-        .map_err(|e| Failure::failed(format!("could not read {}: {e}", path.display())))?;
-    let mut reader = csv::ReaderBuilder::new().has_headers(true).flexible(true).from_reader(&bytes[..]);
-    let headers: Vec<String> = reader
-        .headers()
-        .map_err(|e| Failure::usage(format!("{}: not a batch output file: {e}", path.display())))?
+/// A row an earlier run wrote: its number, the hash of its input columns, and where its
+/// record starts in the output file.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct DoneRow {
+    pub(crate) row: u64,
+    columns: u64,
+    pub(crate) offset: u64,
+}
+
+/// The rows already in the output, by row number: 24 bytes a row.
+#[derive(Debug, Default)]
+pub(crate) struct DoneRows(Vec<DoneRow>);
+
+impl DoneRows {
+    pub(crate) fn get(&self, row: u64) -> Option<&DoneRow> {
+        self.0.binary_search_by_key(&row, |d| d.row).ok().map(|i| &self.0[i])
+    }
+
+    pub(crate) fn contains(&self, row: u64) -> bool {
+        self.get(row).is_some()
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.0.len()
+    }
+}
+
+/// What scanning an output file found.
+pub(crate) struct Scanned {
+    pub(crate) done: DoneRows,
+}
+
+/// Reads an existing output file: checks its header is `expected`, collects each complete
+/// record's row, input-column hash and offset, and cuts off a half-written last record. A
+/// broken record anywhere but at the end means the file was edited: it is refused, never cut.
+pub(crate) fn scan_output(
+    path: &Path,
+    expected: &[String],
+    input_columns: usize,
+    encoding: TextEncoding,
+    hasher: &ColumnHasher,
+) -> Result<Scanned, Failure> {
+    let failed =
+        |e: &dyn std::fmt::Display| Failure::failed(format!("could not read {}: {e}", path.display()));
+    let file = File::open(path).map_err(|e| failed(&e))?;
+    let length = file.metadata().map_err(|e| failed(&e))?.len();
+    let ends_with_newline =
+        matches!(byte_at(path, length.wrapping_sub(1)).map_err(|e| failed(&e))?, Some(b'\n' | b'\r'));
+    let mut reader =
+        csv::ReaderBuilder::new().has_headers(true).flexible(true).from_reader(BufReader::new(file));
+    let headers = reader
+        .byte_headers()
+        .map_err(|e| Failure::usage(format!("{}: not a batch output file: {e}", path.display())))?;
+    let headers: Vec<String> = headers
         .iter()
-        .map(str::to_owned)
+        .map(|h| encoding.decode(h).map(|t| t.trim_start_matches('\u{feff}').to_owned()).unwrap_or_default())
         .collect();
     if headers != expected {
         return Err(Failure::usage(format!(
-            "{} was written for other input columns or another product; use a new --output file",
+            "{} was written for other input columns or another product; use a new --output",
             path.display()
         )));
     }
-    let row_column = expected.iter().position(|h| h == "row").unwrap_or(0);
-    let mut done = DoneRows::default();
+    let row_column = input_columns;
+    let mut done = Vec::new();
     let mut complete_up_to = reader.position().byte();
-    let mut record = csv::StringRecord::new();
-    while let Ok(true) = reader.read_record(&mut record) {
-        let mut end = reader.position().byte();
-        // After a CRLF record the reader stops between `\r` and `\n`: the record ends after both.
-        if end > 0 && bytes.get(end as usize - 1) == Some(&b'\r') && bytes.get(end as usize) == Some(&b'\n') {
-            end += 1;
+    let mut record = csv::ByteRecord::new();
+    let mut broken = None;
+    loop {
+        let start = reader.position().byte();
+        match reader.read_byte_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) if broken.is_some() => {
+                return Err(Failure::usage(format!(
+                    "{}: the record at byte {} is not one this tool wrote, and more follow it: the file was edited; use a new --output",
+                    path.display(),
+                    broken.unwrap_or(0)
+                )));
+            }
+            Ok(true) => {}
+            Err(_) => {
+                broken = Some(start);
+                continue;
+            }
         }
-        // A record is complete when it has every field and its line ending was written.
-        let terminated = end > 0 && matches!(bytes.get(end as usize - 1), Some(b'\n' | b'\r'));
-        let Some(row) = record.get(row_column).and_then(|r| r.parse().ok()) else { break };
-        if record.len() != expected.len() || !terminated {
-            break;
+        let row =
+            record.get(row_column).and_then(|r| std::str::from_utf8(r).ok()).and_then(|r| r.parse().ok());
+        let columns: Option<Vec<String>> =
+            record.iter().take(input_columns).map(|f| encoding.decode(f).map(|t| t.into_owned())).collect();
+        match (row, columns) {
+            (Some(row), Some(columns)) if record.len() == expected.len() => {
+                done.push(DoneRow { row, columns: hasher.hash(&columns), offset: start });
+                complete_up_to = reader.position().byte();
+            }
+            _ => broken = Some(start),
         }
-        done.insert(row);
-        complete_up_to = end;
     }
-    if complete_up_to < bytes.len() as u64 {
+    // The last record is whole only if its line ending was written.
+    if broken.is_none() && !ends_with_newline && complete_up_to == length {
+        broken = done.pop().map(|d| d.offset);
+        complete_up_to = broken.unwrap_or(complete_up_to);
+    }
+    // After a CRLF record the csv reader stops between `\r` and `\n`: the record ends after both.
+    if byte_at(path, complete_up_to).map_err(|e| failed(&e))? == Some(b'\n') {
+        complete_up_to += 1;
+    }
+    if complete_up_to < length {
         eprintln!(
             "juhe: dropping an unfinished last line from {} (its row will be checked again)",
             path.display()
         );
-        let file = OpenOptions::new()
-            .write(true)
-            .open(path)
-            .map_err(|e| Failure::failed(format!("{}: {e}", path.display())))?;
-        file.set_len(complete_up_to).map_err(|e| Failure::failed(format!("{}: {e}", path.display())))?;
+        let file = OpenOptions::new().write(true).open(path).map_err(|e| failed(&e))?;
+        file.set_len(complete_up_to).map_err(|e| failed(&e))?;
     }
-    Ok(done)
+    done.sort_unstable_by_key(|d| d.row);
+    if let Some(pair) = done.windows(2).find(|w| w[0].row == w[1].row) {
+        return Err(Failure::usage(format!(
+            "{}: row {} is in it twice: the file was edited or written by two runs at once; use a new --output",
+            path.display(),
+            pair[0].row
+        )));
+    }
+    Ok(Scanned { done: DoneRows(done) })
+}
+
+/// Proves that every done row belongs to `input`: the same row of the input has the same
+/// columns. Reads the whole input once; refuses (status 2, nothing sent) at the first row
+/// that does not match and when the output names rows the input does not have.
+pub(crate) fn prove(
+    done: &DoneRows,
+    input: &InputFile,
+    output: &Path,
+    hasher: &ColumnHasher,
+) -> Result<(), Failure> {
+    let mut matched = 0;
+    let mut last = 0;
+    for record in input.records()? {
+        let (row, hash) = match record {
+            Record::Row { row, columns } => (row, Some(hasher.hash(&columns))),
+            Record::Malformed { row, .. } => (row, None),
+        };
+        last = row;
+        let Some(done) = done.get(row) else { continue };
+        if hash != Some(done.columns) {
+            return Err(Failure::usage(format!(
+                "row {row} of {} does not match row {row} of {}: the output was written for another input; use a new --output",
+                output.display(),
+                input.path.display()
+            )));
+        }
+        matched += 1;
+    }
+    if matched < done.len() {
+        let beyond = done.0.iter().find(|d| d.row > last).map_or(last + 1, |d| d.row);
+        return Err(Failure::usage(format!(
+            "{} has row {beyond}, but {} has {last} rows: the output was written for another input; use a new --output",
+            output.display(),
+            input.path.display()
+        )));
+    }
+    Ok(())
+}
+
+/// The byte at `offset`, if the file is that long.
+fn byte_at(path: &Path, offset: u64) -> std::io::Result<Option<u8>> {
+    let mut file = File::open(path)?;
+    if offset >= file.metadata()?.len() {
+        return Ok(None);
+    }
+    file.seek(SeekFrom::Start(offset))?;
+    let mut byte = [0u8];
+    file.read_exact(&mut byte)?;
+    Ok(Some(byte[0]))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn done_rows_is_a_bit_set() {
-        let mut done = DoneRows::default();
-        for row in [1, 64, 65, 1_000_000] {
-            done.insert(row);
-        }
-        assert!(done.contains(64) && done.contains(1_000_000) && !done.contains(2));
-        assert_eq!(done.len(), 4);
+    fn strings(items: &[&str]) -> Vec<String> {
+        items.iter().map(|s| (*s).to_owned()).collect()
     }
 
     #[test]
     fn a_half_written_last_line_is_cut_off() {
         let path = std::env::temp_dir().join(format!("juhe-resume-{}.csv", std::process::id()));
-        let header: Vec<String> = ["name", "row", "reason"].iter().map(|s| s.to_string()).collect();
-        std::fs::write(&path, "name,row,reason\n张三,1,ok\r\n\"李\n四\",2,ok\n王五,3,o").unwrap();
-        let done = scan_output(&path, &header).unwrap();
-        assert!(done.contains(1) && done.contains(2) && !done.contains(3));
+        let header = strings(&["name", "juhe_row", "juhe_reason"]);
+        std::fs::write(&path, "name,juhe_row,juhe_reason\n张三,1,ok\r\n\"李\n四\",2,ok\n王五,3,o").unwrap();
+        let hasher = ColumnHasher::default();
+        let scanned = scan_output(&path, &header, 1, TextEncoding::Utf8 { bom: false }, &hasher).unwrap();
+        assert!(scanned.done.contains(1) && scanned.done.contains(2) && !scanned.done.contains(3));
         assert_eq!(
             std::fs::read_to_string(&path).unwrap(),
-            "name,row,reason\n张三,1,ok\r\n\"李\n四\",2,ok\n"
+            "name,juhe_row,juhe_reason\n张三,1,ok\r\n\"李\n四\",2,ok\n"
         );
-        let other: Vec<String> = ["x"].iter().map(|s| s.to_string()).collect();
-        assert!(scan_output(&path, &other).is_err());
+        assert!(scan_output(&path, &strings(&["x"]), 1, TextEncoding::Utf8 { bom: false }, &hasher).is_err());
+        // A broken record with more after it: the file was edited; refused, not cut.
+        std::fs::write(&path, "name,juhe_row,juhe_reason\n张三,1\n李四,2,ok\n").unwrap();
+        assert!(scan_output(&path, &header, 1, TextEncoding::Utf8 { bom: false }, &hasher).is_err());
+        assert_eq!(std::fs::read_to_string(&path).unwrap().lines().count(), 3, "nothing cut");
+        let _ = std::fs::remove_file(&path);
+    }
+
+    #[test]
+    fn a_huge_row_number_takes_no_memory() {
+        let path = std::env::temp_dir().join(format!("juhe-resume-big-{}.csv", std::process::id()));
+        let header = strings(&["name", "juhe_row", "juhe_reason"]);
+        std::fs::write(&path, "name,juhe_row,juhe_reason\n张三,20231122000123,ok\n").unwrap();
+        let scanned =
+            scan_output(&path, &header, 1, TextEncoding::Utf8 { bom: false }, &ColumnHasher::default())
+                .unwrap();
+        assert!(scanned.done.contains(20231122000123));
         let _ = std::fs::remove_file(&path);
     }
 }

@@ -8,6 +8,7 @@ use clap::ArgMatches;
 use clap::parser::ValueSource;
 use juhe_verify::{Mode, Product};
 
+use crate::batch_encoding::TextEncoding;
 use crate::failure::Failure;
 use crate::lowargs::{CONNECTION_OPTIONS, Command, GlobalArgs, LowArgs, SandboxCommand, ServeArgs};
 
@@ -69,6 +70,10 @@ pub(crate) struct BatchArgs {
     pub(crate) concurrency: usize,
     pub(crate) rate: Option<f64>,
     pub(crate) resume: bool,
+    pub(crate) dedupe: bool,
+    pub(crate) max_billed: Option<u64>,
+    /// Given with `--encoding`; detected otherwise.
+    pub(crate) encoding: Option<TextEncoding>,
 }
 
 /// Where checks go and how.
@@ -141,9 +146,32 @@ impl HiArgs {
                     }
                 }
             }
-            Command::Batch { product, input, output, concurrency, rate, resume } => {
+            Command::Batch {
+                product,
+                input,
+                output,
+                concurrency,
+                rate,
+                resume,
+                no_dedupe,
+                max_billed,
+                encoding,
+            } => {
                 let format = text_or_json()?;
-                let batch = BatchArgs { product, input, output, concurrency, rate, resume };
+                let encoding = encoding
+                    .map(|e| if e == "gbk" { TextEncoding::Gbk } else { TextEncoding::Utf8 { bom: false } });
+                let dedupe = !no_dedupe;
+                let batch = BatchArgs {
+                    product,
+                    input,
+                    output,
+                    concurrency,
+                    rate,
+                    resume,
+                    dedupe,
+                    max_billed,
+                    encoding,
+                };
                 HiArgs::Batch { batch, connection: connection(global)?, format }
             }
             Command::Idcard { name, idcard } => HiArgs::Check {

@@ -129,9 +129,21 @@ pub(crate) enum Command {
         /// At most this many checks started per second.
         #[arg(long, value_name = "R", value_parser = parse_rate)]
         rate: Option<f64>,
-        /// Continue an interrupted run: skip rows already in the output file.
+        /// Continue an interrupted run: skip rows already in the output file, once they are
+        /// proven to belong to this input.
         #[arg(long)]
         resume: bool,
+        /// Check repeated rows each time instead of once (by default a repeat reuses the
+        /// first row's result and is not billed).
+        #[arg(long)]
+        no_dedupe: bool,
+        /// Stop before billed checks (counting those in flight) could exceed N; --resume
+        /// continues.
+        #[arg(long, value_name = "N")]
+        max_billed: Option<u64>,
+        /// The input's encoding, when detection guesses wrong; the output is written in it.
+        #[arg(long, value_parser = ["utf-8", "gbk"])]
+        encoding: Option<String>,
     },
     /// Explain an error code, or list them all.
     Codes {

@@ -5,8 +5,13 @@
 //! sent); 3 Juhe answered with an error code; 4 transport or protocol failure.
 
 mod batch_command;
+mod batch_dedupe;
+mod batch_encoding;
 mod batch_input;
+mod batch_output;
 mod batch_resume;
+mod batch_rows;
+mod batch_summary;
 mod check_output;
 mod checks;
 mod codes;

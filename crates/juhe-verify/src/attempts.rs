@@ -6,7 +6,7 @@
 use std::marker::PhantomData;
 use std::time::Duration;
 
-use juhe_proto::{Check, HttpRequest, Mode, Outcome, Protocol};
+use juhe_proto::{Check, HttpRequest, Mode, Outcome, Protocol, RetryClass};
 use juhe_transport::{HttpResponse, TransportError};
 use rand_core::{OsRng, RngCore};
 
@@ -25,8 +25,9 @@ pub(crate) struct Core {
 pub(crate) enum Step<O> {
     /// The check is over.
     Done(Result<O, Error>),
-    /// Wait this long, then send the same request again.
-    RetryAfter(Duration),
+    /// Wait `delay`, then send the same request again; `rate_limited` when Juhe said the
+    /// key or the IP is over its limit (a batch slows down).
+    RetryAfter { delay: Duration, rate_limited: bool },
 }
 
 /// One check's attempts: the request, and how many times it has been sent.
@@ -88,13 +89,34 @@ impl<C: Check> Attempts<'_, C> {
         match self.core.retry.delay_before_retry(self.made, &error, jitter) {
             Some(delay) => {
                 tracing::warn!(attempt = self.made, error = %error, retry_in_ms = delay.as_millis() as u64, "retrying");
-                Step::RetryAfter(delay)
+                Step::RetryAfter { delay, rate_limited: is_rate_limited(&error) }
             }
             None => {
                 tracing::info!(attempt = self.made, error = %error, billed_maybe = error.may_be_billed(), "check failed");
                 Step::Done(Err(error))
             }
         }
+    }
+}
+
+/// Tells a batch's pacer how a check ended, and passes the result on.
+pub(crate) fn paced<O>(result: Result<O, Error>, pacer: Option<&crate::pacer::Pacer>) -> Result<O, Error> {
+    if let Some(pacer) = pacer {
+        match &result {
+            Ok(_) => pacer.succeeded(),
+            Err(error) if is_rate_limited(error) => pacer.rate_limited(),
+            Err(_) => {}
+        }
+    }
+    result
+}
+
+/// Whether Juhe (or a gateway, with 429) said the key or the IP is over its limit.
+pub(crate) fn is_rate_limited(error: &Error) -> bool {
+    match error {
+        Error::Service(e) => e.code.retry_class() == RetryClass::RateLimited,
+        Error::Protocol(e) => e.retry_class() == RetryClass::RateLimited,
+        _ => false,
     }
 }
 
@@ -132,9 +154,9 @@ mod tests {
         let core = core();
         let check = Telecom3Check::new("张三", "11010519491231002X", "13912345678").unwrap();
         let mut attempts = core.start(&check, Mode::Plain).unwrap();
-        assert!(matches!(attempts.next(refused()), Step::RetryAfter(_)));
+        assert!(matches!(attempts.next(refused()), Step::RetryAfter { rate_limited: false, .. }));
         let rate_limited = answer(r#"{"error_code":10012,"reason":"limit","result":null}"#);
-        assert!(matches!(attempts.next(rate_limited), Step::RetryAfter(_)));
+        assert!(matches!(attempts.next(rate_limited), Step::RetryAfter { rate_limited: true, .. }));
         assert!(matches!(attempts.next(refused()), Step::Done(Err(Error::NotSent(_)))), "3 attempts at most");
 
         let mut attempts = core.start(&check, Mode::Plain).unwrap();

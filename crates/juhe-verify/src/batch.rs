@@ -40,9 +40,13 @@ impl BatchOptions {
         self
     }
 
-    /// At most `rate` checks started per second, evenly spaced. Juhe limits requests per key
-    /// (10012) and per IP (10011). A rate that is not a positive number means no cap; one
-    /// below [`MIN_RATE`](crate::MIN_RATE) is taken as `MIN_RATE`.
+    /// At most `rate` checks started per second, evenly spaced. A rate that is not a positive
+    /// number means no cap; one below [`MIN_RATE`](crate::MIN_RATE) is taken as `MIN_RATE`.
+    ///
+    /// Capped or not, a batch slows down by itself when Juhe says the key or the IP is over
+    /// its limit (10012, 10011, HTTP 429): it halves its rate (not below one check a second),
+    /// then raises it a little with each check that goes through, never above the cap
+    /// ([`Batch::rate`] tells the pace).
     pub fn rate_per_second(mut self, rate: f64) -> Self {
         self.rate = Some(rate);
         self
@@ -120,12 +124,20 @@ impl Drop for ThreadSlot {
 #[derive(Debug)]
 pub struct Batch<T, O> {
     results: mpsc::Receiver<BatchItem<T, O>>,
+    pacer: Arc<Pacer>,
 }
 
 impl<T, O> Batch<T, O> {
     /// The next finished input; `None` once every input has its result.
     pub async fn next(&mut self) -> Option<BatchItem<T, O>> {
         self.results.recv().await
+    }
+
+    /// The pace the batch keeps, in checks per second: the cap given, or, once Juhe has said
+    /// the key or the IP is over its limit (10011, 10012, HTTP 429), the rate it slowed down
+    /// to; `None` while uncapped.
+    pub fn rate(&self) -> Option<f64> {
+        self.pacer.rate()
     }
 }
 
@@ -159,9 +171,10 @@ impl Client {
     {
         let (sender, results) = mpsc::channel(options.concurrency);
         let slots = Arc::new(Semaphore::new(options.concurrency));
-        let pacer = options.rate.and_then(Pacer::new);
+        let pacer = Arc::new(Pacer::new(options.rate));
         let client = self.clone();
         let mut pulled = pull_on_a_thread(inputs, options.concurrency);
+        let batch = Batch { results, pacer: Arc::clone(&pacer) };
         tokio::spawn(async move {
             while let Some((index, (tag, check))) = pulled.recv().await {
                 let check = match check {
@@ -177,19 +190,17 @@ impl Client {
                 };
                 // The semaphore is never closed, so this only waits.
                 let Ok(permit) = Arc::clone(&slots).acquire_owned().await else { return };
-                if let Some(pacer) = &pacer {
-                    tokio::time::sleep(pacer.wait()).await;
-                }
-                let (client, sender) = (client.clone(), sender.clone());
+                tokio::time::sleep(pacer.wait()).await;
+                let (client, sender, pacer) = (client.clone(), sender.clone(), Arc::clone(&pacer));
                 let mode = options.mode.unwrap_or(client.mode());
                 tokio::spawn(async move {
-                    let result = client.verify_in(mode, &check).await;
+                    let result = client.verify_paced(mode, &check, Some(&pacer)).await;
                     let item = BatchItem { index, tag, result, _slot: Some(Slot::Task(permit)) };
                     let _ = sender.send(item).await;
                 });
             }
         });
-        Batch { results }
+        batch
     }
 }
 

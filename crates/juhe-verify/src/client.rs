@@ -9,7 +9,8 @@ use juhe_proto::{
 use juhe_transport::AsyncTransport;
 use tracing::Instrument;
 
-use crate::attempts::{Core, Step};
+use crate::attempts::{Core, Step, paced};
+use crate::pacer::Pacer;
 use crate::{ClientBuilder, Error};
 
 /// The async client: one method per product, validation before sending, retries that never
@@ -80,14 +81,29 @@ impl Client {
 
     /// Any check, in `mode`.
     pub async fn verify_in<C: Check>(&self, mode: Mode, check: &C) -> Result<C::Outcome, Error> {
+        self.verify_paced(mode, check, None).await
+    }
+
+    /// A check of a batch: rate limits met on the way slow `pacer` down.
+    pub(crate) async fn verify_paced<C: Check>(
+        &self,
+        mode: Mode,
+        check: &C,
+        pacer: Option<&Pacer>,
+    ) -> Result<C::Outcome, Error> {
         let mut attempts = self.core.start(check, mode)?;
         let span = attempts.span();
         async move {
             loop {
                 let sent = self.transport.send(attempts.request()).instrument(attempts.attempt_span()).await;
                 match attempts.next(sent) {
-                    Step::Done(result) => return result,
-                    Step::RetryAfter(delay) => tokio::time::sleep(delay).await,
+                    Step::Done(result) => return paced(result, pacer),
+                    Step::RetryAfter { delay, rate_limited } => {
+                        if let (true, Some(pacer)) = (rate_limited, pacer) {
+                            pacer.rate_limited();
+                        }
+                        tokio::time::sleep(delay).await;
+                    }
                 }
             }
         }

@@ -18,6 +18,14 @@ pub const MAX_THREADS: usize = 256;
 /// The results of a running blocking batch, in the order the checks finish.
 pub struct Batch<T, O> {
     source: Source<T, O>,
+    pacer: Arc<Pacer>,
+}
+
+impl<T, O> Batch<T, O> {
+    /// The pace the batch keeps, as [`crate::Batch::rate`] says.
+    pub fn rate(&self) -> Option<f64> {
+        self.pacer.rate()
+    }
 }
 
 enum Source<T, O> {
@@ -76,7 +84,8 @@ impl blocking::Client {
         let handed = Arc::clone(&inputs);
         let mode = options.mode.unwrap_or(client.mode());
         let handed_options = options.clone();
-        let pool = Pool::new(client.clone(), results.clone());
+        let pacer = Arc::new(Pacer::new(options.rate));
+        let pool = Pool::new(client.clone(), results.clone(), Arc::clone(&pacer));
         let started = std::thread::Builder::new().name("juhe-batch".into()).spawn(move || {
             let taken = handed.lock().ok().and_then(|mut inputs| inputs.take());
             if let Some(inputs) = taken {
@@ -96,7 +105,7 @@ impl blocking::Client {
                 }))
             }
         };
-        Batch { source }
+        Batch { source, pacer }
     }
 }
 
@@ -113,7 +122,6 @@ fn dispatch<C, T, I>(
     I: Iterator<Item = (T, Result<C, ValidationError>)>,
 {
     let slots = ThreadSlots::new(options.concurrency);
-    let pacer = options.rate.and_then(Pacer::new);
     let limit = options.concurrency.min(MAX_THREADS);
     let mode = options.mode.unwrap_or(pool.client.mode());
     for (index, (tag, check)) in inputs.enumerate() {
@@ -128,9 +136,7 @@ fn dispatch<C, T, I>(
             }
         };
         let slot = slots.acquire();
-        if let Some(pacer) = &pacer {
-            std::thread::sleep(pacer.wait());
-        }
+        std::thread::sleep(pool.pacer.wait());
         if !pool.run(Job { index, tag, check, slot }, limit, mode) {
             return;
         }
@@ -146,12 +152,25 @@ struct Pool<T, C: Check> {
     queue: Arc<Mutex<Receiver<Job<T, C>>>>,
     idle: Arc<AtomicUsize>,
     threads: usize,
+    pacer: Arc<Pacer>,
 }
 
 impl<T: Send + 'static, C: Check> Pool<T, C> {
-    fn new(client: blocking::Client, results: SyncSender<BatchItem<T, C::Outcome>>) -> Self {
+    fn new(
+        client: blocking::Client,
+        results: SyncSender<BatchItem<T, C::Outcome>>,
+        pacer: Arc<Pacer>,
+    ) -> Self {
         let (jobs, queue) = channel();
-        Self { client, results, jobs, queue: Arc::new(Mutex::new(queue)), idle: Arc::default(), threads: 0 }
+        Self {
+            client,
+            results,
+            jobs,
+            queue: Arc::new(Mutex::new(queue)),
+            idle: Arc::default(),
+            threads: 0,
+            pacer,
+        }
     }
 
     /// Hands `job` to a worker, starting one if none is idle and fewer than `limit` run.
@@ -159,15 +178,16 @@ impl<T: Send + 'static, C: Check> Pool<T, C> {
     fn run(&mut self, job: Job<T, C>, limit: usize, mode: juhe_proto::Mode) -> bool {
         if self.idle.load(Ordering::SeqCst) == 0 && self.threads < limit {
             let (receiver, idle) = (Arc::clone(&self.queue), Arc::clone(&self.idle));
-            let (client, results) = (self.client.clone(), self.results.clone());
-            let worker = move || work(&client, mode, &receiver, &idle, &results);
+            let (client, results, pacer) =
+                (self.client.clone(), self.results.clone(), Arc::clone(&self.pacer));
+            let worker = move || work(&client, mode, &receiver, &idle, &results, &pacer);
             if std::thread::Builder::new().name("juhe-batch-worker".into()).spawn(worker).is_ok() {
                 self.threads += 1;
             }
         }
         // With no worker at all (none could be started), the check is made here.
         if self.threads == 0 {
-            let result = self.client.verify_in(mode, &job.check);
+            let result = self.client.verify_paced(mode, &job.check, Some(&self.pacer));
             let item =
                 BatchItem { index: job.index, tag: job.tag, result, _slot: Some(Slot::Thread(job.slot)) };
             return self.results.send(item).is_ok();
@@ -182,13 +202,14 @@ fn work<T, C: Check>(
     jobs: &Mutex<Receiver<Job<T, C>>>,
     idle: &AtomicUsize,
     results: &SyncSender<BatchItem<T, C::Outcome>>,
+    pacer: &Pacer,
 ) {
     loop {
         idle.fetch_add(1, Ordering::SeqCst);
         let job = jobs.lock().map(|jobs| jobs.recv()).unwrap_or_else(|poisoned| poisoned.into_inner().recv());
         idle.fetch_sub(1, Ordering::SeqCst);
         let Ok(job) = job else { return };
-        let result = client.verify_in(mode, &job.check);
+        let result = client.verify_paced(mode, &job.check, Some(pacer));
         let item = BatchItem { index: job.index, tag: job.tag, result, _slot: Some(Slot::Thread(job.slot)) };
         if results.send(item).is_err() {
             return;

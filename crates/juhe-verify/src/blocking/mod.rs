@@ -13,7 +13,8 @@ use juhe_proto::{
 };
 use juhe_transport::Transport;
 
-use crate::attempts::{Core, Step};
+use crate::attempts::{Core, Step, paced};
+use crate::pacer::Pacer;
 use crate::{ClientBuilder, Error};
 
 /// The blocking client, for code without an async runtime.
@@ -81,6 +82,16 @@ impl Client {
 
     /// Any check, in `mode`.
     pub fn verify_in<C: Check>(&self, mode: Mode, check: &C) -> Result<C::Outcome, Error> {
+        self.verify_paced(mode, check, None)
+    }
+
+    /// A check of a batch: rate limits met on the way slow `pacer` down.
+    pub(crate) fn verify_paced<C: Check>(
+        &self,
+        mode: Mode,
+        check: &C,
+        pacer: Option<&Pacer>,
+    ) -> Result<C::Outcome, Error> {
         let mut attempts = self.core.start(check, mode)?;
         let _in_check = attempts.span().entered();
         loop {
@@ -89,8 +100,13 @@ impl Client {
                 self.transport.send(attempts.request())
             };
             match attempts.next(sent) {
-                Step::Done(result) => return result,
-                Step::RetryAfter(delay) => std::thread::sleep(delay),
+                Step::Done(result) => return paced(result, pacer),
+                Step::RetryAfter { delay, rate_limited } => {
+                    if let (true, Some(pacer)) = (rate_limited, pacer) {
+                        pacer.rate_limited();
+                    }
+                    std::thread::sleep(delay);
+                }
             }
         }
     }

@@ -1,0 +1,196 @@
+//! Writing a batch's output: the input's columns, then the tool's own, each row written and
+//! flushed as it finishes, in the input's encoding.
+
+use std::fs::{File, OpenOptions};
+use std::io::{BufReader, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+
+use crate::batch_encoding::TextEncoding;
+use crate::batch_input::RESERVED_PREFIX;
+use crate::failure::Failure;
+
+/// The tool's columns before the product's details, after `juhe_row`.
+const RESULT_COLUMNS: [&str; 5] = ["error_code", "reason", "res", "billed", "reused_from"];
+
+/// The output's header: the input's columns, then `juhe_row`, the result columns and the
+/// product's details, each with the reserved prefix.
+pub(crate) fn header(input: &[String], details: &[&str]) -> Vec<String> {
+    let own = std::iter::once("row").chain(RESULT_COLUMNS).chain(details.iter().copied());
+    input.iter().cloned().chain(own.map(|c| format!("{RESERVED_PREFIX}{c}"))).collect()
+}
+
+/// The tool's part of a row, after `juhe_row`.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ResultCells {
+    pub(crate) error_code: String,
+    pub(crate) reason: String,
+    pub(crate) res: String,
+    /// `true`, `false`, or `maybe`.
+    pub(crate) billed: &'static str,
+    pub(crate) reused_from: Option<u64>,
+    pub(crate) details: Vec<String>,
+}
+
+impl ResultCells {
+    fn cells(&self) -> impl Iterator<Item = String> + '_ {
+        let reused = self.reused_from.map(|r| r.to_string()).unwrap_or_default();
+        [self.error_code.clone(), self.reason.clone(), self.res.clone(), self.billed.to_owned(), reused]
+            .into_iter()
+            .chain(self.details.iter().cloned())
+    }
+}
+
+/// The output file, appended to one row at a time.
+pub(crate) struct Output {
+    path: PathBuf,
+    file: File,
+    encoding: TextEncoding,
+    /// Where the next row starts.
+    position: u64,
+    input_columns: usize,
+}
+
+impl Output {
+    /// A new file with the header, created only if nothing is there.
+    pub(crate) fn create(path: &Path, header: &[String], encoding: TextEncoding) -> Result<Self, Failure> {
+        let failed = |e: std::io::Error| Failure::failed(format!("could not create {}: {e}", path.display()));
+        let file = OpenOptions::new().write(true).create_new(true).open(path).map_err(failed)?;
+        let mut output = Self { path: path.to_owned(), file, encoding, position: 0, input_columns: 0 };
+        output.file.write_all(encoding.bom()).map_err(failed)?;
+        output.position = encoding.bom().len() as u64;
+        output.write_record(header).map_err(failed)?;
+        Ok(output)
+    }
+
+    /// An interrupted run's file, already made whole, to append to.
+    pub(crate) fn append(path: &Path, encoding: TextEncoding) -> Result<Self, Failure> {
+        let failed = |e: std::io::Error| Failure::failed(format!("could not open {}: {e}", path.display()));
+        let file = OpenOptions::new().append(true).open(path).map_err(failed)?;
+        let position = file.metadata().map_err(failed)?.len();
+        Ok(Self { path: path.to_owned(), file, encoding, position, input_columns: 0 })
+    }
+
+    /// How many of a row's leading columns are the input's.
+    pub(crate) fn with_input_columns(mut self, count: usize) -> Self {
+        self.input_columns = count;
+        self
+    }
+
+    pub(crate) fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Writes one row and hands it to the operating system; returns where it starts. After
+    /// an error the file may end in half a row, which `--resume` cuts off.
+    pub(crate) fn write_row(
+        &mut self,
+        columns: &[String],
+        row: u64,
+        result: &ResultCells,
+    ) -> std::io::Result<u64> {
+        let record: Vec<String> =
+            columns.iter().cloned().chain(std::iter::once(row.to_string())).chain(result.cells()).collect();
+        let start = self.position;
+        self.write_record(&record)?;
+        Ok(start)
+    }
+
+    fn write_record(&mut self, record: &[String]) -> std::io::Result<()> {
+        let mut writer = csv::WriterBuilder::new().has_headers(false).from_writer(Vec::new());
+        writer.write_record(record).map_err(std::io::Error::other)?;
+        let text = writer.into_inner().map_err(|e| std::io::Error::other(e.to_string()))?;
+        let text = String::from_utf8(text).map_err(std::io::Error::other)?;
+        let bytes = self.encoding.encode(&text);
+        self.file.write_all(&bytes)?;
+        self.position += bytes.len() as u64;
+        Ok(())
+    }
+
+    /// The result part of the row written at `offset`, to give a copy of it.
+    pub(crate) fn result_at(&self, offset: u64) -> std::io::Result<ResultCells> {
+        let mut file = File::open(&self.path)?;
+        file.seek(SeekFrom::Start(offset))?;
+        let mut reader =
+            csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(BufReader::new(file));
+        let mut record = csv::ByteRecord::new();
+        // A record after a CRLF one starts at its `\n`: the reader skips the empty line.
+        if !reader.read_byte_record(&mut record).map_err(std::io::Error::other)? {
+            return Err(std::io::Error::other("the first row of a duplicate is missing from the output"));
+        }
+        let text = |i: usize| -> String {
+            record.get(i).and_then(|f| self.encoding.decode(f)).map(|t| t.into_owned()).unwrap_or_default()
+        };
+        // Columns: the input's, juhe_row, then the result columns and the details.
+        let first = self.input_columns + 1;
+        let details = (first + RESULT_COLUMNS.len()..record.len()).map(text).collect();
+        Ok(ResultCells {
+            error_code: text(first),
+            reason: text(first + 1),
+            res: text(first + 2),
+            billed: "false",
+            reused_from: None,
+            details,
+        })
+    }
+}
+
+/// Where the rows that were billed but could not be recorded are listed, next to the output.
+pub(crate) fn unrecorded_path(output: &Path) -> PathBuf {
+    let mut name = output.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+    name.push(".unrecorded.csv");
+    output.with_file_name(name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_tools_columns_carry_the_reserved_prefix() {
+        let header = header(&["row".to_owned(), "billed".to_owned()], &["orderid"]);
+        assert_eq!(
+            header,
+            [
+                "row",
+                "billed",
+                "juhe_row",
+                "juhe_error_code",
+                "juhe_reason",
+                "juhe_res",
+                "juhe_billed",
+                "juhe_reused_from",
+                "juhe_orderid"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_rows_result_reads_back_from_its_offset_in_any_encoding() {
+        for encoding in [TextEncoding::Utf8 { bom: true }, TextEncoding::Gbk] {
+            let path = std::env::temp_dir().join(format!(
+                "juhe-output-{}-{}.csv",
+                std::process::id(),
+                encoding.name()
+            ));
+            let _ = std::fs::remove_file(&path);
+            let header = header(&["姓名".to_owned()], &["province"]);
+            let mut output = Output::create(&path, &header, encoding).unwrap().with_input_columns(1);
+            let result = ResultCells {
+                error_code: "0".into(),
+                reason: "成功".into(),
+                res: "1".into(),
+                billed: "true",
+                reused_from: None,
+                details: vec!["广东省".into()],
+            };
+            output.write_row(&["张三".into()], 1, &result).unwrap();
+            let second = output.write_row(&["李四".into()], 2, &result).unwrap();
+            let read = output.result_at(second).unwrap();
+            assert_eq!(
+                (read.reason.as_str(), read.details[0].as_str(), read.billed),
+                ("成功", "广东省", "false")
+            );
+            let _ = std::fs::remove_file(&path);
+        }
+    }
+}
