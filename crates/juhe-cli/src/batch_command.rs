@@ -192,8 +192,8 @@ fn config_failure(error: Error) -> Failure {
     Failure::usage(error_chain(&error))
 }
 
-/// Runs the async batch; copies and checked rows meet in one channel, so the writer sees
-/// them in the order they become ready. Returns the pace the batch kept.
+/// Runs the async batch, writing checked rows and copies in the order they become ready.
+/// Returns the pace the batch kept.
 async fn record_async<C>(
     client: &juhe_verify::Client,
     mut rows: Rows<C>,
@@ -204,25 +204,27 @@ where
     C: Check,
     C::Outcome: Printable,
 {
-    let (sender, mut events) = tokio::sync::mpsc::channel(concurrency);
-    let copies = sender.clone();
-    rows.send_copy = Box::new(move |copy| copies.blocking_send(Event::Copied(copy)).is_ok());
+    let (copy_sender, mut copies) = tokio::sync::mpsc::channel(concurrency);
+    rows.send_copy = Box::new(move |copy| copy_sender.blocking_send(copy).is_ok());
     let mut batch = client.batch(rows, options);
-    let forward = tokio::spawn(async move {
-        while let Some(item) = batch.next().await {
-            if sender.send(Event::Checked(item)).await.is_err() {
-                break;
-            }
+    let (mut checked_all, mut copied_all) = (false, false);
+    while !(checked_all && copied_all) {
+        tokio::select! {
+            item = batch.next(), if !checked_all => match item {
+                Some(item) => recorder.record(Event::<C::Outcome>::Checked(item)),
+                None => checked_all = true,
+            },
+            copy = copies.recv(), if !copied_all => match copy {
+                Some(copy) => recorder.record(Event::<C::Outcome>::Copied(copy)),
+                None => copied_all = true,
+            },
         }
-        batch.rate()
-    });
-    while let Some(event) = events.recv().await {
-        recorder.record(event);
     }
-    forward.await.ok().flatten()
+    batch.rate()
 }
 
-/// Runs the blocking batch, the same way as [`record_async`].
+/// Runs the blocking batch, the same way as [`record_async`]: checked rows come through a
+/// thread that forwards them into the channel the copies use.
 fn record_blocking<C>(
     client: &juhe_verify::blocking::Client,
     mut rows: Rows<C>,

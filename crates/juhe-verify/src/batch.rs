@@ -190,7 +190,11 @@ impl Client {
                 };
                 // The semaphore is never closed, so this only waits.
                 let Ok(permit) = Arc::clone(&slots).acquire_owned().await else { return };
-                tokio::time::sleep(pacer.wait()).await;
+                // A zero sleep would still wait for the timer's next tick (a millisecond).
+                let wait = pacer.wait();
+                if !wait.is_zero() {
+                    tokio::time::sleep(wait).await;
+                }
                 let (client, sender, pacer) = (client.clone(), sender.clone(), Arc::clone(&pacer));
                 let mode = options.mode.unwrap_or(client.mode());
                 tokio::spawn(async move {
