@@ -227,4 +227,8 @@ pub(crate) struct ServeArgs {
     /// Do not log requests.
     #[arg(long)]
     pub(crate) quiet: bool,
+    /// Allow an address other machines can reach (refused otherwise): admin routes then need
+    /// the sandbox's key (?key= or X-Juhe-Sandbox-Key).
+    #[arg(long)]
+    pub(crate) expose: bool,
 }

@@ -13,8 +13,14 @@ use crate::lowargs::ServeArgs;
 
 /// `juhe sandbox serve`.
 pub(crate) fn serve(args: ServeArgs) -> Result<ExitCode, Failure> {
-    let ServeArgs { addr, credentials_out, identities, fresh_rsa_key, quiet } = args;
+    let ServeArgs { addr, credentials_out, identities, fresh_rsa_key, quiet, expose } = args;
     let mut builder = Sandbox::builder().addr(addr);
+    if expose {
+        eprintln!(
+            "juhe: WARNING: --expose: other machines can reach this sandbox and its identities; admin routes need its key"
+        );
+        builder = builder.expose();
+    }
     if !quiet {
         builder = builder.on_request(log_line);
     }
@@ -41,7 +47,12 @@ fn run_server(
     builder: SandboxBuilder,
     credentials_out: Option<&std::path::Path>,
 ) -> Result<ExitCode, Failure> {
-    let sandbox = builder.start().map_err(|e| Failure::failed(e.to_string()))?;
+    let sandbox = builder.start().map_err(|e| match e {
+        juhe_sandbox::SandboxError::NotLoopback { .. } | juhe_sandbox::SandboxError::Bind { .. } => {
+            Failure::usage(e.to_string())
+        }
+        other => Failure::failed(other.to_string()),
+    })?;
     if let Some(path) = credentials_out {
         let credentials = serde_json::json!({
             "base_url": sandbox.base_url(),

@@ -15,6 +15,14 @@ pub enum SandboxError {
         /// Why.
         source: std::io::Error,
     },
+    /// The address is not a loopback one and exposing the sandbox was not asked for.
+    #[error(
+        "{addr} is reachable from other machines, which would serve the sandbox's identities to anyone: listen on 127.0.0.1, or expose it on purpose (`--expose`, `SandboxBuilder::expose`)"
+    )]
+    NotLoopback {
+        /// The address asked for.
+        addr: String,
+    },
     /// The runtime or server thread could not start.
     #[error("could not start the sandbox server: {0}")]
     Start(std::io::Error),

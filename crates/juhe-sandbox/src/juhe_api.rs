@@ -51,6 +51,8 @@ pub(crate) struct JuheApi {
     orders: AtomicU64,
     on_request: Option<RequestHook>,
     identities_json: OnceLock<Vec<u8>>,
+    /// Reachable from other machines: admin routes need the key.
+    exposed: bool,
 }
 
 /// What processing a check came to.
@@ -69,6 +71,7 @@ impl JuheApi {
         registry: Registry,
         faults: FaultPlan,
         on_request: Option<RequestHook>,
+        exposed: bool,
     ) -> Self {
         let openid_key = AesKey::from_openid(&openid);
         Self {
@@ -83,6 +86,7 @@ impl JuheApi {
             orders: AtomicU64::new(0),
             on_request,
             identities_json: OnceLock::new(),
+            exposed,
         }
     }
 
@@ -90,6 +94,13 @@ impl JuheApi {
     pub(crate) fn answer(&self, request: &http::Request<Vec<u8>>) -> Answer {
         let path = request.uri().path();
         if let Some(route) = path.strip_prefix("/__sandbox/") {
+            if self.exposed && !self.admin_key_given(request) {
+                return Answer::json(
+                    401,
+                    br#"{"error":"this sandbox is exposed: admin routes need its key (?key= or X-Juhe-Sandbox-Key)"}"#
+                        .to_vec(),
+                );
+            }
             return self.admin(request.method(), route);
         }
         let Some(endpoint) = Endpoint::from_path(path) else {
@@ -189,6 +200,14 @@ impl JuheApi {
             hook(&record);
         }
         self.ledger.record(endpoint, record);
+    }
+
+    /// Whether the request carries the sandbox's key, in the header or the query.
+    fn admin_key_given(&self, request: &http::Request<Vec<u8>>) -> bool {
+        let header = request.headers().get("x-juhe-sandbox-key").and_then(|v| v.to_str().ok());
+        let query = request.uri().query().map(|q| juhe_proto::decode_form(q.as_bytes())).unwrap_or_default();
+        let in_query = query.iter().any(|(name, value)| name == "key" && *value == self.key);
+        header == Some(self.key.as_str()) || in_query
     }
 
     fn admin(&self, method: &http::Method, route: &str) -> Answer {

@@ -15,6 +15,7 @@ use crate::identity::{Identity, Registry, load_identities, seed_of};
 use crate::juhe_api::{JuheApi, RequestHook};
 use crate::ledger::{LedgerSnapshot, RequestRecord};
 use crate::population::builtin_population;
+use crate::server::Limits;
 use crate::{SandboxError, magic, server};
 
 /// The sandbox's default API key. Public: a test credential, like a payment provider's.
@@ -41,6 +42,8 @@ pub struct SandboxBuilder {
     idcard_key_padding: RsaPadding,
     on_request: Option<RequestHook>,
     worker_threads: usize,
+    limits: Limits,
+    expose: bool,
 }
 
 enum RsaSource {
@@ -63,6 +66,8 @@ impl Default for SandboxBuilder {
             idcard_key_padding: RsaPadding::Pkcs1v15,
             on_request: None,
             worker_threads: 2,
+            limits: Limits::default(),
+            expose: false,
         }
     }
 }
@@ -130,6 +135,37 @@ impl SandboxBuilder {
         self
     }
 
+    /// Lets the sandbox listen on an address other machines can reach. Without it, a
+    /// non-loopback address is refused: the sandbox serves its identities (and those of
+    /// [`identities_file`](Self::identities_file), maybe real people) to whoever asks. With
+    /// it, every admin route needs the sandbox's key (`?key=` or the `X-Juhe-Sandbox-Key`
+    /// header).
+    pub fn expose(mut self) -> Self {
+        self.expose = true;
+        self
+    }
+
+    /// How long a client may take to send a request head, and may stay idle between
+    /// requests, before its connection is closed; 10 s by default.
+    pub fn header_read_timeout(mut self, timeout: Duration) -> Self {
+        self.limits.header_read_timeout = timeout;
+        self
+    }
+
+    /// Connections open at once (512 by default); more wait until one closes.
+    pub fn max_connections(mut self, connections: usize) -> Self {
+        self.limits.max_connections = connections.max(1);
+        self
+    }
+
+    /// Bytes of request bodies the server holds at once, all requests together (64 MiB by
+    /// default); a request that would go past it is answered 503. One request's body is at
+    /// most 16 MiB (413 beyond, refused by its `Content-Length` before it is read).
+    pub fn max_bodies_in_flight(mut self, bytes: usize) -> Self {
+        self.limits.max_bodies_in_flight = bytes;
+        self
+    }
+
     /// Server threads; 2 by default.
     pub fn worker_threads(mut self, threads: usize) -> Self {
         self.worker_threads = threads.max(1);
@@ -149,6 +185,9 @@ impl SandboxBuilder {
         let listener = std::net::TcpListener::bind(&self.addr)
             .map_err(|source| SandboxError::Bind { addr: self.addr.clone(), source })?;
         let addr = listener.local_addr().map_err(SandboxError::Start)?;
+        if !addr.ip().is_loopback() && !self.expose {
+            return Err(SandboxError::NotLoopback { addr: self.addr.clone() });
+        }
         listener.set_nonblocking(true).map_err(SandboxError::Start)?;
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(self.worker_threads)
@@ -169,14 +208,16 @@ impl SandboxBuilder {
             registry,
             FaultPlan::new(self.faults),
             self.on_request,
+            self.expose,
         ));
         let (shutdown, receiver) = watch::channel(false);
+        let limits = self.limits.clone();
         let handle = runtime.handle().clone();
         let server_api = Arc::clone(&api);
         let thread = std::thread::Builder::new()
             .name("juhe-sandbox".into())
             .spawn(move || {
-                runtime.block_on(server::serve(listener, server_api, receiver));
+                runtime.block_on(server::serve(listener, server_api, limits, receiver));
                 // Delayed answers may still be sleeping: do not wait for them.
                 runtime.shutdown_timeout(Duration::from_millis(100));
             })

@@ -1,65 +1,175 @@
-//! Moving bytes: hyper over tokio, answering with what [`JuheApi`] decides.
+//! Moving bytes: hyper over tokio, answering with what [`JuheApi`] decides, and holding out
+//! against the clients of a shared test host: idle and slow connections are closed, open
+//! connections and request bodies in flight are bounded, accept errors are waited out.
 
 use std::future::Future;
 use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use bytes::Bytes;
 use http_body::{Body, Frame, SizeHint};
-use http_body_util::{BodyExt, Limited};
+use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
-use tokio::sync::watch;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 
 use crate::juhe_api::{Answer, JuheApi};
 
-/// The largest request body read; a face image of a few MB fits.
-const MAX_BODY: usize = 16 * 1024 * 1024;
+/// What the server lets its clients use.
+#[derive(Debug, Clone)]
+pub(crate) struct Limits {
+    /// A request head must arrive whole within this; a connection idle this long between
+    /// requests is closed too.
+    pub(crate) header_read_timeout: Duration,
+    /// Connections open at once; more wait in the listen backlog.
+    pub(crate) max_connections: usize,
+    /// The largest request body; a face image of a few MB fits.
+    pub(crate) max_body: usize,
+    /// Bytes of request bodies held at once, all requests together.
+    pub(crate) max_bodies_in_flight: usize,
+}
 
-/// Accepts connections until `shutdown` changes.
-pub(crate) async fn serve(listener: TcpListener, api: Arc<JuheApi>, mut shutdown: watch::Receiver<bool>) {
-    loop {
-        tokio::select! {
-            _ = shutdown.changed() => break,
-            accepted = listener.accept() => {
-                let Ok((stream, _)) = accepted else { continue };
-                let _ = stream.set_nodelay(true);
-                let api = Arc::clone(&api);
-                let mut shutdown = shutdown.clone();
-                tokio::spawn(async move {
-                    let service = service_fn(move |request| respond(Arc::clone(&api), request));
-                    let connection = http1::Builder::new().keep_alive(true).serve_connection(TokioIo::new(stream), service);
-                    tokio::pin!(connection);
-                    tokio::select! {
-                        _ = connection.as_mut() => {}
-                        _ = shutdown.changed() => connection.as_mut().graceful_shutdown(),
-                    }
-                });
-            }
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            header_read_timeout: Duration::from_secs(10),
+            max_connections: 512,
+            max_body: 16 * 1024 * 1024,
+            max_bodies_in_flight: 64 * 1024 * 1024,
         }
     }
+}
+
+/// The budget of body bytes, in KiB (a semaphore counts in `u32`).
+const BUDGET_UNIT: usize = 1024;
+
+/// How long to wait after a failed accept (out of file descriptors, say) before the next:
+/// retrying at once would spin.
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
+
+/// Accepts connections until `shutdown` changes.
+pub(crate) async fn serve(
+    listener: TcpListener,
+    api: Arc<JuheApi>,
+    limits: Limits,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let connections = Arc::new(Semaphore::new(limits.max_connections));
+    let bodies = Arc::new(Semaphore::new(limits.max_bodies_in_flight.div_ceil(BUDGET_UNIT)));
+    let limits = Arc::new(limits);
+    loop {
+        // A slot first: at the cap, connections wait in the backlog instead of being taken.
+        let permit = tokio::select! {
+            _ = shutdown.changed() => break,
+            permit = Arc::clone(&connections).acquire_owned() => match permit {
+                Ok(permit) => permit,
+                Err(_) => break,
+            },
+        };
+        let accepted = tokio::select! {
+            _ = shutdown.changed() => break,
+            accepted = listener.accept() => accepted,
+        };
+        let stream = match accepted {
+            Ok((stream, _)) => stream,
+            Err(_) => {
+                tokio::time::sleep(ACCEPT_BACKOFF).await;
+                continue;
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        let (api, bodies, limits) = (Arc::clone(&api), Arc::clone(&bodies), Arc::clone(&limits));
+        let header_read_timeout = limits.header_read_timeout;
+        let mut shutdown = shutdown.clone();
+        tokio::spawn(async move {
+            let _slot: OwnedSemaphorePermit = permit;
+            let service = service_fn(move |request| {
+                respond(Arc::clone(&api), Arc::clone(&bodies), Arc::clone(&limits), request)
+            });
+            let connection = http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(header_read_timeout)
+                .keep_alive(true)
+                .serve_connection(TokioIo::new(stream), service);
+            tokio::pin!(connection);
+            tokio::select! {
+                _ = connection.as_mut() => {}
+                _ = shutdown.changed() => connection.as_mut().graceful_shutdown(),
+            }
+        });
+    }
+}
+
+/// Why a request body was not read whole.
+enum BodyRefusal {
+    /// Over the per-request limit: 413.
+    TooLarge,
+    /// The bodies in flight already hold the budget: 503, try again.
+    Busy,
+    /// Not valid HTTP framing (a malformed chunk): 400.
+    Malformed,
+}
+
+/// Reads a body within the limits, holding its share of the budget until it is dropped.
+async fn read_body(
+    body: Incoming,
+    declared: Option<usize>,
+    bodies: &Arc<Semaphore>,
+    limits: &Limits,
+) -> Result<(Vec<u8>, Vec<OwnedSemaphorePermit>), BodyRefusal> {
+    if declared.is_some_and(|n| n > limits.max_body) {
+        return Err(BodyRefusal::TooLarge);
+    }
+    let mut reserved = Vec::new();
+    let mut reserve = |bytes: usize| -> Result<(), BodyRefusal> {
+        let units = u32::try_from(bytes.div_ceil(BUDGET_UNIT)).map_err(|_| BodyRefusal::TooLarge)?;
+        if units > 0 {
+            reserved.push(Arc::clone(bodies).try_acquire_many_owned(units).map_err(|_| BodyRefusal::Busy)?);
+        }
+        Ok(())
+    };
+    // What the head announces is reserved before a byte is read.
+    reserve(declared.unwrap_or(0))?;
+    let mut received = Vec::with_capacity(declared.unwrap_or(0));
+    let mut body = body;
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|_| BodyRefusal::Malformed)?;
+        let Ok(data) = frame.into_data() else { continue };
+        if received.len() + data.len() > limits.max_body {
+            return Err(BodyRefusal::TooLarge);
+        }
+        // Bytes beyond the announced length (a chunked body announces none) are reserved
+        // as they come.
+        let beyond = (received.len() + data.len()).saturating_sub(declared.unwrap_or(0).max(received.len()));
+        reserve(beyond)?;
+        received.extend_from_slice(&data);
+    }
+    Ok((received, reserved))
 }
 
 /// One request. An `Err` makes hyper close the connection without answering: that is how
 /// the close-connection fault is done.
 async fn respond(
     api: Arc<JuheApi>,
+    bodies: Arc<Semaphore>,
+    limits: Arc<Limits>,
     request: hyper::Request<Incoming>,
 ) -> Result<hyper::Response<SandboxBody>, io::Error> {
     let (parts, body) = request.into_parts();
-    let body = match Limited::new(body, MAX_BODY).collect().await {
-        Ok(collected) => collected.to_bytes().to_vec(),
-        Err(_) => {
-            return Ok(plain(
-                413,
-                br#"{"reason":"request body too large","result":null,"error_code":10014}"#.to_vec(),
-            ));
-        }
+    let declared = parts
+        .headers
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<usize>().ok());
+    let (body, _reserved) = match read_body(body, declared, &bodies, &limits).await {
+        Ok(read) => read,
+        Err(refusal) => return Ok(refused(refusal)),
     };
     let request = http::Request::from_parts(parts, body);
     let mut answer = api.answer(&request);
@@ -81,6 +191,21 @@ async fn respond(
             }
         };
     }
+}
+
+/// The answer to a body that was not read: an HTTP error with a JSON reason, as a gateway
+/// in front of Juhe would give (not an `error_code` 0, never billed).
+fn refused(refusal: BodyRefusal) -> hyper::Response<SandboxBody> {
+    let (status, reason) = match refusal {
+        BodyRefusal::TooLarge => (413, "request body too large"),
+        BodyRefusal::Busy => (503, "too many request bodies in flight: try again"),
+        BodyRefusal::Malformed => (400, "malformed request body (bad chunked encoding)"),
+    };
+    let body = format!(r#"{{"reason":"{reason}","result":null,"error_code":10014}}"#).into_bytes();
+    let mut response = plain(status, body);
+    // The connection's framing cannot be trusted after a refused body: close it.
+    response.headers_mut().insert(http::header::CONNECTION, http::HeaderValue::from_static("close"));
+    response
 }
 
 fn plain(status: u16, body: Vec<u8>) -> hyper::Response<SandboxBody> {
@@ -118,7 +243,7 @@ impl Body for SandboxBody {
             SandboxBody::Full(data) => Poll::Ready(data.take().map(|d| Ok(Frame::data(d)))),
             SandboxBody::Truncated(data, pause) => {
                 if let Some(d) = data.take() {
-                    *pause = Some(Box::pin(tokio::time::sleep(std::time::Duration::from_millis(50))));
+                    *pause = Some(Box::pin(tokio::time::sleep(Duration::from_millis(50))));
                     return Poll::Ready(Some(Ok(Frame::data(d.slice(..d.len() / 2)))));
                 }
                 match pause.as_mut().map(|p| p.as_mut().poll(cx)) {

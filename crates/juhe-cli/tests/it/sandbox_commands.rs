@@ -85,3 +85,66 @@ fn serve_writes_credentials_logs_masked_lines_and_stops_on_ctrl_c() {
     assert!(log.contains("stopped"), "{log}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_reachable_address_needs_expose() {
+    let refused = juhe().args(["sandbox", "serve", "--addr", "0.0.0.0:0"]).output().unwrap();
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("--expose"));
+}
+
+/// The CPU time a process has used, from /proc.
+#[cfg(target_os = "linux")]
+fn cpu_time(pid: u32) -> Duration {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let fields: Vec<&str> = stat.rsplit_once(')').unwrap().1.split_whitespace().collect();
+    let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
+    Duration::from_millis(ticks * 10)
+}
+
+/// Out of file descriptors, the accept loop waits instead of spinning, and serves again as
+/// soon as connections close.
+#[cfg(target_os = "linux")]
+#[test]
+fn out_of_file_descriptors_the_server_waits_instead_of_spinning() {
+    let dir = std::env::temp_dir().join(format!("juhe-cli-emfile-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let credentials = dir.join("credentials.json");
+    let mut server = Command::new("sh")
+        .arg("-c")
+        .arg("ulimit -n 48; exec \"$0\" sandbox serve --quiet --addr 127.0.0.1:0 --credentials-out \"$1\"")
+        .arg(env!("CARGO_BIN_EXE_juhe"))
+        .arg(&credentials)
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while std::fs::read(&credentials).map_or(true, |c| c.is_empty()) {
+        assert!(started.elapsed() < Duration::from_secs(20), "the sandbox did not start");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let c: serde_json::Value = serde_json::from_slice(&std::fs::read(&credentials).unwrap()).unwrap();
+    let addr: std::net::SocketAddr =
+        c["base_url"].as_str().unwrap().trim_start_matches("http://").parse().unwrap();
+    // More idle connections than the server has descriptors for.
+    let idle: Vec<std::net::TcpStream> =
+        (0..80).filter_map(|_| std::net::TcpStream::connect(addr).ok()).collect();
+    std::thread::sleep(Duration::from_millis(300));
+    let before = cpu_time(server.id());
+    std::thread::sleep(Duration::from_secs(1));
+    let used = cpu_time(server.id()) - before;
+    assert!(used < Duration::from_millis(300), "the accept loop used {used:?} of CPU in a second");
+    drop(idle);
+    let served = Instant::now();
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    use std::io::{Read, Write};
+    stream.write_all(b"GET /__sandbox/ledger HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
+    assert!(answer.starts_with(b"HTTP/1.1 200"), "{}", String::from_utf8_lossy(&answer));
+    assert!(served.elapsed() < Duration::from_secs(2), "answered after {:?}", served.elapsed());
+    let _ = server.kill();
+    let _ = server.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -2,6 +2,7 @@
 //! and case, admin routes and faults, and arbitrary requests.
 
 mod admin_and_faults;
+mod attacks;
 mod endpoints;
 mod raw_http;
 mod request_fuzz;
