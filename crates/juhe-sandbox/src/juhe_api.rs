@@ -62,17 +62,23 @@ struct Processed {
     who: String,
 }
 
+/// The test account the sandbox answers for: its credentials and RSA private key.
+pub(crate) struct TestAccount {
+    pub(crate) key: String,
+    pub(crate) openid: String,
+    pub(crate) private_key: RsaPrivateKey,
+    pub(crate) idcard_key_padding: RsaPadding,
+}
+
 impl JuheApi {
     pub(crate) fn new(
-        key: String,
-        openid: String,
-        private_key: RsaPrivateKey,
-        idcard_key_padding: RsaPadding,
+        account: TestAccount,
         registry: Registry,
         faults: FaultPlan,
         on_request: Option<RequestHook>,
         exposed: bool,
     ) -> Self {
+        let TestAccount { key, openid, private_key, idcard_key_padding } = account;
         let openid_key = AesKey::from_openid(&openid);
         Self {
             key,

@@ -12,7 +12,7 @@ use crate::carriers::carrier_of;
 use crate::face_png::face_png;
 use crate::faults::{Fault, FaultPlan};
 use crate::identity::{Identity, Registry, load_identities, seed_of};
-use crate::juhe_api::{JuheApi, RequestHook};
+use crate::juhe_api::{JuheApi, RequestHook, TestAccount};
 use crate::ledger::{LedgerSnapshot, RequestRecord};
 use crate::population::builtin_population;
 use crate::server::Limits;
@@ -200,11 +200,14 @@ impl SandboxBuilder {
             let _context = runtime.enter();
             tokio::net::TcpListener::from_std(listener).map_err(SandboxError::Start)?
         };
-        let api = Arc::new(JuheApi::new(
-            self.key,
-            self.openid,
+        let account = TestAccount {
+            key: self.key,
+            openid: self.openid,
             private_key,
-            self.idcard_key_padding,
+            idcard_key_padding: self.idcard_key_padding,
+        };
+        let api = Arc::new(JuheApi::new(
+            account,
             registry,
             FaultPlan::new(self.faults),
             self.on_request,
