@@ -8,6 +8,7 @@ mod fixtures;
 #[allow(dead_code, reason = "shared with the transport tests, which use all of it")]
 mod hostile;
 mod hostile_servers;
+mod https;
 mod leaks;
 mod matrix;
 mod retries;

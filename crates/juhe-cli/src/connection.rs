@@ -10,9 +10,12 @@ use crate::hiargs::{Connection, Target};
 /// Client settings for `connection`. The embedded sandbox, if any, lives as long as the
 /// returned value.
 pub(crate) fn settings(connection: &Connection) -> Result<(ClientBuilder, Option<Sandbox>), Failure> {
-    let builder = ClientBuilder::new()
+    let mut builder = ClientBuilder::new()
         .mode(connection.mode)
         .timeouts(TransportConfig::default().connect_timeout.min(connection.timeout), connection.timeout);
+    if let Some(pem) = &connection.ca_cert {
+        builder = builder.add_root_certificate(pem);
+    }
     match &connection.target {
         Target::EmbeddedSandbox { why } => {
             let sandbox = Sandbox::start()

@@ -84,6 +84,8 @@ pub(crate) struct Connection {
     /// The blocking client (ureq) rather than the async one (reqwest).
     pub(crate) blocking: bool,
     pub(crate) timeout: Duration,
+    /// The PEM of a CA certificate to trust.
+    pub(crate) ca_cert: Option<String>,
 }
 
 /// Juhe (or a server standing in for it), or the embedded sandbox.
@@ -215,7 +217,16 @@ pub(crate) fn wants_json_check(low: &LowArgs) -> Option<(Product, Mode)> {
 /// Where checks go. The embedded sandbox only on request, or when nothing points elsewhere:
 /// a base URL without a key is a mistake (it would check real people against test data).
 fn connection(global: GlobalArgs) -> Result<Connection, Failure> {
-    let GlobalArgs { key, openid, rsa_public_key, base_url, mode, transport, timeout, sandbox, .. } = global;
+    let GlobalArgs {
+        key, openid, rsa_public_key, base_url, mode, transport, timeout, sandbox, ca_cert, ..
+    } = global;
+    let ca_cert = match ca_cert {
+        Some(path) => Some(
+            std::fs::read_to_string(&path)
+                .map_err(|e| Failure::usage(format!("could not read --ca-cert {}: {e}", path.display())))?,
+        ),
+        None => None,
+    };
     let target = match (sandbox, key, &base_url) {
         (true, ..) => Target::EmbeddedSandbox { why: "--sandbox" },
         (false, None, None) => {
@@ -229,7 +240,7 @@ fn connection(global: GlobalArgs) -> Result<Connection, Failure> {
         }
         (false, Some(key), _) => Target::Juhe { key, openid, rsa_public_key, base_url },
     };
-    Ok(Connection { target, mode, blocking: transport == "ureq", timeout })
+    Ok(Connection { target, mode, blocking: transport == "ureq", timeout, ca_cert })
 }
 
 /// Refuses connection options typed on the command line of a command that makes no check;

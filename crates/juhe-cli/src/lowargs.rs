@@ -55,11 +55,15 @@ pub(crate) struct GlobalArgs {
     /// Check against the embedded sandbox, whatever is configured.
     #[arg(long, global = true)]
     pub(crate) sandbox: bool,
+    /// A CA certificate (PEM) to trust beside the platform's: a sandbox served with --tls,
+    /// a corporate proxy.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub(crate) ca_cert: Option<PathBuf>,
 }
 
 /// The global options that say where and how checks go: refused by commands that make none.
-pub(crate) const CONNECTION_OPTIONS: [&str; 8] =
-    ["key", "openid", "rsa_public_key", "base_url", "mode", "transport", "timeout", "sandbox"];
+pub(crate) const CONNECTION_OPTIONS: [&str; 9] =
+    ["key", "openid", "rsa_public_key", "base_url", "mode", "transport", "timeout", "sandbox", "ca_cert"];
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
@@ -227,6 +231,10 @@ pub(crate) struct ServeArgs {
     /// Do not log requests.
     #[arg(long)]
     pub(crate) quiet: bool,
+    /// Serve HTTPS with a certificate made at start; --credentials-out then also holds the
+    /// CA certificate to trust (`ca_certificate`).
+    #[arg(long)]
+    pub(crate) tls: bool,
     /// Allow an address other machines can reach (refused otherwise): admin routes then need
     /// the sandbox's key (?key= or X-Juhe-Sandbox-Key).
     #[arg(long)]

@@ -13,8 +13,11 @@ use crate::lowargs::ServeArgs;
 
 /// `juhe sandbox serve`.
 pub(crate) fn serve(args: ServeArgs) -> Result<ExitCode, Failure> {
-    let ServeArgs { addr, credentials_out, identities, fresh_rsa_key, quiet, expose } = args;
+    let ServeArgs { addr, credentials_out, identities, fresh_rsa_key, quiet, expose, tls } = args;
     let mut builder = Sandbox::builder().addr(addr);
+    if tls {
+        builder = builder.tls();
+    }
     if expose {
         eprintln!(
             "juhe: WARNING: --expose: other machines can reach this sandbox and its identities; admin routes need its key"
@@ -54,12 +57,15 @@ fn run_server(
         other => Failure::failed(other.to_string()),
     })?;
     if let Some(path) = credentials_out {
-        let credentials = serde_json::json!({
+        let mut credentials = serde_json::json!({
             "base_url": sandbox.base_url(),
             "key": sandbox.key(),
             "openid": sandbox.openid(),
             "rsa_public_key": sandbox.rsa_public_key_pem(),
         });
+        if let Some(pem) = sandbox.ca_certificate_pem() {
+            credentials["ca_certificate"] = pem.into();
+        }
         std::fs::write(path, format!("{credentials:#}\n"))
             .map_err(|e| Failure::failed(format!("could not write {}: {e}", path.display())))?;
     }

@@ -15,6 +15,7 @@ pub struct Account {
     key: Zeroizing<String>,
     openid: Zeroizing<String>,
     rsa_public_key_pem: String,
+    ca_certificate_pem: Option<String>,
 }
 
 impl Account {
@@ -26,7 +27,20 @@ impl Account {
             key: Zeroizing::new(key.to_owned()),
             openid: Zeroizing::new(openid.to_owned()),
             rsa_public_key_pem: rsa_public_key_pem.to_owned(),
+            ca_certificate_pem: None,
         }
+    }
+
+    /// The account is served over HTTPS with a certificate signed by this CA (PEM), which
+    /// clients must trust: a test sandbox's.
+    pub fn with_ca_certificate_pem(mut self, pem: &str) -> Self {
+        self.ca_certificate_pem = Some(pem.to_owned());
+        self
+    }
+
+    /// The CA certificate to trust, if the base URL needs one.
+    pub fn ca_certificate_pem(&self) -> Option<&str> {
+        self.ca_certificate_pem.as_deref()
     }
 
     /// The base URL that replaces both Juhe hosts.

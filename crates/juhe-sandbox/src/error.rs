@@ -51,6 +51,9 @@ pub enum SandboxError {
         /// `idcard` or `mobile`.
         field: &'static str,
     },
+    /// The HTTPS certificates could not be made.
+    #[error("could not make the sandbox's TLS certificates: {0}")]
+    Tls(String),
     /// The RSA key pair could not be read or made.
     #[error("sandbox RSA key: {0}")]
     RsaKey(#[from] juhe_crypto::CryptoError),

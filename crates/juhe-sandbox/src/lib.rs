@@ -43,6 +43,7 @@ mod reply;
 mod request_fields;
 mod sandbox;
 mod server;
+mod tls;
 mod verdicts;
 
 pub use error::SandboxError;
@@ -52,6 +53,6 @@ pub use ledger::{ApiCounts, LedgerSnapshot, RequestRecord};
 pub use magic::MagicIdentity;
 pub use population::{POPULATION_SIZE, builtin_population};
 pub use sandbox::{
-    SANDBOX_KEY, SANDBOX_OPENID, SANDBOX_RSA_PRIVATE_KEY_PEM, SANDBOX_RSA_PUBLIC_KEY_PEM, Sandbox,
-    SandboxBuilder,
+    OfflineSandbox, SANDBOX_KEY, SANDBOX_OPENID, SANDBOX_RSA_PRIVATE_KEY_PEM, SANDBOX_RSA_PUBLIC_KEY_PEM,
+    Sandbox, SandboxBuilder,
 };

@@ -12,11 +12,11 @@ use crate::carriers::carrier_of;
 use crate::face_png::face_png;
 use crate::faults::{Fault, FaultPlan};
 use crate::identity::{Identity, Registry, load_identities, seed_of};
-use crate::juhe_api::{JuheApi, RequestHook, TestAccount};
+use crate::juhe_api::{Answer, JuheApi, RequestHook, TestAccount};
 use crate::ledger::{LedgerSnapshot, RequestRecord};
 use crate::population::builtin_population;
 use crate::server::Limits;
-use crate::{SandboxError, magic, server};
+use crate::{SandboxError, magic, server, tls};
 
 /// The sandbox's default API key. Public: a test credential, like a payment provider's.
 pub const SANDBOX_KEY: &str = "sandbox-key-0123456789abcdef0123";
@@ -44,6 +44,8 @@ pub struct SandboxBuilder {
     worker_threads: usize,
     limits: Limits,
     expose: bool,
+    /// The names of the server certificate, when serving HTTPS.
+    tls: Option<Vec<String>>,
 }
 
 enum RsaSource {
@@ -68,6 +70,7 @@ impl Default for SandboxBuilder {
             worker_threads: 2,
             limits: Limits::default(),
             expose: false,
+            tls: None,
         }
     }
 }
@@ -135,6 +138,21 @@ impl SandboxBuilder {
         self
     }
 
+    /// Serves HTTPS, with a certificate authority and a server certificate (for `localhost`
+    /// and `127.0.0.1`) made at start. [`Sandbox::ca_certificate_pem`] is the certificate a
+    /// client must trust; [`Sandbox::account`] carries it.
+    pub fn tls(mut self) -> Self {
+        self.tls = Some(tls::DEFAULT_NAMES.iter().map(|n| (*n).to_owned()).collect());
+        self
+    }
+
+    /// Serves HTTPS with a server certificate for these names (host names or IP addresses)
+    /// instead of `localhost` and `127.0.0.1`.
+    pub fn tls_names(mut self, names: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.tls = Some(names.into_iter().map(Into::into).collect());
+        self
+    }
+
     /// Lets the sandbox listen on an address other machines can reach. Without it, a
     /// non-loopback address is refused: the sandbox serves its identities (and those of
     /// [`identities_file`](Self::identities_file), maybe real people) to whoever asks. With
@@ -175,13 +193,6 @@ impl SandboxBuilder {
     /// Starts the server on its own thread and runtime, so it works the same from a plain test,
     /// a `#[tokio::test]` or a `main`. Returns once it is listening.
     pub fn start(self) -> Result<Sandbox, SandboxError> {
-        let private_key = match &self.rsa {
-            RsaSource::Shipped => RsaPrivateKey::from_pem(SANDBOX_RSA_PRIVATE_KEY_PEM)?,
-            RsaSource::Pem(pem) => RsaPrivateKey::from_pem(pem)?,
-            RsaSource::Fresh => RsaPrivateKey::generate(&mut rand_core::OsRng, 2048)?,
-        };
-        let public_key_pem = private_key.public_key().to_pem()?;
-        let registry = self.registry()?;
         let listener = std::net::TcpListener::bind(&self.addr)
             .map_err(|source| SandboxError::Bind { addr: self.addr.clone(), source })?;
         let addr = listener.local_addr().map_err(SandboxError::Start)?;
@@ -200,40 +211,59 @@ impl SandboxBuilder {
             let _context = runtime.enter();
             tokio::net::TcpListener::from_std(listener).map_err(SandboxError::Start)?
         };
-        let account = TestAccount {
-            key: self.key,
-            openid: self.openid,
-            private_key,
-            idcard_key_padding: self.idcard_key_padding,
-        };
-        let api = Arc::new(JuheApi::new(
-            account,
-            registry,
-            FaultPlan::new(self.faults),
-            self.on_request,
-            self.expose,
-        ));
-        let (shutdown, receiver) = watch::channel(false);
+        let tls = self.tls.as_deref().map(tls::identity).transpose()?;
+        let (ca_pem, acceptor) = tls.map(|t| (t.ca_pem, t.acceptor)).unzip();
         let limits = self.limits.clone();
+        let (api, public_key_pem) = self.into_api()?;
+        let api = Arc::new(api);
+        let (shutdown, receiver) = watch::channel(false);
         let handle = runtime.handle().clone();
         let server_api = Arc::clone(&api);
         let thread = std::thread::Builder::new()
             .name("juhe-sandbox".into())
             .spawn(move || {
-                runtime.block_on(server::serve(listener, server_api, limits, receiver));
+                runtime.block_on(server::serve(listener, server_api, limits, acceptor, receiver));
                 // Delayed answers may still be sleeping: do not wait for them.
                 runtime.shutdown_timeout(Duration::from_millis(100));
             })
             .map_err(SandboxError::Start)?;
+        let scheme = if ca_pem.is_some() { "https" } else { "http" };
         Ok(Sandbox {
             api,
-            base_url: format!("http://{addr}"),
+            base_url: format!("{scheme}://{addr}"),
+            ca_pem,
             addr,
             public_key_pem,
             shutdown,
             thread: Some(thread),
             handle,
         })
+    }
+
+    /// The sandbox's answers without a server or a thread: what a running sandbox would
+    /// answer to a request, computed by the caller. For fuzzing the sandbox's reading of
+    /// requests, and for a test double of your own HTTP client.
+    pub fn build_offline(self) -> Result<OfflineSandbox, SandboxError> {
+        Ok(OfflineSandbox { api: self.into_api()?.0 })
+    }
+
+    /// The state of the fake Juhe, and its RSA public key as PEM.
+    fn into_api(self) -> Result<(JuheApi, String), SandboxError> {
+        let private_key = match &self.rsa {
+            RsaSource::Shipped => RsaPrivateKey::from_pem(SANDBOX_RSA_PRIVATE_KEY_PEM)?,
+            RsaSource::Pem(pem) => RsaPrivateKey::from_pem(pem)?,
+            RsaSource::Fresh => RsaPrivateKey::generate(&mut rand_core::OsRng, 2048)?,
+        };
+        let public_key_pem = private_key.public_key().to_pem()?;
+        let registry = self.registry()?;
+        let account = TestAccount {
+            key: self.key,
+            openid: self.openid,
+            private_key,
+            idcard_key_padding: self.idcard_key_padding,
+        };
+        let api = JuheApi::new(account, registry, FaultPlan::new(self.faults), self.on_request, self.expose);
+        Ok((api, public_key_pem))
     }
 
     fn registry(&self) -> Result<Registry, SandboxError> {
@@ -258,10 +288,48 @@ impl SandboxBuilder {
     }
 }
 
+/// A sandbox without a server: [`OfflineSandbox::answer`] gives, for a request, the answer a
+/// running sandbox would send.
+pub struct OfflineSandbox {
+    api: JuheApi,
+}
+
+impl OfflineSandbox {
+    /// The answer to `request`; `None` when a fault would close the connection instead.
+    /// Latency faults are not waited out; a truncated answer comes back cut in half.
+    pub fn answer(&self, request: &http::Request<Vec<u8>>) -> Option<http::Response<Vec<u8>>> {
+        let mut answer = self.api.answer(request);
+        loop {
+            let (status, content_type, body) = match answer {
+                Answer::Delayed { answer: next, .. } => {
+                    answer = *next;
+                    continue;
+                }
+                Answer::Close => return None,
+                Answer::Body { status, content_type, body } => (status, content_type, body),
+                Answer::Truncated { body } => {
+                    (200, "application/json;charset=utf-8", body[..body.len() / 2].to_vec())
+                }
+            };
+            return http::Response::builder()
+                .status(status)
+                .header(http::header::CONTENT_TYPE, content_type)
+                .body(body)
+                .ok();
+        }
+    }
+
+    /// Requests and billed answers so far.
+    pub fn ledger(&self) -> LedgerSnapshot {
+        self.api.ledger.snapshot()
+    }
+}
+
 /// A running sandbox. Stops when dropped.
 pub struct Sandbox {
     api: Arc<JuheApi>,
     base_url: String,
+    ca_pem: Option<String>,
     addr: std::net::SocketAddr,
     public_key_pem: String,
     shutdown: watch::Sender<bool>,
@@ -281,7 +349,8 @@ impl Sandbox {
         SandboxBuilder::default()
     }
 
-    /// `http://127.0.0.1:PORT`: the base URL that replaces both Juhe hosts.
+    /// `http://127.0.0.1:PORT` (`https://` with [`SandboxBuilder::tls`]): the base URL that
+    /// replaces both Juhe hosts.
     pub fn base_url(&self) -> &str {
         &self.base_url
     }
@@ -306,10 +375,21 @@ impl Sandbox {
         &self.public_key_pem
     }
 
-    /// Its base URL and test credentials as one value, for `ClientBuilder::account` in
-    /// juhe-verify.
+    /// The certificate of the CA that signed its server certificate, PEM, when it serves
+    /// HTTPS: what a client must trust.
+    pub fn ca_certificate_pem(&self) -> Option<&str> {
+        self.ca_pem.as_deref()
+    }
+
+    /// Its base URL, test credentials and (over HTTPS) CA certificate as one value, for
+    /// `ClientBuilder::account` in juhe-verify.
     pub fn account(&self) -> juhe_proto::Account {
-        juhe_proto::Account::new(self.base_url(), self.key(), self.openid(), self.rsa_public_key_pem())
+        let account =
+            juhe_proto::Account::new(self.base_url(), self.key(), self.openid(), self.rsa_public_key_pem());
+        match &self.ca_pem {
+            Some(pem) => account.with_ca_certificate_pem(pem),
+            None => account,
+        }
     }
 
     /// The people it knows (not the magic identities).

@@ -53,11 +53,12 @@ const BUDGET_UNIT: usize = 1024;
 /// retrying at once would spin.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 
-/// Accepts connections until `shutdown` changes.
+/// Accepts connections until `shutdown` changes; over TLS when `tls` is given.
 pub(crate) async fn serve(
     listener: TcpListener,
     api: Arc<JuheApi>,
     limits: Limits,
+    tls: Option<tokio_rustls::TlsAcceptor>,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let connections = Arc::new(Semaphore::new(limits.max_connections));
@@ -84,25 +85,55 @@ pub(crate) async fn serve(
             }
         };
         let _ = stream.set_nodelay(true);
-        let (api, bodies, limits) = (Arc::clone(&api), Arc::clone(&bodies), Arc::clone(&limits));
-        let header_read_timeout = limits.header_read_timeout;
-        let mut shutdown = shutdown.clone();
+        let shared =
+            Shared { api: Arc::clone(&api), bodies: Arc::clone(&bodies), limits: Arc::clone(&limits) };
+        let (shutdown, tls) = (shutdown.clone(), tls.clone());
         tokio::spawn(async move {
             let _slot: OwnedSemaphorePermit = permit;
-            let service = service_fn(move |request| {
-                respond(Arc::clone(&api), Arc::clone(&bodies), Arc::clone(&limits), request)
-            });
-            let connection = http1::Builder::new()
-                .timer(TokioTimer::new())
-                .header_read_timeout(header_read_timeout)
-                .keep_alive(true)
-                .serve_connection(TokioIo::new(stream), service);
-            tokio::pin!(connection);
-            tokio::select! {
-                _ = connection.as_mut() => {}
-                _ = shutdown.changed() => connection.as_mut().graceful_shutdown(),
+            match tls {
+                None => shared.serve_connection(TokioIo::new(stream), shutdown).await,
+                Some(acceptor) => {
+                    // The handshake is a head too: it must not take longer.
+                    let handshake =
+                        tokio::time::timeout(shared.limits.header_read_timeout, acceptor.accept(stream));
+                    if let Ok(Ok(stream)) = handshake.await {
+                        shared.serve_connection(TokioIo::new(stream), shutdown).await;
+                    }
+                }
             }
         });
+    }
+}
+
+/// What every connection of a server shares.
+#[derive(Clone)]
+struct Shared {
+    api: Arc<JuheApi>,
+    bodies: Arc<Semaphore>,
+    limits: Arc<Limits>,
+}
+
+impl Shared {
+    /// Serves the requests of one connection, plain or TLS, until it closes or the server
+    /// stops.
+    async fn serve_connection<I>(self, io: I, mut shutdown: watch::Receiver<bool>)
+    where
+        I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+    {
+        let header_read_timeout = self.limits.header_read_timeout;
+        let service = service_fn(move |request| {
+            respond(Arc::clone(&self.api), Arc::clone(&self.bodies), Arc::clone(&self.limits), request)
+        });
+        let connection = http1::Builder::new()
+            .timer(TokioTimer::new())
+            .header_read_timeout(header_read_timeout)
+            .keep_alive(true)
+            .serve_connection(io, service);
+        tokio::pin!(connection);
+        tokio::select! {
+            _ = connection.as_mut() => {}
+            _ = shutdown.changed() => connection.as_mut().graceful_shutdown(),
+        }
     }
 }
 

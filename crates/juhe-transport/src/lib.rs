@@ -65,6 +65,9 @@ pub struct TransportConfig {
     pub timeout: Duration,
     /// The largest answer body read.
     pub max_response_bytes: usize,
+    /// Certificates trusted as roots besides the platform's (a test sandbox's CA, a
+    /// corporate proxy's), DER.
+    pub extra_root_certificates: Vec<Vec<u8>>,
 }
 
 impl Default for TransportConfig {
@@ -73,6 +76,7 @@ impl Default for TransportConfig {
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             timeout: DEFAULT_TIMEOUT,
             max_response_bytes: MAX_RESPONSE_BYTES,
+            extra_root_certificates: Vec::new(),
         }
     }
 }
@@ -81,6 +85,23 @@ impl TransportConfig {
     /// The defaults with these timeouts.
     pub fn with_timeouts(connect: Duration, total: Duration) -> Self {
         Self { connect_timeout: connect, timeout: total, ..Self::default() }
+    }
+
+    /// Also trusts the certificates of `pem` (one or more `BEGIN CERTIFICATE` blocks) as
+    /// roots. Fails, naming why, when `pem` holds no certificate.
+    pub fn with_root_certificates_pem(mut self, pem: &str) -> Result<Self, TransportError> {
+        use rustls_pki_types::CertificateDer;
+        use rustls_pki_types::pem::PemObject;
+        let invalid = |why: String| TransportError::new(TransportErrorKind::Tls, Delivery::NotSent, why);
+        let before = self.extra_root_certificates.len();
+        for certificate in CertificateDer::pem_slice_iter(pem.as_bytes()) {
+            let certificate = certificate.map_err(|e| invalid(format!("not a PEM certificate: {e}")))?;
+            self.extra_root_certificates.push(certificate.to_vec());
+        }
+        if self.extra_root_certificates.len() == before {
+            return Err(invalid("no `BEGIN CERTIFICATE` block found".to_owned()));
+        }
+        Ok(self)
     }
 }
 

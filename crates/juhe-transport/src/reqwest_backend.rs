@@ -90,30 +90,46 @@ fn build(config: &TransportConfig) -> Result<reqwest::Client, TransportError> {
         .timeout(config.timeout)
         .redirect(reqwest::redirect::Policy::none())
         .user_agent(USER_AGENT);
-    with_tls(builder)?
+    with_tls(builder, config)?
         .build()
         .map_err(|e| TransportError::new(TransportErrorKind::Tls, Delivery::NotSent, e.without_url()))
 }
 
+/// The platform's TLS, its roots and the extra ones.
 #[cfg(feature = "native-tls")]
-fn with_tls(builder: reqwest::ClientBuilder) -> Result<reqwest::ClientBuilder, TransportError> {
-    Ok(builder.tls_backend_native())
+fn with_tls(
+    builder: reqwest::ClientBuilder,
+    config: &TransportConfig,
+) -> Result<reqwest::ClientBuilder, TransportError> {
+    let mut builder = builder.tls_backend_native();
+    for der in &config.extra_root_certificates {
+        let certificate = reqwest::Certificate::from_der(der)
+            .map_err(|e| TransportError::new(TransportErrorKind::Tls, Delivery::NotSent, e.without_url()))?;
+        builder = builder.add_root_certificate(certificate);
+    }
+    Ok(builder)
 }
 
-/// rustls with the `ring` provider and the platform's roots: configured here, so the process
-/// needs no global crypto provider and only one provider is compiled in.
+/// rustls with the `ring` provider, the platform's roots and the extra ones: configured
+/// here, so the process needs no global crypto provider and only one provider is compiled in.
 #[cfg(not(feature = "native-tls"))]
-fn with_tls(builder: reqwest::ClientBuilder) -> Result<reqwest::ClientBuilder, TransportError> {
-    use rustls_platform_verifier::BuilderVerifierExt;
+fn with_tls(
+    builder: reqwest::ClientBuilder,
+    config: &TransportConfig,
+) -> Result<reqwest::ClientBuilder, TransportError> {
     let tls_error = |e: rustls::Error| TransportError::new(TransportErrorKind::Tls, Delivery::NotSent, e);
-    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ClientConfig::builder_with_provider(provider)
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let extra =
+        config.extra_root_certificates.iter().map(|der| rustls_pki_types::CertificateDer::from(der.clone()));
+    let verifier = rustls_platform_verifier::Verifier::new_with_extra_roots(extra, Arc::clone(&provider))
+        .map_err(tls_error)?;
+    let tls = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(tls_error)?
-        .with_platform_verifier()
-        .map_err(tls_error)?
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(verifier))
         .with_no_client_auth();
-    Ok(builder.tls_backend_preconfigured(config))
+    Ok(builder.tls_backend_preconfigured(tls))
 }
 
 #[async_trait::async_trait]
@@ -158,7 +174,9 @@ fn too_large(limit: usize) -> TransportError {
 /// Sorts a reqwest error by whether the request may have left.
 fn classify(error: reqwest::Error) -> TransportError {
     let refused_before_sending = error.is_connect() || is_connection_refused(&error);
-    let (kind, delivery) = if refused_before_sending {
+    let (kind, delivery) = if refused_before_sending && is_tls(&error) {
+        (TransportErrorKind::Tls, Delivery::NotSent)
+    } else if refused_before_sending {
         // A connect timeout is also "not sent": nothing reached Juhe.
         (TransportErrorKind::Connect, Delivery::NotSent)
     } else if error.is_timeout() {
@@ -174,28 +192,42 @@ fn classify(error: reqwest::Error) -> TransportError {
 }
 
 fn is_connection_refused(error: &reqwest::Error) -> bool {
-    io_kind(error) == Some(std::io::ErrorKind::ConnectionRefused)
+    causes(error).any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::ConnectionRefused)
+    })
+}
+
+/// Whether connecting failed in the TLS handshake (a certificate refused, say).
+#[cfg(not(feature = "native-tls"))]
+fn is_tls(error: &reqwest::Error) -> bool {
+    causes(error).any(|c| c.is::<rustls::Error>())
+}
+
+/// native-tls reports through OpenSSL's messages; its error types are not ours to name.
+#[cfg(feature = "native-tls")]
+fn is_tls(error: &reqwest::Error) -> bool {
+    causes(error).any(|c| {
+        let text = c.to_string();
+        text.contains("certificate") || text.contains("handshake")
+    })
 }
 
 /// Whether hyper could not parse the answer as HTTP.
 fn is_not_http(error: &reqwest::Error) -> bool {
-    let mut source = error.source();
-    while let Some(cause) = source {
-        if let Some(hyper) = cause.downcast_ref::<hyper::Error>() {
-            return hyper.is_parse() || hyper.is_parse_status();
-        }
-        source = cause.source();
-    }
-    false
+    causes(error)
+        .any(|c| c.downcast_ref::<hyper::Error>().is_some_and(|h| h.is_parse() || h.is_parse_status()))
 }
 
-fn io_kind(error: &reqwest::Error) -> Option<std::io::ErrorKind> {
-    let mut source = error.source();
-    while let Some(cause) = source {
-        if let Some(io) = cause.downcast_ref::<std::io::Error>() {
-            return Some(io.kind());
+/// Every cause of `error`, with the errors an `io::Error` wraps (its `source()` skips them).
+fn causes<'e>(error: &'e reqwest::Error) -> impl Iterator<Item = &'e (dyn std::error::Error + 'static)> {
+    let mut pending: Vec<&'e (dyn std::error::Error + 'static)> = error.source().into_iter().collect();
+    std::iter::from_fn(move || {
+        let cause = pending.pop()?;
+        pending.extend(cause.source());
+        if let Some(inner) = cause.downcast_ref::<std::io::Error>().and_then(|io| io.get_ref()) {
+            pending.push(inner);
         }
-        source = cause.source();
-    }
-    None
+        Some(cause)
+    })
 }

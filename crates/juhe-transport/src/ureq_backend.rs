@@ -37,9 +37,7 @@ impl UreqTransport {
             .max_redirects(0)
             .http_status_as_error(false)
             .user_agent(USER_AGENT);
-        #[cfg(feature = "native-tls")]
-        let builder = builder
-            .tls_config(ureq::tls::TlsConfig::builder().provider(ureq::tls::TlsProvider::NativeTls).build());
+        let builder = builder.tls_config(tls_config(config));
         let agent =
             ureq::Agent::with_parts(builder.build(), DefaultConnector::new(), CachingResolver::default());
         Ok(Self { agent, max_response_bytes: config.max_response_bytes })
@@ -72,6 +70,26 @@ impl Transport for UreqTransport {
         let bytes = body.with_config().limit(limit).read_to_vec().map_err(classify)?;
         Ok(http::Response::from_parts(parts, bytes))
     }
+}
+
+/// The TLS of both backends: the platform's roots, and the extra ones beside them.
+fn tls_config(config: &TransportConfig) -> ureq::tls::TlsConfig {
+    use ureq::tls::{Certificate, RootCerts, TlsConfig, TlsProvider};
+    let provider = if cfg!(feature = "native-tls") { TlsProvider::NativeTls } else { TlsProvider::Rustls };
+    let roots = if config.extra_root_certificates.is_empty() {
+        RootCerts::PlatformVerifier
+    } else {
+        // ureq takes either the platform's verifier or a list: the list is the platform's
+        // roots and the extra ones.
+        let platform = rustls_native_certs::load_native_certs().certs;
+        let all: Vec<Certificate<'static>> = platform
+            .iter()
+            .map(|c| Certificate::from_der(c.as_ref()).to_owned())
+            .chain(config.extra_root_certificates.iter().map(|der| Certificate::from_der(der).to_owned()))
+            .collect();
+        RootCerts::new_with_certs(&all)
+    };
+    TlsConfig::builder().provider(provider).root_certs(roots).build()
 }
 
 /// How long a host name's addresses are reused before it is looked up again.
@@ -117,6 +135,27 @@ impl Resolver for CachingResolver {
     }
 }
 
+/// Whether the TLS handshake refused the server (its certificate, or no common protocol):
+/// that happens before the request is written.
+#[cfg(not(feature = "native-tls"))]
+fn refused_in_handshake(io: &std::io::Error) -> bool {
+    io.get_ref().and_then(|e| e.downcast_ref::<rustls::Error>()).is_some_and(|e| {
+        matches!(
+            e,
+            rustls::Error::InvalidCertificate(_)
+                | rustls::Error::NoCertificatesPresented
+                | rustls::Error::PeerIncompatible(_)
+                | rustls::Error::UnsupportedNameType
+        )
+    })
+}
+
+/// With native TLS, ureq reports handshake failures as its own `Tls` error.
+#[cfg(feature = "native-tls")]
+fn refused_in_handshake(_: &std::io::Error) -> bool {
+    false
+}
+
 /// Sorts a ureq error by whether the request may have left.
 fn classify(error: ureq::Error) -> TransportError {
     use ureq::Timeout;
@@ -134,6 +173,7 @@ fn classify(error: ureq::Error) -> TransportError {
         ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::TimedOut => {
             (TransportErrorKind::Timeout, Delivery::MaybeSent)
         }
+        ureq::Error::Io(io) if refused_in_handshake(io) => (TransportErrorKind::Tls, Delivery::NotSent),
         ureq::Error::Io(_) => (TransportErrorKind::Io, Delivery::MaybeSent),
         ureq::Error::Tls(_) => (TransportErrorKind::Tls, Delivery::NotSent),
         ureq::Error::BadUri(_) | ureq::Error::Http(_) | ureq::Error::InvalidProxyUrl => {

@@ -42,6 +42,8 @@ pub struct ClientBuilder {
     idcard_key_padding: Option<RsaPadding>,
     async_transport: Option<Arc<dyn AsyncTransport>>,
     transport: Option<Arc<dyn Transport>>,
+    /// Extra trust roots, PEM.
+    root_certificates: Vec<String>,
 }
 
 impl ClientBuilder {
@@ -83,12 +85,25 @@ impl ClientBuilder {
         self
     }
 
-    /// The base URL and every credential of `account` (a sandbox's test account, say).
+    /// The base URL and every credential of `account` (a sandbox's test account, say), and
+    /// the CA certificate it is served with, if any.
     pub fn account(self, account: &Account) -> Self {
-        self.key(account.key())
+        let builder = self
+            .key(account.key())
             .openid(account.openid())
             .rsa_public_key(account.rsa_public_key_pem())
-            .base_url(account.base_url())
+            .base_url(account.base_url());
+        match account.ca_certificate_pem() {
+            Some(pem) => builder.add_root_certificate(pem),
+            None => builder,
+        }
+    }
+
+    /// Also trusts the certificate (or certificates) of `pem` as a root, beside the
+    /// platform's: a test sandbox's CA, a corporate proxy's. For the default transports.
+    pub fn add_root_certificate(mut self, pem: impl Into<String>) -> Self {
+        self.root_certificates.push(pem.into());
+        self
     }
 
     /// One base URL replacing both Juhe hosts (a sandbox, a proxy).
@@ -169,37 +184,41 @@ impl ClientBuilder {
     }
 
     /// The settings of the default transports.
-    fn transport_config(&self) -> TransportConfig {
+    fn transport_config(&self) -> Result<TransportConfig, ConfigError> {
         let defaults = TransportConfig::default();
-        TransportConfig::with_timeouts(
+        let mut config = TransportConfig::with_timeouts(
             self.connect_timeout.unwrap_or(defaults.connect_timeout),
             self.timeout.unwrap_or(defaults.timeout),
-        )
+        );
+        for pem in &self.root_certificates {
+            config = config.with_root_certificates_pem(pem).map_err(ConfigError::RootCertificate)?;
+        }
+        Ok(config)
     }
 
     #[cfg(feature = "reqwest")]
     fn default_async_transport(&self) -> Result<Arc<dyn AsyncTransport>, ConfigError> {
-        let transport = juhe_transport::ReqwestTransport::with_config(&self.transport_config())
+        let transport = juhe_transport::ReqwestTransport::with_config(&self.transport_config()?)
             .map_err(ConfigError::Transport)?;
         Ok(Arc::new(transport))
     }
 
     #[cfg(not(feature = "reqwest"))]
     fn default_async_transport(&self) -> Result<Arc<dyn AsyncTransport>, ConfigError> {
-        let _ = self.transport_config();
+        self.transport_config()?;
         Err(ConfigError::NoTransport { kind: "async", feature: "reqwest" })
     }
 
     #[cfg(feature = "ureq")]
     fn default_blocking_transport(&self) -> Result<Arc<dyn Transport>, ConfigError> {
-        let transport = juhe_transport::UreqTransport::with_config(&self.transport_config())
+        let transport = juhe_transport::UreqTransport::with_config(&self.transport_config()?)
             .map_err(ConfigError::Transport)?;
         Ok(Arc::new(transport))
     }
 
     #[cfg(not(feature = "ureq"))]
     fn default_blocking_transport(&self) -> Result<Arc<dyn Transport>, ConfigError> {
-        let _ = self.transport_config();
+        self.transport_config()?;
         Err(ConfigError::NoTransport { kind: "blocking", feature: "ureq" })
     }
 

@@ -151,6 +151,9 @@ pub enum ConfigError {
         /// The feature that brings the default one.
         feature: &'static str,
     },
+    /// A certificate given to trust is not one.
+    #[error("the root certificate to trust could not be read")]
+    RootCertificate(#[source] TransportError),
     /// The default transport could not be set up.
     #[error("could not set up the HTTP client")]
     Transport(#[source] TransportError),

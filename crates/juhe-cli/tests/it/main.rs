@@ -7,6 +7,7 @@ mod check_commands;
 #[path = "../../../juhe-transport/tests/it/hostile.rs"]
 #[allow(dead_code, reason = "shared with the transport tests, which use all of it")]
 mod hostile;
+mod proxy;
 mod sandbox_commands;
 
 use std::process::{Command, Output};

@@ -1,0 +1,61 @@
+//! `juhe batch`'s readers of files: the input CSV (any encoding, any damage) and the resume
+//! scanner of an earlier output. Records or reported line ranges, never a panic, never an
+//! allocation sized by a number in the file.
+//!
+//! The modules are the CLI's own source files, compiled here.
+#![no_main]
+
+#[path = "../../crates/juhe-cli/src/batch_encoding.rs"]
+mod batch_encoding;
+#[path = "../../crates/juhe-cli/src/batch_input.rs"]
+#[allow(dead_code)]
+mod batch_input;
+#[path = "../../crates/juhe-cli/src/batch_resume.rs"]
+#[allow(dead_code)]
+mod batch_resume;
+#[path = "../../crates/juhe-cli/src/failure.rs"]
+#[allow(dead_code)]
+mod failure;
+
+use batch_encoding::TextEncoding;
+use batch_input::{IDCARD, InputFile, MOBILE, NAME, Record};
+use batch_resume::{ColumnHasher, scan_output};
+use libfuzzer_sys::fuzz_target;
+
+fn scratch(name: &str) -> std::path::PathBuf {
+    let dir = if std::path::Path::new("/dev/shm").is_dir() { "/dev/shm".into() } else { std::env::temp_dir() };
+    dir.join(format!("juhe-fuzz-{}-{name}.csv", std::process::id()))
+}
+
+fuzz_target!(|data: &[u8]| {
+    let input = scratch("in");
+    std::fs::write(&input, data).expect("scratch file");
+    if let Ok(file) = InputFile::open(&input, &[NAME, IDCARD, MOBILE], None) {
+        let mut last = 0;
+        if let Ok(records) = file.records() {
+            for record in records.take(10_000) {
+                let row = match record {
+                    Record::Row { row, columns } => {
+                        assert_eq!(columns.len(), file.headers.len());
+                        row
+                    }
+                    Record::Malformed { row, lines, .. } => {
+                        assert!(lines.0 <= lines.1);
+                        row
+                    }
+                };
+                assert_eq!(row, last + 1, "rows are numbered one by one");
+                last = row;
+            }
+        }
+    }
+    // The same bytes as an earlier run's output: scanned, maybe cut, never trusted.
+    let output = scratch("out");
+    std::fs::write(&output, data).expect("scratch file");
+    let header: Vec<String> = ["name", "juhe_row", "juhe_reason"].iter().map(|s| (*s).to_owned()).collect();
+    for encoding in [TextEncoding::Utf8 { bom: false }, TextEncoding::Gbk] {
+        if let Ok(scanned) = scan_output(&output, &header, 1, encoding, &ColumnHasher::default()) {
+            assert!(scanned.done.len() <= data.len());
+        }
+    }
+});
