@@ -176,6 +176,9 @@ fn classify(error: ureq::Error) -> TransportError {
         ureq::Error::Io(io) if refused_in_handshake(io) => (TransportErrorKind::Tls, Delivery::NotSent),
         ureq::Error::Io(_) => (TransportErrorKind::Io, Delivery::MaybeSent),
         ureq::Error::Tls(_) => (TransportErrorKind::Tls, Delivery::NotSent),
+        // The platform's TLS fails the handshake (a certificate refused) before any request.
+        #[cfg(feature = "native-tls")]
+        ureq::Error::NativeTls(_) => (TransportErrorKind::Tls, Delivery::NotSent),
         ureq::Error::BadUri(_) | ureq::Error::Http(_) | ureq::Error::InvalidProxyUrl => {
             (TransportErrorKind::Request, Delivery::NotSent)
         }
