@@ -6,6 +6,7 @@
 #![no_main]
 
 #[path = "../../crates/juhe-cli/src/batch_encoding.rs"]
+#[allow(dead_code)]
 mod batch_encoding;
 #[path = "../../crates/juhe-cli/src/batch_input.rs"]
 #[allow(dead_code)]
@@ -23,7 +24,8 @@ use batch_resume::{ColumnHasher, scan_output};
 use libfuzzer_sys::fuzz_target;
 
 fn scratch(name: &str) -> std::path::PathBuf {
-    let dir = if std::path::Path::new("/dev/shm").is_dir() { "/dev/shm".into() } else { std::env::temp_dir() };
+    let dir =
+        if std::path::Path::new("/dev/shm").is_dir() { "/dev/shm".into() } else { std::env::temp_dir() };
     dir.join(format!("juhe-fuzz-{}-{name}.csv", std::process::id()))
 }
 

@@ -27,7 +27,8 @@ fuzz_target!(|data: &[u8]| {
             .header("content-type", "application/x-www-form-urlencoded")
             .body(body),
         _ => {
-            let query: String = body.iter().map(|b| if b.is_ascii_graphic() { char::from(*b) } else { '_' }).collect();
+            let query: String =
+                body.iter().map(|b| if b.is_ascii_graphic() { char::from(*b) } else { '_' }).collect();
             http::Request::get(format!("/{endpoint}?{query}")).body(Vec::new())
         }
     };

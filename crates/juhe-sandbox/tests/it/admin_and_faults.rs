@@ -132,3 +132,25 @@ fn a_sandbox_starts_from_a_tokio_test_too() {
         drop(sandbox); // dropping inside async code must not panic
     });
 }
+
+/// Without a server, the sandbox gives the answers a running one would.
+#[test]
+fn an_offline_sandbox_answers_like_a_running_one() {
+    let offline = Sandbox::builder().build_offline().unwrap();
+    let p = &juhe_sandbox::builtin_population()[0];
+    let body = juhe_proto::encode_form([
+        ("key", SANDBOX_KEY),
+        ("realname", p.name.as_str()),
+        ("idcard", p.idcard.as_str()),
+        ("orderid", "1"),
+    ]);
+    let request = http::Request::post("/idcard/query")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body.into_bytes())
+        .unwrap();
+    let answer = offline.answer(&request).unwrap();
+    assert_eq!(answer.status(), 200);
+    let json: serde_json::Value = serde_json::from_slice(answer.body()).unwrap();
+    assert_eq!(json["error_code"], 0);
+    assert_eq!(offline.ledger().billed, 1);
+}

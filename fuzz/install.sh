@@ -1,0 +1,5 @@
+#!/usr/bin/env bash
+# Installs cargo-fuzz (libFuzzer with AddressSanitizer), which runs on the stable toolchain
+# with RUSTC_BOOTSTRAP=1 (fuzz/run.sh sets it).
+set -euo pipefail
+command -v cargo-fuzz >/dev/null 2>&1 || cargo install cargo-fuzz --locked --version 0.13.2
