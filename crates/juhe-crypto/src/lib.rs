@@ -39,6 +39,8 @@ mod aes_cipher;
 mod aes_key;
 mod codec;
 mod error;
+pub mod rsa_backend;
+mod rsa_key_formats;
 #[cfg(feature = "decrypt")]
 mod rsa_private;
 mod rsa_public;
@@ -52,6 +54,6 @@ pub use codec::{base64_decode, base64_encode};
 pub use error::CryptoError;
 pub use rand_core;
 #[cfg(feature = "decrypt")]
-pub use rsa_private::RsaPrivateKey;
-pub use rsa_public::{RsaPadding, RsaPublicKey};
+pub use rsa_private::{RsaPrivateKey, RsaPrivateKeyOn};
+pub use rsa_public::{RsaPadding, RsaPublicKey, RsaPublicKeyOn};
 pub use sign::md5_sign;

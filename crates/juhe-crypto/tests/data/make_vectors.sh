@@ -14,6 +14,7 @@ if [ ! -f rsa_private.pem ]; then
   openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out rsa_private.pem
 fi
 openssl pkey -in rsa_private.pem -pubout -out rsa_public_spki.pem
+openssl pkey -in rsa_private.pem -traditional -out rsa_private_pkcs1.pem
 openssl rsa -in rsa_private.pem -RSAPublicKey_out -out rsa_public_pkcs1.pem 2>/dev/null
 openssl pkey -in rsa_private.pem -pubout -outform DER | base64 -w0 > rsa_public_spki.b64
 openssl rsa -in rsa_private.pem -RSAPublicKey_out -outform DER 2>/dev/null | base64 -w0 > rsa_public_pkcs1.b64

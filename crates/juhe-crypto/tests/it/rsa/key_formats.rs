@@ -1,13 +1,14 @@
-//! Every form of the account's public key that docs/protocol.md ("Public key formats") lists reads as the same key.
+// Every form of the account's public key that docs/protocol.md ("Public key formats") lists
+// reads as the same key. (Included once per backend: `RsaPublicKey` is the backend's.)
 
-use juhe_crypto::{RsaPrivateKey, RsaPublicKey};
 use proptest::prelude::*;
+use rand_core::SeedableRng as _;
 
-const SPKI_PEM: &str = include_str!("../data/rsa_public_spki.pem");
-const PKCS1_PEM: &str = include_str!("../data/rsa_public_pkcs1.pem");
-const SPKI_B64: &str = include_str!("../data/rsa_public_spki.b64");
-const PKCS1_B64: &str = include_str!("../data/rsa_public_pkcs1.b64");
-const PRIVATE_PEM: &str = include_str!("../data/rsa_private.pem");
+const SPKI_PEM: &str = include_str!("../../data/rsa_public_spki.pem");
+const PKCS1_PEM: &str = include_str!("../../data/rsa_public_pkcs1.pem");
+const SPKI_B64: &str = include_str!("../../data/rsa_public_spki.b64");
+const PKCS1_B64: &str = include_str!("../../data/rsa_public_pkcs1.b64");
+const PRIVATE_PEM: &str = include_str!("../../data/rsa_private.pem");
 
 fn reference() -> RsaPublicKey {
     RsaPrivateKey::from_pem(PRIVATE_PEM).unwrap().public_key()
@@ -74,9 +75,9 @@ proptest! {
 #[test]
 fn the_wrong_things_say_what_they_are() {
     let message = |text: &str| RsaPublicKey::parse(text).unwrap_err().to_string();
-    let ec = message(include_str!("../data/wrong_keys/ec_public.pem"));
+    let ec = message(include_str!("../../data/wrong_keys/ec_public.pem"));
     assert!(ec.contains("EC (elliptic-curve) key") && ec.contains("RSA public key"), "{ec}");
-    let certificate = message(include_str!("../data/wrong_keys/certificate.pem"));
+    let certificate = message(include_str!("../../data/wrong_keys/certificate.pem"));
     assert!(
         certificate.contains("certificate") && certificate.contains("openssl x509 -pubkey"),
         "{certificate}"
@@ -84,6 +85,34 @@ fn the_wrong_things_say_what_they_are() {
     let private = message(PRIVATE_PEM);
     assert!(private.contains("private key"), "{private}");
     assert!(!private.contains("MII"), "the private key is not echoed: {private}");
-    let short = message(include_str!("../data/wrong_keys/rsa1024_public.pem"));
+    let short = message(include_str!("../../data/wrong_keys/rsa1024_public.pem"));
     assert!(short.contains("1024-bit") && short.contains("2048"), "{short}");
+}
+
+#[test]
+fn private_keys_read_from_pkcs8_and_pkcs1_pem_and_write_back() {
+    let pkcs8 = RsaPrivateKey::from_pem(PRIVATE_PEM).unwrap();
+    let pkcs1 = RsaPrivateKey::from_pem(include_str!("../../data/rsa_private_pkcs1.pem")).unwrap();
+    assert_eq!(pkcs1.public_key(), pkcs8.public_key());
+    let written = pkcs1.to_pem().unwrap();
+    assert!(written.starts_with("-----BEGIN PRIVATE KEY-----\n"), "PKCS#8 is written");
+    assert_eq!(RsaPrivateKey::from_pem(&written).unwrap().public_key(), reference());
+}
+
+#[test]
+fn what_is_not_an_rsa_private_key_is_refused() {
+    for text in [SPKI_PEM, "", "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----"] {
+        let error = RsaPrivateKey::from_pem(text).unwrap_err().to_string();
+        assert!(error.contains("RSA private key"), "{error}");
+    }
+}
+
+#[test]
+fn generated_keys_work_and_only_supported_sizes_are_made() {
+    let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(3);
+    let key = RsaPrivateKey::generate(&mut rng, 2048).unwrap();
+    assert_eq!(key.public_key().bits(), 2048);
+    let sealed = key.public_key().encrypt(juhe_crypto::RsaPadding::OaepSha1, &mut rng, b"x").unwrap();
+    assert_eq!(key.decrypt(juhe_crypto::RsaPadding::OaepSha1, &sealed).unwrap(), b"x");
+    assert!(RsaPrivateKey::generate(&mut rng, 1024).is_err());
 }

@@ -1,10 +1,10 @@
-//! Our RSA ciphertexts open in OpenSSL, when the `openssl` command is installed. (The committed
-//! vectors in `known_answers.rs` check the other direction and always run.)
+// Our RSA ciphertexts open in OpenSSL, when the `openssl` command is installed. (The committed
+// vectors in `known_answers.rs` check the other direction and always run.)
 
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-use juhe_crypto::{RsaPadding, RsaPublicKey, base64_decode};
+use juhe_crypto::{RsaPadding, base64_decode};
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 
@@ -34,7 +34,7 @@ fn our_rsa_ciphertexts_open_in_openssl() {
         eprintln!("openssl not installed: skipping (the committed vectors still ran)");
         return;
     }
-    let key = RsaPublicKey::parse(include_str!("../data/rsa_public_spki.pem")).unwrap();
+    let key = RsaPublicKey::parse(include_str!("../../data/rsa_public_spki.pem")).unwrap();
     let mut rng = ChaCha20Rng::seed_from_u64(42);
     let message = "欧阳·娜娜 44030519900101001X".as_bytes();
     let cases: [(RsaPadding, &[&str]); 2] = [

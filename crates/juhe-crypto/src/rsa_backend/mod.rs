@@ -1,0 +1,86 @@
+//! Which library does the RSA arithmetic. Key formats, checks and messages are shared
+//! (`rsa_key_formats`); a backend only turns checked DER into keys and keys into ciphertexts.
+//!
+//! [`RsaPublicKey`](crate::RsaPublicKey) and [`RsaPrivateKey`](crate::RsaPrivateKey) use
+//! [`Selected`]: [`AwsLc`] when the `aws-lc` feature is on, else [`RustRsa`]. With both
+//! features on, both backends are compiled and [`RsaPublicKeyOn<RustRsa>`](crate::RsaPublicKeyOn)
+//! still reaches the other one: that is how the test suite runs against each.
+
+#[cfg(feature = "aws-lc")]
+mod aws_lc;
+#[cfg(feature = "rust-rsa")]
+mod rust_rsa;
+
+use rand_core::CryptoRngCore;
+
+use crate::RsaPadding;
+
+#[cfg(not(any(feature = "rust-rsa", feature = "aws-lc")))]
+compile_error!("juhe-crypto needs an RSA backend: enable the `rust-rsa` (default) or the `aws-lc` feature");
+
+/// RSA through RustCrypto's pure-Rust `rsa` crate (feature `rust-rsa`, the default).
+///
+/// Its private-key operations are not constant-time (RUSTSEC-2023-0071): fine for a client,
+/// which only encrypts, and for a local test server; see the crate's security notes.
+#[cfg(feature = "rust-rsa")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RustRsa;
+
+/// RSA through AWS-LC via `aws-lc-rs` (feature `aws-lc`): OpenSSL's speed, constant-time
+/// private-key operations, a C compiler to build.
+///
+/// AWS-LC draws the padding's randomness from its own generator (seeded by the operating
+/// system): the `rng` given to [`RsaPublicKeyOn::encrypt`](crate::RsaPublicKeyOn::encrypt)
+/// and [`RsaPrivateKeyOn::generate`](crate::RsaPrivateKeyOn::generate) is not drawn from.
+#[cfg(feature = "aws-lc")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AwsLc;
+
+/// The backend of [`RsaPublicKey`](crate::RsaPublicKey) and
+/// [`RsaPrivateKey`](crate::RsaPrivateKey) in this build.
+#[cfg(feature = "aws-lc")]
+pub type Selected = AwsLc;
+/// The backend of [`RsaPublicKey`](crate::RsaPublicKey) and
+/// [`RsaPrivateKey`](crate::RsaPrivateKey) in this build.
+#[cfg(all(feature = "rust-rsa", not(feature = "aws-lc")))]
+pub type Selected = RustRsa;
+
+mod sealed {
+    pub trait Sealed {}
+}
+
+/// A library that does RSA for this crate: [`RustRsa`] or [`AwsLc`]. Sealed; its items are
+/// this crate's business.
+pub trait RsaBackend: sealed::Sealed + Sized + Send + Sync + 'static {
+    #[doc(hidden)]
+    type Public: Clone + Send + Sync + 'static;
+    #[doc(hidden)]
+    fn public_from_spki(spki: &[u8]) -> Option<Self::Public>;
+    #[doc(hidden)]
+    fn encrypt(
+        key: &Self::Public,
+        padding: RsaPadding,
+        rng: &mut impl CryptoRngCore,
+        message: &[u8],
+    ) -> Option<Vec<u8>>;
+
+    #[cfg(feature = "decrypt")]
+    #[doc(hidden)]
+    type Private: Clone + Send + Sync + 'static;
+    #[cfg(feature = "decrypt")]
+    #[doc(hidden)]
+    fn private_from_pkcs8(der: &[u8]) -> Option<Self::Private>;
+    #[cfg(feature = "decrypt")]
+    #[doc(hidden)]
+    fn generate(rng: &mut impl CryptoRngCore, bits: usize) -> Option<Self::Private>;
+    /// The public half as SubjectPublicKeyInfo DER.
+    #[cfg(feature = "decrypt")]
+    #[doc(hidden)]
+    fn public_spki(key: &Self::Private) -> Option<Vec<u8>>;
+    #[cfg(feature = "decrypt")]
+    #[doc(hidden)]
+    fn private_pkcs8(key: &Self::Private) -> Option<zeroize::Zeroizing<Vec<u8>>>;
+    #[cfg(feature = "decrypt")]
+    #[doc(hidden)]
+    fn decrypt(key: &Self::Private, padding: RsaPadding, ciphertext: &[u8]) -> Option<Vec<u8>>;
+}
