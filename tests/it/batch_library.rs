@@ -171,6 +171,19 @@ fn batch_worker_threads() -> usize {
 /// concurrency.
 #[test]
 fn blocking_batch_threads_are_bounded_by_the_rows() {
+    // Threads are counted process-wide, and other tests' batches run beside this one: the
+    // count runs in a process of its own (this test binary, running only this test).
+    const ALONE: &str = "JUHE_E2E_ALONE";
+    if std::env::var_os(ALONE).is_none() {
+        let status = std::process::Command::new(std::env::current_exe().unwrap())
+            .args(["--exact", "batch_library::blocking_batch_threads_are_bounded_by_the_rows"])
+            .args(["--test-threads=1", "--nocapture"])
+            .env(ALONE, "1")
+            .status()
+            .unwrap();
+        assert!(status.success(), "the test failed in its own process: {status}");
+        return;
+    }
     let sandbox = Sandbox::start().unwrap();
     let client = builder(&sandbox).build_blocking().unwrap();
     let people = sandbox.identities().to_vec();

@@ -33,7 +33,9 @@ pub(crate) fn public_key_from_text(text: &str) -> Result<CheckedPublicKey, Crypt
     let (label, body) = split_pem(&text)?;
     match label {
         Some(label) if label.contains("PRIVATE") => {
-            return Err(invalid("this is a private key, which must stay secret: give the account's public key"));
+            return Err(invalid(
+                "this is a private key, which must stay secret: give the account's public key",
+            ));
         }
         Some("CERTIFICATE") => {
             return Err(invalid(
@@ -140,7 +142,8 @@ pub(crate) fn split_pem(text: &str) -> Result<(Option<&str>, &str), CryptoError>
     let label_end = after_begin.find("-----").ok_or_else(|| invalid("unterminated PEM BEGIN line"))?;
     let label = &after_begin[..label_end];
     let body_and_end = &after_begin[label_end + "-----".len()..];
-    let end = body_and_end.find("-----END ").ok_or_else(|| invalid(format!("PEM `{label}` has no END line")))?;
+    let end =
+        body_and_end.find("-----END ").ok_or_else(|| invalid(format!("PEM `{label}` has no END line")))?;
     Ok((Some(label), &body_and_end[..end]))
 }
 

@@ -43,7 +43,7 @@ pub(crate) fn identity(names: &[String]) -> Result<TlsIdentity, SandboxError> {
     let chain: Vec<CertificateDer<'static>> =
         vec![server_certificate.der().clone(), ca_certificate.der().clone()];
     let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(server_key.serialize_der()));
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let provider = Arc::new(provider());
     let mut config = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .and_then(|c| c.with_no_client_auth().with_single_cert(chain, key))
@@ -53,4 +53,17 @@ pub(crate) fn identity(names: &[String]) -> Result<TlsIdentity, SandboxError> {
         ca_pem: ca_certificate.pem(),
         acceptor: tokio_rustls::TlsAcceptor::from(Arc::new(config)),
     })
+}
+
+#[cfg(not(any(feature = "ring", feature = "aws-lc")))]
+compile_error!("juhe-sandbox's HTTPS needs a crypto provider: enable `aws-lc` (default) or `ring`");
+
+/// AWS-LC when the `aws-lc` feature is on (as `rcgen` chooses), else *ring*: set per server, so
+/// the process needs no global provider.
+fn provider() -> rustls::crypto::CryptoProvider {
+    #[cfg(feature = "aws-lc")]
+    let provider = rustls::crypto::aws_lc_rs::default_provider();
+    #[cfg(all(feature = "ring", not(feature = "aws-lc")))]
+    let provider = rustls::crypto::ring::default_provider();
+    provider
 }

@@ -9,8 +9,9 @@
 //! | [`Transport`] | blocking code | [`UreqTransport`] (`ureq`) |
 //! | [`AsyncTransport`] | async code | [`ReqwestTransport`] (`reqwest`) |
 //!
-//! Both backends are on by default and build together. They use rustls (with the `ring`
-//! provider) unless the `native-tls` feature asks for the platform's TLS. Default timeouts:
+//! Both backends are on by default and build together. They use rustls, its cryptography from
+//! *ring* (feature `ring`, the default) or AWS-LC (feature `aws-lc`), unless the `native-tls`
+//! feature asks for the platform's TLS. Default timeouts:
 //! [`DEFAULT_CONNECT_TIMEOUT`] to connect, [`DEFAULT_TIMEOUT`] for the whole exchange. The
 //! user agent is [`USER_AGENT`]. Bring your own configured `reqwest::Client` or
 //! `ureq::Agent` (proxies, pools) with `from_client` / `from_agent`.
@@ -40,6 +41,8 @@
 mod error;
 #[cfg(feature = "reqwest")]
 mod reqwest_backend;
+#[cfg(all(any(feature = "reqwest", feature = "ureq"), not(feature = "native-tls")))]
+mod rustls_provider;
 #[cfg(feature = "ureq")]
 mod ureq_backend;
 

@@ -110,15 +110,14 @@ fn with_tls(
     Ok(builder)
 }
 
-/// rustls with the `ring` provider, the platform's roots and the extra ones: configured
-/// here, so the process needs no global crypto provider and only one provider is compiled in.
+/// rustls with this build's provider, the platform's roots and the extra ones.
 #[cfg(not(feature = "native-tls"))]
 fn with_tls(
     builder: reqwest::ClientBuilder,
     config: &TransportConfig,
 ) -> Result<reqwest::ClientBuilder, TransportError> {
     let tls_error = |e: rustls::Error| TransportError::new(TransportErrorKind::Tls, Delivery::NotSent, e);
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let provider = crate::rustls_provider::provider();
     let extra =
         config.extra_root_certificates.iter().map(|der| rustls_pki_types::CertificateDer::from(der.clone()));
     let verifier = rustls_platform_verifier::Verifier::new_with_extra_roots(extra, Arc::clone(&provider))

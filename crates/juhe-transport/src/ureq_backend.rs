@@ -89,7 +89,10 @@ fn tls_config(config: &TransportConfig) -> ureq::tls::TlsConfig {
             .collect();
         RootCerts::new_with_certs(&all)
     };
-    TlsConfig::builder().provider(provider).root_certs(roots).build()
+    let builder = TlsConfig::builder().provider(provider).root_certs(roots);
+    #[cfg(not(feature = "native-tls"))]
+    let builder = builder.unversioned_rustls_crypto_provider(crate::rustls_provider::provider());
+    builder.build()
 }
 
 /// How long a host name's addresses are reused before it is looked up again.

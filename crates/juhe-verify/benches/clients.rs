@@ -65,6 +65,10 @@ fn main() {
     let check = Telecom3Check::new(&person.name, &person.idcard, &person.mobile).expect("valid");
     let runtime =
         tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().expect("runtime");
+    // The raw clients get the provider the SDK uses in this build (`juhe-transport`'s rule).
+    #[cfg(feature = "aws-lc")]
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    #[cfg(not(feature = "aws-lc"))]
     let _ = rustls::crypto::ring::default_provider().install_default();
     let raw_reqwest = reqwest::Client::new();
     let raw_ureq = ureq::Agent::new_with_defaults();

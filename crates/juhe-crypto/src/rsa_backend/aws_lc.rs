@@ -11,6 +11,8 @@ use crate::RsaPadding;
 impl sealed::Sealed for AwsLc {}
 
 impl RsaBackend for AwsLc {
+    const DRAWS_FROM_CALLER_RNG: bool = false;
+
     type Public = PublicEncryptingKey;
 
     fn public_from_spki(spki: &[u8]) -> Option<Self::Public> {

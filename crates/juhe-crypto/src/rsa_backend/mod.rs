@@ -52,6 +52,10 @@ mod sealed {
 /// A library that does RSA for this crate: [`RustRsa`] or [`AwsLc`]. Sealed; its items are
 /// this crate's business.
 pub trait RsaBackend: sealed::Sealed + Sized + Send + Sync + 'static {
+    /// Whether encryption and key generation draw from the `rng` they are given, and so repeat
+    /// with a seeded one: [`RustRsa`] does, [`AwsLc`] uses its own generator.
+    const DRAWS_FROM_CALLER_RNG: bool;
+
     #[doc(hidden)]
     type Public: Clone + Send + Sync + 'static;
     #[doc(hidden)]

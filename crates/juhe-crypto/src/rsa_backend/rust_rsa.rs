@@ -11,6 +11,8 @@ use crate::RsaPadding;
 impl sealed::Sealed for RustRsa {}
 
 impl RsaBackend for RustRsa {
+    const DRAWS_FROM_CALLER_RNG: bool = true;
+
     type Public = rsa::RsaPublicKey;
 
     fn public_from_spki(spki: &[u8]) -> Option<Self::Public> {
