@@ -101,7 +101,7 @@ fn checked_modulus_bits(pkcs1: &[u8], damaged: &str) -> Result<usize, CryptoErro
     }
     let odd = |n: &[u8]| n.last().is_some_and(|b| b & 1 == 1);
     let exponent_bits = significant_bits(exponent);
-    if !odd(modulus) || !odd(exponent) || exponent_bits < 2 || exponent_bits > 33 {
+    if !odd(modulus) || !odd(exponent) || !(2..=33).contains(&exponent_bits) {
         return Err(invalid(damaged));
     }
     Ok(bits)

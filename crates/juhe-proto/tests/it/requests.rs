@@ -153,3 +153,79 @@ fn the_same_seed_gives_the_same_bytes() {
         assert_eq!(comparable(encode(endpoint, &protocol)), comparable(encode(endpoint, &protocol)));
     }
 }
+
+#[test]
+fn every_field_decrypts_to_what_was_checked() {
+    let protocol = protocol();
+    for endpoint in Endpoint::ALL {
+        let encoded = encode(endpoint, &protocol);
+        let fields = decode_form(encoded.request.body());
+        let aes_key = fields.iter().find(|(n, _)| n == "aesKey").map(|(_, v)| {
+            AesKey::from_bytes(
+                &RsaPrivateKey::from_pem(PRIVATE_PEM).unwrap().decrypt(RsaPadding::Pkcs1v15, v).unwrap(),
+            )
+            .unwrap()
+        });
+        for (name, value) in &fields {
+            let expected = match name.as_str() {
+                "realname" => "阿依古丽·买买提",
+                "idcard" => "11010519491231002X",
+                "mobile" => "13912345678",
+                _ => continue,
+            };
+            let plain = opened(endpoint.info().encoding, name, value, aes_key.as_ref())
+                .unwrap_or_else(|| value.clone());
+            assert_eq!(plain, expected, "{endpoint} {name}");
+        }
+    }
+}
+
+#[test]
+fn the_sign_is_md5_of_openid_key_and_fields() {
+    let encoded = encode(Endpoint::Telecom3Verify, &protocol());
+    let fields = decode_form(encoded.request.body());
+    let sign = &fields.iter().find(|(n, _)| n == "sign").unwrap().1;
+    let expected =
+        juhe_crypto::md5_sign(&[OPENID, KEY, "阿依古丽·买买提", "11010519491231002X", "13912345678"]);
+    assert_eq!(sign, &expected);
+}
+
+#[test]
+fn a_base_url_override_replaces_both_hosts() {
+    let protocol = protocol().with_base_urls(BaseUrls::single("http://127.0.0.1:8080/").unwrap());
+    assert_eq!(encode(Endpoint::IdCardQuery, &protocol).request.uri(), "http://127.0.0.1:8080/idcard/query");
+    assert_eq!(
+        encode(Endpoint::FaceQuery, &protocol).request.uri(),
+        "http://127.0.0.1:8080/verifyface_mobile/query"
+    );
+}
+
+#[test]
+fn oaep_can_wrap_the_idcard_key_when_configured() {
+    let protocol = protocol().with_idcard_key_padding(RsaPadding::OaepSha1);
+    let encoded = encode(Endpoint::IdCardQueryEncryV2, &protocol);
+    let fields = decode_form(encoded.request.body());
+    let wrapped = &fields.iter().find(|(n, _)| n == "aesKey").unwrap().1;
+    let private = RsaPrivateKey::from_pem(PRIVATE_PEM).unwrap();
+    assert!(private.decrypt(RsaPadding::OaepSha1, wrapped).is_ok());
+    assert!(private.decrypt(RsaPadding::Pkcs1v15, wrapped).is_err());
+}
+
+#[test]
+fn modes_without_their_credentials_are_refused_before_sending() {
+    use juhe_proto::{Credential, EncodeError, MissingCredential, Mode};
+    let plain_only = Protocol::new(Credentials::new(KEY).unwrap());
+    let check = Telecom3Check::new_on("张三", "11010519491231002X", "13912345678", TODAY).unwrap();
+    let mut rng = ChaCha20Rng::seed_from_u64(1);
+    for (mode, credential) in [
+        (Mode::Signed, Credential::Openid),
+        (Mode::Aes, Credential::Openid),
+        (Mode::Rsa, Credential::RsaPublicKey),
+    ] {
+        let err = plain_only.encode(&check, mode, &mut rng).unwrap_err();
+        assert_eq!(err, EncodeError::MissingCredential(MissingCredential { credential, mode }));
+    }
+    let face = FaceCheck::new_on("张三", "11010519491231002X", "13912345678", JPEG.to_vec(), TODAY).unwrap();
+    assert!(matches!(protocol().encode(&face, Mode::Aes, &mut rng), Err(EncodeError::UnsupportedMode(_))));
+    assert_eq!(<FaceCheck as Check>::PRODUCT, Product::Face);
+}
