@@ -29,11 +29,29 @@
 //! assert_eq!(md5_sign(&["a", "b"]).len(), 32);
 //! ```
 //!
+//! # RSA backends
+//! Key formats, checks and error messages are this crate's own and the same everywhere; the
+//! RSA arithmetic comes from one of two libraries, chosen by a cargo feature:
+//!
+//! | feature | backend | one field (RSA-2048, OAEP) | builds with |
+//! |---|---|---|---|
+//! | `rust-rsa` (default) | [`rsa_backend::RustRsa`]: RustCrypto's `rsa` | encrypt ~250 µs, decrypt ~3 ms | the Rust toolchain |
+//! | `aws-lc` | [`rsa_backend::AwsLc`]: AWS-LC via `aws-lc-rs` | encrypt ~14 µs, decrypt ~0.7 ms | a C compiler too |
+//!
+//! With both on, `aws-lc` is used ([`rsa_backend::Selected`]) and the other stays reachable as
+//! [`RsaPublicKeyOn<RustRsa>`](RsaPublicKeyOn): the test suite runs against each. AWS-LC pads
+//! with its own generator, so with it RSA ciphertexts do not repeat under a seeded `rng`
+//! ([`RsaBackend::DRAWS_FROM_CALLER_RNG`](rsa_backend::RsaBackend::DRAWS_FROM_CALLER_RNG)).
+//! AES and MD5 stay on RustCrypto in both: for a field of Juhe's size they are faster than
+//! AWS-LC's (docs/benchmarks.md).
+//!
 //! # Security notes
 //! The AES-ECB and PKCS#1 v1.5 schemes are what Juhe's API prescribes, not recommendations.
 //! RUSTSEC-2023-0071 (the "Marvin" timing attack on the `rsa` crate) concerns private-key
 //! operations: a client only encrypts with a public key, and the decryption behind the
 //! `decrypt` feature is meant for a local test server, where no attacker measures timing.
+//! With the `aws-lc` backend the advisory does not apply at all: AWS-LC's private-key
+//! operations are constant-time, and `juhe-sandbox` uses that backend by default.
 
 mod aes_cipher;
 mod aes_key;
