@@ -4,7 +4,7 @@
 # pool; `juhe batch --no-dedupe`, so both check every row); then the peak memory of
 # `juhe batch` over 1,000,000 rows with dedupe on: all distinct (the survey's worst case), and
 # the population repeated (the map of repeats at its largest use).
-# Usage: bash benches/batch_throughput.sh [plain_rows] [rsa_rows] [memory_rows]
+# Usage: bash benches/batch_throughput.sh [plain_rows] [rsa_rows] [memory_rows] (0 skips that part)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 plain_rows=${1:-20000}; rsa_rows=${2:-1500}; memory_rows=${3:-1000000}
@@ -39,6 +39,7 @@ echo "| mode | rows | concurrency | juhe batch rows/s | Python rows/s | ratio |"
 echo "|---|---|---|---|---|---|"
 for mode in plain rsa; do
   rows=$plain_rows; [ "$mode" = rsa ] && rows=$rsa_rows
+  [ "$rows" -eq 0 ] && continue
   make_input "$rows" "$tmp/in.csv"
   for c in 1 8 32 64; do
     rm -f "$tmp/out.csv"
@@ -88,6 +89,7 @@ print(f"memory ({label}): juhe batch over {rows} rows (plain, concurrency 64, de
 PY
 }
 
+[ "$memory_rows" -eq 0 ] && exit 0
 make_distinct "$memory_rows" "$tmp/big.csv"
 rm -f "$tmp/out.csv"
 memory_run "$tmp/big.csv" "all rows distinct"
