@@ -8,7 +8,7 @@ cd "$(dirname "$0")"
 seconds=${1:-60}
 runs=${2:-}
 export RUSTC_BOOTSTRAP=1   # cargo fuzz needs nightly flags; the stable toolchain takes them so.
-cargo fuzz build -O -s none >/dev/null 2>&1 || cargo fuzz build -O -s none
+cargo fuzz build -O -a -s none >/dev/null 2>&1 || cargo fuzz build -O -a -s none
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 status=0
@@ -20,7 +20,7 @@ for target in $(cargo fuzz list); do
   limit=(-max_total_time="$seconds")
   [ -n "$runs" ] && limit=(-runs="$runs")
   started=$(date +%s)
-  if cargo fuzz run -O -s none "$target" "$scratch/$target" "corpus/$target" -- "${limit[@]}" -rss_limit_mb=2048 -timeout=10 \
+  if cargo fuzz run -O -a -s none "$target" "$scratch/$target" "corpus/$target" -- "${limit[@]}" -rss_limit_mb=2048 -timeout=10 \
       -print_final_stats=1 >"$log" 2>&1; then
     findings=none
   else

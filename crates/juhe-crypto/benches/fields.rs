@@ -74,15 +74,30 @@ fn symmetric_round() -> Vec<(&'static str, f64)> {
     let key = AesKey::from_openid("JHopenid0123456789abcdef01234567");
     let iv = AesKey::from_openid("iv");
     let mut out = vec![
-        ("aes_ecb_encrypt (RustCrypto)", mean_micros(CALLS * 10, || {
-            black_box(aes_ecb_encrypt(&key, black_box(FIELD)));
-        })),
-        ("aes_cbc_encrypt (RustCrypto)", mean_micros(CALLS * 10, || {
-            black_box(aes_cbc_encrypt(&key, &iv, black_box(FIELD)));
-        })),
-        ("md5_sign (RustCrypto)", mean_micros(CALLS * 10, || {
-            black_box(md5_sign(black_box(&["JHopenid", "key", "张三", "44030519900101001X", "13912345678"])));
-        })),
+        (
+            "aes_ecb_encrypt (RustCrypto)",
+            mean_micros(CALLS * 10, || {
+                black_box(aes_ecb_encrypt(&key, black_box(FIELD)));
+            }),
+        ),
+        (
+            "aes_cbc_encrypt (RustCrypto)",
+            mean_micros(CALLS * 10, || {
+                black_box(aes_cbc_encrypt(&key, &iv, black_box(FIELD)));
+            }),
+        ),
+        (
+            "md5_sign (RustCrypto)",
+            mean_micros(CALLS * 10, || {
+                black_box(md5_sign(black_box(&[
+                    "JHopenid",
+                    "key",
+                    "张三",
+                    "44030519900101001X",
+                    "13912345678",
+                ])));
+            }),
+        ),
     ];
     #[cfg(feature = "aws-lc")]
     out.extend(aws_lc_aes::round(&key, &iv));
@@ -101,19 +116,17 @@ mod aws_lc_aes {
     /// The same work as `aes_*_encrypt`: key set-up, PKCS#7, encryption, base64.
     pub(super) fn round(key: &AesKey, iv: &AesKey) -> Vec<(&'static str, f64)> {
         let ecb = mean_micros(CALLS * 10, || {
-            let sealing = PaddedBlockEncryptingKey::ecb_pkcs7(
-                UnboundCipherKey::new(&AES_128, key.as_bytes()).unwrap(),
-            )
-            .unwrap();
+            let sealing =
+                PaddedBlockEncryptingKey::ecb_pkcs7(UnboundCipherKey::new(&AES_128, key.as_bytes()).unwrap())
+                    .unwrap();
             let mut buffer = black_box(FIELD).to_vec();
             sealing.less_safe_encrypt(&mut buffer, EncryptionContext::None).unwrap();
             black_box(base64_encode(&buffer));
         });
         let cbc = mean_micros(CALLS * 10, || {
-            let sealing = PaddedBlockEncryptingKey::cbc_pkcs7(
-                UnboundCipherKey::new(&AES_128, key.as_bytes()).unwrap(),
-            )
-            .unwrap();
+            let sealing =
+                PaddedBlockEncryptingKey::cbc_pkcs7(UnboundCipherKey::new(&AES_128, key.as_bytes()).unwrap())
+                    .unwrap();
             let iv: [u8; 16] = *iv.as_bytes();
             let mut buffer = black_box(FIELD).to_vec();
             sealing.less_safe_encrypt(&mut buffer, EncryptionContext::Iv128(FixedLength::from(iv))).unwrap();
@@ -163,7 +176,8 @@ fn report(samples: &std::collections::BTreeMap<(String, String), Vec<f64>>) {
     println!("| operation | rust-rsa | aws-lc | OpenSSL (Python) | rust-rsa / OpenSSL | aws-lc / OpenSSL |");
     println!("|---|---|---|---|---|---|");
     for operation in ["rsa_encrypt_oaep", "rsa_encrypt_pkcs1", "rsa_decrypt_oaep", "rsa_decrypt_pkcs1"] {
-        let (rust, aws, openssl) = (get(operation, "rust-rsa"), get(operation, "aws-lc"), get(operation, "OpenSSL"));
+        let (rust, aws, openssl) =
+            (get(operation, "rust-rsa"), get(operation, "aws-lc"), get(operation, "OpenSSL"));
         println!(
             "| {operation} | {} | {} | {} | {} | {} |",
             show(rust),
