@@ -1,26 +1,32 @@
 #!/usr/bin/env bash
-# Runs every fuzz target from its seed corpus for SECONDS each (default 60), or until RUNS
-# executions if given, and prints a markdown table of executions and findings.
-# Usage: bash fuzz/run.sh [SECONDS] [RUNS]. Needs cargo-fuzz: bash fuzz/install.sh.
+# Runs every fuzz target (or the TARGETs named) from its seed corpus for SECONDS each
+# (default 60), or until RUNS executions if RUNS is given, and prints a markdown table of
+# executions and findings. FUZZ_FLAGS adds cargo-fuzz build flags, e.g.
+# FUZZ_FLAGS="--no-trace-compares --target-dir /tmp/fuzz-ntc" (a second build, kept apart).
+# Usage: bash fuzz/run.sh [SECONDS] [RUNS] [TARGET...]. Needs cargo-fuzz: bash fuzz/install.sh.
 # New inputs go to a scratch folder, so the committed corpora stay the seeds.
 set -euo pipefail
 cd "$(dirname "$0")"
 seconds=${1:-60}
 runs=${2:-}
+shift $(( $# < 2 ? $# : 2 ))
 export RUSTC_BOOTSTRAP=1   # cargo fuzz needs nightly flags; the stable toolchain takes them so.
-cargo fuzz build -O -a -s none >/dev/null 2>&1 || cargo fuzz build -O -a -s none
+read -r -a flags <<<"-O -a -s none ${FUZZ_FLAGS:-}"
+cargo fuzz build "${flags[@]}" >/dev/null 2>&1 || cargo fuzz build "${flags[@]}"
+targets=("$@")
+[ ${#targets[@]} -gt 0 ] || mapfile -t targets < <(cargo fuzz list)
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 status=0
 echo "| target | seconds | executions | executions/s | crashes, hangs, out-of-memory |"
 echo "|---|---|---|---|---|"
-for target in $(cargo fuzz list); do
+for target in "${targets[@]}"; do
   mkdir -p "corpus/$target" "$scratch/$target"
   log="$scratch/$target.log"
   limit=(-max_total_time="$seconds")
   [ -n "$runs" ] && limit=(-runs="$runs")
   started=$(date +%s)
-  if cargo fuzz run -O -a -s none "$target" "$scratch/$target" "corpus/$target" -- "${limit[@]}" -rss_limit_mb=2048 -timeout=10 \
+  if cargo fuzz run "${flags[@]}" "$target" "$scratch/$target" "corpus/$target" -- "${limit[@]}" -rss_limit_mb=2048 -timeout=10 \
       -print_final_stats=1 >"$log" 2>&1; then
     findings=none
   else
