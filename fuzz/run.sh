@@ -13,8 +13,12 @@ shift $(( $# < 2 ? $# : 2 ))
 export RUSTC_BOOTSTRAP=1   # cargo fuzz needs nightly flags; the stable toolchain takes them so.
 read -r -a flags <<<"-O -a -s none ${FUZZ_FLAGS:-}"
 cargo fuzz build "${flags[@]}" >/dev/null 2>&1 || cargo fuzz build "${flags[@]}"
+mapfile -t known < <(cargo fuzz list)
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || mapfile -t targets < <(cargo fuzz list)
+[ ${#targets[@]} -gt 0 ] || targets=("${known[@]}")
+for target in "${targets[@]}"; do   # a typo is a usage error, not a "finding"
+  [[ " ${known[*]} " == *" $target "* ]] || { echo "no fuzz target $target; there are: ${known[*]}" >&2; exit 2; }
+done
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 status=0
