@@ -72,6 +72,7 @@ mod generated;
 mod outcome;
 mod param;
 mod protocol;
+mod subject;
 mod validation;
 
 pub use account::Account;
@@ -91,6 +92,7 @@ pub use outcome::{
 };
 pub use param::ParamKind;
 pub use protocol::{CONTENT_TYPE, EncodedRequest, Protocol};
+pub use subject::{Subject, SubjectKey};
 pub use validation::masking;
 pub use validation::{
     CivilDate, FaceImage, Field, IdCardNumber, ImageFormat, MobileNumber, PersonName, Problem,

@@ -13,7 +13,7 @@ use juhe_transport::{Delivery, TransportError};
 ///
 /// | variant | sent | may be billed |
 /// |---|---|---|
-/// | `Invalid`, `Rejected`, `Config`, `NotSent` | no | no |
+/// | `Invalid`, `Rejected`, `Config`, `NotSent`, `Skipped` | no | no |
 /// | `Service` | yes | no |
 /// | `NoAnswer` | maybe | yes |
 /// | `Protocol` | yes | [`DecodeError::may_be_billed`] |
@@ -46,6 +46,112 @@ pub enum Error {
     /// An answer came but is not Juhe's (a gateway status, a broken body).
     #[error(transparent)]
     Protocol(DecodeError),
+    /// A batch chose not to send this input (its budget is spent, or an input with the same
+    /// fields may have been billed): nothing was sent.
+    #[error(transparent)]
+    Skipped(Skipped),
+}
+
+/// Why a batch did not send an input. Nothing was sent, nothing billed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Skipped {
+    /// The batch's budget ([`BatchOptions::max_billed`](crate::BatchOptions::max_billed)) is
+    /// spent: checks billed and those that may have been reached it.
+    #[error(
+        "not sent: the batch's budget of {max_billed} billed checks is spent (raise max_billed or check the rest in another batch)"
+    )]
+    Budget {
+        /// The budget.
+        max_billed: u64,
+    },
+    /// An earlier input with the same fields got no answer and may have been billed: sending
+    /// this one could pay twice for one answer.
+    #[error(
+        "not sent: input {index} asks the same and may have been billed without an answer; find its outcome (Juhe's order records) before checking again"
+    )]
+    SameAsMaybeBilled {
+        /// The 0-based index of the earlier input.
+        index: usize,
+    },
+}
+
+/// Whether a check was paid for: the three states every report of money uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Billing {
+    /// Juhe answered with `error_code` 0: billed.
+    Billed,
+    /// Nothing was billed: not sent, refused by Juhe with a code, or an answer reused.
+    NotBilled,
+    /// It may have been billed: sent, and no answer that says either way came back.
+    MaybeBilled,
+}
+
+impl Billing {
+    /// The billing of a check's result.
+    pub fn of<O>(result: &Result<O, Error>) -> Self {
+        match result {
+            Ok(_) => Billing::Billed,
+            Err(error) if error.may_be_billed() => Billing::MaybeBilled,
+            Err(_) => Billing::NotBilled,
+        }
+    }
+
+    /// The word reports use: `true`, `false`, `maybe`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Billing::Billed => "true",
+            Billing::NotBilled => "false",
+            Billing::MaybeBilled => "maybe",
+        }
+    }
+
+    /// As JSON would have it: `Some(true)`, `Some(false)`, or `None` for maybe.
+    pub fn as_bool(self) -> Option<bool> {
+        match self {
+            Billing::Billed => Some(true),
+            Billing::NotBilled => Some(false),
+            Billing::MaybeBilled => None,
+        }
+    }
+}
+
+/// The phase an [`Error`] comes from, as a value: for counting and reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// [`Error::Invalid`].
+    Invalid,
+    /// [`Error::Rejected`].
+    Rejected,
+    /// [`Error::Config`].
+    Config,
+    /// [`Error::NotSent`].
+    NotSent,
+    /// [`Error::NoAnswer`].
+    NoAnswer,
+    /// [`Error::Service`].
+    Service,
+    /// [`Error::Protocol`].
+    Protocol,
+    /// [`Error::Skipped`].
+    Skipped,
+}
+
+impl ErrorKind {
+    /// A short name for reports: `invalid`, `not sent`, `no answer`, …
+    pub fn name(self) -> &'static str {
+        match self {
+            ErrorKind::Invalid => "invalid",
+            ErrorKind::Rejected => "refused",
+            ErrorKind::Config => "misconfigured",
+            ErrorKind::NotSent => "not sent",
+            ErrorKind::NoAnswer => "no answer",
+            ErrorKind::Service => "service error",
+            ErrorKind::Protocol => "unreadable answer",
+            ErrorKind::Skipped => "skipped",
+        }
+    }
 }
 
 impl Error {
@@ -58,13 +164,41 @@ impl Error {
             | Error::Rejected(_)
             | Error::Config(_)
             | Error::NotSent(_)
-            | Error::Service(_) => false,
+            | Error::Service(_)
+            | Error::Skipped(_) => false,
         }
     }
 
     /// Whether anything may have reached Juhe.
     pub fn was_sent(&self) -> bool {
-        matches!(self, Error::NoAnswer(_) | Error::Service(_) | Error::Protocol(_))
+        match self.kind() {
+            ErrorKind::NoAnswer | ErrorKind::Service | ErrorKind::Protocol => true,
+            ErrorKind::Invalid
+            | ErrorKind::Rejected
+            | ErrorKind::Config
+            | ErrorKind::NotSent
+            | ErrorKind::Skipped => false,
+        }
+    }
+
+    /// The phase the error comes from.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::Invalid(_) => ErrorKind::Invalid,
+            Error::Rejected(_) => ErrorKind::Rejected,
+            Error::Config(_) => ErrorKind::Config,
+            Error::NotSent(_) => ErrorKind::NotSent,
+            Error::NoAnswer(_) => ErrorKind::NoAnswer,
+            Error::Service(_) => ErrorKind::Service,
+            Error::Protocol(_) => ErrorKind::Protocol,
+            Error::Skipped(_) => ErrorKind::Skipped,
+        }
+    }
+
+    /// Whether the check was billed, may have been, or was not: never [`Billing::Billed`],
+    /// since an error is not a billed answer.
+    pub fn billing(&self) -> Billing {
+        if self.may_be_billed() { Billing::MaybeBilled } else { Billing::NotBilled }
     }
 
     /// The Juhe code of a service error.

@@ -45,7 +45,7 @@
 //! `docs/sandbox.md` in the repository shows an async and a blocking test doing so.
 
 mod attempts;
-mod batch;
+pub mod batch;
 pub mod blocking;
 mod builder;
 mod client;
@@ -53,10 +53,10 @@ mod error;
 mod pacer;
 mod retry;
 
-pub use batch::{Batch, BatchItem, BatchOptions, MAX_CONCURRENCY};
+pub use batch::{Batch, BatchHandle, BatchItem, BatchOptions, BatchStats, MAX_CONCURRENCY};
 pub use builder::ClientBuilder;
 pub use client::Client;
-pub use error::{ConfigError, Error};
+pub use error::{Billing, ConfigError, Error, ErrorKind, Skipped};
 pub use pacer::MIN_RATE;
 pub use retry::RetryPolicy;
 

@@ -94,7 +94,7 @@ impl RetryPolicy {
     /// Decided by the phase the error comes from: what was never sent cannot be billed.
     fn class(&self, error: &Error) -> Option<RetryClass> {
         match error {
-            Error::Invalid(_) | Error::Rejected(_) | Error::Config(_) => None,
+            Error::Invalid(_) | Error::Rejected(_) | Error::Config(_) | Error::Skipped(_) => None,
             Error::NotSent(_) => Some(RetryClass::Transient),
             Error::NoAnswer(_) => self.retry_possibly_billed.then_some(RetryClass::Transient),
             Error::Service(e) => Some(e.code.retry_class()),

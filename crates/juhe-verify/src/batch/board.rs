@@ -1,0 +1,282 @@
+//! What every part of a batch shares and no part may decide alone: the slots, the stop, the
+//! budget and the counts, under one lock. Admitting a check (is the batch stopped? is there
+//! budget left?) is one step under that lock, so `stop()` and the budget are exact: once
+//! `stop()` returns, or the budget is reached, no check is admitted.
+
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use crate::batch::stats::{BatchStats, Counts};
+use crate::{Billing, Error};
+
+/// The shared state of one batch; see the module's comment.
+#[derive(Debug)]
+pub(crate) struct Board {
+    state: Mutex<State>,
+    /// Signalled whenever a slot frees up, a check finishes, a copy becomes ready, or the
+    /// batch stops. Only the feeder waits on it.
+    changed: Condvar,
+}
+
+#[derive(Debug)]
+struct State {
+    /// Slots not held by any input.
+    free: usize,
+    stopped: bool,
+    /// Copies handed back to the feeder to be classified again (their original went unbilled).
+    ready: usize,
+    /// Copies waiting for an original in flight.
+    parked: usize,
+    /// Checks admitted whose answer has not come.
+    in_flight: u64,
+    /// Checks billed, maybe billed, or in flight: what the budget is measured against.
+    spent: u64,
+    max_billed: Option<u64>,
+    counts: Counts,
+}
+
+/// What the feeder may do next.
+#[derive(Debug)]
+pub(crate) enum Work {
+    /// Pull an input into this slot.
+    Pull(Slot),
+    /// Take a ready copy (it holds its slot already).
+    Ready,
+    /// Nothing more: the batch is stopped.
+    Stopped,
+}
+
+/// Whether a check may be sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Admission {
+    /// Yes: it is counted in flight and against the budget.
+    Admitted,
+    /// The batch is stopped: it must be dropped unsent.
+    Stopped,
+    /// The budget is spent by checks billed or maybe billed.
+    OverBudget(u64),
+}
+
+/// A unit of concurrency, held by one input from the moment it is pulled until its item is
+/// dropped; given back on drop.
+#[derive(Debug)]
+pub(crate) struct Slot(Arc<Board>);
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.0.lock().free += 1;
+        self.0.changed.notify_all();
+    }
+}
+
+impl Board {
+    pub(crate) fn new(slots: usize, max_billed: Option<u64>) -> Arc<Self> {
+        let state = State {
+            free: slots,
+            stopped: false,
+            ready: 0,
+            parked: 0,
+            in_flight: 0,
+            spent: 0,
+            max_billed,
+            counts: Counts::default(),
+        };
+        Arc::new(Self { state: Mutex::new(state), changed: Condvar::new() })
+    }
+
+    /// Waits for a free slot or a ready copy; ready copies go first.
+    pub(crate) fn work(self: &Arc<Self>) -> Work {
+        let mut state = self.lock();
+        loop {
+            if state.stopped {
+                return Work::Stopped;
+            }
+            if state.ready > 0 {
+                state.ready -= 1;
+                return Work::Ready;
+            }
+            if state.free > 0 {
+                state.free -= 1;
+                return Work::Pull(Slot(Arc::clone(self)));
+            }
+            state = self.wait(state);
+        }
+    }
+
+    /// Once the input is exhausted: waits for a ready copy (`true`), or for no copy left
+    /// waiting on an original, or the stop (`false`).
+    pub(crate) fn ready_copy(&self) -> bool {
+        let mut state = self.lock();
+        loop {
+            if state.stopped {
+                return false;
+            }
+            if state.ready > 0 {
+                state.ready -= 1;
+                return true;
+            }
+            if state.parked == 0 {
+                return false;
+            }
+            state = self.wait(state);
+        }
+    }
+
+    /// Decides, in one step, whether a check may be sent. While checks in flight could take
+    /// the batch to its budget, it waits for them: they may end unbilled.
+    pub(crate) fn admit(&self) -> Admission {
+        let mut state = self.lock();
+        loop {
+            if state.stopped {
+                return Admission::Stopped;
+            }
+            match state.max_billed {
+                Some(max) if state.spent >= max && state.in_flight == 0 => {
+                    return Admission::OverBudget(max);
+                }
+                Some(max) if state.spent >= max => state = self.wait(state),
+                _ => {
+                    state.spent += 1;
+                    state.in_flight += 1;
+                    return Admission::Admitted;
+                }
+            }
+        }
+    }
+
+    /// An admitted check ended; a check that was not billed gives its budget back.
+    pub(crate) fn finished(&self, billing: Billing) {
+        let mut state = self.lock();
+        state.in_flight -= 1;
+        if billing == Billing::NotBilled {
+            state.spent -= 1;
+        }
+        drop(state);
+        self.changed.notify_all();
+    }
+
+    /// Sleeps `pause` (the pacer's spacing), waking early if the batch stops.
+    pub(crate) fn pause(&self, pause: Duration) {
+        let deadline = Instant::now() + pause;
+        let mut state = self.lock();
+        while !state.stopped {
+            let now = Instant::now();
+            if now >= deadline {
+                return;
+            }
+            state = self.changed.wait_timeout(state, deadline - now).unwrap_or_else(|p| p.into_inner()).0;
+        }
+    }
+
+    /// No check is admitted from now on.
+    pub(crate) fn stop(&self) {
+        self.lock().stopped = true;
+        self.changed.notify_all();
+    }
+
+    pub(crate) fn is_stopped(&self) -> bool {
+        self.lock().stopped
+    }
+
+    /// `count` copies now wait for an original in flight.
+    pub(crate) fn park(&self, count: usize) {
+        self.lock().parked += count;
+    }
+
+    /// Copies that waited: `reused` of them got their original's answer, `ready` go back to
+    /// the feeder, the rest were dropped.
+    pub(crate) fn unpark(&self, waited: usize, ready: usize) {
+        let mut state = self.lock();
+        state.parked -= waited;
+        state.ready += ready;
+        drop(state);
+        self.changed.notify_all();
+    }
+
+    /// Counts an item about to be handed to the caller.
+    pub(crate) fn count<O: juhe_proto::Outcome>(&self, result: &Result<O, Error>, reused: bool) {
+        self.lock().counts.add(result, reused);
+    }
+
+    /// The counts so far.
+    pub(crate) fn stats(&self, rate: Option<f64>) -> BatchStats {
+        self.lock().counts.stats(rate)
+    }
+
+    fn wait<'a>(&self, state: MutexGuard<'a, State>) -> MutexGuard<'a, State> {
+        self.changed.wait(state).unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Threads admit and finish checks against a budget of `max` as fast as they can, each
+    /// finishing half its checks unbilled. If admitting were two steps (read the spent, then
+    /// count one more), two threads could both see room for the last check.
+    #[test]
+    fn the_budget_is_one_step_under_contention() {
+        const MAX: u64 = 50;
+        for round in 0..200 {
+            let board = Board::new(64, Some(MAX));
+            let billed = std::sync::atomic::AtomicU64::new(0);
+            let over = std::sync::atomic::AtomicU64::new(0);
+            std::thread::scope(|s| {
+                for t in 0..8 {
+                    let (board, billed, over) = (&board, &billed, &over);
+                    s.spawn(move || {
+                        for i in 0..40 {
+                            match board.admit() {
+                                Admission::Admitted => {
+                                    let outcome =
+                                        if (i + t) % 2 == 0 { Billing::Billed } else { Billing::NotBilled };
+                                    if outcome == Billing::Billed {
+                                        billed.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                                    }
+                                    board.finished(outcome);
+                                }
+                                Admission::OverBudget(_) => {
+                                    over.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                                }
+                                Admission::Stopped => unreachable!(),
+                            }
+                        }
+                    });
+                }
+            });
+            let billed = billed.into_inner();
+            assert!(billed <= MAX, "round {round}: {billed} billed against a budget of {MAX}");
+            assert!(billed == MAX || over.into_inner() == 0, "round {round}: refused while under budget");
+        }
+    }
+
+    #[test]
+    fn nothing_is_admitted_after_stop_and_a_pause_ends_at_stop() {
+        let board = Board::new(1, None);
+        assert_eq!(board.admit(), Admission::Admitted);
+        board.stop();
+        assert_eq!(board.admit(), Admission::Stopped);
+        let started = Instant::now();
+        board.pause(Duration::from_secs(30));
+        assert!(started.elapsed() < Duration::from_secs(1));
+        assert!(matches!(board.work(), Work::Stopped));
+    }
+
+    #[test]
+    fn slots_come_back_when_dropped() {
+        let board = Board::new(1, None);
+        let Work::Pull(slot) = board.work() else { panic!("a slot was free") };
+        let waiter = {
+            let board = Arc::clone(&board);
+            std::thread::spawn(move || matches!(board.work(), Work::Pull(_)))
+        };
+        std::thread::sleep(Duration::from_millis(20));
+        drop(slot);
+        assert!(waiter.join().unwrap());
+    }
+}

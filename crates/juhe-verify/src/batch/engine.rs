@@ -1,0 +1,313 @@
+//! The one batch engine: what both the async and the blocking batch run. A *feeder* (one
+//! thread per batch) calls [`Engine::next_job`] to pull, classify, pace and admit the next
+//! input; whoever sends the check (a task, a worker thread) hands its result to
+//! [`Engine::finish`]. Every money decision is made here, the same way for both clients; the
+//! clients differ only in how they send and wait.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use juhe_proto::{Check, Subject, SubjectKey, ValidationError};
+use rand_core::OsRng;
+
+use crate::batch::board::{Admission, Board, Slot, Work};
+use crate::batch::{BatchItem, BatchOptions};
+use crate::pacer::Pacer;
+use crate::{Billing, Error, Skipped};
+
+/// An input as the caller gives it: a tag to carry, and the validated check or why not.
+pub(crate) type Input<T, C> = (T, Result<C, ValidationError>);
+
+/// A check to send now: it was admitted, so it counts in flight and against the budget.
+pub(crate) struct Ticket<T, C> {
+    pub(crate) check: C,
+    pub(crate) sent: Sent<T>,
+}
+
+/// What is left of a ticket once its check is sent: enough to make its item.
+pub(crate) struct Sent<T> {
+    index: usize,
+    tag: T,
+    slot: Slot,
+    subject: Option<u128>,
+}
+
+/// What the feeder does next.
+pub(crate) enum Job<T, C: Check> {
+    /// Send this check, then give its result to [`Engine::finish`].
+    Send(Ticket<T, C>),
+    /// Hand this item to the caller: nothing to send (invalid, reused, skipped).
+    Yield(BatchItem<T, C::Outcome>),
+    /// The batch is over for the feeder: inputs exhausted, or stopped.
+    End,
+}
+
+/// An input pulled and validated, not yet admitted.
+struct Pulled<T, C> {
+    index: usize,
+    tag: T,
+    check: C,
+    slot: Slot,
+    subject: Option<u128>,
+}
+
+/// The state of one subject among duplicates.
+enum Group<T, C: Check> {
+    /// Its first input is in flight; these copies wait for its answer.
+    InFlight { first: usize, copies: Vec<Pulled<T, C>> },
+    /// Billed: copies reuse this answer.
+    Answered { first: usize, outcome: Arc<C::Outcome> },
+    /// Sent and maybe billed: copies are not sent (they might pay twice).
+    MaybeBilled { first: usize },
+}
+
+/// Subjects seen in this batch. Only those in flight, billed or maybe billed are kept: a copy
+/// of an input that ended unbilled is checked in its own right, so its subject is forgotten.
+struct Dedupe<T, C: Check> {
+    key: SubjectKey,
+    groups: HashMap<u128, Group<T, C>>,
+    /// Copies handed back to the feeder, to be classified again.
+    ready: VecDeque<Pulled<T, C>>,
+}
+
+/// The engine of one batch; shared by its feeder and its senders.
+pub(crate) struct Engine<I, T, C: Check> {
+    board: Arc<Board>,
+    pacer: Arc<Pacer>,
+    /// `None` once exhausted.
+    inputs: Mutex<Option<std::iter::Enumerate<I>>>,
+    dedupe: Option<Mutex<Dedupe<T, C>>>,
+}
+
+/// How a pulled input goes on.
+enum Classified<T, C: Check> {
+    New(Pulled<T, C>),
+    Item(BatchItem<T, C::Outcome>),
+    Parked,
+}
+
+impl<I, T, C> Engine<I, T, C>
+where
+    I: Iterator<Item = Input<T, C>>,
+    C: Check,
+{
+    pub(crate) fn new(inputs: I, options: &BatchOptions, board: Arc<Board>, pacer: Arc<Pacer>) -> Self {
+        let dedupe = options.dedupe.then(|| {
+            Mutex::new(Dedupe {
+                key: SubjectKey::random(&mut OsRng),
+                groups: HashMap::new(),
+                ready: VecDeque::new(),
+            })
+        });
+        Self { board, pacer, inputs: Mutex::new(Some(inputs.enumerate())), dedupe }
+    }
+
+    /// Stops the batch: no check is admitted from now on.
+    pub(crate) fn stop(&self) {
+        self.board.stop();
+    }
+
+    /// The feeder's step: the next check to send, item to hand out, or the end. Blocks while
+    /// every slot is held, while pacing, and while checks in flight may spend the budget.
+    pub(crate) fn next_job(&self) -> Job<T, C> {
+        loop {
+            let pulled = match self.next_pulled() {
+                Some(Classified::New(pulled)) => pulled,
+                Some(Classified::Item(item)) => return Job::Yield(self.counted(item)),
+                Some(Classified::Parked) => continue,
+                None => return Job::End,
+            };
+            let pause = self.pacer.wait();
+            if !pause.is_zero() {
+                self.board.pause(pause);
+            }
+            match self.board.admit() {
+                Admission::Admitted => {
+                    let Pulled { index, tag, check, slot, subject } = pulled;
+                    return Job::Send(Ticket { check, sent: Sent { index, tag, slot, subject } });
+                }
+                Admission::Stopped => {
+                    self.abandon(pulled);
+                    return Job::End;
+                }
+                Admission::OverBudget(max_billed) => {
+                    let skipped = Error::Skipped(Skipped::Budget { max_billed });
+                    return Job::Yield(self.counted(self.unsent(pulled, skipped)));
+                }
+            }
+        }
+    }
+
+    /// A sent check's result: its item first, then any copies that reuse its answer.
+    pub(crate) fn finish(
+        &self,
+        sent: Sent<T>,
+        result: Result<C::Outcome, Error>,
+    ) -> Vec<BatchItem<T, C::Outcome>> {
+        let billing = Billing::of(&result);
+        self.board.finished(billing);
+        let copies = match (&self.dedupe, sent.subject) {
+            (Some(dedupe), Some(subject)) => self.resolve(&mut lock(dedupe), subject, sent.index, &result),
+            _ => Vec::new(),
+        };
+        let original =
+            BatchItem { index: sent.index, tag: sent.tag, result, reused_from: None, _slot: sent.slot };
+        std::iter::once(original).chain(copies).map(|item| self.counted(item)).collect()
+    }
+
+    /// Settles the copies of `subject` once its first input's `result` is known.
+    fn resolve(
+        &self,
+        dedupe: &mut Dedupe<T, C>,
+        subject: u128,
+        first: usize,
+        result: &Result<C::Outcome, Error>,
+    ) -> Vec<BatchItem<T, C::Outcome>> {
+        let copies = match dedupe.groups.remove(&subject) {
+            Some(Group::InFlight { copies, .. }) => copies,
+            _ => Vec::new(),
+        };
+        let waited = copies.len();
+        match result {
+            Ok(outcome) => {
+                let outcome = Arc::new(outcome.clone());
+                dedupe.groups.insert(subject, Group::Answered { first, outcome: Arc::clone(&outcome) });
+                self.board.unpark(waited, 0);
+                copies.into_iter().map(|copy| reused(copy, first, &outcome)).collect()
+            }
+            Err(error) if error.may_be_billed() => {
+                dedupe.groups.insert(subject, Group::MaybeBilled { first });
+                self.board.unpark(waited, 0);
+                let skipped = || Error::Skipped(Skipped::SameAsMaybeBilled { index: first });
+                copies.into_iter().map(|copy| self.unsent(copy, skipped())).collect()
+            }
+            // Unbilled: the copies go back to the feeder, and the first becomes the original.
+            Err(_) if self.board.is_stopped() => {
+                self.board.unpark(waited, 0);
+                Vec::new()
+            }
+            Err(_) => {
+                dedupe.ready.extend(copies);
+                self.board.unpark(waited, waited);
+                Vec::new()
+            }
+        }
+    }
+
+    /// The next input that needs the feeder: a ready copy, or a newly pulled input.
+    fn next_pulled(&self) -> Option<Classified<T, C>> {
+        let exhausted = lock(&self.inputs).is_none();
+        if exhausted {
+            return self.board.ready_copy().then(|| self.take_ready()).flatten();
+        }
+        match self.board.work() {
+            Work::Stopped => None,
+            Work::Ready => self.take_ready(),
+            Work::Pull(slot) => {
+                let next = lock(&self.inputs).as_mut().and_then(Iterator::next);
+                match next {
+                    // Input exhausted: the slot goes back, and only copies are left to wait for.
+                    None => {
+                        *lock(&self.inputs) = None;
+                        drop(slot);
+                        self.board.ready_copy().then(|| self.take_ready()).flatten()
+                    }
+                    Some((index, (tag, Err(invalid)))) => Some(Classified::Item(BatchItem {
+                        index,
+                        tag,
+                        result: Err(Error::Invalid(invalid)),
+                        reused_from: None,
+                        _slot: slot,
+                    })),
+                    Some((index, (tag, Ok(check)))) => {
+                        Some(self.classify(Pulled { index, tag, check, slot, subject: None }))
+                    }
+                }
+            }
+        }
+    }
+
+    fn take_ready(&self) -> Option<Classified<T, C>> {
+        let dedupe = self.dedupe.as_ref()?;
+        let copy = lock(dedupe).ready.pop_front()?;
+        Some(self.classify(copy))
+    }
+
+    /// Whether an input is new, a copy with an answer to reuse, or a copy that must wait.
+    fn classify(&self, mut pulled: Pulled<T, C>) -> Classified<T, C> {
+        let Some(dedupe) = &self.dedupe else { return Classified::New(pulled) };
+        let mut dedupe = lock(dedupe);
+        let subject = Subject::of(&pulled.check, &dedupe.key).short();
+        pulled.subject = Some(subject);
+        match dedupe.groups.get_mut(&subject) {
+            None => {
+                dedupe.groups.insert(subject, Group::InFlight { first: pulled.index, copies: Vec::new() });
+                Classified::New(pulled)
+            }
+            Some(Group::InFlight { copies, .. }) => {
+                copies.push(pulled);
+                self.board.park(1);
+                Classified::Parked
+            }
+            Some(Group::Answered { first, outcome }) => Classified::Item(reused(pulled, *first, outcome)),
+            Some(Group::MaybeBilled { first }) => {
+                let skipped = Error::Skipped(Skipped::SameAsMaybeBilled { index: *first });
+                Classified::Item(self.unsent(pulled, skipped))
+            }
+        }
+    }
+
+    /// An input that will not be sent after all: its subject is released, and copies that
+    /// waited on it go back to the feeder (or are dropped, once the batch is stopped).
+    fn abandon(&self, pulled: Pulled<T, C>) {
+        self.release(&pulled);
+    }
+
+    /// An input refused unsent, as an item.
+    fn unsent(&self, pulled: Pulled<T, C>, error: Error) -> BatchItem<T, C::Outcome> {
+        self.release(&pulled);
+        BatchItem {
+            index: pulled.index,
+            tag: pulled.tag,
+            result: Err(error),
+            reused_from: None,
+            _slot: pulled.slot,
+        }
+    }
+
+    fn release(&self, pulled: &Pulled<T, C>) {
+        let (Some(dedupe), Some(subject)) = (&self.dedupe, pulled.subject) else { return };
+        let mut dedupe = lock(dedupe);
+        let owns = matches!(dedupe.groups.get(&subject), Some(Group::InFlight { first, .. }) if *first == pulled.index);
+        if !owns {
+            return;
+        }
+        let Some(Group::InFlight { copies, .. }) = dedupe.groups.remove(&subject) else { return };
+        let waited = copies.len();
+        if self.board.is_stopped() {
+            self.board.unpark(waited, 0);
+        } else {
+            dedupe.ready.extend(copies);
+            self.board.unpark(waited, waited);
+        }
+    }
+
+    fn counted(&self, item: BatchItem<T, C::Outcome>) -> BatchItem<T, C::Outcome> {
+        self.board.count(&item.result, item.reused_from.is_some());
+        item
+    }
+}
+
+fn reused<T, C: Check>(copy: Pulled<T, C>, first: usize, outcome: &C::Outcome) -> BatchItem<T, C::Outcome> {
+    BatchItem {
+        index: copy.index,
+        tag: copy.tag,
+        result: Ok(outcome.clone()),
+        reused_from: Some(first),
+        _slot: copy.slot,
+    }
+}
+
+fn lock<V>(mutex: &Mutex<V>) -> MutexGuard<'_, V> {
+    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}

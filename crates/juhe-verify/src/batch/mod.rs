@@ -1,0 +1,355 @@
+//! Many checks at once, with every money guarantee in one place: the batch engine.
+//!
+//! [`Client::batch`] and [`blocking::Client::batch`](crate::blocking::Client::batch) run the
+//! same engine; they differ only in how a check is sent (a task or a worker thread). What the
+//! engine guarantees, for both:
+//!
+//! - **One item per input**, in the order checks finish, each with its input's index and tag.
+//!   Invalid input is an item with [`Error::Invalid`] and was never sent.
+//! - **Billed but unrecorded ≤ concurrency.** An input holds a concurrency slot from the
+//!   moment it is pulled until its [`BatchItem`] is dropped. A caller that records each item
+//!   before dropping it has at most `concurrency` checks billed and not recorded, at every
+//!   instant, whatever is killed when. Memory is bounded the same way.
+//! - **Stop is exact.** After [`Batch::stop`] returns (or the batch is dropped), no check is
+//!   sent. Inputs already pulled are dropped unsent; checks in flight finish and are yielded.
+//!   A caller whose write fails calls `stop()` and knows that at most the checks in flight
+//!   are still to come.
+//! - **A budget.** With [`BatchOptions::max_billed`], checks billed, maybe billed and in
+//!   flight together never exceed the budget: deciding to send is one step under one lock.
+//!   Inputs past it yield an item with [`Skipped::Budget`](crate::Skipped::Budget), unsent.
+//! - **Dedupe**, on by default ([`BatchOptions::dedupe`]). Inputs that ask Juhe the same
+//!   question (the same product and normalised fields, compared by a keyed hash made for the
+//!   batch, never by the data itself) are sent once:
+//!   - a copy of an input that was billed reuses its answer: its item has the same outcome,
+//!     [`BatchItem::reused_from`] names the original and [`BatchItem::billing`] is
+//!     [`Billing::NotBilled`];
+//!   - a copy of an input that failed unbilled (not sent, an error code) is checked itself;
+//!   - a copy of an input that *may* have been billed (a timeout) is not sent, since it could
+//!     pay twice for one answer: it yields
+//!     [`Skipped::SameAsMaybeBilled`](crate::Skipped::SameAsMaybeBilled).
+//!
+//!   A copy waits for its original's answer holding its own slot, so waiting copies are
+//!   bounded by the concurrency and never keep other inputs from being pulled. The engine
+//!   keeps the keyed hash (16 bytes) of each input in flight, billed or maybe billed, and the
+//!   outcome of each billed one, for the life of the batch.
+//! - **Pacing.** A rate cap spaces starts evenly; Juhe's rate-limit answers slow the batch
+//!   down by themselves ([`BatchOptions::rate_per_second`]).
+//! - **Counts.** [`Batch::stats`] gives the sent, billed, maybe billed, not billed, invalid,
+//!   reused and skipped counts, errors by code, and the pace.
+//!
+//! Inputs are pulled on a thread of the batch's own (the *feeder*), never on an async
+//! worker: an input iterator may block (read a file).
+
+mod board;
+mod engine;
+mod stats;
+
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use juhe_proto::{Check, Mode, ValidationError};
+use tokio::sync::mpsc;
+
+pub(crate) use board::{Board, Slot};
+pub(crate) use engine::{Engine, Input, Job, Ticket};
+pub use stats::BatchStats;
+
+use crate::pacer::Pacer;
+use crate::{Billing, Client, Error};
+
+/// The largest concurrency a batch takes. Juhe's per-key rate limits make more pointless, and
+/// each unit costs a slot, a channel place and, in a blocking batch, possibly a thread.
+pub const MAX_CONCURRENCY: usize = 4096;
+
+/// How a batch runs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BatchOptions {
+    pub(crate) concurrency: usize,
+    pub(crate) rate: Option<f64>,
+    pub(crate) mode: Option<Mode>,
+    pub(crate) max_billed: Option<u64>,
+    pub(crate) dedupe: bool,
+}
+
+impl Default for BatchOptions {
+    /// 8 checks in flight, no rate cap, the client's mode, no budget, dedupe on.
+    fn default() -> Self {
+        Self { concurrency: 8, rate: None, mode: None, max_billed: None, dedupe: true }
+    }
+}
+
+impl BatchOptions {
+    /// At most `n` inputs in flight or unrecorded, between 1 and [`MAX_CONCURRENCY`].
+    pub fn concurrency(mut self, n: usize) -> Self {
+        self.concurrency = n.clamp(1, MAX_CONCURRENCY);
+        self
+    }
+
+    /// At most `rate` checks started per second, evenly spaced. A rate that is not a positive
+    /// number means no cap; one below [`MIN_RATE`](crate::MIN_RATE) is taken as `MIN_RATE`.
+    ///
+    /// Capped or not, a batch slows down by itself when Juhe says the key or the IP is over
+    /// its limit (10012, 10011, HTTP 429): it halves its rate (not below one check a second),
+    /// then raises it a little with each check that goes through, never above the cap
+    /// ([`Batch::rate`] tells the pace).
+    pub fn rate_per_second(mut self, rate: f64) -> Self {
+        self.rate = Some(rate);
+        self
+    }
+
+    /// The mode of every check (the client's default otherwise).
+    pub fn mode(mut self, mode: Mode) -> Self {
+        self.mode = Some(mode);
+        self
+    }
+
+    /// At most `n` checks billed or maybe billed by this batch; checks in flight count until
+    /// their answer says otherwise. Inputs past the budget yield
+    /// [`Skipped::Budget`](crate::Skipped::Budget), unsent.
+    pub fn max_billed(mut self, n: u64) -> Self {
+        self.max_billed = Some(n);
+        self
+    }
+
+    /// Whether inputs asking the same question are sent once (the default) or each on its own.
+    pub fn dedupe(mut self, dedupe: bool) -> Self {
+        self.dedupe = dedupe;
+        self
+    }
+}
+
+/// One finished input: its position in the input, the tag it came with, and its result.
+///
+/// It holds its input's concurrency slot: drop it once the result is recorded.
+#[derive(Debug)]
+pub struct BatchItem<T, O> {
+    /// 0-based position in the input.
+    pub index: usize,
+    /// What the caller attached to the input (a row, an id).
+    pub tag: T,
+    /// The outcome, or why there is none. Invalid input is `Err(Error::Invalid)`; an input
+    /// the batch chose not to send is `Err(Error::Skipped)`; neither was sent. A reused
+    /// answer is the original's outcome (see [`reused_from`](Self::reused_from)).
+    pub result: Result<O, Error>,
+    pub(crate) reused_from: Option<usize>,
+    pub(crate) _slot: Slot,
+}
+
+impl<T, O> BatchItem<T, O> {
+    /// Whether this item was paid for. A reused answer is [`Billing::NotBilled`]: its
+    /// original paid.
+    pub fn billing(&self) -> Billing {
+        if self.reused_from.is_some() { Billing::NotBilled } else { Billing::of(&self.result) }
+    }
+
+    /// The index of the input whose answer this one reuses (dedupe), if any.
+    pub fn reused_from(&self) -> Option<usize> {
+        self.reused_from
+    }
+}
+
+/// Stops a running batch from anywhere (a signal handler's task, another thread); cheap to
+/// clone. See [`Batch::stop`].
+#[derive(Debug, Clone)]
+pub struct BatchHandle {
+    board: Arc<Board>,
+    pacer: Arc<Pacer>,
+}
+
+impl BatchHandle {
+    pub(crate) fn new(board: Arc<Board>, pacer: Arc<Pacer>) -> Self {
+        Self { board, pacer }
+    }
+
+    /// No check is sent from now on: inputs pulled but not sent are dropped, checks in flight
+    /// finish and are yielded, then the batch ends.
+    pub fn stop(&self) {
+        self.board.stop();
+    }
+
+    /// The counts so far.
+    pub fn stats(&self) -> BatchStats {
+        self.board.stats(self.pacer.rate())
+    }
+
+    /// The pace, in checks per second; `None` while uncapped and never rate-limited.
+    pub fn rate(&self) -> Option<f64> {
+        self.pacer.rate()
+    }
+}
+
+/// The results of a running batch, in the order the checks finish. A
+/// [`Stream`](futures_core::Stream) of [`BatchItem`]s, or use [`next`](Self::next).
+/// Dropping it stops the batch.
+#[derive(Debug)]
+pub struct Batch<T, O> {
+    results: mpsc::Receiver<BatchItem<T, O>>,
+    handle: BatchHandle,
+}
+
+impl<T, O> Batch<T, O> {
+    /// The next finished input; `None` once every input has its item (or, after a stop, the
+    /// checks in flight have theirs).
+    pub async fn next(&mut self) -> Option<BatchItem<T, O>> {
+        self.results.recv().await
+    }
+
+    /// No check is sent from now on: inputs pulled but not sent are dropped, checks in flight
+    /// finish and are yielded, then the batch ends. Exact: once it returns, nothing new goes
+    /// out.
+    pub fn stop(&self) {
+        self.handle.stop();
+    }
+
+    /// A handle to stop the batch or read its counts from elsewhere.
+    pub fn handle(&self) -> BatchHandle {
+        self.handle.clone()
+    }
+
+    /// The counts so far.
+    pub fn stats(&self) -> BatchStats {
+        self.handle.stats()
+    }
+
+    /// The pace the batch keeps, in checks per second: the cap given, or, once Juhe has said
+    /// the key or the IP is over its limit (10011, 10012, HTTP 429), the rate it slowed down
+    /// to; `None` while uncapped.
+    pub fn rate(&self) -> Option<f64> {
+        self.handle.rate()
+    }
+}
+
+impl<T, O> futures_core::Stream for Batch<T, O> {
+    type Item = BatchItem<T, O>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.results.poll_recv(cx)
+    }
+}
+
+impl<T, O> Drop for Batch<T, O> {
+    fn drop(&mut self) {
+        self.handle.stop();
+    }
+}
+
+impl Client {
+    /// Checks every input, `options.concurrency` at a time, and returns the results as they
+    /// finish, with the guarantees of the [batch engine](crate::batch): bounded memory, an
+    /// exact stop, a budget, dedupe, billed-but-unrecorded ≤ concurrency. Each input carries
+    /// a tag returned with its result. Must be called inside a tokio runtime; the inputs are
+    /// pulled on a thread of the batch's own, so the iterator may block (read files).
+    ///
+    /// ```no_run
+    /// # async fn run(client: juhe_verify::Client) {
+    /// use juhe_verify::{BatchOptions, Billing, IdCardCheck};
+    ///
+    /// let rows = vec![("张三", "11010519491231002X"), ("李四", "not a number")];
+    /// let inputs = rows.into_iter().map(|(name, id)| (name, IdCardCheck::new(name, id)));
+    /// let mut batch = client.batch(inputs, BatchOptions::default().concurrency(16).max_billed(1000));
+    /// while let Some(item) = batch.next().await {
+    ///     println!("row {}: {:?} ({:?})", item.index, item.result.as_ref().map(|o| o.verdict), item.billing());
+    ///     // Record the result, then drop `item`: that frees its slot for the next check.
+    /// }
+    /// println!("{:?}", batch.stats());
+    /// # }
+    /// ```
+    pub fn batch<C, T, I>(&self, inputs: I, options: BatchOptions) -> Batch<T, C::Outcome>
+    where
+        C: Check,
+        T: Send + 'static,
+        I: IntoIterator<Item = (T, Result<C, ValidationError>)>,
+        I::IntoIter: Send + 'static,
+    {
+        let board = Board::new(options.concurrency, options.max_billed);
+        let pacer = Arc::new(Pacer::new(options.rate));
+        let engine =
+            Arc::new(Engine::new(inputs.into_iter(), &options, Arc::clone(&board), Arc::clone(&pacer)));
+        // Every item holds a slot, so `concurrency` places never fill up.
+        let (sender, results) = mpsc::channel(options.concurrency);
+        let feeder = Feeder {
+            engine,
+            client: self.clone(),
+            mode: options.mode.unwrap_or(self.mode()),
+            pacer: Arc::clone(&pacer),
+            runtime: tokio::runtime::Handle::current(),
+            sender,
+        };
+        feeder.start();
+        Batch { results, handle: BatchHandle::new(board, pacer) }
+    }
+}
+
+/// The async batch's feeder: runs the engine's steps on its own thread and spawns a task for
+/// each check to send.
+struct Feeder<I, T, C: Check> {
+    engine: Arc<Engine<I, T, C>>,
+    client: Client,
+    mode: Mode,
+    pacer: Arc<Pacer>,
+    runtime: tokio::runtime::Handle,
+    sender: mpsc::Sender<BatchItem<T, C::Outcome>>,
+}
+
+impl<I, T, C> Feeder<I, T, C>
+where
+    I: Iterator<Item = Input<T, C>> + Send + 'static,
+    T: Send + 'static,
+    C: Check,
+{
+    /// Runs the feeder on a thread of its own, or on the runtime's blocking pool when no
+    /// thread can be started.
+    fn start(self) {
+        let runtime = self.runtime.clone();
+        let feeder = Arc::new(std::sync::Mutex::new(Some(self)));
+        let on_thread = Arc::clone(&feeder);
+        let started = std::thread::Builder::new().name("juhe-batch-feed".into()).spawn(move || {
+            if let Some(feeder) = take(&on_thread) {
+                feeder.run();
+            }
+        });
+        if let Err(error) = started {
+            tracing::debug!(%error, "no thread for the batch's feeder: using the runtime's blocking pool");
+            if let Some(feeder) = take(&feeder) {
+                runtime.spawn_blocking(move || feeder.run());
+            }
+        }
+    }
+
+    fn run(self) {
+        loop {
+            match self.engine.next_job() {
+                Job::End => return,
+                Job::Yield(item) => {
+                    // The batch was dropped: stop.
+                    if self.sender.blocking_send(item).is_err() {
+                        self.engine.stop();
+                        return;
+                    }
+                }
+                Job::Send(ticket) => self.spawn_check(ticket),
+            }
+        }
+    }
+
+    fn spawn_check(&self, ticket: Ticket<T, C>) {
+        let (engine, client, sender, pacer) =
+            (Arc::clone(&self.engine), self.client.clone(), self.sender.clone(), Arc::clone(&self.pacer));
+        let mode = self.mode;
+        self.runtime.spawn(async move {
+            let Ticket { check, sent } = ticket;
+            let result = client.verify_paced(mode, &check, Some(&pacer)).await;
+            for item in engine.finish(sent, result) {
+                if sender.send(item).await.is_err() {
+                    engine.stop();
+                    return;
+                }
+            }
+        });
+    }
+}
+
+fn take<V>(cell: &std::sync::Mutex<Option<V>>) -> Option<V> {
+    cell.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).take()
+}
