@@ -5,8 +5,8 @@ use std::process::ExitCode;
 use juhe_proto::{ErrorCode, RetryClass};
 use serde_json::json;
 
+use crate::args::hiargs::Format;
 use crate::failure::Failure;
-use crate::hiargs::Format;
 
 pub(crate) fn run(code: Option<i64>, format: Format) -> Result<ExitCode, Failure> {
     let json = format == Format::Json;

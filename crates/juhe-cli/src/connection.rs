@@ -4,8 +4,8 @@
 use juhe_sandbox::Sandbox;
 use juhe_verify::{ClientBuilder, TransportConfig};
 
+use crate::args::hiargs::{Connection, Target};
 use crate::failure::Failure;
-use crate::hiargs::{Connection, Target};
 
 /// Client settings for `connection`. The embedded sandbox, if any, lives as long as the
 /// returned value.

@@ -60,3 +60,17 @@ impl fmt::Display for Failure {
         f.write_str(&self.message)
     }
 }
+
+/// An error and its causes, `: `-separated, each said once.
+pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text = format!("{text}: {cause_text}");
+        }
+        source = cause.source();
+    }
+    text
+}

@@ -4,23 +4,13 @@
 //! Exit status: 0 verified match; 1 verified mismatch; 2 bad input or usage (nothing was
 //! sent); 3 Juhe answered with an error code; 4 transport or protocol failure.
 
-mod batch_command;
-mod batch_dedupe;
-mod batch_encoding;
-mod batch_input;
-mod batch_output;
-mod batch_resume;
-mod batch_rows;
-mod batch_summary;
-mod check_output;
-mod checks;
+mod args;
+mod batch;
+mod check;
 mod codes;
 mod connection;
-mod face_image_file;
 mod failure;
-mod hiargs;
-mod lowargs;
-mod sandbox_commands;
+mod sandbox;
 mod untrusted_text;
 
 use std::process::ExitCode;
@@ -28,9 +18,9 @@ use std::process::ExitCode;
 use clap::{CommandFactory, FromArgMatches};
 use juhe_verify::Endpoint;
 
+use crate::args::hiargs::HiArgs;
+use crate::args::lowargs::LowArgs;
 use crate::failure::Failure;
-use crate::hiargs::HiArgs;
-use crate::lowargs::LowArgs;
 
 fn main() -> ExitCode {
     // clap exits with status 2 on usage errors it finds, as the contract wants.
@@ -39,7 +29,7 @@ fn main() -> ExitCode {
         Ok(low) => low,
         Err(error) => error.exit(),
     };
-    let json_check = hiargs::wants_json_check(&low);
+    let json_check = crate::args::hiargs::wants_json_check(&low);
     let result = HiArgs::from_low(low, &matches).and_then(run);
     match result {
         Ok(code) => code,
@@ -48,7 +38,7 @@ fn main() -> ExitCode {
                 // A check asked for JSON prints one JSON object, whatever stopped it.
                 Some((product, mode)) => {
                     let api = Endpoint::find(product, mode).ok().map(|e| e.info().api);
-                    println!("{}", check_output::json_failure(api, &failure.message));
+                    println!("{}", check::output::json_failure(api, &failure.message));
                 }
                 None => eprintln!("juhe: {failure}"),
             }
@@ -59,10 +49,10 @@ fn main() -> ExitCode {
 
 fn run(args: HiArgs) -> Result<ExitCode, Failure> {
     match args {
-        HiArgs::Check { input, connection, format } => checks::run(input, &connection, format),
-        HiArgs::Batch { batch, connection, format } => batch_command::run(&batch, &connection, format),
+        HiArgs::Check { input, connection, format } => check::run(input, &connection, format),
+        HiArgs::Batch { batch, connection, format } => batch::run(&batch, &connection, format),
         HiArgs::Codes { code, format } => codes::run(code, format),
-        HiArgs::SandboxServe(serve) => sandbox_commands::serve(serve),
-        HiArgs::SandboxIdentities { identities, format } => sandbox_commands::identities(identities, format),
+        HiArgs::SandboxServe(serve) => sandbox::serve(serve),
+        HiArgs::SandboxIdentities { identities, format } => sandbox::identities(identities, format),
     }
 }

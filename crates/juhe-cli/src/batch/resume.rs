@@ -7,8 +7,8 @@ use std::hash::BuildHasher;
 use std::io::{BufReader, Read, Seek, SeekFrom};
 use std::path::Path;
 
-use crate::batch_encoding::TextEncoding;
-use crate::batch_input::{InputFile, Record};
+use crate::batch::encoding::TextEncoding;
+use crate::batch::input::{InputFile, Record};
 use crate::failure::Failure;
 
 /// Hashes a row's input columns with a key made for this run: what resume compares, without

@@ -15,8 +15,8 @@ use std::time::Duration;
 
 use juhe_proto::{IdCardNumber, MobileNumber, PersonName, Product};
 
-use crate::batch_input::{IDCARD, IMAGE, MOBILE, NAME, Record, Records};
-use crate::batch_resume::DoneRows;
+use crate::batch::input::{IDCARD, IMAGE, MOBILE, NAME, Record, Records};
+use crate::batch::resume::DoneRows;
 
 /// A check's fields as a keyed 128-bit hash: two SipHash keys made for this run, so equal
 /// keys mean equal fields (a chance collision is one in 2^128) and nobody can aim for one.

@@ -7,9 +7,9 @@ use juhe_sandbox::{Identity, RequestRecord, Sandbox, SandboxBuilder};
 
 use std::path::PathBuf;
 
+use crate::args::hiargs::IdentityFormat;
+use crate::args::lowargs::ServeArgs;
 use crate::failure::Failure;
-use crate::hiargs::IdentityFormat;
-use crate::lowargs::ServeArgs;
 
 /// `juhe sandbox serve`.
 pub(crate) fn serve(args: ServeArgs) -> Result<ExitCode, Failure> {

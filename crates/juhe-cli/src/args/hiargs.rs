@@ -8,9 +8,9 @@ use clap::ArgMatches;
 use clap::parser::ValueSource;
 use juhe_verify::{Mode, Product};
 
-use crate::batch_encoding::TextEncoding;
+use crate::args::lowargs::{CONNECTION_OPTIONS, Command, GlobalArgs, LowArgs, SandboxCommand, ServeArgs};
+use crate::batch::encoding::TextEncoding;
 use crate::failure::Failure;
-use crate::lowargs::{CONNECTION_OPTIONS, Command, GlobalArgs, LowArgs, SandboxCommand, ServeArgs};
 
 /// What to run.
 #[derive(Debug)]

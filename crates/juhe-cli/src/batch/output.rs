@@ -5,8 +5,8 @@ use std::fs::{File, OpenOptions};
 use std::io::{BufReader, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
-use crate::batch_encoding::TextEncoding;
-use crate::batch_input::RESERVED_PREFIX;
+use crate::batch::encoding::TextEncoding;
+use crate::batch::input::RESERVED_PREFIX;
 use crate::failure::Failure;
 
 /// The tool's columns before the product's details, after `juhe_row`.

@@ -6,6 +6,14 @@
 //! checked once; `--max-billed` caps what a run can spend; a write that fails stops new checks
 //! and lists every billed row it could not record.
 
+mod dedupe;
+pub(crate) mod encoding;
+mod input;
+mod output;
+mod resume;
+mod rows;
+mod summary;
+
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -14,18 +22,17 @@ use juhe_proto::{Check, Endpoint, Product, ValidationError};
 use juhe_verify::{BatchItem, BatchOptions, Error, FaceCheck, IdCardCheck, Telecom2Check, Telecom3Check};
 use serde_json::Value;
 
-use crate::batch_dedupe::{Duplicates, KeyHasher, survey};
-use crate::batch_encoding::TextEncoding;
-use crate::batch_input::{IDCARD, IMAGE, InputFile, MOBILE, NAME};
-use crate::batch_output::{Output, ResultCells, header, unrecorded_path};
-use crate::batch_resume::{ColumnHasher, DoneRows, prove, scan_output};
-use crate::batch_rows::{Budget, CopyRow, InputRow, RowFields, Rows, Shared};
-use crate::batch_summary::Summary;
-use crate::check_output::Printable;
-use crate::checks::error_chain;
+use crate::args::hiargs::{BatchArgs, Connection, Format};
+use crate::batch::dedupe::{Duplicates, KeyHasher, survey};
+use crate::batch::encoding::TextEncoding;
+use crate::batch::input::{IDCARD, IMAGE, InputFile, MOBILE, NAME};
+use crate::batch::output::{Output, ResultCells, header, unrecorded_path};
+use crate::batch::resume::{ColumnHasher, DoneRows, prove, scan_output};
+use crate::batch::rows::{Budget, CopyRow, InputRow, RowFields, Rows, Shared};
+use crate::batch::summary::Summary;
+use crate::check::output::Printable;
 use crate::connection::{runtime, settings};
-use crate::failure::{Failure, Status};
-use crate::hiargs::{BatchArgs, Connection, Format};
+use crate::failure::{Failure, Status, error_chain};
 use crate::untrusted_text::escaped;
 
 /// Runs `juhe batch`.

@@ -8,10 +8,10 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use juhe_proto::{Field, Problem, Product, ValidationError};
 
-use crate::batch_dedupe::{Duplicates, Key, KeyHasher, Role};
-use crate::batch_input::{IDCARD, IMAGE, MOBILE, NAME, Record, Records};
-use crate::batch_resume::DoneRows;
-use crate::face_image_file::{self, ImageFileError};
+use crate::batch::dedupe::{Duplicates, Key, KeyHasher, Role};
+use crate::batch::input::{IDCARD, IMAGE, MOBILE, NAME, Record, Records};
+use crate::batch::resume::DoneRows;
+use crate::check::face_image_file::{self, ImageFileError};
 
 /// A row handed to the client: carried with its check and returned with its result.
 #[derive(Debug)]

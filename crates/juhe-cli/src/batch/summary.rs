@@ -9,9 +9,9 @@ use std::time::Instant;
 use juhe_verify::{Error, Verdict};
 use serde_json::json;
 
-use crate::batch_input::estimate_rows;
-use crate::check_output::Printable;
-use crate::hiargs::Format;
+use crate::args::hiargs::Format;
+use crate::batch::input::estimate_rows;
+use crate::check::output::Printable;
 
 /// What a batch did, counted as rows are written.
 pub(crate) struct Summary {

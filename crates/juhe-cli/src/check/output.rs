@@ -4,7 +4,7 @@
 use juhe_verify::{FaceOutcome, MatchOutcome, Outcome, Telecom3Outcome, Verdict};
 use serde_json::{Value, json};
 
-use crate::checks::error_chain;
+use crate::failure::error_chain;
 use crate::untrusted_text::escaped;
 
 /// An outcome the CLI can print.

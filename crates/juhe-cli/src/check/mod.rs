@@ -1,6 +1,9 @@
 //! `juhe idcard | telecom2 | telecom3 | face`: one check, against Juhe or the embedded
 //! sandbox.
 
+pub(crate) mod face_image_file;
+pub(crate) mod output;
+
 use std::process::ExitCode;
 
 use juhe_proto::Check;
@@ -8,11 +11,10 @@ use juhe_verify::{
     Endpoint, Error, FaceCheck, IdCardCheck, Telecom2Check, Telecom3Check, ValidationError, Verdict,
 };
 
-use crate::check_output::{Printable, json_error, json_outcome, text};
+use crate::args::hiargs::{CheckInput, Connection, Format};
+use crate::check::output::{Printable, json_error, json_outcome, text};
 use crate::connection::{runtime, settings};
-use crate::face_image_file;
-use crate::failure::{Failure, Status};
-use crate::hiargs::{CheckInput, Connection, Format};
+use crate::failure::{Failure, Status, error_chain};
 use crate::untrusted_text::escaped;
 
 /// Runs one check and prints its outcome.
@@ -88,18 +90,4 @@ fn report<O: Printable>(api: &str, format: Format, result: Result<O, Error>) -> 
         eprintln!("juhe: this check may have been billed; Juhe's order records will tell");
     }
     status.exit_code()
-}
-
-/// An error and its causes, `: `-separated, each said once.
-pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let cause_text = cause.to_string();
-        if !text.contains(&cause_text) {
-            text = format!("{text}: {cause_text}");
-        }
-        source = cause.source();
-    }
-    text
 }

@@ -6,7 +6,7 @@ use std::fs::File;
 use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
 
-use crate::batch_encoding::TextEncoding;
+use crate::batch::encoding::TextEncoding;
 use crate::failure::Failure;
 
 /// The fields a product needs, by their canonical column names.
