@@ -1,34 +1,32 @@
-//! Duplicates: CRM exports repeat people, and each repeat would be paid again. A batch checks
-//! each distinct (product, fields) once; later copies are written with the first one's
-//! result, marked as reused, not billed.
-//!
-//! Memory: the survey keeps a keyed 128-bit hash and a row number per row (24 bytes; no one's
-//! data), then only the keys seen more than once. A copy's result is read back from the
-//! output file where its first row was written, so no result is held in memory either.
+//! Dedupe across a resumed run. Within a run the library's batch engine checks each distinct
+//! question once. A resumed run gives the engine only the rows still to do, so a row that
+//! repeats one the earlier run already checked would be paid again: before the batch starts,
+//! such rows are written from the earlier row's result (marked reused, not billed), or, when
+//! that row may have been billed without an answer, as not sent.
 
 use std::collections::HashMap;
 use std::collections::hash_map::RandomState;
 use std::hash::BuildHasher;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Condvar, Mutex};
-use std::time::Duration;
 
 use juhe_proto::{IdCardNumber, MobileNumber, PersonName, Product};
+use juhe_verify::Billing;
 
-use crate::batch::input::{IDCARD, IMAGE, MOBILE, NAME, Record, Records};
-use crate::batch::resume::DoneRows;
+use crate::batch::input::{IDCARD, IMAGE, InputFile, MOBILE, NAME, Record};
+use crate::batch::output::{Output, ResultCells};
+use crate::batch::resume::{DoneRow, DoneRows};
+use crate::failure::Failure;
 
-/// A check's fields as a keyed 128-bit hash: two SipHash keys made for this run, so equal
-/// keys mean equal fields (a chance collision is one in 2^128) and nobody can aim for one.
+/// A row's fields as a keyed 128-bit hash: two SipHash keys made for this run, so equal keys
+/// mean equal fields (a chance collision is one in 2^128) and nobody can aim for one.
 #[derive(Debug, Default)]
 pub(crate) struct KeyHasher(RandomState, RandomState);
 
-/// The key of a check: `u128` as two halves, so a survey entry packs into 24 bytes.
+/// The key of a row's fields.
 pub(crate) type Key = (u64, u64);
 
 impl KeyHasher {
-    /// The key of a row's fields after normalisation (`x` and `X`, `+86`, spaces), or `None`
-    /// when a field is invalid: an invalid row is never sent, so it needs no key.
+    /// The key of a row's fields after the library's normalisation (`x` and `X`, `+86`,
+    /// spaces), or `None` when a field is invalid: an invalid row is never sent.
     pub(crate) fn key(&self, product: Product, fields: &[(&str, &str)]) -> Option<Key> {
         let mut normalized = Vec::with_capacity(fields.len() + 1);
         normalized.push(product.name().to_owned());
@@ -43,138 +41,84 @@ impl KeyHasher {
         }
         Some((self.0.hash_one(&normalized), self.1.hash_one(&normalized)))
     }
-}
 
-/// Where a row stands among duplicates.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Role {
-    /// Its fields appear once, or dedupe is off.
-    Unique,
-    /// The first of several rows with these fields: it is checked.
-    Original,
-    /// A later copy of `first`.
-    Copy { first: u64 },
-}
-
-#[derive(Debug)]
-struct Group {
-    first: u64,
-    state: GroupState,
-}
-
-#[derive(Debug, Clone, Copy)]
-enum GroupState {
-    /// The first row's result is not written yet.
-    Pending,
-    /// It is written at this offset of the output.
-    Written { offset: u64 },
-    /// It was not checked (invalid) or could not be written: copies are checked themselves.
-    Unusable,
-}
-
-/// The duplicate groups of one input, shared by the reader of the input (which waits for a
-/// first row's result before writing its copies) and the writer of the output.
-#[derive(Debug, Default)]
-pub(crate) struct Duplicates {
-    groups: Mutex<HashMap<Key, Group>>,
-    changed: Condvar,
-}
-
-impl Duplicates {
-    /// The groups among `survey` (every row's key and number, in any order), each with the
-    /// row that comes first; rows an earlier run wrote are found in `done`.
-    pub(crate) fn find(mut survey: Vec<(Key, u64)>, done: &DoneRows) -> Self {
-        survey.sort_unstable();
-        let mut groups = HashMap::new();
-        for run in survey.chunk_by(|a, b| a.0 == b.0).filter(|run| run.len() > 1) {
-            let (key, first) = run[0];
-            let state =
-                done.get(first).map_or(GroupState::Pending, |d| GroupState::Written { offset: d.offset });
-            groups.insert(key, Group { first, state });
-        }
-        Self { groups: Mutex::new(groups), changed: Condvar::new() }
-    }
-
-    /// How many fields repeat.
-    pub(crate) fn len(&self) -> usize {
-        self.lock().len()
-    }
-
-    /// The role of `row`, whose key is `key`.
-    pub(crate) fn role(&self, key: Key, row: u64) -> Role {
-        match self.lock().get(&key) {
-            None => Role::Unique,
-            Some(group) if group.first == row => Role::Original,
-            Some(group) => Role::Copy { first: group.first },
-        }
-    }
-
-    /// Waits until the first row of `key` is written: its offset, or `None` when copies must
-    /// be checked themselves, or when `stop` is set.
-    pub(crate) fn wait_for(&self, key: Key, stop: &AtomicBool) -> Option<u64> {
-        let mut groups = self.lock();
-        loop {
-            match groups.get(&key).map(|g| g.state) {
-                Some(GroupState::Written { offset }) => return Some(offset),
-                Some(GroupState::Pending) if !stop.load(Ordering::SeqCst) => {}
-                _ => return None,
-            }
-            // Woken by `written`, `unusable` or `wake_all`; the timeout is a second look at
-            // `stop`, which may be set by a signal handler that cannot notify.
-            groups = self
-                .changed
-                .wait_timeout(groups, Duration::from_millis(100))
-                .unwrap_or_else(|poisoned| poisoned.into_inner())
-                .0;
-        }
-    }
-
-    /// The first row of `key` is written at `offset`.
-    pub(crate) fn written(&self, key: Key, offset: u64) {
-        self.set(key, GroupState::Written { offset });
-    }
-
-    /// The first row of `key` will have no result to reuse.
-    pub(crate) fn unusable(&self, key: Key) {
-        self.set(key, GroupState::Unusable);
-    }
-
-    /// Wakes every waiting copy (the run is stopping).
-    pub(crate) fn wake_all(&self) {
-        self.changed.notify_all();
-    }
-
-    fn set(&self, key: Key, state: GroupState) {
-        if let Some(group) = self.lock().get_mut(&key) {
-            group.state = state;
-        }
-        self.changed.notify_all();
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Key, Group>> {
-        self.groups.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    fn key_of(
+        &self,
+        product: Product,
+        positions: &[(&'static str, usize)],
+        columns: &[String],
+    ) -> Option<Key> {
+        let fields: Vec<(&str, &str)> = positions
+            .iter()
+            .map(|&(field, index)| (field, columns.get(index).map_or("", String::as_str)))
+            .collect();
+        self.key(product, &fields)
     }
 }
 
-/// Every valid row's key and number: one pass over the input, 24 bytes a row.
-pub(crate) fn survey(
-    records: Records,
-    positions: &[(&'static str, usize)],
+/// Writes every row still to do whose fields repeat a row done by an earlier run that was
+/// billed or maybe billed; returns the rows written. Two passes over the input: the done rows'
+/// keys (a keyed hash and 32 bytes of position each, no one's data), then the copies.
+pub(crate) fn write_copies_of_done_rows(
+    input: &InputFile,
+    done: &DoneRows,
     product: Product,
-    keys: &KeyHasher,
-) -> Vec<(Key, u64)> {
-    records
-        .filter_map(|record| match record {
-            Record::Row { row, columns } => {
-                let fields: Vec<(&str, &str)> = positions
-                    .iter()
-                    .map(|&(field, index)| (field, columns.get(index).map_or("", String::as_str)))
-                    .collect();
-                keys.key(product, &fields).map(|key| (key, row))
-            }
-            Record::Malformed { .. } => None,
-        })
-        .collect()
+    output: &mut Output,
+    details: usize,
+) -> Result<Vec<DoneRow>, Failure> {
+    let keys = KeyHasher::default();
+    let mut answered: HashMap<Key, DoneRow> = HashMap::new();
+    for record in input.records()? {
+        let Record::Row { row, columns } = record else { continue };
+        let Some(done_row) = done.get(row).filter(|d| d.billing.is_some_and(|b| b != Billing::NotBilled))
+        else {
+            continue;
+        };
+        if let Some(key) = keys.key_of(product, &input.positions, &columns) {
+            answered.entry(key).or_insert(*done_row);
+        }
+    }
+    let mut written = Vec::new();
+    if answered.is_empty() {
+        return Ok(written);
+    }
+    let path = output.path().to_owned();
+    let failed = |e: std::io::Error| Failure::failed(format!("could not write {}: {e}", path.display()));
+    for record in input.records()? {
+        let Record::Row { row, columns } = record else { continue };
+        if done.contains(row) {
+            continue;
+        }
+        let Some(original) = keys.key_of(product, &input.positions, &columns).and_then(|k| answered.get(&k))
+        else {
+            continue;
+        };
+        let cells = match original.billing {
+            Some(Billing::Billed) => ResultCells {
+                reused_from: Some(original.row),
+                billing: Billing::NotBilled,
+                ..output.result_at(original.offset).map_err(failed)?
+            },
+            _ => not_sent_after_maybe_billed(original.row, details),
+        };
+        let offset = output.write_row(&columns, row, &cells).map_err(failed)?;
+        written.push(DoneRow::written(row, offset, Billing::NotBilled));
+    }
+    Ok(written)
+}
+
+/// The cells of a row not sent because row `original` asked the same and may have been billed.
+pub(crate) fn not_sent_after_maybe_billed(original: u64, details: usize) -> ResultCells {
+    ResultCells {
+        error_code: String::new(),
+        reason: format!(
+            "not sent: row {original} asks the same and may have been billed without an answer; find its outcome in Juhe's order records before checking this row again"
+        ),
+        res: String::new(),
+        billing: Billing::NotBilled,
+        reused_from: None,
+        details: vec![String::new(); details],
+    }
 }
 
 #[cfg(test)]
@@ -195,24 +139,5 @@ mod tests {
             key
         );
         assert_eq!(fields("not an id", "13912345678"), None);
-    }
-
-    #[test]
-    fn groups_know_their_first_row_and_copies_wait_for_it() {
-        let (a, b) = ((1, 1), (2, 2));
-        let duplicates =
-            Duplicates::find(vec![(b, 9), (a, 4), (a, 2), (b, 3), ((3, 3), 1)], &DoneRows::default());
-        assert_eq!(duplicates.len(), 2);
-        assert_eq!(duplicates.role(a, 2), Role::Original);
-        assert_eq!(duplicates.role(a, 4), Role::Copy { first: 2 });
-        assert_eq!(duplicates.role((3, 3), 1), Role::Unique);
-        let stop = AtomicBool::new(false);
-        std::thread::scope(|s| {
-            let waiter = s.spawn(|| duplicates.wait_for(a, &stop));
-            duplicates.written(a, 120);
-            assert_eq!(waiter.join().unwrap(), Some(120));
-        });
-        duplicates.unusable(b);
-        assert_eq!(duplicates.wait_for(b, &stop), None);
     }
 }

@@ -1,10 +1,11 @@
 //! `juhe batch`: check every row of a CSV, writing each result as it finishes.
 //!
-//! Money is the first concern. A check's concurrency slot is given back only once its row is
-//! written, so a kill at any instant leaves at most `--concurrency` billed rows unrecorded; a
-//! resumed run proves the output belongs to its input before it sends anything; duplicates are
-//! checked once; `--max-billed` caps what a run can spend; a write that fails stops new checks
-//! and lists every billed row it could not record.
+//! Money is the library's: the batch engine of `juhe-verify` holds each check's slot until its
+//! row is written (a kill at any instant leaves at most `--concurrency` billed rows
+//! unrecorded), checks repeated people once, stops exactly on Ctrl-C or a failed write, and
+//! keeps `--max-billed`. This command reads and writes the files around it: a resumed run
+//! proves the output belongs to its input before anything is sent, and lists every billed
+//! row it could not record.
 
 mod dedupe;
 pub(crate) mod encoding;
@@ -19,17 +20,20 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use juhe_proto::{Check, Endpoint, Product, ValidationError};
-use juhe_verify::{BatchItem, BatchOptions, Error, FaceCheck, IdCardCheck, Telecom2Check, Telecom3Check};
+use juhe_verify::{
+    BatchHandle, BatchItem, BatchOptions, BatchStats, Billing, Error, FaceCheck, IdCardCheck, Skipped,
+    Telecom2Check, Telecom3Check,
+};
 use serde_json::Value;
 
 use crate::args::hiargs::{BatchArgs, Connection, Format};
-use crate::batch::dedupe::{Duplicates, KeyHasher, survey};
+use crate::batch::dedupe::{not_sent_after_maybe_billed, write_copies_of_done_rows};
 use crate::batch::encoding::TextEncoding;
 use crate::batch::input::{IDCARD, IMAGE, InputFile, MOBILE, NAME};
 use crate::batch::output::{Output, ResultCells, header, unrecorded_path};
 use crate::batch::resume::{ColumnHasher, DoneRows, prove, scan_output};
-use crate::batch::rows::{Budget, CopyRow, InputRow, RowFields, Rows, Shared};
-use crate::batch::summary::Summary;
+use crate::batch::rows::{InputRow, RowFields, RowLog, Rows};
+use crate::batch::summary::FileCounts;
 use crate::check::output::Printable;
 use crate::connection::{runtime, settings};
 use crate::failure::{Failure, Status, error_chain};
@@ -61,12 +65,6 @@ pub(crate) fn run(request: &BatchArgs, connection: &Connection, format: Format) 
     }
 }
 
-/// What a row's journey ends in: its check's result, or the first row's result it reuses.
-enum Event<O> {
-    Checked(BatchItem<InputRow, O>),
-    Copied(CopyRow),
-}
-
 struct Run<'a> {
     request: &'a BatchArgs,
     connection: &'a Connection,
@@ -91,77 +89,72 @@ impl Run<'_> {
         if input.encoding != (TextEncoding::Utf8 { bom: false }) {
             eprintln!("juhe: reading {} as {}", input.path.display(), input.encoding.name());
         }
-        let (done, output) = self.open_output(&input, details)?;
-        let keys = Arc::new(KeyHasher::default());
-        let duplicates = if request.dedupe {
-            let found =
-                Duplicates::find(survey(input.records()?, &input.positions, C::PRODUCT, &keys), &done);
-            if found.len() > 0 {
-                eprintln!(
-                    "juhe: {} sets of rows repeat the same fields: each is checked once, its copies reuse the result (--no-dedupe checks every row)",
-                    found.len()
-                );
-            }
-            Some(Arc::new(found))
-        } else {
-            None
-        };
+        let (mut done, mut output) = self.open_output(&input, details)?;
+        let mut counts = FileCounts::new(&request.input);
+        if request.dedupe && done.len() > 0 {
+            let copies = write_copies_of_done_rows(&input, &done, C::PRODUCT, &mut output, details.len())?;
+            counts.reused_from_earlier_run = copies.len() as u64;
+            counts.rows += copies.len() as u64;
+            done.extend(copies);
+        }
         let (builder, _sandbox) = settings(self.connection)?;
-        let stop = Arc::new(AtomicBool::new(false));
         let runtime = runtime(2)?;
-        let stopper = Arc::clone(&stop);
-        runtime.spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                eprintln!("\njuhe: stopping: finishing the checks in flight (Ctrl-C again to kill; --resume continues)");
-                stopper.store(true, Ordering::SeqCst);
-            }
-        });
-        let shared = Shared {
-            stop: Arc::clone(&stop),
-            budget: Arc::new(Budget::new(request.max_billed)),
-            duplicates: duplicates.clone(),
-            keys,
-            skipped: Arc::default(),
-            malformed: Arc::default(),
-        };
-        let (budget, skipped, malformed) =
-            (Arc::clone(&shared.budget), Arc::clone(&shared.skipped), Arc::clone(&shared.malformed));
+        let log = Arc::new(RowLog::default());
         let rows = Rows {
             records: input.records()?,
-            done,
-            product: C::PRODUCT,
+            done: Arc::new(done),
             positions: input.positions.clone(),
             base_dir: input.base_dir().to_owned(),
             make,
-            shared,
-            send_copy: Box::new(|_| false),
+            log: Arc::clone(&log),
         };
-        let mut recorder = Recorder {
-            output,
-            summary: Summary::new(&request.input),
-            details,
-            stop: Arc::clone(&stop),
-            budget: Arc::clone(&budget),
-            duplicates,
-            unrecorded: Vec::new(),
-            write_error: None,
-        };
-        let mut options = BatchOptions::default().concurrency(request.concurrency).mode(self.connection.mode);
+        let mut options = BatchOptions::default()
+            .concurrency(request.concurrency)
+            .mode(self.connection.mode)
+            .dedupe(request.dedupe);
         if let Some(rate) = request.rate {
             options = options.rate_per_second(rate);
         }
-        let rate = if self.connection.blocking {
+        if let Some(max) = request.max_billed {
+            options = options.max_billed(max);
+        }
+        let interrupted = Arc::new(AtomicBool::new(false));
+        let mut recorder = Recorder {
+            output,
+            counts,
+            details,
+            log: Arc::clone(&log),
+            budget: None,
+            unrecorded: Vec::new(),
+            write_error: None,
+        };
+        let stats = if self.connection.blocking {
             let client = builder.build_blocking().map_err(config_failure)?;
-            record_blocking(&client, rows, (options, request.concurrency), &mut recorder)
+            let mut batch = client.batch(rows, options);
+            let handle = batch.handle();
+            stop_on_ctrl_c(&runtime, handle.clone(), &interrupted);
+            for item in batch.by_ref() {
+                recorder.record(item, &handle);
+            }
+            batch.stats()
         } else {
             let client = builder.build().map_err(config_failure)?;
-            runtime.block_on(record_async(&client, rows, (options, request.concurrency), &mut recorder))
+            runtime.block_on(async {
+                let mut batch = client.batch(rows, options);
+                stop_on_ctrl_c(&runtime, batch.handle(), &interrupted);
+                let handle = batch.handle();
+                while let Some(item) = batch.next().await {
+                    recorder.record(item, &handle);
+                }
+                batch.stats()
+            })
         };
-        recorder.summary.skipped = skipped.load(Ordering::Relaxed);
-        recorder.summary.malformed = malformed.load(Ordering::Relaxed);
-        let slowed = rate.filter(|r| Some(*r) != request.rate);
-        recorder.summary.finish(self.format, slowed);
-        recorder.conclude(request, &stop, &budget)
+        recorder.counts.skipped = log.skipped.load(Ordering::Relaxed);
+        recorder.counts.malformed = log.malformed.load(Ordering::Relaxed);
+        recorder.counts.unrecorded = recorder.unrecorded.len() as u64;
+        let slowed = stats.rate.filter(|r| Some(*r) != request.rate);
+        recorder.counts.finish(&stats, self.format, slowed);
+        recorder.conclude(request, &stats, interrupted.load(Ordering::SeqCst))
     }
 
     /// The output file: new (with a header), or an interrupted run's, made whole again and
@@ -199,165 +192,88 @@ fn config_failure(error: Error) -> Failure {
     Failure::usage(error_chain(&error))
 }
 
-/// Runs the async batch, writing checked rows and copies in the order they become ready.
-/// Returns the pace the batch kept.
-async fn record_async<C>(
-    client: &juhe_verify::Client,
-    mut rows: Rows<C>,
-    (options, concurrency): (BatchOptions, usize),
-    recorder: &mut Recorder,
-) -> Option<f64>
-where
-    C: Check,
-    C::Outcome: Printable,
-{
-    let (copy_sender, mut copies) = tokio::sync::mpsc::channel(concurrency);
-    rows.send_copy = Box::new(move |copy| copy_sender.blocking_send(copy).is_ok());
-    let mut batch = client.batch(rows, options);
-    let (mut checked_all, mut copied_all) = (false, false);
-    while !(checked_all && copied_all) {
-        tokio::select! {
-            item = batch.next(), if !checked_all => match item {
-                Some(item) => recorder.record(Event::<C::Outcome>::Checked(item)),
-                None => checked_all = true,
-            },
-            copy = copies.recv(), if !copied_all => match copy {
-                Some(copy) => recorder.record(Event::<C::Outcome>::Copied(copy)),
-                None => copied_all = true,
-            },
+/// On Ctrl-C: no new check, the ones in flight are finished and written.
+fn stop_on_ctrl_c(runtime: &tokio::runtime::Runtime, batch: BatchHandle, interrupted: &Arc<AtomicBool>) {
+    let interrupted = Arc::clone(interrupted);
+    runtime.spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            batch.stop();
+            interrupted.store(true, Ordering::SeqCst);
+            eprintln!(
+                "\njuhe: stopping: finishing the checks in flight (Ctrl-C again to kill; --resume continues)"
+            );
         }
-    }
-    batch.rate()
-}
-
-/// Runs the blocking batch, the same way as [`record_async`]: checked rows come through a
-/// thread that forwards them into the channel the copies use.
-fn record_blocking<C>(
-    client: &juhe_verify::blocking::Client,
-    mut rows: Rows<C>,
-    (options, concurrency): (BatchOptions, usize),
-    recorder: &mut Recorder,
-) -> Option<f64>
-where
-    C: Check,
-    C::Outcome: Printable,
-{
-    let (sender, events) = std::sync::mpsc::sync_channel(concurrency);
-    let copies = sender.clone();
-    rows.send_copy = Box::new(move |copy| copies.send(Event::Copied(copy)).is_ok());
-    let mut batch = client.batch(rows, options);
-    let forward = std::thread::spawn(move || {
-        for item in batch.by_ref() {
-            if sender.send(Event::Checked(item)).is_err() {
-                break;
-            }
-        }
-        batch.rate()
     });
-    for event in events {
-        recorder.record(event);
-    }
-    forward.join().ok().flatten()
 }
 
-/// Writes each row as it comes, and keeps what the summary and the exit status need.
+/// Writes each row as it comes, and keeps what the exit status needs.
 struct Recorder {
     output: Output,
-    summary: Summary,
+    counts: FileCounts,
     details: &'static [&'static str],
-    stop: Arc<AtomicBool>,
-    budget: Arc<Budget>,
-    duplicates: Option<Arc<Duplicates>>,
+    log: Arc<RowLog>,
+    /// The budget, once an input was refused for it.
+    budget: Option<u64>,
     /// Billed (or maybe billed) rows that could not be written: row and order number.
     unrecorded: Vec<(u64, Option<String>)>,
     write_error: Option<std::io::Error>,
 }
 
 impl Recorder {
-    fn record<O: Printable>(&mut self, event: Event<O>) {
-        match event {
-            Event::Checked(item) => self.checked(item),
-            Event::Copied(copy) => self.copied(copy),
-        }
-    }
-
-    fn checked<O: Printable>(&mut self, item: BatchItem<InputRow, O>) {
-        let started = !matches!(item.result, Err(Error::Invalid(_)));
-        let billed = item.result.is_ok() || item.result.as_ref().is_err_and(Error::may_be_billed);
-        if started {
-            self.budget.finish(billed);
-        }
-        self.summary.count(&item.result);
-        let cells = result_cells(&item.result, self.details);
-        let written = match self.write_error {
-            Some(_) => None,
-            None => match self.output.write_row(&item.tag.columns, item.tag.row, &cells) {
-                Ok(offset) => Some(offset),
-                Err(error) => {
-                    self.failed(error);
-                    None
-                }
-            },
-        };
-        match written {
-            Some(offset) => {
-                self.summary.written();
-                if let (Some(duplicates), Some(key)) = (&self.duplicates, item.tag.key) {
-                    duplicates.written(key, offset);
-                }
-            }
-            None => {
-                if let (Some(duplicates), Some(key)) = (&self.duplicates, item.tag.key) {
-                    duplicates.unusable(key);
-                }
-                if billed {
-                    let order = item.result.as_ref().ok().and_then(|o| o.order_id().map(str::to_owned));
-                    self.unrecorded.push((item.tag.row, order));
-                }
-            }
-        }
-        // Dropping the item here, once its row is written, frees its slot for another check.
-    }
-
-    fn copied(&mut self, copy: CopyRow) {
-        if self.write_error.is_some() {
+    /// Writes `item`'s row. The item is dropped on return, once its row is written: that frees
+    /// its slot for another check.
+    fn record<O: Printable>(&mut self, item: BatchItem<InputRow, O>, batch: &BatchHandle) {
+        if let Err(Error::Skipped(Skipped::Budget { max_billed })) = &item.result {
+            // Not written: a later `--resume` checks it.
+            self.budget = Some(*max_billed);
+            batch.stop();
             return;
         }
-        let written = self.output.result_at(copy.offset).and_then(|mut cells| {
-            cells.reused_from = Some(copy.from);
-            self.output.write_row(&copy.columns, copy.row, &cells)
-        });
-        match written {
-            Ok(_) => {
-                self.summary.reused += 1;
-                self.summary.written();
+        let billing = item.billing();
+        if self.write_error.is_none() {
+            let cells = self.cells(&item, billing);
+            match self.output.write_row(&item.tag.columns, item.tag.row, &cells) {
+                Ok(_) => {
+                    self.counts.written();
+                    return;
+                }
+                Err(error) => self.failed(error, batch),
             }
-            Err(error) => self.failed(error),
+        }
+        if billing != Billing::NotBilled {
+            let order = item.result.as_ref().ok().and_then(|o| o.order_id().map(str::to_owned));
+            self.unrecorded.push((item.tag.row, order));
         }
     }
 
-    /// The first failed write: no new check starts, the ones in flight finish, and every
-    /// billed one among them is listed since it cannot be recorded.
-    fn failed(&mut self, error: std::io::Error) {
+    fn cells<O: Printable>(&self, item: &BatchItem<InputRow, O>, billing: Billing) -> ResultCells {
+        if let Err(Error::Skipped(Skipped::SameAsMaybeBilled { index })) = &item.result {
+            let original = self.log.row_of(*index).unwrap_or_default();
+            return not_sent_after_maybe_billed(original, self.details.len());
+        }
+        let mut cells = result_cells(&item.result, billing, self.details);
+        cells.reused_from = item.reused_from().and_then(|index| self.log.row_of(index));
+        cells
+    }
+
+    /// The first failed write: the batch sends nothing more, the checks in flight finish,
+    /// and every billed one among them is listed since it cannot be recorded.
+    fn failed(&mut self, error: std::io::Error, batch: &BatchHandle) {
+        batch.stop();
         eprintln!(
             "juhe: could not write {}: {error}; starting no new check, finishing the ones in flight",
             self.output.path().display()
         );
         self.write_error = Some(error);
-        self.stop.store(true, Ordering::SeqCst);
-        if let Some(duplicates) = &self.duplicates {
-            duplicates.wake_all();
-        }
     }
 
     /// Lists what was not recorded and picks the exit status.
     fn conclude(
         mut self,
         request: &BatchArgs,
-        stop: &AtomicBool,
-        budget: &Budget,
+        stats: &BatchStats,
+        interrupted: bool,
     ) -> Result<ExitCode, Failure> {
-        self.summary.unrecorded = self.unrecorded.len() as u64;
         if let Some(error) = self.write_error.take() {
             let listed = self.list_unrecorded();
             return Err(Failure::failed(format!(
@@ -366,21 +282,21 @@ impl Recorder {
                 self.unrecorded.len()
             )));
         }
-        if budget.reached.load(Ordering::SeqCst) {
+        if let Some(max) = self.budget {
             eprintln!(
-                "juhe: stopped at the budget of {} billed checks (--max-billed); --resume continues",
-                budget.max.unwrap_or(0)
+                "juhe: stopped at the budget of {max} billed checks (--max-billed; {} billed, {} maybe); --resume continues",
+                stats.billed, stats.maybe_billed
             );
             return Ok(Status::Failure.exit_code());
         }
-        if stop.load(Ordering::SeqCst) {
+        if interrupted {
             eprintln!("juhe: interrupted; run again with --resume to check the remaining rows");
             return Ok(Status::Failure.exit_code());
         }
-        if self.summary.malformed > 0 {
+        if self.counts.malformed > 0 {
             eprintln!(
                 "juhe: {} input records could not be read and were skipped (listed above)",
-                self.summary.malformed
+                self.counts.malformed
             );
             return Ok(Status::Failure.exit_code());
         }
@@ -412,7 +328,7 @@ impl Recorder {
 }
 
 /// The tool's cells of a checked row; text from the server is escaped.
-fn result_cells<O: Printable>(result: &Result<O, Error>, details: &[&str]) -> ResultCells {
+fn result_cells<O: Printable>(result: &Result<O, Error>, billing: Billing, details: &[&str]) -> ResultCells {
     let server = |text: &str| escaped(text).into_owned();
     match result {
         Ok(outcome) => {
@@ -421,7 +337,7 @@ fn result_cells<O: Printable>(result: &Result<O, Error>, details: &[&str]) -> Re
                 error_code: "0".to_owned(),
                 reason: server(outcome.reason()),
                 res: server(&text_of(&wire["res"])),
-                billed: "true",
+                billing,
                 reused_from: None,
                 details: details.iter().map(|d| server(&text_of(&wire[*d]))).collect(),
             }
@@ -439,7 +355,7 @@ fn result_cells<O: Printable>(result: &Result<O, Error>, details: &[&str]) -> Re
                 error_code: code,
                 reason,
                 res: String::new(),
-                billed: if error.may_be_billed() { "maybe" } else { "false" },
+                billing,
                 reused_from: None,
                 details: details
                     .iter()

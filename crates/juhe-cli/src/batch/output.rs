@@ -5,12 +5,17 @@ use std::fs::{File, OpenOptions};
 use std::io::{BufReader, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
+use juhe_verify::Billing;
+
 use crate::batch::encoding::TextEncoding;
 use crate::batch::input::RESERVED_PREFIX;
 use crate::failure::Failure;
 
 /// The tool's columns before the product's details, after `juhe_row`.
 const RESULT_COLUMNS: [&str; 5] = ["error_code", "reason", "res", "billed", "reused_from"];
+
+/// Where `juhe_billed` is, counted from `juhe_row`.
+pub(crate) const BILLED_AFTER_ROW: usize = 4;
 
 /// The output's header: the input's columns, then `juhe_row`, the result columns and the
 /// product's details, each with the reserved prefix.
@@ -20,13 +25,12 @@ pub(crate) fn header(input: &[String], details: &[&str]) -> Vec<String> {
 }
 
 /// The tool's part of a row, after `juhe_row`.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub(crate) struct ResultCells {
     pub(crate) error_code: String,
     pub(crate) reason: String,
     pub(crate) res: String,
-    /// `true`, `false`, or `maybe`.
-    pub(crate) billed: &'static str,
+    pub(crate) billing: Billing,
     pub(crate) reused_from: Option<u64>,
     pub(crate) details: Vec<String>,
 }
@@ -34,9 +38,15 @@ pub(crate) struct ResultCells {
 impl ResultCells {
     fn cells(&self) -> impl Iterator<Item = String> + '_ {
         let reused = self.reused_from.map(|r| r.to_string()).unwrap_or_default();
-        [self.error_code.clone(), self.reason.clone(), self.res.clone(), self.billed.to_owned(), reused]
-            .into_iter()
-            .chain(self.details.iter().cloned())
+        [
+            self.error_code.clone(),
+            self.reason.clone(),
+            self.res.clone(),
+            self.billing.as_str().to_owned(),
+            reused,
+        ]
+        .into_iter()
+        .chain(self.details.iter().cloned())
     }
 }
 
@@ -127,7 +137,7 @@ impl Output {
             error_code: text(first),
             reason: text(first + 1),
             res: text(first + 2),
-            billed: "false",
+            billing: Billing::NotBilled,
             reused_from: None,
             details,
         })
@@ -179,7 +189,7 @@ mod tests {
                 error_code: "0".into(),
                 reason: "成功".into(),
                 res: "1".into(),
-                billed: "true",
+                billing: Billing::Billed,
                 reused_from: None,
                 details: vec!["广东省".into()],
             };
@@ -187,8 +197,8 @@ mod tests {
             let second = output.write_row(&["李四".into()], 2, &result).unwrap();
             let read = output.result_at(second).unwrap();
             assert_eq!(
-                (read.reason.as_str(), read.details[0].as_str(), read.billed),
-                ("成功", "广东省", "false")
+                (read.reason.as_str(), read.details[0].as_str(), read.billing),
+                ("成功", "广东省", Billing::NotBilled)
             );
             let _ = std::fs::remove_file(&path);
         }

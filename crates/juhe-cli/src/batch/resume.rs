@@ -9,6 +9,9 @@ use std::path::Path;
 
 use crate::batch::encoding::TextEncoding;
 use crate::batch::input::{InputFile, Record};
+use juhe_verify::Billing;
+
+use crate::batch::output::BILLED_AFTER_ROW;
 use crate::failure::Failure;
 
 /// Hashes a row's input columns with a key made for this run: what resume compares, without
@@ -29,9 +32,19 @@ pub(crate) struct DoneRow {
     pub(crate) row: u64,
     columns: u64,
     pub(crate) offset: u64,
+    /// What its `juhe_billed` cell says.
+    pub(crate) billing: Option<Billing>,
 }
 
-/// The rows already in the output, by row number: 24 bytes a row.
+impl DoneRow {
+    /// A row written before the batch starts (a copy of a done row): its columns were proven
+    /// with the input already.
+    pub(crate) fn written(row: u64, offset: u64, billing: Billing) -> Self {
+        Self { row, columns: 0, offset, billing: Some(billing) }
+    }
+}
+
+/// The rows already in the output, by row number: 32 bytes a row.
 #[derive(Debug, Default)]
 pub(crate) struct DoneRows(Vec<DoneRow>);
 
@@ -46,6 +59,22 @@ impl DoneRows {
 
     pub(crate) fn len(&self) -> usize {
         self.0.len()
+    }
+
+    /// Adds rows written outside a batch (copies of done rows); keeps the order.
+    pub(crate) fn extend(&mut self, rows: Vec<DoneRow>) {
+        self.0.extend(rows);
+        self.0.sort_unstable_by_key(|d| d.row);
+    }
+}
+
+/// Reads a `juhe_billed` cell.
+pub(crate) fn parse_billing(cell: &[u8]) -> Option<Billing> {
+    match cell {
+        b"true" => Some(Billing::Billed),
+        b"false" => Some(Billing::NotBilled),
+        b"maybe" => Some(Billing::MaybeBilled),
+        _ => None,
     }
 }
 
@@ -113,7 +142,8 @@ pub(crate) fn scan_output(
             record.iter().take(input_columns).map(|f| encoding.decode(f).map(|t| t.into_owned())).collect();
         match (row, columns) {
             (Some(row), Some(columns)) if record.len() == expected.len() => {
-                done.push(DoneRow { row, columns: hasher.hash(&columns), offset: start });
+                let billing = record.get(input_columns + BILLED_AFTER_ROW).and_then(parse_billing);
+                done.push(DoneRow { row, columns: hasher.hash(&columns), offset: start, billing });
                 complete_up_to = reader.position().byte();
             }
             _ => broken = Some(start),

@@ -1,34 +1,22 @@
-//! The rows a batch checks, pulled one at a time by the client's batch: rows already done
-//! are skipped, malformed records reported, duplicates diverted to be written from their first
-//! row's result, and no check starts that could take the billed total past the budget.
+//! The rows a batch checks, pulled one at a time by the library's batch engine: rows already
+//! done are skipped, malformed records reported, and each row's fields made into a check.
+//! Every money control (budget, dedupe, stopping) is the engine's: this is only reading.
 
 use std::path::PathBuf;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
-use juhe_proto::{Field, Problem, Product, ValidationError};
+use juhe_proto::{Field, Problem, ValidationError};
 
-use crate::batch::dedupe::{Duplicates, Key, KeyHasher, Role};
 use crate::batch::input::{IDCARD, IMAGE, MOBILE, NAME, Record, Records};
 use crate::batch::resume::DoneRows;
 use crate::check::face_image_file::{self, ImageFileError};
 
-/// A row handed to the client: carried with its check and returned with its result.
+/// A row handed to the batch: carried with its check and returned with its result.
 #[derive(Debug)]
 pub(crate) struct InputRow {
     pub(crate) row: u64,
     pub(crate) columns: Vec<String>,
-    /// Set for the first of several rows with the same fields: its result will be reused.
-    pub(crate) key: Option<Key>,
-}
-
-/// A later copy of a row whose result is written at `offset`.
-#[derive(Debug)]
-pub(crate) struct CopyRow {
-    pub(crate) row: u64,
-    pub(crate) columns: Vec<String>,
-    pub(crate) from: u64,
-    pub(crate) offset: u64,
 }
 
 /// The fields of a row, as its check needs them.
@@ -41,74 +29,37 @@ pub(crate) struct RowFields {
     pub(crate) image: Option<Result<Vec<u8>, ValidationError>>,
 }
 
-/// Checks billed, or that may be, against a `--max-billed` budget. Checks in flight count as
-/// billed until their answer says otherwise.
+/// What reading the rows counted, and the row number of each input the batch was given (a
+/// reused answer names its original by input index): 8 bytes a row.
 #[derive(Debug, Default)]
-pub(crate) struct Budget {
-    pub(crate) max: Option<u64>,
-    billed: AtomicU64,
-    in_flight: AtomicU64,
-    pub(crate) reached: AtomicBool,
+pub(crate) struct RowLog {
+    pub(crate) skipped: AtomicU64,
+    pub(crate) malformed: AtomicU64,
+    rows: Mutex<Vec<u64>>,
 }
 
-impl Budget {
-    pub(crate) fn new(max: Option<u64>) -> Self {
-        Self { max, ..Self::default() }
+impl RowLog {
+    /// The row number of the batch's input `index`.
+    pub(crate) fn row_of(&self, index: usize) -> Option<u64> {
+        self.rows.lock().unwrap_or_else(|p| p.into_inner()).get(index).copied()
     }
-
-    /// Whether one more check may start; counts it in flight if so.
-    fn start(&self) -> bool {
-        let spent = self.billed.load(Ordering::SeqCst) + self.in_flight.load(Ordering::SeqCst);
-        if self.max.is_some_and(|max| spent >= max) {
-            self.reached.store(true, Ordering::SeqCst);
-            return false;
-        }
-        self.in_flight.fetch_add(1, Ordering::SeqCst);
-        true
-    }
-
-    /// A started check ended; `billed` if it was or may have been.
-    pub(crate) fn finish(&self, billed: bool) {
-        if billed {
-            self.billed.fetch_add(1, Ordering::SeqCst);
-        }
-        self.in_flight.fetch_sub(1, Ordering::SeqCst);
-    }
-}
-
-/// What the rows and the writer share.
-pub(crate) struct Shared {
-    pub(crate) stop: Arc<AtomicBool>,
-    pub(crate) budget: Arc<Budget>,
-    pub(crate) duplicates: Option<Arc<Duplicates>>,
-    pub(crate) keys: Arc<KeyHasher>,
-    pub(crate) skipped: Arc<AtomicU64>,
-    pub(crate) malformed: Arc<AtomicU64>,
 }
 
 /// The rows of one product's batch.
 pub(crate) struct Rows<C> {
     pub(crate) records: Records,
-    pub(crate) done: DoneRows,
-    pub(crate) product: Product,
+    pub(crate) done: Arc<DoneRows>,
     pub(crate) positions: Vec<(&'static str, usize)>,
     pub(crate) base_dir: PathBuf,
     pub(crate) make: fn(&RowFields) -> Result<C, ValidationError>,
-    pub(crate) shared: Shared,
-    /// Hands a copy to the writer; `false` once it is gone.
-    pub(crate) send_copy: Box<dyn FnMut(CopyRow) -> bool + Send>,
+    pub(crate) log: Arc<RowLog>,
 }
 
 impl<C> Iterator for Rows<C> {
     type Item = (InputRow, Result<C, ValidationError>);
 
-    /// The next row to check. Ends at the end of the input, on Ctrl-C, when the output fails,
-    /// and at the budget.
     fn next(&mut self) -> Option<Self::Item> {
         loop {
-            if self.shared.stop.load(Ordering::SeqCst) {
-                return None;
-            }
             let (row, columns) = match self.records.next()? {
                 Record::Malformed { row, lines, why } => {
                     self.report(row, lines, &why);
@@ -117,37 +68,12 @@ impl<C> Iterator for Rows<C> {
                 Record::Row { row, columns } => (row, columns),
             };
             if self.done.contains(row) {
-                self.shared.skipped.fetch_add(1, Ordering::Relaxed);
+                self.log.skipped.fetch_add(1, Ordering::Relaxed);
                 continue;
             }
-            let key = self.key_of(&columns);
-            let role = match (&self.shared.duplicates, key) {
-                (Some(duplicates), Some(key)) => duplicates.role(key, row),
-                _ => Role::Unique,
-            };
-            if let (Role::Copy { first }, Some(key)) = (role, key) {
-                match self.copy_of(key) {
-                    Some(offset) => {
-                        if !(self.send_copy)(CopyRow { row, columns, from: first, offset }) {
-                            return None;
-                        }
-                        continue;
-                    }
-                    // The first row has no result to give: this copy is checked itself.
-                    None if !self.shared.stop.load(Ordering::SeqCst) => {}
-                    None => return None,
-                }
-            }
             let check = (self.make)(&self.fields_of(&columns));
-            let original = (role == Role::Original).then_some(key).flatten();
-            if check.is_err() {
-                if let (Some(duplicates), Some(key)) = (&self.shared.duplicates, original) {
-                    duplicates.unusable(key);
-                }
-            } else if !self.shared.budget.start() {
-                return None;
-            }
-            return Some((InputRow { row, columns, key: original }, check));
+            self.log.rows.lock().unwrap_or_else(|p| p.into_inner()).push(row);
+            return Some((InputRow { row, columns }, check));
         }
     }
 }
@@ -157,23 +83,9 @@ impl<C> Rows<C> {
         if self.done.contains(row) {
             return;
         }
-        self.shared.malformed.fetch_add(1, Ordering::Relaxed);
+        self.log.malformed.fetch_add(1, Ordering::Relaxed);
         let lines = if first == last { format!("line {first}") } else { format!("lines {first}-{last}") };
         eprintln!("juhe: input {lines}: {why}; skipped");
-    }
-
-    fn key_of(&self, columns: &[String]) -> Option<Key> {
-        self.shared.duplicates.as_ref()?;
-        let fields: Vec<(&str, &str)> = self
-            .positions
-            .iter()
-            .map(|&(field, index)| (field, columns.get(index).map_or("", String::as_str)))
-            .collect();
-        self.shared.keys.key(self.product, &fields)
-    }
-
-    fn copy_of(&self, key: Key) -> Option<u64> {
-        self.shared.duplicates.as_ref()?.wait_for(key, &self.shared.stop)
     }
 
     fn fields_of(&self, columns: &[String]) -> RowFields {
