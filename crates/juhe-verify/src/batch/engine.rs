@@ -179,7 +179,8 @@ where
                 dedupe.groups.insert(subject, Group::MaybeBilled { first });
                 self.board.unpark(waited, 0);
                 let skipped = || Error::Skipped(Skipped::SameAsMaybeBilled { index: first });
-                copies.into_iter().map(|copy| self.unsent(copy, skipped())).collect()
+                // Copies own no group: nothing to release (and the lock is held).
+                copies.into_iter().map(|copy| refused(copy, skipped())).collect()
             }
             // Unbilled: the copies go back to the feeder, and the first becomes the original.
             Err(_) if self.board.is_stopped() => {
@@ -252,7 +253,7 @@ where
             Some(Group::Answered { first, outcome }) => Classified::Item(reused(pulled, *first, outcome)),
             Some(Group::MaybeBilled { first }) => {
                 let skipped = Error::Skipped(Skipped::SameAsMaybeBilled { index: *first });
-                Classified::Item(self.unsent(pulled, skipped))
+                Classified::Item(refused(pulled, skipped))
             }
         }
     }
@@ -305,6 +306,17 @@ fn reused<T, C: Check>(copy: Pulled<T, C>, first: usize, outcome: &C::Outcome) -
         result: Ok(outcome.clone()),
         reused_from: Some(first),
         _slot: copy.slot,
+    }
+}
+
+/// An input not sent, as an item.
+fn refused<T, C: Check>(pulled: Pulled<T, C>, error: Error) -> BatchItem<T, C::Outcome> {
+    BatchItem {
+        index: pulled.index,
+        tag: pulled.tag,
+        result: Err(error),
+        reused_from: None,
+        _slot: pulled.slot,
     }
 }
 
