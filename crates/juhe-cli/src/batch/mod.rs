@@ -192,18 +192,52 @@ fn config_failure(error: Error) -> Failure {
     Failure::usage(error_chain(&error))
 }
 
-/// On Ctrl-C: no new check, the ones in flight are finished and written.
+/// On Ctrl-C: no new check, the ones in flight are finished and written; a second Ctrl-C
+/// exits at once (130). The handler is in place before the batch starts, so a Ctrl-C never
+/// finds the default action (death with rows in flight unwritten) once a row is written.
 fn stop_on_ctrl_c(runtime: &tokio::runtime::Runtime, batch: BatchHandle, interrupted: &Arc<AtomicBool>) {
     let interrupted = Arc::clone(interrupted);
+    let _in_runtime = runtime.enter();
+    let Some(mut signals) = CtrlC::listen() else { return };
     runtime.spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
+        if signals.next().await {
             batch.stop();
             interrupted.store(true, Ordering::SeqCst);
-            eprintln!(
-                "\njuhe: stopping: finishing the checks in flight (Ctrl-C again to kill; --resume continues)"
-            );
+            eprintln!("\njuhe: stopping: finishing the checks in flight (Ctrl-C again to quit at once; --resume continues)");
+        }
+        if signals.next().await {
+            std::process::exit(130);
         }
     });
+}
+
+/// Ctrl-C, listened for from the moment it is made.
+#[cfg(unix)]
+struct CtrlC(tokio::signal::unix::Signal);
+
+#[cfg(unix)]
+impl CtrlC {
+    fn listen() -> Option<Self> {
+        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt()).ok().map(Self)
+    }
+
+    async fn next(&mut self) -> bool {
+        self.0.recv().await.is_some()
+    }
+}
+
+#[cfg(not(unix))]
+struct CtrlC;
+
+#[cfg(not(unix))]
+impl CtrlC {
+    fn listen() -> Option<Self> {
+        Some(Self)
+    }
+
+    async fn next(&mut self) -> bool {
+        tokio::signal::ctrl_c().await.is_ok()
+    }
 }
 
 /// Writes each row as it comes, and keeps what the exit status needs.

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use juhe_sandbox::{Fault, FaultKind, Sandbox, builtin_population};
 
-fn temp_dir(name: &str) -> PathBuf {
+pub(crate) fn temp_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("juhe-batch-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
@@ -18,7 +18,7 @@ fn temp_dir(name: &str) -> PathBuf {
 /// `rows` telecom3 rows of distinct people (the population, then the same people with the
 /// mobile of the next: a mismatch, not a repeat): every 10th has a mistyped ID (invalid),
 /// every 5th of the rest someone else's name (mismatch). Returns how many are valid.
-fn write_input(path: &Path, rows: usize) -> usize {
+pub(crate) fn write_input(path: &Path, rows: usize) -> usize {
     let people = builtin_population();
     assert!(rows <= 2 * people.len(), "rows would repeat");
     let mut writer = csv::Writer::from_path(path).unwrap();
@@ -45,7 +45,7 @@ fn write_input(path: &Path, rows: usize) -> usize {
     valid
 }
 
-fn batch(sandbox: &Sandbox, input: &Path, output: &Path, extra: &[&str]) -> Command {
+pub(crate) fn batch(sandbox: &Sandbox, input: &Path, output: &Path, extra: &[&str]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_juhe"));
     command
         .args(["--key", sandbox.key(), "--base-url", sandbox.base_url(), "batch", "telecom3"])
@@ -59,12 +59,12 @@ fn batch(sandbox: &Sandbox, input: &Path, output: &Path, extra: &[&str]) -> Comm
     command
 }
 
-fn stderr(output: &Output) -> String {
+pub(crate) fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
 /// The output's header and complete rows (a half-written last line is left out).
-fn read_output(path: &Path) -> (Vec<String>, Vec<csv::StringRecord>) {
+pub(crate) fn read_output(path: &Path) -> (Vec<String>, Vec<csv::StringRecord>) {
     let bytes = std::fs::read(path).unwrap();
     let complete = bytes.iter().rposition(|&b| b == b'\n').map_or(&bytes[..0], |end| &bytes[..=end]);
     let mut reader = csv::Reader::from_reader(complete);
@@ -73,11 +73,11 @@ fn read_output(path: &Path) -> (Vec<String>, Vec<csv::StringRecord>) {
     (headers, records)
 }
 
-fn column(headers: &[String], name: &str) -> usize {
+pub(crate) fn column(headers: &[String], name: &str) -> usize {
     headers.iter().position(|h| h == name).unwrap_or_else(|| panic!("no column {name} in {headers:?}"))
 }
 
-fn billed_in(path: &Path) -> u64 {
+pub(crate) fn billed_in(path: &Path) -> u64 {
     let (headers, records) = read_output(path);
     let billed = column(&headers, "juhe_billed");
     records.iter().filter(|r| &r[billed] == "true").count() as u64
@@ -111,10 +111,10 @@ fn every_row_comes_out_once_and_invalid_rows_are_not_sent() {
 }
 
 /// A tiny pseudo-random sequence (xorshift), seeded from the clock and printed on failure.
-struct Dice(u64);
+pub(crate) struct Dice(pub(crate) u64);
 
 impl Dice {
-    fn below(&mut self, n: u64) -> u64 {
+    pub(crate) fn below(&mut self, n: u64) -> u64 {
         self.0 ^= self.0 << 13;
         self.0 ^= self.0 >> 7;
         self.0 ^= self.0 << 17;
@@ -124,7 +124,7 @@ impl Dice {
 
 /// Waits until the sandbox has answered everything it received: its count of requests stops
 /// moving.
-fn settle(sandbox: &Sandbox) {
+pub(crate) fn settle(sandbox: &Sandbox) {
     let mut last = sandbox.ledger().requests;
     loop {
         std::thread::sleep(Duration::from_millis(50));
@@ -581,5 +581,76 @@ fn ctrl_c_finishes_the_rows_in_flight_and_resume_completes() {
     let resumed = batch(&sandbox, &input, &output, &["--resume"]).output().unwrap();
     assert!(resumed.status.success());
     assert_eq!(read_output(&output).1.len(), 1500);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A copy waiting for its original's answer holds its own slot and nothing else: while a slow
+/// check is in flight, the rest of the file goes on, on both transports.
+#[test]
+fn a_copy_waiting_for_a_slow_original_keeps_nothing_else_waiting() {
+    use juhe_sandbox::magic::SLOW;
+    let people = builtin_population();
+    let mut text = String::from("name,idcard,mobile\n");
+    text += &format!(
+        "{},{},{}\n{},{},{}\n",
+        SLOW.name, SLOW.idcard, SLOW.mobile, SLOW.name, SLOW.idcard, SLOW.mobile
+    );
+    for p in &people[..40] {
+        text += &format!("{},{},{}\n", p.name, p.idcard, p.mobile);
+    }
+    for transport in ["reqwest", "ureq"] {
+        let sandbox = Sandbox::start().unwrap();
+        let dir = temp_dir(&format!("slow-copy-{transport}"));
+        std::fs::write(dir.join("in.csv"), &text).unwrap();
+        let run = batch(&sandbox, &dir.join("in.csv"), &dir.join("out.csv"), &["--transport", transport])
+            .output()
+            .unwrap();
+        assert!(run.status.success(), "{}", stderr(&run));
+        let (headers, records) = read_output(&dir.join("out.csv"));
+        let rows: Vec<&str> = records.iter().map(|r| &r[column(&headers, "juhe_row")]).collect();
+        assert_eq!(rows.len(), 42);
+        assert_eq!(&rows[40..], ["1", "2"], "{transport}: the slow row and its copy come last: {rows:?}");
+        assert_eq!(&records[41][column(&headers, "juhe_reused_from")], "1");
+        assert_eq!(sandbox.ledger().requests, 41, "{transport}: the copy is not sent");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
+
+/// Against a closed port nothing reaches Juhe, and the summary says so.
+#[test]
+fn a_batch_against_a_closed_port_reports_nothing_sent() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let dir = temp_dir("closed");
+    let input = dir.join("in.csv");
+    write_input(&input, 10);
+    for transport in ["reqwest", "ureq"] {
+        let output = dir.join(format!("out-{transport}.csv"));
+        let run = Command::new(env!("CARGO_BIN_EXE_juhe"))
+            .args([
+                "--key",
+                "k",
+                "--base-url",
+                &url,
+                "--transport",
+                transport,
+                "--format",
+                "json",
+                "batch",
+                "telecom3",
+            ])
+            .arg("--input")
+            .arg(&input)
+            .arg("--output")
+            .arg(&output)
+            .output()
+            .unwrap();
+        let summary: serde_json::Value =
+            serde_json::from_str(String::from_utf8_lossy(&run.stdout).lines().last().unwrap()).unwrap();
+        assert_eq!(summary["sent"], 0, "{transport}: {summary}");
+        assert_eq!((summary["billed"].as_u64(), summary["maybe_billed"].as_u64()), (Some(0), Some(0)));
+        assert_eq!(summary["errors"]["not sent"], 9, "{transport}: {summary}");
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }
