@@ -214,7 +214,7 @@ fn rate_limits_slow_a_batch_down() {
     };
     let blocking = builder(&sandbox).retry_policy(RetryPolicy::never()).build_blocking().unwrap();
     let mut batch = blocking.batch(checks(), BatchOptions::default().concurrency(4).rate_per_second(1000.0));
-    assert_eq!(batch.rate(), Some(1000.0));
+    // (The first answers may come before the next line runs: the rate is read only at the end.)
     assert_eq!(batch.by_ref().count(), 24);
     assert!(batch.rate().is_some_and(|r| r < 1000.0), "{:?}", batch.rate());
 

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use juhe_verify::proto::DecodeError;
+use juhe_verify::proto::AnswerError;
 use juhe_verify::{ClientBuilder, Error, RetryPolicy, Telecom3Check, Verdict};
 
 use crate::fixtures::runtime;
@@ -44,7 +44,7 @@ fn a_redirect_is_a_possibly_billed_error_and_the_new_host_gets_nothing() {
         for result in both(&server) {
             let error = result.unwrap_err();
             assert!(
-                matches!(error, Error::Protocol(DecodeError::Redirect { status: s }) if s == status),
+                matches!(error, Error::Protocol(AnswerError::Redirect { status: s }) if s == status),
                 "{error:?}"
             );
             assert!(error.may_be_billed() && error.to_string().contains("sent once"), "{error}");

@@ -3,7 +3,7 @@
 use serde_json::Value;
 
 use crate::outcome::ResultFields;
-use crate::{Check, DecodeError, ErrorCode, HttpResponse, Outcome, ServiceError};
+use crate::{AnswerError, Check, DecodeError, ErrorCode, HttpResponse, Outcome, ServiceError};
 
 /// Reads Juhe's answer to a `C` check.
 ///
@@ -12,16 +12,16 @@ use crate::{Check, DecodeError, ErrorCode, HttpResponse, Outcome, ServiceError};
 ///
 /// - `error_code` 0 → `Ok(outcome)`: billed once.
 /// - any other code → [`DecodeError::Service`]: not billed.
-/// - a redirect → [`DecodeError::Redirect`]: Juhe never sends one; it may have been billed.
-/// - another status than 2xx → [`DecodeError::HttpStatus`].
-/// - anything unreadable → [`DecodeError::Malformed`], which says whether it may be billed.
+/// - a redirect → [`AnswerError::Redirect`]: Juhe never sends one; it may have been billed.
+/// - another status than 2xx → [`AnswerError::HttpStatus`].
+/// - anything unreadable → [`AnswerError::Malformed`], which says whether it may be billed.
 pub fn decode<C: Check>(response: &HttpResponse) -> Result<C::Outcome, DecodeError> {
     let status = response.status();
     if status.is_redirection() {
-        return Err(DecodeError::Redirect { status: status.as_u16() });
+        return Err(AnswerError::Redirect { status: status.as_u16() }.into());
     }
     if !status.is_success() {
-        return Err(DecodeError::HttpStatus { status: status.as_u16() });
+        return Err(AnswerError::HttpStatus { status: status.as_u16() }.into());
     }
     // No request asks for compression, so a compressed answer is not Juhe's.
     let encoding = response.headers().get(http::header::CONTENT_ENCODING).map(|v| v.as_bytes());
@@ -43,7 +43,7 @@ pub fn decode<C: Check>(response: &HttpResponse) -> Result<C::Outcome, DecodeErr
 }
 
 fn malformed(detail: &str, may_be_billed: bool) -> DecodeError {
-    DecodeError::Malformed { detail: detail.to_owned(), may_be_billed }
+    AnswerError::Malformed { detail: detail.to_owned(), may_be_billed }.into()
 }
 
 /// `{"reason": …, "result": …, "error_code": …}`.
@@ -99,7 +99,10 @@ mod tests {
         let billed = br#"{"error_code":0,"reason":"ok","result":{"res":1}}"#.to_vec();
         let gzip = http::Response::builder().header("content-encoding", "gzip").body(billed.clone()).unwrap();
         let error = decode::<Telecom3Check>(&gzip).unwrap_err();
-        assert!(matches!(error, DecodeError::Malformed { may_be_billed: true, .. }), "{error}");
+        assert!(
+            matches!(error, DecodeError::Answer(AnswerError::Malformed { may_be_billed: true, .. })),
+            "{error}"
+        );
         assert!(error.to_string().contains("compressed"), "{error}");
         let identity = http::Response::builder().header("content-encoding", "identity").body(billed).unwrap();
         assert!(decode::<Telecom3Check>(&identity).is_ok());

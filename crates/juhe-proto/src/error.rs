@@ -6,7 +6,6 @@ use std::fmt;
 
 use juhe_crypto::CryptoError;
 
-use crate::validation::ValidationError;
 use crate::{Credential, Endpoint, ErrorCode, Mode, Product, RetryClass};
 
 /// A product has no endpoint for the mode asked for.
@@ -47,13 +46,11 @@ fn why(mode: Mode, credential: Credential) -> &'static str {
     }
 }
 
-/// Why a request could not be built. Nothing was sent, so nothing was billed.
+/// Why a request could not be built. Nothing was sent, so nothing was billed. (Invalid fields
+/// never get this far: a check is validated when it is made.)
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum EncodeError {
-    /// An input field is invalid: fix the named field.
-    #[error(transparent)]
-    Invalid(#[from] ValidationError),
     /// The product has no endpoint for this mode.
     #[error(transparent)]
     UnsupportedMode(#[from] UnsupportedMode),
@@ -63,6 +60,9 @@ pub enum EncodeError {
     /// Encrypting a field failed (a field too long for the RSA key, for instance).
     #[error("could not encrypt the request")]
     Crypto(#[source] CryptoError),
+    /// The base URL cannot address a request.
+    #[error("the base URL cannot address a request: configure another (JUHE_BASE_URL)")]
+    BaseUrl,
 }
 
 /// A non-zero `error_code`: Juhe refused or could not process the check. Never billed.
@@ -96,13 +96,24 @@ impl fmt::Display for ServiceError {
     }
 }
 
-/// Why an answer is not an outcome. The request was sent and something came back.
+/// Why an answer is not an outcome. The request was sent and something came back: Juhe's
+/// refusal, or something that is not Juhe's answer at all.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum DecodeError {
     /// Juhe answered with a non-zero `error_code`. Not billed.
     #[error("Juhe answered {0}")]
     Service(ServiceError),
+    /// What came back is not Juhe's answer: it may have been billed.
+    #[error(transparent)]
+    Answer(#[from] AnswerError),
+}
+
+/// An answer that is not Juhe's: a redirect, a gateway's status, a body that cannot be read.
+/// The request was sent, and may have been billed ([`AnswerError::may_be_billed`]).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum AnswerError {
     /// The answer was a redirect. Juhe never redirects an API call, so something in between
     /// did: the request was sent once, not to the new address, and may have been billed.
     #[error(
@@ -134,16 +145,11 @@ fn billing_note(may_be_billed: bool) -> &'static str {
 }
 
 impl DecodeError {
-    /// Whether the check may have been billed: an answer that could not be read, or a gateway
-    /// status that may hide a processed request. A service error never is.
+    /// Whether the check may have been billed: never for Juhe's own refusal.
     pub fn may_be_billed(&self) -> bool {
         match self {
-            DecodeError::Malformed { may_be_billed, .. } => *may_be_billed,
-            DecodeError::Redirect { .. } => true,
-            // 429 and 503 mean the request was turned away; other statuses may hide a
-            // processed check behind a failing gateway.
-            DecodeError::HttpStatus { status } => !matches!(status, 429 | 503),
             DecodeError::Service(_) => false,
+            DecodeError::Answer(answer) => answer.may_be_billed(),
         }
     }
 
@@ -151,9 +157,30 @@ impl DecodeError {
     pub fn retry_class(&self) -> RetryClass {
         match self {
             DecodeError::Service(e) => e.code.retry_class(),
-            DecodeError::HttpStatus { status: 429 } => RetryClass::RateLimited,
-            DecodeError::HttpStatus { status: 502..=504 } => RetryClass::Transient,
-            DecodeError::Redirect { .. } | DecodeError::HttpStatus { .. } | DecodeError::Malformed { .. } => {
+            DecodeError::Answer(answer) => answer.retry_class(),
+        }
+    }
+}
+
+impl AnswerError {
+    /// Whether the check may have been billed: an answer that could not be read, or a gateway
+    /// status that may hide a processed request.
+    pub fn may_be_billed(&self) -> bool {
+        match self {
+            AnswerError::Malformed { may_be_billed, .. } => *may_be_billed,
+            AnswerError::Redirect { .. } => true,
+            // 429 and 503 mean the request was turned away; other statuses may hide a
+            // processed check behind a failing gateway.
+            AnswerError::HttpStatus { status } => !matches!(status, 429 | 503),
+        }
+    }
+
+    /// What retrying the same request can do.
+    pub fn retry_class(&self) -> RetryClass {
+        match self {
+            AnswerError::HttpStatus { status: 429 } => RetryClass::RateLimited,
+            AnswerError::HttpStatus { status: 502..=504 } => RetryClass::Transient,
+            AnswerError::Redirect { .. } | AnswerError::HttpStatus { .. } | AnswerError::Malformed { .. } => {
                 RetryClass::Permanent
             }
         }
@@ -179,8 +206,8 @@ mod tests {
     fn only_unreadable_answers_and_gateway_statuses_may_be_billed() {
         let service = ServiceError { code: ErrorCode::new(233903), reason: String::new(), order_id: None };
         assert!(!DecodeError::Service(service).may_be_billed());
-        assert!(DecodeError::HttpStatus { status: 502 }.may_be_billed());
-        assert!(!DecodeError::HttpStatus { status: 429 }.may_be_billed());
-        assert!(DecodeError::Malformed { detail: "x".into(), may_be_billed: true }.may_be_billed());
+        assert!(AnswerError::HttpStatus { status: 502 }.may_be_billed());
+        assert!(!AnswerError::HttpStatus { status: 429 }.may_be_billed());
+        assert!(AnswerError::Malformed { detail: "x".into(), may_be_billed: true }.may_be_billed());
     }
 }

@@ -83,7 +83,7 @@ pub use codes::{FaceResult, Telecom3Rescode};
 pub use credentials::{Credential, Credentials};
 pub use decode::decode;
 pub use endpoint::{EndpointInfo, FieldEncoding, Host, Mode};
-pub use error::{DecodeError, EncodeError, MissingCredential, ServiceError, UnsupportedMode};
+pub use error::{AnswerError, DecodeError, EncodeError, MissingCredential, ServiceError, UnsupportedMode};
 pub use form::{decode_form, encode_form};
 pub use generated::{Endpoint, Param, Product};
 pub use outcome::{

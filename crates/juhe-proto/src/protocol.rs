@@ -6,7 +6,6 @@ use juhe_crypto::rand_core::CryptoRngCore;
 use juhe_crypto::{AesKey, RsaPadding, RsaPublicKey, aes_cbc_encrypt, aes_ecb_encrypt, md5_sign};
 
 use crate::form::encode_form;
-use crate::validation::{Field, Problem, ValidationError};
 use crate::{
     BaseUrls, Check, Credential, Credentials, DecodeError, EncodeError, Endpoint, EndpointInfo,
     FieldEncoding, HttpRequest, HttpResponse, MissingCredential, Mode, Param, ParamKind,
@@ -99,7 +98,7 @@ impl Protocol {
             .header(http::header::CONTENT_TYPE, CONTENT_TYPE)
             .header(http::header::ACCEPT, "application/json")
             .body(body.into_bytes())
-            .map_err(|_| ValidationError::new(Field::BaseUrl, Problem::Url))?;
+            .map_err(|_| EncodeError::BaseUrl)?;
         Ok(EncodedRequest { endpoint, request })
     }
 

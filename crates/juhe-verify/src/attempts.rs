@@ -131,6 +131,7 @@ mod tests {
     use juhe_transport::{Delivery, TransportErrorKind};
 
     use super::*;
+    use crate::ConfigError;
 
     fn core() -> Core {
         let protocol = Protocol::new(Credentials::new("k").unwrap());
@@ -171,6 +172,9 @@ mod tests {
     #[test]
     fn a_mode_without_its_credential_is_refused_before_any_attempt() {
         let check = Telecom3Check::new("张三", "11010519491231002X", "13912345678").unwrap();
-        assert!(matches!(core().start(&check, Mode::Aes), Err(Error::Rejected(_))));
+        assert!(matches!(
+            core().start(&check, Mode::Aes),
+            Err(Error::Config(ConfigError::MissingCredential(_)))
+        ));
     }
 }

@@ -4,7 +4,8 @@
 use std::path::PathBuf;
 
 use juhe_proto::{
-    CryptoError, DecodeError, EncodeError, ErrorCode, MissingCredential, ServiceError, ValidationError,
+    AnswerError, CryptoError, DecodeError, EncodeError, ErrorCode, MissingCredential, ServiceError,
+    UnsupportedMode, ValidationError,
 };
 use juhe_transport::{Delivery, TransportError};
 
@@ -16,7 +17,10 @@ use juhe_transport::{Delivery, TransportError};
 /// | `Invalid`, `Rejected`, `Config`, `NotSent`, `Skipped` | no | no |
 /// | `Service` | yes | no |
 /// | `NoAnswer` | maybe | yes |
-/// | `Protocol` | yes | [`DecodeError::may_be_billed`] |
+/// | `Protocol` | yes | [`AnswerError::may_be_billed`] |
+///
+/// Each state has one representation: an invalid field is only ever `Invalid`, a missing
+/// credential only `Config`, Juhe's refusal only `Service`.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -24,11 +28,12 @@ pub enum Error {
     /// field.
     #[error(transparent)]
     Invalid(#[from] ValidationError),
-    /// The check cannot be made as asked (a mode the product does not have, a credential the
-    /// mode needs, a field too long for the RSA key): nothing was sent.
+    /// The check cannot be made as asked (a mode the product does not have, a field too long
+    /// for the RSA key): nothing was sent.
     #[error(transparent)]
-    Rejected(EncodeError),
-    /// The client is misconfigured: nothing was sent.
+    Rejected(Rejected),
+    /// The client is misconfigured, or lacks a credential the mode asked for: nothing was
+    /// sent.
     #[error(transparent)]
     Config(#[from] ConfigError),
     /// The request failed before it was sent (DNS, connection refused, TLS): not billed, safe
@@ -43,13 +48,31 @@ pub enum Error {
     /// the reason: `233903 库中无此记录 (no record)`.
     #[error("Juhe answered {0}")]
     Service(ServiceError),
-    /// An answer came but is not Juhe's (a gateway status, a broken body).
+    /// An answer came but is not Juhe's (a gateway status, a redirect, a broken body).
     #[error(transparent)]
-    Protocol(DecodeError),
+    Protocol(AnswerError),
     /// A batch chose not to send this input (its budget is spent, or an input with the same
     /// fields may have been billed): nothing was sent.
     #[error(transparent)]
     Skipped(Skipped),
+}
+
+/// Why a check could not be made as asked. Nothing was sent.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Rejected {
+    /// The product has no endpoint for this mode.
+    #[error(transparent)]
+    UnsupportedMode(#[from] UnsupportedMode),
+    /// Encrypting a field failed (a field too long for the RSA key, for instance).
+    #[error("could not encrypt the request")]
+    Crypto(#[source] CryptoError),
+    /// The base URL cannot address a request.
+    #[error("the base URL cannot address a request: configure another (JUHE_BASE_URL)")]
+    BaseUrl,
+    /// Another refusal of the protocol core, by its message.
+    #[error("{0}")]
+    Other(String),
 }
 
 /// Why a batch did not send an input. Nothing was sent, nothing billed.
@@ -211,21 +234,29 @@ impl Error {
 }
 
 impl From<EncodeError> for Error {
-    /// Every encode error was raised before sending; an invalid field keeps its own variant.
+    /// Every encode error was raised before sending; a missing credential is configuration.
     fn from(error: EncodeError) -> Self {
         match error {
-            EncodeError::Invalid(invalid) => Error::Invalid(invalid),
-            not_sent => Error::Rejected(not_sent),
+            EncodeError::MissingCredential(missing) => Error::Config(ConfigError::MissingCredential(missing)),
+            EncodeError::UnsupportedMode(mode) => Error::Rejected(Rejected::UnsupportedMode(mode)),
+            EncodeError::Crypto(crypto) => Error::Rejected(Rejected::Crypto(crypto)),
+            EncodeError::BaseUrl => Error::Rejected(Rejected::BaseUrl),
+            // `EncodeError` is non-exhaustive: a refusal added later is still a refusal.
+            other => Error::Rejected(Rejected::Other(other.to_string())),
         }
     }
 }
 
 impl From<DecodeError> for Error {
-    /// Every decode error comes from an answer; Juhe's own refusals keep their own variant.
+    /// Every decode error comes from an answer: Juhe's refusal, or an answer not Juhe's.
     fn from(error: DecodeError) -> Self {
         match error {
             DecodeError::Service(service) => Error::Service(service),
-            answered => Error::Protocol(answered),
+            DecodeError::Answer(answer) => Error::Protocol(answer),
+            // `DecodeError` is non-exhaustive: whatever else came back was sent and not read.
+            other => {
+                Error::Protocol(AnswerError::Malformed { detail: other.to_string(), may_be_billed: true })
+            }
         }
     }
 }

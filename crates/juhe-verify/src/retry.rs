@@ -106,7 +106,7 @@ impl RetryPolicy {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use juhe_proto::{DecodeError, ErrorCode, ServiceError};
+    use juhe_proto::{AnswerError, ErrorCode, ServiceError};
     use juhe_transport::{Delivery, TransportError, TransportErrorKind};
 
     fn service(code: i64) -> Error {
@@ -125,12 +125,12 @@ mod tests {
         assert!(policy.delay_before_retry(1, &service(233901), 0.5).is_some());
         assert!(policy.delay_before_retry(1, &service(233903), 0.5).is_none());
         assert!(policy.delay_before_retry(1, &service(299999), 0.5).is_none());
-        let gateway = Error::Protocol(DecodeError::HttpStatus { status: 502 });
+        let gateway = Error::Protocol(AnswerError::HttpStatus { status: 502 });
         assert!(policy.delay_before_retry(1, &gateway, 0.5).is_none());
-        let busy = Error::Protocol(DecodeError::HttpStatus { status: 503 });
+        let busy = Error::Protocol(AnswerError::HttpStatus { status: 503 });
         assert!(policy.delay_before_retry(1, &busy, 0.5).is_some());
         let malformed =
-            Error::Protocol(DecodeError::Malformed { detail: String::new(), may_be_billed: true });
+            Error::Protocol(AnswerError::Malformed { detail: String::new(), may_be_billed: true });
         assert!(
             policy.retry_timeouts_risking_double_billing().delay_before_retry(1, &malformed, 0.5).is_none()
         );

@@ -149,6 +149,7 @@ fn ctrl_c_at_any_point_sends_nothing_new_and_loses_nothing() {
                 "{transport} round {round}: a billed row is lost"
             );
         }
+        assert!(stopped >= 5, "{transport}: only {stopped} of 10 runs were still going when the signal came");
     }
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -3,8 +3,8 @@
 
 use crate::TODAY;
 use juhe_proto::{
-    DecodeError, FaceCheck, FaceImage, IdCardCheck, IdCardNumber, MobileNumber, Outcome, PersonName,
-    Telecom2Check, Telecom3Check, Verdict, decode,
+    AnswerError, DecodeError, FaceCheck, FaceImage, IdCardCheck, IdCardNumber, MobileNumber, Outcome,
+    PersonName, Telecom2Check, Telecom3Check, Verdict, decode,
 };
 use proptest::prelude::*;
 use serde_json::{Map, Value, json};
@@ -78,7 +78,7 @@ proptest! {
             match decoded {
                 Ok(_) => prop_assert!(zero),
                 Err(DecodeError::Service(e)) => prop_assert!(!zero && e.code.code() != 0),
-                Err(DecodeError::Malformed { may_be_billed, .. }) => prop_assert!(may_be_billed),
+                Err(DecodeError::Answer(AnswerError::Malformed { may_be_billed, .. })) => prop_assert!(may_be_billed),
                 Err(other) => prop_assert!(false, "unexpected {other:?}"),
             }
         }

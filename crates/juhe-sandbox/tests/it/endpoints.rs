@@ -433,7 +433,7 @@ fn fault_identities_break_the_answer_as_documented() {
         );
         assert!(matches!(
             decode::<Telecom3Check>(&malformed.to_http()),
-            Err(DecodeError::Malformed { may_be_billed: true, .. })
+            Err(DecodeError::Answer(juhe_proto::AnswerError::Malformed { may_be_billed: true, .. }))
         ));
 
         let truncated = send(&magic::TRUNCATED_BODY, endpoint, &mut rng).unwrap();
