@@ -131,6 +131,7 @@ fn generate(docs: &Path) -> Result<Vec<(String, String)>, String> {
     let files = [
         ("params.rs", "use crate::ParamKind;\n\n".to_owned() + &param_src),
         ("products.rs", product_enum(&products)?),
+        ("result_fields.rs", result_field_enum(&products, &product_names)?),
         ("endpoints.rs", endpoint_enum(&products, &wire_names)?),
         (
             "codes.rs",
@@ -148,6 +149,7 @@ fn generate(docs: &Path) -> Result<Vec<(String, String)>, String> {
     let mod_rs = format!(
         "{modules}\npub use endpoints::Endpoint;\npub use params::Param;\npub use products::Product;\n"
     );
+    let mod_rs = mod_rs + "pub use result_fields::ResultField;\n";
     std::iter::once(("mod.rs", mod_rs))
         .chain(files)
         .map(|(name, body)| {
@@ -227,6 +229,57 @@ fn product_enum(products: &[Doc]) -> Result<String, String> {
          /// Juhe's name for it.\n pub const fn zh(self) -> &'static str {{ match self {{ {zh} }} }}\n\n\
          /// What it checks, in a few English words.\n pub const fn en(self) -> &'static str {{ match self {{ {en} }} }}\n}}\n",
         products.len()
+    ))
+}
+
+/// `enum ResultField`, and each product's fields in its table's order.
+fn result_field_enum(products: &[Doc], product_names: &[String]) -> Result<String, String> {
+    // (wire, variant, number?, en), in first-seen order.
+    let mut fields: Vec<(String, String, bool, String)> = Vec::new();
+    let mut per_product = String::new();
+    for (doc, product) in products.iter().zip(product_names) {
+        let mut listed = Vec::new();
+        doc.rows("Result fields", |table, row| {
+            let wire = table.cell(row, "field")?.to_owned();
+            let variant = variant_name(table.cell(row, "name")?, row.line)?.to_owned();
+            let number =
+                pick(row.line, "kind", table.cell(row, "kind")?, &[("number", "true"), ("text", "false")])?
+                    == "true";
+            match fields.iter().find(|f| f.0 == wire) {
+                Some(seen) if (seen.1.as_str(), seen.2) != (variant.as_str(), number) => {
+                    return Err(format!(
+                        "line {}: `{wire}` has another name or kind in an earlier product",
+                        row.line
+                    ));
+                }
+                Some(_) => {}
+                None => fields.push((wire, variant.clone(), number, table.cell(row, "en")?.to_owned())),
+            }
+            listed.push(format!("ResultField::{variant}"));
+            Ok(())
+        })?;
+        let _ = writeln!(per_product, "Self::{product} => &[{}],", listed.join(", "));
+    }
+    let (mut variants, mut all, mut wire, mut number) =
+        (String::new(), String::new(), String::new(), String::new());
+    for (name, variant, is_number, en) in &fields {
+        let _ = writeln!(variants, "/// `{name}`: {en}.\n{variant},");
+        let _ = writeln!(all, "Self::{variant},");
+        let _ = writeln!(wire, "Self::{variant} => {},", string(name));
+        let _ = writeln!(number, "Self::{variant} => {is_number},");
+    }
+    let count = fields.len();
+    Ok(format!(
+        "use crate::Product;\n\n\
+         /// A field of a billed answer's `result`, by its role; [`ResultField::wire_name`] is Juhe's key.\n\
+         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]\n#[non_exhaustive]\npub enum ResultField {{\n{variants}}}\n\n\
+         impl ResultField {{\n\
+         /// Every field.\n pub const ALL: [Self; {count}] = [{all}];\n\n\
+         /// The key in `result`, as Juhe spells it.\n pub const fn wire_name(self) -> &'static str {{ match self {{ {wire} }} }}\n\n\
+         /// Whether reports show it as a number (otherwise as text).\n pub const fn is_number(self) -> bool {{ match self {{ {number} }} }}\n}}\n\n\
+         impl Product {{\n\
+         /// The fields of its billed answers, in the order reports show them.\n\
+         pub const fn result_fields(self) -> &'static [ResultField] {{ match self {{ {per_product} }} }}\n}}\n"
     ))
 }
 

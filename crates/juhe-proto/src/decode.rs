@@ -30,7 +30,7 @@ pub fn decode<C: Check>(response: &HttpResponse) -> Result<C::Outcome, DecodeErr
     }
     let envelope = Envelope::parse(response.body())?;
     if envelope.error_code != 0 {
-        let order_id = envelope.result.as_ref().and_then(|r| r.text("orderid"));
+        let order_id = envelope.result.as_ref().and_then(|r| r.text(crate::ResultField::OrderId));
         return Err(DecodeError::Service(ServiceError {
             code: ErrorCode::new(envelope.error_code),
             reason: envelope.reason,

@@ -85,7 +85,7 @@ pub use decode::decode;
 pub use endpoint::{EndpointInfo, FieldEncoding, Host, Mode};
 pub use error::{AnswerError, DecodeError, EncodeError, MissingCredential, ServiceError, UnsupportedMode};
 pub use form::{decode_form, encode_form};
-pub use generated::{Endpoint, Param, Product};
+pub use generated::{Endpoint, Param, Product, ResultField};
 pub use outcome::{
     Carrier, FaceOutcome, IdCardOutcome, MatchOutcome, Outcome, ResultFields, Telecom2Outcome,
     Telecom3Outcome,

@@ -2,7 +2,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::{FaceResult, Telecom3Rescode, Verdict};
+use crate::{FaceResult, ResultField, Telecom3Rescode, Verdict};
 
 mod sealed {
     pub trait Sealed {}
@@ -19,8 +19,8 @@ impl ResultFields {
     }
 
     /// An integer given as a number (`1`, `1.0`) or a string (`"1"`, `" 1 "`).
-    pub(crate) fn int(&self, name: &str) -> Option<i64> {
-        match self.0.get(name)? {
+    pub(crate) fn int(&self, field: ResultField) -> Option<i64> {
+        match self.0.get(field.wire_name())? {
             Value::Number(n) => n
                 .as_i64()
                 .or_else(|| n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 1e15).map(|f| f as i64)),
@@ -30,8 +30,8 @@ impl ResultFields {
     }
 
     /// A float given as a number or a string.
-    pub(crate) fn float(&self, name: &str) -> Option<f64> {
-        match self.0.get(name)? {
+    pub(crate) fn float(&self, field: ResultField) -> Option<f64> {
+        match self.0.get(field.wire_name())? {
             Value::Number(n) => n.as_f64(),
             Value::String(s) => s.trim().parse().ok().filter(|f: &f64| f.is_finite()),
             _ => None,
@@ -39,7 +39,12 @@ impl ResultFields {
     }
 
     /// A non-empty string given as a string or a number.
-    pub(crate) fn text(&self, name: &str) -> Option<String> {
+    pub(crate) fn text(&self, field: ResultField) -> Option<String> {
+        self.text_at(field.wire_name())
+    }
+
+    /// [`text`](Self::text) under a key the tables do not list (a misspelling Juhe sends).
+    pub(crate) fn text_at(&self, name: &str) -> Option<String> {
         match self.0.get(name)? {
             Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_owned()),
             Value::Number(n) => Some(n.to_string()),
@@ -59,6 +64,13 @@ pub trait Outcome: sealed::Sealed + std::fmt::Debug + Clone + Send + Sync + 'sta
     /// Reads the `result` object of a billed answer. Never fails: what is missing stays `None`
     /// and what is unknown is kept raw.
     fn from_result(result: &ResultFields, reason: String) -> Self;
+    /// `field` as Juhe sent it (a number for [`ResultField::is_number`] fields, text
+    /// otherwise); `Null` when it was not sent or is not one of this outcome's fields.
+    fn value(&self, field: ResultField) -> Value;
+}
+
+fn text_value(text: Option<&str>) -> Value {
+    text.map_or(Value::Null, |t| Value::String(t.to_owned()))
 }
 
 /// The outcome of the ID card + name and mobile + ID card checks: match or not.
@@ -195,17 +207,36 @@ macro_rules! common_accessors {
 
 impl Outcome for MatchOutcome {
     common_accessors!();
+    fn value(&self, field: ResultField) -> Value {
+        match field {
+            ResultField::Res => self.res.into(),
+            ResultField::OrderId => text_value(self.order_id.as_deref()),
+            _ => Value::Null,
+        }
+    }
     fn from_result(result: &ResultFields, reason: String) -> Self {
-        let res = result.int("res");
-        Self { verdict: verdict_of_res(res), res, order_id: result.text("orderid"), reason }
+        let res = result.int(ResultField::Res);
+        Self { verdict: verdict_of_res(res), res, order_id: result.text(ResultField::OrderId), reason }
     }
 }
 
 impl Outcome for Telecom3Outcome {
     common_accessors!();
+    fn value(&self, field: ResultField) -> Value {
+        match field {
+            ResultField::Res => self.res.into(),
+            ResultField::Rescode => self.rescode.map_or(Value::Null, |r| Value::String(r.code().to_string())),
+            ResultField::Resmsg => text_value(self.message.as_deref()),
+            ResultField::Type => text_value(self.carrier.as_ref().map(Carrier::name)),
+            ResultField::Province => text_value(self.province.as_deref()),
+            ResultField::City => text_value(self.city.as_deref()),
+            ResultField::OrderId => text_value(self.order_id.as_deref()),
+            _ => Value::Null,
+        }
+    }
     fn from_result(result: &ResultFields, reason: String) -> Self {
-        let res = result.int("res");
-        let rescode = result.int("rescode").map(Telecom3Rescode::new);
+        let res = result.int(ResultField::Res);
+        let rescode = result.int(ResultField::Rescode).map(Telecom3Rescode::new);
         // A match only when every field sent for the verdict is documented and they agree
         // (docs/protocol.md, "Answers"): `res` is required, `rescode` optional.
         let verdict = match (verdict_of_res(res), rescode.map(|r| r.info().map(|i| i.verdict))) {
@@ -218,11 +249,11 @@ impl Outcome for Telecom3Outcome {
             verdict,
             res,
             rescode,
-            message: result.text("resmsg").or_else(|| result.text("resmg")),
-            carrier: result.text("type").map(|t| Carrier::from_name(&t)),
-            province: result.text("province"),
-            city: result.text("city"),
-            order_id: result.text("orderid"),
+            message: result.text(ResultField::Resmsg).or_else(|| result.text_at("resmg")),
+            carrier: result.text(ResultField::Type).map(|t| Carrier::from_name(&t)),
+            province: result.text(ResultField::Province),
+            city: result.text(ResultField::City),
+            order_id: result.text(ResultField::OrderId),
             reason,
         }
     }
@@ -230,15 +261,25 @@ impl Outcome for Telecom3Outcome {
 
 impl Outcome for FaceOutcome {
     common_accessors!();
+    fn value(&self, field: ResultField) -> Value {
+        match field {
+            ResultField::Res => self.result.map(|r| r.code()).into(),
+            ResultField::Resmsg => text_value(self.message.as_deref()),
+            ResultField::Score => self.score.into(),
+            ResultField::Type => text_value(self.carrier.as_ref().map(Carrier::name)),
+            ResultField::OrderId => text_value(self.order_id.as_deref()),
+            _ => Value::Null,
+        }
+    }
     fn from_result(result: &ResultFields, reason: String) -> Self {
-        let face = result.int("res").map(FaceResult::new);
+        let face = result.int(ResultField::Res).map(FaceResult::new);
         Self {
             verdict: face.and_then(|r| r.info()).map_or(Verdict::Unknown, |i| i.verdict),
             result: face,
-            message: result.text("resmsg"),
-            score: result.float("score"),
-            carrier: result.text("type").map(|t| Carrier::from_name(&t)),
-            order_id: result.text("orderid"),
+            message: result.text(ResultField::Resmsg),
+            score: result.float(ResultField::Score),
+            carrier: result.text(ResultField::Type).map(|t| Carrier::from_name(&t)),
+            order_id: result.text(ResultField::OrderId),
             reason,
         }
     }

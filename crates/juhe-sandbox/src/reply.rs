@@ -25,7 +25,8 @@ impl Reply {
 
     /// An error with an order id in `result` (face 280105 comes that way).
     pub(crate) fn error_with_order(code: i64, order_id: String) -> Self {
-        Self { result: json!({ "orderid": order_id }), ..Self::error(code) }
+        let result = crate::verdicts::fields_of([(juhe_proto::ResultField::OrderId, json!(order_id))]);
+        Self { result: Value::Object(result), ..Self::error(code) }
     }
 
     /// The product's code for a bad field, with a reason naming the field.

@@ -1,7 +1,7 @@
 //! What the sandbox's "data sources" say about a check: the registry decides match or not.
 
-use juhe_proto::{FaceResult, Product, Telecom3Rescode};
-use serde_json::{Value, json};
+use juhe_proto::{FaceResult, Product, ResultField, Telecom3Rescode};
+use serde_json::{Map, Value, json};
 
 use crate::carriers::carrier_of;
 use crate::identity::{Registry, seed_of};
@@ -26,16 +26,20 @@ pub(crate) fn judge(
             None => Reply::error(210301),
             Some(person) => {
                 let res = if person.name == name { 1 } else { 2 };
-                Reply::success(
-                    json!({ "realname": "****", "idcard": "*****", "orderid": order_id, "res": res }),
-                )
+                // Juhe echoes the name and number masked; the SDK reads neither.
+                let mut result =
+                    fields_of([(ResultField::OrderId, json!(order_id)), (ResultField::Res, json!(res))]);
+                result.insert("realname".into(), json!("****"));
+                result.insert("idcard".into(), json!("*****"));
+                Reply::success(Value::Object(result))
             }
         },
         Product::Telecom2 => match registry.by_mobile(&mobile) {
             None => Reply::error(232904),
-            Some(person) => Reply::success(
-                json!({ "res": if person.idcard == idcard { 1 } else { 2 }, "orderid": order_id }),
-            ),
+            Some(person) => Reply::success(Value::Object(fields_of([
+                (ResultField::Res, json!(if person.idcard == idcard { 1 } else { 2 })),
+                (ResultField::OrderId, json!(order_id)),
+            ]))),
         },
         Product::Telecom3 => match registry.by_mobile(&mobile) {
             None => Reply::error(233903),
@@ -48,15 +52,22 @@ pub(crate) fn judge(
                     (false, false) => Telecom3Rescode::NAME_AND_ID_CARD_MISMATCH,
                 };
                 let matched = rescode == Telecom3Rescode::MATCH;
-                Reply::success(json!({
-                    "orderid": order_id,
-                    "res": if matched { 1 } else { 2 },
-                    "resmsg": if matched { "三要素身份验证一致" } else { "三要素身份验证不一致" },
-                    "type": person.carrier,
-                    "province": person.province,
-                    "city": person.city,
-                    "rescode": rescode.code().to_string(),
-                }))
+                Reply::success(Value::Object(fields_of([
+                    (ResultField::OrderId, json!(order_id)),
+                    (ResultField::Res, json!(if matched { 1 } else { 2 })),
+                    (
+                        ResultField::Resmsg,
+                        json!(if matched {
+                            "三要素身份验证一致"
+                        } else {
+                            "三要素身份验证不一致"
+                        }),
+                    ),
+                    (ResultField::Type, json!(person.carrier)),
+                    (ResultField::Province, json!(person.province)),
+                    (ResultField::City, json!(person.city)),
+                    (ResultField::Rescode, json!(rescode.code().to_string())),
+                ])))
             }
         },
         Product::Face => face(fields, registry, &name, &mobile, order_id),
@@ -86,11 +97,16 @@ fn face(fields: &CheckFields, registry: &Registry, name: &str, mobile: &str, ord
         (true, true) => 900.0 + jitter,
         (true, false) => 150.0 + jitter * 2.0,
     };
-    Reply::success(json!({
-        "orderid": order_id,
-        "res": res.code(),
-        "resmsg": res.info().map_or("", |i| i.zh),
-        "score": (score * 10.0).round() / 10.0,
-        "type": carrier_of(mobile).map_or(Value::Null, |c| Value::String(c.to_owned())),
-    }))
+    Reply::success(Value::Object(fields_of([
+        (ResultField::OrderId, json!(order_id)),
+        (ResultField::Res, json!(res.code())),
+        (ResultField::Resmsg, json!(res.info().map_or("", |i| i.zh))),
+        (ResultField::Score, json!((score * 10.0).round() / 10.0)),
+        (ResultField::Type, carrier_of(mobile).map_or(Value::Null, |c| Value::String(c.to_owned()))),
+    ])))
+}
+
+/// A `result` object keyed by the fields' wire names.
+pub(crate) fn fields_of<const N: usize>(fields: [(ResultField, Value); N]) -> Map<String, Value> {
+    fields.into_iter().map(|(field, value)| (field.wire_name().to_owned(), value)).collect()
 }

@@ -64,8 +64,8 @@ pub use retry::RetryPolicy;
 pub use juhe_proto as proto;
 pub use juhe_proto::{
     Account, Carrier, Endpoint, ErrorCode, FaceCheck, FaceOutcome, FaceResult, IdCardCheck, IdCardOutcome,
-    MatchOutcome, Mode, Outcome, Product, RetryClass, ServiceError, Telecom2Check, Telecom2Outcome,
-    Telecom3Check, Telecom3Outcome, Telecom3Rescode, ValidationError, Verdict,
+    MatchOutcome, Mode, Outcome, Product, ResultField, RetryClass, ServiceError, Telecom2Check,
+    Telecom2Outcome, Telecom3Check, Telecom3Outcome, Telecom3Rescode, ValidationError, Verdict,
 };
 /// The transports, to configure or replace.
 pub use juhe_transport as transport;

@@ -21,8 +21,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use juhe_proto::{Check, Endpoint, Product, ValidationError};
 use juhe_verify::{
-    BatchHandle, BatchItem, BatchOptions, BatchStats, Billing, Error, FaceCheck, IdCardCheck, Skipped,
-    Telecom2Check, Telecom3Check,
+    BatchHandle, BatchItem, BatchOptions, BatchStats, Billing, Error, FaceCheck, IdCardCheck, ResultField,
+    Skipped, Telecom2Check, Telecom3Check,
 };
 use serde_json::Value;
 
@@ -43,25 +43,17 @@ use crate::untrusted_text::escaped;
 pub(crate) fn run(request: &BatchArgs, connection: &Connection, format: Format) -> Result<ExitCode, Failure> {
     let run = Run { request, connection, format };
     match request.product {
-        Product::IdCard => {
-            run.product(&[NAME, IDCARD], &["orderid"], |f| IdCardCheck::new(&f.name, &f.idcard))
+        Product::IdCard => run.product(&[NAME, IDCARD], |f| IdCardCheck::new(&f.name, &f.idcard)),
+        Product::Telecom2 => run.product(&[IDCARD, MOBILE], |f| Telecom2Check::new(&f.idcard, &f.mobile)),
+        Product::Telecom3 => {
+            run.product(&[NAME, IDCARD, MOBILE], |f| Telecom3Check::new(&f.name, &f.idcard, &f.mobile))
         }
-        Product::Telecom2 => {
-            run.product(&[IDCARD, MOBILE], &["orderid"], |f| Telecom2Check::new(&f.idcard, &f.mobile))
-        }
-        Product::Telecom3 => run.product(
-            &[NAME, IDCARD, MOBILE],
-            &["rescode", "resmsg", "type", "province", "city", "orderid"],
-            |f| Telecom3Check::new(&f.name, &f.idcard, &f.mobile),
-        ),
-        Product::Face => {
-            run.product(&[NAME, IDCARD, MOBILE, IMAGE], &["resmsg", "score", "type", "orderid"], |f| {
-                let image = f.image.clone().unwrap_or_else(|| {
-                    Err(ValidationError::new(juhe_proto::Field::Image, juhe_proto::Problem::Empty))
-                })?;
-                FaceCheck::new(&f.name, &f.idcard, &f.mobile, image)
-            })
-        }
+        Product::Face => run.product(&[NAME, IDCARD, MOBILE, IMAGE], |f| {
+            let image = f.image.clone().unwrap_or_else(|| {
+                Err(ValidationError::new(juhe_proto::Field::Image, juhe_proto::Problem::Empty))
+            })?;
+            FaceCheck::new(&f.name, &f.idcard, &f.mobile, image)
+        }),
     }
 }
 
@@ -72,24 +64,25 @@ struct Run<'a> {
 }
 
 impl Run<'_> {
-    /// The batch of one product: `needed` input columns, `details` output columns.
+    /// The batch of one product: `needed` input columns; its result fields are the output's
+    /// own columns after `juhe_res`.
     fn product<C>(
         &self,
         needed: &[&'static str],
-        details: &'static [&'static str],
         make: fn(&RowFields) -> Result<C, ValidationError>,
     ) -> Result<ExitCode, Failure>
     where
         C: Check,
         C::Outcome: Printable,
     {
+        let details = detail_fields(C::PRODUCT);
         let request = self.request;
         Endpoint::find(C::PRODUCT, self.connection.mode).map_err(|e| Failure::usage(e.to_string()))?;
         let input = InputFile::open(&request.input, needed, request.encoding)?;
         if input.encoding != (TextEncoding::Utf8 { bom: false }) {
             eprintln!("juhe: reading {} as {}", input.path.display(), input.encoding.name());
         }
-        let (mut done, mut output) = self.open_output(&input, details)?;
+        let (mut done, mut output) = self.open_output(&input, &details)?;
         let mut counts = FileCounts::new(&request.input);
         if request.dedupe && done.len() > 0 {
             let copies = write_copies_of_done_rows(&input, &done, C::PRODUCT, &mut output, details.len())?;
@@ -159,7 +152,7 @@ impl Run<'_> {
 
     /// The output file: new (with a header), or an interrupted run's, made whole again and
     /// proven to belong to this input before anything is sent.
-    fn open_output(&self, input: &InputFile, details: &[&str]) -> Result<(DoneRows, Output), Failure> {
+    fn open_output(&self, input: &InputFile, details: &[ResultField]) -> Result<(DoneRows, Output), Failure> {
         let path = self.request.output.as_path();
         let header = header(&input.headers, details);
         let encoding = input.encoding.for_output();
@@ -244,7 +237,7 @@ impl CtrlC {
 struct Recorder {
     output: Output,
     counts: FileCounts,
-    details: &'static [&'static str],
+    details: Vec<ResultField>,
     log: Arc<RowLog>,
     /// The budget, once an input was refused for it.
     budget: Option<u64>,
@@ -285,7 +278,7 @@ impl Recorder {
             let original = self.log.row_of(*index).unwrap_or_default();
             return not_sent_after_maybe_billed(original, self.details.len());
         }
-        let mut cells = result_cells(&item.result, billing, self.details);
+        let mut cells = result_cells(&item.result, billing, &self.details);
         cells.reused_from = item.reused_from().and_then(|index| self.log.row_of(index));
         cells
     }
@@ -362,20 +355,21 @@ impl Recorder {
 }
 
 /// The tool's cells of a checked row; text from the server is escaped.
-fn result_cells<O: Printable>(result: &Result<O, Error>, billing: Billing, details: &[&str]) -> ResultCells {
+fn result_cells<O: Printable>(
+    result: &Result<O, Error>,
+    billing: Billing,
+    details: &[ResultField],
+) -> ResultCells {
     let server = |text: &str| escaped(text).into_owned();
     match result {
-        Ok(outcome) => {
-            let wire = outcome.wire();
-            ResultCells {
-                error_code: "0".to_owned(),
-                reason: server(outcome.reason()),
-                res: server(&text_of(&wire["res"])),
-                billing,
-                reused_from: None,
-                details: details.iter().map(|d| server(&text_of(&wire[*d]))).collect(),
-            }
-        }
+        Ok(outcome) => ResultCells {
+            error_code: "0".to_owned(),
+            reason: server(outcome.reason()),
+            res: server(&text_of(&outcome.value(ResultField::Res))),
+            billing,
+            reused_from: None,
+            details: details.iter().map(|&d| server(&text_of(&outcome.value(d)))).collect(),
+        },
         Err(error) => {
             let (code, reason, order) = match error {
                 Error::Service(e) => (
@@ -393,11 +387,16 @@ fn result_cells<O: Printable>(result: &Result<O, Error>, billing: Billing, detai
                 reused_from: None,
                 details: details
                     .iter()
-                    .map(|d| if *d == "orderid" { order.clone() } else { String::new() })
+                    .map(|&d| if d == ResultField::OrderId { order.clone() } else { String::new() })
                     .collect(),
             }
         }
     }
+}
+
+/// The product's own columns after `juhe_res`: its result fields but `res`.
+pub(crate) fn detail_fields(product: Product) -> Vec<ResultField> {
+    product.result_fields().iter().copied().filter(|&f| f != ResultField::Res).collect()
 }
 
 fn text_of(value: &Value) -> String {

@@ -5,7 +5,7 @@ use std::fs::{File, OpenOptions};
 use std::io::{BufReader, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
-use juhe_verify::Billing;
+use juhe_verify::{Billing, ResultField};
 
 use crate::batch::encoding::TextEncoding;
 use crate::batch::input::RESERVED_PREFIX;
@@ -19,8 +19,8 @@ pub(crate) const BILLED_AFTER_ROW: usize = 4;
 
 /// The output's header: the input's columns, then `juhe_row`, the result columns and the
 /// product's details, each with the reserved prefix.
-pub(crate) fn header(input: &[String], details: &[&str]) -> Vec<String> {
-    let own = std::iter::once("row").chain(RESULT_COLUMNS).chain(details.iter().copied());
+pub(crate) fn header(input: &[String], details: &[ResultField]) -> Vec<String> {
+    let own = std::iter::once("row").chain(RESULT_COLUMNS).chain(details.iter().map(|d| d.wire_name()));
     input.iter().cloned().chain(own.map(|c| format!("{RESERVED_PREFIX}{c}"))).collect()
 }
 
@@ -157,7 +157,7 @@ mod tests {
 
     #[test]
     fn the_tools_columns_carry_the_reserved_prefix() {
-        let header = header(&["row".to_owned(), "billed".to_owned()], &["orderid"]);
+        let header = header(&["row".to_owned(), "billed".to_owned()], &[ResultField::OrderId]);
         assert_eq!(
             header,
             [
@@ -183,7 +183,7 @@ mod tests {
                 encoding.name()
             ));
             let _ = std::fs::remove_file(&path);
-            let header = header(&["姓名".to_owned()], &["province"]);
+            let header = header(&["姓名".to_owned()], &[ResultField::Province]);
             let mut output = Output::create(&path, &header, encoding).unwrap().with_input_columns(1);
             let result = ResultCells {
                 error_code: "0".into(),

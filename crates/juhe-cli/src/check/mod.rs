@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use juhe_proto::Check;
 use juhe_verify::{
-    Endpoint, Error, FaceCheck, IdCardCheck, Telecom2Check, Telecom3Check, ValidationError, Verdict,
+    Endpoint, Error, FaceCheck, IdCardCheck, Product, Telecom2Check, Telecom3Check, ValidationError, Verdict,
 };
 
 use crate::args::hiargs::{CheckInput, Connection, Format};
@@ -51,7 +51,7 @@ where
         Ok(check) => send(connection, &check)?,
         Err(invalid) => Err(Error::Invalid(invalid)),
     };
-    Ok(report(api, format, result))
+    Ok(report(C::PRODUCT, api, format, result))
 }
 
 /// Sends the check with the client the options ask for. The outer error is the CLI's own
@@ -69,7 +69,7 @@ fn send<C: Check>(connection: &Connection, check: &C) -> Result<Result<C::Outcom
 }
 
 /// Prints the outcome or the error and picks the exit status.
-fn report<O: Printable>(api: &str, format: Format, result: Result<O, Error>) -> ExitCode {
+fn report<O: Printable>(product: Product, api: &str, format: Format, result: Result<O, Error>) -> ExitCode {
     let status = match &result {
         Ok(outcome) => match outcome.verdict() {
             Verdict::Match => Status::Match,
@@ -79,7 +79,7 @@ fn report<O: Printable>(api: &str, format: Format, result: Result<O, Error>) -> 
         Err(error) => Status::of(error),
     };
     match (format, &result) {
-        (Format::Json, Ok(outcome)) => println!("{}", json_outcome(api, outcome)),
+        (Format::Json, Ok(outcome)) => println!("{}", json_outcome(product, api, outcome)),
         (Format::Json, Err(error)) => println!("{}", json_error(api, error)),
         (Format::Text, Ok(outcome)) => println!("{}", text(api, outcome)),
         (Format::Text, Err(error)) => eprintln!("juhe: {}", escaped(&error_chain(error))),

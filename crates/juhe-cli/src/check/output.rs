@@ -1,7 +1,7 @@
 //! How a check's outcome is shown: a few lines of text, or the contract's JSON object with
 //! Juhe's wire names.
 
-use juhe_verify::{FaceOutcome, MatchOutcome, Outcome, Telecom3Outcome, Verdict};
+use juhe_verify::{FaceOutcome, MatchOutcome, Outcome, Product, ResultField, Telecom3Outcome, Verdict};
 use serde_json::{Value, json};
 
 use crate::failure::error_chain;
@@ -9,33 +9,17 @@ use crate::untrusted_text::escaped;
 
 /// An outcome the CLI can print.
 pub(crate) trait Printable: Outcome {
-    /// `result` with Juhe's wire names.
-    fn wire(&self) -> Value;
     /// The detail lines of the text output.
     fn details(&self) -> Vec<String>;
 }
 
 impl Printable for MatchOutcome {
-    fn wire(&self) -> Value {
-        json!({ "res": self.res, "orderid": self.order_id })
-    }
     fn details(&self) -> Vec<String> {
         Vec::new()
     }
 }
 
 impl Printable for Telecom3Outcome {
-    fn wire(&self) -> Value {
-        json!({
-            "res": self.res,
-            "rescode": self.rescode.map(|r| r.code().to_string()),
-            "resmsg": self.message,
-            "type": self.carrier.as_ref().map(|c| c.name().to_owned()),
-            "province": self.province,
-            "city": self.city,
-            "orderid": self.order_id,
-        })
-    }
     fn details(&self) -> Vec<String> {
         let mut lines = Vec::new();
         if let Some(rescode) = self.rescode {
@@ -54,15 +38,6 @@ impl Printable for Telecom3Outcome {
 }
 
 impl Printable for FaceOutcome {
-    fn wire(&self) -> Value {
-        json!({
-            "res": self.result.map(|r| r.code()),
-            "resmsg": self.message,
-            "score": self.score,
-            "type": self.carrier.as_ref().map(|c| c.name().to_owned()),
-            "orderid": self.order_id,
-        })
-    }
     fn details(&self) -> Vec<String> {
         let mut lines = Vec::new();
         if let Some(result) = self.result {
@@ -93,9 +68,16 @@ pub(crate) fn text<O: Printable>(api: &str, outcome: &O) -> String {
     lines.join("\n")
 }
 
+/// A billed answer's `result`, with Juhe's keys: the product's result fields (`docs/api/`),
+/// in their table's order.
+pub(crate) fn wire<O: Outcome>(product: Product, outcome: &O) -> Value {
+    let fields = product.result_fields().iter().map(|&f| (f.wire_name().to_owned(), outcome.value(f)));
+    Value::Object(fields.collect())
+}
+
 /// The JSON output of a billed check.
-pub(crate) fn json_outcome<O: Printable>(api: &str, outcome: &O) -> Value {
-    json!({ "api": api, "error_code": 0, "reason": outcome.reason(), "billed": true, "result": outcome.wire() })
+pub(crate) fn json_outcome<O: Printable>(product: Product, api: &str, outcome: &O) -> Value {
+    json!({ "api": api, "error_code": 0, "reason": outcome.reason(), "billed": true, "result": wire(product, outcome) })
 }
 
 /// The JSON output of a failed check. `billed` is `null` when it may have been billed;
@@ -103,12 +85,16 @@ pub(crate) fn json_outcome<O: Printable>(api: &str, outcome: &O) -> Value {
 pub(crate) fn json_error(api: &str, error: &juhe_verify::Error) -> Value {
     let (code, reason, result) = match error {
         juhe_verify::Error::Service(e) => {
-            let result = e.order_id.as_ref().map_or(Value::Null, |order| json!({ "orderid": order }));
+            let result = e.order_id.as_ref().map_or(Value::Null, |order| {
+                Value::Object(
+                    [(ResultField::OrderId.wire_name().to_owned(), json!(order))].into_iter().collect(),
+                )
+            });
             (json!(e.code.code()), e.reason.clone(), result)
         }
         other => (Value::Null, error_chain(other), Value::Null),
     };
-    let billed = if error.may_be_billed() { Value::Null } else { Value::Bool(false) };
+    let billed = error.billing().as_bool();
     json!({ "api": api, "error_code": code, "reason": reason, "billed": billed, "result": result })
 }
 

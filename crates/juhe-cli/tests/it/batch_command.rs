@@ -46,9 +46,20 @@ pub(crate) fn write_input(path: &Path, rows: usize) -> usize {
 }
 
 pub(crate) fn batch(sandbox: &Sandbox, input: &Path, output: &Path, extra: &[&str]) -> Command {
+    batch_product(sandbox, "telecom3", input, output, extra)
+}
+
+/// `juhe batch PRODUCT` against `sandbox`.
+pub(crate) fn batch_product(
+    sandbox: &Sandbox,
+    product: &str,
+    input: &Path,
+    output: &Path,
+    extra: &[&str],
+) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_juhe"));
     command
-        .args(["--key", sandbox.key(), "--base-url", sandbox.base_url(), "batch", "telecom3"])
+        .args(["--key", sandbox.key(), "--base-url", sandbox.base_url(), "batch", product])
         .arg("--input")
         .arg(input)
         .arg("--output")

@@ -9,6 +9,7 @@ mod check_commands;
 #[allow(dead_code, reason = "shared with the transport tests, which use all of it")]
 mod hostile;
 mod proxy;
+mod result_fields;
 mod sandbox_commands;
 
 use std::process::{Command, Output};

@@ -5,8 +5,10 @@ mod codes;
 mod endpoints;
 mod params;
 mod products;
+mod result_fields;
 mod results;
 
 pub use endpoints::Endpoint;
 pub use params::Param;
 pub use products::Product;
+pub use result_fields::ResultField;
