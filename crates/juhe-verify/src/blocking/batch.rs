@@ -95,7 +95,7 @@ impl blocking::Client {
     /// let rows = vec![("张三", "11010519491231002X")];
     /// let inputs = rows.into_iter().map(|(name, id)| (name, IdCardCheck::new(name, id)));
     /// for item in client.batch(inputs, BatchOptions::default().concurrency(8)) {
-    ///     println!("{}: {:?} {:?}", item.tag, item.result.map(|o| o.verdict), item.reused_from());
+    ///     println!("{}: {:?} {:?}", item.tag, item.result.as_ref().map(|o| o.verdict), item.reused_from());
     /// }
     /// # }
     /// ```
