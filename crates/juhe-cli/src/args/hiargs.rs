@@ -8,7 +8,10 @@ use clap::ArgMatches;
 use clap::parser::ValueSource;
 use juhe_verify::{Mode, Product};
 
-use crate::args::lowargs::{CONNECTION_OPTIONS, Command, GlobalArgs, LowArgs, SandboxCommand, ServeArgs};
+use crate::args::lowargs::{
+    AnyFormat, BatchLowArgs, CONNECTION_OPTIONS, CheckArgs, Command, ConnectionArgs, EncodingArg, LowArgs,
+    SandboxCommand, ServeArgs, Transport,
+};
 use crate::batch::encoding::TextEncoding;
 use crate::failure::Failure;
 
@@ -27,19 +30,7 @@ pub(crate) enum HiArgs {
     SandboxIdentities { identities: Option<PathBuf>, format: IdentityFormat },
 }
 
-/// Text or JSON.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Format {
-    Text,
-    Json,
-}
-
-/// How `sandbox identities` prints.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum IdentityFormat {
-    Csv,
-    Json,
-}
+pub(crate) use crate::args::lowargs::{Format, IdentityFormat};
 
 /// The fields of one check, as typed (validated by the library).
 #[derive(Debug)]
@@ -106,63 +97,64 @@ pub(crate) enum Target {
 impl HiArgs {
     /// Checks the options together. `matches` tells typed options from environment values.
     pub(crate) fn from_low(low: LowArgs, matches: &ArgMatches) -> Result<HiArgs, Failure> {
-        let LowArgs { global, command } = low;
-        let format = |allowed: &[&str], default: &str| -> Result<String, Failure> {
-            let chosen = global.format.clone().unwrap_or_else(|| default.to_owned());
-            if allowed.contains(&chosen.as_str()) {
-                Ok(chosen)
-            } else {
-                Err(Failure::usage(format!(
-                    "--format {chosen}: this command prints {}",
-                    allowed.join(" or ")
-                )))
-            }
-        };
-        let text_or_json = || {
-            format(&["text", "json"], "text").map(|f| if f == "json" { Format::Json } else { Format::Text })
-        };
-        Ok(match command {
-            Command::Codes { code } => {
-                refuse_connection_options(matches, "codes")?;
-                HiArgs::Codes { code, format: text_or_json()? }
-            }
-            Command::Sandbox { command } => {
-                let name = match command {
-                    SandboxCommand::Serve(_) => "sandbox serve",
-                    SandboxCommand::Identities { .. } => "sandbox identities",
-                };
-                refuse_connection_options(matches, name)?;
-                match command {
-                    SandboxCommand::Identities { identities } => {
-                        let format = match format(&["csv", "json"], "csv")?.as_str() {
-                            "json" => IdentityFormat::Json,
-                            _ => IdentityFormat::Csv,
-                        };
-                        HiArgs::SandboxIdentities { identities, format }
-                    }
-                    SandboxCommand::Serve(serve) => {
-                        if global.format.is_some() {
-                            return Err(Failure::usage("--format has no effect on `sandbox serve`"));
-                        }
-                        HiArgs::SandboxServe(serve)
-                    }
+        let LowArgs { before, command } = low;
+        let sub = matches.subcommand().map(|(_, m)| m);
+        let name = command_name(&command);
+        let (checks, format_before) = (makes_checks(&command), before.format);
+        if !checks {
+            refuse_connection_options(matches, name)?;
+        }
+        let text_or_json = |after: Option<Format>| -> Result<Format, Failure> {
+            match (after, format_before) {
+                (Some(format), _) => Ok(format),
+                (None, None | Some(AnyFormat::Text)) => Ok(Format::Text),
+                (None, Some(AnyFormat::Json)) => Ok(Format::Json),
+                (None, Some(AnyFormat::Csv)) => {
+                    Err(Failure::usage(format!("--format csv: `{name}` prints text or json")))
                 }
             }
-            Command::Batch {
-                product,
-                input,
-                output,
-                concurrency,
-                rate,
-                resume,
-                no_dedupe,
-                max_billed,
-                encoding,
-            } => {
-                let format = text_or_json()?;
-                let encoding = encoding
-                    .map(|e| if e == "gbk" { TextEncoding::Gbk } else { TextEncoding::Utf8 { bom: false } });
-                let dedupe = !no_dedupe;
+        };
+        let connection = |args: CheckArgs| -> Result<(Connection, Format), Failure> {
+            let merged = merge(before.connection.clone(), args.connection, sub.unwrap_or(matches));
+            Ok((connection(merged)?, text_or_json(args.format)?))
+        };
+        Ok(match command {
+            Command::Codes { code, format } => HiArgs::Codes { code, format: text_or_json(format)? },
+            Command::Sandbox { command: SandboxCommand::Identities { identities, format } } => {
+                let format = match (format, format_before) {
+                    (Some(format), _) => format,
+                    (None, None | Some(AnyFormat::Csv)) => IdentityFormat::Csv,
+                    (None, Some(AnyFormat::Json)) => IdentityFormat::Json,
+                    (None, Some(AnyFormat::Text)) => {
+                        return Err(Failure::usage("--format text: `sandbox identities` prints csv or json"));
+                    }
+                };
+                HiArgs::SandboxIdentities { identities, format }
+            }
+            Command::Sandbox { command: SandboxCommand::Serve(serve) } => {
+                if format_before.is_some() {
+                    return Err(Failure::usage("--format has no effect on `sandbox serve`"));
+                }
+                HiArgs::SandboxServe(serve)
+            }
+            Command::Batch(batch) => {
+                let BatchLowArgs {
+                    product,
+                    input,
+                    output,
+                    concurrency,
+                    rate,
+                    resume,
+                    no_dedupe,
+                    max_billed,
+                    encoding,
+                    args,
+                } = batch;
+                let (connection, format) = connection(args)?;
+                let encoding = encoding.map(|e| match e {
+                    EncodingArg::Gbk => TextEncoding::Gbk,
+                    EncodingArg::Utf8 => TextEncoding::Utf8 { bom: false },
+                });
                 let batch = BatchArgs {
                     product,
                     input,
@@ -170,56 +162,101 @@ impl HiArgs {
                     concurrency,
                     rate,
                     resume,
-                    dedupe,
+                    dedupe: !no_dedupe,
                     max_billed,
                     encoding,
                 };
-                HiArgs::Batch { batch, connection: connection(global)?, format }
+                HiArgs::Batch { batch, connection, format }
             }
-            Command::Idcard { name, idcard } => HiArgs::Check {
-                format: text_or_json()?,
-                input: CheckInput::IdCard { name, idcard },
-                connection: connection(global)?,
-            },
-            Command::Telecom2 { idcard, mobile } => HiArgs::Check {
-                format: text_or_json()?,
-                input: CheckInput::Telecom2 { idcard, mobile },
-                connection: connection(global)?,
-            },
-            Command::Telecom3 { name, idcard, mobile } => HiArgs::Check {
-                format: text_or_json()?,
-                input: CheckInput::Telecom3 { name, idcard, mobile },
-                connection: connection(global)?,
-            },
-            Command::Face { name, idcard, mobile, image } => HiArgs::Check {
-                format: text_or_json()?,
-                input: CheckInput::Face { name, idcard, mobile, image },
-                connection: connection(global)?,
-            },
+            Command::Idcard { name, idcard, args } => {
+                let (connection, format) = connection(args)?;
+                HiArgs::Check { format, input: CheckInput::IdCard { name, idcard }, connection }
+            }
+            Command::Telecom2 { idcard, mobile, args } => {
+                let (connection, format) = connection(args)?;
+                HiArgs::Check { format, input: CheckInput::Telecom2 { idcard, mobile }, connection }
+            }
+            Command::Telecom3 { name, idcard, mobile, args } => {
+                let (connection, format) = connection(args)?;
+                HiArgs::Check { format, input: CheckInput::Telecom3 { name, idcard, mobile }, connection }
+            }
+            Command::Face { name, idcard, mobile, image, args } => {
+                let (connection, format) = connection(args)?;
+                HiArgs::Check { format, input: CheckInput::Face { name, idcard, mobile, image }, connection }
+            }
         })
+    }
+}
+
+/// The command's name, for messages.
+fn command_name(command: &Command) -> &'static str {
+    match command {
+        Command::Idcard { .. } => "idcard",
+        Command::Telecom2 { .. } => "telecom2",
+        Command::Telecom3 { .. } => "telecom3",
+        Command::Face { .. } => "face",
+        Command::Batch(_) => "batch",
+        Command::Codes { .. } => "codes",
+        Command::Sandbox { command: SandboxCommand::Serve(_) } => "sandbox serve",
+        Command::Sandbox { command: SandboxCommand::Identities { .. } } => "sandbox identities",
+    }
+}
+
+/// Whether the command sends checks (and so takes the connection options).
+fn makes_checks(command: &Command) -> bool {
+    matches!(
+        command,
+        Command::Idcard { .. }
+            | Command::Telecom2 { .. }
+            | Command::Telecom3 { .. }
+            | Command::Face { .. }
+            | Command::Batch(_)
+    )
+}
+
+/// The connection options given before the command and after it, as one: a value typed after
+/// the command wins, then one typed before it, then the environment's.
+fn merge(before: ConnectionArgs, after: ConnectionArgs, after_matches: &ArgMatches) -> ConnectionArgs {
+    let typed = |id: &str| after_matches.value_source(id) == Some(ValueSource::CommandLine);
+    let pick = |id: &str, after: Option<String>, before: Option<String>| {
+        if typed(id) { after } else { before.or(after) }
+    };
+    ConnectionArgs {
+        key: pick("key", after.key, before.key),
+        openid: pick("openid", after.openid, before.openid),
+        rsa_public_key: pick("rsa_public_key", after.rsa_public_key, before.rsa_public_key),
+        base_url: pick("base_url", after.base_url, before.base_url),
+        mode: after.mode.or(before.mode),
+        transport: after.transport.or(before.transport),
+        timeout: after.timeout.or(before.timeout),
+        sandbox: after.sandbox || before.sandbox,
+        ca_cert: after.ca_cert.or(before.ca_cert),
     }
 }
 
 /// Whether `low` asks for a check printed as JSON: then every failure, usage errors found
 /// here included, is printed as one JSON object.
 pub(crate) fn wants_json_check(low: &LowArgs) -> Option<(Product, Mode)> {
-    let json = low.global.format.as_deref() == Some("json");
-    let product = match &low.command {
-        Command::Idcard { .. } => Product::IdCard,
-        Command::Telecom2 { .. } => Product::Telecom2,
-        Command::Telecom3 { .. } => Product::Telecom3,
-        Command::Face { .. } => Product::Face,
+    let (product, args) = match &low.command {
+        Command::Idcard { args, .. } => (Product::IdCard, args),
+        Command::Telecom2 { args, .. } => (Product::Telecom2, args),
+        Command::Telecom3 { args, .. } => (Product::Telecom3, args),
+        Command::Face { args, .. } => (Product::Face, args),
         _ => return None,
     };
-    json.then_some((product, low.global.mode))
+    let json = match args.format {
+        Some(format) => format == Format::Json,
+        None => low.before.format == Some(AnyFormat::Json),
+    };
+    let mode = args.connection.mode.or(low.before.connection.mode).unwrap_or_default();
+    json.then_some((product, mode))
 }
 
 /// Where checks go. The embedded sandbox only on request, or when nothing points elsewhere:
 /// a base URL without a key is a mistake (it would check real people against test data).
-fn connection(global: GlobalArgs) -> Result<Connection, Failure> {
-    let GlobalArgs {
-        key, openid, rsa_public_key, base_url, mode, transport, timeout, sandbox, ca_cert, ..
-    } = global;
+fn connection(options: ConnectionArgs) -> Result<Connection, Failure> {
+    let ConnectionArgs { key, openid, rsa_public_key, base_url, mode, transport, timeout, sandbox, ca_cert } =
+        options;
     let ca_cert = match ca_cert {
         Some(path) => Some(
             std::fs::read_to_string(&path)
@@ -240,30 +277,26 @@ fn connection(global: GlobalArgs) -> Result<Connection, Failure> {
         }
         (false, Some(key), _) => Target::Juhe { key, openid, rsa_public_key, base_url },
     };
-    Ok(Connection { target, mode, blocking: transport == "ureq", timeout, ca_cert })
+    Ok(Connection {
+        target,
+        mode: mode.unwrap_or_default(),
+        blocking: transport == Some(Transport::Ureq),
+        timeout: timeout.unwrap_or(DEFAULT_TIMEOUT),
+        ca_cert,
+    })
 }
 
-/// Refuses connection options typed on the command line of a command that makes no check;
-/// values from the environment are left alone (they are there for other commands).
+/// `--timeout`'s default.
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Refuses connection options typed before a command that makes no check (the command
+/// itself has none: clap refuses them after it). Values from the environment are left alone:
+/// they are there for other commands.
 fn refuse_connection_options(matches: &ArgMatches, command: &str) -> Result<(), Failure> {
-    let typed = CONNECTION_OPTIONS
-        .into_iter()
-        .find(|id| matches!(value_source(matches, id), Some(ValueSource::CommandLine)));
+    let typed =
+        CONNECTION_OPTIONS.into_iter().find(|id| matches.value_source(id) == Some(ValueSource::CommandLine));
     match typed {
         Some(id) => Err(Failure::usage(format!("--{} has no effect on `{command}`", id.replace('_', "-")))),
         None => Ok(()),
     }
-}
-
-/// Where an option's value came from, looked for in the subcommand that holds it.
-fn value_source(matches: &ArgMatches, id: &str) -> Option<ValueSource> {
-    let mut current = Some(matches);
-    let mut found = None;
-    while let Some(m) = current {
-        if let Some(source) = m.value_source(id) {
-            found = Some(source).filter(|s| *s == ValueSource::CommandLine).or(found).or(Some(source));
-        }
-        current = m.subcommand().map(|(_, sub)| sub);
-    }
-    found
 }

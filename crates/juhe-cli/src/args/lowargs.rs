@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::builder::{PossibleValuesParser, TypedValueParser};
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use juhe_verify::{MAX_CONCURRENCY, Mode, Product};
 
 /// Verify Chinese identities through Juhe (聚合数据), or run an offline Juhe sandbox.
@@ -14,56 +14,126 @@ use juhe_verify::{MAX_CONCURRENCY, Mode, Product};
 /// With neither a key nor a base URL configured, checks run against an embedded sandbox
 /// (test data, no account). Exit status: 0 match, 1 mismatch, 2 bad input or usage (nothing
 /// sent), 3 Juhe answered with an error code, 4 transport or protocol failure.
+///
+/// The connection options and --format may come before the command as well as after it.
 #[derive(Debug, Parser)]
 #[command(name = "juhe", version, about, propagate_version = true)]
 pub(crate) struct LowArgs {
+    /// Options given before the command; `hiargs` refuses those the command would ignore.
     #[command(flatten)]
-    pub(crate) global: GlobalArgs,
+    pub(crate) before: BeforeArgs,
 
     #[command(subcommand)]
     pub(crate) command: Command,
 }
 
-/// Options every command takes; `hiargs` refuses those a command would ignore.
+/// What may come before the command.
 #[derive(Debug, Args)]
-pub(crate) struct GlobalArgs {
+pub(crate) struct BeforeArgs {
+    #[command(flatten)]
+    pub(crate) connection: ConnectionArgs,
+    /// Output format: text or json (checks, codes, the batch summary); csv or json
+    /// (sandbox identities).
+    #[arg(long, value_enum)]
+    pub(crate) format: Option<AnyFormat>,
+}
+
+/// Where and how checks go: taken by the commands that check (and before any command).
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Connection")]
+pub(crate) struct ConnectionArgs {
     /// API key (个人中心 → 我的数据).
-    #[arg(long, global = true, env = "JUHE_KEY", hide_env_values = true)]
+    #[arg(long, env = "JUHE_KEY", hide_env_values = true)]
     pub(crate) key: Option<String>,
     /// Account openid (signed and AES modes; idcard's RSA mode).
-    #[arg(long, global = true, env = "JUHE_OPENID", hide_env_values = true)]
+    #[arg(long, env = "JUHE_OPENID", hide_env_values = true)]
     pub(crate) openid: Option<String>,
     /// Account RSA public key: a file, or the key itself (RSA mode).
-    #[arg(long, global = true, env = "JUHE_RSA_PUBLIC_KEY", hide_env_values = true, value_name = "FILE")]
+    #[arg(long, env = "JUHE_RSA_PUBLIC_KEY", hide_env_values = true, value_name = "FILE")]
     pub(crate) rsa_public_key: Option<String>,
     /// One base URL replacing both Juhe hosts; needs a key.
-    #[arg(long, global = true, env = "JUHE_BASE_URL", hide_env_values = true, value_name = "URL")]
+    #[arg(long, env = "JUHE_BASE_URL", hide_env_values = true, value_name = "URL")]
     pub(crate) base_url: Option<String>,
-    /// Transmission mode (signed is telecom3 only; face is plain only).
-    #[arg(long, global = true, value_parser = mode_parser(), default_value = "plain")]
-    pub(crate) mode: Mode,
-    /// HTTP client: reqwest (async client) or ureq (blocking client).
-    #[arg(long, global = true, value_parser = ["reqwest", "ureq"], default_value = "reqwest")]
-    pub(crate) transport: String,
-    /// Output format: text or json (checks, codes, the batch summary); csv or json
-    /// (sandbox identities, csv by default).
-    #[arg(long, global = true, value_parser = ["text", "json", "csv"])]
-    pub(crate) format: Option<String>,
-    /// One deadline per attempt, connecting, sending and the whole answer included.
-    #[arg(long, global = true, value_name = "SECS", value_parser = parse_timeout, default_value = "30")]
-    pub(crate) timeout: Duration,
+    /// Transmission mode, plain by default (signed is telecom3 only; face is plain only).
+    #[arg(long, value_parser = mode_parser())]
+    pub(crate) mode: Option<Mode>,
+    /// HTTP client, reqwest by default.
+    #[arg(long, value_enum)]
+    pub(crate) transport: Option<Transport>,
+    /// One deadline per attempt, connecting, sending and the whole answer included; 30 by
+    /// default.
+    #[arg(long, value_name = "SECS", value_parser = parse_timeout)]
+    pub(crate) timeout: Option<Duration>,
     /// Check against the embedded sandbox, whatever is configured.
-    #[arg(long, global = true)]
+    #[arg(long)]
     pub(crate) sandbox: bool,
     /// A CA certificate (PEM) to trust beside the platform's: a sandbox served with --tls,
     /// a corporate proxy.
-    #[arg(long, global = true, value_name = "FILE")]
+    #[arg(long, value_name = "FILE")]
     pub(crate) ca_cert: Option<PathBuf>,
 }
 
-/// The global options that say where and how checks go: refused by commands that make none.
+/// The connection options by their ids, to tell typed ones from those of the environment.
 pub(crate) const CONNECTION_OPTIONS: [&str; 9] =
     ["key", "openid", "rsa_public_key", "base_url", "mode", "transport", "timeout", "sandbox", "ca_cert"];
+
+/// The HTTP client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Transport {
+    /// The async client, over reqwest.
+    Reqwest,
+    /// The blocking client, over ureq.
+    Ureq,
+}
+
+/// Any format a command prints: each command takes some of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum AnyFormat {
+    /// Lines of text.
+    Text,
+    /// JSON.
+    Json,
+    /// CSV.
+    Csv,
+}
+
+/// How a check, a batch summary or `codes` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Format {
+    /// Lines of text (the default).
+    Text,
+    /// One JSON object.
+    Json,
+}
+
+/// How `sandbox identities` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum IdentityFormat {
+    /// CSV (the default).
+    Csv,
+    /// A JSON array.
+    Json,
+}
+
+/// A batch input's encoding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum EncodingArg {
+    /// UTF-8, with or without a byte-order mark.
+    #[value(name = "utf-8")]
+    Utf8,
+    /// GBK (GB18030), as Chinese Excel saves CSV.
+    Gbk,
+}
+
+/// What a check command takes besides its fields.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct CheckArgs {
+    #[command(flatten)]
+    pub(crate) connection: ConnectionArgs,
+    /// Output format.
+    #[arg(long, value_enum)]
+    pub(crate) format: Option<Format>,
+}
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
@@ -75,6 +145,8 @@ pub(crate) enum Command {
         /// 18-character ID card number.
         #[arg(long)]
         idcard: String,
+        #[command(flatten)]
+        args: CheckArgs,
     },
     /// Mobile + ID card number (手机身份证二要素).
     Telecom2 {
@@ -84,6 +156,8 @@ pub(crate) enum Command {
         /// Mainland mobile number.
         #[arg(long)]
         mobile: String,
+        #[command(flatten)]
+        args: CheckArgs,
     },
     /// Mobile + name + ID card number (三网手机实名制).
     Telecom3 {
@@ -96,6 +170,8 @@ pub(crate) enum Command {
         /// Mainland mobile number.
         #[arg(long)]
         mobile: String,
+        #[command(flatten)]
+        args: CheckArgs,
     },
     /// Face photo + mobile + name + ID card number (人脸四要素).
     Face {
@@ -111,54 +187,66 @@ pub(crate) enum Command {
         /// JPEG or PNG face photo.
         #[arg(long, value_name = "FILE")]
         image: PathBuf,
+        #[command(flatten)]
+        args: CheckArgs,
     },
     /// Check every row of a CSV file; results go to --output OUT.csv as each row finishes.
     ///
     /// Input: a header naming `name`, `idcard`, `mobile` (and `image`, a file path relative to
     /// the CSV, for face); other columns are carried through. Rows that fail validation are
     /// written with the reason and never sent. --resume skips rows already in OUT.csv.
-    Batch {
-        /// The product to check.
-        #[arg(value_parser = product_parser())]
-        product: Product,
-        /// The input CSV.
-        #[arg(long, value_name = "IN.csv")]
-        input: PathBuf,
-        /// The output CSV.
-        #[arg(long, value_name = "OUT.csv")]
-        output: PathBuf,
-        /// Checks in flight (or finished but not yet written) at once.
-        #[arg(long, default_value = "8", value_parser = parse_concurrency)]
-        concurrency: usize,
-        /// At most this many checks started per second.
-        #[arg(long, value_name = "R", value_parser = parse_rate)]
-        rate: Option<f64>,
-        /// Continue an interrupted run: skip rows already in the output file, once they are
-        /// proven to belong to this input.
-        #[arg(long)]
-        resume: bool,
-        /// Check repeated rows each time instead of once (by default a repeat reuses the
-        /// first row's result and is not billed).
-        #[arg(long)]
-        no_dedupe: bool,
-        /// Stop before billed checks (counting those in flight) could exceed N; --resume
-        /// continues.
-        #[arg(long, value_name = "N")]
-        max_billed: Option<u64>,
-        /// The input's encoding, when detection guesses wrong; the output is written in it.
-        #[arg(long, value_parser = ["utf-8", "gbk"])]
-        encoding: Option<String>,
-    },
+    Batch(BatchLowArgs),
     /// Explain an error code, or list them all.
     Codes {
         /// A Juhe error_code.
         code: Option<i64>,
+        /// Output format.
+        #[arg(long, value_enum)]
+        format: Option<Format>,
     },
     /// Run or inspect the offline sandbox.
     Sandbox {
         #[command(subcommand)]
         command: SandboxCommand,
     },
+}
+
+/// `juhe batch`'s options.
+#[derive(Debug, Args)]
+pub(crate) struct BatchLowArgs {
+    /// The product to check.
+    #[arg(value_parser = product_parser())]
+    pub(crate) product: Product,
+    /// The input CSV.
+    #[arg(long, value_name = "IN.csv")]
+    pub(crate) input: PathBuf,
+    /// The output CSV.
+    #[arg(long, value_name = "OUT.csv")]
+    pub(crate) output: PathBuf,
+    /// Checks in flight (or finished but not yet written) at once.
+    #[arg(long, default_value = "8", value_parser = parse_concurrency)]
+    pub(crate) concurrency: usize,
+    /// At most this many checks started per second.
+    #[arg(long, value_name = "R", value_parser = parse_rate)]
+    pub(crate) rate: Option<f64>,
+    /// Continue an interrupted run: skip rows already in the output file, once they are
+    /// proven to belong to this input.
+    #[arg(long)]
+    pub(crate) resume: bool,
+    /// Check repeated rows each time instead of once (by default a repeat reuses the
+    /// first row's result and is not billed).
+    #[arg(long)]
+    pub(crate) no_dedupe: bool,
+    /// Stop before billed checks (counting those in flight) could exceed N; --resume
+    /// continues.
+    #[arg(long, value_name = "N")]
+    pub(crate) max_billed: Option<u64>,
+    /// The input's encoding, when detection guesses wrong; the output is written in it.
+    #[arg(long, value_enum)]
+    pub(crate) encoding: Option<EncodingArg>,
+    /// Connection options and the summary's format.
+    #[command(flatten)]
+    pub(crate) args: CheckArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -170,6 +258,9 @@ pub(crate) enum SandboxCommand {
         /// Add the identities of a .json or .csv file.
         #[arg(long, value_name = "FILE")]
         identities: Option<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum)]
+        format: Option<IdentityFormat>,
     },
 }
 

@@ -148,11 +148,33 @@ fn a_base_url_without_a_key_is_a_usage_error_and_nothing_is_contacted() {
     assert_eq!(server.accepted(), 0);
 }
 
+/// Each command's help lists the options it takes and no others.
+#[test]
+fn each_command_shows_only_its_options() {
+    let help = |args: &[&str]| String::from_utf8_lossy(&juhe(args).stdout).into_owned();
+    let connection = ["--mode", "--base-url", "--transport", "--timeout", "--sandbox", "--key"];
+    for command in
+        [&["sandbox", "serve", "--help"][..], &["sandbox", "identities", "--help"], &["codes", "--help"]]
+    {
+        let text = help(command);
+        assert!(text.contains("Usage:"), "{command:?}: {text}");
+        for option in connection {
+            assert!(!text.contains(option), "{command:?} lists {option}: {text}");
+        }
+    }
+    for command in [&["telecom3", "--help"][..], &["batch", "--help"], &["face", "--help"]] {
+        let text = help(command);
+        for option in connection {
+            assert!(text.contains(option), "{command:?} does not list {option}: {text}");
+        }
+    }
+    assert!(!help(&["sandbox", "serve", "--help"]).contains("--format"));
+}
+
 #[test]
 fn options_a_command_ignores_are_refused() {
     for args in [
         &["--key", "x", "sandbox", "serve"][..],
-        &["sandbox", "identities", "--mode", "rsa"],
         &["--timeout", "5", "codes"],
         &["--format", "json", "sandbox", "serve"],
     ] {
@@ -160,6 +182,10 @@ fn options_a_command_ignores_are_refused() {
         assert_eq!(out.status.code(), Some(2), "{args:?}");
         assert!(stderr(&out).contains("has no effect"), "{args:?}: {}", stderr(&out));
     }
+    // After the command, an option it does not take is not one of its options at all.
+    let out = juhe(&["sandbox", "identities", "--mode", "rsa"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("unexpected argument '--mode'"), "{}", stderr(&out));
     // A key in the environment is for the other commands: no reason to refuse.
     let listed = Command::new(env!("CARGO_BIN_EXE_juhe"))
         .args(["codes", "10012"])

@@ -182,3 +182,33 @@ fn codes_are_explained() {
     assert!(String::from_utf8_lossy(&one.stdout).contains("request limit exceeded"));
     assert_eq!(juhe(&["codes", "42"]).status.code(), Some(2));
 }
+
+/// Connection options and --format work after the command as well as before it; typed after
+/// wins.
+#[test]
+fn options_come_before_or_after_the_command() {
+    let p = &juhe_sandbox::builtin_population()[0];
+    let after = juhe(&[
+        "telecom3",
+        "--name",
+        &p.name,
+        "--idcard",
+        &p.idcard,
+        "--mobile",
+        &p.mobile,
+        "--sandbox",
+        "--format",
+        "json",
+        "--mode",
+        "aes",
+    ]);
+    assert_eq!(after.status.code(), Some(0), "{}", String::from_utf8_lossy(&after.stderr));
+    let answer: serde_json::Value = serde_json::from_slice(&after.stdout).unwrap();
+    assert_eq!(answer["api"], "telecom3/queryEncry");
+    let both = juhe(&[
+        "--mode", "rsa", "--format", "text", "telecom3", "--name", &p.name, "--idcard", &p.idcard,
+        "--mobile", &p.mobile, "--mode", "signed", "--format", "json",
+    ]);
+    let answer: serde_json::Value = serde_json::from_slice(&both.stdout).unwrap();
+    assert_eq!(answer["api"], "telecom3/verify", "the mode typed after the command wins");
+}

@@ -21,7 +21,10 @@ fn identities_print_as_csv_and_json() {
 
     let bad = juhe().args(["sandbox", "identities", "--format", "text"]).output().unwrap();
     assert_eq!(bad.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&bad.stderr).contains("csv or json"));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("[possible values: csv, json]"));
+    let before = juhe().args(["--format", "text", "sandbox", "identities"]).output().unwrap();
+    assert_eq!(before.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&before.stderr).contains("csv or json"));
 }
 
 #[test]
