@@ -36,13 +36,40 @@
 //! - tells, on every error, whether the check may have been billed ([`Error::may_be_billed`]),
 //!   and gives Juhe's order number on every outcome.
 //!
+//! # Batches
+//! [`Client::batch`] and [`blocking::Client::batch`] check many inputs at once through one
+//! engine ([`batch`]) that owns every money guarantee: a slot per input held until its
+//! [`BatchItem`] is dropped (billed but unrecorded ≤ concurrency), an exact
+//! [`Batch::stop`], a budget ([`BatchOptions::max_billed`]), dedupe of inputs that ask the
+//! same question ([`BatchItem::reused_from`]), and counts ([`BatchStats`]).
+//!
+//! ```no_run
+//! # async fn run(client: juhe_verify::Client, people: Vec<(String, String)>) {
+//! use juhe_verify::{BatchOptions, Billing, IdCardCheck};
+//!
+//! let inputs = people.into_iter().map(|(name, id)| {
+//!     let check = IdCardCheck::new(&name, &id);
+//!     (name, check)
+//! });
+//! let mut batch = client.batch(inputs, BatchOptions::default().concurrency(16).max_billed(100));
+//! while let Some(item) = batch.next().await {
+//!     if item.billing() != Billing::NotBilled {
+//!         // Record it before `item` is dropped: that is what bounds the unrecorded.
+//!     }
+//! }
+//! let stats = batch.stats();
+//! println!("{} billed, {} reused, {} over budget", stats.billed, stats.reused, stats.over_budget);
+//! # }
+//! ```
+//!
 //! # Privacy
 //! Keys, openids, names, ID numbers, mobiles and images never appear unmasked in `Debug`,
 //! `Display`, errors or `tracing` events: `张*`, `110***********002X`, `139****5678`.
 //!
 //! # Testing without an account
-//! The `juhe-sandbox` crate runs an offline Juhe; point [`ClientBuilder::base_url`] at it.
-//! `docs/sandbox.md` in the repository shows an async and a blocking test doing so.
+//! The `juhe-sandbox` crate runs an offline Juhe: `ClientBuilder::account(&sandbox.account())`
+//! points a client at it. The crate's `batch_money` example checks the batch guarantees
+//! against the sandbox's ledger.
 
 mod attempts;
 pub mod batch;
