@@ -23,6 +23,9 @@ pub struct RsaPrivateKeyOn<B: RsaBackend> {
 impl<B: RsaBackend> RsaPrivateKeyOn<B> {
     /// Reads a PEM private key, PKCS#8 (`BEGIN PRIVATE KEY`) or PKCS#1 (`BEGIN RSA PRIVATE KEY`).
     pub fn from_pem(pem: &str) -> Result<Self, CryptoError> {
+        if !B::AVAILABLE {
+            return Err(CryptoError::NoRsaBackend);
+        }
         let der = rsa_key_formats::private_key_from_pem(pem)?;
         let key = B::private_from_pkcs8(&der)
             .ok_or_else(|| CryptoError::InvalidRsaKey("a damaged RSA private key".into()))?;
@@ -34,6 +37,9 @@ impl<B: RsaBackend> RsaPrivateKeyOn<B> {
     pub fn generate(rng: &mut impl CryptoRngCore, bits: usize) -> Result<Self, CryptoError> {
         if ![2048, 3072, 4096].contains(&bits) {
             return Err(CryptoError::Rsa("key generation (2048, 3072 or 4096 bits)"));
+        }
+        if !B::AVAILABLE {
+            return Err(CryptoError::NoRsaBackend);
         }
         let key = B::generate(rng, bits).ok_or(CryptoError::Rsa("key generation"))?;
         Self::with_public_half(key)

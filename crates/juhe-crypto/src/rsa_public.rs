@@ -103,6 +103,9 @@ impl<B: RsaBackend> RsaPublicKeyOn<B> {
         rng: &mut impl CryptoRngCore,
         message: &[u8],
     ) -> Result<String, CryptoError> {
+        if !B::AVAILABLE {
+            return Err(CryptoError::NoRsaBackend);
+        }
         let max = self.max_message_len(padding);
         if message.len() > max {
             return Err(CryptoError::RsaMessageTooLong { len: message.len(), max });
@@ -154,5 +157,16 @@ mod tests {
         let err =
             RsaPublicKey::parse("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----").unwrap_err();
         assert!(err.to_string().contains("private key"), "{err}");
+    }
+
+    /// With no RSA library, keys are still read, and encrypting names the features to pick.
+    #[cfg(not(any(feature = "rust-rsa", feature = "aws-lc")))]
+    #[test]
+    fn without_a_backend_rsa_says_which_feature_to_enable() {
+        let key = RsaPublicKey::parse(include_str!("../tests/data/rsa_public_spki.pem")).unwrap();
+        assert_eq!(key.bits(), 2048);
+        let error = key.encrypt(RsaPadding::OaepSha1, &mut rand_core::OsRng, b"x").unwrap_err();
+        assert_eq!(error, CryptoError::NoRsaBackend);
+        assert!(error.to_string().contains("`rust-rsa`") && error.to_string().contains("`aws-lc`"));
     }
 }

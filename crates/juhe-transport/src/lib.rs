@@ -1,8 +1,9 @@
 //! HTTP transports for the juhe-rs SDK.
 //!
-//! **One job:** carry a request built by [`juhe_proto`] to Juhe and bring the response back.
-//! What goes into the request and what the response means is decided in `juhe-proto`; a
-//! transport never looks inside, so any HTTP client can be one.
+//! **One job:** carry a request built by the protocol core (the `juhe-proto` crate) to Juhe
+//! and bring the response back. What goes into the request and what the response means is
+//! decided there; a transport never looks inside, so any HTTP client can be one, and this
+//! crate depends on no cryptography of the protocol's.
 //!
 //! | trait | for | backend (feature) |
 //! |---|---|---|
@@ -49,8 +50,16 @@ mod ureq_backend;
 use std::sync::Arc;
 use std::time::Duration;
 
+/// A request as the protocol core builds it: the same type as `juhe_proto::HttpRequest`.
+pub type HttpRequest = http::Request<Vec<u8>>;
+/// A response as the protocol core reads it: the same type as `juhe_proto::HttpResponse`.
+pub type HttpResponse = http::Response<Vec<u8>>;
+
+/// The `async_trait` attribute, to implement [`AsyncTransport`] without writing out the boxed
+/// future it stands for.
+pub use async_trait::async_trait;
+
 pub use error::{Delivery, TransportError, TransportErrorKind};
-pub use juhe_proto::{HttpRequest, HttpResponse};
 #[cfg(feature = "reqwest")]
 pub use reqwest_backend::ReqwestTransport;
 #[cfg(feature = "ureq")]

@@ -117,7 +117,7 @@ fn with_tls(
     config: &TransportConfig,
 ) -> Result<reqwest::ClientBuilder, TransportError> {
     let tls_error = |e: rustls::Error| TransportError::new(TransportErrorKind::Tls, Delivery::NotSent, e);
-    let provider = crate::rustls_provider::provider();
+    let provider = crate::rustls_provider::provider()?;
     let extra =
         config.extra_root_certificates.iter().map(|der| rustls_pki_types::CertificateDer::from(der.clone()));
     let verifier = rustls_platform_verifier::Verifier::new_with_extra_roots(extra, Arc::clone(&provider))

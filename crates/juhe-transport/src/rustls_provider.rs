@@ -5,16 +5,22 @@ use std::sync::Arc;
 
 use rustls::crypto::CryptoProvider;
 
-#[cfg(not(any(feature = "ring", feature = "aws-lc")))]
-compile_error!(
-    "juhe-transport's rustls needs a crypto provider: enable `ring` (default) or `aws-lc`, or use `native-tls`"
-);
+use crate::TransportError;
 
-/// AWS-LC when the `aws-lc` feature is on (the build already holds it for RSA), else *ring*.
-pub(crate) fn provider() -> Arc<CryptoProvider> {
+/// AWS-LC when the `aws-lc` feature is on (the build already holds it for RSA), else *ring*;
+/// with neither, the process's default provider, if the application installed one.
+pub(crate) fn provider() -> Result<Arc<CryptoProvider>, TransportError> {
     #[cfg(feature = "aws-lc")]
-    let provider = rustls::crypto::aws_lc_rs::default_provider();
+    return Ok(Arc::new(rustls::crypto::aws_lc_rs::default_provider()));
     #[cfg(all(feature = "ring", not(feature = "aws-lc")))]
-    let provider = rustls::crypto::ring::default_provider();
-    Arc::new(provider)
+    return Ok(Arc::new(rustls::crypto::ring::default_provider()));
+    #[cfg(not(any(feature = "ring", feature = "aws-lc")))]
+    CryptoProvider::get_default().cloned().ok_or_else(|| {
+        TransportError::new(
+            crate::TransportErrorKind::Tls,
+            crate::Delivery::NotSent,
+            "no TLS crypto provider: enable juhe-transport's `ring` or `aws-lc` feature (or `native-tls`), \
+             or install a rustls CryptoProvider as the process default",
+        )
+    })
 }

@@ -37,7 +37,7 @@ impl UreqTransport {
             .max_redirects(0)
             .http_status_as_error(false)
             .user_agent(USER_AGENT);
-        let builder = builder.tls_config(tls_config(config));
+        let builder = builder.tls_config(tls_config(config)?);
         let agent =
             ureq::Agent::with_parts(builder.build(), DefaultConnector::new(), CachingResolver::default());
         Ok(Self { agent, max_response_bytes: config.max_response_bytes })
@@ -73,7 +73,7 @@ impl Transport for UreqTransport {
 }
 
 /// The TLS of both backends: the platform's roots, and the extra ones beside them.
-fn tls_config(config: &TransportConfig) -> ureq::tls::TlsConfig {
+fn tls_config(config: &TransportConfig) -> Result<ureq::tls::TlsConfig, TransportError> {
     use ureq::tls::{Certificate, RootCerts, TlsConfig, TlsProvider};
     let provider = if cfg!(feature = "native-tls") { TlsProvider::NativeTls } else { TlsProvider::Rustls };
     let roots = if config.extra_root_certificates.is_empty() {
@@ -91,8 +91,8 @@ fn tls_config(config: &TransportConfig) -> ureq::tls::TlsConfig {
     };
     let builder = TlsConfig::builder().provider(provider).root_certs(roots);
     #[cfg(not(feature = "native-tls"))]
-    let builder = builder.unversioned_rustls_crypto_provider(crate::rustls_provider::provider());
-    builder.build()
+    let builder = builder.unversioned_rustls_crypto_provider(crate::rustls_provider::provider()?);
+    Ok(builder.build())
 }
 
 /// How long a host name's addresses are reused before it is looked up again.

@@ -8,6 +8,8 @@
 
 #[cfg(feature = "aws-lc")]
 mod aws_lc;
+#[cfg(not(any(feature = "rust-rsa", feature = "aws-lc")))]
+mod none;
 #[cfg(feature = "rust-rsa")]
 mod rust_rsa;
 
@@ -15,8 +17,12 @@ use rand_core::CryptoRngCore;
 
 use crate::RsaPadding;
 
+/// No RSA library (neither `rust-rsa` nor `aws-lc` is on): AES, MD5 signing and base64 work,
+/// RSA keys are read and checked, and every RSA operation fails with
+/// [`CryptoError::NoRsaBackend`](crate::CryptoError::NoRsaBackend).
 #[cfg(not(any(feature = "rust-rsa", feature = "aws-lc")))]
-compile_error!("juhe-crypto needs an RSA backend: enable the `rust-rsa` (default) or the `aws-lc` feature");
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NoRsa;
 
 /// RSA through RustCrypto's pure-Rust `rsa` crate (feature `rust-rsa`, the default).
 ///
@@ -44,6 +50,10 @@ pub type Selected = AwsLc;
 /// [`RsaPrivateKey`](crate::RsaPrivateKey) in this build.
 #[cfg(all(feature = "rust-rsa", not(feature = "aws-lc")))]
 pub type Selected = RustRsa;
+/// The backend of [`RsaPublicKey`](crate::RsaPublicKey) and
+/// [`RsaPrivateKey`](crate::RsaPrivateKey) in this build: none.
+#[cfg(not(any(feature = "rust-rsa", feature = "aws-lc")))]
+pub type Selected = NoRsa;
 
 mod sealed {
     pub trait Sealed {}
@@ -55,6 +65,8 @@ pub trait RsaBackend: sealed::Sealed + Sized + Send + Sync + 'static {
     /// Whether encryption and key generation draw from the `rng` they are given, and so repeat
     /// with a seeded one: [`RustRsa`] does, [`AwsLc`] uses its own generator.
     const DRAWS_FROM_CALLER_RNG: bool;
+    /// Whether it does RSA at all ([`NoRsa`] does not).
+    const AVAILABLE: bool = true;
 
     #[doc(hidden)]
     type Public: Clone + Send + Sync + 'static;
