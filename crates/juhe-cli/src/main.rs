@@ -4,6 +4,13 @@
 //! Exit status: 0 verified match; 1 verified mismatch; 2 bad input or usage (nothing was
 //! sent); 3 Juhe answered with an error code; 4 transport or protocol failure.
 
+// The command checks in RSA mode and serves HTTPS: it needs both, and `rust-rsa` brings *ring*
+// for TLS. Said here, so that a build without either says what to enable.
+#[cfg(not(any(feature = "aws-lc", feature = "rust-rsa")))]
+compile_error!(
+    "juhe-cli needs RSA and TLS: enable `aws-lc` (the default) or `rust-rsa` (pure-Rust RSA, TLS through ring)"
+);
+
 mod args;
 mod batch;
 mod check;

@@ -28,7 +28,9 @@ pub enum CryptoError {
         max: usize,
     },
     /// This build has no RSA library.
-    #[error("RSA needs a backend in this build: enable juhe-crypto's `rust-rsa` (pure Rust) or `aws-lc` feature")]
+    #[error(
+        "RSA needs a backend in this build: enable juhe-crypto's `rust-rsa` (pure Rust) or `aws-lc` feature"
+    )]
     NoRsaBackend,
     /// The RSA operation itself failed (decryption of a tampered ciphertext, for instance).
     #[error("RSA {0} failed")]
