@@ -8,7 +8,7 @@ use juhe_verify::proto::AnswerError;
 use juhe_verify::{ClientBuilder, Error, RetryPolicy, Telecom3Check, Verdict};
 
 use crate::fixtures::runtime;
-use crate::hostile::{Hostile, Script};
+use juhe_test_support::hostile::{Hostile, Script};
 
 fn settings(server: &Hostile) -> ClientBuilder {
     ClientBuilder::new()

@@ -5,9 +5,6 @@
 mod batch_engine;
 mod batch_library;
 mod fixtures;
-#[path = "../../crates/juhe-transport/tests/it/hostile.rs"]
-#[allow(dead_code, reason = "shared with the transport tests, which use all of it")]
-mod hostile;
 mod hostile_servers;
 mod https;
 mod leaks;

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use juhe_sandbox::magic;
 
-use crate::hostile::{Hostile, Script};
+use juhe_test_support::hostile::{Hostile, Script};
 
 const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../juhe-crypto/tests/data");
 

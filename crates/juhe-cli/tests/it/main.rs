@@ -5,9 +5,6 @@ mod batch_command;
 mod batch_stops;
 mod careless_and_hostile;
 mod check_commands;
-#[path = "../../../juhe-transport/tests/it/hostile.rs"]
-#[allow(dead_code, reason = "shared with the transport tests, which use all of it")]
-mod hostile;
 mod proxy;
 mod result_fields;
 mod sandbox_commands;

@@ -15,8 +15,8 @@ use rand_chacha::rand_core::SeedableRng;
 
 const KEY: &str = "0123456789abcdef0123456789abcdef";
 const OPENID: &str = "JHopenid0123456789abcdef01234567";
-const PRIVATE_PEM: &str = include_str!("../../../juhe-crypto/tests/data/rsa_private.pem");
-const PUBLIC_PEM: &str = include_str!("../../../juhe-crypto/tests/data/rsa_public_spki.pem");
+const PRIVATE_PEM: &str = include_str!("../data/rsa_private.pem");
+const PUBLIC_PEM: &str = include_str!("../data/rsa_public_spki.pem");
 /// The smallest thing that passes as a JPEG: start of image, a frame header of 32 x 32
 /// pixels, end of image.
 const JPEG: &[u8] =

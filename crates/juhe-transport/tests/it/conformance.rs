@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::hostile::{Hostile, Script};
+use juhe_test_support::hostile::{Hostile, Script};
 
 use juhe_proto::{BaseUrls, Credentials, HttpRequest, HttpResponse, Mode, Protocol, Telecom3Check};
 use juhe_sandbox::{MagicIdentity, Sandbox, magic};

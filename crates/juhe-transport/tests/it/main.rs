@@ -2,4 +2,3 @@
 //! backend must pass, run once per backend, so the backends cannot drift apart.
 
 mod conformance;
-mod hostile;

@@ -1,7 +1,7 @@
 //! A hostile HTTP server for tests: it answers every connection with one scripted
 //! misbehaviour (a redirect, an endless or huge body, a drip, silence, garbage) and counts
 //! what it accepted and wrote, so a test can tell what the client did. Shared with the
-//! end-to-end tests (`tests/it/main.rs` includes this file).
+//! end-to-end and CLI tests through the `juhe-test-support` crate.
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -12,31 +12,51 @@ use std::time::Duration;
 
 /// What the server does with each connection.
 #[derive(Debug, Clone)]
-pub(crate) enum Script {
+pub enum Script {
     /// Reads the request, then writes these bytes and closes.
     Raw(Vec<u8>),
     /// Reads the request, then answers 200 with this body, `Content-Length` framed.
     Json(String),
     /// Reads the request, then answers `status` with `Location: location`.
-    Redirect { status: u16, location: String },
+    Redirect {
+        /// The 3xx status.
+        status: u16,
+        /// Where it points.
+        location: String,
+    },
     /// Reads the request, then sends `total` bytes of a chunked body, 64 KiB a chunk.
-    Chunked { total: u64 },
+    Chunked {
+        /// Bytes in all.
+        total: u64,
+    },
     /// Reads the request, then sends `total` bytes of a body that ends when the connection
     /// closes (no length, no chunks).
-    CloseDelimited { total: u64 },
+    CloseDelimited {
+        /// Bytes in all.
+        total: u64,
+    },
     /// Accepts and never reads: a client with a large body blocks writing.
     NeverReads,
     /// Reads the request, then writes the head one byte every `every`.
-    DripHead { every: Duration },
+    DripHead {
+        /// The pause between bytes.
+        every: Duration,
+    },
     /// Reads the request, then writes a head promising 100,000 bytes and the body one byte
     /// every `every`.
-    DripBody { every: Duration },
+    DripBody {
+        /// The pause between bytes.
+        every: Duration,
+    },
     /// Reads the request, then sends a small chunk every `every`, forever.
-    EndlessChunks { every: Duration },
+    EndlessChunks {
+        /// The pause between chunks.
+        every: Duration,
+    },
 }
 
 /// A running hostile server; stops when dropped.
-pub(crate) struct Hostile {
+pub struct Hostile {
     addr: SocketAddr,
     stop: Arc<AtomicBool>,
     accepted: Arc<AtomicU64>,
@@ -45,7 +65,8 @@ pub(crate) struct Hostile {
 }
 
 impl Hostile {
-    pub(crate) fn start(script: Script) -> Self {
+    /// Listens on a free loopback port and plays `script` to every connection.
+    pub fn start(script: Script) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
         let stop = Arc::new(AtomicBool::new(false));
@@ -66,17 +87,18 @@ impl Hostile {
         Self { addr, stop, accepted, written, thread: Some(thread) }
     }
 
-    pub(crate) fn base_url(&self) -> String {
+    /// `http://` and its address.
+    pub fn base_url(&self) -> String {
         format!("http://{}", self.addr)
     }
 
     /// Connections accepted so far.
-    pub(crate) fn accepted(&self) -> u64 {
+    pub fn accepted(&self) -> u64 {
         self.accepted.load(Ordering::SeqCst)
     }
 
     /// Body bytes the clients took before closing.
-    pub(crate) fn written(&self) -> u64 {
+    pub fn written(&self) -> u64 {
         self.written.load(Ordering::SeqCst)
     }
 }

@@ -1,0 +1,5 @@
+//! What the juhe-rs test suites share, kept out of the published crates: a dev-dependency by
+//! path only, so `cargo publish` leaves it behind and every packaged crate's own files are
+//! all it needs.
+
+pub mod hostile;
