@@ -18,7 +18,7 @@ const ALPHANUMERIC: &[u8; 62] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrst
 
 impl AesKey {
     /// The key of every `queryEncry` endpoint, and the IV of `idcard/queryEncryV2`: the first 16
-    /// characters of the lowercase hex MD5 of the openid, as 16 ASCII bytes (docs/protocol.md, "AES key from the openid").
+    /// characters of the lowercase hex MD5 of the openid, as 16 ASCII bytes ([docs/protocol.md, "AES key from the openid"](https://github.com/juhe-rs/juhe-rs/blob/main/docs/protocol.md#aes-key-from-the-openid)).
     pub fn from_openid(openid: &str) -> Self {
         let mut hex = hex_lower(&Md5::digest(openid.as_bytes()));
         let mut key = [0u8; 16];
@@ -28,7 +28,7 @@ impl AesKey {
     }
 
     /// A fresh key of 16 alphanumeric characters drawn from a cryptographic RNG, for
-    /// `idcard/queryEncryV2` (docs/protocol.md, "idcard RSA mode").
+    /// `idcard/queryEncryV2` ([docs/protocol.md, "idcard RSA mode"](https://github.com/juhe-rs/juhe-rs/blob/main/docs/protocol.md#idcard-rsa-mode)).
     pub fn random(rng: &mut impl CryptoRngCore) -> Self {
         let mut key = [0u8; 16];
         for byte in &mut key {

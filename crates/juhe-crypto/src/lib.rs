@@ -46,7 +46,7 @@
 //! with its own generator, so with it RSA ciphertexts do not repeat under a seeded `rng`
 //! ([`RsaBackend::DRAWS_FROM_CALLER_RNG`](rsa_backend::RsaBackend::DRAWS_FROM_CALLER_RNG)).
 //! AES and MD5 stay on RustCrypto in both: for a field of Juhe's size they are faster than
-//! AWS-LC's (docs/benchmarks.md).
+//! AWS-LC's ([docs/benchmarks.md](https://github.com/juhe-rs/juhe-rs/blob/main/docs/benchmarks.md)).
 //!
 //! # Security notes
 //! The AES-ECB and PKCS#1 v1.5 schemes are what Juhe's API prescribes, not recommendations.
@@ -55,6 +55,10 @@
 //! `decrypt` feature is meant for a local test server, where no attacker measures timing.
 //! With the `aws-lc` backend the advisory does not apply at all: AWS-LC's private-key
 //! operations are constant-time, and `juhe-sandbox` uses that backend by default.
+//!
+//! # Features
+#![doc = document_features::document_features!()]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod aes_cipher;
 mod aes_key;

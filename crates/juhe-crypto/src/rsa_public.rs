@@ -44,7 +44,7 @@ pub struct RsaPublicKeyOn<B: RsaBackend> {
 }
 
 impl<B: RsaBackend> RsaPublicKeyOn<B> {
-    /// Reads a key in any of these forms (docs/protocol.md, "Public key formats"): PEM `BEGIN PUBLIC KEY` (SPKI), PEM
+    /// Reads a key in any of these forms ([docs/protocol.md, "Public key formats"](https://github.com/juhe-rs/juhe-rs/blob/main/docs/protocol.md#public-key-formats)): PEM `BEGIN PUBLIC KEY` (SPKI), PEM
     /// `BEGIN RSA PUBLIC KEY` (PKCS#1), or bare base64 of SPKI or PKCS#1 DER; with or without
     /// line breaks, CRLF, surrounding white space, or literal `\n` sequences (a PEM squeezed
     /// into one environment variable).

@@ -4,7 +4,7 @@ use crate::codec::hex_lower;
 
 /// Lowercase hex MD5 of the parts concatenated as raw UTF-8, with no separator.
 ///
-/// `telecom3/verify` signs `openid + key + realname + idcard + mobile` this way (docs/protocol.md, "Sign"); the
+/// `telecom3/verify` signs `openid + key + realname + idcard + mobile` this way ([docs/protocol.md, "Sign"](https://github.com/juhe-rs/juhe-rs/blob/main/docs/protocol.md#sign)); the
 /// caller passes the parts in that order, before any URL encoding.
 pub fn md5_sign(parts: &[&str]) -> String {
     let mut hasher = Md5::new();

@@ -87,7 +87,7 @@ pub struct ResultInfo {
 ///
 /// A newtype with constants rather than an enum per table, like `http::StatusCode`: the set
 /// is open (Juhe adds codes), so a `match` must always keep a fallback arm, and one type
-/// keeps every table behind one lookup (docs/architecture.md, "Codes").
+/// keeps every table behind one lookup ([docs/architecture.md, "Codes"](https://github.com/juhe-rs/juhe-rs/blob/main/docs/architecture.md#codes)).
 ///
 /// ```
 /// use juhe_proto::{ErrorCode, Product, RetryClass};

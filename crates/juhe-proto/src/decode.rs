@@ -7,7 +7,7 @@ use crate::{AnswerError, Check, DecodeError, ErrorCode, HttpResponse, Outcome, S
 
 /// Reads Juhe's answer to a `C` check.
 ///
-/// Lenient where Juhe is loose (docs/protocol.md, "Answers"): `error_code` and result numbers may be strings,
+/// Lenient where Juhe is loose ([docs/protocol.md, "Answers"](https://github.com/juhe-rs/juhe-rs/blob/main/docs/protocol.md#answers)): `error_code` and result numbers may be strings,
 /// unknown fields are ignored, unknown codes are kept. Never panics, whatever the bytes.
 ///
 /// - `error_code` 0 → `Ok(outcome)`: billed once.

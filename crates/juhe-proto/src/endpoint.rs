@@ -98,7 +98,7 @@ impl Mode {
     }
 }
 
-/// What an endpoint is: generated from `docs/api/*.md`.
+/// What an endpoint is: generated from [`docs/api/*.md`](https://github.com/juhe-rs/juhe-rs/blob/main/docs/api).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct EndpointInfo {
     /// The path below the host, without a leading slash: `telecom3/queryRV2`.

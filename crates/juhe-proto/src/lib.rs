@@ -55,8 +55,12 @@
 //! `Display` or error messages: `张*`, `110***********002X`, `139****5678`.
 //!
 //! # Tables
-//! The code tables and the endpoint list are generated from `docs/api/*.md` by
+//! The code tables and the endpoint list are generated from [`docs/api/*.md`](https://github.com/juhe-rs/juhe-rs/blob/main/docs/api) by
 //! `cargo xtask codegen`.
+//!
+//! # Features
+#![doc = document_features::document_features!()]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod account;
 mod base_url;

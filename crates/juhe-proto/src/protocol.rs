@@ -47,7 +47,7 @@ impl Protocol {
     }
 
     /// The RSA padding of `aesKey` in `idcard/queryEncryV2`, which the documents do not state:
-    /// PKCS#1 v1.5 by default (docs/protocol.md, "idcard RSA mode").
+    /// PKCS#1 v1.5 by default ([docs/protocol.md, "idcard RSA mode"](https://github.com/juhe-rs/juhe-rs/blob/main/docs/protocol.md#idcard-rsa-mode)).
     pub fn with_idcard_key_padding(mut self, padding: RsaPadding) -> Self {
         self.idcard_key_padding = padding;
         self
@@ -108,7 +108,7 @@ impl Protocol {
     }
 
     /// `md5(openid + key + realname + idcard + mobile)`, lowercase hex
-    /// (docs/protocol.md, "Sign").
+    /// ([docs/protocol.md, "Sign"](https://github.com/juhe-rs/juhe-rs/blob/main/docs/protocol.md#sign)).
     fn sign<C: Check>(&self, check: &C) -> String {
         let field = |param| check.field(param).unwrap_or_default();
         let (name, idcard, mobile) = (field(Param::Realname), field(Param::Idcard), field(Param::Mobile));
@@ -118,7 +118,7 @@ impl Protocol {
 }
 
 /// The value of `orderid`: asks Juhe to put its order number in the answer
-/// (docs/protocol.md, "Order numbers").
+/// ([docs/protocol.md, "Order numbers"](https://github.com/juhe-rs/juhe-rs/blob/main/docs/protocol.md#order-numbers)).
 const ORDERID_WANTED: &str = "1";
 
 /// A personal field of `check`. Every product's check has every personal parameter its

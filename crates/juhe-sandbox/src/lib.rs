@@ -29,6 +29,10 @@
 //! # Security
 //! The shipped RSA key pair ([`SANDBOX_RSA_PRIVATE_KEY_PEM`]) is published: it is for tests
 //! only. [`SandboxBuilder::fresh_rsa_key`] makes a new one.
+//!
+//! # Features
+#![doc = document_features::document_features!()]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod carriers;
 mod error;

@@ -38,6 +38,10 @@
 //! # let answer = Canned.send(http::Request::new(Vec::new())).unwrap();
 //! # assert_eq!(answer.status(), 200);
 //! ```
+//!
+//! # Features
+#![doc = document_features::document_features!()]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod error;
 #[cfg(feature = "reqwest")]
@@ -66,7 +70,7 @@ pub use reqwest_backend::ReqwestTransport;
 pub use ureq_backend::UreqTransport;
 
 /// How a backend is set up. Both backends read the same settings and apply them the same
-/// way; a conformance suite (`tests/it/conformance.rs`) runs against each.
+/// way; a conformance suite ([`tests/it/conformance.rs`](https://github.com/juhe-rs/juhe-rs/blob/main/crates/juhe-transport/tests/it/conformance.rs)) runs against each.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct TransportConfig {

@@ -100,7 +100,7 @@ const DNS_TTL: Duration = Duration::from_secs(60);
 
 /// Resolves without a thread on the hot path. ureq looks the host up on every request,
 /// pooled connection or not, and with a deadline it does so on a new thread (~60 µs a
-/// request on loopback, docs/benchmarks.md). An IP address needs no lookup, and a host name's
+/// request on loopback, [docs/benchmarks.md](https://github.com/juhe-rs/juhe-rs/blob/main/docs/benchmarks.md)). An IP address needs no lookup, and a host name's
 /// addresses are kept for [`DNS_TTL`]; the lookup itself, when needed, still runs under the
 /// deadline.
 #[derive(Debug, Default)]

@@ -70,6 +70,10 @@
 //! The `juhe-sandbox` crate runs an offline Juhe: `ClientBuilder::account(&sandbox.account())`
 //! points a client at it. The crate's `batch_money` example checks the batch guarantees
 //! against the sandbox's ledger.
+//!
+//! # Features
+#![doc = document_features::document_features!()]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod attempts;
 pub mod batch;

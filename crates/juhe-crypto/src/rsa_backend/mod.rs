@@ -65,7 +65,7 @@ pub trait RsaBackend: sealed::Sealed + Sized + Send + Sync + 'static {
     /// Whether encryption and key generation draw from the `rng` they are given, and so repeat
     /// with a seeded one: [`RustRsa`] does, [`AwsLc`] uses its own generator.
     const DRAWS_FROM_CALLER_RNG: bool;
-    /// Whether it does RSA at all ([`NoRsa`] does not).
+    /// Whether it does RSA at all (`NoRsa`, the backend of a build with none, does not).
     const AVAILABLE: bool = true;
 
     #[doc(hidden)]

@@ -17,7 +17,7 @@ pub enum ImageFormat {
 
 /// A face photo, checked to be a JPEG or PNG with a readable header and a face photo's size
 /// in pixels before anything is sent. Sent as base64 with no
-/// `data:` prefix and no line breaks (docs/protocol.md, "Face image").
+/// `data:` prefix and no line breaks ([docs/protocol.md, "Face image"](https://github.com/juhe-rs/juhe-rs/blob/main/docs/protocol.md#face-image)).
 ///
 /// `Debug` shows the format and size only, never the bytes.
 #[derive(Clone, PartialEq, Eq)]
