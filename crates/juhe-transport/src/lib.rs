@@ -39,6 +39,26 @@
 //! # assert_eq!(answer.status(), 200);
 //! ```
 //!
+//! An async one, with this crate's re-export of `async_trait` (the attribute writes the boxed
+//! future that makes the trait usable as `Arc<dyn AsyncTransport>`):
+//! ```
+//! use juhe_transport::{AsyncTransport, HttpRequest, HttpResponse, TransportError, async_trait};
+//!
+//! /// Counts requests and answers each with a rate limit (a test double).
+//! #[derive(Default)]
+//! struct Limited(std::sync::atomic::AtomicU64);
+//!
+//! #[async_trait]
+//! impl AsyncTransport for Limited {
+//!     async fn send(&self, _request: HttpRequest) -> Result<HttpResponse, TransportError> {
+//!         self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+//!         Ok(http::Response::new(br#"{"error_code":10012,"reason":"limit","result":null}"#.to_vec()))
+//!     }
+//! }
+//! let transport: std::sync::Arc<dyn AsyncTransport> = std::sync::Arc::new(Limited::default());
+//! # let _ = transport;
+//! ```
+//!
 //! # Features
 #![doc = document_features::document_features!()]
 #![cfg_attr(docsrs, feature(doc_cfg))]

@@ -44,6 +44,8 @@ pub struct ClientBuilder {
     transport: Option<Arc<dyn Transport>>,
     /// Extra trust roots, PEM.
     root_certificates: Vec<String>,
+    /// A variable of `from_env` that could not be read: reported by `build`.
+    env_error: Option<(&'static str, &'static str)>,
 }
 
 impl ClientBuilder {
@@ -52,18 +54,44 @@ impl ClientBuilder {
         Self::default()
     }
 
-    /// Settings from the environment: `JUHE_KEY`, `JUHE_OPENID`, `JUHE_RSA_PUBLIC_KEY` (the key
-    /// itself, or a path to a file holding it) and `JUHE_BASE_URL`. Unset variables are left
-    /// out; later calls override them.
+    /// Settings from the environment. Unset or empty variables are left out; later calls
+    /// override them; a value that cannot be read is reported by `build`, naming the variable.
+    ///
+    /// | variable | setting | value |
+    /// |---|---|---|
+    /// | `JUHE_KEY` | [`key`](Self::key) | the API key |
+    /// | `JUHE_OPENID` | [`openid`](Self::openid) | the account's openid |
+    /// | `JUHE_RSA_PUBLIC_KEY` | [`rsa_public_key`](Self::rsa_public_key) | the key itself, or a path to a file holding it |
+    /// | `JUHE_BASE_URL` | [`base_url`](Self::base_url) | one URL replacing both of Juhe's hosts |
+    /// | `JUHE_MODE` | [`mode`](Self::mode) | `plain`, `signed`, `aes` or `rsa` |
+    /// | `JUHE_TIMEOUT` | [`timeout`](Self::timeout) | seconds, more than 0 and at most 3600 |
     pub fn from_env() -> Self {
-        let var = |name| std::env::var(name).ok().filter(|v: &String| !v.trim().is_empty());
-        Self {
+        Self::from_vars(|name| std::env::var(name).ok())
+    }
+
+    /// [`from_env`](Self::from_env) over any source of variables.
+    fn from_vars(lookup: impl Fn(&str) -> Option<String>) -> Self {
+        let var = |name| lookup(name).filter(|v: &String| !v.trim().is_empty());
+        let mut builder = Self {
             key: var("JUHE_KEY").map(Zeroizing::new),
             openid: var("JUHE_OPENID").map(Zeroizing::new),
             rsa_public_key: var("JUHE_RSA_PUBLIC_KEY"),
             base_url: var("JUHE_BASE_URL"),
             ..Self::default()
+        };
+        if let Some(mode) = var("JUHE_MODE") {
+            match Mode::ALL.into_iter().find(|m| m.name() == mode.trim()) {
+                Some(mode) => builder.mode = mode,
+                None => builder.env_error = Some(("JUHE_MODE", "plain, signed, aes or rsa")),
+            }
         }
+        if let Some(secs) = var("JUHE_TIMEOUT") {
+            match secs.trim().parse::<f64>().ok().filter(|s| *s > 0.0 && *s <= 3600.0) {
+                Some(secs) => builder.timeout = Some(Duration::from_secs_f64(secs)),
+                None => builder.env_error = Some(("JUHE_TIMEOUT", "seconds, more than 0 and at most 3600")),
+            }
+        }
+        builder
     }
 
     /// The API key (个人中心 → 我的数据).
@@ -125,7 +153,8 @@ impl ClientBuilder {
     }
 
     /// The deadline of each attempt of the default transports: connecting, sending and the
-    /// whole answer (30 s by default). Ignored when you pass your own transport.
+    /// whole answer (30 s by default). A transport of your own keeps its own deadlines: with
+    /// one, `build` refuses a timeout rather than ignore it.
     pub fn timeout(mut self, total: Duration) -> Self {
         self.timeout = Some(total);
         self
@@ -166,8 +195,8 @@ impl ClientBuilder {
     /// The async client. Without a transport of your own it uses reqwest (feature `reqwest`).
     pub fn build(self) -> Result<Client, Error> {
         let core = Arc::new(self.core()?);
-        let transport = match self.async_transport {
-            Some(transport) => transport,
+        let transport = match self.async_transport.clone() {
+            Some(transport) => self.own_transport(transport)?,
             None => self.default_async_transport()?,
         };
         Ok(Client::new(core, transport))
@@ -176,11 +205,26 @@ impl ClientBuilder {
     /// The blocking client. Without a transport of your own it uses ureq (feature `ureq`).
     pub fn build_blocking(self) -> Result<blocking::Client, Error> {
         let core = Arc::new(self.core()?);
-        let transport = match self.transport {
-            Some(transport) => transport,
+        let transport = match self.transport.clone() {
+            Some(transport) => self.own_transport(transport)?,
             None => self.default_blocking_transport()?,
         };
         Ok(blocking::Client::new(core, transport))
+    }
+
+    /// A transport of the caller's, once no setting meant for the default ones was given.
+    fn own_transport<T: ?Sized>(&self, transport: Arc<T>) -> Result<Arc<T>, ConfigError> {
+        let ignored = if self.timeout.is_some() || self.connect_timeout.is_some() {
+            Some("a timeout (timeout, timeouts or JUHE_TIMEOUT)")
+        } else if !self.root_certificates.is_empty() {
+            Some("a root certificate (add_root_certificate)")
+        } else {
+            None
+        };
+        match ignored {
+            Some(setting) => Err(ConfigError::NotForOwnTransport { setting }),
+            None => Ok(transport),
+        }
     }
 
     /// The settings of the default transports.
@@ -224,6 +268,9 @@ impl ClientBuilder {
 
     /// Checks the settings and makes the shared protocol core.
     fn core(&self) -> Result<Core, Error> {
+        if let Some((variable, expected)) = self.env_error {
+            return Err(ConfigError::Environment { variable, expected }.into());
+        }
         let key = self.key.as_deref().ok_or(ConfigError::MissingKey)?;
         let mut credentials = Credentials::new(key)?;
         if let Some(openid) = &self.openid {
@@ -365,5 +412,46 @@ mod tests {
             assert_eq!(missing(key_only.clone().mode(mode)), Some(MissingCredential { credential, mode }));
         }
         assert!(matches!(ClientBuilder::new().build_blocking(), Err(Error::Config(ConfigError::MissingKey))));
+    }
+
+    #[test]
+    fn the_environment_gives_mode_and_timeout_and_names_a_bad_value() {
+        let vars = |pairs: &'static [(&'static str, &'static str)]| {
+            move |name: &str| pairs.iter().find(|(n, _)| *n == name).map(|(_, v)| (*v).to_owned())
+        };
+        let builder = ClientBuilder::from_vars(vars(&[
+            ("JUHE_KEY", "k"),
+            ("JUHE_MODE", "signed"),
+            ("JUHE_TIMEOUT", "2.5"),
+        ]));
+        assert_eq!((builder.mode, builder.timeout), (Mode::Signed, Some(Duration::from_millis(2500))));
+        for (var, value) in [("JUHE_MODE", "AES"), ("JUHE_TIMEOUT", "0"), ("JUHE_TIMEOUT", "ten")] {
+            let pairs: &'static [(&'static str, &'static str)] =
+                Box::leak(vec![("JUHE_KEY", "k"), (var, value)].into_boxed_slice());
+            let error = ClientBuilder::from_vars(vars(pairs)).build_blocking().unwrap_err().to_string();
+            assert!(error.starts_with(var), "{error}");
+        }
+    }
+
+    #[test]
+    fn a_timeout_with_your_own_transport_is_refused_not_ignored() {
+        struct Canned;
+        impl juhe_transport::Transport for Canned {
+            fn send(
+                &self,
+                _: juhe_transport::HttpRequest,
+            ) -> Result<juhe_transport::HttpResponse, juhe_transport::TransportError> {
+                Ok(http::Response::new(Vec::new()))
+            }
+        }
+        assert!(ClientBuilder::new().key("k").blocking_transport(Canned).build_blocking().is_ok());
+        let error = ClientBuilder::new()
+            .key("k")
+            .timeout(Duration::from_secs(1))
+            .blocking_transport(Canned)
+            .build_blocking()
+            .unwrap_err();
+        assert!(matches!(error, Error::Config(ConfigError::NotForOwnTransport { .. })), "{error}");
+        assert!(error.to_string().contains("your own transport"), "{error}");
     }
 }

@@ -322,4 +322,21 @@ pub enum ConfigError {
     /// The default transport could not be set up.
     #[error("could not set up the HTTP client")]
     Transport(#[source] TransportError),
+    /// A setting of the default transports was given with a transport of your own, which
+    /// keeps its own.
+    #[error(
+        "{setting} applies to the default transports only: configure it on your own transport, or leave it out"
+    )]
+    NotForOwnTransport {
+        /// The setting.
+        setting: &'static str,
+    },
+    /// An environment variable read by `ClientBuilder::from_env` holds no usable value.
+    #[error("{variable} must be {expected}")]
+    Environment {
+        /// The variable.
+        variable: &'static str,
+        /// What it may hold.
+        expected: &'static str,
+    },
 }

@@ -62,6 +62,42 @@
 //! # }
 //! ```
 //!
+//! # Cancellation
+//! Dropping a check's future (a `tokio::time::timeout` around it, a `select!` that takes
+//! another branch) stops waiting, not Juhe: a request already sent may still be answered and
+//! billed, and its outcome and order number are then lost. Give the client a deadline
+//! instead ([`ClientBuilder::timeout`]): the check then ends with [`Error::NoAnswer`], which
+//! says it may have been billed. When a caller must give up early, let the check finish on
+//! its own task and record what comes:
+//!
+//! ```no_run
+//! # async fn run(client: juhe_verify::Client, check: juhe_verify::IdCardCheck) {
+//! let task = tokio::spawn({
+//!     let client = client.clone();
+//!     async move { client.idcard(&check).await }
+//! });
+//! // The caller may stop waiting on `task`; the check still ends, and its result (with the
+//! // order number) can be recorded from the task, never lost mid-flight.
+//! let outcome = task.await;
+//! # let _ = outcome;
+//! # }
+//! ```
+//! A batch has the same rule built in: [`Batch::stop`] lets the checks in flight finish.
+//!
+//! # Tracing
+//! The clients emit [`tracing`](https://docs.rs/tracing) spans and events, every field masked:
+//!
+//! | name | kind, level | fields |
+//! |---|---|---|
+//! | `juhe.check` | span, INFO | `product`, `api`, `mode`, `check` (masked: `张*`, `110***********002X`) |
+//! | `juhe.attempt` | span, DEBUG, inside `juhe.check` | `attempt` (1, 2, …) |
+//! | `answer received` | event, TRACE | `status`, `bytes` |
+//! | `checked` | event, INFO | `verdict`, `order_id`, `billed` |
+//! | `retrying` | event, WARN | `attempt`, `error`, `retry_in_ms` |
+//! | `check failed` | event, INFO | `attempt`, `error`, `billed_maybe` |
+//!
+//! No key, openid, name, ID number, mobile or image appears in any of them.
+//!
 //! # Privacy
 //! Keys, openids, names, ID numbers, mobiles and images never appear unmasked in `Debug`,
 //! `Display`, errors or `tracing` events: `张*`, `110***********002X`, `139****5678`.

@@ -217,18 +217,19 @@ fn makes_checks(command: &Command) -> bool {
 /// The connection options given before the command and after it, as one: a value typed after
 /// the command wins, then one typed before it, then the environment's.
 fn merge(before: ConnectionArgs, after: ConnectionArgs, after_matches: &ArgMatches) -> ConnectionArgs {
+    fn pick<V>(typed_after: bool, after: Option<V>, before: Option<V>) -> Option<V> {
+        // Both read the same environment: the one before the command was typed, or is that.
+        if typed_after { after } else { before.or(after) }
+    }
     let typed = |id: &str| after_matches.value_source(id) == Some(ValueSource::CommandLine);
-    let pick = |id: &str, after: Option<String>, before: Option<String>| {
-        if typed(id) { after } else { before.or(after) }
-    };
     ConnectionArgs {
-        key: pick("key", after.key, before.key),
-        openid: pick("openid", after.openid, before.openid),
-        rsa_public_key: pick("rsa_public_key", after.rsa_public_key, before.rsa_public_key),
-        base_url: pick("base_url", after.base_url, before.base_url),
-        mode: after.mode.or(before.mode),
+        key: pick(typed("key"), after.key, before.key),
+        openid: pick(typed("openid"), after.openid, before.openid),
+        rsa_public_key: pick(typed("rsa_public_key"), after.rsa_public_key, before.rsa_public_key),
+        base_url: pick(typed("base_url"), after.base_url, before.base_url),
+        mode: pick(typed("mode"), after.mode, before.mode),
         transport: after.transport.or(before.transport),
-        timeout: after.timeout.or(before.timeout),
+        timeout: pick(typed("timeout"), after.timeout, before.timeout),
         sandbox: after.sandbox || before.sandbox,
         ca_cert: after.ca_cert.or(before.ca_cert),
     }

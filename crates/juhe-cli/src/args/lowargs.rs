@@ -55,14 +55,14 @@ pub(crate) struct ConnectionArgs {
     #[arg(long, env = "JUHE_BASE_URL", hide_env_values = true, value_name = "URL")]
     pub(crate) base_url: Option<String>,
     /// Transmission mode, plain by default (signed is telecom3 only; face is plain only).
-    #[arg(long, value_parser = mode_parser())]
+    #[arg(long, env = "JUHE_MODE", value_parser = mode_parser())]
     pub(crate) mode: Option<Mode>,
     /// HTTP client, reqwest by default.
     #[arg(long, value_enum)]
     pub(crate) transport: Option<Transport>,
     /// One deadline per attempt, connecting, sending and the whole answer included; 30 by
     /// default.
-    #[arg(long, value_name = "SECS", value_parser = parse_timeout)]
+    #[arg(long, env = "JUHE_TIMEOUT", value_name = "SECS", value_parser = parse_timeout)]
     pub(crate) timeout: Option<Duration>,
     /// Check against the embedded sandbox, whatever is configured.
     #[arg(long)]

@@ -212,3 +212,28 @@ fn options_come_before_or_after_the_command() {
     let answer: serde_json::Value = serde_json::from_slice(&both.stdout).unwrap();
     assert_eq!(answer["api"], "telecom3/verify", "the mode typed after the command wins");
 }
+
+/// `JUHE_MODE` and `JUHE_TIMEOUT` set what `--mode` and `--timeout` do; typed options win,
+/// before the command or after it.
+#[test]
+fn the_environment_sets_mode_and_timeout() {
+    let p = &juhe_sandbox::builtin_population()[0];
+    let run = |env: &[(&str, &str)], args: &[&str]| {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_juhe"));
+        command.args(args).env_remove("JUHE_KEY").env_remove("JUHE_BASE_URL");
+        for (k, v) in env {
+            command.env(k, v);
+        }
+        command.output().unwrap()
+    };
+    let check =
+        ["telecom3", "--name", &p.name, "--idcard", &p.idcard, "--mobile", &p.mobile, "--format", "json"];
+    let api = |out: &std::process::Output| {
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).map(|v| v["api"].clone()).unwrap_or_default()
+    };
+    assert_eq!(api(&run(&[("JUHE_MODE", "aes")], &check)), "telecom3/queryEncry");
+    let typed_before: Vec<&str> = ["--mode", "signed"].into_iter().chain(check).collect();
+    assert_eq!(api(&run(&[("JUHE_MODE", "aes")], &typed_before)), "telecom3/verify");
+    let bad = run(&[("JUHE_TIMEOUT", "ten")], &check);
+    assert_eq!(bad.status.code(), Some(2), "{}", String::from_utf8_lossy(&bad.stderr));
+}
