@@ -22,17 +22,17 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use juhe_proto::{Check, Endpoint, Product, ValidationError};
 use juhe_verify::{
     BatchHandle, BatchItem, BatchOptions, BatchStats, Billing, Error, FaceCheck, IdCardCheck, ResultField,
-    Skipped, Telecom2Check, Telecom3Check,
+    Skipped, Telecom2Check, Telecom3Check, batch::Repeats,
 };
 use serde_json::Value;
 
 use crate::args::hiargs::{BatchArgs, Connection, Format};
 use crate::batch::dedupe::{not_sent_after_maybe_billed, write_copies_of_done_rows};
 use crate::batch::encoding::TextEncoding;
-use crate::batch::input::{IDCARD, IMAGE, InputFile, MOBILE, NAME};
+use crate::batch::input::{IDCARD, IMAGE, InputFile, MOBILE, NAME, Record};
 use crate::batch::output::{Output, ResultCells, header, unrecorded_path};
 use crate::batch::resume::{ColumnHasher, DoneRows, prove, scan_output};
-use crate::batch::rows::{InputRow, RowFields, RowLog, Rows};
+use crate::batch::rows::{InputRow, RowFields, RowLog, Rows, text_fields};
 use crate::batch::summary::FileCounts;
 use crate::check::output::Printable;
 use crate::connection::{runtime, settings};
@@ -110,6 +110,21 @@ impl Run<'_> {
         }
         if let Some(max) = request.max_billed {
             options = options.max_billed(max);
+        }
+        if request.dedupe && C::PRODUCT != Product::Face {
+            // A first pass finds the repeated questions, so the batch remembers only those
+            // (face rows would read every image twice: their batch remembers billed answers).
+            let repeats = Repeats::find(input.records()?.filter_map(|record| match record {
+                Record::Row { columns, .. } => make(&text_fields(&input.positions, &columns)).ok(),
+                Record::Malformed { .. } => None,
+            }));
+            if !repeats.is_empty() {
+                eprintln!(
+                    "juhe: {} sets of rows repeat the same fields: each is checked once, its copies reuse the answer (--no-dedupe checks every row)",
+                    repeats.len()
+                );
+            }
+            options = options.dedupe_among(repeats);
         }
         let interrupted = Arc::new(AtomicBool::new(false));
         let mut recorder = Recorder {

@@ -45,6 +45,21 @@ impl RowLog {
     }
 }
 
+/// A row's text fields (no image file is read).
+pub(crate) fn text_fields(positions: &[(&'static str, usize)], columns: &[String]) -> RowFields {
+    let mut fields = RowFields::default();
+    for &(field, index) in positions {
+        let value = columns.get(index).cloned().unwrap_or_default();
+        match field {
+            NAME => fields.name = value,
+            IDCARD => fields.idcard = value,
+            MOBILE => fields.mobile = value,
+            _ => {}
+        }
+    }
+    fields
+}
+
 /// The rows of one product's batch.
 pub(crate) struct Rows<C> {
     pub(crate) records: Records,
@@ -89,16 +104,10 @@ impl<C> Rows<C> {
     }
 
     fn fields_of(&self, columns: &[String]) -> RowFields {
-        let mut fields = RowFields::default();
-        for &(field, index) in &self.positions {
-            let value = columns.get(index).cloned().unwrap_or_default();
-            match field {
-                NAME => fields.name = value,
-                IDCARD => fields.idcard = value,
-                MOBILE => fields.mobile = value,
-                IMAGE => fields.image = Some(self.read_image(value.trim())),
-                _ => {}
-            }
+        let mut fields = text_fields(&self.positions, columns);
+        if let Some(&(_, index)) = self.positions.iter().find(|(field, _)| *field == IMAGE) {
+            let path = columns.get(index).map_or("", String::as_str);
+            fields.image = Some(self.read_image(path.trim()));
         }
         fields
     }

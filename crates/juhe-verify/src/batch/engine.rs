@@ -63,8 +63,10 @@ enum Group<T, C: Check> {
 
 /// Subjects seen in this batch. Only those in flight, billed or maybe billed are kept: a copy
 /// of an input that ended unbilled is checked in its own right, so its subject is forgotten.
+/// With a survey (`repeats`), only the subjects it found repeated are kept at all.
 struct Dedupe<T, C: Check> {
     key: SubjectKey,
+    repeats: Option<crate::batch::Repeats>,
     groups: HashMap<u128, Group<T, C>>,
     /// Copies handed back to the feeder, to be classified again.
     ready: VecDeque<Pulled<T, C>>,
@@ -93,8 +95,11 @@ where
 {
     pub(crate) fn new(inputs: I, options: &BatchOptions, board: Arc<Board>, pacer: Arc<Pacer>) -> Self {
         let dedupe = options.dedupe.then(|| {
+            let key =
+                options.repeats.as_ref().map_or_else(|| SubjectKey::random(&mut OsRng), |r| r.key().clone());
             Mutex::new(Dedupe {
-                key: SubjectKey::random(&mut OsRng),
+                key,
+                repeats: options.repeats.clone(),
                 groups: HashMap::new(),
                 ready: VecDeque::new(),
             })
@@ -239,6 +244,10 @@ where
         let Some(dedupe) = &self.dedupe else { return Classified::New(pulled) };
         let mut dedupe = lock(dedupe);
         let subject = Subject::of(&pulled.check, &dedupe.key).short();
+        if dedupe.repeats.as_ref().is_some_and(|r| !r.contains(subject)) {
+            // The survey saw this question once: nothing to remember.
+            return Classified::New(pulled);
+        }
         pulled.subject = Some(subject);
         match dedupe.groups.get_mut(&subject) {
             None => {

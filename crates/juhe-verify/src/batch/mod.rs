@@ -31,7 +31,10 @@
 //!   A copy waits for its original's answer holding its own slot, so waiting copies are
 //!   bounded by the concurrency and never keep other inputs from being pulled. The engine
 //!   keeps the keyed hash (16 bytes) of each input in flight, billed or maybe billed, and the
-//!   outcome of each billed one, for the life of the batch.
+//!   outcome of each billed one, for the life of the batch: a few hundred bytes per billed
+//!   question. For millions of inputs that can be read twice, survey them first
+//!   ([`Repeats::find`], [`BatchOptions::dedupe_among`]): then only repeated questions are
+//!   remembered.
 //! - **Pacing.** A rate cap spaces starts evenly; Juhe's rate-limit answers slow the batch
 //!   down by themselves ([`BatchOptions::rate_per_second`]).
 //! - **Counts.** [`Batch::stats`] gives the sent, billed, maybe billed, not billed, invalid,
@@ -42,6 +45,7 @@
 
 mod board;
 mod engine;
+mod repeats;
 mod stats;
 
 use std::pin::Pin;
@@ -53,6 +57,7 @@ use tokio::sync::mpsc;
 
 pub(crate) use board::{Board, Slot};
 pub(crate) use engine::{Engine, Input, Job, Ticket};
+pub use repeats::Repeats;
 pub use stats::BatchStats;
 
 use crate::pacer::Pacer;
@@ -70,12 +75,13 @@ pub struct BatchOptions {
     pub(crate) mode: Option<Mode>,
     pub(crate) max_billed: Option<u64>,
     pub(crate) dedupe: bool,
+    pub(crate) repeats: Option<Repeats>,
 }
 
 impl Default for BatchOptions {
     /// 8 checks in flight, no rate cap, the client's mode, no budget, dedupe on.
     fn default() -> Self {
-        Self { concurrency: 8, rate: None, mode: None, max_billed: None, dedupe: true }
+        Self { concurrency: 8, rate: None, mode: None, max_billed: None, dedupe: true, repeats: None }
     }
 }
 
@@ -115,6 +121,15 @@ impl BatchOptions {
     /// Whether inputs asking the same question are sent once (the default) or each on its own.
     pub fn dedupe(mut self, dedupe: bool) -> Self {
         self.dedupe = dedupe;
+        self
+    }
+
+    /// Dedupe among the questions a first pass found repeated ([`Repeats::find`]): the batch
+    /// remembers only those, so memory no longer grows with the unique inputs. Inputs whose
+    /// question the pass did not see are checked each on its own.
+    pub fn dedupe_among(mut self, repeats: Repeats) -> Self {
+        self.dedupe = true;
+        self.repeats = Some(repeats);
         self
     }
 }
