@@ -2,7 +2,7 @@
 # Rows/s of `juhe batch` at concurrency 1, 8, 32, 64 in plain and RSA modes against a sandbox
 # in another process, beside the same work done by benches/batch_python.py (requests + a thread
 # pool; `juhe batch --no-dedupe`, so both check every row); then the peak memory of
-# `juhe batch` over 1,000,000 rows with dedupe on: all distinct (the survey's worst case), and
+# `juhe batch` over 1,000,000 rows with dedupe on: all distinct (every row billed), and
 # the population repeated (the map of repeats at its largest use).
 # Usage: bash benches/batch_throughput.sh [plain_rows] [rsa_rows] [memory_rows] (0 skips that part)
 set -euo pipefail
@@ -57,7 +57,8 @@ done
 
 echo
 # N distinct people: valid ID numbers (district 110105, a birth date per 1,000, a sequence
-# number), names and mobiles from the population. Unknown to the sandbox: each gets 233903.
+# number), names and mobiles from the population: each is a billed mismatch (the mobile is the
+# sandbox's, the ID card number is not), so dedupe has a billed answer per row to remember.
 make_distinct() {
   python3 - "$1" "$2" "$tmp/people.csv" <<'PY'
 import csv, datetime, sys
