@@ -30,7 +30,7 @@ use crate::args::hiargs::{BatchArgs, Connection, Format};
 use crate::batch::dedupe::{not_sent_after_maybe_billed, write_copies_of_done_rows};
 use crate::batch::encoding::TextEncoding;
 use crate::batch::input::{IDCARD, IMAGE, InputFile, MOBILE, NAME, Record};
-use crate::batch::output::{Output, ResultCells, header, unrecorded_path};
+use crate::batch::output::{Output, ResultCells, header, list_unrecorded};
 use crate::batch::resume::{ColumnHasher, DoneRows, prove, scan_output};
 use crate::batch::rows::{InputRow, RowFields, RowLog, Rows, text_fields};
 use crate::batch::summary::FileCounts;
@@ -179,7 +179,15 @@ impl Run<'_> {
             )));
         }
         if !exists {
-            if path.exists() {
+            if let Ok(metadata) = std::fs::metadata(path) {
+                // Only an empty regular file is replaced: never a FIFO, a device (`/dev/null`)
+                // or a folder.
+                if !metadata.is_file() {
+                    return Err(Failure::usage(format!(
+                        "--output {} is not a regular file (a FIFO, a device or a folder): name a file",
+                        path.display()
+                    )));
+                }
                 std::fs::remove_file(path)
                     .map_err(|e| Failure::failed(format!("{}: {e}", path.display())))?;
             }
@@ -357,13 +365,13 @@ impl Recorder {
         if self.unrecorded.is_empty() {
             return String::new();
         }
-        let path = unrecorded_path(self.output.path());
-        let mut text = String::from("juhe_row,juhe_orderid\n");
-        for (row, order) in &self.unrecorded {
-            text += &format!("{row},{}\n", order.as_deref().map(escaped).unwrap_or_default());
-        }
-        match std::fs::write(&path, text) {
-            Ok(()) => format!(" (listed above and in {})", path.display()),
+        let rows: Vec<(u64, String)> = self
+            .unrecorded
+            .iter()
+            .map(|(row, order)| (*row, order.as_deref().map(escaped).unwrap_or_default().into_owned()))
+            .collect();
+        match list_unrecorded(self.output.path(), &rows) {
+            Ok(path) => format!(" (listed above and added to {})", path.display()),
             Err(_) => " (listed above)".to_owned(),
         }
     }

@@ -64,7 +64,7 @@ impl Output {
     /// A new file with the header, created only if nothing is there.
     pub(crate) fn create(path: &Path, header: &[String], encoding: TextEncoding) -> Result<Self, Failure> {
         let failed = |e: std::io::Error| Failure::failed(format!("could not create {}: {e}", path.display()));
-        let file = OpenOptions::new().write(true).create_new(true).open(path).map_err(failed)?;
+        let file = private(OpenOptions::new().write(true).create_new(true)).open(path).map_err(failed)?;
         let mut output = Self { path: path.to_owned(), file, encoding, position: 0, input_columns: 0 };
         output.file.write_all(encoding.bom()).map_err(failed)?;
         output.position = encoding.bom().len() as u64;
@@ -142,6 +142,32 @@ impl Output {
             details,
         })
     }
+}
+
+/// Options that create a file only its owner can read (0600 on Unix): every file a batch
+/// writes holds names, ID numbers and mobiles, or the order numbers of people's checks. On
+/// Windows a new file takes its folder's permissions.
+pub(crate) fn private(options: &mut OpenOptions) -> &mut OpenOptions {
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(options, 0o600);
+    options
+}
+
+/// Appends `rows` (row and order number) to the list of billed rows not recorded, beside the
+/// output: created 0600 with a header the first time, never rewritten, so an entry of an
+/// earlier failed run is never lost.
+pub(crate) fn list_unrecorded(output: &Path, rows: &[(u64, String)]) -> std::io::Result<PathBuf> {
+    let path = unrecorded_path(output);
+    let mut file = private(OpenOptions::new().create(true).append(true)).open(&path)?;
+    let mut text = String::new();
+    if file.metadata()?.len() == 0 {
+        text.push_str("juhe_row,juhe_orderid\n");
+    }
+    for (row, order) in rows {
+        text.push_str(&format!("{row},{order}\n"));
+    }
+    file.write_all(text.as_bytes())?;
+    Ok(path)
 }
 
 /// Where the rows that were billed but could not be recorded are listed, next to the output.

@@ -153,3 +153,61 @@ fn ctrl_c_at_any_point_sends_nothing_new_and_loses_nothing() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Files holding people's data are created 0600, and the list of billed rows not recorded is
+/// appended to, run after run: an entry of an earlier failed run is never lost.
+#[cfg(unix)]
+#[test]
+fn batch_files_are_private_and_the_unrecorded_list_keeps_every_run() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = temp_dir("private");
+    let (input, output) = (dir.join("in.csv"), dir.join("out.csv"));
+    write_input(&input, 600);
+    let side = dir.join("out.csv.unrecorded.csv");
+    let mut listed = 0;
+    for (round, extra) in [(0, None), (1, Some("--resume"))] {
+        let sandbox = Sandbox::start().unwrap();
+        let mut command = limited(&sandbox, &input, &output, "reqwest", 6);
+        command.args(extra);
+        let run = command.output().unwrap();
+        assert_eq!(run.status.code(), Some(4), "round {round}: {}", stderr(&run));
+        let now = stderr(&run).lines().filter(|l| l.contains("billed but not recorded: row")).count();
+        assert!(now > 0, "round {round}: the write failed with no billed row in flight");
+        listed += now;
+        let text = std::fs::read_to_string(&side).unwrap();
+        assert_eq!(
+            text.lines().count(),
+            1 + listed,
+            "round {round}: every entry of every run is kept: {text}"
+        );
+        assert_eq!(text.matches("juhe_row,juhe_orderid").count(), 1);
+    }
+    for path in [&output, &side] {
+        let mode = std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{} is {mode:o}", path.display());
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `--output` naming a FIFO or a device is refused (status 2, nothing sent), and the FIFO or
+/// device is left as it is, never replaced by a file of people's data.
+#[cfg(unix)]
+#[test]
+fn an_output_that_is_not_a_regular_file_is_refused_and_left_alone() {
+    use std::os::unix::fs::FileTypeExt;
+    let sandbox = Sandbox::start().unwrap();
+    let dir = temp_dir("not-a-file");
+    let input = dir.join("in.csv");
+    write_input(&input, 5);
+    let fifo = dir.join("fifo.csv");
+    assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    for output in [fifo.as_path(), Path::new("/dev/null")] {
+        let run = batch(&sandbox, &input, output, &[]).output().unwrap();
+        assert_eq!(run.status.code(), Some(2), "{}: {}", output.display(), stderr(&run));
+        assert!(stderr(&run).contains("not a regular file"), "{}", stderr(&run));
+        let kind = std::fs::metadata(output).unwrap().file_type();
+        assert!(kind.is_fifo() || kind.is_char_device(), "{} was replaced", output.display());
+    }
+    assert_eq!(sandbox.ledger().requests, 0);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -188,13 +188,8 @@ where
                 copies.into_iter().map(|copy| refused(copy, skipped())).collect()
             }
             // Unbilled: the copies go back to the feeder, and the first becomes the original.
-            Err(_) if self.board.is_stopped() => {
-                self.board.unpark(waited, 0);
-                Vec::new()
-            }
             Err(_) => {
-                dedupe.ready.extend(copies);
-                self.board.unpark(waited, waited);
+                self.requeue(dedupe, copies);
                 Vec::new()
             }
         }
@@ -276,13 +271,7 @@ where
     /// An input refused unsent, as an item.
     fn unsent(&self, pulled: Pulled<T, C>, error: Error) -> BatchItem<T, C::Outcome> {
         self.release(&pulled);
-        BatchItem {
-            index: pulled.index,
-            tag: pulled.tag,
-            result: Err(error),
-            reused_from: None,
-            _slot: pulled.slot,
-        }
+        refused(pulled, error)
     }
 
     fn release(&self, pulled: &Pulled<T, C>) {
@@ -293,6 +282,12 @@ where
             return;
         }
         let Some(Group::InFlight { copies, .. }) = dedupe.groups.remove(&subject) else { return };
+        self.requeue(&mut dedupe, copies);
+    }
+
+    /// Copies whose original went unbilled go back to the feeder to be classified again (the
+    /// first becomes the original); once the batch is stopped they are dropped.
+    fn requeue(&self, dedupe: &mut Dedupe<T, C>, copies: Vec<Pulled<T, C>>) {
         let waited = copies.len();
         if self.board.is_stopped() {
             self.board.unpark(waited, 0);
