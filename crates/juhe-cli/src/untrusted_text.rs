@@ -27,6 +27,19 @@ pub(crate) fn escaped(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// `text` made safe for a spreadsheet cell as well: escaped, and, when it starts with a
+/// character that makes Excel or WPS read a formula (`=`, `+`, `-`, `@`, tab, CR), prefixed
+/// with `'` as OWASP advises. For the cells a server fills, never for the input's own
+/// columns (they are written back byte for byte: the resume proof compares them).
+pub(crate) fn spreadsheet_safe(text: &str) -> String {
+    let escaped = escaped(text);
+    if escaped.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{escaped}")
+    } else {
+        escaped.into_owned()
+    }
+}
+
 fn needs_escape(c: char) -> bool {
     c.is_control() || matches!(c, '\u{2028}' | '\u{2029}' | '\u{202e}' | '\u{2066}'..='\u{2069}')
 }
@@ -34,6 +47,16 @@ fn needs_escape(c: char) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn formula_cells_are_neutralised() {
+        for formula in ["=HYPERLINK(\"x\")", "+1", "-1+1", "@SUM(A1)", "=cmd|' /C calc'!A0"] {
+            assert_eq!(spreadsheet_safe(formula), format!("'{formula}"));
+        }
+        assert_eq!(spreadsheet_safe("库中无此记录"), "库中无此记录");
+        assert_eq!(spreadsheet_safe("1"), "1");
+        assert_eq!(spreadsheet_safe("'=x"), "'=x", "once neutralised, left alone");
+    }
 
     #[test]
     fn controls_are_escaped_and_chinese_is_kept() {

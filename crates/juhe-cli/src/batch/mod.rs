@@ -37,7 +37,7 @@ use crate::batch::summary::FileCounts;
 use crate::check::output::Printable;
 use crate::connection::{runtime, settings};
 use crate::failure::{Failure, Status, error_chain};
-use crate::untrusted_text::escaped;
+use crate::untrusted_text::{escaped, spreadsheet_safe};
 
 /// Runs `juhe batch`.
 pub(crate) fn run(request: &BatchArgs, connection: &Connection, format: Format) -> Result<ExitCode, Failure> {
@@ -368,7 +368,7 @@ impl Recorder {
         let rows: Vec<(u64, String)> = self
             .unrecorded
             .iter()
-            .map(|(row, order)| (*row, order.as_deref().map(escaped).unwrap_or_default().into_owned()))
+            .map(|(row, order)| (*row, order.as_deref().map(spreadsheet_safe).unwrap_or_default()))
             .collect();
         match list_unrecorded(self.output.path(), &rows) {
             Ok(path) => format!(" (listed above and added to {})", path.display()),
@@ -377,13 +377,14 @@ impl Recorder {
     }
 }
 
-/// The tool's cells of a checked row; text from the server is escaped.
+/// The tool's cells of a checked row; text from the server is escaped and can never be a
+/// spreadsheet formula.
 fn result_cells<O: Printable>(
     result: &Result<O, Error>,
     billing: Billing,
     details: &[ResultField],
 ) -> ResultCells {
-    let server = |text: &str| escaped(text).into_owned();
+    let server = spreadsheet_safe;
     match result {
         Ok(outcome) => ResultCells {
             error_code: "0".to_owned(),

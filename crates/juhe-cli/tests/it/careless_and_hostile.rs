@@ -335,5 +335,23 @@ fn server_strings_are_escaped_in_batch_cells() {
     assert!(!written.contains('\u{1b}') && !written.contains('\u{7}'), "{written:?}");
     assert_eq!(written.lines().count(), 2, "a line break from the server split a row: {written:?}");
     assert!(written.contains(r"J1\n\e]0;owned\u{7}"), "{written}");
+
+    // Cells a spreadsheet would run as formulas: neutralised with a leading `'`.
+    let formulas = r#"{"error_code":0,"reason":"=HYPERLINK(\"http://x\",\"ok\")","result":{"res":1,"rescode":"11","resmsg":"@SUM(1)","province":"-1+1","city":"+1","orderid":"=cmd|' /C calc'!A0"}}"#;
+    let server = Hostile::start(Script::Json(formulas.into()));
+    let _ = std::fs::remove_file(&output);
+    let base_url = server.base_url();
+    let args =
+        ["--key", "k", "--base-url", &base_url, "batch", "telecom3", "--input", input.to_str().unwrap()];
+    let out = juhe(&[&args[..], &["--output", output.to_str().unwrap()]].concat());
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let mut reader = csv::Reader::from_path(&output).unwrap();
+    let headers = reader.headers().unwrap().clone();
+    let record = reader.records().next().unwrap().unwrap();
+    for column in ["juhe_reason", "juhe_resmsg", "juhe_province", "juhe_city", "juhe_orderid"] {
+        let cell = &record[headers.iter().position(|h| h == column).unwrap()];
+        assert!(cell.starts_with('\''), "{column} = {cell:?} would run as a formula");
+    }
+    assert_eq!(&record[0], "张三", "the input's own columns stay as they are");
     let _ = std::fs::remove_dir_all(&dir);
 }
