@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use juhe_crypto::{AesKey, RsaPadding, RsaPrivateKey};
-use juhe_proto::{Endpoint, ErrorCode, Param, Product};
+use juhe_proto::{Endpoint, ErrorCode, Param, Product, ResultField};
 
 use crate::faults::{FaultKind, FaultPlan};
 use crate::identity::Registry;
@@ -171,7 +171,15 @@ impl JuheApi {
             Some(Effect::UnspecifiedMismatch) => unspecified = true,
             None => {}
         }
-        let reply = judge(info.product, &fields, &self.registry, self.next_order(info.product), unspecified);
+        let mut reply =
+            judge(info.product, &fields, &self.registry, self.next_order(info.product), unspecified);
+        // An endpoint that takes `orderid` returns the order number only when asked with
+        // `orderid=1` ("传1时返回单号，默认不返回单号"); it is billed all the same.
+        if info.params.contains(&Param::Orderid) && params.get(Param::Orderid) != "1" {
+            if let Some(result) = reply.result.as_object_mut() {
+                result.remove(ResultField::OrderId.wire_name());
+            }
+        }
         Processed { reply, fault, who }
     }
 

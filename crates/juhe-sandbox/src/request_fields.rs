@@ -132,8 +132,9 @@ fn check_sign(params: &Params, plain: &HashMap<Param, String>, keys: &Keys<'_>) 
         field(Param::Idcard),
         field(Param::Mobile),
     ]);
-    let given = params.get(Param::Sign).trim().to_ascii_lowercase();
-    if given == expected {
+    // Lowercase hex, as documented ("后小写"): an uppercase sign is refused, so a client's
+    // tests catch the mistake before Juhe does.
+    if params.get(Param::Sign) == expected {
         Ok(())
     } else {
         Err(Reply::parameter_error(Product::Telecom3, Field::Key, "签名错误"))

@@ -278,9 +278,32 @@ fn a_bad_sign_and_a_missing_key_are_refused() {
     let unsigned =
         post_form(sandbox.addr(), "/telecom3/verify", head.trim_end_matches('&').as_bytes()).unwrap();
     assert_eq!(unsigned.error_code(), 233907);
+    // The document says lowercase hex ("后小写"): the right sign in capitals is refused.
+    let shouted = format!("{head}sign={}", sign.to_ascii_uppercase());
+    assert_ne!(shouted, body, "the sign has letters to shout");
+    let answer = post_form(sandbox.addr(), "/telecom3/verify", shouted.as_bytes()).unwrap();
+    assert_eq!(answer.error_code(), 233907);
     let keyless = post_form(sandbox.addr(), "/idcard/query", b"realname=x&idcard=y").unwrap();
     assert_eq!(keyless.error_code(), 10001);
     assert_eq!(sandbox.ledger().billed, 0);
+}
+
+/// `idcard/query` returns the order number only when the request asks (`orderid=1`), as the
+/// document says; the check is billed either way.
+#[test]
+fn idcard_query_gives_its_order_number_only_when_asked() {
+    let sandbox = Sandbox::start().unwrap();
+    let p = &sandbox.identities()[0];
+    let fields = fields_of(Endpoint::IdCardQuery, person(p));
+    let fields: Vec<(&str, &str)> = fields.iter().map(|(n, v)| (*n, v.as_str())).collect();
+    let unasked = String::from_utf8(raw_body(Endpoint::IdCardQuery, &fields, false)).unwrap();
+    assert!(!unasked.contains("orderid"), "{unasked}");
+    let asked = format!("{unasked}&orderid=1");
+    let answer = post_form(sandbox.addr(), "/idcard/query", asked.as_bytes()).unwrap().json();
+    assert!(answer["result"]["orderid"].as_str().is_some_and(|o| o.starts_with("JHSB")), "{answer}");
+    let answer = post_form(sandbox.addr(), "/idcard/query", unasked.as_bytes()).unwrap().json();
+    assert_eq!((answer["error_code"].as_i64(), answer["result"].get("orderid")), (Some(0), None), "{answer}");
+    assert_eq!(sandbox.ledger().billed, 2);
 }
 
 #[test]
