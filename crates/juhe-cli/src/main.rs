@@ -17,6 +17,7 @@ mod check;
 mod codes;
 mod connection;
 mod failure;
+mod local_file;
 mod sandbox;
 mod untrusted_text;
 

@@ -101,10 +101,37 @@ pub(crate) fn seed_of(text: &str) -> u64 {
     text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
 }
 
+/// The most an identities file may hold: room for hundreds of thousands of people with their
+/// photos. `--identities /dev/zero` must not fill memory.
+pub const MAX_IDENTITIES_FILE_BYTES: u64 = 256 << 20;
+
+/// The file's text: a regular file (checked before opening: opening a FIFO would wait), at
+/// most [`MAX_IDENTITIES_FILE_BYTES`].
+fn read_identities_file(path: &Path) -> std::io::Result<String> {
+    use std::io::Read;
+    let refuse = |why: String| std::io::Error::new(std::io::ErrorKind::InvalidInput, why);
+    if !std::fs::metadata(path)?.is_file() {
+        return Err(refuse("not a regular file (a directory, a pipe or a device)".into()));
+    }
+    let file = std::fs::File::open(path)?;
+    if !file.metadata()?.is_file() {
+        return Err(refuse("not a regular file".into()));
+    }
+    let mut text = String::new();
+    file.take(MAX_IDENTITIES_FILE_BYTES + 1).read_to_string(&mut text)?;
+    if text.len() as u64 > MAX_IDENTITIES_FILE_BYTES {
+        return Err(refuse(format!(
+            "larger than {} MiB, the most an identities file may hold",
+            MAX_IDENTITIES_FILE_BYTES >> 20
+        )));
+    }
+    Ok(text)
+}
+
 /// Reads identities from a `.json` file (an array of objects) or a `.csv` file (with a
 /// header), with fields `name, idcard, mobile[, carrier, province, city, face_image]`.
 pub fn load_identities(path: &Path) -> Result<Vec<Identity>, SandboxError> {
-    let text = std::fs::read_to_string(path)
+    let text = read_identities_file(path)
         .map_err(|source| SandboxError::IdentitiesFile { path: path.to_owned(), source })?;
     let text = text.trim_start_matches('\u{FEFF}');
     if text.trim_start().starts_with('[') {

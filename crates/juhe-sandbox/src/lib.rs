@@ -52,7 +52,7 @@ mod verdicts;
 
 pub use error::SandboxError;
 pub use faults::{Fault, FaultKind};
-pub use identity::{Identity, load_identities};
+pub use identity::{Identity, MAX_IDENTITIES_FILE_BYTES, load_identities};
 pub use ledger::{ApiCounts, LedgerSnapshot, RequestRecord};
 pub use magic::MagicIdentity;
 pub use population::{POPULATION_SIZE, builtin_population};

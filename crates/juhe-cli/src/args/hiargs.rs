@@ -259,10 +259,13 @@ fn connection(options: ConnectionArgs) -> Result<Connection, Failure> {
     let ConnectionArgs { key, openid, rsa_public_key, base_url, mode, transport, timeout, sandbox, ca_cert } =
         options;
     let ca_cert = match ca_cert {
-        Some(path) => Some(
-            std::fs::read_to_string(&path)
-                .map_err(|e| Failure::usage(format!("could not read --ca-cert {}: {e}", path.display())))?,
-        ),
+        Some(path) => {
+            let bytes = crate::local_file::read(&path, crate::local_file::CERTIFICATE)
+                .map_err(|e| Failure::usage(format!("--ca-cert: {e}")))?;
+            Some(String::from_utf8(bytes).map_err(|_| {
+                Failure::usage(format!("--ca-cert {}: not a PEM certificate (not text)", path.display()))
+            })?)
+        }
         None => None,
     };
     let target = match (sandbox, key, &base_url) {

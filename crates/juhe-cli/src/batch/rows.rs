@@ -10,7 +10,7 @@ use juhe_proto::{Field, Problem, ValidationError};
 
 use crate::batch::input::{IDCARD, IMAGE, MOBILE, NAME, Record, Records};
 use crate::batch::resume::DoneRows;
-use crate::check::face_image_file::{self, ImageFileError};
+use crate::local_file::{self, FACE_PHOTO, LocalFileError};
 
 /// A row handed to the batch: carried with its check and returned with its result.
 #[derive(Debug)]
@@ -117,9 +117,9 @@ impl<C> Rows<C> {
         if path.is_empty() {
             return Err(ValidationError::new(Field::Image, Problem::Empty));
         }
-        face_image_file::read(&self.base_dir.join(path)).map_err(|e| {
+        local_file::read(&self.base_dir.join(path), FACE_PHOTO).map_err(|e| {
             let problem = match e {
-                ImageFileError::TooLarge { bytes, max, .. } => {
+                LocalFileError::TooLarge { bytes, max, .. } => {
                     Problem::ImageTooLarge { bytes: usize::try_from(bytes).unwrap_or(usize::MAX), max }
                 }
                 _ => Problem::Unreadable,

@@ -1,7 +1,6 @@
 //! `juhe idcard | telecom2 | telecom3 | face`: one check, against Juhe or the embedded
 //! sandbox.
 
-pub(crate) mod face_image_file;
 pub(crate) mod output;
 
 use std::process::ExitCode;
@@ -15,6 +14,7 @@ use crate::args::hiargs::{CheckInput, Connection, Format};
 use crate::check::output::{Printable, json_error, json_outcome, text};
 use crate::connection::{runtime, settings};
 use crate::failure::{Failure, Status, error_chain};
+use crate::local_file;
 use crate::untrusted_text::escaped;
 
 /// Runs one check and prints its outcome.
@@ -31,7 +31,8 @@ pub(crate) fn run(input: CheckInput, connection: &Connection, format: Format) ->
             one(api, Telecom3Check::new(&name, &idcard, &mobile), connection, format)
         }
         CheckInput::Face { name, idcard, mobile, image } => {
-            let bytes = face_image_file::read(&image).map_err(|e| Failure::usage(format!("--image: {e}")))?;
+            let bytes = local_file::read(&image, local_file::FACE_PHOTO)
+                .map_err(|e| Failure::usage(format!("--image: {e}")))?;
             one(api, FaceCheck::new(&name, &idcard, &mobile, bytes), connection, format)
         }
     }

@@ -42,20 +42,28 @@ pub(crate) fn identities(identities: Option<PathBuf>, format: IdentityFormat) ->
     if let Some(path) = identities {
         builder = builder.identities_file(path);
     }
-    let sandbox = builder.start().map_err(|e| Failure::failed(e.to_string()))?;
+    let sandbox = builder.start().map_err(start_failure)?;
     print_identities(sandbox.identities(), format)
+}
+
+/// A sandbox that would not start: the user's input (an address, an identities file) is a
+/// usage error (2); anything else a failure (4).
+fn start_failure(error: juhe_sandbox::SandboxError) -> Failure {
+    use juhe_sandbox::SandboxError;
+    match error {
+        SandboxError::NotLoopback { .. }
+        | SandboxError::Bind { .. }
+        | SandboxError::IdentitiesFile { .. }
+        | SandboxError::InvalidIdentity { .. } => Failure::usage(error.to_string()),
+        other => Failure::failed(other.to_string()),
+    }
 }
 
 fn run_server(
     builder: SandboxBuilder,
     credentials_out: Option<&std::path::Path>,
 ) -> Result<ExitCode, Failure> {
-    let sandbox = builder.start().map_err(|e| match e {
-        juhe_sandbox::SandboxError::NotLoopback { .. } | juhe_sandbox::SandboxError::Bind { .. } => {
-            Failure::usage(e.to_string())
-        }
-        other => Failure::failed(other.to_string()),
-    })?;
+    let sandbox = builder.start().map_err(start_failure)?;
     if let Some(path) = credentials_out {
         let mut credentials = serde_json::json!({
             "base_url": sandbox.base_url(),

@@ -355,3 +355,49 @@ fn server_strings_are_escaped_in_batch_cells() {
     assert_eq!(&record[0], "张三", "the input's own columns stay as they are");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A FIFO or a device where a file is expected is refused at once (status 2, nothing sent):
+/// opening a FIFO would wait forever, reading `/dev/zero` would fill memory.
+#[cfg(unix)]
+#[test]
+fn fifos_and_devices_named_as_files_are_refused_at_once() {
+    let dir = std::env::temp_dir().join(format!("juhe-fifo-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let fifo = dir.join("fifo");
+    assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    let fifo = fifo.to_str().unwrap();
+    let person = ["--name", "张三", "--idcard", "11010519491231002X", "--mobile", "13912345678"];
+    let cases: Vec<Vec<&str>> = vec![
+        [&["face", "--image", fifo][..], &person].concat(),
+        [&["--ca-cert", fifo, "telecom3"][..], &person].concat(),
+        [&["--ca-cert", "/dev/zero", "telecom3"][..], &person].concat(),
+        vec!["sandbox", "identities", "--identities", fifo],
+        vec!["sandbox", "identities", "--identities", "/dev/zero"],
+    ];
+    for args in cases {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_juhe"))
+            .args(&args)
+            .env_remove("JUHE_KEY")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let started = std::time::Instant::now();
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status;
+            }
+            if started.elapsed() > std::time::Duration::from_secs(20) {
+                let _ = child.kill();
+                panic!("{args:?} hangs");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        };
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut text).unwrap();
+        assert_eq!(status.code(), Some(2), "{args:?}: {text}");
+        assert!(text.contains("not a regular file"), "{args:?}: {text}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
