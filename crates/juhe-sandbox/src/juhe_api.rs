@@ -175,10 +175,11 @@ impl JuheApi {
             judge(info.product, &fields, &self.registry, self.next_order(info.product), unspecified);
         // An endpoint that takes `orderid` returns the order number only when asked with
         // `orderid=1` ("传1时返回单号，默认不返回单号"); it is billed all the same.
-        if info.params.contains(&Param::Orderid) && params.get(Param::Orderid) != "1" {
-            if let Some(result) = reply.result.as_object_mut() {
-                result.remove(ResultField::OrderId.wire_name());
-            }
+        if info.params.contains(&Param::Orderid)
+            && params.get(Param::Orderid) != "1"
+            && let Some(result) = reply.result.as_object_mut()
+        {
+            result.remove(ResultField::OrderId.wire_name());
         }
         Processed { reply, fault, who }
     }
