@@ -298,11 +298,12 @@ where
                     queue = self.queued.wait(queue).unwrap_or_else(|poisoned| poisoned.into_inner());
                 }
             };
-            let delivered = self.check(ticket, results);
-            self.lock().idle += 1;
-            if !delivered {
+            if !self.check(ticket, results) {
+                // The batch was dropped: this worker leaves, and says so.
+                self.lock().threads -= 1;
                 return;
             }
+            self.lock().idle += 1;
         }
     }
 
