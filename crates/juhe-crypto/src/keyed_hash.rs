@@ -33,6 +33,23 @@ pub fn hmac_sha256_digest(key: &[u8], message: &[u8]) -> [u8; 32] {
     mac.finalize().into_bytes().into()
 }
 
+/// HKDF-SHA256 (RFC 5869) with a 32-byte output: a key for one purpose, named by `info`,
+/// from secret material `ikm` that may serve others. A ledger derives the key of its subjects
+/// from the account's API key this way, so the API key itself is never stored or reused.
+///
+/// ```
+/// let a = juhe_crypto::hkdf_sha256(b"salt", b"api key", b"purpose one");
+/// assert_ne!(a, juhe_crypto::hkdf_sha256(b"salt", b"api key", b"purpose two"));
+/// ```
+pub fn hkdf_sha256(salt: &[u8], ikm: &[u8], info: &[u8]) -> [u8; 32] {
+    let prk = hmac_sha256_digest(salt, ikm);
+    // One block of the expansion: T(1) = HMAC(PRK, info || 0x01).
+    let mut mac = hmac_sha256(&prk);
+    mac.update(info);
+    mac.update(&[1]);
+    mac.finalize().into_bytes().into()
+}
+
 fn hmac_sha256(key: &[u8]) -> Hmac<Sha256> {
     // HMAC takes a key of any length (longer keys are hashed first): this cannot fail.
     <Hmac<Sha256> as Mac>::new_from_slice(key).unwrap_or_else(|_| unreachable!("HMAC accepts any key length"))
@@ -56,6 +73,17 @@ mod tests {
         assert_eq!(
             hex(&hmac_sha256_digest(b"Jefe", b"what do ya want for nothing?")),
             "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
+    }
+
+    /// RFC 5869, test case 1: the first 32 bytes of its 42-byte output.
+    #[test]
+    fn known_answer_of_rfc_5869() {
+        let salt: Vec<u8> = (0x00..=0x0c).collect();
+        let info: Vec<u8> = (0xf0..=0xf9).collect();
+        assert_eq!(
+            hex(&hkdf_sha256(&salt, &[0x0b; 22], &info)),
+            "3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf"
         );
     }
 

@@ -13,6 +13,7 @@
 //! | the MD5 request sign (`telecom3/verify`) | [`md5_sign`] |
 //! | base64 | [`base64_encode`], [`base64_decode`] |
 //! | a keyed name for a check's fields (HMAC-SHA256) | [`keyed_hash`] |
+//! | a key for one purpose from another secret (HKDF-SHA256) | [`hkdf_sha256`] |
 //!
 //! There is no I/O and no hidden global random number generator: functions that need
 //! randomness take a [`rand_core::CryptoRngCore`], so every output can be reproduced in a test.
@@ -78,7 +79,7 @@ pub use aes_cipher::{aes_cbc_encrypt, aes_ecb_encrypt};
 pub use aes_key::AesKey;
 pub use codec::{base64_decode, base64_encode};
 pub use error::CryptoError;
-pub use keyed_hash::{hmac_sha256_digest, keyed_hash};
+pub use keyed_hash::{hkdf_sha256, hmac_sha256_digest, keyed_hash};
 pub use rand_core;
 #[cfg(feature = "decrypt")]
 pub use rsa_private::{RsaPrivateKey, RsaPrivateKeyOn};

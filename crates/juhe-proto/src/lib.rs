@@ -91,8 +91,8 @@ pub use error::{AnswerError, DecodeError, EncodeError, MissingCredential, Servic
 pub use form::{decode_form, encode_form};
 pub use generated::{Endpoint, Param, Product, ResultField};
 pub use outcome::{
-    Carrier, FaceOutcome, IdCardOutcome, MatchOutcome, Outcome, ResultFields, Telecom2Outcome,
-    Telecom3Outcome,
+    Carrier, FaceOutcome, IdCardOutcome, MatchOutcome, Outcome, Provenance, ResultFields, Reuse,
+    Telecom2Outcome, Telecom3Outcome,
 };
 pub use param::ParamKind;
 pub use protocol::{CONTENT_TYPE, EncodedRequest, Protocol};

@@ -14,7 +14,8 @@ mod sealed {
 pub struct ResultFields(Map<String, Value>);
 
 impl ResultFields {
-    pub(crate) fn new(map: Map<String, Value>) -> Self {
+    /// The fields of a `result` object (or of a record of one that a ledger kept).
+    pub fn new(map: Map<String, Value>) -> Self {
         Self(map)
     }
 
@@ -53,6 +54,40 @@ impl ResultFields {
     }
 }
 
+/// Where an outcome came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Provenance {
+    /// Juhe answered this check (and billed it) after `attempts` sends: 1 unless an attempt
+    /// that could not have been billed was retried.
+    Answered {
+        /// How many times the request was sent.
+        attempts: u32,
+    },
+    /// A ledger's record of Juhe's earlier billed answer to the same question: nothing was
+    /// sent and nothing billed for this check.
+    Reused(Reuse),
+}
+
+/// The earlier check whose answer was reused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Reuse {
+    /// Juhe's order number of the earlier, billed check.
+    pub order_id: Option<String>,
+    /// When the earlier check was sent.
+    pub checked_at: std::time::SystemTime,
+    /// The ledger's number for the earlier check.
+    pub entry: i64,
+}
+
+impl Reuse {
+    /// The record of an earlier check, as a ledger found it.
+    pub fn new(order_id: Option<String>, checked_at: std::time::SystemTime, entry: i64) -> Self {
+        Self { order_id, checked_at, entry }
+    }
+}
+
 /// What every outcome tells.
 pub trait Outcome: sealed::Sealed + std::fmt::Debug + Clone + Send + Sync + 'static {
     /// Match, mismatch, or a result value the documents do not list.
@@ -67,7 +102,32 @@ pub trait Outcome: sealed::Sealed + std::fmt::Debug + Clone + Send + Sync + 'sta
     /// `field` as Juhe sent it (a number for [`ResultField::is_number`] fields, text
     /// otherwise); `Null` when it was not sent or is not one of this outcome's fields.
     fn value(&self, field: ResultField) -> Value;
+    /// Whether Juhe answered this check or a ledger's earlier answer was reused.
+    fn provenance(&self) -> &Provenance;
+    /// The outcome with its provenance replaced (clients set it; `from_result` gives
+    /// one attempt).
+    fn with_provenance(self, provenance: Provenance) -> Self;
+
+    /// How many times this check's request was sent: 0 when an earlier answer was reused.
+    fn attempts(&self) -> u32 {
+        match self.provenance() {
+            Provenance::Answered { attempts } => *attempts,
+            Provenance::Reused(_) => 0,
+        }
+    }
+
+    /// The earlier check whose answer this is, when it was reused from a ledger (and so
+    /// not billed now).
+    fn reused(&self) -> Option<&Reuse> {
+        match self.provenance() {
+            Provenance::Reused(reuse) => Some(reuse),
+            Provenance::Answered { .. } => None,
+        }
+    }
 }
+
+/// What `from_result` gives: one send, answered.
+const ANSWERED_ONCE: Provenance = Provenance::Answered { attempts: 1 };
 
 fn text_value(text: Option<&str>) -> Value {
     text.map_or(Value::Null, |t| Value::String(t.to_owned()))
@@ -85,6 +145,8 @@ pub struct MatchOutcome {
     pub order_id: Option<String>,
     /// Juhe's `reason`.
     pub reason: String,
+    /// Answered now, or reused from a ledger.
+    pub provenance: Provenance,
 }
 
 /// The outcome of [`IdCardCheck`](crate::IdCardCheck).
@@ -115,6 +177,8 @@ pub struct Telecom3Outcome {
     pub order_id: Option<String>,
     /// Juhe's `reason`.
     pub reason: String,
+    /// Answered now, or reused from a ledger.
+    pub provenance: Provenance,
 }
 
 /// The outcome of [`FaceCheck`](crate::FaceCheck).
@@ -135,6 +199,8 @@ pub struct FaceOutcome {
     pub order_id: Option<String>,
     /// Juhe's `reason`.
     pub reason: String,
+    /// Answered now, or reused from a ledger.
+    pub provenance: Provenance,
 }
 
 /// A mobile carrier, as Juhe names it in `type`.
@@ -202,6 +268,12 @@ macro_rules! common_accessors {
         fn reason(&self) -> &str {
             &self.reason
         }
+        fn provenance(&self) -> &Provenance {
+            &self.provenance
+        }
+        fn with_provenance(self, provenance: Provenance) -> Self {
+            Self { provenance, ..self }
+        }
     };
 }
 
@@ -216,7 +288,13 @@ impl Outcome for MatchOutcome {
     }
     fn from_result(result: &ResultFields, reason: String) -> Self {
         let res = result.int(ResultField::Res);
-        Self { verdict: verdict_of_res(res), res, order_id: result.text(ResultField::OrderId), reason }
+        Self {
+            verdict: verdict_of_res(res),
+            res,
+            order_id: result.text(ResultField::OrderId),
+            reason,
+            provenance: ANSWERED_ONCE,
+        }
     }
 }
 
@@ -255,6 +333,7 @@ impl Outcome for Telecom3Outcome {
             city: result.text(ResultField::City),
             order_id: result.text(ResultField::OrderId),
             reason,
+            provenance: ANSWERED_ONCE,
         }
     }
 }
@@ -281,6 +360,7 @@ impl Outcome for FaceOutcome {
             carrier: result.text(ResultField::Type).map(|t| Carrier::from_name(&t)),
             order_id: result.text(ResultField::OrderId),
             reason,
+            provenance: ANSWERED_ONCE,
         }
     }
 }

@@ -3,3 +3,4 @@
 //! all it needs.
 
 pub mod hostile;
+pub mod postgres_server;

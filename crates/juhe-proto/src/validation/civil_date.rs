@@ -40,6 +40,18 @@ impl CivilDate {
         let year = (yoe + era * 400 + i64::from(month <= 2)) as i32;
         Self { year, month, day }
     }
+
+    /// The number of days from 1970-01-01 to this date (Howard Hinnant's `days_from_civil`):
+    /// the inverse of [`from_unix_days`](Self::from_unix_days).
+    pub fn to_unix_days(self) -> i64 {
+        let year = i64::from(self.year) - i64::from(self.month <= 2);
+        let era = year.div_euclid(400);
+        let yoe = year.rem_euclid(400);
+        let month = i64::from(self.month);
+        let doy = (153 * (if month > 2 { month - 3 } else { month + 9 }) + 2) / 5 + i64::from(self.day) - 1;
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        era * 146_097 + doe - 719_468
+    }
 }
 
 fn days_in_month(year: i32, month: u32) -> u32 {
@@ -60,6 +72,14 @@ mod tests {
         assert_eq!(CivilDate::from_unix_days(0), CivilDate { year: 1970, month: 1, day: 1 });
         assert_eq!(CivilDate::from_unix_days(11_016), CivilDate { year: 2000, month: 2, day: 29 });
         assert_eq!(CivilDate::from_unix_days(-1), CivilDate { year: 1969, month: 12, day: 31 });
+    }
+
+    #[test]
+    fn dates_to_unix_days_and_back() {
+        assert_eq!(CivilDate { year: 2000, month: 2, day: 29 }.to_unix_days(), 11_016);
+        for days in (-800_000..800_000).step_by(997) {
+            assert_eq!(CivilDate::from_unix_days(days).to_unix_days(), days);
+        }
     }
 
     #[test]

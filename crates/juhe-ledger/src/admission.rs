@@ -1,0 +1,235 @@
+//! The one decision before a check leaves, made inside one database transaction by every
+//! backend alike: reuse an earlier answer, wait for a check in flight elsewhere, refuse over a
+//! budget, or record a pending entry and send.
+
+use std::time::{Duration, SystemTime};
+
+use serde_json::{Map, Value};
+
+use crate::calendar::{from_unix_ms, periods, unix_ms};
+use crate::record::{EntryId, Intent, Recorded, State};
+use crate::{LedgerError, LedgerSecret};
+
+/// What a check may do, beyond being recorded.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Policy {
+    reuse_within: Option<Duration>,
+    max_billed_per_day: Option<u64>,
+    max_billed_per_month: Option<u64>,
+}
+
+impl Policy {
+    /// Record only: no reuse, no budget.
+    pub fn record_only() -> Self {
+        Self::default()
+    }
+
+    /// Reuse a billed, documented answer to the same question, sent to the same target, this
+    /// recently; also wait for the same question in flight elsewhere (single flight). Off by
+    /// default: people's data changes (a mobile is reassigned), so the window is the user's
+    /// choice.
+    pub fn reuse_within(mut self, window: Duration) -> Self {
+        self.reuse_within = Some(window);
+        self
+    }
+
+    /// At most `cap` checks that cost or may cost money per day (China time) for the account,
+    /// across every process on the ledger; pending entries count.
+    pub fn max_billed_per_day(mut self, cap: u64) -> Self {
+        self.max_billed_per_day = Some(cap);
+        self
+    }
+
+    /// The same per calendar month (China time).
+    pub fn max_billed_per_month(mut self, cap: u64) -> Self {
+        self.max_billed_per_month = Some(cap);
+        self
+    }
+
+    /// Whether earlier answers are looked for.
+    pub fn reuses(&self) -> bool {
+        self.reuse_within.is_some()
+    }
+}
+
+/// The period of a budget.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Period {
+    /// A day, China time.
+    Day,
+    /// A calendar month, China time.
+    Month,
+}
+
+/// What the ledger says about a check about to be sent.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum Admission {
+    /// Send it: its pending entry is committed.
+    Send(EntryId),
+    /// Do not send: reuse this earlier billed answer.
+    Reuse(Recorded),
+    /// The same question is in flight elsewhere: ask again after a pause, until `until`.
+    Wait {
+        /// The other check's deadline.
+        until: SystemTime,
+    },
+    /// Do not send: the same question was sent recently and may have been billed, with no
+    /// answer recorded. Reconcile it (`juhe ledger pending`) or check without reuse.
+    MaybeBilled(Recorded),
+    /// Do not send: the budget of `period` is spent.
+    OverBudget {
+        /// Which budget.
+        period: Period,
+        /// Its cap.
+        cap: u64,
+    },
+}
+
+/// An entry row about to be inserted.
+pub(crate) struct NewRow<'a> {
+    pub(crate) account: &'a str,
+    pub(crate) subject: &'a [u8; 32],
+    pub(crate) product: &'static str,
+    pub(crate) mode: &'static str,
+    pub(crate) target: &'a str,
+    pub(crate) masked: &'a str,
+    pub(crate) started_at: i64,
+    pub(crate) deadline_at: i64,
+}
+
+/// An earlier entry for the same subject, product and target, as the decision reads it.
+pub(crate) struct Earlier {
+    pub(crate) id: i64,
+    pub(crate) state: State,
+    pub(crate) started_at: i64,
+    pub(crate) deadline_at: i64,
+    pub(crate) verdict: Option<String>,
+    pub(crate) order_id: Option<String>,
+    pub(crate) reason: Option<String>,
+    pub(crate) result: Option<String>,
+}
+
+/// What a backend's begin transaction offers the decision.
+pub(crate) trait BeginTx {
+    /// Serialises checks of one subject across processes (a no-op where the transaction
+    /// already holds the database's write lock).
+    fn lock_subject(&mut self, subject: &[u8; 32]) -> Result<(), LedgerError>;
+    /// Entries that may cost money for this subject, product and target since `since`,
+    /// newest first, at most a few.
+    fn earlier(&mut self, row: &NewRow<'_>, since: i64) -> Result<Vec<Earlier>, LedgerError>;
+    /// Adds one to the account's counter of `period`, unless it has reached `cap`; whether
+    /// it did.
+    fn spend(&mut self, account: &str, period: &str, cap: Option<u64>) -> Result<bool, LedgerError>;
+    /// Inserts the pending entry.
+    fn insert(&mut self, row: &NewRow<'_>) -> Result<i64, LedgerError>;
+}
+
+/// The decision, inside `tx`. Only [`Admission::Send`] leaves changes to commit.
+pub(crate) fn admit(
+    tx: &mut dyn BeginTx,
+    secret: &LedgerSecret,
+    intent: &Intent,
+    policy: &Policy,
+    now: SystemTime,
+) -> Result<Admission, LedgerError> {
+    let now_ms = unix_ms(now);
+    let row = NewRow {
+        account: secret.account(),
+        subject: intent.subject.as_bytes(),
+        product: intent.product.name(),
+        mode: intent.mode.name(),
+        target: &intent.target,
+        masked: &intent.masked,
+        started_at: now_ms,
+        deadline_at: now_ms.saturating_add(i64::try_from(intent.deadline.as_millis()).unwrap_or(i64::MAX)),
+    };
+    if let Some(window) = policy.reuse_within {
+        tx.lock_subject(row.subject)?;
+        let since = now_ms.saturating_sub(i64::try_from(window.as_millis()).unwrap_or(i64::MAX));
+        if let Some(decided) = judge(&tx.earlier(&row, since)?, now_ms) {
+            return Ok(decided);
+        }
+    }
+    let [day, month] = periods(now_ms);
+    for (period, name, cap) in
+        [(Period::Day, day, policy.max_billed_per_day), (Period::Month, month, policy.max_billed_per_month)]
+    {
+        if !tx.spend(row.account, &name, cap)? {
+            return Ok(Admission::OverBudget { period, cap: cap.unwrap_or(0) });
+        }
+    }
+    Ok(Admission::Send(EntryId(tx.insert(&row)?)))
+}
+
+/// Earlier entries → what to do, newest first: a documented billed answer is reused; a check
+/// still in flight is waited for; one that was sent and never answered stops this one.
+fn judge(earlier: &[Earlier], now_ms: i64) -> Option<Admission> {
+    let documented =
+        |e: &&Earlier| matches!(e.verdict.as_deref(), Some("match" | "mismatch")) && e.result.is_some();
+    if let Some(billed) = earlier.iter().filter(|e| e.state == State::Billed).find(documented) {
+        return Some(Admission::Reuse(billed.recorded()));
+    }
+    let in_flight = earlier.iter().filter(|e| e.state == State::Pending && e.deadline_at > now_ms);
+    if let Some(until) = in_flight.map(|e| e.deadline_at).max() {
+        return Some(Admission::Wait { until: from_unix_ms(until) });
+    }
+    earlier
+        .iter()
+        .find(|e| matches!(e.state, State::Pending | State::MaybeBilled))
+        .map(|e| Admission::MaybeBilled(e.recorded()))
+}
+
+impl Earlier {
+    fn recorded(&self) -> Recorded {
+        let result = self.result.as_deref().and_then(|r| serde_json::from_str::<Map<String, Value>>(r).ok());
+        Recorded {
+            entry: EntryId(self.id),
+            started_at: from_unix_ms(self.started_at),
+            state: self.state,
+            order_id: self.order_id.clone(),
+            reason: self.reason.clone().unwrap_or_default(),
+            result: result.unwrap_or_default(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn earlier(id: i64, state: State, deadline_at: i64, verdict: Option<&str>) -> Earlier {
+        Earlier {
+            id,
+            state,
+            started_at: 0,
+            deadline_at,
+            verdict: verdict.map(str::to_owned),
+            order_id: None,
+            reason: None,
+            result: verdict.map(|_| r#"{"res":1}"#.to_owned()),
+        }
+    }
+
+    #[test]
+    fn a_documented_billed_answer_wins_then_one_in_flight_then_one_unanswered() {
+        let now = 1_000;
+        assert!(judge(&[], now).is_none());
+        let billed = earlier(1, State::Billed, 0, Some("match"));
+        let unknown = earlier(2, State::Billed, 0, Some("unknown"));
+        let flying = earlier(3, State::Pending, 2_000, None);
+        let abandoned = earlier(4, State::Pending, 500, None);
+        let timed_out = earlier(5, State::MaybeBilled, 0, None);
+        assert!(matches!(judge(&[flying, billed], now), Some(Admission::Reuse(r)) if r.entry.0 == 1));
+        let flying = earlier(3, State::Pending, 2_000, None);
+        assert!(matches!(judge(&[unknown, flying], now), Some(Admission::Wait { .. })));
+        let unknown = earlier(2, State::Billed, 0, Some("unknown"));
+        assert!(
+            judge(&[unknown], now).is_none(),
+            "an undocumented answer is not reused, and cost nothing more to ask"
+        );
+        assert!(matches!(judge(&[abandoned], now), Some(Admission::MaybeBilled(r)) if r.entry.0 == 4));
+        assert!(matches!(judge(&[timed_out], now), Some(Admission::MaybeBilled(r)) if r.entry.0 == 5));
+    }
+}

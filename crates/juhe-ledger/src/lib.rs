@@ -1,0 +1,213 @@
+//! A durable journal of every Juhe (聚合数据) check that costs or may cost money.
+//!
+//! Juhe bills every answer with `error_code` 0. A process forgets that the moment it ends; a
+//! ledger does not. Before a check's request leaves, a **pending** entry is committed; when the
+//! answer comes, the entry gets its outcome (billed, not billed or maybe billed, Juhe's code,
+//! the verdict, the order number, the attempts). The same journal then serves:
+//!
+//! - **reuse**: within a window the user picks, a billed, documented answer to the same question
+//!   sent to the same target is returned without sending ([`Policy::reuse_within`]);
+//! - **single flight**: with reuse on, a check whose question is in flight elsewhere (another
+//!   thread, process, or machine on the same PostgreSQL) waits for that answer instead of
+//!   paying for its own ([`Admission::Wait`]);
+//! - **budgets** per day and month, counted in the database for every process on it, pending
+//!   entries included ([`Policy::max_billed_per_day`]);
+//! - **reconciliation**: [`Ledger::report`], [`Ledger::unanswered`] (what a crash left pending)
+//!   and [`Ledger::entries`] (for finance), against Juhe's own order records.
+//!
+//! # No personal data
+//! A check is named by its [`Subject`](juhe_proto::Subject): HMAC-SHA256 of the product and the
+//! normalised personal fields under a key that the ledger never stores. By default the key is
+//! derived from the Juhe API key with HKDF ([`LedgerSecret::from_api_key`]); another secret can
+//! be given ([`LedgerSecret::from_secret`], `JUHE_LEDGER_SECRET` in the CLI). Without that key,
+//! a stolen ledger cannot be matched against anyone, even by trying every ID number. Entries
+//! keep masked forms (`张*`, `110***********002X`, `139****5678`) for people reading reports.
+//!
+//! # Backends
+//! - **SQLite** (feature `sqlite`, default): one file, WAL, several processes on one machine.
+//!   Committed entries survive any process crash; see [`Ledger::open_sqlite_durable`] for
+//!   power cuts.
+//! - **PostgreSQL** (feature `postgres`): one ledger for a fleet of machines.
+//!
+//! Calls block. An async program calls them from `spawn_blocking`, as `juhe-verify`'s async
+//! client does.
+//!
+//! # Fails closed
+//! Every error from [`Ledger::begin`] means: do not send. An unreachable server, a lock held
+//! too long, a file that is not a ledger or of a newer schema are each a [`LedgerError`] that
+//! names the ledger and what to do. A damaged file is never rewritten.
+//!
+//! ```
+//! use std::time::{Duration, SystemTime};
+//! use juhe_ledger::{Admission, Intent, Ledger, LedgerSecret, Policy, Settlement, State};
+//! use juhe_proto::{CivilDate, Mode, Check, Subject, Telecom3Check, Verdict, masking};
+//!
+//! let dir = std::env::temp_dir().join(format!("juhe-ledger-doc-{}", std::process::id()));
+//! let ledger = Ledger::open_sqlite(&dir.join("ledger.sqlite"))?;
+//! let secret = LedgerSecret::from_api_key("the account's API key");
+//! let today = CivilDate::new(2026, 12, 1).unwrap();
+//! let check = Telecom3Check::new_on("张三", "11010519491231002X", "13912345678", today).unwrap();
+//! let intent = Intent {
+//!     subject: Subject::of(&check, secret.subject_key()),
+//!     product: Telecom3Check::PRODUCT,
+//!     mode: Mode::Plain,
+//!     target: "juhe".into(),
+//!     masked: masking::mask_check(&check),
+//!     deadline: Duration::from_secs(30),
+//! };
+//! let policy = Policy::record_only().reuse_within(Duration::from_secs(86_400));
+//! let Admission::Send(entry) = ledger.begin(&secret, &intent, &policy)? else { unreachable!() };
+//! // … send the request; Juhe answers error_code 0 …
+//! let result = serde_json::json!({"res": 1, "rescode": "11"}).as_object().unwrap().clone();
+//! ledger.settle(entry, &Settlement::billed(1, Verdict::Match, Some("JH01".into()), "成功".into(), result))?;
+//! // The same question again, within the day: reused, nothing sent.
+//! assert!(matches!(ledger.begin(&secret, &intent, &policy)?, Admission::Reuse(_)));
+//! # std::fs::remove_dir_all(&dir).ok();
+//! # Ok::<(), juhe_ledger::LedgerError>(())
+//! ```
+//!
+//! # Features
+#![doc = document_features::document_features!()]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod admission;
+mod calendar;
+mod error;
+mod location;
+#[cfg(feature = "postgres")]
+mod postgres;
+mod record;
+mod report;
+mod schema;
+mod secret;
+#[cfg(feature = "sqlite")]
+mod sqlite;
+mod store;
+
+use std::sync::Arc;
+use std::time::SystemTime;
+
+pub use admission::{Admission, Period, Policy};
+pub use calendar::{china_timestamp, parse_date};
+pub use error::{BoxError, LedgerError};
+pub use location::Location;
+pub use record::{Entry, EntryId, Intent, Recorded, Settlement, State};
+pub use report::{Counts, Grouping, Report, Span};
+pub use secret::LedgerSecret;
+#[cfg(feature = "sqlite")]
+pub use sqlite::LOCK_WAIT;
+
+use store::{Selection, Store};
+
+/// A ledger: cheap to clone, safe to share between threads; clones share the connection.
+#[derive(Clone)]
+pub struct Ledger {
+    store: Arc<dyn Store>,
+    location: Arc<str>,
+}
+
+impl Ledger {
+    /// Opens the ledger at `location`: a SQLite file or a PostgreSQL database, as the backend
+    /// features allow.
+    pub fn open(location: &Location) -> Result<Self, LedgerError> {
+        match location {
+            #[cfg(feature = "sqlite")]
+            Location::Sqlite(path) => Self::open_sqlite(path),
+            #[cfg(feature = "postgres")]
+            Location::Postgres(url) => Self::connect_postgres(url),
+            #[allow(unreachable_patterns)]
+            other => Err(LedgerError::Unreachable {
+                location: other.to_string(),
+                source:
+                    "this build has no backend for it: enable juhe-ledger's `sqlite` or `postgres` feature"
+                        .into(),
+            }),
+        }
+    }
+
+    /// Opens (or creates, mode 0600) the SQLite ledger at `path`, with `synchronous = NORMAL`:
+    /// every committed entry survives a process crash.
+    #[cfg(feature = "sqlite")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
+    pub fn open_sqlite(path: &std::path::Path) -> Result<Self, LedgerError> {
+        Ok(Self::new(sqlite::SqliteStore::open(path, false)?, Location::Sqlite(path.into())))
+    }
+
+    /// [`open_sqlite`](Self::open_sqlite) with `synchronous = FULL`: committed entries also
+    /// survive an operating-system crash or a power cut, at the cost of an fsync per commit.
+    #[cfg(feature = "sqlite")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
+    pub fn open_sqlite_durable(path: &std::path::Path) -> Result<Self, LedgerError> {
+        Ok(Self::new(sqlite::SqliteStore::open(path, true)?, Location::Sqlite(path.into())))
+    }
+
+    /// Connects to the PostgreSQL ledger at `url` (`postgres://user:password@host/db`),
+    /// creating its tables on first use.
+    #[cfg(feature = "postgres")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
+    pub fn connect_postgres(url: &str) -> Result<Self, LedgerError> {
+        Ok(Self::new(postgres::PostgresStore::connect(url)?, Location::Postgres(url.into())))
+    }
+
+    fn new(store: impl Store + 'static, location: Location) -> Self {
+        Self { store: Arc::new(store), location: location.to_string().into() }
+    }
+
+    /// Where it is, with any password masked.
+    pub fn location(&self) -> &str {
+        &self.location
+    }
+
+    /// Before sending a check: decides, in one transaction, whether to send it (and commits
+    /// its pending entry), reuse an earlier answer, wait, or refuse. Any error means: do not
+    /// send.
+    pub fn begin(
+        &self,
+        secret: &LedgerSecret,
+        intent: &Intent,
+        policy: &Policy,
+    ) -> Result<Admission, LedgerError> {
+        self.store.begin(secret, intent, policy, SystemTime::now())
+    }
+
+    /// After the answer: records the outcome of a pending entry. An entry already settled is
+    /// left as it was. When this fails the entry stays pending, which reports and budgets
+    /// count as maybe billed: the safe side.
+    pub fn settle(&self, entry: EntryId, settlement: &Settlement) -> Result<(), LedgerError> {
+        self.store.settle(entry, settlement, SystemTime::now())
+    }
+
+    /// Entries sent with no answer recorded, oldest first: pending (a process died, or the
+    /// check is in flight) and maybe billed (timed out). What to reconcile against Juhe's
+    /// order records.
+    pub fn unanswered(&self) -> Result<Vec<Entry>, LedgerError> {
+        let mut entries = Vec::new();
+        self.store.visit(Selection::Unanswered, &mut |e| {
+            entries.push(e);
+            true
+        })?;
+        Ok(entries)
+    }
+
+    /// Visits the entries sent in `span`, oldest first, while `visit` returns `true`: an
+    /// export streams through here without holding the ledger in memory.
+    pub fn entries(&self, span: Span, visit: &mut dyn FnMut(Entry) -> bool) -> Result<(), LedgerError> {
+        self.store.visit(Selection::In(span), visit)
+    }
+
+    /// Billed, maybe billed (pending included) and not billed counts in `span`.
+    pub fn report(&self, span: Span, by: Grouping) -> Result<Report, LedgerError> {
+        self.store.report(span, by)
+    }
+
+    /// Deletes the entries sent before `before`, for retention rules; how many went.
+    pub fn prune(&self, before: SystemTime) -> Result<u64, LedgerError> {
+        self.store.prune(before)
+    }
+}
+
+impl std::fmt::Debug for Ledger {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ledger").field("location", &self.location).finish_non_exhaustive()
+    }
+}

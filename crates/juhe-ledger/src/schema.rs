@@ -1,0 +1,93 @@
+//! The ledger's tables, one schema for both backends. Migrations are numbered and run forward
+//! only: a ledger whose version is newer than [`VERSION`] is refused, never rewritten.
+
+/// The schema version this crate writes.
+pub(crate) const VERSION: i64 = 1;
+
+/// `PRAGMA application_id` of a SQLite ledger: "JUHE". A SQLite file with another id belongs
+/// to another program and is refused.
+pub(crate) const SQLITE_APPLICATION_ID: i64 = 0x4a55_4845;
+
+/// One migration: from version `n - 1` to `n`, where `n` is its place in the list, counting
+/// from 1. SQLite and PostgreSQL differ only in the types of the key and the subject.
+pub(crate) struct Migration {
+    pub(crate) sqlite: &'static str,
+    pub(crate) postgres: &'static str,
+}
+
+/// Every migration, oldest first.
+pub(crate) const MIGRATIONS: [Migration; 1] = [Migration {
+    sqlite: "
+        CREATE TABLE juhe_ledger_entries (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            account TEXT NOT NULL,
+            subject BLOB NOT NULL,
+            product TEXT NOT NULL,
+            mode TEXT NOT NULL,
+            target TEXT NOT NULL,
+            masked TEXT NOT NULL,
+            started_at INTEGER NOT NULL,
+            deadline_at INTEGER NOT NULL,
+            state TEXT NOT NULL,
+            finished_at INTEGER,
+            error_code INTEGER,
+            verdict TEXT,
+            order_id TEXT,
+            attempts INTEGER,
+            reason TEXT,
+            result TEXT
+        );
+        CREATE INDEX juhe_ledger_entries_subject ON juhe_ledger_entries (subject, product, target, started_at);
+        CREATE INDEX juhe_ledger_entries_started ON juhe_ledger_entries (started_at);
+        CREATE INDEX juhe_ledger_entries_unanswered ON juhe_ledger_entries (state)
+            WHERE state IN ('pending', 'maybe_billed');
+        CREATE TABLE juhe_ledger_spend (
+            account TEXT NOT NULL,
+            period TEXT NOT NULL,
+            spent INTEGER NOT NULL,
+            PRIMARY KEY (account, period)
+        ) WITHOUT ROWID;
+    ",
+    postgres: "
+        CREATE TABLE juhe_ledger_entries (
+            id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            account TEXT NOT NULL,
+            subject BYTEA NOT NULL,
+            product TEXT NOT NULL,
+            mode TEXT NOT NULL,
+            target TEXT NOT NULL,
+            masked TEXT NOT NULL,
+            started_at BIGINT NOT NULL,
+            deadline_at BIGINT NOT NULL,
+            state TEXT NOT NULL,
+            finished_at BIGINT,
+            error_code BIGINT,
+            verdict TEXT,
+            order_id TEXT,
+            attempts BIGINT,
+            reason TEXT,
+            result TEXT
+        );
+        CREATE INDEX juhe_ledger_entries_subject ON juhe_ledger_entries (subject, product, target, started_at);
+        CREATE INDEX juhe_ledger_entries_started ON juhe_ledger_entries (started_at);
+        CREATE INDEX juhe_ledger_entries_unanswered ON juhe_ledger_entries (state)
+            WHERE state IN ('pending', 'maybe_billed');
+        CREATE TABLE juhe_ledger_spend (
+            account TEXT NOT NULL,
+            period TEXT NOT NULL,
+            spent BIGINT NOT NULL,
+            PRIMARY KEY (account, period)
+        );
+    ",
+}];
+
+/// The columns every backend reads an [`Entry`](crate::Entry) from, in this order.
+pub(crate) const ENTRY_COLUMNS: &str = "id, account, product, mode, target, masked, started_at, finished_at, \
+     state, error_code, verdict, order_id, attempts";
+
+/// The columns of an earlier entry, for the decision.
+pub(crate) const EARLIER_COLUMNS: &str =
+    "id, state, started_at, deadline_at, verdict, order_id, reason, result";
+
+/// How many earlier entries the decision reads at most: the newest that may cost money.
+pub(crate) const EARLIER_LIMIT: i64 = 16;

@@ -1,0 +1,80 @@
+//! The secret a ledger's subjects are hashed under, which the ledger itself never stores.
+
+use std::fmt;
+
+use juhe_proto::SubjectKey;
+
+use crate::LedgerError;
+
+/// HKDF's salt: fixed, so that every process deriving from one API key agrees.
+const SALT: &[u8] = b"juhe-ledger";
+
+/// The key of a ledger's subjects and the name of the account its entries belong to.
+///
+/// By default both come from the Juhe API key, through HKDF-SHA256 with fixed labels: every
+/// process and machine on one key agrees on them, and neither reveals the key. A stolen ledger
+/// therefore tells nothing about whom it checked, not even to someone who tries every ID
+/// number, unless they also hold the API key (or the secret given instead).
+#[derive(Clone)]
+pub struct LedgerSecret {
+    subjects: SubjectKey,
+    account: String,
+}
+
+impl LedgerSecret {
+    /// Both derived from the account's API key.
+    pub fn from_api_key(api_key: &str) -> Self {
+        Self::derive(api_key.as_bytes(), api_key)
+    }
+
+    /// Subjects hashed under `secret` (for instance `JUHE_LEDGER_SECRET`), so that whoever
+    /// holds the API key still cannot test the ledger's subjects; the account name still
+    /// comes from the API key. At least 16 bytes.
+    pub fn from_secret(secret: &str, api_key: &str) -> Result<Self, LedgerError> {
+        if secret.len() < 16 {
+            return Err(LedgerError::Secret("it must be at least 16 bytes long"));
+        }
+        Ok(Self::derive(secret.as_bytes(), api_key))
+    }
+
+    fn derive(subject_material: &[u8], api_key: &str) -> Self {
+        let subjects =
+            SubjectKey::from_bytes(juhe_crypto::hkdf_sha256(SALT, subject_material, b"subject key v1"));
+        let account = juhe_crypto::hkdf_sha256(SALT, api_key.as_bytes(), b"account name v1");
+        Self { subjects, account: account[..8].iter().map(|b| format!("{b:02x}")).collect() }
+    }
+
+    /// The key subjects are hashed under.
+    pub fn subject_key(&self) -> &SubjectKey {
+        &self.subjects
+    }
+
+    /// The account's name in the ledger: 16 hex digits that identify the API key without
+    /// revealing it. Budgets count per account.
+    pub fn account(&self) -> &str {
+        &self.account
+    }
+}
+
+impl fmt::Debug for LedgerSecret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LedgerSecret").field("account", &self.account).finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_key_one_account_and_nothing_of_the_key_shows() {
+        let key = "0123456789abcdef0123456789abcdef";
+        let a = LedgerSecret::from_api_key(key);
+        assert_eq!(a.account(), LedgerSecret::from_api_key(key).account());
+        assert_ne!(a.account(), LedgerSecret::from_api_key("another key").account());
+        assert!(!format!("{a:?}").contains(key));
+        assert!(LedgerSecret::from_secret("short", key).is_err());
+        let other = LedgerSecret::from_secret("a long enough ledger secret", key).unwrap();
+        assert_eq!(other.account(), a.account(), "the account still names the API key");
+    }
+}

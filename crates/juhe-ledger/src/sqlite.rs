@@ -1,0 +1,389 @@
+//! The SQLite backend: one file, shared by the processes of one machine.
+//!
+//! Durability: WAL with `synchronous = NORMAL`. A committed entry survives the death of any
+//! process (SIGKILL included), because it is in the WAL file once the commit returns; an
+//! operating-system crash or a power cut may lose the last commits before the next
+//! checkpoint. `Ledger::open_sqlite_durable` uses `synchronous = FULL`, which survives those
+//! too at the cost of an fsync per commit.
+//!
+//! Concurrency: every decision runs in a `BEGIN IMMEDIATE` transaction, which holds the
+//! file's write lock, so the processes on one file decide one at a time. A process waits up to
+//! [`LOCK_WAIT`] for the lock, then fails closed.
+
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, SystemTime};
+
+use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, TransactionBehavior, params};
+
+use crate::admission::{Admission, BeginTx, Earlier, NewRow, Policy, admit};
+use crate::calendar::{from_unix_ms, periods, unix_ms};
+use crate::record::{Entry, EntryId, Intent, Settlement, State, verdict_name};
+use crate::report::{Grouping, Report, Span};
+use crate::schema::{
+    EARLIER_COLUMNS, EARLIER_LIMIT, ENTRY_COLUMNS, MIGRATIONS, SQLITE_APPLICATION_ID, VERSION,
+};
+use crate::store::{Selection, Store};
+use crate::{LedgerError, LedgerSecret};
+
+/// How long a process waits for another to release the file's lock.
+pub const LOCK_WAIT: Duration = Duration::from_secs(10);
+
+/// The SQLite backend.
+pub(crate) struct SqliteStore {
+    connection: Mutex<Connection>,
+    location: String,
+}
+
+impl SqliteStore {
+    /// Opens the ledger at `path`, creating it (mode 0600, in a directory made 0700) when it
+    /// does not exist. An existing file is read before anything is written: a file that is
+    /// not a juhe ledger, or of a newer schema, is refused and left as it is.
+    pub(crate) fn open(path: &Path, durable: bool) -> Result<Self, LedgerError> {
+        let location = format!("sqlite://{}", path.display());
+        let unreachable = |source: std::io::Error| LedgerError::Unreachable {
+            location: location.clone(),
+            source: source.into(),
+        };
+        prepare_file(path).map_err(unreachable)?;
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let connection = Connection::open_with_flags(path, flags)
+            .map_err(|e| LedgerError::Unreachable { location: location.clone(), source: e.into() })?;
+        let store = Self { connection: Mutex::new(connection), location };
+        store.check_and_migrate(durable)?;
+        Ok(store)
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Connection> {
+        // A panic while holding the lock leaves no transaction open: rusqlite rolls it back
+        // on drop, so the connection is still good.
+        self.connection.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Reads the file's identity and version, then sets the journal up and migrates.
+    fn check_and_migrate(&self, durable: bool) -> Result<(), LedgerError> {
+        let mut connection = self.lock();
+        connection.busy_timeout(LOCK_WAIT).map_err(|e| self.error(e))?;
+        self.check_identity(&connection)?;
+        let mode: String = connection
+            .pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))
+            .map_err(|e| self.error(e))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(self.corrupt(format!("it cannot use a write-ahead log (journal mode {mode})")));
+        }
+        let synchronous = if durable { "FULL" } else { "NORMAL" };
+        connection.pragma_update(None, "synchronous", synchronous).map_err(|e| self.error(e))?;
+        let tx = connection
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| self.error(e))?;
+        // Another process may have migrated while this one waited for the lock.
+        let version = self.version(&tx)?;
+        for migration in MIGRATIONS.iter().skip(usize::try_from(version).unwrap_or(usize::MAX)) {
+            tx.execute_batch(migration.sqlite).map_err(|e| self.error(e))?;
+        }
+        if version < VERSION {
+            tx.pragma_update(None, "application_id", SQLITE_APPLICATION_ID).map_err(|e| self.error(e))?;
+            tx.pragma_update(None, "user_version", VERSION).map_err(|e| self.error(e))?;
+        }
+        tx.commit().map_err(|e| self.error(e))
+    }
+
+    /// Refuses a file of another program, a damaged one and a newer schema, by reading only.
+    fn check_identity(&self, connection: &Connection) -> Result<(), LedgerError> {
+        let id: i64 =
+            connection.pragma_query_value(None, "application_id", |r| r.get(0)).map_err(|e| self.error(e))?;
+        if id == 0 {
+            let tables: i64 = connection
+                .query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get(0))
+                .map_err(|e| self.error(e))?;
+            if tables > 0 {
+                return Err(
+                    self.corrupt("it is a SQLite database of another program, not a juhe ledger".into())
+                );
+            }
+        } else if id != SQLITE_APPLICATION_ID {
+            return Err(
+                self.corrupt(format!("it is a SQLite database of another program (application id {id:#x})"))
+            );
+        }
+        self.version(connection).map(|_| ())
+    }
+
+    fn version(&self, connection: &Connection) -> Result<i64, LedgerError> {
+        let found: i64 =
+            connection.pragma_query_value(None, "user_version", |r| r.get(0)).map_err(|e| self.error(e))?;
+        if found > VERSION {
+            return Err(LedgerError::NewerSchema {
+                location: self.location.clone(),
+                found,
+                supported: VERSION,
+            });
+        }
+        Ok(found)
+    }
+
+    fn corrupt(&self, detail: String) -> LedgerError {
+        LedgerError::Corrupt { location: self.location.clone(), detail }
+    }
+
+    /// SQLite's error, typed: a damaged file, a lock held too long, anything else.
+    fn error(&self, error: rusqlite::Error) -> LedgerError {
+        let location = self.location.clone();
+        match error.sqlite_error_code() {
+            Some(ErrorCode::NotADatabase) => self.corrupt("it is not a SQLite database".into()),
+            Some(ErrorCode::DatabaseCorrupt) => self.corrupt(format!("it is damaged ({error})")),
+            Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => {
+                LedgerError::Locked { location, waited: LOCK_WAIT }
+            }
+            Some(ErrorCode::CannotOpen | ErrorCode::PermissionDenied | ErrorCode::ReadOnly) => {
+                LedgerError::Unreachable { location, source: error.into() }
+            }
+            _ => LedgerError::Database { location, source: error.into() },
+        }
+    }
+}
+
+/// Creates a missing ledger file privately; refuses an existing path that is not a regular
+/// file (a FIFO would hang SQLite, a device would be overwritten).
+fn prepare_file(path: &Path) -> std::io::Result<()> {
+    match std::fs::metadata(path) {
+        Ok(meta) if meta.is_file() => Ok(()),
+        Ok(_) => Err(std::io::Error::new(std::io::ErrorKind::InvalidInput, "it is not a regular file")),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => create_private(path),
+        Err(e) => Err(e),
+    }
+}
+
+fn create_private(path: &Path) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    let mut dirs = std::fs::DirBuilder::new();
+    dirs.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+        options.mode(0o600);
+        dirs.mode(0o700);
+    }
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        dirs.create(parent)?;
+    }
+    match options.open(path) {
+        // Another process created it first: theirs is as good.
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        other => other.map(drop),
+    }
+}
+
+/// The begin transaction's statements.
+struct Begin<'t> {
+    tx: &'t rusqlite::Transaction<'t>,
+    store: &'t SqliteStore,
+}
+
+impl BeginTx for Begin<'_> {
+    fn lock_subject(&mut self, _subject: &[u8; 32]) -> Result<(), LedgerError> {
+        Ok(()) // BEGIN IMMEDIATE holds the whole file's write lock.
+    }
+
+    fn earlier(&mut self, row: &NewRow<'_>, since: i64) -> Result<Vec<Earlier>, LedgerError> {
+        let sql = format!(
+            "SELECT {EARLIER_COLUMNS} FROM juhe_ledger_entries \
+             WHERE subject = ?1 AND product = ?2 AND target = ?3 AND started_at >= ?4 AND state <> 'not_billed' \
+             ORDER BY started_at DESC, id DESC LIMIT {EARLIER_LIMIT}"
+        );
+        let mut statement = self.tx.prepare_cached(&sql).map_err(|e| self.store.error(e))?;
+        let rows = statement
+            .query_map(params![&row.subject[..], row.product, row.target, since], |r| {
+                Ok(Earlier {
+                    id: r.get(0)?,
+                    state: State::parse(&r.get::<_, String>(1)?).unwrap_or(State::MaybeBilled),
+                    started_at: r.get(2)?,
+                    deadline_at: r.get(3)?,
+                    verdict: r.get(4)?,
+                    order_id: r.get(5)?,
+                    reason: r.get(6)?,
+                    result: r.get(7)?,
+                })
+            })
+            .map_err(|e| self.store.error(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.store.error(e))
+    }
+
+    fn spend(&mut self, account: &str, period: &str, cap: Option<u64>) -> Result<bool, LedgerError> {
+        let cap = cap.map_or(i64::MAX, |c| i64::try_from(c).unwrap_or(i64::MAX));
+        if cap == 0 {
+            return Ok(false);
+        }
+        let mut statement = self
+            .tx
+            .prepare_cached(
+                "INSERT INTO juhe_ledger_spend (account, period, spent) VALUES (?1, ?2, 1) \
+                 ON CONFLICT (account, period) DO UPDATE SET spent = juhe_ledger_spend.spent + 1 \
+                 WHERE juhe_ledger_spend.spent < ?3",
+            )
+            .map_err(|e| self.store.error(e))?;
+        Ok(statement.execute(params![account, period, cap]).map_err(|e| self.store.error(e))? == 1)
+    }
+
+    fn insert(&mut self, row: &NewRow<'_>) -> Result<i64, LedgerError> {
+        let mut statement = self
+            .tx
+            .prepare_cached(
+                "INSERT INTO juhe_ledger_entries \
+                 (account, subject, product, mode, target, masked, started_at, deadline_at, state) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'pending')",
+            )
+            .map_err(|e| self.store.error(e))?;
+        statement
+            .execute(params![
+                row.account,
+                &row.subject[..],
+                row.product,
+                row.mode,
+                row.target,
+                row.masked,
+                row.started_at,
+                row.deadline_at
+            ])
+            .map_err(|e| self.store.error(e))?;
+        Ok(self.tx.last_insert_rowid())
+    }
+}
+
+impl Store for SqliteStore {
+    fn begin(
+        &self,
+        secret: &LedgerSecret,
+        intent: &Intent,
+        policy: &Policy,
+        now: SystemTime,
+    ) -> Result<Admission, LedgerError> {
+        let mut connection = self.lock();
+        let tx = connection
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| self.error(e))?;
+        let admission = admit(&mut Begin { tx: &tx, store: self }, secret, intent, policy, now)?;
+        if matches!(admission, Admission::Send(_)) {
+            tx.commit().map_err(|e| self.error(e))?;
+        }
+        Ok(admission)
+    }
+
+    fn settle(&self, entry: EntryId, settlement: &Settlement, now: SystemTime) -> Result<(), LedgerError> {
+        let mut connection = self.lock();
+        let tx = connection
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| self.error(e))?;
+        let result = settlement.result.as_ref().map(|r| serde_json::Value::Object(r.clone()).to_string());
+        let settled: Option<(String, i64)> = tx
+            .prepare_cached(
+                "UPDATE juhe_ledger_entries SET state = ?2, finished_at = ?3, error_code = ?4, verdict = ?5, \
+                 order_id = ?6, attempts = ?7, reason = ?8, result = ?9 \
+                 WHERE id = ?1 AND state = 'pending' RETURNING account, started_at",
+            )
+            .and_then(|mut s| {
+                s.query_row(
+                    params![
+                        entry.0,
+                        settlement.state.as_str(),
+                        unix_ms(now),
+                        settlement.error_code,
+                        settlement.verdict.map(verdict_name),
+                        settlement.order_id,
+                        settlement.attempts,
+                        settlement.reason,
+                        result
+                    ],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()
+            })
+            .map_err(|e| self.error(e))?;
+        if let (Some((account, started_at)), false) = (settled, settlement.state.may_cost()) {
+            for period in periods(started_at) {
+                tx.prepare_cached(
+                    "UPDATE juhe_ledger_spend SET spent = spent - 1 WHERE account = ?1 AND period = ?2 AND spent > 0",
+                )
+                .and_then(|mut s| s.execute(params![account, period]))
+                .map_err(|e| self.error(e))?;
+            }
+        }
+        tx.commit().map_err(|e| self.error(e))
+    }
+
+    fn visit(&self, selection: Selection, visit: &mut dyn FnMut(Entry) -> bool) -> Result<(), LedgerError> {
+        let connection = self.lock();
+        let (from, to) = match selection {
+            Selection::Unanswered => (i64::MIN, i64::MAX),
+            Selection::In(span) => span.millis(),
+        };
+        let unanswered = matches!(selection, Selection::Unanswered);
+        let sql = format!(
+            "SELECT {ENTRY_COLUMNS} FROM juhe_ledger_entries \
+             WHERE started_at >= ?1 AND started_at < ?2 AND (NOT ?3 OR state IN ('pending', 'maybe_billed')) \
+             ORDER BY id"
+        );
+        let mut statement = connection.prepare(&sql).map_err(|e| self.error(e))?;
+        let mut rows = statement.query(params![from, to, unanswered]).map_err(|e| self.error(e))?;
+        while let Some(row) = rows.next().map_err(|e| self.error(e))? {
+            if !visit(entry_of(row).map_err(|e| self.error(e))?) {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    fn report(&self, span: Span, by: Grouping) -> Result<Report, LedgerError> {
+        let key = match by {
+            Grouping::Total => "''",
+            Grouping::Day => "CAST((started_at + 28800000) / 86400000 AS TEXT)",
+            Grouping::Product => "product",
+            Grouping::Mode => "mode",
+        };
+        let (from, to) = span.millis();
+        let connection = self.lock();
+        let sql = format!(
+            "SELECT {key}, state, count(*) FROM juhe_ledger_entries \
+             WHERE started_at >= ?1 AND started_at < ?2 GROUP BY 1, 2"
+        );
+        let mut statement = connection.prepare(&sql).map_err(|e| self.error(e))?;
+        let rows = statement
+            .query_map(params![from, to], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?))
+            })
+            .map_err(|e| self.error(e))?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| self.error(e))?;
+        Ok(Report::from_tally(
+            by,
+            rows.into_iter().filter_map(|(k, s, n)| Some((k, State::parse(&s)?, n.unsigned_abs()))),
+        ))
+    }
+
+    fn prune(&self, before: SystemTime) -> Result<u64, LedgerError> {
+        let connection = self.lock();
+        let deleted = connection
+            .execute("DELETE FROM juhe_ledger_entries WHERE started_at < ?1", params![unix_ms(before)])
+            .map_err(|e| self.error(e))?;
+        Ok(deleted as u64)
+    }
+}
+
+fn entry_of(row: &rusqlite::Row<'_>) -> rusqlite::Result<Entry> {
+    Ok(Entry {
+        id: EntryId(row.get(0)?),
+        account: row.get(1)?,
+        product: row.get(2)?,
+        mode: row.get(3)?,
+        target: row.get(4)?,
+        masked: row.get(5)?,
+        started_at: from_unix_ms(row.get(6)?),
+        finished_at: row.get::<_, Option<i64>>(7)?.map(from_unix_ms),
+        state: State::parse(&row.get::<_, String>(8)?).unwrap_or(State::MaybeBilled),
+        error_code: row.get(9)?,
+        verdict: row.get(10)?,
+        order_id: row.get(11)?,
+        attempts: row.get::<_, Option<i64>>(12)?.and_then(|a| u32::try_from(a).ok()),
+    })
+}

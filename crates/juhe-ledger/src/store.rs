@@ -1,0 +1,39 @@
+//! What a backend does. The decisions are not here: [`admit`](crate::admission::admit) makes
+//! them for every backend, inside the transaction the backend opens.
+
+use std::time::SystemTime;
+
+use crate::admission::{Admission, Policy};
+use crate::record::{Entry, EntryId, Intent, Settlement};
+use crate::report::{Grouping, Report, Span};
+use crate::{LedgerError, LedgerSecret};
+
+/// Which entries to visit.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Selection {
+    /// Sent with no answer recorded: pending and maybe billed.
+    Unanswered,
+    /// Everything sent in the span.
+    In(Span),
+}
+
+/// A ledger backend: one transaction per call, safe to share between threads.
+pub(crate) trait Store: Send + Sync {
+    /// Decides, and commits a pending entry when the answer is to send.
+    fn begin(
+        &self,
+        secret: &LedgerSecret,
+        intent: &Intent,
+        policy: &Policy,
+        now: SystemTime,
+    ) -> Result<Admission, LedgerError>;
+    /// Records a pending entry's outcome; a settlement that is not billed gives its share of
+    /// the budget back.
+    fn settle(&self, entry: EntryId, settlement: &Settlement, now: SystemTime) -> Result<(), LedgerError>;
+    /// Visits entries, oldest first, until `visit` says stop.
+    fn visit(&self, selection: Selection, visit: &mut dyn FnMut(Entry) -> bool) -> Result<(), LedgerError>;
+    /// Counts entries in `span`.
+    fn report(&self, span: Span, by: Grouping) -> Result<Report, LedgerError>;
+    /// Deletes entries sent before `before`; how many.
+    fn prune(&self, before: SystemTime) -> Result<u64, LedgerError>;
+}

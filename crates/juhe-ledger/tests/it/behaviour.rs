@@ -1,0 +1,221 @@
+//! What every backend does alike. Each function takes a way to open the same ledger again
+//! (as another process would) and checks one behaviour.
+
+use std::sync::{Arc, Barrier};
+use std::time::Duration;
+
+use juhe_ledger::{
+    Admission, Grouping, Intent, Ledger, LedgerSecret, Period, Policy, Settlement, Span, State,
+};
+use juhe_proto::{Check, CivilDate, Mode, Subject, Telecom3Check, Verdict, masking};
+use serde_json::json;
+
+pub(crate) const API_KEY: &str = "0123456789abcdef0123456789abcdef";
+
+pub(crate) fn secret() -> LedgerSecret {
+    LedgerSecret::from_api_key(API_KEY)
+}
+
+pub(crate) fn check(n: u32) -> Telecom3Check {
+    let today = CivilDate::new(2026, 12, 1).unwrap();
+    let idcard = juhe_test_id(n);
+    Telecom3Check::new_on("张三", &idcard, &format!("139{:08}", n), today).unwrap()
+}
+
+/// A valid ID number per `n`: 110105 + a birth date + a sequence, with its check digit.
+pub(crate) fn juhe_test_id(n: u32) -> String {
+    let body = format!("1101051949{:02}{:02}{:03}", n % 12 + 1, n % 28 + 1, n % 1000);
+    let weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+    let sum: u32 = body.bytes().zip(weights).map(|(b, w)| u32::from(b - b'0') * w).sum();
+    let digit = b"10X98765432"[(sum % 11) as usize] as char;
+    format!("{body}{digit}")
+}
+
+pub(crate) fn intent(n: u32, target: &str) -> Intent {
+    let check = check(n);
+    Intent {
+        subject: Subject::of(&check, secret().subject_key()),
+        product: Telecom3Check::PRODUCT,
+        mode: Mode::Aes,
+        target: target.into(),
+        masked: masking::mask_check(&check),
+        deadline: Duration::from_secs(30),
+    }
+}
+
+pub(crate) fn billed(order: &str) -> Settlement {
+    let result = json!({"res": 1, "rescode": "11", "type": "移动", "orderid": order});
+    Settlement::billed(
+        1,
+        Verdict::Match,
+        Some(order.into()),
+        "成功".into(),
+        result.as_object().unwrap().clone(),
+    )
+}
+
+fn sent(admission: Admission) -> juhe_ledger::EntryId {
+    match admission {
+        Admission::Send(entry) => entry,
+        other => panic!("expected to send, got {other:?}"),
+    }
+}
+
+fn reuse() -> Policy {
+    Policy::record_only().reuse_within(Duration::from_secs(3600))
+}
+
+/// Pending before, settled after; reports count pending as maybe billed.
+pub(crate) fn journal(ledger: &Ledger) {
+    let secret = secret();
+    let first = sent(ledger.begin(&secret, &intent(1, "juhe"), &Policy::record_only()).unwrap());
+    let second = sent(ledger.begin(&secret, &intent(2, "juhe"), &Policy::record_only()).unwrap());
+    let third = sent(ledger.begin(&secret, &intent(3, "juhe"), &Policy::record_only()).unwrap());
+    let unanswered = ledger.unanswered().unwrap();
+    assert_eq!(unanswered.iter().map(|e| e.id).collect::<Vec<_>>(), [first, second, third]);
+    assert_eq!(unanswered[0].masked, format!("张* {} 139****0001", masking::mask_idcard(&juhe_test_id(1))));
+    ledger.settle(first, &billed("JH1")).unwrap();
+    ledger.settle(second, &Settlement::new(State::NotBilled, 1).with_code(Some(220803), None)).unwrap();
+    // Settling twice changes nothing: the first outcome stands.
+    ledger.settle(first, &Settlement::new(State::NotBilled, 1)).unwrap();
+    let report = ledger.report(Span::all(), Grouping::Product).unwrap();
+    assert_eq!(
+        (report.total.billed, report.total.not_billed, report.total.maybe_billed, report.total.pending),
+        (1, 1, 1, 1)
+    );
+    assert_eq!(report.groups.len(), 1);
+    assert_eq!(report.groups[0].0, "telecom3");
+    assert_eq!(ledger.unanswered().unwrap().iter().map(|e| e.id).collect::<Vec<_>>(), [third]);
+    let mut exported = Vec::new();
+    ledger
+        .entries(Span::all(), &mut |e| {
+            exported.push(e);
+            true
+        })
+        .unwrap();
+    assert_eq!(exported.len(), 3);
+    assert_eq!(exported[0].order_id.as_deref(), Some("JH1"));
+    assert_eq!(exported[0].verdict.as_deref(), Some("match"));
+    assert_eq!(exported[1].error_code, Some(220803));
+    let by_day = ledger.report(Span::all(), Grouping::Day).unwrap();
+    let today = juhe_ledger::china_timestamp(std::time::SystemTime::now())[..10].to_owned();
+    assert_eq!(by_day.groups[0].0, today);
+    assert_eq!(ledger.prune(std::time::SystemTime::now() + Duration::from_secs(1)).unwrap(), 3);
+    assert_eq!(ledger.report(Span::all(), Grouping::Total).unwrap().total.billed, 0);
+}
+
+/// A billed, documented answer is reused within the window and for the same target only.
+pub(crate) fn reuse_of_billed_answers(ledger: &Ledger) {
+    let secret = secret();
+    let entry = sent(ledger.begin(&secret, &intent(10, "juhe"), &reuse()).unwrap());
+    ledger.settle(entry, &billed("JH10")).unwrap();
+    match ledger.begin(&secret, &intent(10, "juhe"), &reuse()).unwrap() {
+        Admission::Reuse(recorded) => {
+            assert_eq!(recorded.entry, entry);
+            assert_eq!(recorded.order_id.as_deref(), Some("JH10"));
+            assert_eq!(recorded.result["rescode"], "11");
+        }
+        other => panic!("expected reuse, got {other:?}"),
+    }
+    sent(ledger.begin(&secret, &intent(10, "sandbox"), &reuse()).unwrap()); // another target
+    let again = sent(ledger.begin(&secret, &intent(10, "juhe"), &Policy::record_only()).unwrap()); // reuse off
+    ledger.settle(again, &Settlement::new(State::NotBilled, 1)).unwrap();
+
+    // An error answer is never reused: the next check is sent.
+    let entry = sent(ledger.begin(&secret, &intent(11, "juhe"), &reuse()).unwrap());
+    ledger.settle(entry, &Settlement::new(State::NotBilled, 1).with_code(Some(10012), None)).unwrap();
+    sent(ledger.begin(&secret, &intent(11, "juhe"), &reuse()).unwrap());
+}
+
+/// With reuse on, a check of a question in flight waits; one that was sent and never answered
+/// stops the next.
+pub(crate) fn single_flight_and_unanswered(ledger: &Ledger) {
+    let secret = secret();
+    let entry = sent(ledger.begin(&secret, &intent(20, "juhe"), &reuse()).unwrap());
+    assert!(matches!(ledger.begin(&secret, &intent(20, "juhe"), &reuse()).unwrap(), Admission::Wait { .. }));
+    ledger.settle(entry, &Settlement::new(State::MaybeBilled, 1)).unwrap();
+    match ledger.begin(&secret, &intent(20, "juhe"), &reuse()).unwrap() {
+        Admission::MaybeBilled(recorded) => assert_eq!(recorded.entry, entry),
+        other => panic!("expected maybe billed, got {other:?}"),
+    }
+    // An entry whose deadline passed with no outcome (its process died) is not waited for.
+    let mut abandoned = intent(21, "juhe");
+    abandoned.deadline = Duration::ZERO;
+    let entry = sent(ledger.begin(&secret, &abandoned, &reuse()).unwrap());
+    match ledger.begin(&secret, &intent(21, "juhe"), &reuse()).unwrap() {
+        Admission::MaybeBilled(recorded) => {
+            assert_eq!((recorded.entry, recorded.state), (entry, State::Pending))
+        }
+        other => panic!("expected maybe billed, got {other:?}"),
+    }
+}
+
+/// Many threads on as many connections (as processes would be), one question: exactly one
+/// sends; the rest wait, then reuse.
+pub(crate) fn one_sender_among_many(open: &(dyn Fn() -> Ledger + Sync)) {
+    let threads = 8;
+    let barrier = Arc::new(Barrier::new(threads));
+    let admissions: Vec<Admission> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                let barrier = barrier.clone();
+                let ledger = open();
+                scope.spawn(move || {
+                    barrier.wait();
+                    ledger.begin(&secret(), &intent(30, "juhe"), &reuse()).unwrap()
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let senders: Vec<_> =
+        admissions.iter().filter_map(|a| if let Admission::Send(e) = a { Some(*e) } else { None }).collect();
+    assert_eq!(senders.len(), 1, "{admissions:?}");
+    assert!(admissions.iter().all(|a| matches!(a, Admission::Send(_) | Admission::Wait { .. })));
+    open().settle(senders[0], &billed("JH30")).unwrap();
+    assert!(matches!(open().begin(&secret(), &intent(30, "juhe"), &reuse()).unwrap(), Admission::Reuse(_)));
+}
+
+/// A daily cap of `cap` holds across connections racing for it; a check that ends not billed
+/// gives its share back.
+pub(crate) fn budget_across_connections(open: &(dyn Fn() -> Ledger + Sync)) {
+    let cap = 5;
+    let policy = Policy::record_only().max_billed_per_day(cap).max_billed_per_month(1000);
+    let threads = 12;
+    let barrier = Arc::new(Barrier::new(threads));
+    let admissions: Vec<Admission> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|i| {
+                let barrier = barrier.clone();
+                let ledger = open();
+                scope.spawn(move || {
+                    barrier.wait();
+                    ledger.begin(&secret(), &intent(100 + i as u32, "juhe"), &policy).unwrap()
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let sent: Vec<_> =
+        admissions.iter().filter_map(|a| if let Admission::Send(e) = a { Some(*e) } else { None }).collect();
+    assert_eq!(sent.len() as u64, cap, "{admissions:?}");
+    assert!(admissions.iter().any(|a| matches!(a, Admission::OverBudget { period: Period::Day, cap: 5 })));
+    let ledger = open();
+    ledger.settle(sent[0], &Settlement::new(State::NotBilled, 1)).unwrap();
+    let again = ledger.begin(&secret(), &intent(200, "juhe"), &policy).unwrap();
+    assert!(matches!(again, Admission::Send(_)), "{again:?}");
+    assert!(matches!(
+        ledger.begin(&secret(), &intent(201, "juhe"), &policy).unwrap(),
+        Admission::OverBudget { .. }
+    ));
+    let month = Policy::record_only().max_billed_per_month(cap);
+    assert!(matches!(
+        ledger.begin(&secret(), &intent(202, "juhe"), &month).unwrap(),
+        Admission::OverBudget { period: Period::Month, .. }
+    ));
+    let zero = Policy::record_only().max_billed_per_day(0);
+    assert!(matches!(
+        ledger.begin(&secret(), &intent(203, "other"), &zero).unwrap(),
+        Admission::OverBudget { .. }
+    ));
+}

@@ -1,0 +1,183 @@
+//! The SQLite backend on real files.
+
+use std::path::{Path, PathBuf};
+
+use juhe_ledger::{Ledger, LedgerError, LedgerSecret, Policy};
+
+use crate::behaviour::{self, API_KEY, billed, check, intent, secret};
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("juhe-ledger-it-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn fresh(name: &str) -> (PathBuf, Ledger) {
+    let path = temp_dir(name).join("ledger.sqlite");
+    let ledger = Ledger::open_sqlite(&path).unwrap();
+    (path, ledger)
+}
+
+#[test]
+fn journal() {
+    behaviour::journal(&fresh("journal").1);
+}
+
+#[test]
+fn reuse_of_billed_answers() {
+    behaviour::reuse_of_billed_answers(&fresh("reuse").1);
+}
+
+#[test]
+fn single_flight_and_unanswered() {
+    behaviour::single_flight_and_unanswered(&fresh("flight").1);
+}
+
+#[test]
+fn one_sender_among_many_connections() {
+    let (path, _) = fresh("many");
+    behaviour::one_sender_among_many(&|| Ledger::open_sqlite(&path).unwrap());
+}
+
+#[test]
+fn budget_across_connections() {
+    let (path, _) = fresh("budget");
+    behaviour::budget_across_connections(&|| Ledger::open_sqlite(&path).unwrap());
+}
+
+/// The file, its WAL and its shared memory hold no name, ID number (UTF-8 or GBK), mobile,
+/// nor the API key: only keyed hashes and masked forms.
+#[test]
+fn no_personal_data_in_the_files() {
+    let (path, ledger) = fresh("private");
+    let people: Vec<_> = (0..50).map(check).collect();
+    for n in 0..50 {
+        let juhe_ledger::Admission::Send(entry) =
+            ledger.begin(&secret(), &intent(n, "juhe"), &Policy::record_only()).unwrap()
+        else {
+            panic!("not sent")
+        };
+        ledger.settle(entry, &billed(&format!("JH{n}"))).unwrap();
+    }
+    let files: Vec<Vec<u8>> = ["", "-wal", "-shm"]
+        .iter()
+        .filter_map(|suffix| std::fs::read(format!("{}{suffix}", path.display())).ok())
+        .collect();
+    assert!(files.len() >= 2, "the database and its WAL");
+    let mut needles: Vec<Vec<u8>> = vec![API_KEY.as_bytes().to_vec(), "张三".as_bytes().to_vec()];
+    needles.push(encoding_rs::GBK.encode("张三").0.into_owned());
+    for person in &people {
+        needles.push(person.idcard.as_str().as_bytes().to_vec());
+        needles.push(encoding_rs::GBK.encode(person.idcard.as_str()).0.into_owned());
+        needles.push(person.mobile.as_str().as_bytes().to_vec());
+    }
+    for file in &files {
+        for needle in &needles {
+            assert!(
+                !file.windows(needle.len()).any(|w| w == needle.as_slice()),
+                "found {:?}",
+                String::from_utf8_lossy(needle)
+            );
+        }
+    }
+    assert!(
+        files[0].windows("张*".len()).any(|w| w == "张*".as_bytes())
+            || files[1].windows("张*".len()).any(|w| w == "张*".as_bytes())
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn files_are_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = temp_dir("modes").join("new").join("dirs");
+    let path = dir.join("ledger.sqlite");
+    let ledger = Ledger::open_sqlite(&path).unwrap();
+    ledger.begin(&secret(), &intent(1, "juhe"), &Policy::record_only()).unwrap();
+    for file in [path.clone(), PathBuf::from(format!("{}-wal", path.display()))] {
+        assert_eq!(
+            std::fs::metadata(&file).unwrap().permissions().mode() & 0o777,
+            0o600,
+            "{}",
+            file.display()
+        );
+    }
+    assert_eq!(std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777, 0o700);
+}
+
+fn refused_unchanged(path: &Path) -> LedgerError {
+    let before = std::fs::read(path).unwrap();
+    let error = Ledger::open_sqlite(path).unwrap_err();
+    assert_eq!(std::fs::read(path).unwrap(), before, "the file was changed");
+    assert!(!Path::new(&format!("{}-wal", path.display())).exists(), "a WAL was made beside it");
+    error
+}
+
+#[test]
+fn garbage_is_refused_and_left_unchanged() {
+    let path = temp_dir("garbage").join("ledger.sqlite");
+    std::fs::write(&path, b"this is not a database, it is a grocery list: eggs, milk\n".repeat(100)).unwrap();
+    let error = refused_unchanged(&path);
+    assert!(matches!(error, LedgerError::Corrupt { .. }), "{error:?}");
+    assert!(error.to_string().contains("left unchanged"), "{error}");
+    assert!(error.to_string().contains(&path.display().to_string()), "{error}");
+}
+
+#[test]
+fn another_programs_database_is_refused() {
+    let path = temp_dir("foreign").join("app.sqlite");
+    let other = foreign_database(&path);
+    let error = refused_unchanged(&other);
+    assert!(error.to_string().contains("another program"), "{error}");
+}
+
+/// A SQLite database with tables but another program's application id: a ledger file whose
+/// header (offset 68) names someone else.
+fn foreign_database(path: &Path) -> PathBuf {
+    let ledger_path = path.with_extension("ledger");
+    drop(Ledger::open_sqlite(&ledger_path).unwrap());
+    let mut bytes = std::fs::read(&ledger_path).unwrap();
+    // The header's application id lives at offset 68 (big-endian u32).
+    bytes[68..72].copy_from_slice(&0x1234_5678u32.to_be_bytes());
+    std::fs::write(path, bytes).unwrap();
+    path.to_path_buf()
+}
+
+#[test]
+fn a_newer_schema_is_refused_and_left_unchanged() {
+    let path = temp_dir("newer").join("ledger.sqlite");
+    drop(Ledger::open_sqlite(&path).unwrap());
+    let _ = std::fs::remove_file(format!("{}-wal", path.display()));
+    let _ = std::fs::remove_file(format!("{}-shm", path.display()));
+    let mut bytes = std::fs::read(&path).unwrap();
+    // The header's user version (the schema version) lives at offset 60.
+    bytes[60..64].copy_from_slice(&99u32.to_be_bytes());
+    std::fs::write(&path, &bytes).unwrap();
+    let error = refused_unchanged(&path);
+    assert!(matches!(error, LedgerError::NewerSchema { found: 99, .. }), "{error:?}");
+}
+
+#[cfg(unix)]
+#[test]
+fn a_fifo_is_refused_without_hanging() {
+    let path = temp_dir("fifo").join("ledger.sqlite");
+    assert!(std::process::Command::new("mkfifo").arg(&path).status().unwrap().success());
+    let error = Ledger::open_sqlite(&path).unwrap_err();
+    assert!(error.to_string().contains("not a regular file"), "{error}");
+}
+
+#[test]
+fn a_secret_other_than_the_key_gives_other_subjects() {
+    let (_, ledger) = fresh("secret");
+    let other = LedgerSecret::from_secret("a different ledger secret", API_KEY).unwrap();
+    let policy = Policy::record_only().reuse_within(std::time::Duration::from_secs(60));
+    let juhe_ledger::Admission::Send(entry) = ledger.begin(&secret(), &intent(1, "juhe"), &policy).unwrap()
+    else {
+        panic!()
+    };
+    ledger.settle(entry, &billed("JH")).unwrap();
+    let mut under_other = intent(1, "juhe");
+    under_other.subject = juhe_proto::Subject::of(&check(1), other.subject_key());
+    assert!(matches!(ledger.begin(&other, &under_other, &policy).unwrap(), juhe_ledger::Admission::Send(_)));
+}
