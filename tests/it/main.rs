@@ -8,6 +8,7 @@ mod fixtures;
 mod hostile_servers;
 mod https;
 mod leaks;
+mod ledger;
 mod matrix;
 mod retries;
 mod runtimes;

@@ -62,9 +62,9 @@ pub enum Period {
     Month,
 }
 
-/// What the ledger says about a check about to be sent.
+/// What the ledger says about a check about to be sent. Exhaustive on purpose: a new answer
+/// would be a new rule about money, which every caller must decide about.
 #[derive(Debug, Clone)]
-#[non_exhaustive]
 pub enum Admission {
     /// Send it: its pending entry is committed.
     Send(EntryId),

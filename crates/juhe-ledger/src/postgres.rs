@@ -5,7 +5,8 @@
 //! increment of the period's counter row, which PostgreSQL re-checks after any wait for the
 //! row's lock. Commits are PostgreSQL's own: durable once they return.
 
-use std::sync::{Condvar, Mutex, MutexGuard};
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use postgres::{Client, Config, NoTls, Row};
@@ -19,131 +20,138 @@ use crate::schema::{EARLIER_COLUMNS, EARLIER_LIMIT, ENTRY_COLUMNS, MIGRATIONS, V
 use crate::store::{Selection, Store};
 use crate::{LedgerError, LedgerSecret};
 
-/// How many connections one process keeps open at most.
+/// How many connections (and threads holding them) one ledger keeps at most.
 const CONNECTIONS: usize = 8;
 /// How long connecting may take before the ledger counts as unreachable.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// The advisory lock that serialises migrations: "JUHE" "LDGR".
 const MIGRATION_LOCK: i64 = 0x4a55_4845_4c44_4752;
 
-/// The PostgreSQL backend: a small pool of connections.
+/// A unit of work for a connection's thread.
+type Job = Box<dyn FnOnce(&mut Connection) + Send>;
+
+/// The PostgreSQL backend.
+///
+/// The `postgres` crate drives each connection with a runtime of its own, which must never
+/// run inside another: called, or even dropped, from a thread of the caller's tokio runtime
+/// it panics. So every connection lives on a thread of this store, and calls are handed to
+/// those threads and waited for. Async and blocking callers alike then reach PostgreSQL the
+/// same way, and the threads end, closing their connections, when the store is dropped.
 pub(crate) struct PostgresStore {
-    config: Config,
-    pool: Mutex<Pool>,
-    freed: Condvar,
-    location: String,
+    jobs: Mutex<Sender<Job>>,
+    location: Arc<str>,
 }
 
-#[derive(Default)]
-struct Pool {
-    idle: Vec<Client>,
-    open: usize,
-}
-
-/// A connection taken from the pool; given back on drop unless it broke.
-struct Lease<'s> {
-    store: &'s PostgresStore,
+/// One thread's connection, made on first use and again after it breaks.
+struct Connection {
+    config: Arc<Config>,
     client: Option<Client>,
+    location: Arc<str>,
+}
+
+impl Connection {
+    fn client(&mut self) -> Result<&mut Client, LedgerError> {
+        if self.client.as_ref().is_none_or(Client::is_closed) {
+            let client = self.config.connect(NoTls).map_err(|e| unreachable(&self.location, e))?;
+            self.client = Some(client);
+        }
+        Ok(self.client.as_mut().unwrap_or_else(|| unreachable!("connected just above")))
+    }
 }
 
 impl PostgresStore {
     /// Connects to `url` and migrates the schema.
     pub(crate) fn connect(url: &str) -> Result<Self, LedgerError> {
-        let location = mask_password(url);
-        let mut config: Config = url.parse().map_err(|e: postgres::Error| LedgerError::Unreachable {
-            location: location.clone(),
-            source: e.into(),
-        })?;
+        let location: Arc<str> = mask_password(url).into();
+        let mut config: Config = url.parse().map_err(|e: postgres::Error| unreachable(&location, e))?;
         config.connect_timeout(CONNECT_TIMEOUT);
         config.application_name("juhe-ledger");
-        let store = Self { config, pool: Mutex::new(Pool::default()), freed: Condvar::new(), location };
-        store.migrate()?;
+        let (jobs, queue) = mpsc::channel::<Job>();
+        let queue = Arc::new(Mutex::new(queue));
+        let config = Arc::new(config);
+        for n in 0..CONNECTIONS {
+            let connection = Connection { config: config.clone(), client: None, location: location.clone() };
+            let queue = queue.clone();
+            std::thread::Builder::new()
+                .name(format!("juhe-ledger-pg-{n}"))
+                .spawn(move || serve(&queue, connection))
+                .map_err(|e| LedgerError::Unreachable { location: location.to_string(), source: e.into() })?;
+        }
+        let store = Self { jobs: Mutex::new(jobs), location };
+        store.run(migrate)?;
         Ok(store)
     }
 
-    fn pool(&self) -> MutexGuard<'_, Pool> {
-        self.pool.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
-    fn lease(&self) -> Result<Lease<'_>, LedgerError> {
-        let mut pool = self.pool();
-        loop {
-            if let Some(client) = pool.idle.pop() {
-                return Ok(Lease { store: self, client: Some(client) });
-            }
-            if pool.open < CONNECTIONS {
-                pool.open += 1;
-                drop(pool);
-                return match self.config.connect(NoTls) {
-                    Ok(client) => Ok(Lease { store: self, client: Some(client) }),
-                    Err(e) => {
-                        self.pool().open -= 1;
-                        self.freed.notify_one();
-                        Err(LedgerError::Unreachable { location: self.location.clone(), source: e.into() })
-                    }
-                };
-            }
-            pool = self.freed.wait(pool).unwrap_or_else(std::sync::PoisonError::into_inner);
-        }
-    }
-
-    fn migrate(&self) -> Result<(), LedgerError> {
-        let mut lease = self.lease()?;
-        let mut tx = lease.client().transaction().map_err(|e| self.error(e))?;
-        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK]).map_err(|e| self.error(e))?;
-        tx.batch_execute("CREATE TABLE IF NOT EXISTS juhe_ledger_meta (version BIGINT NOT NULL)")
-            .map_err(|e| self.error(e))?;
-        let found: Option<i64> =
-            tx.query_one("SELECT max(version) FROM juhe_ledger_meta", &[]).map_err(|e| self.error(e))?.get(0);
-        let found = found.unwrap_or(0);
-        if found > VERSION {
-            return Err(LedgerError::NewerSchema {
-                location: self.location.clone(),
-                found,
-                supported: VERSION,
-            });
-        }
-        for migration in MIGRATIONS.iter().skip(usize::try_from(found).unwrap_or(usize::MAX)) {
-            tx.batch_execute(migration.postgres).map_err(|e| self.error(e))?;
-        }
-        if found < VERSION {
-            tx.execute("DELETE FROM juhe_ledger_meta", &[]).map_err(|e| self.error(e))?;
-            tx.execute("INSERT INTO juhe_ledger_meta (version) VALUES ($1)", &[&VERSION])
-                .map_err(|e| self.error(e))?;
-        }
-        tx.commit().map_err(|e| self.error(e))
-    }
-
-    fn error(&self, error: postgres::Error) -> LedgerError {
-        let location = self.location.clone();
-        if error.is_closed() || error.as_db_error().is_none() {
-            return LedgerError::Unreachable { location, source: error.into() };
-        }
-        LedgerError::Database { location, source: error.into() }
+    /// Runs `job` on a connection's thread and waits for its result.
+    fn run<T: Send + 'static>(
+        &self,
+        job: impl FnOnce(&mut Client, &str) -> Result<T, LedgerError> + Send + 'static,
+    ) -> Result<T, LedgerError> {
+        let (reply, answer) = mpsc::sync_channel(1);
+        let work: Job = Box::new(move |connection: &mut Connection| {
+            let location = connection.location.clone();
+            let result = connection.client().and_then(|client| job(client, &location));
+            let _ = reply.send(result);
+        });
+        let sent = self.jobs.lock().unwrap_or_else(std::sync::PoisonError::into_inner).send(work);
+        let gone = || LedgerError::Unreachable {
+            location: self.location.to_string(),
+            source: "the ledger's connection threads have stopped".into(),
+        };
+        sent.map_err(|_| gone())?;
+        answer.recv().map_err(|_| gone())?
     }
 }
 
-impl Lease<'_> {
-    fn client(&mut self) -> &mut Client {
-        self.client.as_mut().unwrap_or_else(|| unreachable!("a lease holds its client until dropped"))
+/// A connection thread: takes jobs until the store is dropped.
+fn serve(queue: &Mutex<Receiver<Job>>, mut connection: Connection) {
+    loop {
+        let job = queue.lock().unwrap_or_else(std::sync::PoisonError::into_inner).recv();
+        match job {
+            Ok(job) => job(&mut connection),
+            Err(_) => return,
+        }
     }
 }
 
-impl Drop for Lease<'_> {
-    fn drop(&mut self) {
-        let mut pool = self.store.pool();
-        match self.client.take() {
-            Some(client) if !client.is_closed() => pool.idle.push(client),
-            _ => pool.open -= 1,
-        }
-        self.store.freed.notify_one();
+fn migrate(client: &mut Client, location: &str) -> Result<(), LedgerError> {
+    let error = |e| database(location, e);
+    let mut tx = client.transaction().map_err(error)?;
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK]).map_err(error)?;
+    tx.batch_execute("CREATE TABLE IF NOT EXISTS juhe_ledger_meta (version BIGINT NOT NULL)")
+        .map_err(error)?;
+    let found: Option<i64> =
+        tx.query_one("SELECT max(version) FROM juhe_ledger_meta", &[]).map_err(error)?.get(0);
+    let found = found.unwrap_or(0);
+    if found > VERSION {
+        return Err(LedgerError::NewerSchema { location: location.to_owned(), found, supported: VERSION });
     }
+    for migration in MIGRATIONS.iter().skip(usize::try_from(found).unwrap_or(usize::MAX)) {
+        tx.batch_execute(migration.postgres).map_err(error)?;
+    }
+    if found < VERSION {
+        tx.execute("DELETE FROM juhe_ledger_meta", &[]).map_err(error)?;
+        tx.execute("INSERT INTO juhe_ledger_meta (version) VALUES ($1)", &[&VERSION]).map_err(error)?;
+    }
+    tx.commit().map_err(error)
+}
+
+fn unreachable(location: &str, error: postgres::Error) -> LedgerError {
+    LedgerError::Unreachable { location: location.to_owned(), source: error.into() }
+}
+
+/// PostgreSQL's error, typed: a lost connection is an unreachable ledger.
+fn database(location: &str, error: postgres::Error) -> LedgerError {
+    if error.is_closed() || error.as_db_error().is_none() {
+        return unreachable(location, error);
+    }
+    LedgerError::Database { location: location.to_owned(), source: error.into() }
 }
 
 /// The begin transaction's statements.
 struct Begin<'t, 'c> {
     tx: &'t mut postgres::Transaction<'c>,
-    store: &'t PostgresStore,
+    location: &'t str,
 }
 
 impl BeginTx for Begin<'_, '_> {
@@ -151,7 +159,9 @@ impl BeginTx for Begin<'_, '_> {
         let mut first = [0; 8];
         first.copy_from_slice(&subject[..8]);
         let key = i64::from_be_bytes(first);
-        self.tx.execute("SELECT pg_advisory_xact_lock($1)", &[&key]).map_err(|e| self.store.error(e))?;
+        self.tx
+            .execute("SELECT pg_advisory_xact_lock($1)", &[&key])
+            .map_err(|e| database(self.location, e))?;
         Ok(())
     }
 
@@ -165,8 +175,8 @@ impl BeginTx for Begin<'_, '_> {
         let rows = self
             .tx
             .query(&sql, &[&subject, &row.product, &row.target, &since])
-            .map_err(|e| self.store.error(e))?;
-        rows.iter().map(|r| earlier_of(r).map_err(|e| self.store.error(e))).collect()
+            .map_err(|e| database(self.location, e))?;
+        rows.iter().map(|r| earlier_of(r).map_err(|e| database(self.location, e))).collect()
     }
 
     fn spend(&mut self, account: &str, period: &str, cap: Option<u64>) -> Result<bool, LedgerError> {
@@ -182,7 +192,7 @@ impl BeginTx for Begin<'_, '_> {
                  WHERE juhe_ledger_spend.spent < $3",
                 &[&account, &period, &cap],
             )
-            .map_err(|e| self.store.error(e))?;
+            .map_err(|e| database(self.location, e))?;
         Ok(changed == 1)
     }
 
@@ -205,8 +215,8 @@ impl BeginTx for Begin<'_, '_> {
                     &row.deadline_at,
                 ],
             )
-            .map_err(|e| self.store.error(e))?;
-        inserted.try_get(0).map_err(|e| self.store.error(e))
+            .map_err(|e| database(self.location, e))?;
+        inserted.try_get(0).map_err(|e| database(self.location, e))
     }
 }
 
@@ -218,50 +228,56 @@ impl Store for PostgresStore {
         policy: &Policy,
         now: SystemTime,
     ) -> Result<Admission, LedgerError> {
-        let mut lease = self.lease()?;
-        let mut tx = lease.client().transaction().map_err(|e| self.error(e))?;
-        let admission = admit(&mut Begin { tx: &mut tx, store: self }, secret, intent, policy, now)?;
-        if matches!(admission, Admission::Send(_)) {
-            tx.commit().map_err(|e| self.error(e))?;
-        }
-        Ok(admission)
+        let (secret, intent, policy) = (secret.clone(), intent.clone(), *policy);
+        self.run(move |client, location| {
+            let mut tx = client.transaction().map_err(|e| database(location, e))?;
+            let admission = admit(&mut Begin { tx: &mut tx, location }, &secret, &intent, &policy, now)?;
+            if matches!(admission, Admission::Send(_)) {
+                tx.commit().map_err(|e| database(location, e))?;
+            }
+            Ok(admission)
+        })
     }
 
     fn settle(&self, entry: EntryId, settlement: &Settlement, now: SystemTime) -> Result<(), LedgerError> {
-        let mut lease = self.lease()?;
-        let mut tx = lease.client().transaction().map_err(|e| self.error(e))?;
-        let result = settlement.result.as_ref().map(|r| serde_json::Value::Object(r.clone()).to_string());
-        let attempts = i64::from(settlement.attempts);
-        let settled = tx
-            .query_opt(
-                "UPDATE juhe_ledger_entries SET state = $2, finished_at = $3, error_code = $4, verdict = $5, \
-                 order_id = $6, attempts = $7, reason = $8, result = $9 \
-                 WHERE id = $1 AND state = 'pending' RETURNING account, started_at",
-                &[
-                    &entry.0,
-                    &settlement.state.as_str(),
-                    &unix_ms(now),
-                    &settlement.error_code,
-                    &settlement.verdict.map(verdict_name),
-                    &settlement.order_id,
-                    &attempts,
-                    &settlement.reason,
-                    &result,
-                ],
-            )
-            .map_err(|e| self.error(e))?;
-        if let (Some(row), false) = (settled, settlement.state.may_cost()) {
-            let account: String = row.try_get(0).map_err(|e| self.error(e))?;
-            let started_at: i64 = row.try_get(1).map_err(|e| self.error(e))?;
-            for period in periods(started_at) {
-                tx.execute(
-                    "UPDATE juhe_ledger_spend SET spent = spent - 1 WHERE account = $1 AND period = $2 AND spent > 0",
-                    &[&account, &period],
+        let settlement = settlement.clone();
+        self.run(move |client, location| {
+            let error = |e| database(location, e);
+            let mut tx = client.transaction().map_err(error)?;
+            let result = settlement.result.as_ref().map(|r| serde_json::Value::Object(r.clone()).to_string());
+            let attempts = i64::from(settlement.attempts);
+            let settled = tx
+                .query_opt(
+                    "UPDATE juhe_ledger_entries SET state = $2, finished_at = $3, error_code = $4, verdict = $5, \
+                     order_id = $6, attempts = $7, reason = $8, result = $9 \
+                     WHERE id = $1 AND state = 'pending' RETURNING account, started_at",
+                    &[
+                        &entry.0,
+                        &settlement.state.as_str(),
+                        &unix_ms(now),
+                        &settlement.error_code,
+                        &settlement.verdict.map(verdict_name),
+                        &settlement.order_id,
+                        &attempts,
+                        &settlement.reason,
+                        &result,
+                    ],
                 )
-                .map_err(|e| self.error(e))?;
+                .map_err(error)?;
+            if let (Some(row), false) = (settled, settlement.state.may_cost()) {
+                let account: String = row.try_get(0).map_err(error)?;
+                let started_at: i64 = row.try_get(1).map_err(error)?;
+                for period in periods(started_at) {
+                    tx.execute(
+                        "UPDATE juhe_ledger_spend SET spent = spent - 1 \
+                         WHERE account = $1 AND period = $2 AND spent > 0",
+                        &[&account, &period],
+                    )
+                    .map_err(error)?;
+                }
             }
-        }
-        tx.commit().map_err(|e| self.error(e))
+            tx.commit().map_err(error)
+        })
     }
 
     fn visit(&self, selection: Selection, visit: &mut dyn FnMut(Entry) -> bool) -> Result<(), LedgerError> {
@@ -270,21 +286,34 @@ impl Store for PostgresStore {
             Selection::In(span) => span.millis(),
         };
         let unanswered = matches!(selection, Selection::Unanswered);
-        let sql = format!(
-            "SELECT {ENTRY_COLUMNS} FROM juhe_ledger_entries \
-             WHERE started_at >= $1 AND started_at < $2 AND (NOT $3 OR state IN ('pending', 'maybe_billed')) \
-             ORDER BY id"
-        );
-        let mut lease = self.lease()?;
-        let params: [&(dyn postgres::types::ToSql + Sync); 3] = [&from, &to, &unanswered];
-        let mut rows = lease.client().query_raw(sql.as_str(), params).map_err(|e| self.error(e))?;
-        use postgres::fallible_iterator::FallibleIterator;
-        while let Some(row) = rows.next().map_err(|e| self.error(e))? {
-            if !visit(entry_of(&row).map_err(|e| self.error(e))?) {
-                break;
+        // Entries stream back a page at a time: an export of millions never sits in memory.
+        const PAGE: i64 = 10_000;
+        let mut after = i64::MIN;
+        loop {
+            let page = self.run(move |client, location| {
+                let sql = format!(
+                    "SELECT {ENTRY_COLUMNS} FROM juhe_ledger_entries \
+                     WHERE started_at >= $1 AND started_at < $2 AND id > $3 \
+                     AND (NOT $4 OR state IN ('pending', 'maybe_billed')) ORDER BY id LIMIT {PAGE}"
+                );
+                let rows = client
+                    .query(&sql, &[&from, &to, &after, &unanswered])
+                    .map_err(|e| database(location, e))?;
+                rows.iter()
+                    .map(|r| entry_of(r).map_err(|e| database(location, e)))
+                    .collect::<Result<Vec<_>, _>>()
+            })?;
+            let full = page.len() as i64 == PAGE;
+            for entry in page {
+                after = entry.id.0;
+                if !visit(entry) {
+                    return Ok(());
+                }
+            }
+            if !full {
+                return Ok(());
             }
         }
-        Ok(())
     }
 
     fn report(&self, span: Span, by: Grouping) -> Result<Report, LedgerError> {
@@ -299,24 +328,29 @@ impl Store for PostgresStore {
             "SELECT {key}, state, count(*) FROM juhe_ledger_entries \
              WHERE started_at >= $1 AND started_at < $2 GROUP BY 1, 2"
         );
-        let rows = self.lease()?.client().query(&sql, &[&from, &to]).map_err(|e| self.error(e))?;
-        let mut tally = Vec::with_capacity(rows.len());
-        for row in rows {
-            let key: String = row.try_get(0).map_err(|e| self.error(e))?;
-            let state: String = row.try_get(1).map_err(|e| self.error(e))?;
-            let n: i64 = row.try_get(2).map_err(|e| self.error(e))?;
-            if let Some(state) = State::parse(&state) {
-                tally.push((key, state, n.unsigned_abs()));
+        let tally = self.run(move |client, location| {
+            let error = |e| database(location, e);
+            let mut tally = Vec::new();
+            for row in client.query(&sql, &[&from, &to]).map_err(error)? {
+                let key: String = row.try_get(0).map_err(error)?;
+                let state: String = row.try_get(1).map_err(error)?;
+                let n: i64 = row.try_get(2).map_err(error)?;
+                if let Some(state) = State::parse(&state) {
+                    tally.push((key, state, n.unsigned_abs()));
+                }
             }
-        }
+            Ok(tally)
+        })?;
         Ok(Report::from_tally(by, tally))
     }
 
     fn prune(&self, before: SystemTime) -> Result<u64, LedgerError> {
-        self.lease()?
-            .client()
-            .execute("DELETE FROM juhe_ledger_entries WHERE started_at < $1", &[&unix_ms(before)])
-            .map_err(|e| self.error(e))
+        let before = unix_ms(before);
+        self.run(move |client, location| {
+            client
+                .execute("DELETE FROM juhe_ledger_entries WHERE started_at < $1", &[&before])
+                .map_err(|e| database(location, e))
+        })
     }
 }
 

@@ -2,5 +2,6 @@
 //! path only, so `cargo publish` leaves it behind and every packaged crate's own files are
 //! all it needs.
 
+pub mod bytes;
 pub mod hostile;
 pub mod postgres_server;

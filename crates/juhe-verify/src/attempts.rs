@@ -6,7 +6,7 @@
 use std::marker::PhantomData;
 use std::time::Duration;
 
-use juhe_proto::{Check, HttpRequest, Mode, Outcome, Protocol, RetryClass};
+use juhe_proto::{Check, HttpRequest, Mode, Outcome, Protocol, Provenance, RetryClass};
 use juhe_transport::{HttpResponse, TransportError};
 use rand_core::{OsRng, RngCore};
 
@@ -18,6 +18,9 @@ pub(crate) struct Core {
     pub(crate) protocol: Protocol,
     pub(crate) mode: Mode,
     pub(crate) retry: RetryPolicy,
+    /// The ledger every check is recorded in, if any.
+    #[cfg(feature = "ledger")]
+    pub(crate) journal: Option<std::sync::Arc<crate::journal::Journal>>,
 }
 
 /// What the loop does next.
@@ -59,6 +62,12 @@ impl<C: Check> Attempts<'_, C> {
         self.request.clone()
     }
 
+    /// How many times the request has been sent.
+    #[cfg_attr(not(feature = "ledger"), allow(dead_code))]
+    pub(crate) fn made(&self) -> u32 {
+        self.made
+    }
+
     /// The span of the whole check.
     pub(crate) fn span(&self) -> tracing::Span {
         self.span.clone()
@@ -82,7 +91,11 @@ impl<C: Check> Attempts<'_, C> {
             self.core.protocol.decode::<C>(&response).map_err(Error::from)
         });
         let error = match result {
-            Ok(outcome) => return Step::Done(Ok(logged(outcome))),
+            Ok(outcome) => {
+                return Step::Done(Ok(logged(
+                    outcome.with_provenance(Provenance::Answered { attempts: self.made }),
+                )));
+            }
             Err(error) => error,
         };
         let jitter = f64::from(OsRng.next_u32()) / f64::from(u32::MAX);
@@ -136,7 +149,13 @@ mod tests {
     fn core() -> Core {
         let protocol = Protocol::new(Credentials::new("k").unwrap());
         let retry = RetryPolicy::default().backoff(Duration::from_millis(10), Duration::from_millis(10));
-        Core { protocol, mode: Mode::Plain, retry }
+        Core {
+            protocol,
+            mode: Mode::Plain,
+            retry,
+            #[cfg(feature = "ledger")]
+            journal: None,
+        }
     }
 
     fn answer(body: &str) -> Result<HttpResponse, TransportError> {

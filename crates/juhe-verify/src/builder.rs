@@ -46,6 +46,18 @@ pub struct ClientBuilder {
     root_certificates: Vec<String>,
     /// A variable of `from_env` that could not be read: reported by `build`.
     env_error: Option<(&'static str, &'static str)>,
+    #[cfg(feature = "ledger")]
+    ledger: LedgerSettings,
+}
+
+/// What [`ClientBuilder::ledger`] and its companions set.
+#[cfg(feature = "ledger")]
+#[derive(Clone, Default)]
+struct LedgerSettings {
+    ledger: Option<juhe_ledger::Ledger>,
+    secret: Option<Zeroizing<String>>,
+    policy: juhe_ledger::Policy,
+    target: Option<String>,
 }
 
 impl ClientBuilder {
@@ -79,6 +91,10 @@ impl ClientBuilder {
             base_url: var("JUHE_BASE_URL"),
             ..Self::default()
         };
+        #[cfg(feature = "ledger")]
+        {
+            builder.ledger.secret = var("JUHE_LEDGER_SECRET").map(Zeroizing::new);
+        }
         if let Some(mode) = var("JUHE_MODE") {
             match Mode::ALL.into_iter().find(|m| m.name() == mode.trim()) {
                 Some(mode) => builder.mode = mode,
@@ -177,6 +193,66 @@ impl ClientBuilder {
     /// The RSA padding of `aesKey` in `idcard/queryEncryV2` (PKCS#1 v1.5 by default).
     pub fn idcard_key_padding(mut self, padding: RsaPadding) -> Self {
         self.idcard_key_padding = Some(padding);
+        self
+    }
+
+    /// Records every check in `ledger` before it is sent and settles it after (feature
+    /// `ledger`). With a ledger, checks can also reuse earlier answers
+    /// ([`reuse_within`](Self::reuse_within)) and share budgets
+    /// ([`max_billed_per_day`](Self::max_billed_per_day)) with every process on it. A ledger
+    /// that cannot record a check stops it: [`Error::Ledger`], nothing sent.
+    #[cfg(feature = "ledger")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "ledger")))]
+    pub fn ledger(mut self, ledger: juhe_ledger::Ledger) -> Self {
+        self.ledger.ledger = Some(ledger);
+        self
+    }
+
+    /// The secret the ledger's subjects are hashed under, instead of one derived from the API
+    /// key (`JUHE_LEDGER_SECRET` in [`from_env`](Self::from_env)); at least 16 bytes. Every
+    /// process sharing a ledger must use the same one.
+    #[cfg(feature = "ledger")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "ledger")))]
+    pub fn ledger_secret(mut self, secret: impl Into<String>) -> Self {
+        self.ledger.secret = Some(Zeroizing::new(secret.into()));
+        self
+    }
+
+    /// Reuses a billed, documented answer from the ledger to the same question sent to the
+    /// same target within `window`, and waits for the same question in flight elsewhere
+    /// instead of paying for it twice. The outcome says so ([`Outcome::reused`](juhe_proto::Outcome::reused)).
+    /// Off by default: people's data changes (a mobile is reassigned), so pick the window.
+    #[cfg(feature = "ledger")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "ledger")))]
+    pub fn reuse_within(mut self, window: Duration) -> Self {
+        self.ledger.policy = self.ledger.policy.reuse_within(window);
+        self
+    }
+
+    /// At most `cap` checks that cost or may cost money per day (China time), counted in the
+    /// ledger for every process on it and this account. Over it, checks are not sent:
+    /// [`Skipped::LedgerBudget`](crate::Skipped::LedgerBudget).
+    #[cfg(feature = "ledger")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "ledger")))]
+    pub fn max_billed_per_day(mut self, cap: u64) -> Self {
+        self.ledger.policy = self.ledger.policy.max_billed_per_day(cap);
+        self
+    }
+
+    /// The same per calendar month (China time).
+    #[cfg(feature = "ledger")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "ledger")))]
+    pub fn max_billed_per_month(mut self, cap: u64) -> Self {
+        self.ledger.policy = self.ledger.policy.max_billed_per_month(cap);
+        self
+    }
+
+    /// The name the ledger records as the checks' target, instead of `juhe` (Juhe's own
+    /// hosts) or the base URL's origin. Reuse never crosses targets.
+    #[cfg(feature = "ledger")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "ledger")))]
+    pub fn ledger_target(mut self, target: impl Into<String>) -> Self {
+        self.ledger.target = Some(target.into());
         self
     }
 
@@ -290,7 +366,45 @@ impl ClientBuilder {
         if let Some(padding) = self.idcard_key_padding {
             protocol = protocol.with_idcard_key_padding(padding);
         }
-        Ok(Core { protocol, mode: self.mode, retry: self.retry.clone() })
+        Ok(Core {
+            protocol,
+            mode: self.mode,
+            retry: self.retry.clone(),
+            #[cfg(feature = "ledger")]
+            journal: self.journal(key)?,
+        })
+    }
+
+    /// The ledger's side of the client: its secret, policy, target and deadline.
+    #[cfg(feature = "ledger")]
+    fn journal(&self, key: &str) -> Result<Option<Arc<crate::journal::Journal>>, Error> {
+        let Some(ledger) = self.ledger.ledger.clone() else { return Ok(None) };
+        let secret = match &self.ledger.secret {
+            Some(secret) => juhe_ledger::LedgerSecret::from_secret(secret, key).map_err(Error::Ledger)?,
+            None => juhe_ledger::LedgerSecret::from_api_key(key),
+        };
+        let target = self.ledger.target.clone().unwrap_or_else(|| self.target());
+        let per_attempt = self.timeout.unwrap_or(juhe_transport::DEFAULT_TIMEOUT);
+        let deadline = self.retry.longest_check(per_attempt);
+        Ok(Some(Arc::new(crate::journal::Journal {
+            ledger,
+            secret,
+            policy: self.ledger.policy,
+            target,
+            deadline,
+        })))
+    }
+
+    /// `juhe` for Juhe's own hosts, else the origin the checks go to.
+    #[cfg(feature = "ledger")]
+    fn target(&self) -> String {
+        let url = self.base_url.as_deref().or(self.base_urls.as_ref().map(|(apis, _)| apis.as_str()));
+        let Some(url) = url else { return "juhe".to_owned() };
+        let (scheme, rest) = url.split_once("://").unwrap_or(("https", url));
+        let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
+        // Credentials in a URL are not part of its origin, and never belong in a ledger.
+        let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
+        format!("{}://{}", scheme.to_ascii_lowercase(), host.to_ascii_lowercase())
     }
 }
 

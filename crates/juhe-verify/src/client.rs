@@ -10,6 +10,8 @@ use juhe_transport::AsyncTransport;
 use tracing::Instrument;
 
 use crate::attempts::{Core, Step, paced};
+#[cfg(feature = "ledger")]
+use crate::journal::{Admitted, Gate, settlement};
 use crate::pacer::Pacer;
 use crate::{ClientBuilder, Error};
 
@@ -94,10 +96,15 @@ impl Client {
         let mut attempts = self.core.start(check, mode)?;
         let span = attempts.span();
         async move {
-            loop {
+            #[cfg(feature = "ledger")]
+            let entry = match self.admitted(check, mode).await? {
+                Admitted::Send(entry) => entry,
+                Admitted::Reused(outcome) => return Ok(outcome),
+            };
+            let result = loop {
                 let sent = self.transport.send(attempts.request()).instrument(attempts.attempt_span()).await;
                 match attempts.next(sent) {
-                    Step::Done(result) => return paced(result, pacer),
+                    Step::Done(result) => break paced(result, pacer),
                     Step::RetryAfter { delay, rate_limited } => {
                         if let (true, Some(pacer)) = (rate_limited, pacer) {
                             pacer.rate_limited();
@@ -105,10 +112,54 @@ impl Client {
                         tokio::time::sleep(delay).await;
                     }
                 }
+            };
+            #[cfg(feature = "ledger")]
+            if let (Some(journal), Some(entry)) = (self.core.journal.clone(), entry) {
+                let settlement = settlement::<C>(&result, attempts.made());
+                // Dropping this future now leaves the entry pending (maybe billed): safe.
+                let settled = off_runtime(move || {
+                    journal.settle(entry, &settlement);
+                    Ok(())
+                });
+                let _ = settled.await;
             }
+            result
         }
         .instrument(span)
         .await
+    }
+
+    /// Asks the ledger, if any, until it says send or reuse; the ledger's calls block, so they
+    /// run on tokio's blocking threads.
+    #[cfg(feature = "ledger")]
+    async fn admitted<C: Check>(&self, check: &C, mode: Mode) -> Result<Admitted<C::Outcome>, Error> {
+        let Some(journal) = self.core.journal.clone() else { return Ok(Admitted::Send(None)) };
+        let intent = std::sync::Arc::new(journal.intent(check, mode));
+        let since = std::time::Instant::now();
+        loop {
+            let (journal, intent) = (journal.clone(), intent.clone());
+            match off_runtime(move || journal.gate(&intent, since)).await? {
+                Gate::Send(entry) => return Ok(Admitted::Send(Some(entry))),
+                Gate::Reused(outcome) => return Ok(Admitted::Reused(outcome)),
+                Gate::Pause(pause) => tokio::time::sleep(pause).await,
+            }
+        }
+    }
+}
+
+/// Runs a blocking ledger call on tokio's blocking threads. A panic there is resumed here; a
+/// runtime shutting down is a ledger that could not answer.
+#[cfg(feature = "ledger")]
+async fn off_runtime<T: Send + 'static>(
+    call: impl FnOnce() -> Result<T, Error> + Send + 'static,
+) -> Result<T, Error> {
+    match tokio::task::spawn_blocking(call).await {
+        Ok(result) => result,
+        Err(join) if join.is_panic() => std::panic::resume_unwind(join.into_panic()),
+        Err(join) => Err(Error::Ledger(juhe_ledger::LedgerError::Database {
+            location: "(the async runtime)".into(),
+            source: join.to_string().into(),
+        })),
     }
 }
 

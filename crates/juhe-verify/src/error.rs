@@ -14,7 +14,7 @@ use juhe_transport::{Delivery, TransportError};
 ///
 /// | variant | sent | may be billed |
 /// |---|---|---|
-/// | `Invalid`, `Rejected`, `Config`, `NotSent`, `Skipped` | no | no |
+/// | `Invalid`, `Rejected`, `Config`, `NotSent`, `Skipped`, `Ledger` | no | no |
 /// | `Service` | yes | no |
 /// | `NoAnswer` | maybe | yes |
 /// | `Protocol` | yes | [`AnswerError::may_be_billed`] |
@@ -51,10 +51,16 @@ pub enum Error {
     /// An answer came but is not Juhe's (a gateway status, a redirect, a broken body).
     #[error(transparent)]
     Protocol(AnswerError),
-    /// A batch chose not to send this input (its budget is spent, or an input with the same
-    /// fields may have been billed): nothing was sent.
+    /// The check was not sent by choice: a batch's or the ledger's budget is spent, or the
+    /// same question may already have been billed without an answer.
     #[error(transparent)]
     Skipped(Skipped),
+    /// The client's ledger could not record the check, so it was not sent (a ledger fails
+    /// closed). The message names the ledger and what to do.
+    #[cfg(feature = "ledger")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "ledger")))]
+    #[error(transparent)]
+    Ledger(juhe_ledger::LedgerError),
 }
 
 /// Why a check could not be made as asked. Nothing was sent.
@@ -75,7 +81,8 @@ pub enum Rejected {
     Other(String),
 }
 
-/// Why a batch did not send an input. Nothing was sent, nothing billed.
+/// Why a check was not sent, by the batch's or the ledger's rules. Nothing was sent, nothing
+/// billed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum Skipped {
@@ -97,6 +104,47 @@ pub enum Skipped {
         /// The 0-based index of the earlier input.
         index: usize,
     },
+    /// The ledger's budget for the day or the month, shared by every process on it, is spent.
+    #[cfg(feature = "ledger")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "ledger")))]
+    #[error(
+        "not sent: the ledger's budget of {cap} billed checks per {} is spent (checks that may have been billed count too); raise it, or wait for the next {}",
+        period_name(*period), period_name(*period)
+    )]
+    LedgerBudget {
+        /// The period.
+        period: juhe_ledger::Period,
+        /// The cap.
+        cap: u64,
+    },
+    /// With reuse on, the ledger holds the same question, sent recently with no answer
+    /// recorded: it may have been billed.
+    #[cfg(feature = "ledger")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "ledger")))]
+    #[error(
+        "not sent: ledger entry {entry} asked the same at {} and may have been billed without an answer; reconcile it (juhe ledger pending) or check without reuse",
+        juhe_ledger::china_timestamp(*at)
+    )]
+    MaybeBilledEarlier {
+        /// The earlier entry.
+        entry: i64,
+        /// When it was sent.
+        at: std::time::SystemTime,
+    },
+    /// With reuse on, the same question stayed in flight elsewhere for longer than this
+    /// check's own deadline.
+    #[cfg(feature = "ledger")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "ledger")))]
+    #[error("not sent: the same check is still in flight in another process; try again when it has finished")]
+    StillInFlight,
+}
+
+#[cfg(feature = "ledger")]
+fn period_name(period: juhe_ledger::Period) -> &'static str {
+    match period {
+        juhe_ledger::Period::Day => "day (China time)",
+        juhe_ledger::Period::Month => "month (China time)",
+    }
 }
 
 /// Whether a check was paid for: the three states every report of money uses.
@@ -104,16 +152,18 @@ pub enum Skipped {
 pub enum Billing {
     /// Juhe answered with `error_code` 0: billed.
     Billed,
-    /// Nothing was billed: not sent, refused by Juhe with a code, or an answer reused.
+    /// Nothing was billed: not sent, refused by Juhe with a code, or an answer reused (from
+    /// another input of a batch, or from a ledger).
     NotBilled,
     /// It may have been billed: sent, and no answer that says either way came back.
     MaybeBilled,
 }
 
 impl Billing {
-    /// The billing of a check's result.
-    pub fn of<O>(result: &Result<O, Error>) -> Self {
+    /// The billing of a check's result. An answer reused from a ledger was not billed now.
+    pub fn of<O: juhe_proto::Outcome>(result: &Result<O, Error>) -> Self {
         match result {
+            Ok(outcome) if outcome.reused().is_some() => Billing::NotBilled,
             Ok(_) => Billing::Billed,
             Err(error) if error.may_be_billed() => Billing::MaybeBilled,
             Err(_) => Billing::NotBilled,
@@ -159,6 +209,8 @@ pub enum ErrorKind {
     Protocol,
     /// [`Error::Skipped`].
     Skipped,
+    /// `Error::Ledger` (feature `ledger`).
+    Ledger,
 }
 
 impl ErrorKind {
@@ -173,6 +225,7 @@ impl ErrorKind {
             ErrorKind::Service => "service error",
             ErrorKind::Protocol => "unreadable answer",
             ErrorKind::Skipped => "skipped",
+            ErrorKind::Ledger => "ledger unavailable",
         }
     }
 }
@@ -189,6 +242,8 @@ impl Error {
             | Error::NotSent(_)
             | Error::Service(_)
             | Error::Skipped(_) => false,
+            #[cfg(feature = "ledger")]
+            Error::Ledger(_) => false,
         }
     }
 
@@ -200,7 +255,8 @@ impl Error {
             | ErrorKind::Rejected
             | ErrorKind::Config
             | ErrorKind::NotSent
-            | ErrorKind::Skipped => false,
+            | ErrorKind::Skipped
+            | ErrorKind::Ledger => false,
         }
     }
 
@@ -215,6 +271,8 @@ impl Error {
             Error::Service(_) => ErrorKind::Service,
             Error::Protocol(_) => ErrorKind::Protocol,
             Error::Skipped(_) => ErrorKind::Skipped,
+            #[cfg(feature = "ledger")]
+            Error::Ledger(_) => ErrorKind::Ledger,
         }
     }
 

@@ -117,6 +117,8 @@ pub mod blocking;
 mod builder;
 mod client;
 mod error;
+#[cfg(feature = "ledger")]
+mod journal;
 mod pacer;
 mod retry;
 
@@ -127,12 +129,17 @@ pub use error::{Billing, ConfigError, Error, ErrorKind, Skipped};
 pub use pacer::MIN_RATE;
 pub use retry::RetryPolicy;
 
+/// The ledger crate (feature `ledger`): open one and give it to [`ClientBuilder::ledger`].
+#[cfg(feature = "ledger")]
+#[cfg_attr(docsrs, doc(cfg(feature = "ledger")))]
+pub use juhe_ledger as ledger;
 /// The protocol core, for what the facade does not re-export.
 pub use juhe_proto as proto;
 pub use juhe_proto::{
     Account, Carrier, Endpoint, ErrorCode, FaceCheck, FaceOutcome, FaceResult, IdCardCheck, IdCardOutcome,
-    MatchOutcome, Mode, Outcome, Product, ResultField, RetryClass, ServiceError, Telecom2Check,
-    Telecom2Outcome, Telecom3Check, Telecom3Outcome, Telecom3Rescode, ValidationError, Verdict,
+    MatchOutcome, Mode, Outcome, Product, Provenance, ResultField, RetryClass, Reuse, ServiceError,
+    Telecom2Check, Telecom2Outcome, Telecom3Check, Telecom3Outcome, Telecom3Rescode, ValidationError,
+    Verdict,
 };
 /// The transports, to configure or replace.
 pub use juhe_transport as transport;

@@ -36,6 +36,17 @@ impl Default for RetryPolicy {
 }
 
 impl RetryPolicy {
+    /// The longest one check can take under this policy when each attempt may take
+    /// `per_attempt`: every attempt and the longest wait between them. A ledger waits no
+    /// longer than this for the same check elsewhere.
+    pub fn longest_check(&self, per_attempt: Duration) -> Duration {
+        // Each wait is capped at the larger of `max_delay` and its class's base.
+        let waits = self.max_delay.max(self.rate_limit_delay).max(self.base_delay);
+        per_attempt
+            .saturating_mul(self.max_attempts)
+            .saturating_add(waits.saturating_mul(self.max_attempts - 1))
+    }
+
     /// One attempt, no retries.
     pub fn never() -> Self {
         Self { max_attempts: 1, ..Self::default() }
@@ -95,6 +106,8 @@ impl RetryPolicy {
     fn class(&self, error: &Error) -> Option<RetryClass> {
         match error {
             Error::Invalid(_) | Error::Rejected(_) | Error::Config(_) | Error::Skipped(_) => None,
+            #[cfg(feature = "ledger")]
+            Error::Ledger(_) => None,
             Error::NotSent(_) => Some(RetryClass::Transient),
             Error::NoAnswer(_) => self.retry_possibly_billed.then_some(RetryClass::Transient),
             Error::Service(e) => Some(e.code.retry_class()),

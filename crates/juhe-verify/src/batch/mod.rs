@@ -151,9 +151,9 @@ pub struct BatchItem<T, O> {
     pub(crate) _slot: Slot,
 }
 
-impl<T, O> BatchItem<T, O> {
-    /// Whether this item was paid for. A reused answer is [`Billing::NotBilled`]: its
-    /// original paid.
+impl<T, O: juhe_proto::Outcome> BatchItem<T, O> {
+    /// Whether this item was paid for. A reused answer (from another input, or from the
+    /// ledger) is [`Billing::NotBilled`]: its original paid.
     pub fn billing(&self) -> Billing {
         if self.reused_from.is_some() { Billing::NotBilled } else { Billing::of(&self.result) }
     }

@@ -32,6 +32,9 @@ pub struct BatchStats {
     pub invalid: u64,
     /// Copies that reused an earlier input's answer (never sent, not billed).
     pub reused: u64,
+    /// Answers reused from the ledger, billed in an earlier run or by another process (never
+    /// sent, not billed now).
+    pub from_ledger: u64,
     /// Inputs not sent because the budget was spent.
     pub over_budget: u64,
     /// Juhe's error codes, and how often each came.
@@ -62,6 +65,7 @@ impl Counts {
             return;
         }
         match result {
+            Ok(outcome) if outcome.reused().is_some() => stats.from_ledger += 1,
             Ok(outcome) => {
                 stats.sent += 1;
                 match outcome.verdict() {
@@ -75,6 +79,8 @@ impl Counts {
                 match error {
                     Error::Invalid(_) => stats.invalid += 1,
                     Error::Skipped(crate::Skipped::Budget { .. }) => stats.over_budget += 1,
+                    #[cfg(feature = "ledger")]
+                    Error::Skipped(crate::Skipped::LedgerBudget { .. }) => stats.over_budget += 1,
                     _ => {}
                 }
                 match error.code() {

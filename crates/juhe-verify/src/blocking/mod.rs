@@ -14,6 +14,8 @@ use juhe_proto::{
 use juhe_transport::Transport;
 
 use crate::attempts::{Core, Step, paced};
+#[cfg(feature = "ledger")]
+use crate::journal::{Admitted, Gate, settlement};
 use crate::pacer::Pacer;
 use crate::{ClientBuilder, Error};
 
@@ -94,19 +96,44 @@ impl Client {
     ) -> Result<C::Outcome, Error> {
         let mut attempts = self.core.start(check, mode)?;
         let _in_check = attempts.span().entered();
-        loop {
+        #[cfg(feature = "ledger")]
+        let entry = match self.admitted(check, mode)? {
+            Admitted::Send(entry) => entry,
+            Admitted::Reused(outcome) => return Ok(outcome),
+        };
+        let result = loop {
             let sent = {
                 let _in_attempt = attempts.attempt_span().entered();
                 self.transport.send(attempts.request())
             };
             match attempts.next(sent) {
-                Step::Done(result) => return paced(result, pacer),
+                Step::Done(result) => break paced(result, pacer),
                 Step::RetryAfter { delay, rate_limited } => {
                     if let (true, Some(pacer)) = (rate_limited, pacer) {
                         pacer.rate_limited();
                     }
                     std::thread::sleep(delay);
                 }
+            }
+        };
+        #[cfg(feature = "ledger")]
+        if let (Some(journal), Some(entry)) = (&self.core.journal, entry) {
+            journal.settle(entry, &settlement::<C>(&result, attempts.made()));
+        }
+        result
+    }
+
+    /// Asks the ledger, if any, until it says send or reuse.
+    #[cfg(feature = "ledger")]
+    fn admitted<C: Check>(&self, check: &C, mode: Mode) -> Result<Admitted<C::Outcome>, Error> {
+        let Some(journal) = &self.core.journal else { return Ok(Admitted::Send(None)) };
+        let intent = journal.intent(check, mode);
+        let since = std::time::Instant::now();
+        loop {
+            match journal.gate(&intent, since)? {
+                Gate::Send(entry) => return Ok(Admitted::Send(Some(entry))),
+                Gate::Reused(outcome) => return Ok(Admitted::Reused(outcome)),
+                Gate::Pause(pause) => std::thread::sleep(pause),
             }
         }
     }

@@ -1,0 +1,138 @@
+//! The ledger around each check (feature `ledger`): a pending entry before the request
+//! leaves, the outcome after it. Both clients, and so every batch, go through here; the
+//! decisions themselves are the ledger's ([`juhe_ledger::Ledger::begin`]).
+
+use std::time::{Duration, Instant, SystemTime};
+
+use juhe_ledger::{Admission, EntryId, Intent, Ledger, LedgerSecret, Policy, Recorded, Settlement, State};
+use juhe_proto::{Check, Mode, Outcome, Provenance, ResultFields, Reuse, Subject, masking};
+
+use crate::{Billing, Error, Skipped};
+
+/// How often a check waiting for the same question in flight elsewhere looks again.
+const POLL: Duration = Duration::from_millis(50);
+
+/// A client's ledger and what it may do.
+#[derive(Clone, Debug)]
+pub(crate) struct Journal {
+    pub(crate) ledger: Ledger,
+    pub(crate) secret: LedgerSecret,
+    pub(crate) policy: Policy,
+    /// Where the client sends: reuse never crosses targets.
+    pub(crate) target: String,
+    /// The longest a check of this client takes, retries included.
+    pub(crate) deadline: Duration,
+}
+
+/// What a client's loop does about the ledger before sending.
+pub(crate) enum Admitted<O> {
+    /// Send; settle this entry afterwards (none without a ledger).
+    Send(Option<EntryId>),
+    /// Do not send: this is the outcome.
+    Reused(O),
+}
+
+/// One look at the ledger before a check.
+pub(crate) enum Gate<O> {
+    /// Send it; its pending entry is committed.
+    Send(EntryId),
+    /// Do not send: an earlier billed answer, reused.
+    Reused(O),
+    /// The same question is in flight elsewhere: look again after this pause.
+    Pause(Duration),
+}
+
+impl Journal {
+    /// What the pending entry of `check` records.
+    pub(crate) fn intent<C: Check>(&self, check: &C, mode: Mode) -> Intent {
+        Intent {
+            subject: Subject::of(check, self.secret.subject_key()),
+            product: C::PRODUCT,
+            mode,
+            target: self.target.clone(),
+            masked: masking::mask_check(check),
+            deadline: self.deadline,
+        }
+    }
+
+    /// Asks the ledger once (this blocks). `waiting_since` is when the check first asked:
+    /// it waits for a check elsewhere no longer than its own deadline.
+    pub(crate) fn gate<O: Outcome>(&self, intent: &Intent, waiting_since: Instant) -> Result<Gate<O>, Error> {
+        match self.ledger.begin(&self.secret, intent, &self.policy).map_err(Error::Ledger)? {
+            Admission::Send(entry) => Ok(Gate::Send(entry)),
+            Admission::Reuse(recorded) => {
+                tracing::info!(
+                    entry = recorded.entry.get(),
+                    order_id = recorded.order_id.as_deref(),
+                    "reused from the ledger"
+                );
+                Ok(Gate::Reused(reused(recorded)))
+            }
+            Admission::Wait { until } => {
+                if waiting_since.elapsed() >= self.deadline {
+                    return Err(Error::Skipped(Skipped::StillInFlight));
+                }
+                let left = until.duration_since(SystemTime::now()).unwrap_or_default();
+                Ok(Gate::Pause(left.clamp(Duration::from_millis(1), POLL)))
+            }
+            Admission::MaybeBilled(recorded) => Err(Error::Skipped(Skipped::MaybeBilledEarlier {
+                entry: recorded.entry.get(),
+                at: recorded.started_at,
+            })),
+            Admission::OverBudget { period, cap } => {
+                Err(Error::Skipped(Skipped::LedgerBudget { period, cap }))
+            }
+        }
+    }
+
+    /// Records how the check of `entry` ended (this blocks). A ledger that fails now leaves
+    /// the entry pending, counted as maybe billed: the check's own result still stands.
+    pub(crate) fn settle(&self, entry: EntryId, settlement: &Settlement) {
+        if let Err(error) = self.ledger.settle(entry, settlement) {
+            tracing::error!(
+                entry = entry.get(), ledger = self.ledger.location(), error = %error,
+                "the outcome could not be recorded: the entry stays pending (maybe billed)"
+            );
+        }
+    }
+}
+
+/// What the ledger records of a check's result.
+pub(crate) fn settlement<C: Check>(result: &Result<C::Outcome, Error>, attempts: u32) -> Settlement {
+    match result {
+        Ok(outcome) => {
+            let fields = C::PRODUCT
+                .result_fields()
+                .iter()
+                .map(|f| (f.wire_name().to_owned(), outcome.value(*f)))
+                .filter(|(_, v)| !v.is_null())
+                .collect();
+            Settlement::billed(
+                attempts,
+                outcome.verdict(),
+                outcome.order_id().map(str::to_owned),
+                outcome.reason().to_owned(),
+                fields,
+            )
+        }
+        Err(error) => {
+            let state = match error.billing() {
+                Billing::Billed => State::Billed,
+                Billing::NotBilled => State::NotBilled,
+                Billing::MaybeBilled => State::MaybeBilled,
+            };
+            let order_id = match error {
+                Error::Service(service) => service.order_id.clone(),
+                _ => None,
+            };
+            Settlement::new(state, attempts).with_code(error.code().map(|c| c.code()), order_id)
+        }
+    }
+}
+
+/// An earlier billed answer as this check's outcome, marked reused.
+fn reused<O: Outcome>(recorded: Recorded) -> O {
+    let reuse = Reuse::new(recorded.order_id, recorded.started_at, recorded.entry.get());
+    O::from_result(&ResultFields::new(recorded.result), recorded.reason)
+        .with_provenance(Provenance::Reused(reuse))
+}

@@ -1,0 +1,235 @@
+//! The clients with a ledger, against the sandbox: what the sandbox's own ledger billed is the
+//! proof. Every test runs on both clients, and on SQLite and PostgreSQL where the backend
+//! matters. Several `Ledger` values on one database stand for several processes: each has its
+//! own connections, so the database alone keeps them apart.
+
+use std::path::PathBuf;
+use std::pin::Pin;
+use std::sync::{Arc, Barrier};
+use std::time::Duration;
+
+use juhe_sandbox::{Identity, Sandbox};
+use juhe_test_support::postgres_server;
+use juhe_verify::ledger::{Ledger, LedgerError};
+use juhe_verify::{
+    BatchOptions, BatchStats, Billing, ClientBuilder, Error, Outcome, Skipped, Telecom3Check, Telecom3Outcome,
+};
+
+use crate::fixtures::{builder, runtime};
+
+#[derive(Debug, Clone, Copy)]
+enum Flavor {
+    Async,
+    Blocking,
+}
+
+const BOTH: [Flavor; 2] = [Flavor::Async, Flavor::Blocking];
+
+/// Where a test's ledger lives; `open` gives another handle on it, as another process has.
+#[derive(Debug, Clone)]
+enum Place {
+    Sqlite(PathBuf),
+    Postgres(String),
+}
+
+impl Place {
+    fn sqlite(name: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!("juhe-e2e-ledger-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        Place::Sqlite(dir.join("ledger.sqlite"))
+    }
+
+    fn postgres() -> Self {
+        Place::Postgres(postgres_server::shared().new_database())
+    }
+
+    fn both(name: &str) -> [Self; 2] {
+        [Self::sqlite(name), Self::postgres()]
+    }
+
+    fn open(&self) -> Ledger {
+        match self {
+            Place::Sqlite(path) => Ledger::open_sqlite(path).unwrap(),
+            Place::Postgres(url) => Ledger::connect_postgres(url).unwrap(),
+        }
+    }
+}
+
+fn check_of(person: &Identity) -> Telecom3Check {
+    Telecom3Check::new(&person.name, &person.idcard, &person.mobile).unwrap()
+}
+
+fn with_ledger(sandbox: &Sandbox, place: &Place) -> ClientBuilder {
+    builder(sandbox).ledger(place.open()).reuse_within(Duration::from_secs(3600))
+}
+
+fn check(builder: ClientBuilder, flavor: Flavor, check: &Telecom3Check) -> Result<Telecom3Outcome, Error> {
+    match flavor {
+        Flavor::Blocking => builder.build_blocking()?.telecom3(check),
+        Flavor::Async => runtime().block_on(async { builder.build()?.telecom3(check).await }),
+    }
+}
+
+/// Runs `checks` as one batch; the items' results and the stats.
+fn batch(
+    builder: ClientBuilder,
+    flavor: Flavor,
+    checks: Vec<Telecom3Check>,
+    options: BatchOptions,
+) -> (Vec<Result<Telecom3Outcome, Error>>, BatchStats) {
+    let inputs: Vec<_> = checks.into_iter().enumerate().map(|(i, c)| (i, Ok(c))).collect();
+    let mut results = Vec::new();
+    let stats = match flavor {
+        Flavor::Blocking => {
+            let client = builder.build_blocking().unwrap();
+            let mut batch = client.batch(inputs, options);
+            for item in batch.by_ref() {
+                results.push((item.index, item.result));
+            }
+            batch.stats()
+        }
+        Flavor::Async => runtime().block_on(async {
+            let client = builder.build().unwrap();
+            let mut batch = client.batch(inputs, options);
+            while let Some(item) =
+                std::future::poll_fn(|cx| futures_core::Stream::poll_next(Pin::new(&mut batch), cx)).await
+            {
+                results.push((item.index, item.result));
+            }
+            batch.stats()
+        }),
+    };
+    results.sort_by_key(|(i, _)| *i);
+    (results.into_iter().map(|(_, r)| r).collect(), stats)
+}
+
+/// A second client on the same ledger (another process) gets the first one's answers: not
+/// sent, not billed, with the original order number, and no attempt made.
+#[test]
+fn an_answer_is_paid_for_once_across_clients() {
+    for flavor in BOTH {
+        for place in Place::both("once") {
+            let sandbox = Sandbox::start().unwrap();
+            let people: Vec<_> = sandbox.identities()[..5].iter().map(check_of).collect();
+            let first: Vec<_> =
+                people.iter().map(|p| check(with_ledger(&sandbox, &place), flavor, p).unwrap()).collect();
+            assert_eq!(sandbox.ledger().billed, 5, "{flavor:?} {place:?}");
+            assert!(first.iter().all(|o| o.attempts() == 1 && o.reused().is_none()));
+            for (person, original) in people.iter().zip(&first) {
+                let again = check(with_ledger(&sandbox, &place), flavor, person).unwrap();
+                let reuse = again.reused().expect("reused");
+                assert_eq!(reuse.order_id, original.order_id, "{flavor:?} {place:?}");
+                assert_eq!(
+                    (again.verdict, again.rescode, again.attempts()),
+                    (original.verdict, original.rescode, 0)
+                );
+                assert_eq!(Billing::of(&Ok::<_, Error>(again)), Billing::NotBilled);
+            }
+            assert_eq!(sandbox.ledger().requests, 5, "{flavor:?} {place:?}: nothing more was sent");
+            // Without reuse, the ledger records but never answers for Juhe.
+            let recorder = builder(&sandbox).ledger(place.open());
+            assert!(check(recorder, flavor, &people[0]).unwrap().reused().is_none());
+            assert_eq!(sandbox.ledger().billed, 6);
+        }
+    }
+}
+
+/// A batch rerun on the same ledger sends nothing it already paid for.
+#[test]
+fn a_batch_rerun_reuses_the_first_runs_answers() {
+    for flavor in BOTH {
+        let place = Place::sqlite(&format!("rerun-{flavor:?}"));
+        let sandbox = Sandbox::start().unwrap();
+        let people: Vec<_> = sandbox.identities()[..30].iter().map(check_of).collect();
+        let options = BatchOptions::default().concurrency(8);
+        let (_, first) = batch(with_ledger(&sandbox, &place), flavor, people.clone(), options.clone());
+        assert_eq!((first.billed, first.from_ledger), (30, 0), "{flavor:?}: {first:?}");
+        let (results, second) = batch(with_ledger(&sandbox, &place), flavor, people, options);
+        assert_eq!((second.billed, second.from_ledger, second.sent), (0, 30, 0), "{flavor:?}: {second:?}");
+        assert!(results.iter().all(|r| r.as_ref().unwrap().reused().is_some()));
+        assert_eq!(sandbox.ledger().billed, 30, "{flavor:?}: billed by the sandbox");
+    }
+}
+
+/// Two batches at once on the same 40 new people, each with its own handle on the ledger:
+/// every person is billed once between them.
+#[test]
+fn two_batches_at_once_pay_once_per_person() {
+    for flavor in BOTH {
+        for place in Place::both(&format!("flight-{flavor:?}")) {
+            let sandbox = Sandbox::start().unwrap();
+            let people: Vec<_> = sandbox.identities()[..40].iter().map(check_of).collect();
+            let barrier = Arc::new(Barrier::new(2));
+            let stats: Vec<BatchStats> = std::thread::scope(|scope| {
+                let runs: Vec<_> = (0..2)
+                    .map(|_| {
+                        let (barrier, people, builder) =
+                            (barrier.clone(), people.clone(), with_ledger(&sandbox, &place));
+                        scope.spawn(move || {
+                            barrier.wait();
+                            batch(builder, flavor, people, BatchOptions::default().concurrency(8)).1
+                        })
+                    })
+                    .collect();
+                runs.into_iter().map(|r| r.join().unwrap()).collect()
+            });
+            assert_eq!(sandbox.ledger().billed, 40, "{flavor:?} {place:?}: {stats:?}");
+            assert_eq!(stats[0].billed + stats[1].billed, 40, "{stats:?}");
+            assert_eq!(stats[0].from_ledger + stats[1].from_ledger, 40, "{stats:?}");
+        }
+    }
+}
+
+/// A daily cap shared by two clients racing on 30 different people: exactly the cap is billed
+/// between them, and every check not sent says why.
+#[test]
+fn a_daily_cap_holds_across_clients() {
+    for flavor in BOTH {
+        for place in Place::both(&format!("cap-{flavor:?}")) {
+            let sandbox = Sandbox::start().unwrap();
+            let people: Vec<_> = sandbox.identities()[..30].iter().map(check_of).collect();
+            let capped = || builder(&sandbox).ledger(place.open()).max_billed_per_day(7);
+            let halves = [people[..15].to_vec(), people[15..].to_vec()];
+            let results: Vec<_> = std::thread::scope(|scope| {
+                let runs: Vec<_> = halves
+                    .iter()
+                    .map(|half| {
+                        let (builder, half) = (capped(), half.clone());
+                        scope.spawn(move || {
+                            batch(builder, flavor, half, BatchOptions::default().concurrency(4)).0
+                        })
+                    })
+                    .collect();
+                runs.into_iter().flat_map(|r| r.join().unwrap()).collect()
+            });
+            assert_eq!(sandbox.ledger().billed, 7, "{flavor:?} {place:?}");
+            let over = results
+                .iter()
+                .filter(|r| matches!(r, Err(Error::Skipped(Skipped::LedgerBudget { cap: 7, .. }))))
+                .count();
+            assert_eq!(over, 23, "{flavor:?} {place:?}");
+            let one_more = check(capped(), flavor, &check_of(&sandbox.identities()[100]));
+            assert!(matches!(one_more, Err(Error::Skipped(Skipped::LedgerBudget { .. }))), "{one_more:?}");
+            assert_eq!(sandbox.ledger().requests, 7);
+        }
+    }
+}
+
+/// A ledger that fails (its table gone under it, on a real server) stops the check before
+/// anything is sent.
+#[test]
+fn a_failing_ledger_sends_nothing() {
+    for flavor in BOTH {
+        let Place::Postgres(url) = Place::postgres() else { unreachable!() };
+        let sandbox = Sandbox::start().unwrap();
+        let ledger = Ledger::connect_postgres(&url).unwrap();
+        let mut admin = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+        admin.batch_execute("ALTER TABLE juhe_ledger_entries RENAME TO gone").unwrap();
+        let result = check(builder(&sandbox).ledger(ledger), flavor, &check_of(&sandbox.identities()[0]));
+        match result {
+            Err(Error::Ledger(LedgerError::Database { .. })) => {}
+            other => panic!("{flavor:?}: expected a ledger error, got {other:?}"),
+        }
+        assert_eq!(sandbox.ledger().requests, 0, "{flavor:?}: nothing reached the sandbox");
+    }
+}
