@@ -4,7 +4,7 @@
 use juhe_sandbox::Sandbox;
 use juhe_verify::{ClientBuilder, TransportConfig};
 
-use crate::args::hiargs::{Connection, Target};
+use crate::args::hiargs::{Connection, LedgerSetup, Target};
 use crate::failure::Failure;
 
 /// Client settings for `connection`. The embedded sandbox, if any, lives as long as the
@@ -16,6 +16,9 @@ pub(crate) fn settings(connection: &Connection) -> Result<(ClientBuilder, Option
     if let Some(pem) = &connection.ca_cert {
         builder = builder.add_root_certificate(pem);
     }
+    if let Some(setup) = &connection.ledger {
+        builder = with_ledger(builder, setup)?;
+    }
     match &connection.target {
         Target::EmbeddedSandbox { why } => {
             let sandbox = Sandbox::start()
@@ -23,7 +26,9 @@ pub(crate) fn settings(connection: &Connection) -> Result<(ClientBuilder, Option
             eprintln!(
                 "juhe: {why}: checking against the embedded sandbox; test data only, nothing is billed"
             );
-            Ok((builder.account(&sandbox.account()), Some(sandbox)))
+            // Its port changes every run: the ledger names it by what it is.
+            let builder = builder.account(&sandbox.account()).ledger_target(EMBEDDED_SANDBOX);
+            Ok((builder, Some(sandbox)))
         }
         Target::Juhe { key, openid, rsa_public_key, base_url } => {
             let mut builder = builder.key(key);
@@ -39,6 +44,29 @@ pub(crate) fn settings(connection: &Connection) -> Result<(ClientBuilder, Option
             Ok((builder, None))
         }
     }
+}
+
+/// The target the ledger records for checks against the embedded sandbox.
+const EMBEDDED_SANDBOX: &str = "embedded-sandbox";
+
+/// The builder with the ledger opened and its policy set. A ledger that cannot be opened is a
+/// usage error (exit 2): nothing is sent without a record.
+fn with_ledger(builder: ClientBuilder, setup: &LedgerSetup) -> Result<ClientBuilder, Failure> {
+    let ledger = crate::ledger::open(&setup.location)?;
+    let mut builder = builder.ledger(ledger);
+    if let Some(secret) = std::env::var("JUHE_LEDGER_SECRET").ok().filter(|s| !s.is_empty()) {
+        builder = builder.ledger_secret(secret);
+    }
+    if let Some(window) = setup.reuse_within {
+        builder = builder.reuse_within(window);
+    }
+    if let Some(cap) = setup.max_billed_per_day {
+        builder = builder.max_billed_per_day(cap);
+    }
+    if let Some(cap) = setup.max_billed_per_month {
+        builder = builder.max_billed_per_month(cap);
+    }
+    Ok(builder)
 }
 
 /// A runtime for the async client: one worker is plenty for one check, two for a batch.

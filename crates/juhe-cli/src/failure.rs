@@ -27,7 +27,13 @@ impl Status {
     pub(crate) fn of(error: &juhe_verify::Error) -> Self {
         use juhe_verify::Error;
         match error {
-            Error::Invalid(_) | Error::Rejected(_) | Error::Config(_) => Status::Usage,
+            // Nothing was sent: bad input, or the ledger said no (a spent budget, a check that
+            // may have been billed) or could not record it.
+            Error::Invalid(_)
+            | Error::Rejected(_)
+            | Error::Config(_)
+            | Error::Ledger(_)
+            | Error::Skipped(_) => Status::Usage,
             Error::Service(_) => Status::Service,
             _ => Status::Failure,
         }

@@ -17,6 +17,7 @@ mod check;
 mod codes;
 mod connection;
 mod failure;
+mod ledger;
 mod local_file;
 mod sandbox;
 mod untrusted_text;
@@ -62,5 +63,6 @@ fn run(args: HiArgs) -> Result<ExitCode, Failure> {
         HiArgs::Codes { code, format } => codes::run(code, format),
         HiArgs::SandboxServe(serve) => sandbox::serve(serve),
         HiArgs::SandboxIdentities { identities, format } => sandbox::identities(identities, format),
+        HiArgs::Ledger { command, location } => ledger::run(command, &location),
     }
 }

@@ -8,9 +8,11 @@ use clap::ArgMatches;
 use clap::parser::ValueSource;
 use juhe_verify::{Mode, Product};
 
+use juhe_verify::ledger::Location;
+
 use crate::args::lowargs::{
-    AnyFormat, BatchLowArgs, CONNECTION_OPTIONS, CheckArgs, Command, ConnectionArgs, EncodingArg, LowArgs,
-    SandboxCommand, ServeArgs, Transport,
+    AnyFormat, BatchLowArgs, CONNECTION_OPTIONS, CheckArgs, Command, ConnectionArgs, EncodingArg,
+    LEDGER_OPTIONS, LedgerArgs, LedgerCommand, LowArgs, SandboxCommand, ServeArgs, Transport,
 };
 use crate::batch::encoding::TextEncoding;
 use crate::failure::Failure;
@@ -28,6 +30,8 @@ pub(crate) enum HiArgs {
     SandboxServe(ServeArgs),
     /// Print the sandbox's identities.
     SandboxIdentities { identities: Option<PathBuf>, format: IdentityFormat },
+    /// Read the ledger.
+    Ledger { command: LedgerCommand, location: Location },
 }
 
 pub(crate) use crate::args::lowargs::{Format, IdentityFormat};
@@ -77,6 +81,17 @@ pub(crate) struct Connection {
     pub(crate) timeout: Duration,
     /// The PEM of a CA certificate to trust.
     pub(crate) ca_cert: Option<String>,
+    /// Where checks are recorded, and what the record may do; `None` records nothing.
+    pub(crate) ledger: Option<LedgerSetup>,
+}
+
+/// The ledger of a command's checks.
+#[derive(Debug)]
+pub(crate) struct LedgerSetup {
+    pub(crate) location: Location,
+    pub(crate) reuse_within: Option<Duration>,
+    pub(crate) max_billed_per_day: Option<u64>,
+    pub(crate) max_billed_per_month: Option<u64>,
 }
 
 /// Juhe (or a server standing in for it), or the embedded sandbox.
@@ -102,7 +117,8 @@ impl HiArgs {
         let name = command_name(&command);
         let (checks, format_before) = (makes_checks(&command), before.format);
         if !checks {
-            refuse_connection_options(matches, name)?;
+            let reads_ledger = matches!(command, Command::Ledger { .. });
+            refuse_connection_options(matches, name, reads_ledger)?;
         }
         let text_or_json = |after: Option<Format>| -> Result<Format, Failure> {
             match (after, format_before) {
@@ -115,8 +131,10 @@ impl HiArgs {
             }
         };
         let connection = |args: CheckArgs| -> Result<(Connection, Format), Failure> {
-            let merged = merge(before.connection.clone(), args.connection, sub.unwrap_or(matches));
-            Ok((connection(merged)?, text_or_json(args.format)?))
+            let after = sub.unwrap_or(matches);
+            let merged = merge(before.connection.clone(), args.connection, after);
+            let ledger = merge_ledger(before.ledger.clone(), args.ledger, after);
+            Ok((connection(merged, ledger)?, text_or_json(args.format)?))
         };
         Ok(match command {
             Command::Codes { code, format } => HiArgs::Codes { code, format: text_or_json(format)? },
@@ -130,6 +148,31 @@ impl HiArgs {
                     }
                 };
                 HiArgs::SandboxIdentities { identities, format }
+            }
+            Command::Ledger { command } => {
+                let typed = match &command {
+                    LedgerCommand::Report { at, .. }
+                    | LedgerCommand::Pending { at, .. }
+                    | LedgerCommand::Export { at, .. }
+                    | LedgerCommand::Prune { at, .. } => at.ledger.clone(),
+                };
+                let location = match typed.or(before.ledger.ledger) {
+                    Some(text) => parse_location(&text)?,
+                    None => crate::ledger::default_location()?,
+                };
+                let prints_text_or_json =
+                    matches!(command, LedgerCommand::Report { .. } | LedgerCommand::Pending { .. });
+                let format = match format_before {
+                    Some(AnyFormat::Json) => Format::Json,
+                    Some(AnyFormat::Csv) if prints_text_or_json => {
+                        return Err(Failure::usage(format!("--format csv: `{name}` prints text or json")));
+                    }
+                    Some(AnyFormat::Text) if !prints_text_or_json => {
+                        return Err(Failure::usage(format!("--format text has no effect on `{name}`")));
+                    }
+                    _ => Format::Text,
+                };
+                HiArgs::Ledger { command: with_format_before(command, format), location }
             }
             Command::Sandbox { command: SandboxCommand::Serve(serve) } => {
                 if format_before.is_some() {
@@ -199,7 +242,74 @@ fn command_name(command: &Command) -> &'static str {
         Command::Codes { .. } => "codes",
         Command::Sandbox { command: SandboxCommand::Serve(_) } => "sandbox serve",
         Command::Sandbox { command: SandboxCommand::Identities { .. } } => "sandbox identities",
+        Command::Ledger { command: LedgerCommand::Report { .. } } => "ledger report",
+        Command::Ledger { command: LedgerCommand::Pending { .. } } => "ledger pending",
+        Command::Ledger { command: LedgerCommand::Export { .. } } => "ledger export",
+        Command::Ledger { command: LedgerCommand::Prune { .. } } => "ledger prune",
     }
+}
+
+/// A `--format` typed before `ledger report` or `ledger pending` counts as theirs.
+fn with_format_before(command: LedgerCommand, before: Format) -> LedgerCommand {
+    match command {
+        LedgerCommand::Report { since, until, by, format, at } => {
+            LedgerCommand::Report { since, until, by, format: Some(format.unwrap_or(before)), at }
+        }
+        LedgerCommand::Pending { format, at } => {
+            LedgerCommand::Pending { format: Some(format.unwrap_or(before)), at }
+        }
+        other => other,
+    }
+}
+
+fn parse_location(text: &str) -> Result<Location, Failure> {
+    Location::parse(text).map_err(|e| Failure::usage(format!("--ledger: {e}")))
+}
+
+/// The ledger options given before the command and after it, as [`merge`] does.
+fn merge_ledger(before: LedgerArgs, after: LedgerArgs, after_matches: &ArgMatches) -> LedgerArgs {
+    let typed = |id: &str| after_matches.value_source(id) == Some(ValueSource::CommandLine);
+    LedgerArgs {
+        ledger: if typed("ledger") { after.ledger } else { before.ledger.or(after.ledger) },
+        no_ledger: after.no_ledger || before.no_ledger,
+        reuse_within: after.reuse_within.or(before.reuse_within),
+        max_billed_per_day: after.max_billed_per_day.or(before.max_billed_per_day),
+        max_billed_per_month: after.max_billed_per_month.or(before.max_billed_per_month),
+    }
+}
+
+/// Where a command's checks are recorded: the ledger given, or for checks against Juhe the
+/// default one; nothing for the embedded sandbox unless a ledger is given, or with
+/// `--no-ledger`. What the record may do needs a record.
+fn ledger_setup(args: LedgerArgs, target: &Target) -> Result<Option<LedgerSetup>, Failure> {
+    let LedgerArgs { ledger, no_ledger, reuse_within, max_billed_per_day, max_billed_per_month } = args;
+    let first_asked = [
+        reuse_within.map(|_| "--reuse-within"),
+        max_billed_per_day.map(|_| "--max-billed-per-day"),
+        max_billed_per_month.map(|_| "--max-billed-per-month"),
+    ]
+    .into_iter()
+    .flatten()
+    .next();
+    let location = match (no_ledger, ledger, target) {
+        (true, _, _) => {
+            if let Some(option) = first_asked {
+                return Err(Failure::usage(format!("{option} needs a ledger: leave out --no-ledger")));
+            }
+            return Ok(None);
+        }
+        (false, Some(text), _) => parse_location(&text)?,
+        (false, None, Target::Juhe { .. }) => crate::ledger::default_location()?,
+        (false, None, Target::EmbeddedSandbox { .. }) => {
+            if let Some(option) = first_asked {
+                return Err(Failure::usage(format!(
+                    "{option} needs a ledger: the embedded sandbox records nowhere unless given --ledger"
+                )));
+            }
+            return Ok(None);
+        }
+    };
+    Ok(Some(LedgerSetup { location, reuse_within, max_billed_per_day, max_billed_per_month }))
 }
 
 /// Whether the command sends checks (and so takes the connection options).
@@ -255,7 +365,7 @@ pub(crate) fn wants_json_check(low: &LowArgs) -> Option<(Product, Mode)> {
 
 /// Where checks go. The embedded sandbox only on request, or when nothing points elsewhere:
 /// a base URL without a key is a mistake (it would check real people against test data).
-fn connection(options: ConnectionArgs) -> Result<Connection, Failure> {
+fn connection(options: ConnectionArgs, ledger: LedgerArgs) -> Result<Connection, Failure> {
     let ConnectionArgs { key, openid, rsa_public_key, base_url, mode, transport, timeout, sandbox, ca_cert } =
         options;
     let ca_cert = match ca_cert {
@@ -281,12 +391,14 @@ fn connection(options: ConnectionArgs) -> Result<Connection, Failure> {
         }
         (false, Some(key), _) => Target::Juhe { key, openid, rsa_public_key, base_url },
     };
+    let ledger = ledger_setup(ledger, &target)?;
     Ok(Connection {
         target,
         mode: mode.unwrap_or_default(),
         blocking: transport == Some(Transport::Ureq),
         timeout: timeout.unwrap_or(DEFAULT_TIMEOUT),
         ca_cert,
+        ledger,
     })
 }
 
@@ -296,9 +408,13 @@ const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 /// Refuses connection options typed before a command that makes no check (the command
 /// itself has none: clap refuses them after it). Values from the environment are left alone:
 /// they are there for other commands.
-fn refuse_connection_options(matches: &ArgMatches, command: &str) -> Result<(), Failure> {
-    let typed =
-        CONNECTION_OPTIONS.into_iter().find(|id| matches.value_source(id) == Some(ValueSource::CommandLine));
+fn refuse_connection_options(matches: &ArgMatches, command: &str, reads_ledger: bool) -> Result<(), Failure> {
+    // `juhe --ledger URL ledger report` names the ledger to read.
+    let ledger_options = LEDGER_OPTIONS.into_iter().filter(|id| !(reads_ledger && *id == "ledger"));
+    let typed = CONNECTION_OPTIONS
+        .into_iter()
+        .chain(ledger_options)
+        .find(|id| matches.value_source(id) == Some(ValueSource::CommandLine));
     match typed {
         Some(id) => Err(Failure::usage(format!("--{} has no effect on `{command}`", id.replace('_', "-")))),
         None => Ok(()),

@@ -32,6 +32,8 @@ pub(crate) struct LowArgs {
 pub(crate) struct BeforeArgs {
     #[command(flatten)]
     pub(crate) connection: ConnectionArgs,
+    #[command(flatten)]
+    pub(crate) ledger: LedgerArgs,
     /// Output format: text or json (checks, codes, the batch summary); csv or json
     /// (sandbox identities).
     #[arg(long, value_enum)]
@@ -72,6 +74,36 @@ pub(crate) struct ConnectionArgs {
     #[arg(long, value_name = "FILE")]
     pub(crate) ca_cert: Option<PathBuf>,
 }
+
+/// Where billed checks are recorded and what the record may do: taken by the commands that
+/// check (and before any command).
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Ledger")]
+pub(crate) struct LedgerArgs {
+    /// The ledger of checks that cost money: a path, sqlite://PATH or postgres://…. By
+    /// default checks against Juhe record to ledger.sqlite in the user's data directory; the
+    /// embedded sandbox records nowhere unless given one.
+    #[arg(long, env = "JUHE_LEDGER", hide_env_values = true, value_name = "URL")]
+    pub(crate) ledger: Option<String>,
+    /// Record nothing (and reuse nothing).
+    #[arg(long)]
+    pub(crate) no_ledger: bool,
+    /// Reuse a billed answer to the same question from the ledger if it is this recent
+    /// (12h, 30d), and wait for the same question in flight elsewhere instead of paying twice.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub(crate) reuse_within: Option<Duration>,
+    /// At most N checks that cost or may cost money per day (China time), counted in the
+    /// ledger across every process on it.
+    #[arg(long, value_name = "N")]
+    pub(crate) max_billed_per_day: Option<u64>,
+    /// The same per calendar month.
+    #[arg(long, value_name = "N")]
+    pub(crate) max_billed_per_month: Option<u64>,
+}
+
+/// The ledger options by their ids, for the same purpose as [`CONNECTION_OPTIONS`].
+pub(crate) const LEDGER_OPTIONS: [&str; 5] =
+    ["ledger", "no_ledger", "reuse_within", "max_billed_per_day", "max_billed_per_month"];
 
 /// The connection options by their ids, to tell typed ones from those of the environment.
 pub(crate) const CONNECTION_OPTIONS: [&str; 9] =
@@ -130,6 +162,8 @@ pub(crate) enum EncodingArg {
 pub(crate) struct CheckArgs {
     #[command(flatten)]
     pub(crate) connection: ConnectionArgs,
+    #[command(flatten)]
+    pub(crate) ledger: LedgerArgs,
     /// Output format.
     #[arg(long, value_enum)]
     pub(crate) format: Option<Format>,
@@ -209,6 +243,92 @@ pub(crate) enum Command {
         #[command(subcommand)]
         command: SandboxCommand,
     },
+    /// Read the ledger of checks that cost money: reports, unanswered checks, exports, pruning.
+    Ledger {
+        #[command(subcommand)]
+        command: LedgerCommand,
+    },
+}
+
+/// `juhe ledger …`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum LedgerCommand {
+    /// Billed, maybe billed (pending included) and not billed checks, for reconciling with
+    /// Juhe's bill.
+    Report {
+        /// From this day (China time), YYYY-MM-DD.
+        #[arg(long, value_name = "DATE", value_parser = parse_date)]
+        since: Option<juhe_proto::CivilDate>,
+        /// Up to and including this day.
+        #[arg(long, value_name = "DATE", value_parser = parse_date)]
+        until: Option<juhe_proto::CivilDate>,
+        /// Split the counts.
+        #[arg(long, value_enum)]
+        by: Option<ReportGrouping>,
+        /// Output format.
+        #[arg(long, value_enum)]
+        format: Option<Format>,
+        #[command(flatten)]
+        at: LedgerAt,
+    },
+    /// Checks sent with no answer recorded (a process killed, a timeout): what to reconcile
+    /// against Juhe's order records.
+    Pending {
+        /// Output format (json: an array).
+        #[arg(long, value_enum)]
+        format: Option<Format>,
+        #[command(flatten)]
+        at: LedgerAt,
+    },
+    /// Every entry as CSV on stdout, for finance: order number, time, product, mode, masked
+    /// subject, billed, error code.
+    Export {
+        /// The format: csv.
+        #[arg(long, value_enum, default_value = "csv")]
+        format: ExportFormat,
+        /// From this day (China time), YYYY-MM-DD.
+        #[arg(long, value_name = "DATE", value_parser = parse_date)]
+        since: Option<juhe_proto::CivilDate>,
+        /// Up to and including this day.
+        #[arg(long, value_name = "DATE", value_parser = parse_date)]
+        until: Option<juhe_proto::CivilDate>,
+        #[command(flatten)]
+        at: LedgerAt,
+    },
+    /// Delete entries older than DURATION (30d, 180d), for retention rules.
+    Prune {
+        /// Entries sent longer ago than this go.
+        #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+        older_than: Duration,
+        #[command(flatten)]
+        at: LedgerAt,
+    },
+}
+
+/// Which ledger a `juhe ledger` command reads.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct LedgerAt {
+    /// The ledger: a path, sqlite://PATH or postgres://…; the default one otherwise.
+    #[arg(long, env = "JUHE_LEDGER", hide_env_values = true, value_name = "URL")]
+    pub(crate) ledger: Option<String>,
+}
+
+/// How `ledger report` splits its counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ReportGrouping {
+    /// Per day, China time.
+    Day,
+    /// Per product.
+    Product,
+    /// Per mode.
+    Mode,
+}
+
+/// What `ledger export` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ExportFormat {
+    /// CSV with a header.
+    Csv,
 }
 
 /// `juhe batch`'s options.
@@ -287,6 +407,31 @@ fn parse_timeout(text: &str) -> Result<Duration, String> {
         return Err(format!("must be more than 0 and at most {MAX_TIMEOUT_SECS} seconds"));
     }
     Ok(Duration::from_secs_f64(secs))
+}
+
+/// `45s`, `90m`, `12h`, `30d`, `2w`: a whole number and a unit.
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let seconds_per = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        "w" => 7 * 86_400,
+        _ => return Err(format!("`{text}` is not a duration such as 45s, 90m, 12h, 30d or 2w")),
+    };
+    let number: u64 = number.parse().map_err(|_| format!("`{text}` is not a duration such as 12h or 30d"))?;
+    // Ten years is longer than any retention rule or reuse window.
+    match number.checked_mul(seconds_per).filter(|s| *s <= 10 * 366 * 86_400) {
+        Some(seconds) => Ok(Duration::from_secs(seconds)),
+        None => Err(format!("`{text}` is longer than ten years")),
+    }
+}
+
+fn parse_date(text: &str) -> Result<juhe_proto::CivilDate, String> {
+    juhe_verify::ledger::parse_date(text).ok_or_else(|| format!("`{text}` is not a date written YYYY-MM-DD"))
 }
 
 fn parse_concurrency(text: &str) -> Result<usize, String> {

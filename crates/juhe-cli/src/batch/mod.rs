@@ -79,6 +79,8 @@ impl Run<'_> {
         let request = self.request;
         Endpoint::find(C::PRODUCT, self.connection.mode).map_err(|e| Failure::usage(e.to_string()))?;
         let input = InputFile::open(&request.input, needed, request.encoding)?;
+        // Read before the output is touched: its last write is when the interrupted run ended.
+        let recovery = self.recovery_window();
         if input.encoding != (TextEncoding::Utf8 { bom: false }) {
             eprintln!("juhe: reading {} as {}", input.path.display(), input.encoding.name());
         }
@@ -90,7 +92,10 @@ impl Run<'_> {
             counts.rows += copies.len() as u64;
             done.extend(copies);
         }
-        let (builder, _sandbox) = settings(self.connection)?;
+        let (mut builder, _sandbox) = settings(self.connection)?;
+        if let Some(window) = recovery {
+            builder = builder.reuse_within(window);
+        }
         let runtime = runtime(2)?;
         let log = Arc::new(RowLog::default());
         let rows = Rows {
@@ -163,6 +168,26 @@ impl Run<'_> {
         let slowed = stats.rate.filter(|r| Some(*r) != request.rate);
         recorder.counts.finish(&stats, self.format, slowed);
         recorder.conclude(request, &stats, interrupted.load(Ordering::SeqCst))
+    }
+
+    /// With `--resume`, a ledger and no `--reuse-within`: the rows an interrupted run had
+    /// billed but not written (a kill, a full disk) are in the ledger. Their answers are
+    /// reused from the hour before the output's last write onwards, so they are not paid
+    /// again; earlier answers, and other runs', are left alone.
+    fn recovery_window(&self) -> Option<std::time::Duration> {
+        let ledger = self.connection.ledger.as_ref()?;
+        if !self.request.resume || ledger.reuse_within.is_some() {
+            return None;
+        }
+        let written = std::fs::metadata(&self.request.output).and_then(|m| m.modified()).ok()?;
+        let since = written.checked_sub(std::time::Duration::from_secs(3600))?;
+        let window = std::time::SystemTime::now().duration_since(since).ok()?;
+        eprintln!(
+            "juhe: resuming with the ledger {}: answers it holds from {} on are reused, not paid again",
+            escaped(&ledger.location.to_string()),
+            juhe_verify::ledger::china_timestamp(since)
+        );
+        Some(window)
     }
 
     /// The output file: new (with a header), or an interrupted run's, made whole again and

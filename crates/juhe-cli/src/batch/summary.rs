@@ -75,7 +75,7 @@ impl FileCounts {
                     "rows": self.rows, "sent": stats.sent, "billed": stats.billed,
                     "maybe_billed": stats.maybe_billed, "not_billed": stats.not_billed,
                     "match": stats.matches, "mismatch": stats.mismatches, "unknown": stats.undocumented,
-                    "reused": reused, "invalid": stats.invalid, "over_budget": stats.over_budget,
+                    "reused": reused, "from_ledger": stats.from_ledger, "invalid": stats.invalid, "over_budget": stats.over_budget,
                     "skipped": self.skipped, "malformed": self.malformed, "errors": errors,
                     "billed_not_recorded": self.unrecorded, "rate": slowed, "seconds": seconds,
                 })
@@ -83,7 +83,7 @@ impl FileCounts {
             Format::Text => {
                 let errors: Vec<String> = errors.iter().map(|(what, n)| format!("{what}: {n}")).collect();
                 eprintln!(
-                    "juhe batch: {} rows written: {} sent, {} billed ({} match, {} mismatch, {} undocumented){}, {} reused, \
+                    "juhe batch: {} rows written: {} sent, {} billed ({} match, {} mismatch, {} undocumented){}, {} reused, {} from the ledger, \
                      {} invalid (not sent), {} already done, {} malformed; errors: {}; billed but not recorded: {}{}; \
                      {seconds:.1} s, {:.0} rows/s",
                     self.rows,
@@ -98,6 +98,7 @@ impl FileCounts {
                         String::new()
                     },
                     reused,
+                    stats.from_ledger,
                     stats.invalid,
                     self.skipped,
                     self.malformed,

@@ -65,6 +65,13 @@ pub(crate) fn text<O: Printable>(api: &str, outcome: &O) -> String {
     let mut lines = vec![format!("{verdict} ({api})")];
     lines.extend(outcome.details());
     lines.push(format!("order: {}", escaped(outcome.order_id().unwrap_or("(none given)"))));
+    if let Some(reuse) = outcome.reused() {
+        lines.push(format!(
+            "reused from the ledger (entry {}, checked {}): not billed now",
+            reuse.entry,
+            juhe_verify::ledger::china_timestamp(reuse.checked_at)
+        ));
+    }
     lines.join("\n")
 }
 
@@ -75,9 +82,24 @@ pub(crate) fn wire<O: Outcome>(product: Product, outcome: &O) -> Value {
     Value::Object(fields.collect())
 }
 
-/// The JSON output of a billed check.
+/// The JSON output of a billed check, or of one reused from the ledger: then `billed` is
+/// `false` and `reused` names the earlier check.
 pub(crate) fn json_outcome<O: Printable>(product: Product, api: &str, outcome: &O) -> Value {
-    json!({ "api": api, "error_code": 0, "reason": outcome.reason(), "billed": true, "result": wire(product, outcome) })
+    let reused = outcome.reused().map_or(Value::Null, |r| {
+        json!({
+            "entry": r.entry,
+            "order_id": r.order_id,
+            "checked_at": juhe_verify::ledger::china_timestamp(r.checked_at),
+        })
+    });
+    json!({
+        "api": api,
+        "error_code": 0,
+        "reason": outcome.reason(),
+        "billed": reused.is_null(),
+        "result": wire(product, outcome),
+        "reused": reused,
+    })
 }
 
 /// The JSON output of a failed check. `billed` is `null` when it may have been billed;

@@ -57,7 +57,7 @@ pub(crate) fn batch_product(
     output: &Path,
     extra: &[&str],
 ) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_juhe"));
+    let mut command = crate::juhe_command();
     command
         .args(["--key", sandbox.key(), "--base-url", sandbox.base_url(), "batch", product])
         .arg("--input")
@@ -403,7 +403,7 @@ fn a_full_disk_stops_new_checks_and_lists_every_billed_row_it_could_not_record()
     let (input, output) = (dir.join("in.csv"), dir.join("out.csv"));
     write_input(&input, 1500);
     // A 24 KB limit on file size stands in for a full disk: writes past it fail (EFBIG).
-    let run = Command::new("sh")
+    let run = crate::isolated_shell()
         .arg("-c")
         .arg("trap '' XFSZ; ulimit -f 48; exec \"$0\" \"$@\"")
         .arg(env!("CARGO_BIN_EXE_juhe"))
@@ -412,6 +412,7 @@ fn a_full_disk_stops_new_checks_and_lists_every_billed_row_it_could_not_record()
             sandbox.key(),
             "--base-url",
             sandbox.base_url(),
+            "--no-ledger",
             "batch",
             "telecom3",
             "--concurrency",
@@ -519,7 +520,7 @@ fn face_rows_read_their_image_files_relative_to_the_csv() {
     }
     csv_text += &format!("{},{},{},photos/missing.png\n", people[9].name, people[9].idcard, people[9].mobile);
     std::fs::write(dir.join("in.csv"), csv_text).unwrap();
-    let run = Command::new(env!("CARGO_BIN_EXE_juhe"))
+    let run = crate::juhe_command()
         .args(["--key", sandbox.key(), "--base-url", sandbox.base_url(), "batch", "face", "--input"])
         .arg(dir.join("in.csv"))
         .arg("--output")
@@ -638,7 +639,7 @@ fn a_batch_against_a_closed_port_reports_nothing_sent() {
     write_input(&input, 10);
     for transport in ["reqwest", "ureq"] {
         let output = dir.join(format!("out-{transport}.csv"));
-        let run = Command::new(env!("CARGO_BIN_EXE_juhe"))
+        let run = crate::juhe_command()
             .args([
                 "--key",
                 "k",

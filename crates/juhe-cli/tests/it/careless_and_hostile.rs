@@ -136,7 +136,7 @@ fn a_base_url_without_a_key_is_a_usage_error_and_nothing_is_contacted() {
     );
     assert_eq!(from_flag.status.code(), Some(2));
     assert!(stderr(&from_flag).contains("needs a key"), "{}", stderr(&from_flag));
-    let from_env = Command::new(env!("CARGO_BIN_EXE_juhe"))
+    let from_env = crate::juhe_command()
         .arg("telecom3")
         .args(PERSON)
         .env_remove("JUHE_KEY")
@@ -187,11 +187,7 @@ fn options_a_command_ignores_are_refused() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("unexpected argument '--mode'"), "{}", stderr(&out));
     // A key in the environment is for the other commands: no reason to refuse.
-    let listed = Command::new(env!("CARGO_BIN_EXE_juhe"))
-        .args(["codes", "10012"])
-        .env("JUHE_KEY", "x")
-        .output()
-        .unwrap();
+    let listed = crate::juhe_command().args(["codes", "10012"]).env("JUHE_KEY", "x").output().unwrap();
     assert_eq!(listed.status.code(), Some(0));
 }
 
@@ -221,7 +217,7 @@ fn numbers_are_checked_before_anything_starts() {
 
 #[test]
 fn help_never_shows_an_environment_value() {
-    let out = Command::new(env!("CARGO_BIN_EXE_juhe"))
+    let out = crate::juhe_command()
         .arg("--help")
         .env("JUHE_KEY", "secret-key-value")
         .env("JUHE_OPENID", "secret-openid-value")
@@ -376,7 +372,7 @@ fn fifos_and_devices_named_as_files_are_refused_at_once() {
         vec!["sandbox", "identities", "--identities", "/dev/zero"],
     ];
     for args in cases {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_juhe"))
+        let mut child = crate::juhe_command()
             .args(&args)
             .env_remove("JUHE_KEY")
             .stdout(std::process::Stdio::null())

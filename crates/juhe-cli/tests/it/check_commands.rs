@@ -1,7 +1,7 @@
 //! The check commands as a user runs them: every exit status of the contract, text and JSON
 //! output, both transports, the embedded sandbox by default.
 
-use std::process::{Command, Output};
+use std::process::Output;
 
 use crate::juhe;
 
@@ -111,7 +111,7 @@ fn a_service_error_exits_3_with_code_and_reason() {
 
 #[test]
 fn a_transport_failure_exits_4() {
-    let out = Command::new(env!("CARGO_BIN_EXE_juhe"))
+    let out = crate::juhe_command()
         .args([
             "--key",
             "k",
@@ -219,7 +219,7 @@ fn options_come_before_or_after_the_command() {
 fn the_environment_sets_mode_and_timeout() {
     let p = &juhe_sandbox::builtin_population()[0];
     let run = |env: &[(&str, &str)], args: &[&str]| {
-        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_juhe"));
+        let mut command = crate::juhe_command();
         command.args(args).env_remove("JUHE_KEY").env_remove("JUHE_BASE_URL");
         for (k, v) in env {
             command.env(k, v);

@@ -5,6 +5,7 @@ mod batch_command;
 mod batch_stops;
 mod careless_and_hostile;
 mod check_commands;
+mod ledger_commands;
 mod proxy;
 mod result_fields;
 mod sandbox_commands;
@@ -14,7 +15,7 @@ use std::process::{Command, Output};
 /// Runs `juhe` with `args` and none of the `JUHE_*` variables of the environment the tests
 /// run in.
 pub(crate) fn juhe(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_juhe"))
+    juhe_command()
         .args(args)
         .env_remove("JUHE_KEY")
         .env_remove("JUHE_OPENID")
@@ -22,4 +23,29 @@ pub(crate) fn juhe(args: &[&str]) -> Output {
         .env_remove("JUHE_BASE_URL")
         .output()
         .unwrap()
+}
+
+/// The `juhe` binary, isolated from the ledger of whoever runs the tests.
+pub(crate) fn juhe_command() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_juhe"));
+    isolated(&mut command);
+    command
+}
+
+/// `command` (juhe, or a shell that runs it) with its default ledger in a directory of this
+/// test process instead of the user's data directory, and no ledger settings inherited.
+pub(crate) fn isolated(command: &mut Command) -> &mut Command {
+    command.env("XDG_DATA_HOME", data_home()).env_remove("JUHE_LEDGER").env_remove("JUHE_LEDGER_SECRET")
+}
+
+/// The data directory every `juhe` of this test process shares.
+pub(crate) fn data_home() -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("juhe-cli-tests-{}", std::process::id()))
+}
+
+/// A shell, isolated as [`isolated`] says, for running `juhe` under limits.
+pub(crate) fn isolated_shell() -> Command {
+    let mut command = Command::new("sh");
+    isolated(&mut command);
+    command
 }

@@ -75,7 +75,7 @@ fn both_transports_use_https_proxy_and_honour_no_proxy() {
     std::fs::write(&ca, sandbox.ca_certificate_pem().unwrap()).unwrap();
     let p = &sandbox.identities()[0];
     let check = |transport: &str, no_proxy: Option<&str>| {
-        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_juhe"));
+        let mut command = crate::juhe_command();
         command
             .args(["--key", sandbox.key(), "--base-url", sandbox.base_url(), "--transport", transport])
             .arg("--ca-cert")

@@ -4,7 +4,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 fn juhe() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_juhe"))
+    crate::juhe_command()
 }
 
 #[test]
@@ -113,7 +113,7 @@ fn out_of_file_descriptors_the_server_waits_instead_of_spinning() {
     let dir = std::env::temp_dir().join(format!("juhe-cli-emfile-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let credentials = dir.join("credentials.json");
-    let mut server = Command::new("sh")
+    let mut server = crate::isolated_shell()
         .arg("-c")
         .arg("ulimit -n 48; exec \"$0\" sandbox serve --quiet --addr 127.0.0.1:0 --credentials-out \"$1\"")
         .arg(env!("CARGO_BIN_EXE_juhe"))

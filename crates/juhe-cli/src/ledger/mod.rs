@@ -1,0 +1,212 @@
+//! `juhe ledger report | pending | export | prune`, and where the default ledger lives.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::SystemTime;
+
+use juhe_verify::ledger::{Counts, Entry, Grouping, Ledger, Location, Report, Span, State, china_timestamp};
+use serde_json::{Value, json};
+
+use crate::args::hiargs::Format;
+use crate::args::lowargs::{LedgerCommand, ReportGrouping};
+use crate::failure::Failure;
+use crate::untrusted_text::{escaped, spreadsheet_safe};
+
+/// The ledger of checks against Juhe when none is given: `ledger.sqlite` in the user's data
+/// directory (`$XDG_DATA_HOME/juhe`, `~/.local/share/juhe`; `~/Library/Application Support/juhe`
+/// on macOS; `%APPDATA%\juhe` on Windows).
+pub(crate) fn default_location() -> Result<Location, Failure> {
+    let var = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty()).map(PathBuf::from);
+    let data = if cfg!(windows) {
+        var("APPDATA")
+    } else if cfg!(target_os = "macos") {
+        var("HOME").map(|home| home.join("Library").join("Application Support"))
+    } else {
+        // The XDG rule: a relative XDG_DATA_HOME is ignored.
+        var("XDG_DATA_HOME")
+            .filter(|p| p.is_absolute())
+            .or_else(|| var("HOME").map(|h| h.join(".local").join("share")))
+    };
+    match data {
+        Some(dir) => Ok(Location::Sqlite(dir.join("juhe").join("ledger.sqlite"))),
+        None => Err(Failure::usage(
+            "no data directory for the default ledger (HOME is not set): give --ledger URL, or --no-ledger",
+        )),
+    }
+}
+
+/// Opens the ledger; one that cannot be used is a usage error (exit 2), and nothing is sent.
+pub(crate) fn open(location: &Location) -> Result<Ledger, Failure> {
+    Ledger::open(location).map_err(|e| Failure::usage(crate::failure::error_chain(&e)))
+}
+
+/// Runs a `juhe ledger` command.
+pub(crate) fn run(command: LedgerCommand, location: &Location) -> Result<ExitCode, Failure> {
+    let ledger = open(location)?;
+    let failed = |e: juhe_verify::ledger::LedgerError| Failure::usage(crate::failure::error_chain(&e));
+    match command {
+        LedgerCommand::Report { since, until, by, format, .. } => {
+            let by = match by {
+                None => Grouping::Total,
+                Some(ReportGrouping::Day) => Grouping::Day,
+                Some(ReportGrouping::Product) => Grouping::Product,
+                Some(ReportGrouping::Mode) => Grouping::Mode,
+            };
+            let report = ledger.report(Span::new(since, until), by).map_err(failed)?;
+            print_report(&ledger, &report, format.unwrap_or(Format::Text));
+        }
+        LedgerCommand::Pending { format, .. } => {
+            let entries = ledger.unanswered().map_err(failed)?;
+            print_pending(&entries, format.unwrap_or(Format::Text));
+        }
+        LedgerCommand::Export { since, until, .. } => export(&ledger, Span::new(since, until))?,
+        LedgerCommand::Prune { older_than, .. } => {
+            let before = SystemTime::now().checked_sub(older_than).unwrap_or(SystemTime::UNIX_EPOCH);
+            let deleted = ledger.prune(before).map_err(failed)?;
+            eprintln!("juhe: deleted {deleted} entries sent before {}", china_timestamp(before));
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn counts_json(counts: &Counts) -> Value {
+    json!({
+        "billed": counts.billed,
+        "maybe_billed": counts.maybe_billed,
+        "pending": counts.pending,
+        "not_billed": counts.not_billed,
+    })
+}
+
+fn print_report(ledger: &Ledger, report: &Report, format: Format) {
+    match format {
+        Format::Json => {
+            let mut object = counts_json(&report.total);
+            object["ledger"] = json!(ledger.location());
+            object["groups"] = report
+                .groups
+                .iter()
+                .map(|(key, counts)| {
+                    let mut group = counts_json(counts);
+                    group["key"] = json!(key);
+                    group
+                })
+                .collect();
+            println!("{object}");
+        }
+        Format::Text => {
+            println!("ledger {}", escaped(ledger.location()));
+            println!(
+                "{:<12} {:>10} {:>13} {:>9} {:>11}",
+                "", "billed", "maybe billed", "pending", "not billed"
+            );
+            let row = |name: &str, c: &Counts| {
+                println!(
+                    "{:<12} {:>10} {:>13} {:>9} {:>11}",
+                    escaped(name),
+                    c.billed,
+                    c.maybe_billed,
+                    c.pending,
+                    c.not_billed
+                );
+            };
+            for (key, counts) in &report.groups {
+                row(key, counts);
+            }
+            row("total", &report.total);
+            if report.total.maybe_billed > 0 {
+                println!(
+                    "maybe billed checks: `juhe ledger pending` lists them, to find in Juhe's order records"
+                );
+            }
+        }
+    }
+}
+
+/// The word a report of money uses for a state: `true`, `false`, `maybe`.
+fn billed_word(state: State) -> &'static str {
+    match state {
+        State::Billed => "true",
+        State::NotBilled => "false",
+        _ => "maybe",
+    }
+}
+
+fn entry_json(entry: &Entry) -> Value {
+    json!({
+        "entry": entry.id.get(),
+        "started_at": china_timestamp(entry.started_at),
+        "product": entry.product,
+        "mode": entry.mode,
+        "target": entry.target,
+        "subject": entry.masked,
+        "state": entry.state.as_str(),
+        "order_id": entry.order_id,
+        "error_code": entry.error_code,
+    })
+}
+
+fn print_pending(entries: &[Entry], format: Format) {
+    match format {
+        Format::Json => println!("{}", Value::Array(entries.iter().map(entry_json).collect())),
+        Format::Text => {
+            for e in entries {
+                println!(
+                    "#{} {} {} {} {} {} {}",
+                    e.id.get(),
+                    china_timestamp(e.started_at),
+                    e.state.as_str(),
+                    e.product,
+                    e.mode,
+                    escaped(&e.target),
+                    escaped(&e.masked),
+                );
+            }
+            eprintln!("juhe: {} checks sent with no answer recorded", entries.len());
+        }
+    }
+}
+
+/// The export's columns.
+const EXPORT_HEADER: [&str; 10] =
+    ["order_id", "time", "product", "mode", "subject", "billed", "error_code", "entry", "target", "verdict"];
+
+/// One entry as an export row. Juhe's order number and the target came from outside: a
+/// formula in either must not run in Excel.
+fn export_row(e: &Entry) -> [String; 10] {
+    [
+        spreadsheet_safe(e.order_id.as_deref().unwrap_or_default()),
+        china_timestamp(e.started_at),
+        e.product.clone(),
+        e.mode.clone(),
+        e.masked.clone(),
+        billed_word(e.state).to_owned(),
+        e.error_code.map(|c| c.to_string()).unwrap_or_default(),
+        e.id.get().to_string(),
+        spreadsheet_safe(&e.target),
+        e.verdict.clone().unwrap_or_default(),
+    ]
+}
+
+/// Streams every entry in `span` as CSV on stdout.
+fn export(ledger: &Ledger, span: Span) -> Result<(), Failure> {
+    let mut csv = csv::Writer::from_writer(std::io::BufWriter::new(std::io::stdout().lock()));
+    let cannot_write = |e: csv::Error| Failure::failed(format!("could not write the export: {e}"));
+    csv.write_record(EXPORT_HEADER).map_err(cannot_write)?;
+    let mut failed = None;
+    ledger
+        .entries(span, &mut |entry| match csv.write_record(export_row(&entry)) {
+            Ok(()) => true,
+            Err(e) => {
+                failed = Some(e);
+                false
+            }
+        })
+        .map_err(|e| Failure::usage(crate::failure::error_chain(&e)))?;
+    if let Some(e) = failed {
+        return Err(cannot_write(e));
+    }
+    csv.flush().map_err(|e| cannot_write(e.into()))?;
+    std::io::stdout().flush().map_err(|e| cannot_write(e.into()))
+}

@@ -1,0 +1,376 @@
+//! The ledger from the command line: real `juhe` processes on real SQLite files and a real
+//! PostgreSQL server, against a sandbox whose own ledger says what was billed.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+use juhe_sandbox::Sandbox;
+use juhe_test_support::{bytes, postgres_server};
+use serde_json::Value;
+
+use crate::batch_command::{Dice, batch, read_output, settle, stderr, temp_dir, write_input};
+
+/// `juhe` with `args` against `sandbox` (a separate server: checks "against Juhe", so the
+/// default ledger applies), its data directory in `data`.
+fn juhe_at<S: AsRef<std::ffi::OsStr>>(
+    sandbox: &Sandbox,
+    data: &Path,
+    args: impl IntoIterator<Item = S>,
+) -> Output {
+    crate::juhe_command()
+        .env("XDG_DATA_HOME", data)
+        .args(["--key", sandbox.key(), "--base-url", sandbox.base_url()])
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn telecom3(sandbox: &Sandbox, n: usize) -> Vec<String> {
+    let p = &sandbox.identities()[n];
+    ["telecom3", "--name", &p.name, "--idcard", &p.idcard, "--mobile", &p.mobile, "--format", "json"]
+        .map(str::to_owned)
+        .to_vec()
+}
+
+fn json(output: &Output) -> Value {
+    serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&output.stdout)))
+}
+
+fn report(ledger: &str) -> Value {
+    let out = crate::juhe_command()
+        .args(["ledger", "report", "--format", "json", "--ledger", ledger])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    json(&out)
+}
+
+/// `first`, then `rest`.
+fn with(first: &[&str], rest: Vec<String>) -> Vec<String> {
+    first.iter().map(|s| (*s).to_owned()).chain(rest).collect()
+}
+
+/// Checks against Juhe (here a sandbox on a port) record to the default ledger, a private
+/// file in the data directory; `ledger report` counts them.
+#[test]
+fn checks_against_juhe_record_to_the_default_ledger() {
+    let sandbox = Sandbox::start().unwrap();
+    let data = temp_dir("default-ledger");
+    for n in 0..2 {
+        let out = juhe_at(&sandbox, &data, telecom3(&sandbox, n));
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    }
+    let file = data.join("juhe").join("ledger.sqlite");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(&file).unwrap().permissions().mode() & 0o777, 0o600);
+    }
+    let out = crate::juhe_command()
+        .env("XDG_DATA_HOME", &data)
+        .args(["ledger", "report", "--format", "json"])
+        .output()
+        .unwrap();
+    let counts = json(&out);
+    assert_eq!((counts["billed"].as_u64(), counts["maybe_billed"].as_u64()), (Some(2), Some(0)), "{counts}");
+    let none = juhe_at(&sandbox, &temp_dir("no-ledger"), with(&["--no-ledger"], telecom3(&sandbox, 3)));
+    assert_eq!(none.status.code(), Some(0));
+    assert!(!temp_dir("no-ledger").join("juhe").exists());
+}
+
+/// The embedded sandbox records nowhere unless given a ledger; reuse needs one.
+#[test]
+fn the_embedded_sandbox_records_only_where_told() {
+    let data = temp_dir("embedded");
+    let person = &juhe_sandbox::builtin_population()[0];
+    let args = [
+        "--sandbox",
+        "telecom3",
+        "--name",
+        &person.name,
+        "--idcard",
+        &person.idcard,
+        "--mobile",
+        &person.mobile,
+    ];
+    let out = crate::juhe_command().env("XDG_DATA_HOME", &data).args(args).output().unwrap();
+    assert!(out.status.code().is_some_and(|c| c <= 1), "{}", stderr(&out));
+    assert!(!data.join("juhe").exists(), "the embedded sandbox wrote a ledger");
+    let reuse = crate::juhe_command()
+        .env("XDG_DATA_HOME", &data)
+        .args(args)
+        .args(["--reuse-within", "1d"])
+        .output()
+        .unwrap();
+    assert_eq!(reuse.status.code(), Some(2), "{}", stderr(&reuse));
+    assert!(stderr(&reuse).contains("--ledger"), "{}", stderr(&reuse));
+    let ledger = data.join("given.sqlite");
+    let out = crate::juhe_command().args(args).arg("--ledger").arg(&ledger).output().unwrap();
+    assert!(out.status.code().is_some_and(|c| c <= 1), "{}", stderr(&out));
+    let entries = crate::juhe_command()
+        .args(["ledger", "pending", "--format", "json", "--ledger"])
+        .arg(&ledger)
+        .output()
+        .unwrap();
+    assert_eq!(json(&entries), Value::Array(vec![]), "settled, so nothing pending");
+    let export = crate::juhe_command().args(["ledger", "export", "--ledger"]).arg(&ledger).output().unwrap();
+    let text = String::from_utf8_lossy(&export.stdout);
+    assert!(text.starts_with("order_id,time,product,mode,subject,billed,error_code"), "{text}");
+    let masked = juhe_proto::masking::mask_name(&person.name);
+    assert!(text.contains("embedded-sandbox") && text.contains(&masked), "{text}");
+    assert!(
+        !text.contains(&person.name) && !text.contains(&person.idcard) && !text.contains(&person.mobile),
+        "{text}"
+    );
+}
+
+/// A second run within the window reuses the first one's answer: nothing sent, not billed,
+/// the original order number named.
+#[test]
+fn reuse_within_pays_once_across_runs() {
+    let sandbox = Sandbox::start().unwrap();
+    let data = temp_dir("reuse-runs");
+    let check = with(&["--reuse-within", "30d"], telecom3(&sandbox, 5));
+    let first = json(&juhe_at(&sandbox, &data, &check));
+    let second_out = juhe_at(&sandbox, &data, &check);
+    assert_eq!(second_out.status.code(), Some(0));
+    let second = json(&second_out);
+    assert_eq!(
+        (first["billed"].as_bool(), second["billed"].as_bool()),
+        (Some(true), Some(false)),
+        "{second}"
+    );
+    assert_eq!(second["reused"]["order_id"], first["result"]["orderid"], "{second}");
+    assert_eq!(second["result"]["res"], first["result"]["res"]);
+    assert_eq!(sandbox.ledger().billed, 1);
+}
+
+/// A garbage file and an unreachable server: exit 2, nothing sent, the file unchanged, the
+/// password not shown.
+#[test]
+fn an_unusable_ledger_sends_nothing() {
+    let sandbox = Sandbox::start().unwrap();
+    let dir = temp_dir("unusable");
+    let garbage = dir.join("ledger.sqlite");
+    std::fs::write(&garbage, b"not a database at all, just words\n".repeat(200)).unwrap();
+    let before = std::fs::read(&garbage).unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let unreachable = format!("postgres://juhe:hunter2@127.0.0.1:{port}/ledger");
+    for ledger in [garbage.display().to_string(), unreachable] {
+        let args = with(&["--ledger", ledger.as_str()], telecom3(&sandbox, 1));
+        let out = juhe_at(&sandbox, &dir, &args);
+        assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+        let said = format!("{}{}", stderr(&out), String::from_utf8_lossy(&out.stdout));
+        assert!(!said.contains("hunter2"), "{said}");
+        assert!(said.contains("ledger"), "{said}");
+        let batch_dir = temp_dir("unusable-batch");
+        write_input(&batch_dir.join("in.csv"), 20);
+        let batch =
+            batch(&sandbox, &batch_dir.join("in.csv"), &batch_dir.join("out.csv"), &["--ledger", &ledger])
+                .output()
+                .unwrap();
+        assert_eq!(batch.status.code(), Some(2), "{}", stderr(&batch));
+    }
+    assert_eq!(sandbox.ledger().requests, 0, "nothing reached the sandbox");
+    assert_eq!(std::fs::read(&garbage).unwrap(), before, "the garbage file was changed");
+}
+
+/// Where a test's shared ledger lives.
+fn ledgers(name: &str) -> [String; 2] {
+    [temp_dir(name).join("shared.sqlite").display().to_string(), postgres_server::shared().new_database()]
+}
+
+/// Two `juhe batch` processes at once on the same 40 new people with reuse on, on one SQLite
+/// file and on one PostgreSQL: each person billed once between them.
+#[test]
+fn two_processes_on_one_ledger_pay_once_per_person() {
+    for ledger in ledgers("two-processes") {
+        let sandbox = Sandbox::start().unwrap();
+        let dir = temp_dir("two-processes-run");
+        let input = dir.join("in.csv");
+        write_people(&sandbox, &input, 0..40);
+        let children: Vec<_> = (0..2)
+            .map(|i| {
+                batch(
+                    &sandbox,
+                    &input,
+                    &dir.join(format!("out-{i}.csv")),
+                    &["--ledger", &ledger, "--reuse-within", "1d"],
+                )
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+            })
+            .collect();
+        for child in children {
+            let out = child.wait_with_output().unwrap();
+            assert!(out.status.success(), "{}", stderr(&out));
+        }
+        assert_eq!(sandbox.ledger().billed, 40, "{ledger}");
+        assert_eq!(report(&ledger)["billed"].as_u64(), Some(40));
+    }
+}
+
+/// Two processes with a daily cap of 10 on 30 different people each: 10 billed between them.
+#[test]
+fn a_daily_cap_holds_across_processes() {
+    for ledger in ledgers("cap") {
+        let sandbox = Sandbox::start().unwrap();
+        let dir = temp_dir("cap-run");
+        let (a, b) = (dir.join("a.csv"), dir.join("b.csv"));
+        write_people(&sandbox, &a, 0..30);
+        write_people(&sandbox, &b, 30..60);
+        let children: Vec<_> = [&a, &b]
+            .iter()
+            .enumerate()
+            .map(|(i, input)| {
+                batch(
+                    &sandbox,
+                    input,
+                    &dir.join(format!("out-{i}.csv")),
+                    &["--ledger", &ledger, "--max-billed-per-day", "10"],
+                )
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+            })
+            .collect();
+        for child in children {
+            child.wait_with_output().unwrap();
+        }
+        assert_eq!(sandbox.ledger().billed, 10, "{ledger}");
+    }
+}
+
+/// SIGKILL at many random points of a batch on a ledger: every check the sandbox billed is in
+/// the ledger, billed or pending, and each kill leaves at most the checks in flight pending.
+#[cfg(unix)]
+#[test]
+fn a_kill_at_any_instant_leaves_every_billed_check_in_the_ledger() {
+    let sandbox = Sandbox::start().unwrap();
+    let dir = temp_dir("ledger-kills");
+    let input = dir.join("in.csv");
+    write_input(&input, 2000);
+    let ledger = dir.join("ledger.sqlite").display().to_string();
+    let seed =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64 | 1;
+    let mut dice = Dice(seed);
+    let mut pending_before = 0;
+    for kill in 0..20 {
+        let concurrency: u64 = if kill % 2 == 0 { 1 } else { 8 };
+        let output = dir.join(format!("out-{kill}.csv"));
+        let mut child = batch(
+            &sandbox,
+            &input,
+            &output,
+            &["--concurrency", &concurrency.to_string(), "--ledger", &ledger],
+        )
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+        std::thread::sleep(Duration::from_millis(dice.below(400)));
+        Command::new("kill").args(["-KILL", &child.id().to_string()]).status().unwrap();
+        child.wait().unwrap();
+        settle(&sandbox);
+        let counts = report(&ledger);
+        let (billed, pending) = (counts["billed"].as_u64().unwrap(), counts["pending"].as_u64().unwrap());
+        let by_sandbox = sandbox.ledger().billed;
+        assert!(
+            billed <= by_sandbox && by_sandbox <= billed + pending,
+            "kill {kill} (seed {seed}): the sandbox billed {by_sandbox}, the ledger says {billed} billed + {pending} pending"
+        );
+        assert!(
+            pending - pending_before <= concurrency,
+            "kill {kill} (seed {seed}): {} left pending",
+            pending - pending_before
+        );
+        pending_before = pending;
+    }
+    let pending = crate::juhe_command()
+        .args(["ledger", "pending", "--format", "json", "--ledger", &ledger])
+        .output()
+        .unwrap();
+    assert_eq!(json(&pending).as_array().map(Vec::len), Some(pending_before as usize));
+}
+
+/// The rows a kill left billed but not written are recovered from the ledger by `--resume`
+/// (with no `--reuse-within`), order numbers included: nothing is paid twice.
+#[cfg(unix)]
+#[test]
+fn resume_recovers_billed_rows_from_the_ledger() {
+    let sandbox = Sandbox::builder()
+        .fault(juhe_sandbox::Fault::always(juhe_sandbox::FaultKind::Latency(Duration::from_millis(3))))
+        .start()
+        .unwrap();
+    let dir = temp_dir("ledger-resume");
+    let (input, output) = (dir.join("in.csv"), dir.join("out.csv"));
+    let valid = write_input(&input, 1000) as u64;
+    let ledger = dir.join("ledger.sqlite").display().to_string();
+    // A short deadline: the resumed run waits for the killed run's checks in flight until
+    // theirs passes (it cannot know that their process is gone).
+    let args = ["--concurrency", "8", "--timeout", "1", "--ledger", ledger.as_str()];
+    let mut child = batch(&sandbox, &input, &output, &args).stderr(Stdio::null()).spawn().unwrap();
+    while std::fs::read(&output).map_or(0, |b| b.iter().filter(|&&c| c == b'\n').count()) < 300 {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    Command::new("kill").args(["-KILL", &child.id().to_string()]).status().unwrap();
+    child.wait().unwrap();
+    settle(&sandbox);
+    let resumed = batch(&sandbox, &input, &output, &[&args[..], &["--resume"]].concat()).output().unwrap();
+    let (headers, records) = read_output(&output);
+    assert_eq!(records.len(), 1000, "{}", stderr(&resumed));
+    let billed = sandbox.ledger().billed;
+    assert!(billed <= valid, "{} rows were paid twice", billed - valid);
+    let _ = headers;
+}
+
+/// No name, ID number (UTF-8 or GBK) or mobile of a batch, nor the key, in the ledger's
+/// files; and `prune` empties it.
+#[test]
+fn the_ledger_holds_no_personal_data_and_prunes() {
+    let sandbox = Sandbox::start().unwrap();
+    let dir = temp_dir("ledger-private");
+    let input = dir.join("in.csv");
+    write_people(&sandbox, &input, 0..60);
+    let ledger = dir.join("ledger.sqlite");
+    let out = batch(&sandbox, &input, &dir.join("out.csv"), &["--ledger", &ledger.display().to_string()])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let files: Vec<Vec<u8>> = ["", "-wal", "-shm"]
+        .iter()
+        .filter_map(|s| std::fs::read(format!("{}{s}", ledger.display())).ok())
+        .collect();
+    let mut needles: Vec<Vec<u8>> = vec![sandbox.key().as_bytes().to_vec()];
+    for p in &sandbox.identities()[..60] {
+        for text in [&p.name, &p.idcard, &p.mobile] {
+            needles.push(text.as_bytes().to_vec());
+            needles.push(encoding_rs::GBK.encode(text).0.into_owned());
+        }
+    }
+    let needles: Vec<&[u8]> = needles.iter().map(Vec::as_slice).collect();
+    for file in &files {
+        let found = bytes::found(file, &needles);
+        assert!(found.is_empty(), "found {found:?}");
+    }
+    let ledger = ledger.display().to_string();
+    assert_eq!(report(&ledger)["billed"].as_u64(), Some(60));
+    let pruned = crate::juhe_command()
+        .args(["ledger", "prune", "--older-than", "0s", "--ledger", &ledger])
+        .output()
+        .unwrap();
+    assert!(pruned.status.success(), "{}", stderr(&pruned));
+    assert_eq!(report(&ledger)["billed"].as_u64(), Some(0));
+}
+
+/// A telecom3 input of the sandbox's people `range`.
+fn write_people(sandbox: &Sandbox, path: &PathBuf, range: std::ops::Range<usize>) {
+    let mut writer = csv::Writer::from_path(path).unwrap();
+    writer.write_record(["name", "idcard", "mobile"]).unwrap();
+    for p in &sandbox.identities()[range] {
+        writer.write_record([&p.name, &p.idcard, &p.mobile]).unwrap();
+    }
+    writer.flush().unwrap();
+}
