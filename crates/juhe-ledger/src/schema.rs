@@ -6,12 +6,15 @@ pub(crate) const VERSION: i64 = 1;
 
 /// `PRAGMA application_id` of a SQLite ledger: "JUHE". A SQLite file with another id belongs
 /// to another program and is refused.
+#[cfg(feature = "sqlite")]
 pub(crate) const SQLITE_APPLICATION_ID: i64 = 0x4a55_4845;
 
 /// One migration: from version `n - 1` to `n`, where `n` is its place in the list, counting
 /// from 1. SQLite and PostgreSQL differ only in the types of the key and the subject.
 pub(crate) struct Migration {
+    #[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
     pub(crate) sqlite: &'static str,
+    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
     pub(crate) postgres: &'static str,
 }
 

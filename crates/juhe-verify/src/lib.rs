@@ -62,6 +62,35 @@
 //! # }
 //! ```
 //!
+//! # A ledger (features `sqlite`, `postgres`)
+//! Give the builder a [`ledger::Ledger`] and every check is recorded before its request
+//! leaves and settled when the answer comes, for both clients and every batch. The same
+//! record reuses billed answers across runs, processes and machines
+//! ([`ClientBuilder::reuse_within`]; the outcome's [`Outcome::reused`] says so), waits for a
+//! question already in flight elsewhere, and keeps daily and monthly caps
+//! ([`ClientBuilder::max_billed_per_day`]) for every process on it. A ledger that cannot
+//! record a check stops it ([`Error::Ledger`]): nothing is sent unrecorded.
+//!
+//! ```no_run
+//! # #[cfg(feature = "sqlite")]
+//! # async fn run(check: juhe_verify::Telecom3Check) -> Result<(), Box<dyn std::error::Error>> {
+//! use std::time::Duration;
+//! use juhe_verify::{Client, Outcome, ledger::Ledger};
+//!
+//! let ledger = Ledger::open_sqlite("ledger.sqlite".as_ref())?;
+//! let client = Client::builder()
+//!     .key("your-api-key")
+//!     .ledger(ledger)
+//!     .reuse_within(Duration::from_secs(30 * 86_400))
+//!     .max_billed_per_day(5_000)
+//!     .build()?;
+//! let outcome = client.telecom3(&check).await?;
+//! if let Some(earlier) = outcome.reused() {
+//!     println!("not billed now: Juhe's order {:?} answered it", earlier.order_id);
+//! }
+//! # Ok(()) }
+//! ```
+//!
 //! # Cancellation
 //! Dropping a check's future (a `tokio::time::timeout` around it, a `select!` that takes
 //! another branch) stops waiting, not Juhe: a request already sent may still be answered and
@@ -95,6 +124,8 @@
 //! | `checked` | event, INFO | `verdict`, `order_id`, `billed` |
 //! | `retrying` | event, WARN | `attempt`, `error`, `retry_in_ms` |
 //! | `check failed` | event, INFO | `attempt`, `error`, `billed_maybe` |
+//! | `reused from the ledger` | event, INFO | `entry`, `order_id` |
+//! | `the outcome could not be recorded…` | event, ERROR | `entry`, `ledger`, `error` |
 //!
 //! No key, openid, name, ID number, mobile or image appears in any of them.
 //!
