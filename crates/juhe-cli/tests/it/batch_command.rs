@@ -191,6 +191,8 @@ fn a_kill_at_any_instant_leaves_at_most_the_rows_in_flight_unrecorded() {
 #[cfg(unix)]
 #[test]
 fn a_killed_run_resumes_without_paying_twice() {
+    // The output file alone (no ledger; `ledger_commands` resumes from one): at most the
+    // checks in flight are paid twice.
     // 3 ms a check keeps the run long enough to kill it half-way.
     let sandbox = Sandbox::builder()
         .fault(Fault::always(FaultKind::Latency(Duration::from_millis(3))))
@@ -200,8 +202,10 @@ fn a_killed_run_resumes_without_paying_twice() {
     let (input, output) = (dir.join("in.csv"), dir.join("out.csv"));
     let valid = write_input(&input, 2000) as u64;
     let concurrency = 8;
-    let mut child =
-        batch(&sandbox, &input, &output, &["--concurrency", "8"]).stderr(Stdio::null()).spawn().unwrap();
+    let mut child = batch(&sandbox, &input, &output, &["--concurrency", "8", "--no-ledger"])
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
     let started = Instant::now();
     while std::fs::read(&output).map_or(0, |b| b.iter().filter(|&&c| c == b'\n').count()) < 700 {
         assert!(started.elapsed() < Duration::from_secs(60), "the batch made no progress");
@@ -212,7 +216,9 @@ fn a_killed_run_resumes_without_paying_twice() {
     let billed_before = sandbox.ledger().billed;
     assert!(billed_before < valid, "killed too late: {billed_before} of {valid} done");
 
-    let resumed = batch(&sandbox, &input, &output, &["--concurrency", "8", "--resume"]).output().unwrap();
+    let resumed = batch(&sandbox, &input, &output, &["--concurrency", "8", "--resume", "--no-ledger"])
+        .output()
+        .unwrap();
     assert!(resumed.status.success(), "{}", stderr(&resumed));
     let (headers, records) = read_output(&output);
     let rows: HashSet<&str> = records.iter().map(|r| r.get(column(&headers, "juhe_row")).unwrap()).collect();
