@@ -12,16 +12,7 @@ use juhe_verify::{
     Telecom3Check, Telecom3Outcome, ValidationError,
 };
 
-use crate::fixtures::{builder, runtime};
-
-/// Which batch runs the inputs.
-#[derive(Debug, Clone, Copy)]
-enum Flavor {
-    Async,
-    Blocking,
-}
-
-const BOTH: [Flavor; 2] = [Flavor::Async, Flavor::Blocking];
+use crate::fixtures::{BOTH, Flavor, builder, runtime};
 
 /// What the suite keeps of an item.
 #[derive(Debug, Clone)]

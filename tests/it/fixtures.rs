@@ -11,6 +11,16 @@ pub(crate) fn builder(sandbox: &Sandbox) -> ClientBuilder {
     ClientBuilder::new().account(&sandbox.account()).timeouts(Duration::from_secs(2), Duration::from_secs(10))
 }
 
+/// Which client (and so which batch) runs a suite's checks: the async one or the blocking one.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Flavor {
+    Async,
+    Blocking,
+}
+
+/// Both flavours, for suites that must hold on each.
+pub(crate) const BOTH: [Flavor; 2] = [Flavor::Async, Flavor::Blocking];
+
 /// Which client sends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Backend {

@@ -15,15 +15,7 @@ use juhe_verify::{
     BatchOptions, BatchStats, Billing, ClientBuilder, Error, Outcome, Skipped, Telecom3Check, Telecom3Outcome,
 };
 
-use crate::fixtures::{builder, runtime};
-
-#[derive(Debug, Clone, Copy)]
-enum Flavor {
-    Async,
-    Blocking,
-}
-
-const BOTH: [Flavor; 2] = [Flavor::Async, Flavor::Blocking];
+use crate::fixtures::{BOTH, Flavor, builder, runtime};
 
 /// Where a test's ledger lives; `open` gives another handle on it, as another process has.
 #[derive(Debug, Clone)]

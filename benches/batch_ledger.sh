@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Rows/s of `juhe batch` at --concurrency 32 against a sandbox in another process: without a
+# ledger, with a SQLite ledger, and with a PostgreSQL ledger (a server this script starts in a
+# temporary directory, as the postgres user when run as root); then the same input again with
+# --reuse-within (every row reused from the ledger, nothing sent).
+# Usage: bash benches/batch_ledger.sh [rows]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+rows=${1:-20000}
+cargo build --release -q -p juhe-cli
+juhe=$PWD/target/release/juhe
+tmp=$(mktemp -d)
+chmod 755 "$tmp"
+pgbin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+as_pg=""; [ "$(id -u)" = 0 ] && as_pg="runuser -u postgres --"
+cleanup() {
+  $as_pg "$pgbin/pg_ctl" -D "$tmp/pg" -m immediate stop >/dev/null 2>&1 || true
+  kill $(jobs -p) 2>/dev/null || true
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+$juhe sandbox serve --quiet --addr 127.0.0.1:0 --credentials-out "$tmp/creds.json" 2>/dev/null &
+for _ in $(seq 100); do [ -s "$tmp/creds.json" ] && break; sleep 0.1; done
+read -r base key < <(python3 -c "import json; c=json.load(open('$tmp/creds.json')); print(c['base_url'], c['key'])")
+$juhe sandbox identities > "$tmp/people.csv"
+
+mkdir "$tmp/pg" && [ -n "$as_pg" ] && chown postgres "$tmp/pg"
+port=$(python3 -c "import socket; s=socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])")
+$as_pg "$pgbin/initdb" -D "$tmp/pg" -U postgres --auth=trust -E UTF8 >/dev/null
+$as_pg "$pgbin/pg_ctl" -D "$tmp/pg" -l "$tmp/pg/log" -w -o "-p $port -k $tmp/pg -c listen_addresses=127.0.0.1" start >/dev/null
+postgres_url="postgres://postgres@127.0.0.1:$port/postgres"
+
+# N distinct people (valid ID numbers, the population's names and mobiles): each row a new subject.
+python3 - "$rows" "$tmp/in.csv" "$tmp/people.csv" <<'PY'
+import csv, datetime, sys
+n, out, people = int(sys.argv[1]), sys.argv[2], list(csv.DictReader(open(sys.argv[3], encoding="utf-8")))
+weights, checks = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2], "10X98765432"
+with open(out, "w", encoding="utf-8", newline="") as f:
+    w = csv.writer(f); w.writerow(["name", "idcard", "mobile"])
+    for i in range(n):
+        born = datetime.date(1960, 1, 1) + datetime.timedelta(days=i // 1000)
+        first17 = f"110105{born:%Y%m%d}{i % 1000:03d}"
+        p = people[i % len(people)]
+        w.writerow([p["name"], first17 + checks[sum(int(d) * k for d, k in zip(first17, weights)) % 11], p["mobile"]])
+PY
+
+run() {
+  local label=$1; shift
+  rm -f "$tmp/out.csv"
+  local start end
+  start=$(date +%s.%N)
+  $juhe --key "$key" --base-url "$base" "$@" batch telecom3 --input "$tmp/in.csv" --output "$tmp/out.csv" \
+    --concurrency 32 2>/dev/null
+  end=$(date +%s.%N)
+  [ "$(wc -l < "$tmp/out.csv")" -eq $((rows + 1)) ] || { echo "$label: wrong number of rows"; exit 1; }
+  printf '| %s | %s | %.0f |\n' "$label" "$rows" "$(python3 -c "print($rows / ($end - $start))")"
+}
+
+echo "machine: $(nproc) cores, $(uname -m), $(date -u +%Y-%m-%d); sandbox and PostgreSQL in their own processes"
+echo "| ledger | rows | rows/s at --concurrency 32 |"
+echo "|---|---|---|"
+run "none (--no-ledger)" --no-ledger
+run "SQLite" --ledger "$tmp/ledger.sqlite"
+run "PostgreSQL" --ledger "$postgres_url"
+run "SQLite, rerun with --reuse-within 1d (all reused)" --ledger "$tmp/ledger.sqlite" --reuse-within 1d
+run "PostgreSQL, rerun with --reuse-within 1d (all reused)" --ledger "$postgres_url" --reuse-within 1d
+$juhe ledger report --ledger "$tmp/ledger.sqlite" --format json
