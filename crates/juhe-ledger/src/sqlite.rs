@@ -12,7 +12,7 @@
 
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, TransactionBehavior, params};
 
@@ -64,13 +64,12 @@ impl SqliteStore {
     fn check_and_migrate(&self, durable: bool) -> Result<(), LedgerError> {
         let mut connection = self.lock();
         connection.busy_timeout(LOCK_WAIT).map_err(|e| self.error(e))?;
-        self.check_identity(&connection)?;
-        let mode: String = connection
-            .pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))
-            .map_err(|e| self.error(e))?;
-        if !mode.eq_ignore_ascii_case("wal") {
-            return Err(self.corrupt(format!("it cannot use a write-ahead log (journal mode {mode})")));
+        {
+            // One snapshot: another process may be migrating the new file meanwhile.
+            let snapshot = connection.transaction().map_err(|e| self.error(e))?;
+            self.check_identity(&snapshot)?;
         }
+        self.enter_wal(&connection)?;
         let synchronous = if durable { "FULL" } else { "NORMAL" };
         connection.pragma_update(None, "synchronous", synchronous).map_err(|e| self.error(e))?;
         let tx = connection
@@ -86,6 +85,35 @@ impl SqliteStore {
             tx.pragma_update(None, "user_version", VERSION).map_err(|e| self.error(e))?;
         }
         tx.commit().map_err(|e| self.error(e))
+    }
+
+    /// Turns the file to WAL (a no-op once it is). When another connection turns the same new
+    /// file at the same moment, SQLite refuses at once instead of calling the busy handler
+    /// (both hold a read lock, so waiting there could deadlock); this waits as the handler
+    /// would, outside any transaction, up to [`LOCK_WAIT`].
+    fn enter_wal(&self, connection: &Connection) -> Result<(), LedgerError> {
+        let deadline = Instant::now() + LOCK_WAIT;
+        let mut pause = Duration::from_millis(1);
+        loop {
+            match connection
+                .pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get::<_, String>(0))
+            {
+                Ok(mode) if mode.eq_ignore_ascii_case("wal") => return Ok(()),
+                Ok(mode) => {
+                    return Err(
+                        self.corrupt(format!("it cannot use a write-ahead log (journal mode {mode})"))
+                    );
+                }
+                Err(e)
+                    if e.sqlite_error_code() == Some(ErrorCode::DatabaseBusy)
+                        && Instant::now() < deadline =>
+                {
+                    std::thread::sleep(pause);
+                    pause = (pause * 2).min(Duration::from_millis(20));
+                }
+                Err(e) => return Err(self.error(e)),
+            }
+        }
     }
 
     /// Refuses a file of another program, a damaged one and a newer schema, by reading only.

@@ -5,7 +5,7 @@ use std::sync::{Arc, Barrier};
 use std::time::Duration;
 
 use juhe_ledger::{
-    Admission, Grouping, Intent, Ledger, LedgerSecret, Period, Policy, Settlement, Span, State,
+    Admission, Grouping, Intent, Ledger, LedgerError, LedgerSecret, Period, Policy, Settlement, Span, State,
 };
 use juhe_proto::{Check, CivilDate, Mode, Subject, Telecom3Check, Verdict, masking};
 use serde_json::json;
@@ -218,4 +218,28 @@ pub(crate) fn budget_across_connections(open: &(dyn Fn() -> Ledger + Sync)) {
         ledger.begin(&secret(), &intent(203, "other"), &zero).unwrap(),
         Admission::OverBudget { .. }
     ));
+}
+
+/// Eight connections released together onto a new ledger (`open(round)`), `rounds` times:
+/// each opens it, whichever creates and migrates it.
+pub(crate) fn opened_together(rounds: usize, open: &(dyn Fn(usize) -> Result<Ledger, LedgerError> + Sync)) {
+    const OPENERS: usize = 8;
+    for round in 0..rounds {
+        let start = Barrier::new(OPENERS);
+        std::thread::scope(|s| {
+            let openers: Vec<_> = (0..OPENERS)
+                .map(|_| {
+                    s.spawn(|| {
+                        start.wait();
+                        open(round).map(drop)
+                    })
+                })
+                .collect();
+            for opener in openers {
+                if let Err(error) = opener.join().unwrap() {
+                    panic!("round {round}: {error}");
+                }
+            }
+        });
+    }
 }

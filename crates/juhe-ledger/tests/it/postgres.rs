@@ -39,6 +39,12 @@ fn budget_across_connections() {
 }
 
 #[test]
+fn connections_migrating_a_new_database_together_all_succeed() {
+    let urls: Vec<_> = (0..5).map(|_| postgres_server::shared().new_database()).collect();
+    behaviour::opened_together(urls.len(), &|round| Ledger::connect_postgres(&urls[round]));
+}
+
+#[test]
 fn an_unreachable_server_fails_closed_and_hides_the_password() {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let error =

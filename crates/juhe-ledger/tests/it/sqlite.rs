@@ -41,6 +41,14 @@ fn one_sender_among_many_connections() {
     behaviour::one_sender_among_many(&|| Ledger::open_sqlite(&path).unwrap());
 }
 
+/// Turning a new file to WAL while another connection does the same is refused by SQLite at
+/// once, without its busy handler: opening waits for the lock itself.
+#[test]
+fn connections_opening_a_new_file_together_all_succeed() {
+    let dir = temp_dir("together");
+    behaviour::opened_together(20, &|round| Ledger::open_sqlite(&dir.join(format!("{round}.sqlite"))));
+}
+
 #[test]
 fn budget_across_connections() {
     let (path, _) = fresh("budget");
