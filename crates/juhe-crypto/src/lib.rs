@@ -85,3 +85,8 @@ pub use rand_core;
 pub use rsa_private::{RsaPrivateKey, RsaPrivateKeyOn};
 pub use rsa_public::{RsaPadding, RsaPublicKey, RsaPublicKeyOn};
 pub use sign::md5_sign;
+
+/// The README's example (crates.io's page), compiled and run as a doc test so it stays true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeExample;

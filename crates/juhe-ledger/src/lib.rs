@@ -214,3 +214,8 @@ impl std::fmt::Debug for Ledger {
         f.debug_struct("Ledger").field("location", &self.location).finish_non_exhaustive()
     }
 }
+
+/// The README's example (crates.io's page), compiled and run as a doc test so it stays true.
+#[cfg(all(doctest, feature = "sqlite"))]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeExample;

@@ -109,3 +109,8 @@ pub use juhe_crypto::{CryptoError, RsaPadding, RsaPublicKey};
 pub type HttpRequest = http::Request<Vec<u8>>;
 /// An HTTP response as this crate reads it.
 pub type HttpResponse = http::Response<Vec<u8>>;
+
+/// The README's example (crates.io's page), compiled and run as a doc test so it stays true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeExample;

@@ -60,3 +60,8 @@ pub use sandbox::{
     OfflineSandbox, SANDBOX_KEY, SANDBOX_OPENID, SANDBOX_RSA_PRIVATE_KEY_PEM, SANDBOX_RSA_PUBLIC_KEY_PEM,
     Sandbox, SandboxBuilder,
 };
+
+/// The README's example (crates.io's page), compiled and run as a doc test so it stays true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeExample;

@@ -177,3 +177,8 @@ impl<T: AsyncTransport + ?Sized> AsyncTransport for Arc<T> {
         (**self).send(request).await
     }
 }
+
+/// The README's example (crates.io's page), compiled and run as a doc test so it stays true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeExample;

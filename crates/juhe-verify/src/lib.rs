@@ -175,3 +175,8 @@ pub use juhe_proto::{
 /// The transports, to configure or replace.
 pub use juhe_transport as transport;
 pub use juhe_transport::TransportConfig;
+
+/// The README's example (crates.io's page), compiled and run as a doc test so it stays true.
+#[cfg(all(doctest, feature = "ureq"))]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeExample;
