@@ -14,6 +14,9 @@ mod batch_input;
 #[path = "../../crates/juhe-cli/src/batch/output.rs"]
 #[allow(dead_code)]
 mod batch_output;
+#[path = "../../crates/juhe-cli/src/batch/record_bounds.rs"]
+#[allow(dead_code)]
+mod batch_record_bounds;
 #[path = "../../crates/juhe-cli/src/batch/resume.rs"]
 #[allow(dead_code)]
 mod batch_resume;
@@ -26,6 +29,7 @@ mod batch {
     pub(crate) use super::batch_encoding as encoding;
     pub(crate) use super::batch_input as input;
     pub(crate) use super::batch_output as output;
+    pub(crate) use super::batch_record_bounds as record_bounds;
     pub(crate) use super::batch_resume as resume;
 }
 

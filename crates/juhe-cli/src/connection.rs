@@ -49,6 +49,16 @@ pub(crate) fn settings(connection: &Connection) -> Result<(ClientBuilder, Option
 /// The target the ledger records for checks against the embedded sandbox.
 const EMBEDDED_SANDBOX: &str = "embedded-sandbox";
 
+/// Where `connection`'s checks go, by the name the ledger records (the builder's rule), without
+/// starting anything.
+pub(crate) fn target_name(connection: &Connection) -> String {
+    match &connection.target {
+        Target::EmbeddedSandbox { .. } => EMBEDDED_SANDBOX.to_owned(),
+        Target::Juhe { base_url: Some(url), .. } => ClientBuilder::new().base_url(url).target_name(),
+        Target::Juhe { base_url: None, .. } => ClientBuilder::new().target_name(),
+    }
+}
+
 /// The builder with the ledger opened and its policy set. A ledger that cannot be opened is a
 /// usage error (exit 2): nothing is sent without a record.
 fn with_ledger(builder: ClientBuilder, setup: &LedgerSetup) -> Result<ClientBuilder, Failure> {

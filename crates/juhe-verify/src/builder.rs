@@ -383,7 +383,7 @@ impl ClientBuilder {
             Some(secret) => juhe_ledger::LedgerSecret::from_secret(secret, key).map_err(Error::Ledger)?,
             None => juhe_ledger::LedgerSecret::from_api_key(key),
         };
-        let target = self.ledger.target.clone().unwrap_or_else(|| self.target());
+        let target = self.target_name();
         let per_attempt = self.timeout.unwrap_or(juhe_transport::DEFAULT_TIMEOUT);
         let deadline = self.retry.longest_check(per_attempt);
         Ok(Some(Arc::new(crate::journal::Journal {
@@ -395,9 +395,19 @@ impl ClientBuilder {
         })))
     }
 
+    /// Where this builder's checks go, by name: the one given to
+    /// [`ledger_target`](Self::ledger_target), else `juhe` for Juhe's own hosts, else the
+    /// origin of the base URL (`http://127.0.0.1:8080`, without any credentials in it). The
+    /// ledger records it, and reuse never crosses it; a batch tool can bind its output to it.
+    #[cfg(feature = "ledger")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "ledger")))]
+    pub fn target_name(&self) -> String {
+        self.ledger.target.clone().unwrap_or_else(|| self.origin())
+    }
+
     /// `juhe` for Juhe's own hosts, else the origin the checks go to.
     #[cfg(feature = "ledger")]
-    fn target(&self) -> String {
+    fn origin(&self) -> String {
         let url = self.base_url.as_deref().or(self.base_urls.as_ref().map(|(apis, _)| apis.as_str()));
         let Some(url) = url else { return "juhe".to_owned() };
         let (scheme, rest) = url.split_once("://").unwrap_or(("https", url));

@@ -29,23 +29,26 @@ const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 impl TextEncoding {
     /// The encoding of a file starting with `head`: its byte-order mark if it has one; else
     /// UTF-8 if `head` is UTF-8, GBK if it decodes as GB18030, UTF-8 otherwise (the lines that
-    /// are not are then reported one by one).
-    pub(crate) fn detect(head: &[u8]) -> Self {
+    /// are not are then reported one by one). A head whose text lines are mostly UTF-8 but
+    /// not all is [`MixedEncoding`]: read as GBK, every UTF-8 name would be garbled and still
+    /// checked (and billed), so the user says which it is.
+    pub(crate) fn detect(head: &[u8]) -> Result<Self, MixedEncoding> {
         if head.starts_with(UTF8_BOM) {
-            return TextEncoding::Utf8 { bom: true };
+            return Ok(TextEncoding::Utf8 { bom: true });
         }
         if head.starts_with(b"\xFF\xFE") {
-            return TextEncoding::Utf16 { big_endian: false };
+            return Ok(TextEncoding::Utf16 { big_endian: false });
         }
         if head.starts_with(b"\xFE\xFF") {
-            return TextEncoding::Utf16 { big_endian: true };
+            return Ok(TextEncoding::Utf16 { big_endian: true });
         }
-        // A sample may end inside a character: judge the complete ones.
-        let utf8 = match std::str::from_utf8(head) {
-            Ok(_) => true,
-            Err(e) => e.error_len().is_none(),
-        };
-        if !utf8 && decodes_as_gb18030(head) { TextEncoding::Gbk } else { TextEncoding::Utf8 { bom: false } }
+        let lines = Utf8Lines::count(head);
+        match lines.first_other {
+            None => Ok(TextEncoding::Utf8 { bom: false }),
+            Some(line) if lines.utf8 > lines.other => Err(MixedEncoding { first_other_line: line }),
+            Some(_) if decodes_as_gb18030(head) => Ok(TextEncoding::Gbk),
+            Some(_) => Ok(TextEncoding::Utf8 { bom: false }),
+        }
     }
 
     /// The bytes as the CSV parser should see them: UTF-16 is transcoded to UTF-8 (and loses
@@ -61,15 +64,18 @@ impl TextEncoding {
         }
     }
 
-    /// A field's text; `None` when its bytes are not text in this encoding.
+    /// A field's text; `None` when its bytes are not text in this encoding, or hold U+FFFD:
+    /// the mark of a decoding that lost characters (UTF-16's transcoding puts it where a lone
+    /// surrogate was), so a name with it is not the name the user has.
     pub(crate) fn decode<'a>(self, bytes: &'a [u8]) -> Option<Cow<'a, str>> {
-        match self {
+        let text = match self {
             TextEncoding::Gbk => GB18030.decode_without_bom_handling_and_without_replacement(bytes),
             // UTF-16 has been transcoded to UTF-8 by `reader`.
             TextEncoding::Utf8 { .. } | TextEncoding::Utf16 { .. } => {
                 std::str::from_utf8(bytes).ok().map(Cow::Borrowed)
             }
-        }
+        }?;
+        (!text.contains('\u{FFFD}')).then_some(text)
     }
 
     /// The encoding the output is written in for an input in this one.
@@ -108,6 +114,46 @@ impl TextEncoding {
     }
 }
 
+/// A head of a file that is mostly UTF-8 text, but not all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct MixedEncoding {
+    /// The first line (1-based) that is not UTF-8.
+    pub(crate) first_other_line: u64,
+}
+
+/// The lines of a head that hold more than ASCII, by whether they are UTF-8.
+struct Utf8Lines {
+    utf8: u64,
+    other: u64,
+    first_other: Option<u64>,
+}
+
+impl Utf8Lines {
+    fn count(head: &[u8]) -> Self {
+        let mut lines = Utf8Lines { utf8: 0, other: 0, first_other: None };
+        let mut pieces = head.split(|&b| b == b'\n').peekable();
+        let mut number = 0;
+        while let Some(line) = pieces.next() {
+            number += 1;
+            if line.is_ascii() {
+                continue;
+            }
+            // The sample may end inside a character: judge the complete ones of the last line.
+            let utf8 = match std::str::from_utf8(line) {
+                Ok(_) => true,
+                Err(e) => pieces.peek().is_none() && e.error_len().is_none(),
+            };
+            if utf8 {
+                lines.utf8 += 1;
+            } else {
+                lines.other += 1;
+                lines.first_other.get_or_insert(number);
+            }
+        }
+        lines
+    }
+}
+
 /// Whether `bytes` is GB18030 text, allowing the last character to be cut off (a sample ends
 /// anywhere; a GB18030 character is at most 4 bytes).
 fn decodes_as_gb18030(bytes: &[u8]) -> bool {
@@ -122,15 +168,19 @@ mod tests {
 
     #[test]
     fn detects_what_spreadsheets_save() {
-        assert_eq!(TextEncoding::detect(b"name,idcard\n"), TextEncoding::Utf8 { bom: false });
-        assert_eq!(TextEncoding::detect("\u{feff}姓名\n".as_bytes()), TextEncoding::Utf8 { bom: true });
+        assert_eq!(TextEncoding::detect(b"name,idcard\n"), Ok(TextEncoding::Utf8 { bom: false }));
+        assert_eq!(TextEncoding::detect("\u{feff}姓名\n".as_bytes()), Ok(TextEncoding::Utf8 { bom: true }));
         let gbk = GB18030.encode("姓名,身份证号码\n张三,110\n").0;
-        assert_eq!(TextEncoding::detect(&gbk), TextEncoding::Gbk);
+        assert_eq!(TextEncoding::detect(&gbk), Ok(TextEncoding::Gbk));
         // A sample cut inside a GBK character is still GBK.
-        assert_eq!(TextEncoding::detect(&gbk[..gbk.len() - 6]), TextEncoding::Gbk);
-        assert_eq!(TextEncoding::detect(b"\xFF\xFEn\0a\0"), TextEncoding::Utf16 { big_endian: false });
+        assert_eq!(TextEncoding::detect(&gbk[..gbk.len() - 6]), Ok(TextEncoding::Gbk));
+        assert_eq!(TextEncoding::detect(b"\xFF\xFEn\0a\0"), Ok(TextEncoding::Utf16 { big_endian: false }));
         // A UTF-8 sample cut inside a character is still UTF-8.
-        assert_eq!(TextEncoding::detect(&"张三".as_bytes()[..4]), TextEncoding::Utf8 { bom: false });
+        assert_eq!(TextEncoding::detect(&"张三".as_bytes()[..4]), Ok(TextEncoding::Utf8 { bom: false }));
+        // UTF-8 with one line pasted from a GBK file is neither: the user says which.
+        let mut mixed = "姓名,身份证号码\n梁雪,1\n张三,2\n".as_bytes().to_vec();
+        mixed.extend_from_slice(&GB18030.encode("李四,3\n").0);
+        assert_eq!(TextEncoding::detect(&mixed), Err(MixedEncoding { first_other_line: 4 }));
     }
 
     #[test]
@@ -146,7 +196,31 @@ mod tests {
         let mut bytes = vec![0xFF, 0xFE];
         bytes.extend("姓名,x\n".encode_utf16().flat_map(u16::to_le_bytes));
         let mut text = String::new();
-        TextEncoding::detect(&bytes).reader(std::io::Cursor::new(bytes)).read_to_string(&mut text).unwrap();
+        TextEncoding::detect(&bytes)
+            .unwrap()
+            .reader(std::io::Cursor::new(bytes))
+            .read_to_string(&mut text)
+            .unwrap();
         assert_eq!(text, "姓名,x\n");
+    }
+}
+
+#[cfg(test)]
+mod replacement_tests {
+    use super::*;
+
+    #[test]
+    fn text_that_lost_characters_is_no_text() {
+        // A lone surrogate in UTF-16 comes out of the transcoding as U+FFFD.
+        let mut bytes = vec![0xFF, 0xFE];
+        bytes.extend([0x20, 0x5F, 0x00, 0xD8, 0x0B, 0x67]); // 张, a lone high surrogate, 朋
+        let mut text = Vec::new();
+        TextEncoding::Utf16 { big_endian: false }
+            .reader(std::io::Cursor::new(bytes))
+            .read_to_end(&mut text)
+            .unwrap();
+        assert_eq!(TextEncoding::Utf16 { big_endian: false }.decode(&text), None);
+        assert_eq!(TextEncoding::Utf8 { bom: false }.decode("梁\u{FFFD}".as_bytes()), None);
+        assert_eq!(TextEncoding::Utf8 { bom: false }.decode("梁雪".as_bytes()).as_deref(), Some("梁雪"));
     }
 }

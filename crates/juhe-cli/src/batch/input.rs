@@ -7,6 +7,7 @@ use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
 
 use crate::batch::encoding::TextEncoding;
+use crate::batch::record_bounds::{Flaw, Flaws, MAX_RECORD, RecordBounds};
 use crate::failure::Failure;
 
 /// The fields a product needs, by their canonical column names.
@@ -38,6 +39,9 @@ pub(crate) struct InputFile {
     pub(crate) positions: Vec<(&'static str, usize)>,
 }
 
+/// The parser over an input file's bytes (transcoded, for UTF-16), its records followed below it.
+type CsvReader = csv::Reader<RecordBounds<Box<dyn Read + Send>>>;
+
 /// One record of the input after the header.
 #[derive(Debug)]
 pub(crate) enum Record {
@@ -60,14 +64,28 @@ impl InputFile {
             |e: std::io::Error| Failure::usage(format!("could not open --input {}: {e}", path.display()));
         let mut head = Vec::with_capacity(64 * 1024);
         File::open(path).and_then(|f| f.take(64 * 1024).read_to_end(&mut head)).map_err(unreadable)?;
-        let encoding = encoding.unwrap_or_else(|| TextEncoding::detect(&head));
+        let encoding = match encoding {
+            Some(given) => given,
+            None => TextEncoding::detect(&head).map_err(|mixed| {
+                Failure::usage(format!(
+                    "{}: mostly UTF-8, but line {} is not UTF-8 text (a cell pasted from a GBK file?): \
+                     nothing was sent. Fix that line, or pass --encoding utf-8 to check the UTF-8 rows \
+                     and report the others",
+                    path.display(),
+                    mixed.first_other_line
+                ))
+            })?,
+        };
         let mut file =
             InputFile { path: path.to_owned(), encoding, headers: Vec::new(), positions: Vec::new() };
-        let mut reader = file.csv_reader()?;
+        let (mut reader, flaws) = file.csv_reader()?;
         let header = reader
             .byte_headers()
             .map_err(|e| Failure::usage(format!("{}: no readable header: {e}", path.display())))?
             .clone();
+        if let Some(flaw) = flaws.take(0) {
+            return Err(Failure::usage(format!("{}: the header {}", path.display(), flaw_text(flaw))));
+        }
         file.headers = file.header_names(&header)?;
         refuse_reserved(path, &file.headers)?;
         file.positions = needed
@@ -84,10 +102,12 @@ impl InputFile {
 
     /// The data records, from the first row, read afresh.
     pub(crate) fn records(&self) -> Result<Records, Failure> {
-        let mut reader = self.csv_reader()?;
+        let (mut reader, flaws) = self.csv_reader()?;
         let header_len = reader.byte_headers().map(|h| h.len()).unwrap_or(0);
+        flaws.take(0);
         Ok(Records {
             reader,
+            flaws,
             encoding: self.encoding,
             header_len,
             record: csv::ByteRecord::new(),
@@ -96,11 +116,13 @@ impl InputFile {
         })
     }
 
-    fn csv_reader(&self) -> Result<csv::Reader<Box<dyn Read + Send>>, Failure> {
+    /// The parser over the file, and the flaws its records are found to have below it.
+    fn csv_reader(&self) -> Result<(CsvReader, Flaws), Failure> {
         let file = File::open(&self.path)
             .map_err(|e| Failure::usage(format!("could not open --input {}: {e}", self.path.display())))?;
-        let bytes = self.encoding.reader(BufReader::new(file));
-        Ok(csv::ReaderBuilder::new().has_headers(true).flexible(true).from_reader(bytes))
+        let flaws = Flaws::default();
+        let bytes = RecordBounds::new(self.encoding.reader(BufReader::new(file)), flaws.clone());
+        Ok((csv::ReaderBuilder::new().has_headers(true).flexible(true).from_reader(bytes), flaws))
     }
 
     fn header_names(&self, header: &csv::ByteRecord) -> Result<Vec<String>, Failure> {
@@ -128,7 +150,8 @@ impl InputFile {
 
 /// The input's records, in order.
 pub(crate) struct Records {
-    reader: csv::Reader<Box<dyn Read + Send>>,
+    reader: CsvReader,
+    flaws: Flaws,
     encoding: TextEncoding,
     header_len: usize,
     record: csv::ByteRecord,
@@ -153,11 +176,25 @@ impl Iterator for Records {
             }
         }
         self.row += 1;
-        let embedded: usize = self.record.iter().map(|f| f.iter().filter(|&&b| b == b'\n').count()).sum();
-        self.next_line += 1 + embedded as u64;
+        let flaw = self.flaws.take(self.row);
+        let skipped = match flaw {
+            Some(Flaw::TooLong { skipped_lines }) => skipped_lines,
+            _ => 0,
+        };
+        let embedded =
+            self.record.iter().map(|f| f.iter().filter(|&&b| b == b'\n').count() as u64).sum::<u64>()
+                + skipped;
+        self.next_line += 1 + embedded;
         // A quote left open at the end of the file swallows the last line ending too.
         let swallowed_ending = self.record.iter().next_back().is_some_and(|f| f.ends_with(b"\n"));
-        let lines = (line, line + embedded as u64 - u64::from(swallowed_ending));
+        let lines = (line, (line + embedded).saturating_sub(u64::from(swallowed_ending)).max(line));
+        if let Some(flaw) = flaw {
+            return Some(Record::Malformed {
+                row: self.row,
+                lines,
+                why: format!("the record {}", flaw_text(flaw)),
+            });
+        }
         if self.record.len() != self.header_len {
             let mut why = format!("{} fields where the header has {}", self.record.len(), self.header_len);
             if embedded > 0 {
@@ -177,6 +214,16 @@ impl Iterator for Records {
                 Some(Record::Malformed { row: self.row, lines, why })
             }
         }
+    }
+}
+
+/// What a flaw found below the parser means, for the report.
+fn flaw_text(flaw: Flaw) -> String {
+    match flaw {
+        Flaw::OpenQuote => {
+            "opens a quote that is not closed before the end of the file (it would join every line after it into one cell)".into()
+        }
+        Flaw::TooLong { .. } => format!("is longer than {} MiB, the most a record may be", MAX_RECORD >> 20),
     }
 }
 

@@ -7,10 +7,12 @@
 //! proves the output belongs to its input before anything is sent, and lists every billed
 //! row it could not record.
 
+mod binding;
 mod dedupe;
 pub(crate) mod encoding;
 mod input;
 mod output;
+mod record_bounds;
 mod resume;
 mod rows;
 mod summary;
@@ -27,6 +29,7 @@ use juhe_verify::{
 use serde_json::Value;
 
 use crate::args::hiargs::{BatchArgs, Connection, Format};
+use crate::batch::binding::Binding;
 use crate::batch::dedupe::{not_sent_after_maybe_billed, write_copies_of_done_rows};
 use crate::batch::encoding::TextEncoding;
 use crate::batch::input::{IDCARD, IMAGE, InputFile, MOBILE, NAME, Record};
@@ -35,7 +38,7 @@ use crate::batch::resume::{ColumnHasher, DoneRows, prove, scan_output};
 use crate::batch::rows::{InputRow, RowFields, RowLog, Rows, text_fields};
 use crate::batch::summary::FileCounts;
 use crate::check::output::Printable;
-use crate::connection::{runtime, settings};
+use crate::connection::{runtime, settings, target_name};
 use crate::failure::{Failure, Status, error_chain};
 use crate::untrusted_text::{escaped, spreadsheet_safe};
 
@@ -84,7 +87,9 @@ impl Run<'_> {
         if input.encoding != (TextEncoding::Utf8 { bom: false }) {
             eprintln!("juhe: reading {} as {}", input.path.display(), input.encoding.name());
         }
-        let (mut done, mut output) = self.open_output(&input, &details)?;
+        let binding =
+            Binding { product: C::PRODUCT, mode: self.connection.mode, target: target_name(self.connection) };
+        let (mut done, mut output) = self.open_output(&input, &details, &binding)?;
         let mut counts = FileCounts::new(&request.input);
         if request.dedupe && done.len() > 0 {
             let copies = write_copies_of_done_rows(&input, &done, C::PRODUCT, &mut output, details.len())?;
@@ -192,7 +197,12 @@ impl Run<'_> {
 
     /// The output file: new (with a header), or an interrupted run's, made whole again and
     /// proven to belong to this input before anything is sent.
-    fn open_output(&self, input: &InputFile, details: &[ResultField]) -> Result<(DoneRows, Output), Failure> {
+    fn open_output(
+        &self,
+        input: &InputFile,
+        details: &[ResultField],
+        binding: &Binding,
+    ) -> Result<(DoneRows, Output), Failure> {
         let path = self.request.output.as_path();
         let header = header(&input.headers, details);
         let encoding = input.encoding.for_output();
@@ -216,9 +226,12 @@ impl Run<'_> {
                 std::fs::remove_file(path)
                     .map_err(|e| Failure::failed(format!("{}: {e}", path.display())))?;
             }
+            // Bound before the first row can be written: an output never lacks its binding.
+            binding.write(path)?;
             let output = Output::create(path, &header, encoding)?;
             return Ok((DoneRows::default(), output.with_input_columns(input.headers.len())));
         }
+        binding.check(path)?;
         let hasher = ColumnHasher::default();
         let scanned = scan_output(path, &header, input.headers.len(), encoding, &hasher)?;
         prove(&scanned.done, input, path, &hasher)?;

@@ -174,8 +174,9 @@ fn batch_files_are_private_and_the_unrecorded_list_keeps_every_run() {
     write_input(&input, 600);
     let side = dir.join("out.csv.unrecorded.csv");
     let mut listed = 0;
+    // One sandbox for both runs: a resume against another target is refused.
+    let sandbox = Sandbox::start().unwrap();
     for (round, extra) in [(0, None), (1, Some("--resume"))] {
-        let sandbox = Sandbox::start().unwrap();
         let mut command = limited(&sandbox, &input, &output, "reqwest", 6);
         command.args(extra);
         let run = command.output().unwrap();
@@ -191,7 +192,8 @@ fn batch_files_are_private_and_the_unrecorded_list_keeps_every_run() {
         );
         assert_eq!(text.matches("juhe_row,juhe_orderid").count(), 1);
     }
-    for path in [&output, &side] {
+    let binding = dir.join("out.csv.juhe-run");
+    for path in [&output, &side, &binding] {
         let mode = std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600, "{} is {mode:o}", path.display());
     }

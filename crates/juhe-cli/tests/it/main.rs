@@ -2,6 +2,7 @@
 //! against an embedded or a separate sandbox.
 
 mod batch_command;
+mod batch_files;
 mod batch_stops;
 mod careless_and_hostile;
 mod check_commands;
