@@ -51,8 +51,8 @@ pub(crate) struct JuheApi {
     orders: AtomicU64,
     on_request: Option<RequestHook>,
     identities_json: OnceLock<Vec<u8>>,
-    /// Reachable from other machines: admin routes need the key.
-    exposed: bool,
+    /// Reachable from other machines: admin routes need this key.
+    pub(crate) admin_key: Option<String>,
 }
 
 /// What processing a check came to.
@@ -76,7 +76,7 @@ impl JuheApi {
         registry: Registry,
         faults: FaultPlan,
         on_request: Option<RequestHook>,
-        exposed: bool,
+        admin_key: Option<String>,
     ) -> Self {
         let TestAccount { key, openid, private_key, idcard_key_padding } = account;
         let openid_key = AesKey::from_openid(&openid);
@@ -92,7 +92,7 @@ impl JuheApi {
             orders: AtomicU64::new(0),
             on_request,
             identities_json: OnceLock::new(),
-            exposed,
+            admin_key,
         }
     }
 
@@ -100,10 +100,12 @@ impl JuheApi {
     pub(crate) fn answer(&self, request: &http::Request<Vec<u8>>) -> Answer {
         let path = request.uri().path();
         if let Some(route) = path.strip_prefix("/__sandbox/") {
-            if self.exposed && !self.admin_key_given(request) {
+            if let Some(key) = &self.admin_key
+                && !admin_key_given(request, key)
+            {
                 return Answer::json(
                     401,
-                    br#"{"error":"this sandbox is exposed: admin routes need its key (?key= or X-Juhe-Sandbox-Key)"}"#
+                    br#"{"error":"this sandbox is exposed: admin routes need its admin key (?key= or X-Juhe-Sandbox-Key), which is not the API key"}"#
                         .to_vec(),
                 );
             }
@@ -217,14 +219,6 @@ impl JuheApi {
         self.ledger.record(endpoint, record);
     }
 
-    /// Whether the request carries the sandbox's key, in the header or the query.
-    fn admin_key_given(&self, request: &http::Request<Vec<u8>>) -> bool {
-        let header = request.headers().get("x-juhe-sandbox-key").and_then(|v| v.to_str().ok());
-        let query = request.uri().query().map(|q| juhe_proto::decode_form(q.as_bytes())).unwrap_or_default();
-        let in_query = query.iter().any(|(name, value)| name == "key" && *value == self.key);
-        header == Some(self.key.as_str()) || in_query
-    }
-
     fn admin(&self, method: &http::Method, route: &str) -> Answer {
         if method != http::Method::GET {
             return Answer::json(405, br#"{"error":"admin routes take GET"}"#.to_vec());
@@ -277,4 +271,22 @@ fn deliver(reply: Reply, fault: Option<FaultKind>) -> Answer {
         Some(FaultKind::CloseConnection) => Answer::Close,
         Some(FaultKind::ErrorCode(_)) | None => Answer::json(200, body),
     }
+}
+
+/// Whether `request` carries the admin `key`, in the header or the query; compared in constant
+/// time, so the answer's timing tells nothing about how much of a guess was right.
+fn admin_key_given(request: &http::Request<Vec<u8>>, key: &str) -> bool {
+    let header = request.headers().get("x-juhe-sandbox-key").map(|v| v.as_bytes());
+    let query = request.uri().query().map(|q| juhe_proto::decode_form(q.as_bytes())).unwrap_or_default();
+    let in_query = query
+        .iter()
+        .filter(|(name, _)| name == "key")
+        .any(|(_, value)| same_secret(value.as_bytes(), key.as_bytes()));
+    header.is_some_and(|h| same_secret(h, key.as_bytes())) | in_query
+}
+
+/// `a == b`, in time that depends on their lengths only.
+fn same_secret(a: &[u8], b: &[u8]) -> bool {
+    let differences = a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y));
+    std::hint::black_box(differences) == 0 && a.len() == b.len()
 }

@@ -44,6 +44,8 @@ pub struct SandboxBuilder {
     worker_threads: usize,
     limits: Limits,
     expose: bool,
+    /// The key admin routes need when exposed; random when not given.
+    admin_key: Option<String>,
     /// The names of the server certificate, when serving HTTPS.
     tls: Option<Vec<String>>,
 }
@@ -70,6 +72,7 @@ impl Default for SandboxBuilder {
             worker_threads: 2,
             limits: Limits::default(),
             expose: false,
+            admin_key: None,
             tls: None,
         }
     }
@@ -140,7 +143,9 @@ impl SandboxBuilder {
 
     /// Serves HTTPS, with a certificate authority and a server certificate (for `localhost`
     /// and `127.0.0.1`) made at start. [`Sandbox::ca_certificate_pem`] is the certificate a
-    /// client must trust; [`Sandbox::account`] carries it.
+    /// client must trust; [`Sandbox::account`] carries it. The CA is name-constrained to the
+    /// server's names (it can vouch for no other host, even if its key leaked from a test
+    /// machine), signs no other CA, and both certificates expire 7 days after start.
     pub fn tls(mut self) -> Self {
         self.tls = Some(tls::DEFAULT_NAMES.iter().map(|n| (*n).to_owned()).collect());
         self
@@ -158,8 +163,18 @@ impl SandboxBuilder {
     /// [`identities_file`](Self::identities_file), maybe real people) to whoever asks. With
     /// it, every admin route needs the sandbox's key (`?key=` or the `X-Juhe-Sandbox-Key`
     /// header).
+    ///
+    /// The admin key is not the API key (which our docs publish): it is random unless given
+    /// with [`admin_key`](Self::admin_key), and [`Sandbox::admin_key`] tells it.
     pub fn expose(mut self) -> Self {
         self.expose = true;
+        self
+    }
+
+    /// The key an [`expose`](Self::expose)d sandbox's admin routes need, instead of a random
+    /// one. Choose one as hard to guess as a password: the routes serve every identity.
+    pub fn admin_key(mut self, key: impl Into<String>) -> Self {
+        self.admin_key = Some(key.into());
         self
     }
 
@@ -262,7 +277,8 @@ impl SandboxBuilder {
             private_key,
             idcard_key_padding: self.idcard_key_padding,
         };
-        let api = JuheApi::new(account, registry, FaultPlan::new(self.faults), self.on_request, self.expose);
+        let admin_key = self.expose.then(|| self.admin_key.clone().unwrap_or_else(random_admin_key));
+        let api = JuheApi::new(account, registry, FaultPlan::new(self.faults), self.on_request, admin_key);
         Ok((api, public_key_pem))
     }
 
@@ -286,6 +302,13 @@ impl SandboxBuilder {
         }))?;
         Ok(registry)
     }
+}
+
+/// 128 random bits, as hex.
+fn random_admin_key() -> String {
+    let mut bytes = [0u8; 16];
+    rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// A sandbox without a server: [`OfflineSandbox::answer`] gives, for a request, the answer a
@@ -363,6 +386,12 @@ impl Sandbox {
     /// The API key it accepts.
     pub fn key(&self) -> &str {
         &self.api.key
+    }
+
+    /// The key its admin routes need (`?key=` or the `X-Juhe-Sandbox-Key` header) when it is
+    /// exposed; `None` on loopback, where they are open.
+    pub fn admin_key(&self) -> Option<&str> {
+        self.api.admin_key.as_deref()
     }
 
     /// The openid its AES keys derive from.

@@ -455,7 +455,8 @@ pub(crate) struct ServeArgs {
     /// Address to listen on; port 0 picks a free port.
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub(crate) addr: String,
-    /// Write {"base_url", "key", "openid", "rsa_public_key"} to this file once listening.
+    /// Write {"base_url", "key", "openid", "rsa_public_key"} (and "admin_key" with --expose)
+    /// to this file once listening, created 0600.
     #[arg(long, value_name = "FILE")]
     pub(crate) credentials_out: Option<PathBuf>,
     /// Add the identities of a .json or .csv file.
@@ -472,7 +473,11 @@ pub(crate) struct ServeArgs {
     #[arg(long)]
     pub(crate) tls: bool,
     /// Allow an address other machines can reach (refused otherwise): admin routes then need
-    /// the sandbox's key (?key= or X-Juhe-Sandbox-Key).
+    /// an admin key (?key= or X-Juhe-Sandbox-Key), random unless --admin-key gives one, and
+    /// written only to --credentials-out.
     #[arg(long)]
     pub(crate) expose: bool,
+    /// The admin key of an --expose'd sandbox, instead of a random one.
+    #[arg(long, value_name = "KEY", requires = "expose")]
+    pub(crate) admin_key: Option<String>,
 }

@@ -13,16 +13,26 @@ use crate::failure::Failure;
 
 /// `juhe sandbox serve`.
 pub(crate) fn serve(args: ServeArgs) -> Result<ExitCode, Failure> {
-    let ServeArgs { addr, credentials_out, identities, fresh_rsa_key, quiet, expose, tls } = args;
+    let ServeArgs { addr, credentials_out, identities, fresh_rsa_key, quiet, expose, admin_key, tls } = args;
     let mut builder = Sandbox::builder().addr(addr);
     if tls {
         builder = builder.tls();
     }
     if expose {
+        let told = if credentials_out.is_some() {
+            "in --credentials-out"
+        } else if admin_key.is_some() {
+            "given with --admin-key"
+        } else {
+            "random and written nowhere: pass --credentials-out FILE to use them"
+        };
         eprintln!(
-            "juhe: WARNING: --expose: other machines can reach this sandbox and its identities; admin routes need its key"
+            "juhe: WARNING: --expose: other machines can reach this sandbox and its identities; admin routes need the admin key ({told})"
         );
         builder = builder.expose();
+        if let Some(key) = admin_key {
+            builder = builder.admin_key(key);
+        }
     }
     if !quiet {
         builder = builder.on_request(log_line);
@@ -74,7 +84,10 @@ fn run_server(
         if let Some(pem) = sandbox.ca_certificate_pem() {
             credentials["ca_certificate"] = pem.into();
         }
-        std::fs::write(path, format!("{credentials:#}\n"))
+        if let Some(key) = sandbox.admin_key() {
+            credentials["admin_key"] = key.into();
+        }
+        write_private(path, format!("{credentials:#}\n").as_bytes())
             .map_err(|e| Failure::failed(format!("could not write {}: {e}", path.display())))?;
     }
     eprintln!(
@@ -86,6 +99,23 @@ fn run_server(
     sandbox.run_until_ctrl_c().map_err(|e| Failure::failed(format!("waiting for Ctrl-C: {e}")))?;
     eprintln!("juhe sandbox stopped");
     Ok(ExitCode::SUCCESS)
+}
+
+/// Writes `bytes` to `path`, which only its owner may read: it holds the admin key. An existing
+/// file is replaced (its own mode might be wider), never a FIFO or device written through.
+fn write_private(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    match std::fs::symlink_metadata(path) {
+        Ok(m) if m.is_file() => std::fs::remove_file(path)?,
+        Ok(_) => {
+            return Err(std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a regular file"));
+        }
+        Err(_) => {}
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)?.write_all(bytes)
 }
 
 /// One line per request, personal data already masked by the sandbox.

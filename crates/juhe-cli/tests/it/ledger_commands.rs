@@ -244,28 +244,34 @@ fn a_daily_cap_holds_across_processes() {
     }
 }
 
-/// SIGKILL at many random points of a batch on a ledger: every check the sandbox billed is in
-/// the ledger, billed or pending, and each kill leaves at most the checks in flight pending.
+/// SIGKILL at many random points of a batch on a ledger, SQLite and PostgreSQL: every check
+/// the sandbox billed is in the ledger, billed or pending, and each kill leaves at most the
+/// checks in flight pending.
 #[cfg(unix)]
 #[test]
 fn a_kill_at_any_instant_leaves_every_billed_check_in_the_ledger() {
-    let sandbox = Sandbox::start().unwrap();
-    let dir = temp_dir("ledger-kills");
-    let input = dir.join("in.csv");
-    write_input(&input, 2000);
-    let ledger = dir.join("ledger.sqlite").display().to_string();
     let seed =
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64 | 1;
     let mut dice = Dice(seed);
+    for ledger in ledgers("kills") {
+        kill_at_random_points(&ledger, &mut dice, seed);
+    }
+}
+
+fn kill_at_random_points(ledger: &str, dice: &mut Dice, seed: u64) {
+    let sandbox = Sandbox::start().unwrap();
+    let dir = temp_dir("ledger-kills-run");
+    let input = dir.join("in.csv");
+    write_input(&input, 2000);
     let mut pending_before = 0;
-    for kill in 0..20 {
+    for kill in 0..12 {
         let concurrency: u64 = if kill % 2 == 0 { 1 } else { 8 };
         let output = dir.join(format!("out-{kill}.csv"));
         let mut child = batch(
             &sandbox,
             &input,
             &output,
-            &["--concurrency", &concurrency.to_string(), "--ledger", &ledger],
+            &["--concurrency", &concurrency.to_string(), "--ledger", ledger],
         )
         .stderr(Stdio::null())
         .spawn()
@@ -274,25 +280,25 @@ fn a_kill_at_any_instant_leaves_every_billed_check_in_the_ledger() {
         Command::new("kill").args(["-KILL", &child.id().to_string()]).status().unwrap();
         child.wait().unwrap();
         settle(&sandbox);
-        let counts = report(&ledger);
+        let counts = report(ledger);
         let (billed, pending) = (counts["billed"].as_u64().unwrap(), counts["pending"].as_u64().unwrap());
         let by_sandbox = sandbox.ledger().billed;
         assert!(
             billed <= by_sandbox && by_sandbox <= billed + pending,
-            "kill {kill} (seed {seed}): the sandbox billed {by_sandbox}, the ledger says {billed} billed + {pending} pending"
+            "{ledger}, kill {kill} (seed {seed}): the sandbox billed {by_sandbox}, the ledger says {billed} billed + {pending} pending"
         );
         assert!(
             pending - pending_before <= concurrency,
-            "kill {kill} (seed {seed}): {} left pending",
+            "{ledger}, kill {kill} (seed {seed}): {} left pending",
             pending - pending_before
         );
         pending_before = pending;
     }
     let pending = crate::juhe_command()
-        .args(["ledger", "pending", "--format", "json", "--ledger", &ledger])
+        .args(["ledger", "pending", "--format", "json", "--ledger", ledger])
         .output()
         .unwrap();
-    assert_eq!(json(&pending).as_array().map(Vec::len), Some(pending_before as usize));
+    assert_eq!(json(&pending).as_array().map(Vec::len), Some(pending_before as usize), "{ledger}");
 }
 
 /// The rows a kill left billed but not written are recovered from the ledger by `--resume`

@@ -96,6 +96,53 @@ fn a_reachable_address_needs_expose() {
     assert!(String::from_utf8_lossy(&refused.stderr).contains("--expose"));
 }
 
+/// `--expose` draws a random admin key, writes it only to `--credentials-out` (0600), never to
+/// the log; the published API key opens no admin route.
+#[cfg(unix)]
+#[test]
+fn an_exposed_sandbox_has_a_secret_admin_key_in_a_private_file() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::os::unix::fs::PermissionsExt;
+    let dir = std::env::temp_dir().join(format!("juhe-expose-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let credentials = dir.join("credentials.json");
+    std::fs::write(&credentials, "old, world-readable").unwrap();
+    std::fs::set_permissions(&credentials, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let mut child = crate::juhe_command()
+        .args(["sandbox", "serve", "--addr", "0.0.0.0:0", "--expose", "--credentials-out"])
+        .arg(&credentials)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut log = BufReader::new(child.stderr.take().unwrap());
+    let mut seen = String::new();
+    while !seen.contains("listening on") {
+        assert!(log.read_line(&mut seen).unwrap() > 0, "{seen}");
+    }
+    let written: serde_json::Value = serde_json::from_slice(&std::fs::read(&credentials).unwrap()).unwrap();
+    let mode = std::fs::metadata(&credentials).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "the credentials file holds the admin key");
+    let admin = written["admin_key"].as_str().unwrap().to_owned();
+    let port = written["base_url"].as_str().unwrap().rsplit(':').next().unwrap().to_owned();
+    let ask = |key: &str| {
+        let mut stream = std::net::TcpStream::connect(format!("127.0.0.1:{port}")).unwrap();
+        let request =
+            format!("GET /__sandbox/identities?key={key} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        stream.write_all(request.as_bytes()).unwrap();
+        let mut answer = String::new();
+        let _ = stream.read_to_string(&mut answer);
+        answer
+    };
+    assert!(ask(written["key"].as_str().unwrap()).starts_with("HTTP/1.1 401"), "the published key");
+    assert!(ask(&admin).starts_with("HTTP/1.1 200"));
+    std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    let mut rest = String::new();
+    log.read_to_string(&mut rest).unwrap();
+    child.wait().unwrap();
+    assert!(!seen.contains(&admin) && !rest.contains(&admin), "the admin key is in the log: {seen}{rest}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// The CPU time a process has used, from /proc.
 #[cfg(target_os = "linux")]
 fn cpu_time(pid: u32) -> Duration {

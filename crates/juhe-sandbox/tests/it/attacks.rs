@@ -169,10 +169,21 @@ fn a_non_loopback_address_needs_expose_and_then_the_key_on_admin_routes() {
         let _ = stream.read_to_end(&mut answer);
         String::from_utf8_lossy(&answer).into_owned()
     };
+    let admin = exposed.admin_key().expect("an exposed sandbox has an admin key").to_owned();
+    assert_eq!(admin.len(), 32, "128 random bits");
     assert!(ask("/__sandbox/identities", None).starts_with("HTTP/1.1 401"));
     assert!(ask("/__sandbox/identities", Some("wrong")).starts_with("HTTP/1.1 401"));
-    assert!(ask(&format!("/__sandbox/identities?key={SANDBOX_KEY}"), None).starts_with("HTTP/1.1 200"));
-    assert!(ask("/__sandbox/ledger", Some(SANDBOX_KEY)).starts_with("HTTP/1.1 200"));
+    assert!(ask("/__sandbox/identities", Some(&admin[..31])).starts_with("HTTP/1.1 401"), "a prefix");
+    // The published API key opens nothing.
+    assert!(ask(&format!("/__sandbox/identities?key={SANDBOX_KEY}"), None).starts_with("HTTP/1.1 401"));
+    assert!(ask("/__sandbox/ledger", Some(SANDBOX_KEY)).starts_with("HTTP/1.1 401"));
+    assert!(ask(&format!("/__sandbox/identities?key={admin}"), None).starts_with("HTTP/1.1 200"));
+    assert!(ask("/__sandbox/ledger", Some(&admin)).starts_with("HTTP/1.1 200"));
+    let other = Sandbox::builder().addr("0.0.0.0:0").expose().start().unwrap();
+    assert_ne!(other.admin_key(), Some(admin.as_str()), "each sandbox draws its own");
+    let chosen = Sandbox::builder().addr("0.0.0.0:0").expose().admin_key("chosen-admin-key").start().unwrap();
+    assert_eq!(chosen.admin_key(), Some("chosen-admin-key"));
+    assert_eq!(Sandbox::start().unwrap().admin_key(), None, "loopback: open admin routes");
     // The API itself works as before.
     let answer = post_form(addr, "/idcard/query", format!("key={SANDBOX_KEY}").as_bytes()).unwrap();
     assert_eq!(answer.status, 200);
