@@ -3,10 +3,11 @@
 # ledger, with a SQLite ledger, and with a PostgreSQL ledger (a server this script starts in a
 # temporary directory, as the postgres user when run as root); then the same input again with
 # --reuse-within (every row reused from the ledger, nothing sent).
-# Usage: bash benches/batch_ledger.sh [rows]
+# Usage: bash benches/batch_ledger.sh [rows] [all|sqlite|postgres]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rows=${1:-20000}
+only=${2:-all}
 cargo build --release -q -p juhe-cli
 juhe=$PWD/target/release/juhe
 tmp=$(mktemp -d)
@@ -60,9 +61,13 @@ run() {
 echo "machine: $(nproc) cores, $(uname -m), $(date -u +%Y-%m-%d); sandbox and PostgreSQL in their own processes"
 echo "| ledger | rows | rows/s at --concurrency 32 |"
 echo "|---|---|---|"
-run "none (--no-ledger)" --no-ledger
-run "SQLite" --ledger "$tmp/ledger.sqlite"
-run "PostgreSQL" --ledger "$postgres_url"
-run "SQLite, rerun with --reuse-within 1d (all reused)" --ledger "$tmp/ledger.sqlite" --reuse-within 1d
-run "PostgreSQL, rerun with --reuse-within 1d (all reused)" --ledger "$postgres_url" --reuse-within 1d
-$juhe ledger report --ledger "$tmp/ledger.sqlite" --format json
+[ "$only" = all ] && run "none (--no-ledger)" --no-ledger
+if [ "$only" != postgres ]; then
+  run "SQLite" --ledger "$tmp/ledger.sqlite"
+  run "SQLite, rerun with --reuse-within 1d (all reused)" --ledger "$tmp/ledger.sqlite" --reuse-within 1d
+fi
+if [ "$only" != sqlite ]; then
+  run "PostgreSQL" --ledger "$postgres_url"
+  run "PostgreSQL, rerun with --reuse-within 1d (all reused)" --ledger "$postgres_url" --reuse-within 1d
+  $juhe ledger report --ledger "$postgres_url" --format json
+fi

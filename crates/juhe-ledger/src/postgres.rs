@@ -9,7 +9,9 @@ use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
-use postgres::{Client, Config, NoTls, Row};
+use std::collections::HashMap;
+
+use postgres::{Client, Config, NoTls, Row, Statement};
 
 use crate::admission::{Admission, BeginTx, Earlier, NewRow, Policy, admit};
 use crate::calendar::{from_unix_ms, periods, unix_ms};
@@ -46,16 +48,36 @@ pub(crate) struct PostgresStore {
 struct Connection {
     config: Arc<Config>,
     client: Option<Client>,
+    statements: Statements,
     location: Arc<str>,
 }
 
 impl Connection {
-    fn client(&mut self) -> Result<&mut Client, LedgerError> {
+    fn client(&mut self) -> Result<(&mut Client, &mut Statements), LedgerError> {
         if self.client.as_ref().is_none_or(Client::is_closed) {
             let client = self.config.connect(NoTls).map_err(|e| unreachable(&self.location, e))?;
             self.client = Some(client);
+            self.statements = Statements::default();
         }
-        Ok(self.client.as_mut().unwrap_or_else(|| unreachable!("connected just above")))
+        let client = self.client.as_mut().unwrap_or_else(|| unreachable!("connected just above"));
+        Ok((client, &mut self.statements))
+    }
+}
+
+/// A connection's prepared statements, by their SQL: each check's statements are parsed and
+/// planned once per connection instead of once per call (a round trip and the server's
+/// planning each time).
+#[derive(Default)]
+struct Statements(HashMap<String, Statement>);
+
+impl Statements {
+    fn get(&mut self, tx: &mut postgres::Transaction<'_>, sql: &str) -> Result<Statement, postgres::Error> {
+        if let Some(statement) = self.0.get(sql) {
+            return Ok(statement.clone());
+        }
+        let statement = tx.prepare(sql)?;
+        self.0.insert(sql.to_owned(), statement.clone());
+        Ok(statement)
     }
 }
 
@@ -70,7 +92,12 @@ impl PostgresStore {
         let queue = Arc::new(Mutex::new(queue));
         let config = Arc::new(config);
         for n in 0..CONNECTIONS {
-            let connection = Connection { config: config.clone(), client: None, location: location.clone() };
+            let connection = Connection {
+                config: config.clone(),
+                client: None,
+                statements: Statements::default(),
+                location: location.clone(),
+            };
             let queue = queue.clone();
             std::thread::Builder::new()
                 .name(format!("juhe-ledger-pg-{n}"))
@@ -87,10 +114,19 @@ impl PostgresStore {
         &self,
         job: impl FnOnce(&mut Client, &str) -> Result<T, LedgerError> + Send + 'static,
     ) -> Result<T, LedgerError> {
+        self.run_prepared(move |client, _, location| job(client, location))
+    }
+
+    /// [`run`](Self::run), with the connection's prepared statements.
+    fn run_prepared<T: Send + 'static>(
+        &self,
+        job: impl FnOnce(&mut Client, &mut Statements, &str) -> Result<T, LedgerError> + Send + 'static,
+    ) -> Result<T, LedgerError> {
         let (reply, answer) = mpsc::sync_channel(1);
         let work: Job = Box::new(move |connection: &mut Connection| {
             let location = connection.location.clone();
-            let result = connection.client().and_then(|client| job(client, &location));
+            let result =
+                connection.client().and_then(|(client, statements)| job(client, statements, &location));
             let _ = reply.send(result);
         });
         let sent = self.jobs.lock().unwrap_or_else(std::sync::PoisonError::into_inner).send(work);
@@ -151,7 +187,19 @@ fn database(location: &str, error: postgres::Error) -> LedgerError {
 /// The begin transaction's statements.
 struct Begin<'t, 'c> {
     tx: &'t mut postgres::Transaction<'c>,
+    statements: &'t mut Statements,
     location: &'t str,
+}
+
+impl Begin<'_, '_> {
+    fn query(
+        &mut self,
+        sql: &str,
+        params: &[&(dyn postgres::types::ToSql + Sync)],
+    ) -> Result<Vec<Row>, LedgerError> {
+        let statement = self.statements.get(self.tx, sql).map_err(|e| database(self.location, e))?;
+        self.tx.query(&statement, params).map_err(|e| database(self.location, e))
+    }
 }
 
 impl BeginTx for Begin<'_, '_> {
@@ -159,10 +207,7 @@ impl BeginTx for Begin<'_, '_> {
         let mut first = [0; 8];
         first.copy_from_slice(&subject[..8]);
         let key = i64::from_be_bytes(first);
-        self.tx
-            .execute("SELECT pg_advisory_xact_lock($1)", &[&key])
-            .map_err(|e| database(self.location, e))?;
-        Ok(())
+        self.query("SELECT pg_advisory_xact_lock($1)", &[&key]).map(drop)
     }
 
     fn earlier(&mut self, row: &NewRow<'_>, since: i64) -> Result<Vec<Earlier>, LedgerError> {
@@ -172,10 +217,7 @@ impl BeginTx for Begin<'_, '_> {
              ORDER BY started_at DESC, id DESC LIMIT {EARLIER_LIMIT}"
         );
         let subject: &[u8] = row.subject;
-        let rows = self
-            .tx
-            .query(&sql, &[&subject, &row.product, &row.target, &since])
-            .map_err(|e| database(self.location, e))?;
+        let rows = self.query(&sql, &[&subject, &row.product, &row.target, &since])?;
         rows.iter().map(|r| earlier_of(r).map_err(|e| database(self.location, e))).collect()
     }
 
@@ -184,39 +226,37 @@ impl BeginTx for Begin<'_, '_> {
         if cap == 0 {
             return Ok(false);
         }
-        let changed = self
-            .tx
-            .execute(
-                "INSERT INTO juhe_ledger_spend (account, period, spent) VALUES ($1, $2, 1) \
-                 ON CONFLICT (account, period) DO UPDATE SET spent = juhe_ledger_spend.spent + 1 \
-                 WHERE juhe_ledger_spend.spent < $3",
-                &[&account, &period, &cap],
-            )
-            .map_err(|e| database(self.location, e))?;
-        Ok(changed == 1)
+        let changed = self.query(
+            "INSERT INTO juhe_ledger_spend (account, period, spent) VALUES ($1, $2, 1) \
+             ON CONFLICT (account, period) DO UPDATE SET spent = juhe_ledger_spend.spent + 1 \
+             WHERE juhe_ledger_spend.spent < $3 RETURNING spent",
+            &[&account, &period, &cap],
+        )?;
+        Ok(changed.len() == 1)
     }
 
     fn insert(&mut self, row: &NewRow<'_>) -> Result<i64, LedgerError> {
         let subject: &[u8] = row.subject;
-        let inserted = self
-            .tx
-            .query_one(
-                "INSERT INTO juhe_ledger_entries \
-                 (account, subject, product, mode, target, masked, started_at, deadline_at, state) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending') RETURNING id",
-                &[
-                    &row.account,
-                    &subject,
-                    &row.product,
-                    &row.mode,
-                    &row.target,
-                    &row.masked,
-                    &row.started_at,
-                    &row.deadline_at,
-                ],
-            )
-            .map_err(|e| database(self.location, e))?;
-        inserted.try_get(0).map_err(|e| database(self.location, e))
+        let inserted = self.query(
+            "INSERT INTO juhe_ledger_entries \
+             (account, subject, product, mode, target, masked, started_at, deadline_at, state) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending') RETURNING id",
+            &[
+                &row.account,
+                &subject,
+                &row.product,
+                &row.mode,
+                &row.target,
+                &row.masked,
+                &row.started_at,
+                &row.deadline_at,
+            ],
+        )?;
+        let id = inserted.first().ok_or_else(|| LedgerError::Database {
+            location: self.location.to_owned(),
+            source: "the insert returned no id".into(),
+        })?;
+        id.try_get(0).map_err(|e| database(self.location, e))
     }
 }
 
@@ -229,9 +269,10 @@ impl Store for PostgresStore {
         now: SystemTime,
     ) -> Result<Admission, LedgerError> {
         let (secret, intent, policy) = (secret.clone(), intent.clone(), *policy);
-        self.run(move |client, location| {
+        self.run_prepared(move |client, statements, location| {
             let mut tx = client.transaction().map_err(|e| database(location, e))?;
-            let admission = admit(&mut Begin { tx: &mut tx, location }, &secret, &intent, &policy, now)?;
+            let admission =
+                admit(&mut Begin { tx: &mut tx, statements, location }, &secret, &intent, &policy, now)?;
             if matches!(admission, Admission::Send(_)) {
                 tx.commit().map_err(|e| database(location, e))?;
             }
@@ -241,16 +282,27 @@ impl Store for PostgresStore {
 
     fn settle(&self, entry: EntryId, settlement: &Settlement, now: SystemTime) -> Result<(), LedgerError> {
         let settlement = settlement.clone();
-        self.run(move |client, location| {
+        self.run_prepared(move |client, statements, location| {
             let error = |e| database(location, e);
             let mut tx = client.transaction().map_err(error)?;
+            // The outcome is committed without waiting for the disk: lost only if PostgreSQL
+            // itself (or its machine) crashes within a moment, which leaves the entry pending,
+            // counted as maybe billed and never reused, the side the ledger errs on anyway. The
+            // pending entry before sending is always waited for.
+            tx.batch_execute("SET LOCAL synchronous_commit TO OFF").map_err(error)?;
             let result = settlement.result.as_ref().map(|r| serde_json::Value::Object(r.clone()).to_string());
             let attempts = i64::from(settlement.attempts);
-            let settled = tx
-                .query_opt(
+            let update = statements
+                .get(
+                    &mut tx,
                     "UPDATE juhe_ledger_entries SET state = $2, finished_at = $3, error_code = $4, verdict = $5, \
                      order_id = $6, attempts = $7, reason = $8, result = $9 \
                      WHERE id = $1 AND state = 'pending' RETURNING account, started_at",
+                )
+                .map_err(error)?;
+            let settled = tx
+                .query_opt(
+                    &update,
                     &[
                         &entry.0,
                         &settlement.state.as_str(),
