@@ -104,6 +104,11 @@ pub struct TransportConfig {
     /// Certificates trusted as roots besides the platform's (a test sandbox's CA, a
     /// corporate proxy's), DER.
     pub extra_root_certificates: Vec<Vec<u8>>,
+    /// Whether the proxy the environment names (`HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY`,
+    /// less `NO_PROXY`) is used; `true` by default. A server on this machine must be reached
+    /// directly: a proxy would see every request, personal data included, in clear when the
+    /// server speaks plain HTTP, as test servers do.
+    pub use_environment_proxy: bool,
 }
 
 impl Default for TransportConfig {
@@ -113,6 +118,7 @@ impl Default for TransportConfig {
             timeout: DEFAULT_TIMEOUT,
             max_response_bytes: MAX_RESPONSE_BYTES,
             extra_root_certificates: Vec::new(),
+            use_environment_proxy: true,
         }
     }
 }
@@ -121,6 +127,12 @@ impl TransportConfig {
     /// The defaults with these timeouts.
     pub fn with_timeouts(connect: Duration, total: Duration) -> Self {
         Self { connect_timeout: connect, timeout: total, ..Self::default() }
+    }
+
+    /// These settings, never going through a proxy: for a server on this machine.
+    pub fn without_proxy(mut self) -> Self {
+        self.use_environment_proxy = false;
+        self
     }
 
     /// Also trusts the certificates of `pem` (one or more `BEGIN CERTIFICATE` blocks) as

@@ -90,6 +90,7 @@ fn build(config: &TransportConfig) -> Result<reqwest::Client, TransportError> {
         .timeout(config.timeout)
         .redirect(reqwest::redirect::Policy::none())
         .user_agent(USER_AGENT);
+    let builder = if config.use_environment_proxy { builder } else { builder.no_proxy() };
     with_tls(builder, config)?
         .build()
         .map_err(|e| TransportError::new(TransportErrorKind::Tls, Delivery::NotSent, e.without_url()))

@@ -37,6 +37,7 @@ impl UreqTransport {
             .max_redirects(0)
             .http_status_as_error(false)
             .user_agent(USER_AGENT);
+        let builder = if config.use_environment_proxy { builder } else { builder.proxy(None) };
         let builder = builder.tls_config(tls_config(config)?);
         let agent =
             ureq::Agent::with_parts(builder.build(), DefaultConnector::new(), CachingResolver::default());

@@ -1,5 +1,7 @@
 //! Corporate networks reach Juhe through a proxy: both transports go through the one
 //! `HTTPS_PROXY` names (an HTTP CONNECT tunnel), and straight to the hosts `NO_PROXY` lists.
+//! A server on this machine (the embedded sandbox, a test one on loopback) is never reached
+//! through a proxy: it would see every check in clear.
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -8,9 +10,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use juhe_sandbox::Sandbox;
 
-/// A CONNECT proxy on loopback that counts the tunnels it opens.
+/// A CONNECT proxy on loopback that counts the connections it takes and the tunnels it
+/// opens. Whatever host a client names, it tunnels to that port on 127.0.0.1: the test's
+/// made-up host name stands for a server elsewhere, and only the proxy resolves it.
 struct ConnectProxy {
     port: u16,
+    connections: Arc<AtomicUsize>,
     tunnels: Arc<AtomicUsize>,
 }
 
@@ -18,15 +23,20 @@ impl ConnectProxy {
     fn start() -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
-        let tunnels = Arc::new(AtomicUsize::new(0));
-        let counted = Arc::clone(&tunnels);
+        let (connections, tunnels) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+        let (taken, counted) = (Arc::clone(&connections), Arc::clone(&tunnels));
         std::thread::spawn(move || {
             for client in listener.incoming().flatten() {
+                taken.fetch_add(1, Ordering::SeqCst);
                 let counted = Arc::clone(&counted);
                 std::thread::spawn(move || tunnel(client, &counted));
             }
         });
-        Self { port, tunnels }
+        Self { port, connections, tunnels }
+    }
+
+    fn connections(&self) -> usize {
+        self.connections.load(Ordering::SeqCst)
     }
 
     fn url(&self) -> String {
@@ -53,7 +63,8 @@ fn tunnel(mut client: TcpStream, tunnels: &AtomicUsize) {
         let _ = client.write_all(b"HTTP/1.1 405 Method Not Allowed\r\nContent-Length: 0\r\n\r\n");
         return;
     };
-    let Ok(upstream) = TcpStream::connect(target) else { return };
+    let Some(port) = target.rsplit_once(':').and_then(|(_, port)| port.parse::<u16>().ok()) else { return };
+    let Ok(upstream) = TcpStream::connect(("127.0.0.1", port)) else { return };
     tunnels.fetch_add(1, Ordering::SeqCst);
     let _ = client.write_all(b"HTTP/1.1 200 Connection Established\r\n\r\n");
     let (mut client_read, mut upstream_write) = (client.try_clone().unwrap(), upstream.try_clone().unwrap());
@@ -67,41 +78,82 @@ fn tunnel(mut client: TcpStream, tunnels: &AtomicUsize) {
     let _ = forward.join();
 }
 
+/// The proxy's environment, with every other proxy variable removed.
+fn with_proxies<'c>(
+    command: &'c mut std::process::Command,
+    set: &[(&str, &str)],
+) -> &'c mut std::process::Command {
+    for name in [
+        "ALL_PROXY",
+        "all_proxy",
+        "HTTP_PROXY",
+        "http_proxy",
+        "HTTPS_PROXY",
+        "https_proxy",
+        "NO_PROXY",
+        "no_proxy",
+    ] {
+        command.env_remove(name);
+    }
+    command.envs(set.iter().copied())
+}
+
 #[test]
-fn both_transports_use_https_proxy_and_honour_no_proxy() {
-    let sandbox = Sandbox::builder().tls().start().unwrap();
+fn both_transports_use_https_proxy_and_honour_no_proxy_but_never_for_loopback() {
+    let sandbox = Sandbox::builder().tls().tls_names(["sandbox.test", "127.0.0.1"]).start().unwrap();
+    let port = sandbox.addr().port();
     let proxy = ConnectProxy::start();
     let ca = std::env::temp_dir().join(format!("juhe-proxy-ca-{}.pem", std::process::id()));
     std::fs::write(&ca, sandbox.ca_certificate_pem().unwrap()).unwrap();
     let p = &sandbox.identities()[0];
-    let check = |transport: &str, no_proxy: Option<&str>| {
+    let check = |transport: &str, base_url: &str, no_proxy: Option<&str>| {
         let mut command = crate::juhe_command();
         command
-            .args(["--key", sandbox.key(), "--base-url", sandbox.base_url(), "--transport", transport])
+            .args(["--key", sandbox.key(), "--base-url", base_url, "--transport", transport])
             .arg("--ca-cert")
             .arg(&ca)
-            .args(["telecom3", "--name", &p.name, "--idcard", &p.idcard, "--mobile", &p.mobile])
-            .env("HTTPS_PROXY", proxy.url())
-            .env_remove("ALL_PROXY")
-            .env_remove("all_proxy")
-            .env_remove("HTTP_PROXY")
-            .env_remove("http_proxy")
-            .env_remove("https_proxy")
-            .env_remove("no_proxy");
-        match no_proxy {
-            Some(hosts) => command.env("NO_PROXY", hosts),
-            None => command.env_remove("NO_PROXY"),
-        };
-        let out = command.output().unwrap();
-        assert_eq!(out.status.code(), Some(0), "{transport}: {}", String::from_utf8_lossy(&out.stderr));
+            .args(["telecom3", "--name", &p.name, "--idcard", &p.idcard, "--mobile", &p.mobile]);
+        let proxy_url = proxy.url();
+        let mut set = vec![("HTTPS_PROXY", proxy_url.as_str())];
+        set.extend(no_proxy.map(|hosts| ("NO_PROXY", hosts)));
+        let out = with_proxies(&mut command, &set).output().unwrap();
+        (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
     };
+    let (elsewhere, loopback) = (format!("https://sandbox.test:{port}"), format!("https://127.0.0.1:{port}"));
     for transport in ["reqwest", "ureq"] {
         let before = proxy.tunnels();
-        check(transport, None);
+        let (code, stderr) = check(transport, &elsewhere, None);
+        assert_eq!(code, Some(0), "{transport}: {stderr}");
         assert_eq!(proxy.tunnels(), before + 1, "{transport} went around HTTPS_PROXY");
-        check(transport, Some("127.0.0.1"));
+        // Listed in NO_PROXY, the made-up name is looked up directly, and is not found.
+        let (code, stderr) = check(transport, &elsewhere, Some("sandbox.test"));
+        assert_ne!(code, Some(0), "{transport}: {stderr}");
         assert_eq!(proxy.tunnels(), before + 1, "{transport} ignored NO_PROXY");
+        let (code, stderr) = check(transport, &loopback, None);
+        assert_eq!(code, Some(0), "{transport}: {stderr}");
+        assert_eq!(proxy.tunnels(), before + 1, "{transport} sent a loopback server's checks to the proxy");
     }
     assert_eq!(sandbox.ledger().billed, 4);
     let _ = std::fs::remove_file(&ca);
+}
+
+/// The embedded sandbox, behind every proxy variable a corporate machine sets: the proxy is
+/// never contacted (it would see the key, the name, the ID number and the mobile), and the
+/// check is answered.
+#[test]
+fn the_embedded_sandbox_never_goes_through_a_proxy() {
+    let proxy = ConnectProxy::start();
+    let url = proxy.url();
+    let p = &juhe_sandbox::builtin_population()[0];
+    for transport in ["reqwest", "ureq"] {
+        let mut command = crate::juhe_command();
+        command
+            .args(["--sandbox", "--transport", transport, "telecom3"])
+            .args(["--name", &p.name, "--idcard", &p.idcard, "--mobile", &p.mobile]);
+        let proxies =
+            [("HTTP_PROXY", url.as_str()), ("HTTPS_PROXY", url.as_str()), ("ALL_PROXY", url.as_str())];
+        let out = with_proxies(&mut command, &proxies).output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{transport}: {}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(proxy.connections(), 0, "{transport} contacted the proxy");
+    }
 }
