@@ -44,9 +44,10 @@ fn a_redirect_is_a_possibly_billed_error_and_the_new_host_gets_nothing() {
         for result in both(&server) {
             let error = result.unwrap_err();
             assert!(
-                matches!(error, Error::Protocol(AnswerError::Redirect { status: s }) if s == status),
+                matches!(&error, Error::Protocol(e) if **e == AnswerError::Redirect { status }),
                 "{error:?}"
             );
+            assert_eq!(error.attempts(), 1, "a redirect is never followed nor retried");
             assert!(error.may_be_billed() && error.to_string().contains("sent once"), "{error}");
         }
         assert_eq!(server.accepted(), 2, "{status}: once per client, never retried");

@@ -55,6 +55,7 @@ fn a_timeout_after_sending_is_not_retried() {
         .unwrap();
     let error = client.telecom3(&check_of(&magic::SLOW)).unwrap_err();
     assert!(matches!(error, Error::NoAnswer(_)), "{error}");
+    assert_eq!(error.attempts(), 1);
     assert!(error.may_be_billed());
     assert!(error.to_string().contains("may have been billed"), "{error}");
     let ledger = sandbox.ledger();
@@ -110,4 +111,23 @@ fn provider_errors_are_retried_and_permanent_ones_are_not() {
     assert_eq!(permanent.code().map(|c| c.code()), Some(233903));
     assert_eq!(sandbox.ledger().requests, 4);
     assert_eq!(sandbox.ledger().billed, 0);
+}
+
+/// Every error says how many attempts the check made: a transient refusal retried to the
+/// policy's limit on both clients, and 0 for input refused before sending.
+#[test]
+fn errors_say_how_many_attempts_were_made() {
+    let sandbox = Sandbox::start().unwrap();
+    let policy = fast_retries().max_attempts(3);
+    let check = check_of(&magic::INTERNAL_ERROR);
+    let blocking = builder(&sandbox).retry_policy(policy.clone()).build_blocking().unwrap();
+    let error = blocking.telecom3(&check).unwrap_err();
+    assert!(matches!(error, Error::Service(_)), "{error}");
+    assert_eq!(error.attempts(), 3, "blocking: {error}");
+    let client = builder(&sandbox).retry_policy(policy).build().unwrap();
+    let error = runtime().block_on(client.telecom3(&check)).unwrap_err();
+    assert_eq!(error.attempts(), 3, "async: {error}");
+    assert_eq!(sandbox.ledger().requests, 6);
+    let invalid = Error::from(Telecom3Check::new("张三", "110105194912310021", "13912345678").unwrap_err());
+    assert_eq!(invalid.attempts(), 0);
 }

@@ -106,7 +106,7 @@ impl<C: Check> Attempts<'_, C> {
             }
             None => {
                 tracing::info!(attempt = self.made, error = %error, billed_maybe = error.may_be_billed(), "check failed");
-                Step::Done(Err(error))
+                Step::Done(Err(error.after_attempts(self.made)))
             }
         }
     }

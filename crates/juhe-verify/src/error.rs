@@ -39,18 +39,18 @@ pub enum Error {
     /// The request failed before it was sent (DNS, connection refused, TLS): not billed, safe
     /// to retry.
     #[error(transparent)]
-    NotSent(TransportError),
+    NotSent(Attempted<TransportError>),
     /// The request may have been sent and no answer came (timeout, reset): it may have been
     /// billed. Not retried unless the retry policy opts in.
     #[error(transparent)]
-    NoAnswer(TransportError),
+    NoAnswer(Attempted<TransportError>),
     /// Juhe answered with a non-zero `error_code`: not billed. `Display` shows the code and
     /// the reason: `233903 库中无此记录 (no record)`.
     #[error("Juhe answered {0}")]
-    Service(ServiceError),
+    Service(Attempted<ServiceError>),
     /// An answer came but is not Juhe's (a gateway status, a redirect, a broken body).
     #[error(transparent)]
-    Protocol(AnswerError),
+    Protocol(Attempted<AnswerError>),
     /// The check was not sent by choice: a batch's or the ledger's budget is spent, or the
     /// same question may already have been billed without an answer.
     #[error(transparent)]
@@ -289,6 +289,80 @@ impl Error {
             _ => None,
         }
     }
+
+    /// How many times the check's request was sent, or tried, before this error: 0 when it
+    /// never was (invalid input, a refusal, configuration, a budget, the ledger), else the
+    /// attempts the retry policy made, the last of which ended this way.
+    pub fn attempts(&self) -> u32 {
+        match self {
+            Error::NotSent(e) | Error::NoAnswer(e) => e.attempts(),
+            Error::Service(e) => e.attempts(),
+            Error::Protocol(e) => e.attempts(),
+            Error::Invalid(_) | Error::Rejected(_) | Error::Config(_) | Error::Skipped(_) => 0,
+            #[cfg(feature = "ledger")]
+            Error::Ledger(_) => 0,
+        }
+    }
+
+    /// This error, saying `attempts` were made (the client's loop knows how many).
+    pub(crate) fn after_attempts(mut self, attempts: u32) -> Self {
+        match &mut self {
+            Error::NotSent(e) | Error::NoAnswer(e) => e.attempts = attempts,
+            Error::Service(e) => e.attempts = attempts,
+            Error::Protocol(e) => e.attempts = attempts,
+            _ => {}
+        }
+        self
+    }
+}
+
+/// An error that came from trying to send a check: the error itself, and how many attempts
+/// the check made. It reads as the error it holds (`Deref`): `e.code`, `e.delivery()`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Attempted<E> {
+    error: E,
+    attempts: u32,
+}
+
+impl<E> Attempted<E> {
+    /// `error`, after `attempts` attempts.
+    pub fn new(error: E, attempts: u32) -> Self {
+        Self { error, attempts }
+    }
+
+    fn once(error: E) -> Self {
+        Self::new(error, 1)
+    }
+
+    /// How many times the request was sent, or tried.
+    pub fn attempts(&self) -> u32 {
+        self.attempts
+    }
+
+    /// The error itself.
+    pub fn into_inner(self) -> E {
+        self.error
+    }
+}
+
+impl<E> std::ops::Deref for Attempted<E> {
+    type Target = E;
+
+    fn deref(&self) -> &E {
+        &self.error
+    }
+}
+
+impl<E: std::fmt::Display> std::fmt::Display for Attempted<E> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.error.fmt(f)
+    }
+}
+
+impl<E: std::error::Error + 'static> std::error::Error for Attempted<E> {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.error.source()
+    }
 }
 
 impl From<EncodeError> for Error {
@@ -309,12 +383,13 @@ impl From<DecodeError> for Error {
     /// Every decode error comes from an answer: Juhe's refusal, or an answer not Juhe's.
     fn from(error: DecodeError) -> Self {
         match error {
-            DecodeError::Service(service) => Error::Service(service),
-            DecodeError::Answer(answer) => Error::Protocol(answer),
+            DecodeError::Service(service) => Error::Service(Attempted::once(service)),
+            DecodeError::Answer(answer) => Error::Protocol(Attempted::once(answer)),
             // `DecodeError` is non-exhaustive: whatever else came back was sent and not read.
-            other => {
-                Error::Protocol(AnswerError::Malformed { detail: other.to_string(), may_be_billed: true })
-            }
+            other => Error::Protocol(Attempted::once(AnswerError::Malformed {
+                detail: other.to_string(),
+                may_be_billed: true,
+            })),
         }
     }
 }
@@ -323,8 +398,8 @@ impl From<TransportError> for Error {
     /// Sorted by whether the request may have left.
     fn from(error: TransportError) -> Self {
         match error.delivery() {
-            Delivery::NotSent => Error::NotSent(error),
-            Delivery::MaybeSent => Error::NoAnswer(error),
+            Delivery::NotSent => Error::NotSent(Attempted::once(error)),
+            Delivery::MaybeSent => Error::NoAnswer(Attempted::once(error)),
         }
     }
 }

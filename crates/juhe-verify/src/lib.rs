@@ -156,7 +156,7 @@ mod retry;
 pub use batch::{Batch, BatchHandle, BatchItem, BatchOptions, BatchStats, MAX_CONCURRENCY};
 pub use builder::ClientBuilder;
 pub use client::Client;
-pub use error::{Billing, ConfigError, Error, ErrorKind, Skipped};
+pub use error::{Attempted, Billing, ConfigError, Error, ErrorKind, Skipped};
 pub use pacer::MIN_RATE;
 pub use retry::RetryPolicy;
 

@@ -119,11 +119,15 @@ impl RetryPolicy {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Attempted;
     use juhe_proto::{AnswerError, ErrorCode, ServiceError};
     use juhe_transport::{Delivery, TransportError, TransportErrorKind};
 
     fn service(code: i64) -> Error {
-        Error::Service(ServiceError { code: ErrorCode::new(code), reason: String::new(), order_id: None })
+        Error::Service(Attempted::new(
+            ServiceError { code: ErrorCode::new(code), reason: String::new(), order_id: None },
+            1,
+        ))
     }
 
     fn transport(delivery: Delivery) -> Error {
@@ -138,12 +142,14 @@ mod tests {
         assert!(policy.delay_before_retry(1, &service(233901), 0.5).is_some());
         assert!(policy.delay_before_retry(1, &service(233903), 0.5).is_none());
         assert!(policy.delay_before_retry(1, &service(299999), 0.5).is_none());
-        let gateway = Error::Protocol(AnswerError::HttpStatus { status: 502 });
+        let gateway = Error::Protocol(Attempted::new(AnswerError::HttpStatus { status: 502 }, 1));
         assert!(policy.delay_before_retry(1, &gateway, 0.5).is_none());
-        let busy = Error::Protocol(AnswerError::HttpStatus { status: 503 });
+        let busy = Error::Protocol(Attempted::new(AnswerError::HttpStatus { status: 503 }, 1));
         assert!(policy.delay_before_retry(1, &busy, 0.5).is_some());
-        let malformed =
-            Error::Protocol(AnswerError::Malformed { detail: String::new(), may_be_billed: true });
+        let malformed = Error::Protocol(Attempted::new(
+            AnswerError::Malformed { detail: String::new(), may_be_billed: true },
+            1,
+        ));
         assert!(
             policy.retry_timeouts_risking_double_billing().delay_before_retry(1, &malformed, 0.5).is_none()
         );
