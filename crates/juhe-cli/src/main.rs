@@ -16,6 +16,7 @@ mod batch;
 mod check;
 mod codes;
 mod connection;
+mod diagnostics;
 mod failure;
 mod ledger;
 mod local_file;
@@ -39,7 +40,8 @@ fn main() -> ExitCode {
         Err(error) => error.exit(),
     };
     let json_check = crate::args::hiargs::wants_json_check(&low);
-    let result = HiArgs::from_low(low, &matches).and_then(run);
+    let result =
+        diagnostics::install(low.verbose).and_then(|()| HiArgs::from_low(low, &matches)).and_then(run);
     match result {
         Ok(code) => code,
         Err(failure) => {

@@ -112,7 +112,8 @@ pub(crate) enum Target {
 impl HiArgs {
     /// Checks the options together. `matches` tells typed options from environment values.
     pub(crate) fn from_low(low: LowArgs, matches: &ArgMatches) -> Result<HiArgs, Failure> {
-        let LowArgs { before, command } = low;
+        // `verbose` is taken by `diagnostics::install` before anything runs.
+        let LowArgs { before, command, verbose: _ } = low;
         let sub = matches.subcommand().map(|(_, m)| m);
         let name = command_name(&command);
         let (checks, format_before) = (makes_checks(&command), before.format);

@@ -23,6 +23,11 @@ pub(crate) struct LowArgs {
     #[command(flatten)]
     pub(crate) before: BeforeArgs,
 
+    /// Show what the library does for each check on stderr, masked: -v info, -vv debug,
+    /// -vvv trace (RUST_LOG, a filter such as juhe_verify=debug, takes precedence).
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub(crate) verbose: u8,
+
     #[command(subcommand)]
     pub(crate) command: Command,
 }

@@ -237,3 +237,52 @@ fn the_environment_sets_mode_and_timeout() {
     let bad = run(&[("JUHE_TIMEOUT", "ten")], &check);
     assert_eq!(bad.status.code(), Some(2), "{}", String::from_utf8_lossy(&bad.stderr));
 }
+
+/// `-v`… and `RUST_LOG` show the library's spans and events on stderr, on both transports and
+/// in every mode, and even at trace level no key, openid, name, ID number or mobile.
+#[test]
+fn verbose_runs_show_the_checks_and_no_personal_data() {
+    let sandbox = juhe_sandbox::Sandbox::start().unwrap();
+    let p = &sandbox.identities()[3];
+    let rsa = std::env::temp_dir().join(format!("juhe-verbose-rsa-{}.pem", std::process::id()));
+    std::fs::write(&rsa, sandbox.rsa_public_key_pem()).unwrap();
+    let secrets = [sandbox.key(), sandbox.openid(), &p.name, &p.idcard, &p.mobile];
+    for (transport, mode) in [("reqwest", "plain"), ("ureq", "signed"), ("reqwest", "aes"), ("ureq", "rsa")] {
+        for (flag, rust_log) in [("-vvv", None), ("-v", Some("trace"))] {
+            let mut command = crate::juhe_command();
+            command
+                .args([
+                    flag,
+                    "--key",
+                    sandbox.key(),
+                    "--openid",
+                    sandbox.openid(),
+                    "--base-url",
+                    sandbox.base_url(),
+                ])
+                .arg("--rsa-public-key")
+                .arg(&rsa)
+                .args(["--transport", transport, "--mode", mode, "--no-ledger", "telecom3"])
+                .args(["--name", &p.name, "--idcard", &p.idcard, "--mobile", &p.mobile]);
+            match rust_log {
+                Some(filter) => command.env("RUST_LOG", filter),
+                None => command.env_remove("RUST_LOG"),
+            };
+            let out = command.output().unwrap();
+            let log = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(0), "{transport} {mode} {flag}: {log}");
+            assert!(log.contains("juhe.check") && log.contains("juhe.attempt"), "{transport} {mode}: {log}");
+            for secret in secrets {
+                assert!(!log.contains(secret), "{transport} {mode} {flag} shows {secret}: {log}");
+            }
+        }
+    }
+    let quiet = crate::juhe_command()
+        .args(["--key", sandbox.key(), "--base-url", sandbox.base_url(), "--no-ledger", "telecom3"])
+        .args(["--name", &p.name, "--idcard", &p.idcard, "--mobile", &p.mobile])
+        .env_remove("RUST_LOG")
+        .output()
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&quiet.stderr).contains("juhe.check"), "no -v, no trace");
+    let _ = std::fs::remove_file(&rsa);
+}
