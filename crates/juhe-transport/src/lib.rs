@@ -63,6 +63,8 @@
 #![doc = document_features::document_features!()]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+#[cfg(any(feature = "reqwest", feature = "ureq"))]
+mod environment_proxy;
 mod error;
 #[cfg(feature = "reqwest")]
 mod reqwest_backend;
@@ -104,10 +106,12 @@ pub struct TransportConfig {
     /// Certificates trusted as roots besides the platform's (a test sandbox's CA, a
     /// corporate proxy's), DER.
     pub extra_root_certificates: Vec<Vec<u8>>,
-    /// Whether the proxy the environment names (`HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY`,
-    /// less `NO_PROXY`) is used; `true` by default. A server on this machine must be reached
-    /// directly: a proxy would see every request, personal data included, in clear when the
-    /// server speaks plain HTTP, as test servers do.
+    /// Whether the proxy the environment names is used; `true` by default. Both backends
+    /// read it alike: `HTTPS_PROXY` for `https://`, `HTTP_PROXY` for `http://`, `ALL_PROXY`
+    /// for either, hosts in `NO_PROXY` reached directly; a server on this machine is always
+    /// reached directly (a proxy would see every request to it in clear); a proxy other than
+    /// `http://` or `https://` (`socks5://`) refuses the request, not sent, naming the
+    /// variable.
     pub use_environment_proxy: bool,
 }
 

@@ -3,6 +3,7 @@
 use std::error::Error as _;
 use std::sync::{Arc, Mutex};
 
+use crate::environment_proxy::{EnvironmentProxies, Route};
 use crate::{
     AsyncTransport, Delivery, HttpRequest, HttpResponse, MAX_RESPONSE_BYTES, TransportConfig, TransportError,
     TransportErrorKind, USER_AGENT,
@@ -20,6 +21,8 @@ pub struct ReqwestTransport {
     /// The clients made so far, by runtime; the most recently used last.
     clients: Arc<Mutex<Vec<RuntimeClient>>>,
     max_response_bytes: usize,
+    /// The environment's proxies: a request whose proxy cannot be used is refused here.
+    proxies: Arc<EnvironmentProxies>,
 }
 
 /// Makes a client for one more runtime.
@@ -40,10 +43,15 @@ impl ReqwestTransport {
     /// A transport with these settings.
     pub fn with_config(config: &TransportConfig) -> Result<Self, TransportError> {
         let limit = config.max_response_bytes;
-        let config = config.clone();
-        let make = move || build(&config);
+        let proxies = Arc::new(if config.use_environment_proxy {
+            EnvironmentProxies::from_env()
+        } else {
+            EnvironmentProxies::default()
+        });
+        let (config, for_clients) = (config.clone(), Arc::clone(&proxies));
+        let make = move || build(&config, &for_clients);
         make()?; // Settings that cannot work fail here, not at the first check.
-        Ok(Self::from_maker(Arc::new(make), limit))
+        Ok(Self { proxies, ..Self::from_maker(Arc::new(make), limit) })
     }
 
     /// Uses your own configured client (proxies, timeouts). Its settings are kept as they
@@ -55,7 +63,7 @@ impl ReqwestTransport {
     }
 
     fn from_maker(make: Arc<MakeClient>, max_response_bytes: usize) -> Self {
-        Self { make, clients: Arc::default(), max_response_bytes }
+        Self { make, clients: Arc::default(), max_response_bytes, proxies: Arc::default() }
     }
 
     /// The client of the current runtime, made on its first use there.
@@ -84,13 +92,26 @@ impl std::fmt::Debug for ReqwestTransport {
 }
 
 /// A client following the transport contract.
-fn build(config: &TransportConfig) -> Result<reqwest::Client, TransportError> {
+fn build(
+    config: &TransportConfig,
+    proxies: &Arc<EnvironmentProxies>,
+) -> Result<reqwest::Client, TransportError> {
+    // reqwest's own reading of the environment is replaced by the rule both backends share.
+    let proxies = Arc::clone(proxies);
+    let chosen = reqwest::Proxy::custom(move |url| {
+        let uri = url.as_str().parse::<http::Uri>().ok()?;
+        match proxies.route(&uri) {
+            Ok(Route::Proxy(proxy)) => Some(proxy.to_owned()),
+            Ok(Route::Direct) | Err(_) => None,
+        }
+    });
     let builder = reqwest::Client::builder()
         .connect_timeout(config.connect_timeout)
         .timeout(config.timeout)
         .redirect(reqwest::redirect::Policy::none())
-        .user_agent(USER_AGENT);
-    let builder = if config.use_environment_proxy { builder } else { builder.no_proxy() };
+        .user_agent(USER_AGENT)
+        .no_proxy()
+        .proxy(chosen);
     with_tls(builder, config)?
         .build()
         .map_err(|e| TransportError::new(TransportErrorKind::Tls, Delivery::NotSent, e.without_url()))
@@ -135,6 +156,8 @@ fn with_tls(
 #[async_trait::async_trait]
 impl AsyncTransport for ReqwestTransport {
     async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
+        // A proxy of a kind reqwest cannot use would be gone around: refuse, nothing sent.
+        self.proxies.route(request.uri())?;
         let client = self.client()?;
         let request = reqwest::Request::try_from(request).map_err(|e| {
             TransportError::new(TransportErrorKind::Request, Delivery::NotSent, e.without_url())

@@ -8,6 +8,7 @@ use ureq::http::Uri;
 use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
 use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
 
+use crate::environment_proxy::{EnvironmentProxies, Route};
 use crate::{
     Delivery, HttpRequest, HttpResponse, MAX_RESPONSE_BYTES, Transport, TransportConfig, TransportError,
     TransportErrorKind, USER_AGENT,
@@ -20,6 +21,8 @@ use crate::{
 pub struct UreqTransport {
     agent: ureq::Agent,
     max_response_bytes: usize,
+    /// The environment's proxies, applied per request (ureq's own reading ignores schemes).
+    proxies: EnvironmentProxies,
 }
 
 impl UreqTransport {
@@ -37,11 +40,16 @@ impl UreqTransport {
             .max_redirects(0)
             .http_status_as_error(false)
             .user_agent(USER_AGENT);
-        let builder = if config.use_environment_proxy { builder } else { builder.proxy(None) };
-        let builder = builder.tls_config(tls_config(config)?);
+        // The proxy is chosen per request, by `EnvironmentProxies`.
+        let builder = builder.proxy(None).tls_config(tls_config(config)?);
         let agent =
             ureq::Agent::with_parts(builder.build(), DefaultConnector::new(), CachingResolver::default());
-        Ok(Self { agent, max_response_bytes: config.max_response_bytes })
+        let proxies = if config.use_environment_proxy {
+            EnvironmentProxies::from_env()
+        } else {
+            EnvironmentProxies::default()
+        };
+        Ok(Self { agent, max_response_bytes: config.max_response_bytes, proxies })
     }
 
     /// Uses your own configured agent (proxies, timeouts). Its settings are kept as they are,
@@ -49,13 +57,24 @@ impl UreqTransport {
     /// [`MAX_RESPONSE_BYTES`] at most. If it turns 4xx/5xx statuses into errors, they come
     /// back as responses with an empty body.
     pub fn from_agent(agent: ureq::Agent) -> Self {
-        Self { agent, max_response_bytes: MAX_RESPONSE_BYTES }
+        Self { agent, max_response_bytes: MAX_RESPONSE_BYTES, proxies: EnvironmentProxies::default() }
     }
 }
 
 impl Transport for UreqTransport {
     fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
-        let response = match self.agent.run(request) {
+        let sent = match self.proxies.route(request.uri())? {
+            Route::Direct => self.agent.run(request),
+            Route::Proxy(url) => {
+                let proxy = ureq::Proxy::new(url).map_err(|_| {
+                    let why = "the proxy the environment names is not a proxy URL; nothing was sent";
+                    TransportError::new(TransportErrorKind::Request, Delivery::NotSent, why)
+                })?;
+                use ureq::RequestExt;
+                request.with_agent(&self.agent).configure().proxy(Some(proxy)).run()
+            }
+        };
+        let response = match sent {
             Ok(response) => response,
             Err(ureq::Error::StatusCode(status)) => {
                 return http::Response::builder()
@@ -164,7 +183,8 @@ fn refused_in_handshake(_: &std::io::Error) -> bool {
 fn classify(error: ureq::Error) -> TransportError {
     use ureq::Timeout;
     let (kind, delivery) = match &error {
-        ureq::Error::HostNotFound | ureq::Error::ConnectionFailed => {
+        // A proxy that refuses the tunnel (502) never passed anything on.
+        ureq::Error::HostNotFound | ureq::Error::ConnectionFailed | ureq::Error::ConnectProxyFailed(_) => {
             (TransportErrorKind::Connect, Delivery::NotSent)
         }
         ureq::Error::Timeout(Timeout::Resolve | Timeout::Connect) => {

@@ -313,16 +313,6 @@ impl ClientBuilder {
         for pem in &self.root_certificates {
             config = config.with_root_certificates_pem(pem).map_err(ConfigError::RootCertificate)?;
         }
-        // A sandbox on this machine (the CLI's embedded one, a user's test one) is reached
-        // directly: through a corporate proxy, every check would travel in clear to it.
-        let urls: Vec<&str> = match (&self.base_url, &self.base_urls) {
-            (Some(url), _) => vec![url],
-            (None, Some((apis, op))) => vec![apis, op],
-            (None, None) => vec![],
-        };
-        if !urls.is_empty() && urls.into_iter().all(is_loopback_url) {
-            config = config.without_proxy();
-        }
         Ok(config)
     }
 
@@ -426,20 +416,6 @@ impl ClientBuilder {
         let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
         format!("{}://{}", scheme.to_ascii_lowercase(), host.to_ascii_lowercase())
     }
-}
-
-/// Whether `url` names this machine: `localhost`, or a loopback address.
-fn is_loopback_url(url: &str) -> bool {
-    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
-    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
-    let host = match host_port.strip_prefix('[') {
-        Some(v6) => v6.split(']').next().unwrap_or_default(),
-        None => host_port.rsplit_once(':').map_or(host_port, |(host, _)| host),
-    };
-    host.eq_ignore_ascii_case("localhost")
-        || host.to_ascii_lowercase().ends_with(".localhost")
-        || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 /// A key given as text, or as the path of a file holding it.
@@ -601,23 +577,5 @@ mod tests {
             .unwrap_err();
         assert!(matches!(error, Error::Config(ConfigError::NotForOwnTransport { .. })), "{error}");
         assert!(error.to_string().contains("your own transport"), "{error}");
-    }
-}
-
-#[cfg(test)]
-mod loopback_tests {
-    use super::is_loopback_url;
-
-    #[test]
-    fn only_this_machine_is_loopback() {
-        for url in ["http://127.0.0.1:8080", "https://localhost/x", "http://[::1]:9/", "http://u:p@127.9.0.1"]
-        {
-            assert!(is_loopback_url(url), "{url}");
-        }
-        for url in
-            ["https://apis.juhe.cn", "http://10.0.0.1:8080", "http://127.0.0.1.example.com", "http://[::2]/"]
-        {
-            assert!(!is_loopback_url(url), "{url}");
-        }
     }
 }

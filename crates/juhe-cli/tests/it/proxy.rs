@@ -21,6 +21,16 @@ struct ConnectProxy {
 
 impl ConnectProxy {
     fn start() -> Self {
+        Self::listen(false)
+    }
+
+    /// A proxy that answers every CONNECT with 502 Bad Gateway, as one that cannot reach the
+    /// server does.
+    fn refusing() -> Self {
+        Self::listen(true)
+    }
+
+    fn listen(refuse: bool) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         let (connections, tunnels) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
@@ -29,7 +39,7 @@ impl ConnectProxy {
             for client in listener.incoming().flatten() {
                 taken.fetch_add(1, Ordering::SeqCst);
                 let counted = Arc::clone(&counted);
-                std::thread::spawn(move || tunnel(client, &counted));
+                std::thread::spawn(move || tunnel(client, &counted, refuse));
             }
         });
         Self { port, connections, tunnels }
@@ -49,7 +59,7 @@ impl ConnectProxy {
 }
 
 /// Reads `CONNECT host:port`, connects, answers 200, then copies bytes both ways.
-fn tunnel(mut client: TcpStream, tunnels: &AtomicUsize) {
+fn tunnel(mut client: TcpStream, tunnels: &AtomicUsize, refuse: bool) {
     let mut head = Vec::new();
     let mut byte = [0u8];
     while !head.ends_with(b"\r\n\r\n") {
@@ -63,6 +73,10 @@ fn tunnel(mut client: TcpStream, tunnels: &AtomicUsize) {
         let _ = client.write_all(b"HTTP/1.1 405 Method Not Allowed\r\nContent-Length: 0\r\n\r\n");
         return;
     };
+    if refuse {
+        let _ = client.write_all(b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n");
+        return;
+    }
     let Some(port) = target.rsplit_once(':').and_then(|(_, port)| port.parse::<u16>().ok()) else { return };
     let Ok(upstream) = TcpStream::connect(("127.0.0.1", port)) else { return };
     tunnels.fetch_add(1, Ordering::SeqCst);
@@ -156,4 +170,77 @@ fn the_embedded_sandbox_never_goes_through_a_proxy() {
         assert_eq!(out.status.code(), Some(0), "{transport}: {}", String::from_utf8_lossy(&out.stderr));
         assert_eq!(proxy.connections(), 0, "{transport} contacted the proxy");
     }
+}
+
+/// `juhe telecom3` of the first sandbox person at `base_url` over `transport`, with only
+/// these proxy variables set, as JSON.
+fn check_through(
+    sandbox: &Sandbox,
+    base_url: &str,
+    transport: &str,
+    proxies: &[(&str, &str)],
+) -> std::process::Output {
+    let p = &sandbox.identities()[0];
+    let mut command = crate::juhe_command();
+    command
+        .args(["--key", sandbox.key(), "--base-url", base_url, "--transport", transport, "--format", "json"])
+        .args(["--no-ledger", "telecom3", "--name", &p.name, "--idcard", &p.idcard, "--mobile", &p.mobile]);
+    with_proxies(&mut command, proxies).output().unwrap()
+}
+
+/// `HTTPS_PROXY` is for `https://` only: a plain-HTTP check never goes to it (ureq sent it
+/// there unencrypted).
+#[test]
+fn https_proxy_never_carries_a_plain_http_check() {
+    let sandbox = Sandbox::start().unwrap();
+    let proxy = ConnectProxy::start();
+    let base = format!("http://sandbox.test:{}", sandbox.addr().port());
+    for transport in ["reqwest", "ureq"] {
+        let out = check_through(&sandbox, &base, transport, &[("HTTPS_PROXY", &proxy.url())]);
+        // Direct, the made-up name is not found: nothing sent, and nothing to the proxy.
+        assert_ne!(out.status.code(), Some(0), "{transport}");
+        assert_eq!(proxy.connections(), 0, "{transport} sent a plain-HTTP check to HTTPS_PROXY");
+    }
+    assert_eq!(sandbox.ledger().requests, 0);
+}
+
+/// A proxy the client cannot use (SOCKS, FTP) is not gone around: the check is refused, not
+/// sent, and the message names the variable.
+#[test]
+fn an_unusable_proxy_refuses_the_check_naming_the_variable() {
+    let sandbox = Sandbox::start().unwrap();
+    let port = sandbox.addr().port();
+    let cases = [
+        (format!("https://sandbox.test:{port}"), "ALL_PROXY", "socks5://user:hunter2@127.0.0.1:1080"),
+        (format!("http://sandbox.test:{port}"), "HTTP_PROXY", "ftp://127.0.0.1:21"),
+    ];
+    for transport in ["reqwest", "ureq"] {
+        for (base, variable, value) in &cases {
+            let out = check_through(&sandbox, base, transport, &[(variable, value)]);
+            let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+            assert_eq!(out.status.code(), Some(4), "{transport} {variable}: {json}");
+            let reason = json["reason"].as_str().unwrap_or_default();
+            assert!(reason.contains(&format!("{variable} names a")), "{transport}: {json}");
+            assert!(!reason.contains("hunter2"), "the proxy's password: {json}");
+            assert_eq!(json["billed"], serde_json::json!(false), "not sent: {json}");
+        }
+    }
+    assert_eq!(sandbox.ledger().requests, 0);
+}
+
+/// A proxy that refuses the tunnel (502) passed nothing on: not sent, on both transports (ureq
+/// called it "may have been billed").
+#[test]
+fn a_refused_tunnel_is_not_sent() {
+    let sandbox = Sandbox::builder().tls().tls_names(["sandbox.test"]).start().unwrap();
+    let proxy = ConnectProxy::refusing();
+    let base = format!("https://sandbox.test:{}", sandbox.addr().port());
+    for transport in ["reqwest", "ureq"] {
+        let out = check_through(&sandbox, &base, transport, &[("HTTPS_PROXY", &proxy.url())]);
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(json["billed"], serde_json::json!(false), "{transport}: {json}");
+        assert_eq!(out.status.code(), Some(4), "{transport}: {json}");
+    }
+    assert!(proxy.connections() >= 2);
+    assert_eq!(sandbox.ledger().requests, 0);
 }
