@@ -185,6 +185,14 @@ impl SandboxBuilder {
         self
     }
 
+    /// How long a client may take to send a request body, once its head is in; 10 s by
+    /// default. A body late past it is answered 408 and its connection closed, so bodies
+    /// sent a byte at a time cannot hold every connection slot.
+    pub fn body_read_timeout(mut self, timeout: Duration) -> Self {
+        self.limits.body_read_timeout = timeout;
+        self
+    }
+
     /// Connections open at once (512 by default); more wait until one closes.
     pub fn max_connections(mut self, connections: usize) -> Self {
         self.limits.max_connections = connections.max(1);
@@ -192,8 +200,9 @@ impl SandboxBuilder {
     }
 
     /// Bytes of request bodies the server holds at once, all requests together (64 MiB by
-    /// default); a request that would go past it is answered 503. One request's body is at
-    /// most 16 MiB (413 beyond, refused by its `Content-Length` before it is read).
+    /// default), counted as they arrive (a `Content-Length` alone takes none); a request whose
+    /// bytes would go past it is answered 503. One request's body is at most 16 MiB (413
+    /// beyond, refused by its `Content-Length` before it is read).
     pub fn max_bodies_in_flight(mut self, bytes: usize) -> Self {
         self.limits.max_bodies_in_flight = bytes;
         self

@@ -33,6 +33,9 @@ pub(crate) struct Limits {
     pub(crate) max_body: usize,
     /// Bytes of request bodies held at once, all requests together.
     pub(crate) max_bodies_in_flight: usize,
+    /// A request body must arrive whole within this, counted from the end of its head: a
+    /// body sent a byte at a time cannot hold a connection slot for long.
+    pub(crate) body_read_timeout: Duration,
 }
 
 impl Default for Limits {
@@ -42,6 +45,7 @@ impl Default for Limits {
             max_connections: 512,
             max_body: 16 * 1024 * 1024,
             max_bodies_in_flight: 64 * 1024 * 1024,
+            body_read_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -145,9 +149,13 @@ enum BodyRefusal {
     Busy,
     /// Not valid HTTP framing (a malformed chunk): 400.
     Malformed,
+    /// Not whole within the body deadline: 408.
+    TooSlow,
 }
 
-/// Reads a body within the limits, holding its share of the budget until it is dropped.
+/// Reads a body within the limits, holding its share of the budget until it is dropped. The
+/// budget is taken as bytes arrive, never for what a head only announces: four heads that
+/// announce 16 MiB each and send nothing must not starve every real check.
 async fn read_body(
     body: Incoming,
     declared: Option<usize>,
@@ -165,9 +173,9 @@ async fn read_body(
         }
         Ok(())
     };
-    // What the head announces is reserved before a byte is read.
-    reserve(declared.unwrap_or(0))?;
-    let mut received = Vec::with_capacity(declared.unwrap_or(0));
+    // Memory, too, grows with what arrives, not with what is announced.
+    let mut received = Vec::with_capacity(declared.unwrap_or(0).min(64 * 1024));
+    let mut held = 0;
     let mut body = body;
     while let Some(frame) = body.frame().await {
         let frame = frame.map_err(|_| BodyRefusal::Malformed)?;
@@ -175,11 +183,11 @@ async fn read_body(
         if received.len() + data.len() > limits.max_body {
             return Err(BodyRefusal::TooLarge);
         }
-        // Bytes beyond the announced length (a chunked body announces none) are reserved
-        // as they come.
-        let beyond = (received.len() + data.len()).saturating_sub(declared.unwrap_or(0).max(received.len()));
-        reserve(beyond)?;
         received.extend_from_slice(&data);
+        // Whole units of the budget for the bytes received so far.
+        let needed = received.len().div_ceil(BUDGET_UNIT) * BUDGET_UNIT;
+        reserve(needed - held)?;
+        held = needed;
     }
     Ok((received, reserved))
 }
@@ -198,9 +206,11 @@ async fn respond(
         .get(http::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<usize>().ok());
-    let (body, _reserved) = match read_body(body, declared, &bodies, &limits).await {
-        Ok(read) => read,
-        Err(refusal) => return Ok(refused(refusal)),
+    let read = tokio::time::timeout(limits.body_read_timeout, read_body(body, declared, &bodies, &limits));
+    let (body, _reserved) = match read.await {
+        Ok(Ok(read)) => read,
+        Ok(Err(refusal)) => return Ok(refused(refusal)),
+        Err(_) => return Ok(refused(BodyRefusal::TooSlow)),
     };
     let request = http::Request::from_parts(parts, body);
     let mut answer = api.answer(&request);
@@ -231,6 +241,7 @@ fn refused(refusal: BodyRefusal) -> hyper::Response<SandboxBody> {
         BodyRefusal::TooLarge => (413, "request body too large"),
         BodyRefusal::Busy => (503, "too many request bodies in flight: try again"),
         BodyRefusal::Malformed => (400, "malformed request body (bad chunked encoding)"),
+        BodyRefusal::TooSlow => (408, "request body not received in time"),
     };
     let body = format!(r#"{{"reason":"{reason}","result":null,"error_code":10014}}"#).into_bytes();
     let mut response = plain(status, body);

@@ -98,21 +98,39 @@ fn connections_beyond_the_cap_wait_and_are_served_when_one_closes() {
     assert_eq!(waiting.join().unwrap(), Some(200));
 }
 
-#[test]
-fn bodies_in_flight_are_bounded_together_and_refused_early_by_length() {
-    let sandbox = Sandbox::start().unwrap();
-    let addr = sandbox.addr();
-    // Thirty half-sent 15 MB uploads: the budget of 64 MiB holds four; the rest are refused
-    // at once, before their bodies are read.
-    let uploads: Vec<TcpStream> = (0..30)
+/// A head that announces a body and a stalled upload, sent from `count` raw connections.
+fn stalled_uploads(addr: SocketAddr, count: usize, announced: usize, sent: usize) -> Vec<TcpStream> {
+    (0..count)
         .map(|_| {
             let mut stream = connect(addr);
-            let head = "POST /verifyface_mobile/query HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 15000000\r\n\r\n";
+            let head = format!(
+                "POST /verifyface_mobile/query HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {announced}\r\n\r\n"
+            );
             stream.write_all(head.as_bytes()).unwrap();
-            let _ = stream.write_all(&vec![b'a'; 1 << 20]);
+            let _ = stream.write_all(&vec![b'a'; sent]);
             stream
         })
-        .collect();
+        .collect()
+}
+
+/// Heads that announce 16 MiB and send nothing take none of the body budget: a real check
+/// is answered at once (it got 503 while they held the whole 64 MiB).
+#[test]
+fn announced_lengths_take_no_budget() {
+    let sandbox = Sandbox::start().unwrap();
+    let addr = sandbox.addr();
+    let _announced = stalled_uploads(addr, 4, 16 * 1024 * 1024, 0);
+    std::thread::sleep(Duration::from_millis(100));
+    assert_eq!(good_request(addr, Duration::from_secs(2)), Some(200));
+}
+
+/// The bytes actually held are bounded together: with a budget of 8 MiB, uploads that each
+/// sent 1 MiB and stalled are refused (503) once their bytes would pass it.
+#[test]
+fn bodies_in_flight_are_bounded_together_and_refused_early_by_length() {
+    let sandbox = Sandbox::builder().max_bodies_in_flight(8 << 20).start().unwrap();
+    let addr = sandbox.addr();
+    let uploads = stalled_uploads(addr, 12, 15_000_000, 1 << 20);
     let mut busy = 0;
     let mut pending = 0;
     for mut stream in uploads {
@@ -124,7 +142,7 @@ fn bodies_in_flight_are_bounded_together_and_refused_early_by_length() {
             Err(_) => pending += 1,
         }
     }
-    assert!(pending <= 4 && busy >= 26, "{pending} uploads held, {busy} refused");
+    assert!(pending <= 8 && busy >= 4, "{pending} uploads held, {busy} refused");
     // A body announced over the limit is refused by its head alone.
     let mut huge = connect(addr);
     huge.write_all(b"POST /verifyface_mobile/query HTTP/1.1\r\nHost: x\r\nContent-Length: 17000000\r\n\r\n")
@@ -132,6 +150,39 @@ fn bodies_in_flight_are_bounded_together_and_refused_early_by_length() {
     let mut answer = [0u8; 64];
     let n = huge.read(&mut answer).unwrap();
     assert!(answer[..n].starts_with(b"HTTP/1.1 413"), "{}", String::from_utf8_lossy(&answer[..n]));
+}
+
+/// Bodies sent a byte at a time are cut at the body deadline (408, closed): with every slot
+/// taken by them, a real check waits only that long, then is answered.
+#[test]
+fn slow_bodies_are_cut_at_the_body_deadline() {
+    let deadline = Duration::from_millis(600);
+    let sandbox = Sandbox::builder().max_connections(4).body_read_timeout(deadline).start().unwrap();
+    let addr = sandbox.addr();
+    let started = Instant::now();
+    let drippers: Vec<_> = stalled_uploads(addr, 4, 1000, 1)
+        .into_iter()
+        .map(|mut stream| {
+            std::thread::spawn(move || {
+                for _ in 0..50 {
+                    if stream.write_all(b"a").is_err() {
+                        break;
+                    }
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+                let mut answer = Vec::new();
+                let _ = stream.read_to_end(&mut answer);
+                String::from_utf8_lossy(&answer).into_owned()
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(100));
+    assert_eq!(good_request(addr, Duration::from_secs(3)), Some(200), "a real check behind four slow bodies");
+    assert!(started.elapsed() < deadline * 4, "served after {:?}", started.elapsed());
+    for dripper in drippers {
+        let answer = dripper.join().unwrap();
+        assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    }
 }
 
 #[test]
