@@ -17,6 +17,7 @@ pub struct Policy {
     reuse_within: Option<Duration>,
     max_billed_per_day: Option<u64>,
     max_billed_per_month: Option<u64>,
+    resend_maybe_billed: bool,
 }
 
 impl Policy {
@@ -44,6 +45,15 @@ impl Policy {
     /// The same per calendar month (China time).
     pub fn max_billed_per_month(mut self, cap: u64) -> Self {
         self.max_billed_per_month = Some(cap);
+        self
+    }
+
+    /// Sends a check again although an earlier one of the same question may have been
+    /// billed without an answer (it timed out, or its process died): the user pays again, on
+    /// purpose. Without it such a check is [`Admission::MaybeBilled`], not sent. Billed
+    /// answers are still reused and checks in flight still waited for.
+    pub fn resend_maybe_billed(mut self) -> Self {
+        self.resend_maybe_billed = true;
         self
     }
 
@@ -148,8 +158,10 @@ pub(crate) fn admit(
     if let Some(window) = policy.reuse_within {
         tx.lock_subject(row.subject)?;
         let since = now_ms.saturating_sub(i64::try_from(window.as_millis()).unwrap_or(i64::MAX));
-        if let Some(decided) = judge(&tx.earlier(&row, since)?, now_ms) {
-            return Ok(decided);
+        match judge(&tx.earlier(&row, since)?, now_ms) {
+            Some(Admission::MaybeBilled(_)) if policy.resend_maybe_billed => {}
+            Some(decided) => return Ok(decided),
+            None => {}
         }
     }
     let [day, month] = periods(now_ms);

@@ -247,6 +247,16 @@ impl ClientBuilder {
         self
     }
 
+    /// Sends a check again although the ledger holds an earlier one of the same question that
+    /// may have been billed without an answer (refused as `Skipped::MaybeBilledEarlier`
+    /// otherwise). The user pays again, on purpose: a batch's `--retry-maybe-billed`.
+    #[cfg(feature = "ledger")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "ledger")))]
+    pub fn resend_maybe_billed(mut self) -> Self {
+        self.ledger.policy = self.ledger.policy.resend_maybe_billed();
+        self
+    }
+
     /// The name the ledger records as the checks' target, instead of `juhe` (Juhe's own
     /// hosts) or the base URL's origin. Reuse never crosses targets.
     #[cfg(feature = "ledger")]

@@ -65,6 +65,8 @@ pub(crate) struct BatchArgs {
     pub(crate) concurrency: usize,
     pub(crate) rate: Option<f64>,
     pub(crate) resume: bool,
+    /// Check again, on resume, the rows an earlier run left maybe billed.
+    pub(crate) retry_maybe_billed: bool,
     pub(crate) dedupe: bool,
     pub(crate) max_billed: Option<u64>,
     /// Given with `--encoding`; detected otherwise.
@@ -189,6 +191,7 @@ impl HiArgs {
                     concurrency,
                     rate,
                     resume,
+                    retry_maybe_billed,
                     no_dedupe,
                     max_billed,
                     encoding,
@@ -206,6 +209,7 @@ impl HiArgs {
                     concurrency,
                     rate,
                     resume,
+                    retry_maybe_billed,
                     dedupe: !no_dedupe,
                     max_billed,
                     encoding,

@@ -358,6 +358,12 @@ pub(crate) struct BatchLowArgs {
     /// proven to belong to this input.
     #[arg(long)]
     pub(crate) resume: bool,
+    /// With --resume, also check again the rows an earlier run left "maybe billed" (sent, no
+    /// answer): each may be paid for twice. Rows that failed without being billed for a
+    /// reason that passes (not sent, a rate limit, a provider's network error) are always
+    /// checked again.
+    #[arg(long, requires = "resume")]
+    pub(crate) retry_maybe_billed: bool,
     /// Check repeated rows each time instead of once (by default a repeat reuses the
     /// first row's result and is not billed).
     #[arg(long)]

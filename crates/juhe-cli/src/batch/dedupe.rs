@@ -70,8 +70,10 @@ pub(crate) fn write_copies_of_done_rows(
     let mut answered: HashMap<Key, DoneRow> = HashMap::new();
     for record in input.records()? {
         let Record::Row { row, columns } = record else { continue };
-        let Some(done_row) = done.get(row).filter(|d| d.billing.is_some_and(|b| b != Billing::NotBilled))
-        else {
+        // A row checked again is not done: its copies wait for its new answer (the batch's
+        // own dedupe gives it them).
+        let answered_earlier = |d: &&DoneRow| !d.redo && d.billing.is_some_and(|b| b != Billing::NotBilled);
+        let Some(done_row) = done.get(row).filter(answered_earlier) else {
             continue;
         };
         if let Some(key) = keys.key_of(product, &input.positions, &columns) {

@@ -101,6 +101,9 @@ impl Run<'_> {
         if let Some(window) = recovery {
             builder = builder.reuse_within(window);
         }
+        if request.retry_maybe_billed {
+            builder = builder.resend_maybe_billed();
+        }
         let runtime = runtime(2)?;
         let log = Arc::new(RowLog::default());
         let rows = Rows {
@@ -233,10 +236,30 @@ impl Run<'_> {
         }
         binding.check(path)?;
         let hasher = ColumnHasher::default();
-        let scanned = scan_output(path, &header, input.headers.len(), encoding, &hasher)?;
+        let scanned = scan_output(
+            path,
+            &header,
+            input.headers.len(),
+            encoding,
+            &hasher,
+            self.request.retry_maybe_billed,
+        )?;
         prove(&scanned.done, input, path, &hasher)?;
         if scanned.done.len() > 0 {
-            eprintln!("juhe: resuming: {} rows already in {}", scanned.done.len(), path.display());
+            let (redo, maybe_kept) = scanned.done.redo_counts();
+            let mut said =
+                format!("juhe: resuming: {} rows already in {}", scanned.done.len(), path.display());
+            if redo > 0 {
+                said += &format!(
+                    "; {redo} of them are checked again (they failed without being billed, or --retry-maybe-billed)"
+                );
+            }
+            if maybe_kept > 0 {
+                said += &format!(
+                    "; {maybe_kept} maybe billed are not (--retry-maybe-billed checks them again, at the risk of paying twice)"
+                );
+            }
+            eprintln!("{said}");
         }
         Ok((scanned.done, Output::append(path, encoding)?.with_input_columns(input.headers.len())))
     }
@@ -439,7 +462,9 @@ fn result_cells<O: Printable>(
                     server(&e.reason),
                     server(e.order_id.as_deref().unwrap_or_default()),
                 ),
-                other => (String::new(), server(&error_chain(other)), String::new()),
+                // No code from Juhe: what happened instead (`not sent`, `no answer`, …), which
+                // `--resume` reads to decide what to check again.
+                other => (other.kind().name().to_owned(), server(&error_chain(other)), String::new()),
             };
             ResultCells {
                 error_code: code,

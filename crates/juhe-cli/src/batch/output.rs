@@ -17,6 +17,9 @@ const RESULT_COLUMNS: [&str; 5] = ["error_code", "reason", "res", "billed", "reu
 /// Where `juhe_billed` is, counted from `juhe_row`.
 pub(crate) const BILLED_AFTER_ROW: usize = 4;
 
+/// Where `juhe_error_code` is, counted from `juhe_row`.
+pub(crate) const CODE_AFTER_ROW: usize = 1;
+
 /// The output's header: the input's columns, then `juhe_row`, the result columns and the
 /// product's details, each with the reserved prefix.
 pub(crate) fn header(input: &[String], details: &[ResultField]) -> Vec<String> {

@@ -9,9 +9,9 @@ use std::path::Path;
 
 use crate::batch::encoding::TextEncoding;
 use crate::batch::input::{InputFile, Record};
-use juhe_verify::Billing;
+use juhe_verify::{Billing, ErrorCode, ErrorKind, RetryClass};
 
-use crate::batch::output::BILLED_AFTER_ROW;
+use crate::batch::output::{BILLED_AFTER_ROW, CODE_AFTER_ROW};
 use crate::failure::Failure;
 
 /// Hashes a row's input columns with a key made for this run: what resume compares, without
@@ -34,13 +34,16 @@ pub(crate) struct DoneRow {
     pub(crate) offset: u64,
     /// What its `juhe_billed` cell says.
     pub(crate) billing: Option<Billing>,
+    /// Its check is made again: it failed without being billed for a reason that passes, or
+    /// may have been billed and the user said to check it again.
+    pub(crate) redo: bool,
 }
 
 impl DoneRow {
     /// A row written before the batch starts (a copy of a done row): its columns were proven
     /// with the input already.
     pub(crate) fn written(row: u64, offset: u64, billing: Billing) -> Self {
-        Self { row, columns: 0, offset, billing: Some(billing) }
+        Self { row, columns: 0, offset, billing: Some(billing), redo: false }
     }
 }
 
@@ -53,12 +56,20 @@ impl DoneRows {
         self.0.binary_search_by_key(&row, |d| d.row).ok().map(|i| &self.0[i])
     }
 
+    /// Whether `row` is done: in the output, and not to be checked again.
     pub(crate) fn contains(&self, row: u64) -> bool {
-        self.get(row).is_some()
+        self.get(row).is_some_and(|d| !d.redo)
     }
 
     pub(crate) fn len(&self) -> usize {
         self.0.len()
+    }
+
+    /// How many rows of the output are checked again, and how many maybe billed are not.
+    pub(crate) fn redo_counts(&self) -> (usize, usize) {
+        let redo = self.0.iter().filter(|d| d.redo).count();
+        let maybe_kept = self.0.iter().filter(|d| !d.redo && d.billing == Some(Billing::MaybeBilled)).count();
+        (redo, maybe_kept)
     }
 
     /// Adds rows written outside a batch (copies of done rows); keeps the order.
@@ -78,6 +89,27 @@ pub(crate) fn parse_billing(cell: &[u8]) -> Option<Billing> {
     }
 }
 
+/// Whether a row written with these `juhe_billed` and `juhe_error_code` cells is checked
+/// again on resume. Not billed and passing (not sent; a code whose retry can help: a rate
+/// limit, a provider's network error): always. Maybe billed: only when the user says so,
+/// since it may be paid twice. Billed, or refused for good: never.
+fn redo(billing: Option<Billing>, code: &[u8], retry_maybe_billed: bool) -> bool {
+    match billing {
+        Some(Billing::NotBilled) => {
+            code == ErrorKind::NotSent.name().as_bytes()
+                || std::str::from_utf8(code).ok().and_then(|c| c.parse::<i64>().ok()).is_some_and(|c| {
+                    c != 0
+                        && matches!(
+                            ErrorCode::new(c).retry_class(),
+                            RetryClass::Transient | RetryClass::RateLimited
+                        )
+                })
+        }
+        Some(Billing::MaybeBilled) => retry_maybe_billed,
+        Some(Billing::Billed) | None => false,
+    }
+}
+
 /// What scanning an output file found.
 pub(crate) struct Scanned {
     pub(crate) done: DoneRows,
@@ -92,6 +124,7 @@ pub(crate) fn scan_output(
     input_columns: usize,
     encoding: TextEncoding,
     hasher: &ColumnHasher,
+    retry_maybe_billed: bool,
 ) -> Result<Scanned, Failure> {
     let failed =
         |e: &dyn std::fmt::Display| Failure::failed(format!("could not read {}: {e}", path.display()));
@@ -143,7 +176,9 @@ pub(crate) fn scan_output(
         match (row, columns) {
             (Some(row), Some(columns)) if record.len() == expected.len() => {
                 let billing = record.get(input_columns + BILLED_AFTER_ROW).and_then(parse_billing);
-                done.push(DoneRow { row, columns: hasher.hash(&columns), offset: start, billing });
+                let code = record.get(input_columns + CODE_AFTER_ROW).unwrap_or_default();
+                let redo = redo(billing, code, retry_maybe_billed);
+                done.push(DoneRow { row, columns: hasher.hash(&columns), offset: start, billing, redo });
                 complete_up_to = reader.position().byte();
             }
             _ => broken = Some(start),
@@ -166,15 +201,30 @@ pub(crate) fn scan_output(
         let file = OpenOptions::new().write(true).open(path).map_err(|e| failed(&e))?;
         file.set_len(complete_up_to).map_err(|e| failed(&e))?;
     }
-    done.sort_unstable_by_key(|d| d.row);
-    if let Some(pair) = done.windows(2).find(|w| w[0].row == w[1].row) {
+    Ok(Scanned { done: DoneRows(latest_of_each_row(path, done)?) })
+}
+
+/// One record per row: a row is in the output again only after a record that did not bill
+/// it (a resumed run checked it again), and the latest counts. Any other repeat means the
+/// file was edited or written by two runs at once.
+fn latest_of_each_row(path: &Path, mut done: Vec<DoneRow>) -> Result<Vec<DoneRow>, Failure> {
+    done.sort_unstable_by_key(|d| (d.row, d.offset));
+    let superseded = |d: &DoneRow| matches!(d.billing, Some(Billing::NotBilled | Billing::MaybeBilled));
+    if let Some(pair) = done.windows(2).find(|w| w[0].row == w[1].row && !superseded(&w[0])) {
         return Err(Failure::usage(format!(
             "{}: row {} is in it twice: the file was edited or written by two runs at once; use a new --output",
             path.display(),
             pair[0].row
         )));
     }
-    Ok(Scanned { done: DoneRows(done) })
+    let mut latest: Vec<DoneRow> = Vec::with_capacity(done.len());
+    for row in done {
+        match latest.last_mut() {
+            Some(last) if last.row == row.row => *last = row,
+            _ => latest.push(row),
+        }
+    }
+    Ok(latest)
 }
 
 /// Proves that every done row belongs to `input`: the same row of the input has the same
@@ -241,16 +291,20 @@ mod tests {
         let header = strings(&["name", "juhe_row", "juhe_reason"]);
         std::fs::write(&path, "name,juhe_row,juhe_reason\n张三,1,ok\r\n\"李\n四\",2,ok\n王五,3,o").unwrap();
         let hasher = ColumnHasher::default();
-        let scanned = scan_output(&path, &header, 1, TextEncoding::Utf8 { bom: false }, &hasher).unwrap();
+        let scanned =
+            scan_output(&path, &header, 1, TextEncoding::Utf8 { bom: false }, &hasher, false).unwrap();
         assert!(scanned.done.contains(1) && scanned.done.contains(2) && !scanned.done.contains(3));
         assert_eq!(
             std::fs::read_to_string(&path).unwrap(),
             "name,juhe_row,juhe_reason\n张三,1,ok\r\n\"李\n四\",2,ok\n"
         );
-        assert!(scan_output(&path, &strings(&["x"]), 1, TextEncoding::Utf8 { bom: false }, &hasher).is_err());
+        assert!(
+            scan_output(&path, &strings(&["x"]), 1, TextEncoding::Utf8 { bom: false }, &hasher, false)
+                .is_err()
+        );
         // A broken record with more after it: the file was edited; refused, not cut.
         std::fs::write(&path, "name,juhe_row,juhe_reason\n张三,1\n李四,2,ok\n").unwrap();
-        assert!(scan_output(&path, &header, 1, TextEncoding::Utf8 { bom: false }, &hasher).is_err());
+        assert!(scan_output(&path, &header, 1, TextEncoding::Utf8 { bom: false }, &hasher, false).is_err());
         assert_eq!(std::fs::read_to_string(&path).unwrap().lines().count(), 3, "nothing cut");
         let _ = std::fs::remove_file(&path);
     }
@@ -260,9 +314,15 @@ mod tests {
         let path = std::env::temp_dir().join(format!("juhe-resume-big-{}.csv", std::process::id()));
         let header = strings(&["name", "juhe_row", "juhe_reason"]);
         std::fs::write(&path, "name,juhe_row,juhe_reason\n张三,20231122000123,ok\n").unwrap();
-        let scanned =
-            scan_output(&path, &header, 1, TextEncoding::Utf8 { bom: false }, &ColumnHasher::default())
-                .unwrap();
+        let scanned = scan_output(
+            &path,
+            &header,
+            1,
+            TextEncoding::Utf8 { bom: false },
+            &ColumnHasher::default(),
+            false,
+        )
+        .unwrap();
         assert!(scanned.done.contains(20231122000123));
         let _ = std::fs::remove_file(&path);
     }

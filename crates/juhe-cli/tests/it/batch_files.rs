@@ -214,3 +214,50 @@ fn resume_is_bound_to_product_mode_and_target() {
     assert_eq!(unbound.status.code(), Some(2), "{}", stderr(&unbound));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `--resume` checks again the rows that failed without being billed for a reason that
+/// passes (here: nothing was listening, so nothing was sent), and the latest record of a row
+/// counts; a row left maybe billed is checked again only with `--retry-maybe-billed`.
+#[test]
+fn resume_checks_again_what_failed_unbilled_and_maybe_billed_only_when_asked() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let dir = temp_dir("recheck");
+    let (input, output) = (dir.join("in.csv"), dir.join("out.csv"));
+    let slow = juhe_sandbox::magic::SLOW;
+    let mut text = format!("{HEADER}{}", people_lines(10).concat());
+    text += &format!("{},{},{},slow\n", slow.name, slow.idcard, slow.mobile);
+    std::fs::write(&input, text).unwrap();
+    let run = |extra: &[&str]| {
+        let mut command = crate::juhe_command();
+        command
+            .args(["--key", juhe_sandbox::SANDBOX_KEY, "--base-url", &format!("http://127.0.0.1:{port}")])
+            .args(["--timeout", "1", "batch", "telecom3", "--input"])
+            .arg(&input)
+            .arg("--output")
+            .arg(&output)
+            .args(extra);
+        command.output().unwrap()
+    };
+    // Nothing listens: every row is written "not sent".
+    let refused = run(&[]);
+    assert_eq!(refused.status.code(), Some(0), "every row processed: {}", stderr(&refused));
+    let (headers, records) = read_output(&output);
+    let code = headers.iter().position(|h| h == "juhe_error_code").unwrap();
+    assert!(records.iter().all(|r| &r[code] == "not sent"), "{records:?}");
+
+    let sandbox = Sandbox::builder().addr(format!("127.0.0.1:{port}")).start().unwrap();
+    let resumed = run(&["--resume"]);
+    assert!(stderr(&resumed).contains("11 of them are checked again"), "{}", stderr(&resumed));
+    assert_eq!(sandbox.ledger().requests, 11, "every row sent again");
+    assert_eq!(sandbox.ledger().billed, 11, "the slow one is billed too, its answer too late");
+    let (_, records) = read_output(&output);
+    assert_eq!(records.len(), 22, "the new records follow the old");
+
+    // The slow row is now maybe billed: left alone, then checked again when asked.
+    let again = run(&["--resume"]);
+    assert!(stderr(&again).contains("1 maybe billed are not"), "{}", stderr(&again));
+    assert_eq!(sandbox.ledger().requests, 11, "nothing sent");
+    let asked = run(&["--resume", "--retry-maybe-billed"]);
+    assert_eq!(sandbox.ledger().requests, 12, "the maybe billed row, once: {}", stderr(&asked));
+    let _ = std::fs::remove_dir_all(&dir);
+}

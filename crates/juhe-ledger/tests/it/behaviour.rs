@@ -148,6 +148,8 @@ pub(crate) fn single_flight_and_unanswered(ledger: &Ledger) {
         }
         other => panic!("expected maybe billed, got {other:?}"),
     }
+    // Asked to, it sends again anyway (the user pays again on purpose).
+    sent(ledger.begin(&secret, &intent(21, "juhe"), &reuse().resend_maybe_billed()).unwrap());
 }
 
 /// Many threads on as many connections (as processes would be), one question: exactly one
