@@ -12,6 +12,7 @@ use crate::faults::{FaultKind, FaultPlan};
 use crate::identity::Registry;
 use crate::ledger::{Ledger, RequestRecord};
 use crate::magic::{Effect, MagicIdentity};
+use crate::network::{Network, PeerAddr};
 use crate::reply::Reply;
 use crate::request_fields::{Keys, Params, read_fields};
 use crate::verdicts::judge;
@@ -53,6 +54,8 @@ pub(crate) struct JuheApi {
     identities_json: OnceLock<Vec<u8>>,
     /// Reachable from other machines: admin routes need this key.
     pub(crate) admin_key: Option<String>,
+    /// Latency and request caps.
+    network: Network,
 }
 
 /// What processing a check came to.
@@ -77,6 +80,7 @@ impl JuheApi {
         faults: FaultPlan,
         on_request: Option<RequestHook>,
         admin_key: Option<String>,
+        network: Network,
     ) -> Self {
         let TestAccount { key, openid, private_key, idcard_key_padding } = account;
         let openid_key = AesKey::from_openid(&openid);
@@ -93,6 +97,7 @@ impl JuheApi {
             on_request,
             identities_json: OnceLock::new(),
             admin_key,
+            network,
         }
     }
 
@@ -118,15 +123,33 @@ impl JuheApi {
         };
         let processed = self.process(endpoint, request);
         self.log(Some(endpoint), request, &processed.reply, processed.fault, processed.who);
-        deliver(processed.reply, processed.fault)
+        let answer = deliver(processed.reply, processed.fault);
+        // The network's time comes on top of whatever the answer itself takes.
+        match &self.network.latency {
+            Some(latency) => Answer::Delayed { delay: latency.draw(), answer: Box::new(answer) },
+            None => answer,
+        }
     }
 
     fn process(&self, endpoint: Endpoint, request: &http::Request<Vec<u8>>) -> Processed {
         let info = endpoint.info();
         let params = Params::of(request);
         let refuse = |reply: Reply| Processed { reply, fault: None, who: String::new() };
+        let now = std::time::Instant::now();
+        // Over a cap, a request is not processed, and not billed, as at Juhe.
+        if let (Some(cap), Some(PeerAddr(ip))) =
+            (&self.network.ip_cap, request.extensions().get::<PeerAddr>())
+            && !cap.admit(ip, now)
+        {
+            return refuse(Reply::error(10011));
+        }
         if params.get(Param::Key) != self.key {
             return refuse(Reply::error(10001));
+        }
+        if let Some(cap) = &self.network.key_cap
+            && !cap.admit(&self.key, now)
+        {
+            return refuse(Reply::error(10012));
         }
         if info.post_only && request.method() != http::Method::POST {
             return refuse(Reply {

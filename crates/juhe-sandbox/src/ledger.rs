@@ -1,7 +1,7 @@
 //! The billing ledger and request log: what the sandbox was asked, and what it would have
 //! charged.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -17,6 +17,8 @@ pub(crate) struct Ledger {
     per_endpoint: Vec<(AtomicU64, AtomicU64)>,
     /// Requests to paths that are no endpoint.
     unknown_paths: AtomicU64,
+    /// Answers by endpoint (its index; `None`: no endpoint) and `error_code`.
+    codes: Mutex<BTreeMap<(Option<usize>, i64), u64>>,
     log: Mutex<VecDeque<RequestRecord>>,
 }
 
@@ -38,12 +40,14 @@ pub struct RequestRecord {
 }
 
 /// Counts of one endpoint.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct ApiCounts {
     /// Requests received.
     pub requests: u64,
     /// Answers with `error_code` 0.
     pub billed: u64,
+    /// Answers by `error_code` (`"0"`, `"10012"`, …); a gateway fault's answer has none.
+    pub codes: BTreeMap<String, u64>,
 }
 
 /// What the sandbox was asked and what it would have charged: `GET /__sandbox/ledger`.
@@ -54,7 +58,9 @@ pub struct LedgerSnapshot {
     /// Answers with `error_code` 0: what Juhe would charge.
     pub billed: u64,
     /// Counts per endpoint that has had a request, by `api`.
-    pub apis: std::collections::BTreeMap<String, ApiCounts>,
+    pub apis: BTreeMap<String, ApiCounts>,
+    /// Answers by `error_code`, every API together: `{"0": 95, "10012": 2}`.
+    pub codes: BTreeMap<String, u64>,
 }
 
 impl Ledger {
@@ -62,12 +68,17 @@ impl Ledger {
         Self {
             per_endpoint: Endpoint::ALL.iter().map(|_| (AtomicU64::new(0), AtomicU64::new(0))).collect(),
             unknown_paths: AtomicU64::new(0),
+            codes: Mutex::new(BTreeMap::new()),
             log: Mutex::new(VecDeque::new()),
         }
     }
 
     pub(crate) fn record(&self, endpoint: Option<Endpoint>, record: RequestRecord) {
-        match endpoint.and_then(|e| Endpoint::ALL.iter().position(|x| *x == e)) {
+        let index = endpoint.and_then(|e| Endpoint::ALL.iter().position(|x| *x == e));
+        if let (Some(code), Ok(mut codes)) = (record.error_code, self.codes.lock()) {
+            *codes.entry((index, code)).or_default() += 1;
+        }
+        match index {
             Some(i) => {
                 self.per_endpoint[i].0.fetch_add(1, Ordering::Relaxed);
                 if record.billed {
@@ -91,10 +102,19 @@ impl Ledger {
             requests: self.unknown_paths.load(Ordering::Relaxed),
             ..LedgerSnapshot::default()
         };
-        for (endpoint, (requests, billed)) in Endpoint::ALL.iter().zip(&self.per_endpoint) {
+        let codes = self.codes.lock().map(|c| c.clone()).unwrap_or_default();
+        for ((_, code), n) in &codes {
+            *snapshot.codes.entry(code.to_string()).or_default() += n;
+        }
+        for (i, (endpoint, (requests, billed))) in Endpoint::ALL.iter().zip(&self.per_endpoint).enumerate() {
             let counts = ApiCounts {
                 requests: requests.load(Ordering::Relaxed),
                 billed: billed.load(Ordering::Relaxed),
+                codes: codes
+                    .iter()
+                    .filter(|((e, _), _)| *e == Some(i))
+                    .map(|((_, c), n)| (c.to_string(), *n))
+                    .collect(),
             };
             snapshot.requests += counts.requests;
             snapshot.billed += counts.billed;

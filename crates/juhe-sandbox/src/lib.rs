@@ -42,6 +42,7 @@ mod identity;
 mod juhe_api;
 mod ledger;
 pub mod magic;
+mod network;
 mod population;
 mod reply;
 mod request_fields;

@@ -14,6 +14,7 @@ use crate::faults::{Fault, FaultPlan};
 use crate::identity::{Identity, Registry, load_identities, seed_of};
 use crate::juhe_api::{Answer, JuheApi, RequestHook, TestAccount};
 use crate::ledger::{LedgerSnapshot, RequestRecord};
+use crate::network::{Latency, Network, RateCap};
 use crate::population::builtin_population;
 use crate::server::Limits;
 use crate::{SandboxError, magic, server, tls};
@@ -46,6 +47,13 @@ pub struct SandboxBuilder {
     expose: bool,
     /// The key admin routes need when exposed; random when not given.
     admin_key: Option<String>,
+    /// Each answer's added delay, drawn uniformly from this range.
+    latency: Option<std::ops::RangeInclusive<Duration>>,
+    /// Requests per key and second (10012 beyond), and per client address (10011).
+    qps: Option<u32>,
+    ip_qps: Option<u32>,
+    /// The latency generator's seed; random when not given.
+    seed: Option<u64>,
     /// The names of the server certificate, when serving HTTPS.
     tls: Option<Vec<String>>,
 }
@@ -73,6 +81,10 @@ impl Default for SandboxBuilder {
             limits: Limits::default(),
             expose: false,
             admin_key: None,
+            latency: None,
+            qps: None,
+            ip_qps: None,
+            seed: None,
             tls: None,
         }
     }
@@ -168,6 +180,33 @@ impl SandboxBuilder {
     /// with [`admin_key`](Self::admin_key), and [`Sandbox::admin_key`] tells it.
     pub fn expose(mut self) -> Self {
         self.expose = true;
+        self
+    }
+
+    /// Delays every API answer by a time drawn uniformly from `range`, after the request was
+    /// processed (and billed), as a network to Juhe does: a client that gives up meanwhile
+    /// has still paid. Added to a latency fault's delay. Reproducible with [`seed`](Self::seed).
+    pub fn latency(mut self, range: std::ops::RangeInclusive<Duration>) -> Self {
+        self.latency = Some(range);
+        self
+    }
+
+    /// At most `per_second` requests of the key processed in any one-second window; the
+    /// others are answered 10012 (请求超过次数限制), not processed and not billed, as at Juhe.
+    pub fn qps(mut self, per_second: u32) -> Self {
+        self.qps = Some(per_second);
+        self
+    }
+
+    /// The same per client address, answered 10011. An offline sandbox has no addresses.
+    pub fn ip_qps(mut self, per_second: u32) -> Self {
+        self.ip_qps = Some(per_second);
+        self
+    }
+
+    /// The seed of the latency's draws: the same seed, the same sequence of delays.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = Some(seed);
         self
     }
 
@@ -287,7 +326,14 @@ impl SandboxBuilder {
             idcard_key_padding: self.idcard_key_padding,
         };
         let admin_key = self.expose.then(|| self.admin_key.clone().unwrap_or_else(random_admin_key));
-        let api = JuheApi::new(account, registry, FaultPlan::new(self.faults), self.on_request, admin_key);
+        let seed = self.seed.unwrap_or_else(|| rand_core::RngCore::next_u64(&mut rand_core::OsRng));
+        let network = Network {
+            latency: self.latency.map(|range| Latency::new(range, seed)),
+            key_cap: self.qps.map(RateCap::new),
+            ip_cap: self.ip_qps.map(RateCap::new),
+        };
+        let api =
+            JuheApi::new(account, registry, FaultPlan::new(self.faults), self.on_request, admin_key, network);
         Ok((api, public_key_pem))
     }
 

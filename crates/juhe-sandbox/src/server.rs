@@ -20,6 +20,7 @@ use tokio::net::TcpListener;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 
 use crate::juhe_api::{Answer, JuheApi};
+use crate::network::PeerAddr;
 
 /// What the server lets its clients use.
 #[derive(Debug, Clone)]
@@ -81,16 +82,20 @@ pub(crate) async fn serve(
             _ = shutdown.changed() => break,
             accepted = listener.accept() => accepted,
         };
-        let stream = match accepted {
-            Ok((stream, _)) => stream,
+        let (stream, peer) = match accepted {
+            Ok((stream, peer)) => (stream, peer),
             Err(_) => {
                 tokio::time::sleep(ACCEPT_BACKOFF).await;
                 continue;
             }
         };
         let _ = stream.set_nodelay(true);
-        let shared =
-            Shared { api: Arc::clone(&api), bodies: Arc::clone(&bodies), limits: Arc::clone(&limits) };
+        let shared = Shared {
+            api: Arc::clone(&api),
+            bodies: Arc::clone(&bodies),
+            limits: Arc::clone(&limits),
+            peer: PeerAddr(peer.ip()),
+        };
         let (shutdown, tls) = (shutdown.clone(), tls.clone());
         tokio::spawn(async move {
             let _slot: OwnedSemaphorePermit = permit;
@@ -115,6 +120,8 @@ struct Shared {
     api: Arc<JuheApi>,
     bodies: Arc<Semaphore>,
     limits: Arc<Limits>,
+    /// The connection's client, for per-address caps.
+    peer: PeerAddr,
 }
 
 impl Shared {
@@ -125,7 +132,8 @@ impl Shared {
         I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
     {
         let header_read_timeout = self.limits.header_read_timeout;
-        let service = service_fn(move |request| {
+        let service = service_fn(move |mut request: hyper::Request<Incoming>| {
+            request.extensions_mut().insert(self.peer);
             respond(Arc::clone(&self.api), Arc::clone(&self.bodies), Arc::clone(&self.limits), request)
         });
         let connection = http1::Builder::new()

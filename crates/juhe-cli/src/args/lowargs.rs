@@ -441,6 +441,33 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
     }
 }
 
+/// `50ms..150ms`, `1s..2s`, or one value (`100ms`): at most a minute.
+fn parse_latency(text: &str) -> Result<std::ops::RangeInclusive<Duration>, String> {
+    let one = |part: &str| -> Result<Duration, String> {
+        let part = part.trim();
+        let (number, per) = if let Some(n) = part.strip_suffix("ms") {
+            (n, Duration::from_millis(1))
+        } else if let Some(n) = part.strip_suffix('s') {
+            (n, Duration::from_secs(1))
+        } else {
+            return Err(format!("`{text}` is not a latency such as 50ms..150ms or 1s"));
+        };
+        let n: u32 =
+            number.trim().parse().map_err(|_| format!("`{text}` is not a latency such as 50ms..150ms"))?;
+        Some(per * n)
+            .filter(|d| *d <= Duration::from_secs(60))
+            .ok_or_else(|| format!("`{text}`: at most 60s"))
+    };
+    let (min, max) = match text.split_once("..") {
+        Some((min, max)) => (one(min)?, one(max)?),
+        None => (one(text)?, one(text)?),
+    };
+    if min > max {
+        return Err(format!("`{text}`: the first bound is the smaller"));
+    }
+    Ok(min..=max)
+}
+
 fn parse_date(text: &str) -> Result<juhe_proto::CivilDate, String> {
     juhe_verify::ledger::parse_date(text).ok_or_else(|| format!("`{text}` is not a date written YYYY-MM-DD"))
 }
@@ -488,7 +515,36 @@ pub(crate) struct ServeArgs {
     /// written only to --credentials-out.
     #[arg(long)]
     pub(crate) expose: bool,
+    /// Delay each answer by a time drawn uniformly from MIN..MAX (50ms..150ms; one value for
+    /// a fixed delay), after the check is processed and billed, as the network to Juhe does.
+    #[arg(long, value_name = "MIN..MAX", value_parser = parse_latency)]
+    pub(crate) latency: Option<std::ops::RangeInclusive<Duration>>,
+    /// Answer 10012 (not processed, not billed) to requests of the key beyond N in any one
+    /// second, as Juhe caps a key.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub(crate) qps: Option<u32>,
+    /// The same per client address, answered 10011.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub(crate) ip_qps: Option<u32>,
+    /// Seed the latency's draws: the same seed, the same delays.
+    #[arg(long, value_name = "SEED")]
+    pub(crate) seed: Option<u64>,
     /// The admin key of an --expose'd sandbox, instead of a random one.
     #[arg(long, value_name = "KEY", requires = "expose")]
     pub(crate) admin_key: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn latencies_are_read_with_their_units() {
+        let ms = Duration::from_millis;
+        assert_eq!(parse_latency("50ms..150ms"), Ok(ms(50)..=ms(150)));
+        assert_eq!(parse_latency("1s"), Ok(ms(1000)..=ms(1000)));
+        for bad in ["150ms..50ms", "5", "2m", "61s", ".."] {
+            assert!(parse_latency(bad).is_err(), "{bad}");
+        }
+    }
 }

@@ -13,8 +13,33 @@ use crate::failure::Failure;
 
 /// `juhe sandbox serve`.
 pub(crate) fn serve(args: ServeArgs) -> Result<ExitCode, Failure> {
-    let ServeArgs { addr, credentials_out, identities, fresh_rsa_key, quiet, expose, admin_key, tls } = args;
+    let ServeArgs {
+        addr,
+        credentials_out,
+        identities,
+        fresh_rsa_key,
+        quiet,
+        expose,
+        latency,
+        qps,
+        ip_qps,
+        seed,
+        admin_key,
+        tls,
+    } = args;
     let mut builder = Sandbox::builder().addr(addr);
+    if let Some(range) = latency {
+        builder = builder.latency(range);
+    }
+    if let Some(n) = qps {
+        builder = builder.qps(n);
+    }
+    if let Some(n) = ip_qps {
+        builder = builder.ip_qps(n);
+    }
+    if let Some(seed) = seed {
+        builder = builder.seed(seed);
+    }
     if tls {
         builder = builder.tls();
     }

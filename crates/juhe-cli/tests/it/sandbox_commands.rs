@@ -198,3 +198,53 @@ fn out_of_file_descriptors_the_server_waits_instead_of_spinning() {
     let _ = server.wait();
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `sandbox serve --qps 2 --latency 20ms..40ms --seed 7`: beyond two requests a second the
+/// key is answered 10012, unbilled; every answer waits its drawn time; the ledger counts codes.
+#[test]
+fn serve_caps_the_key_and_delays_answers() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let dir = std::env::temp_dir().join(format!("juhe-serve-caps-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let credentials = dir.join("credentials.json");
+    let mut child = crate::juhe_command()
+        .args(["sandbox", "serve", "--addr", "127.0.0.1:0", "--quiet", "--qps", "2"])
+        .args(["--latency", "20ms..40ms", "--seed", "7", "--credentials-out"])
+        .arg(&credentials)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut log = BufReader::new(child.stderr.take().unwrap());
+    let mut seen = String::new();
+    while !seen.contains("listening on") {
+        assert!(log.read_line(&mut seen).unwrap() > 0, "{seen}");
+    }
+    let written: serde_json::Value = serde_json::from_slice(&std::fs::read(&credentials).unwrap()).unwrap();
+    let addr = written["base_url"].as_str().unwrap().trim_start_matches("http://").to_owned();
+    let key = written["key"].as_str().unwrap().to_owned();
+    let p = &juhe_sandbox::builtin_population()[0];
+    let ask = |method: &str, path: &str, body: &str| {
+        let mut stream = std::net::TcpStream::connect(&addr).unwrap();
+        let head = format!(
+            "{method} {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        stream.write_all(head.as_bytes()).unwrap();
+        let mut answer = String::new();
+        let _ = stream.read_to_string(&mut answer);
+        let json = answer.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
+        serde_json::from_str::<serde_json::Value>(&json).unwrap_or_default()
+    };
+    let form = juhe_proto::encode_form([("key", key.as_str()), ("realname", &p.name), ("idcard", &p.idcard)]);
+    let started = std::time::Instant::now();
+    let codes: Vec<i64> =
+        (0..4).map(|_| ask("POST", "/idcard/query", &form)["error_code"].as_i64().unwrap()).collect();
+    assert!(started.elapsed() >= std::time::Duration::from_millis(80), "{:?}", started.elapsed());
+    assert_eq!(codes, [0, 0, 10012, 10012]);
+    let ledger = ask("GET", "/__sandbox/ledger", "");
+    assert_eq!(ledger["billed"], 2, "{ledger}");
+    assert_eq!(ledger["codes"], serde_json::json!({"0": 2, "10012": 2}), "{ledger}");
+    std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    child.wait().unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+}

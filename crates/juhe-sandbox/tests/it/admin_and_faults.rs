@@ -42,6 +42,8 @@ fn ledger_route_counts_requests_and_billed_per_api() {
     assert_eq!(ledger["apis"]["idcard/query"]["requests"], 2);
     assert_eq!(ledger["apis"]["idcard/query"]["billed"], 1);
     assert_eq!(ledger["apis"]["telecom3/query"]["billed"], 0);
+    assert_eq!(ledger["codes"], serde_json::json!({"0": 1, "10001": 2}));
+    assert_eq!(ledger["apis"]["idcard/query"]["codes"], serde_json::json!({"0": 1, "10001": 1}));
     // Admin requests are not counted, and the log masks who was checked.
     assert_eq!(get(&sandbox, "/__sandbox/ledger")["requests"], 3);
     let log = get(&sandbox, "/__sandbox/requests");
@@ -153,4 +155,50 @@ fn an_offline_sandbox_answers_like_a_running_one() {
     let json: serde_json::Value = serde_json::from_slice(answer.body()).unwrap();
     assert_eq!(json["error_code"], 0);
     assert_eq!(offline.ledger().billed, 1);
+}
+
+/// An idcard check of the first sandbox person, as form bytes.
+fn idcard_form(sandbox: &Sandbox) -> String {
+    let p = &sandbox.identities()[0];
+    juhe_proto::encode_form([
+        ("key", SANDBOX_KEY),
+        ("realname", p.name.as_str()),
+        ("idcard", p.idcard.as_str()),
+    ])
+}
+
+/// `qps(5)`: twelve requests at once, five processed and billed, seven answered 10012 and
+/// not billed; `ip_qps(3)` answers 10011 the same way per address. The ledger counts codes.
+#[test]
+fn requests_over_a_cap_are_answered_10012_or_10011_and_not_billed() {
+    for (sandbox, cap, code) in [
+        (Sandbox::builder().qps(5).start().unwrap(), 5, 10012),
+        (Sandbox::builder().ip_qps(3).start().unwrap(), 3, 10011),
+    ] {
+        let body = idcard_form(&sandbox);
+        let codes: Vec<i64> = (0..12)
+            .map(|_| post_form(sandbox.addr(), "/idcard/query", body.as_bytes()).unwrap().error_code())
+            .collect();
+        assert_eq!(codes.iter().filter(|&&c| c == 0).count(), cap, "{codes:?}");
+        assert_eq!(codes.iter().filter(|&&c| c == code).count(), 12 - cap, "{codes:?}");
+        let ledger = get(&sandbox, "/__sandbox/ledger");
+        assert_eq!(ledger["billed"], cap);
+        assert_eq!(ledger["codes"][code.to_string()], 12 - cap, "{ledger}");
+        assert_eq!(sandbox.ledger().codes.get(&code.to_string()), Some(&(12 - cap as u64)));
+        // A second later the window has moved on.
+        std::thread::sleep(Duration::from_millis(1010));
+        assert_eq!(post_form(sandbox.addr(), "/idcard/query", body.as_bytes()).unwrap().error_code(), 0);
+    }
+}
+
+/// `latency(..)`: every answer waits its drawn time, after the check was processed.
+#[test]
+fn answers_wait_the_latency() {
+    let delay = Duration::from_millis(150);
+    let sandbox = Sandbox::builder().latency(delay..=delay).seed(1).start().unwrap();
+    let started = std::time::Instant::now();
+    let answer = post_form(sandbox.addr(), "/idcard/query", idcard_form(&sandbox).as_bytes()).unwrap();
+    assert_eq!(answer.error_code(), 0);
+    assert!(started.elapsed() >= delay, "answered after {:?}", started.elapsed());
+    assert_eq!(sandbox.ledger().billed, 1);
 }
