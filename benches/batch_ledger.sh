@@ -32,19 +32,7 @@ $as_pg "$pgbin/initdb" -D "$tmp/pg" -U postgres --auth=trust -E UTF8 >/dev/null
 $as_pg "$pgbin/pg_ctl" -D "$tmp/pg" -l "$tmp/pg/log" -w -o "-p $port -k $tmp/pg -c listen_addresses=127.0.0.1" start >/dev/null
 postgres_url="postgres://postgres@127.0.0.1:$port/postgres"
 
-# N distinct people (valid ID numbers, the population's names and mobiles): each row a new subject.
-python3 - "$rows" "$tmp/in.csv" "$tmp/people.csv" <<'PY'
-import csv, datetime, sys
-n, out, people = int(sys.argv[1]), sys.argv[2], list(csv.DictReader(open(sys.argv[3], encoding="utf-8")))
-weights, checks = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2], "10X98765432"
-with open(out, "w", encoding="utf-8", newline="") as f:
-    w = csv.writer(f); w.writerow(["name", "idcard", "mobile"])
-    for i in range(n):
-        born = datetime.date(1960, 1, 1) + datetime.timedelta(days=i // 1000)
-        first17 = f"110105{born:%Y%m%d}{i % 1000:03d}"
-        p = people[i % len(people)]
-        w.writerow([p["name"], first17 + checks[sum(int(d) * k for d, k in zip(first17, weights)) % 11], p["mobile"]])
-PY
+python3 benches/people.py "$rows" "$tmp/in.csv" "$tmp/people.csv"
 
 run() {
   local label=$1; shift

@@ -1,6 +1,14 @@
-//! A batch's pace: evenly spaced starts under an optional cap, slowed down when Juhe says
-//! the key or the IP is over its limit (10011, 10012, HTTP 429) and sped up again as checks
-//! go through: additive increase, multiplicative decrease, as TCP does.
+//! A batch's pace: evenly spaced starts under an optional cap, finding and holding the rate
+//! at which Juhe starts answering 10011, 10012 or HTTP 429.
+//!
+//! Uncapped, a batch starts slowly and speeds up by a few percent with every check that goes
+//! through (a slow start, as TCP's), so it meets a key's limit at a rate a little above it,
+//! not at the full speed of its concurrency: the checks already in flight when the first
+//! refusal comes back are the only ones wasted. At a refusal, the rate is set to what went
+//! through in the last second (the limit, measured), and from there it probes upwards by a
+//! small fraction of it per second, so it stays within a few percent of the limit while
+//! drawing few refusals. With a cap (`--rate`), starts are spaced at exactly the cap, and a
+//! limit below it is found the same way.
 
 use std::collections::VecDeque;
 use std::sync::Mutex;
@@ -12,10 +20,30 @@ pub const MIN_RATE: f64 = 1.0 / 3600.0;
 /// The slowest a rate limit makes a batch: one check a second (or the cap, if lower). Juhe's
 /// limits are per second and per day; below this, slowing down no longer helps.
 const FLOOR: f64 = 1.0;
-/// How much each check that goes through adds to the rate, in checks per second.
-const INCREASE: f64 = 0.05;
-/// A rate limit halves the rate, at most once per this long (the answers of checks started
-/// at the old rate are still coming in).
+/// Where an uncapped batch starts, checks per second.
+const SLOW_START: f64 = 100.0;
+/// How much each check that goes through multiplies the rate by in the slow start, up to
+/// twice the rate that goes through.
+const SLOW_START_GROWTH: f64 = 1.02;
+/// In the slow start, the rate is at most this many times what goes through: a limit is met
+/// at most this far above it, for the time its first refusal takes to come back.
+const OVERSHOOT: f64 = 1.5;
+/// Past this rate, never limited, a batch is not paced at all (sleeps this short would only
+/// slow it down).
+const UNPACED: f64 = 5_000.0;
+/// How far under the measured limit a refusal sets the rate.
+const UNDER_LIMIT: f64 = 0.98;
+/// How much of the measured limit each check that goes through adds, probing upwards: about
+/// half a percent of the limit per second at the limit.
+const PROBE: f64 = 0.00005;
+/// The span the slow start measures what goes through over.
+const RECENT: Duration = Duration::from_millis(50);
+/// How many times faster the probe climbs while under the rate that drew the last refusal.
+const CATCH_UP: f64 = 4.0;
+/// The most one refusal lowers a known limit by.
+const LIMIT_DROP: f64 = 0.9;
+/// A refusal lowers the rate at most once per this long: the answers of checks started at
+/// the old rate are still coming in.
 const CUT_EVERY: Duration = Duration::from_secs(1);
 
 /// Hands out start times and adapts them to rate limits. Shared by the workers of one batch.
@@ -28,12 +56,25 @@ pub(crate) struct Pacer {
 struct State {
     /// The user's cap, checks per second.
     ceiling: Option<f64>,
-    /// The current rate; `None` while uncapped and never limited.
-    rate: Option<f64>,
+    /// The current rate.
+    rate: f64,
+    /// The limit last measured at a refusal; `None` before any.
+    limit: Option<f64>,
+    /// The rate that drew the last refusal: below it, probing is faster.
+    refused_at: f64,
     next: Option<Instant>,
     last_cut: Option<Instant>,
-    /// Starts of the last second, to know the pace when the first limit comes uncapped.
-    recent: VecDeque<Instant>,
+    /// When the checks of the last second went through: what the key's limit let pass.
+    passed: VecDeque<Instant>,
+    /// When the first check went through: a batch younger than a second measures over its age.
+    first_passed: Option<Instant>,
+}
+
+impl State {
+    /// In the slow start: uncapped and never refused.
+    fn starting(&self) -> bool {
+        self.ceiling.is_none() && self.limit.is_none()
+    }
 }
 
 impl Pacer {
@@ -45,58 +86,104 @@ impl Pacer {
         Self {
             state: Mutex::new(State {
                 ceiling,
-                rate: ceiling,
+                rate: ceiling.unwrap_or(SLOW_START),
+                limit: None,
+                refused_at: 0.0,
                 next: None,
                 last_cut: None,
-                recent: VecDeque::new(),
+                passed: VecDeque::new(),
+                first_passed: None,
             }),
         }
     }
 
-    /// How long the caller must wait before its check may start.
+    /// How long the caller must wait before its check may start (its start is booked).
     pub(crate) fn wait(&self) -> Duration {
         let now = Instant::now();
         let mut state = self.state();
-        state.recent.push_back(now);
-        while state.recent.front().is_some_and(|t| now.duration_since(*t) > Duration::from_secs(1)) {
-            state.recent.pop_front();
+        if state.starting() && state.rate >= UNPACED {
+            return Duration::ZERO;
         }
-        let Some(rate) = state.rate else { return Duration::ZERO };
         let slot = state.next.map_or(now, |n| n.max(now));
-        state.next = Some(slot + Duration::from_secs_f64(1.0 / rate));
+        state.next = Some(slot + Duration::from_secs_f64(1.0 / state.rate));
         slot - now
     }
 
-    /// Juhe said the rate is too high: halve it, once a second at most, not below one check a
-    /// second.
+    /// Juhe said the rate is too high: the rate becomes what went through in the last second
+    /// (less a little), once a second at most, not below one check a second.
     pub(crate) fn rate_limited(&self) {
         let now = Instant::now();
         let mut state = self.state();
         if state.last_cut.is_some_and(|t| now.duration_since(t) < CUT_EVERY) {
             return;
         }
-        let current = state.rate.unwrap_or(state.recent.len().max(1) as f64);
+        forget_before(&mut state.passed, now);
+        // What went through in the last second is what the key's window let pass (a batch
+        // younger than that measures a lower bound, and probes up from it).
+        let measured = state.passed.len() as f64;
         let floor = state.ceiling.map_or(FLOOR, |c| c.min(FLOOR));
-        state.rate = Some((current / 2.0).max(floor));
+        // A count taken as answers come back runs a little under the limit; once a limit is
+        // known, a refusal moves it down by a tenth at most (it may really have dropped), never
+        // above the rate that drew the refusal.
+        let limit = match state.limit {
+            None => measured,
+            Some(known) => measured.max(known * LIMIT_DROP).min(state.rate),
+        }
+        .max(floor);
+        state.limit = Some(limit);
+        state.refused_at = state.rate;
+        state.rate = (limit * UNDER_LIMIT).max(floor);
         state.last_cut = Some(now);
     }
 
-    /// A check went through: raise the rate a little, up to the cap.
+    /// A check went through: speed up (fast in the slow start, by a small probe after a
+    /// refusal), never above the cap.
     pub(crate) fn succeeded(&self) {
+        let now = Instant::now();
         let mut state = self.state();
-        if let (Some(rate), true) = (state.rate, state.last_cut.is_some()) {
-            let raised = rate + INCREASE;
-            state.rate = Some(state.ceiling.map_or(raised, |c| raised.min(c)));
-        }
+        state.first_passed.get_or_insert(now);
+        state.passed.push_back(now);
+        forget_before(&mut state.passed, now);
+        let raised = match state.limit {
+            None => {
+                (state.rate * SLOW_START_GROWTH).min((OVERSHOOT * passed_rate(&state, now)).max(SLOW_START))
+            }
+            // Well under the rate that was refused, the limit was measured low (answers still
+            // on their way): climb back faster.
+            Some(limit) if state.rate < state.refused_at * UNDER_LIMIT => {
+                state.rate + limit * PROBE * CATCH_UP
+            }
+            Some(limit) => state.rate + limit * PROBE,
+        };
+        state.rate = state.ceiling.map_or(raised, |c| raised.min(c));
     }
 
-    /// The current rate; `None` when uncapped.
+    /// The rate the batch is held to: the cap, or the one a rate limit set; `None` when
+    /// uncapped and never limited.
     pub(crate) fn rate(&self) -> Option<f64> {
-        self.state().rate
+        let state = self.state();
+        (!state.starting()).then_some(state.rate)
     }
 
     fn state(&self) -> std::sync::MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// Checks that went through per second, over the last [`RECENT`] (or the batch's age, if
+/// younger, but at least a hundredth of a second): recent enough for the slow start to follow
+/// a fast server closely.
+fn passed_rate(state: &State, now: Instant) -> f64 {
+    let age = state.first_passed.map_or(Duration::ZERO, |t| now.duration_since(t));
+    let span = age.clamp(Duration::from_millis(10), RECENT);
+    let recent = state.passed.iter().rev().take_while(|t| now.duration_since(**t) <= span).count();
+    recent as f64 / span.as_secs_f64()
+}
+
+/// Drops the times more than a second before `now`.
+fn forget_before(times: &mut VecDeque<Instant>, now: Instant) {
+    while times.front().is_some_and(|t| now.duration_since(*t) > Duration::from_secs(1)) {
+        times.pop_front();
     }
 }
 
@@ -118,35 +205,66 @@ mod tests {
     }
 
     #[test]
-    fn rate_limits_halve_the_rate_and_successes_win_it_back_to_the_cap() {
-        let pacer = Pacer::new(Some(40.0));
-        pacer.rate_limited();
-        assert_eq!(pacer.rate(), Some(20.0));
-        pacer.rate_limited();
-        assert_eq!(pacer.rate(), Some(20.0), "once a second at most");
+    fn an_uncapped_batch_starts_slowly_and_is_unpaced_once_fast() {
+        let pacer = Pacer::new(None);
+        assert_eq!(pacer.rate(), None, "not held to a rate");
+        assert_eq!(pacer.wait(), Duration::ZERO);
+        assert!(pacer.wait() >= Duration::from_millis(9), "100 a second at first");
+        // A hundred through at once measure 10,000 a second (over the shortest span): the rate
+        // grows by 2% a check, so it is still paced after these.
         for _ in 0..100 {
             pacer.succeeded();
         }
-        assert!((pacer.rate().unwrap() - 25.0).abs() < 1e-9, "{:?}", pacer.rate());
+        assert!(pacer.wait() > Duration::ZERO, "still paced");
         for _ in 0..1000 {
             pacer.succeeded();
         }
-        assert_eq!(pacer.rate(), Some(40.0), "never above the cap");
+        for _ in 0..100 {
+            assert_eq!(pacer.wait(), Duration::ZERO, "past 5,000 a second, no pacing");
+        }
     }
 
     #[test]
-    fn an_uncapped_batch_is_capped_at_half_its_pace_when_first_limited() {
+    fn a_refusal_sets_the_rate_to_what_went_through_and_probing_is_gentle() {
         let pacer = Pacer::new(None);
-        for _ in 0..30 {
-            assert_eq!(pacer.wait(), Duration::ZERO);
+        for _ in 0..100 {
+            pacer.succeeded();
         }
         pacer.rate_limited();
-        assert_eq!(pacer.rate(), Some(15.0));
+        let held = pacer.rate().unwrap();
+        assert!((held - 98.0).abs() < 1e-6, "{held}: 100 went through in the last second");
+        pacer.rate_limited();
+        assert_eq!(pacer.rate(), Some(held), "once a second at most");
+        // A later refusal that counts fewer (answers still coming back) keeps most of the limit.
+        {
+            let mut state = pacer.state();
+            state.last_cut = None;
+            state.passed.truncate(50);
+        }
+        pacer.rate_limited();
+        let again = pacer.rate().unwrap();
+        assert!((again - 100.0 * 0.9 * 0.98).abs() < 1e-6, "{again}: a tenth down at most");
+        let held = again;
+        for _ in 0..100 {
+            pacer.succeeded();
+        }
+        let probed = pacer.rate().unwrap();
+        // Under the refused rate the probe is four times faster: 2% of the limit (90) a hundred.
+        assert!((probed - (held + 1.8)).abs() < 1e-6, "{probed}");
+    }
+
+    #[test]
+    fn a_cap_is_never_passed_nor_a_floor() {
+        let pacer = Pacer::new(Some(40.0));
+        for _ in 0..10_000 {
+            pacer.succeeded();
+        }
+        assert_eq!(pacer.rate(), Some(40.0), "never above the cap");
         let slow = Pacer::new(Some(0.5));
         slow.rate_limited();
         assert_eq!(slow.rate(), Some(0.5), "never below the floor, nor above the cap");
         let limited = Pacer::new(Some(3.0));
         limited.rate_limited();
-        assert_eq!(limited.rate(), Some(1.5));
+        assert_eq!(limited.rate(), Some(1.0), "nothing went through: the floor");
     }
 }

@@ -112,6 +112,10 @@ impl Client {
                     if let (true, Some(pacer)) = (rate_limited, pacer) {
                         pacer.rate_limited();
                     }
+                    // A batch's retry is a start too: after its backoff (a key's window stays full for
+                    // up to a second), it takes its place in the pace.
+                    let paced = pacer.map_or(std::time::Duration::ZERO, |p| p.wait());
+                    let delay = delay.max(paced);
                     std::thread::sleep(delay);
                 }
             }
