@@ -101,24 +101,15 @@ fn a_reachable_address_needs_expose() {
 #[cfg(unix)]
 #[test]
 fn an_exposed_sandbox_has_a_secret_admin_key_in_a_private_file() {
-    use std::io::{BufRead, BufReader, Read, Write};
+    use std::io::{Read, Write};
     use std::os::unix::fs::PermissionsExt;
     let dir = std::env::temp_dir().join(format!("juhe-expose-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let credentials = dir.join("credentials.json");
     std::fs::write(&credentials, "old, world-readable").unwrap();
     std::fs::set_permissions(&credentials, std::fs::Permissions::from_mode(0o644)).unwrap();
-    let mut child = crate::juhe_command()
-        .args(["sandbox", "serve", "--addr", "0.0.0.0:0", "--expose", "--credentials-out"])
-        .arg(&credentials)
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut log = BufReader::new(child.stderr.take().unwrap());
-    let mut seen = String::new();
-    while !seen.contains("listening on") {
-        assert!(log.read_line(&mut seen).unwrap() > 0, "{seen}");
-    }
+    let (mut child, mut log, seen) =
+        serve_until_listening(&["--addr", "0.0.0.0:0", "--expose"], &credentials);
     let written: serde_json::Value = serde_json::from_slice(&std::fs::read(&credentials).unwrap()).unwrap();
     let mode = std::fs::metadata(&credentials).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o600, "the credentials file holds the admin key");
@@ -203,22 +194,12 @@ fn out_of_file_descriptors_the_server_waits_instead_of_spinning() {
 /// key is answered 10012, unbilled; every answer waits its drawn time; the ledger counts codes.
 #[test]
 fn serve_caps_the_key_and_delays_answers() {
-    use std::io::{BufRead, BufReader, Read, Write};
+    use std::io::{Read, Write};
     let dir = std::env::temp_dir().join(format!("juhe-serve-caps-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let credentials = dir.join("credentials.json");
-    let mut child = crate::juhe_command()
-        .args(["sandbox", "serve", "--addr", "127.0.0.1:0", "--quiet", "--qps", "2"])
-        .args(["--latency", "20ms..40ms", "--seed", "7", "--credentials-out"])
-        .arg(&credentials)
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut log = BufReader::new(child.stderr.take().unwrap());
-    let mut seen = String::new();
-    while !seen.contains("listening on") {
-        assert!(log.read_line(&mut seen).unwrap() > 0, "{seen}");
-    }
+    let args = ["--addr", "127.0.0.1:0", "--quiet", "--qps", "2", "--latency", "20ms..40ms", "--seed", "7"];
+    let (mut child, _log, _) = serve_until_listening(&args, &credentials);
     let written: serde_json::Value = serde_json::from_slice(&std::fs::read(&credentials).unwrap()).unwrap();
     let addr = written["base_url"].as_str().unwrap().trim_start_matches("http://").to_owned();
     let key = written["key"].as_str().unwrap().to_owned();
@@ -247,4 +228,27 @@ fn serve_caps_the_key_and_delays_answers() {
     std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
     child.wait().unwrap();
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `juhe sandbox serve ARGS --credentials-out CREDENTIALS`, once it says it is listening: the
+/// process, its stderr, and what it printed so far.
+fn serve_until_listening(
+    args: &[&str],
+    credentials: &std::path::Path,
+) -> (std::process::Child, std::io::BufReader<std::process::ChildStderr>, String) {
+    use std::io::BufRead;
+    let mut child = crate::juhe_command()
+        .args(["sandbox", "serve"])
+        .args(args)
+        .arg("--credentials-out")
+        .arg(credentials)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut log = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut seen = String::new();
+    while !seen.contains("listening on") {
+        assert!(log.read_line(&mut seen).unwrap() > 0, "{seen}");
+    }
+    (child, log, seen)
 }
