@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use juhe_sandbox::{Identity, Sandbox, magic};
 use juhe_verify::{
-    BatchHandle, BatchItem, BatchOptions, BatchStats, Billing, Error, ErrorKind, RetryPolicy, Skipped,
+    BatchHandle, BatchItem, BatchOptions, BatchStats, Billing, ClientBuilder, Error, ErrorKind, RetryPolicy, Skipped,
     Telecom3Check, Telecom3Outcome, ValidationError,
 };
 
@@ -16,27 +16,37 @@ use crate::fixtures::{BOTH, Flavor, builder, runtime};
 
 /// What the suite keeps of an item.
 #[derive(Debug, Clone)]
-struct Seen {
-    index: usize,
-    tag: usize,
-    billing: Billing,
-    reused_from: Option<usize>,
-    skipped: Option<Skipped>,
+pub(crate) struct Seen {
+    pub(crate) index: usize,
+    pub(crate) tag: usize,
+    pub(crate) billing: Billing,
+    pub(crate) reused_from: Option<usize>,
+    pub(crate) skipped: Option<Skipped>,
 }
 
-type Input = (usize, Result<Telecom3Check, ValidationError>);
+pub(crate) type Input = (usize, Result<Telecom3Check, ValidationError>);
 type Item = BatchItem<usize, Telecom3Outcome>;
 
-/// Runs `inputs` through `flavor`'s batch; `on_item` sees every item (and may stop the batch)
-/// before it is dropped.
+/// Runs `inputs` through `flavor`'s batch, never retrying; `on_item` sees every item (and may
+/// stop the batch) before it is dropped.
 fn run(
     sandbox: &Sandbox,
     flavor: Flavor,
     inputs: Vec<Input>,
     options: BatchOptions,
+    on_item: impl FnMut(&Item, &BatchHandle),
+) -> (Vec<Seen>, BatchStats) {
+    run_with(builder(sandbox).retry_policy(RetryPolicy::never()), flavor, inputs, options, on_item)
+}
+
+/// [`run`] with the clients of `builder`.
+pub(crate) fn run_with(
+    builder: ClientBuilder,
+    flavor: Flavor,
+    inputs: Vec<Input>,
+    options: BatchOptions,
     mut on_item: impl FnMut(&Item, &BatchHandle),
 ) -> (Vec<Seen>, BatchStats) {
-    let builder = builder(sandbox).retry_policy(RetryPolicy::never());
     let mut seen = Vec::new();
     let mut keep = |item: Item, handle: &BatchHandle| {
         on_item(&item, handle);
@@ -79,7 +89,7 @@ fn run(
     (seen, stats)
 }
 
-fn check_of(person: &Identity) -> Result<Telecom3Check, ValidationError> {
+pub(crate) fn check_of(person: &Identity) -> Result<Telecom3Check, ValidationError> {
     Telecom3Check::new(&person.name, &person.idcard, &person.mobile)
 }
 
@@ -88,12 +98,12 @@ fn magic_check(m: &magic::MagicIdentity) -> Result<Telecom3Check, ValidationErro
 }
 
 /// Tags each check with its position.
-fn tagged(checks: Vec<Result<Telecom3Check, ValidationError>>) -> Vec<Input> {
+pub(crate) fn tagged(checks: Vec<Result<Telecom3Check, ValidationError>>) -> Vec<Input> {
     checks.into_iter().enumerate().collect()
 }
 
 /// Every input yields exactly one item.
-fn assert_one_item_each(seen: &[Seen], inputs: usize) {
+pub(crate) fn assert_one_item_each(seen: &[Seen], inputs: usize) {
     let mut indexes: Vec<usize> = seen.iter().map(|s| s.index).collect();
     indexes.sort_unstable();
     assert_eq!(indexes, (0..inputs).collect::<Vec<_>>(), "an input came out twice or not at all");

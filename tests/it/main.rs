@@ -2,6 +2,7 @@
 //! HTTP. Every endpoint in every mode, retries against faults, batches, leaks of personal
 //! data, and the examples of `docs/sandbox.md`.
 
+mod batch_at_limits;
 mod batch_engine;
 mod batch_library;
 mod fixtures;

@@ -153,7 +153,9 @@ mod journal;
 mod pacer;
 mod retry;
 
-pub use batch::{Batch, BatchHandle, BatchItem, BatchOptions, BatchStats, MAX_CONCURRENCY};
+pub use batch::{
+    Batch, BatchHandle, BatchItem, BatchOptions, BatchStats, DEFAULT_CONCURRENCY, MAX_CONCURRENCY, ROUND_TRIP_ALLOWANCE,
+};
 pub use builder::ClientBuilder;
 pub use client::Client;
 pub use error::{Attempted, Billing, ConfigError, Error, ErrorKind, Skipped};

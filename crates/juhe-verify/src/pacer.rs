@@ -134,6 +134,7 @@ impl Pacer {
         state.refused_at = state.rate;
         state.rate = (limit * UNDER_LIMIT).max(floor);
         state.last_cut = Some(now);
+        hold_until_the_window_frees(&mut state);
     }
 
     /// A check went through: speed up (fast in the slow start, by a small probe after a
@@ -178,6 +179,19 @@ fn passed_rate(state: &State, now: Instant) -> f64 {
     let span = age.clamp(Duration::from_millis(10), RECENT);
     let recent = state.passed.iter().rev().take_while(|t| now.duration_since(**t) <= span).count();
     recent as f64 / span.as_secs_f64()
+}
+
+/// After a refusal the key's one-second window is full, and it frees its first place a second
+/// after the oldest check in it was let in; a check started before then is refused. So the
+/// next start waits for that, taking the oldest check that went through in the last second
+/// for the oldest in the window (it was let in before its answer came back: the wait errs
+/// long). At a steady rate that is at once; after a slow start that filled the window in half
+/// a second, it is the other half, during which every start would have drawn a refusal.
+fn hold_until_the_window_frees(state: &mut State) {
+    if let Some(oldest) = state.passed.front() {
+        let frees = *oldest + Duration::from_secs(1);
+        state.next = Some(state.next.map_or(frees, |next| next.max(frees)));
+    }
 }
 
 /// Drops the times more than a second before `now`.
@@ -233,6 +247,8 @@ mod tests {
         pacer.rate_limited();
         let held = pacer.rate().unwrap();
         assert!((held - 98.0).abs() < 1e-6, "{held}: 100 went through in the last second");
+        let hold = pacer.wait();
+        assert!(hold > Duration::from_millis(900), "{hold:?}: the window is full for a second");
         pacer.rate_limited();
         assert_eq!(pacer.rate(), Some(held), "once a second at most");
         // A later refusal that counts fewer (answers still coming back) keeps most of the limit.

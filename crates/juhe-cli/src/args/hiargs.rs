@@ -62,7 +62,8 @@ pub(crate) struct BatchArgs {
     pub(crate) product: Product,
     pub(crate) input: PathBuf,
     pub(crate) output: PathBuf,
-    pub(crate) concurrency: usize,
+    /// `None`: the library derives it from the rate.
+    pub(crate) concurrency: Option<usize>,
     pub(crate) rate: Option<f64>,
     pub(crate) resume: bool,
     /// Check again, on resume, the rows an earlier run left maybe billed.

@@ -348,9 +348,10 @@ pub(crate) struct BatchLowArgs {
     /// The output CSV.
     #[arg(long, value_name = "OUT.csv")]
     pub(crate) output: PathBuf,
-    /// Checks in flight (or finished but not yet written) at once.
-    #[arg(long, default_value = "8", value_parser = parse_concurrency)]
-    pub(crate) concurrency: usize,
+    /// Checks in flight (or finished but not yet written) at once [default: 32, or enough
+    /// for --rate at a 320 ms round trip].
+    #[arg(long, value_parser = parse_concurrency)]
+    pub(crate) concurrency: Option<usize>,
     /// At most this many checks started per second.
     #[arg(long, value_name = "R", value_parser = parse_rate)]
     pub(crate) rate: Option<f64>,

@@ -114,10 +114,10 @@ impl Run<'_> {
             make,
             log: Arc::clone(&log),
         };
-        let mut options = BatchOptions::default()
-            .concurrency(request.concurrency)
-            .mode(self.connection.mode)
-            .dedupe(request.dedupe);
+        let mut options = BatchOptions::default().mode(self.connection.mode).dedupe(request.dedupe);
+        if let Some(concurrency) = request.concurrency {
+            options = options.concurrency(concurrency);
+        }
         if let Some(rate) = request.rate {
             options = options.rate_per_second(rate);
         }

@@ -51,6 +51,7 @@ mod stats;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use juhe_proto::{Check, Mode, ValidationError};
 use tokio::sync::mpsc;
@@ -67,10 +68,21 @@ use crate::{Billing, Client, Error};
 /// each unit costs a slot, a channel place and, in a blocking batch, possibly a thread.
 pub const MAX_CONCURRENCY: usize = 4096;
 
+/// The concurrency of a batch not told one and not capped faster than 100 checks a second:
+/// enough for 100 a second with answers 320 ms away (Juhe's are 30–150 ms), or about 210 a
+/// second at 150 ms, while a kill leaves at most this many checks billed and unrecorded.
+pub const DEFAULT_CONCURRENCY: usize = 32;
+
+/// The round trip a capped batch's default concurrency allows for: a cap of `R` checks a
+/// second gets `R × ROUND_TRIP_ALLOWANCE` slots (at least [`DEFAULT_CONCURRENCY`]), because reaching a
+/// rate takes as many checks in flight as the rate times the time each is in flight.
+pub const ROUND_TRIP_ALLOWANCE: Duration = Duration::from_millis(320);
+
 /// How a batch runs.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BatchOptions {
-    pub(crate) concurrency: usize,
+    /// `None`: derived from the rate (see [`BatchOptions::slots`]).
+    pub(crate) concurrency: Option<usize>,
     pub(crate) rate: Option<f64>,
     pub(crate) mode: Option<Mode>,
     pub(crate) max_billed: Option<u64>,
@@ -79,26 +91,55 @@ pub struct BatchOptions {
 }
 
 impl Default for BatchOptions {
-    /// 8 checks in flight, no rate cap, the client's mode, no budget, dedupe on.
+    /// [`DEFAULT_CONCURRENCY`] checks in flight, no rate cap, the client's mode, no budget,
+    /// dedupe on.
     fn default() -> Self {
-        Self { concurrency: 8, rate: None, mode: None, max_billed: None, dedupe: true, repeats: None }
+        Self { concurrency: None, rate: None, mode: None, max_billed: None, dedupe: true, repeats: None }
     }
 }
 
 impl BatchOptions {
-    /// At most `n` inputs in flight or unrecorded, between 1 and [`MAX_CONCURRENCY`].
+    /// At most `n` inputs in flight or unrecorded, between 1 and [`MAX_CONCURRENCY`]. Unset,
+    /// it is [`DEFAULT_CONCURRENCY`], or enough for the rate cap at a [`ROUND_TRIP_ALLOWANCE`] if that
+    /// is more.
+    ///
+    /// A batch reaches `R` checks a second only with `R × round trip` checks in flight (100 a
+    /// second 150 ms away: 15); more costs nothing while the rate holds the pace, except that
+    /// a process killed mid-batch leaves up to `n` checks billed and unrecorded.
     pub fn concurrency(mut self, n: usize) -> Self {
-        self.concurrency = n.clamp(1, MAX_CONCURRENCY);
+        self.concurrency = Some(n.clamp(1, MAX_CONCURRENCY));
         self
+    }
+
+    /// The concurrency the batch runs with: the one set, or the one derived from the cap.
+    ///
+    /// ```
+    /// use juhe_verify::BatchOptions;
+    /// assert_eq!(BatchOptions::default().slots(), 32);
+    /// assert_eq!(BatchOptions::default().rate_per_second(50.0).slots(), 32);
+    /// assert_eq!(BatchOptions::default().rate_per_second(500.0).slots(), 160);
+    /// assert_eq!(BatchOptions::default().rate_per_second(500.0).concurrency(4).slots(), 4);
+    /// ```
+    pub fn slots(&self) -> usize {
+        self.concurrency.unwrap_or_else(|| {
+            let for_rate = self.rate.filter(|r| r.is_finite() && *r > 0.0).map_or(0.0, |r| {
+                (r * ROUND_TRIP_ALLOWANCE.as_secs_f64()).ceil().min(MAX_CONCURRENCY as f64)
+            });
+            // Within 1..=MAX_CONCURRENCY by the `min` above: the cast cannot truncate.
+            DEFAULT_CONCURRENCY.max(for_rate as usize)
+        })
     }
 
     /// At most `rate` checks started per second, evenly spaced. A rate that is not a positive
     /// number means no cap; one below [`MIN_RATE`](crate::MIN_RATE) is taken as `MIN_RATE`.
     ///
     /// Capped or not, a batch slows down by itself when Juhe says the key or the IP is over
-    /// its limit (10012, 10011, HTTP 429): it halves its rate (not below one check a second),
-    /// then raises it a little with each check that goes through, never above the cap
-    /// ([`Batch::rate`] tells the pace).
+    /// its limit (10012, 10011, HTTP 429): its rate becomes a little under what went through
+    /// in the last second (not below one check a second), then rises by about half a percent
+    /// of that a second, never above the cap ([`Batch::rate`] tells the pace). Uncapped, a
+    /// batch starts at 100 checks a second and speeds up with every check that goes through.
+    /// Unless [`concurrency`](Self::concurrency) is set, a cap also sets the concurrency
+    /// ([`slots`](Self::slots)).
     pub fn rate_per_second(mut self, rate: f64) -> Self {
         self.rate = Some(rate);
         self
@@ -250,7 +291,7 @@ impl<T, O> Drop for Batch<T, O> {
 }
 
 impl Client {
-    /// Checks every input, `options.concurrency` at a time, and returns the results as they
+    /// Checks every input, [`options.slots()`](BatchOptions::slots) at a time, and returns the results as they
     /// finish, with the guarantees of the [batch engine](crate::batch): bounded memory, an
     /// exact stop, a budget, dedupe, billed-but-unrecorded ≤ concurrency. Each input carries
     /// a tag returned with its result. Must be called inside a tokio runtime; the inputs are
@@ -277,12 +318,12 @@ impl Client {
         I: IntoIterator<Item = (T, Result<C, ValidationError>)>,
         I::IntoIter: Send + 'static,
     {
-        let board = Board::new(options.concurrency, options.max_billed);
+        let board = Board::new(options.slots(), options.max_billed);
         let pacer = Arc::new(Pacer::new(options.rate));
         let engine =
             Arc::new(Engine::new(inputs.into_iter(), &options, Arc::clone(&board), Arc::clone(&pacer)));
         // Every item holds a slot, so `concurrency` places never fill up.
-        let (sender, results) = mpsc::channel(options.concurrency);
+        let (sender, results) = mpsc::channel(options.slots());
         let feeder = Feeder {
             engine,
             client: self.clone(),

@@ -179,12 +179,13 @@ where
     C: Check,
     S: Spawner<'scope>,
 {
-    let board = Board::new(options.concurrency, options.max_billed);
+    let slots = options.slots();
+    let board = Board::new(slots, options.max_billed);
     let pacer = Arc::new(Pacer::new(options.rate));
     let handle = BatchHandle::new(Arc::clone(&board), Arc::clone(&pacer));
     let engine = Arc::new(Engine::new(inputs, options, board, Arc::clone(&pacer)));
     let mode = options.mode.unwrap_or(client.mode());
-    let (results, receiver) = sync_channel(options.concurrency);
+    let (results, receiver) = sync_channel(slots);
     let crew = Arc::new(Crew {
         engine,
         client: client.clone(),
@@ -192,7 +193,7 @@ where
         pacer,
         queue: Mutex::new(Queue { tickets: VecDeque::new(), idle: 0, threads: 0, closed: false }),
         queued: Condvar::new(),
-        limit: options.concurrency.min(MAX_THREADS),
+        limit: slots.min(MAX_THREADS),
     });
     let feeder = Arc::clone(&crew);
     let source = match spawner.spawn("juhe-batch-feed", move || feeder.feed(&results, spawner)) {
