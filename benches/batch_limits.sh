@@ -3,7 +3,8 @@
 # 50–150 ms, 100 requests a second per key, 10012 beyond), beside a Python `requests` thread
 # pool that retries 10012 after a pause: achieved billed checks per second, the share of
 # requests answered 10012, total time. Without --rate the batch must find the cap itself.
-# Usage: bash benches/batch_limits.sh [rows] [concurrency]
+# Usage: bash benches/batch_limits.sh [rows] [concurrency]; the juhe rows run with the given
+# concurrency (default 64) and with juhe's own default (no --concurrency).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rows=${1:-3000}
@@ -38,12 +39,14 @@ timed() { local start end; start=$(date +%s.%N); "$@"; end=$(date +%s.%N); pytho
 echo "machine: $(nproc) cores, $(date -u +%Y-%m-%d); $rows rows; sandbox: --latency 50ms..150ms --qps 100"
 echo "| client | billed | billed/s | answered 10012 | time |"
 echo "|---|---|---|---|---|"
-for extra in "" "--rate 100"; do
-  serve
-  seconds=$(timed $juhe --key "$key" --base-url "$base" --no-ledger batch telecom3 --input "$tmp/in.csv" \
-    --output "$tmp/out-$RANDOM.csv" --concurrency "$concurrency" $extra 2>/dev/null)
-  report "juhe batch --concurrency $concurrency ${extra:-(no --rate)}" "$seconds"
-  kill "$server"; wait "$server" 2>/dev/null || true
+for slots in "--concurrency $concurrency" ""; do
+  for extra in "" "--rate 100"; do
+    serve
+    seconds=$(timed $juhe --key "$key" --base-url "$base" --no-ledger batch telecom3 --input "$tmp/in.csv" \
+      --output "$tmp/out-$RANDOM.csv" $slots $extra 2>/dev/null)
+    report "juhe batch ${slots:-(default concurrency)} ${extra:-(no --rate)}" "$seconds"
+    kill "$server"; wait "$server" 2>/dev/null || true
+  done
 done
 serve
 seconds=$(timed python3 - "$tmp/in.csv" "$base" "$key" "$concurrency" <<'PY'

@@ -45,6 +45,11 @@ const LIMIT_DROP: f64 = 0.9;
 /// A refusal lowers the rate at most once per this long: the answers of checks started at
 /// the old rate are still coming in.
 const CUT_EVERY: Duration = Duration::from_secs(1);
+/// The span of a key's rate window, and of the counts that measure it.
+const SECOND: Duration = Duration::from_secs(1);
+/// How long the times of checks that went through are kept: the window a refusal measures
+/// again once it has freed (see [`remeasure`]) may have begun up to a second before.
+const KEPT: Duration = Duration::from_secs(2);
 
 /// Hands out start times and adapts them to rate limits. Shared by the workers of one batch.
 #[derive(Debug)]
@@ -64,8 +69,10 @@ struct State {
     refused_at: f64,
     next: Option<Instant>,
     last_cut: Option<Instant>,
-    /// When the checks of the last second went through: what the key's limit let pass.
+    /// When the checks of the last [`KEPT`] went through: what the key's limit let pass.
     passed: VecDeque<Instant>,
+    /// When the window that drew the last refusal has freed: then its count is complete.
+    remeasure_at: Option<Instant>,
     /// When the first check went through: a batch younger than a second measures over its age.
     first_passed: Option<Instant>,
 }
@@ -92,6 +99,7 @@ impl Pacer {
                 next: None,
                 last_cut: None,
                 passed: VecDeque::new(),
+                remeasure_at: None,
                 first_passed: None,
             }),
         }
@@ -117,10 +125,11 @@ impl Pacer {
         if state.last_cut.is_some_and(|t| now.duration_since(t) < CUT_EVERY) {
             return;
         }
-        forget_before(&mut state.passed, now);
+        forget_older_than(&mut state.passed, now);
         // What went through in the last second is what the key's window let pass (a batch
-        // younger than that measures a lower bound, and probes up from it).
-        let measured = state.passed.len() as f64;
+        // younger than that measures a lower bound, and probes up from it). Answers still on
+        // their way are missing: `remeasure` counts again once they are in.
+        let measured = passed_in_second_to(&state.passed, now) as f64;
         let floor = state.ceiling.map_or(FLOOR, |c| c.min(FLOOR));
         // A count taken as answers come back runs a little under the limit; once a limit is
         // known, a refusal moves it down by a tenth at most (it may really have dropped), never
@@ -134,7 +143,7 @@ impl Pacer {
         state.refused_at = state.rate;
         state.rate = (limit * UNDER_LIMIT).max(floor);
         state.last_cut = Some(now);
-        hold_until_the_window_frees(&mut state);
+        hold_until_the_window_frees(&mut state, now);
     }
 
     /// A check went through: speed up (fast in the slow start, by a small probe after a
@@ -144,7 +153,11 @@ impl Pacer {
         let mut state = self.state();
         state.first_passed.get_or_insert(now);
         state.passed.push_back(now);
-        forget_before(&mut state.passed, now);
+        forget_older_than(&mut state.passed, now);
+        if let Some(at) = state.remeasure_at.filter(|at| now >= *at) {
+            state.remeasure_at = None;
+            remeasure(&mut state, at);
+        }
         let raised = match state.limit {
             None => {
                 (state.rate * SLOW_START_GROWTH).min((OVERSHOOT * passed_rate(&state, now)).max(SLOW_START))
@@ -187,16 +200,35 @@ fn passed_rate(state: &State, now: Instant) -> f64 {
 /// for the oldest in the window (it was let in before its answer came back: the wait errs
 /// long). At a steady rate that is at once; after a slow start that filled the window in half
 /// a second, it is the other half, during which every start would have drawn a refusal.
-fn hold_until_the_window_frees(state: &mut State) {
-    if let Some(oldest) = state.passed.front() {
-        let frees = *oldest + Duration::from_secs(1);
-        state.next = Some(state.next.map_or(frees, |next| next.max(frees)));
+fn hold_until_the_window_frees(state: &mut State, now: Instant) {
+    let oldest = state.passed.iter().find(|t| now.duration_since(**t) <= SECOND);
+    let frees = oldest.map_or(now, |oldest| *oldest + SECOND);
+    state.next = Some(state.next.map_or(frees, |next| next.max(frees)));
+    state.remeasure_at = Some(frees);
+}
+
+/// Counts again, once the window that drew a refusal has freed, what went through in the
+/// second before: the answers that were on their way at the refusal are in by then (no check
+/// started in between), so the count is the key's limit, where the first one ran up to a
+/// round trip's worth of checks under it. Only raises the limit, never above the refused rate.
+fn remeasure(state: &mut State, freed: Instant) {
+    let counted = passed_in_second_to(&state.passed, freed) as f64;
+    if let Some(limit) = state.limit.filter(|limit| counted > *limit) {
+        let limit = counted.min(state.refused_at).max(limit);
+        state.limit = Some(limit);
+        let rate = state.rate.max(limit * UNDER_LIMIT);
+        state.rate = state.ceiling.map_or(rate, |c| rate.min(c));
     }
 }
 
-/// Drops the times more than a second before `now`.
-fn forget_before(times: &mut VecDeque<Instant>, now: Instant) {
-    while times.front().is_some_and(|t| now.duration_since(*t) > Duration::from_secs(1)) {
+/// How many checks went through in the second up to `end`.
+fn passed_in_second_to(passed: &VecDeque<Instant>, end: Instant) -> usize {
+    passed.iter().filter(|t| **t <= end && end.duration_since(**t) <= SECOND).count()
+}
+
+/// Drops the times more than [`KEPT`] before `now`.
+fn forget_older_than(times: &mut VecDeque<Instant>, now: Instant) {
+    while times.front().is_some_and(|t| now.duration_since(*t) > KEPT) {
         times.pop_front();
     }
 }
@@ -267,6 +299,30 @@ mod tests {
         let probed = pacer.rate().unwrap();
         // Under the refused rate the probe is four times faster: 2% of the limit (90) a hundred.
         assert!((probed - (held + 1.8)).abs() < 1e-6, "{probed}");
+    }
+
+    #[test]
+    fn the_limit_is_counted_again_once_the_window_has_freed() {
+        let pacer = Pacer::new(None);
+        for _ in 0..60 {
+            pacer.succeeded();
+        }
+        pacer.rate_limited();
+        assert!((pacer.rate().unwrap() - 60.0 * 0.98).abs() < 1e-6, "60 answers in so far");
+        {
+            // The 40 answers on their way at the refusal come in during the hold, and then
+            // the window frees.
+            let mut state = pacer.state();
+            let now = Instant::now();
+            state.passed.extend(std::iter::repeat_n(now, 40));
+            state.refused_at = 200.0;
+            state.remeasure_at = Some(now);
+        }
+        pacer.succeeded();
+        let rate = pacer.rate().unwrap();
+        // The limit is 100: 98 a second, plus one (fast) probe of 0.02% of it.
+        assert!((rate - (98.0 + 100.0 * PROBE * CATCH_UP)).abs() < 1e-6, "{rate}");
+        assert!(pacer.state().remeasure_at.is_none(), "counted once");
     }
 
     #[test]
