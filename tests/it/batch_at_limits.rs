@@ -66,8 +66,7 @@ fn an_uncapped_batch_finds_the_limit_and_pays_each_row_once() {
 #[test]
 fn a_batch_capped_at_the_limit_stays_under_it() {
     for flavor in BOTH {
-        let (ledger, stats) =
-            at_the_limit(flavor, BatchOptions::default().rate_per_second(f64::from(LIMIT)));
+        let (ledger, stats) = at_the_limit(flavor, BatchOptions::default().rate_per_second(f64::from(LIMIT)));
         let refused = refused(&ledger);
         assert!(refused <= 5, "{flavor:?}: {refused} refusals at the cap: {ledger:?}");
         assert_eq!(ledger.requests, ROWS as u64 + refused, "{flavor:?}");

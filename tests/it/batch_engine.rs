@@ -8,8 +8,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use juhe_sandbox::{Identity, Sandbox, magic};
 use juhe_verify::{
-    BatchHandle, BatchItem, BatchOptions, BatchStats, Billing, ClientBuilder, Error, ErrorKind, RetryPolicy, Skipped,
-    Telecom3Check, Telecom3Outcome, ValidationError,
+    BatchHandle, BatchItem, BatchOptions, BatchStats, Billing, ClientBuilder, Error, ErrorKind, RetryPolicy,
+    Skipped, Telecom3Check, Telecom3Outcome, ValidationError,
 };
 
 use crate::fixtures::{BOTH, Flavor, builder, runtime};

@@ -165,7 +165,8 @@ mod aws_lc_floor {
         let mut signed = vec![0; pair.public_modulus_len()];
         let rng = aws_lc_rs::rand::SystemRandom::new();
         pair.sign(&signature::RSA_PKCS1_SHA256, &rng, FIELD, &mut signed).unwrap();
-        let public = UnparsedPublicKey::new(&signature::RSA_PKCS1_2048_8192_SHA256, pair.public_key().as_ref());
+        let public =
+            UnparsedPublicKey::new(&signature::RSA_PKCS1_2048_8192_SHA256, pair.public_key().as_ref());
         let verify = mean_micros(CALLS, || {
             public.verify(black_box(FIELD), black_box(&signed)).unwrap();
         });
@@ -229,7 +230,9 @@ fn report(samples: &std::collections::BTreeMap<(String, String), Vec<f64>>) {
         _ => "—".to_owned(),
     };
     println!("RSA-2048, one 18-byte field, base64 included; µs per call, median of {ROUNDS} rounds");
-    println!("(`_alone`: the library's call only, no base64; `public_op_verify`: a PKCS#1 signature check)\n");
+    println!(
+        "(`_alone`: the library's call only, no base64; `public_op_verify`: a PKCS#1 signature check)\n"
+    );
     println!("| operation | rust-rsa | aws-lc | OpenSSL (Python) | rust-rsa / OpenSSL | aws-lc / OpenSSL |");
     println!("|---|---|---|---|---|---|");
     for operation in [

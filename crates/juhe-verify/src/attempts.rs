@@ -4,7 +4,7 @@
 //! `process_response` between its sync and async polling loops).
 
 use std::marker::PhantomData;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use juhe_proto::{Check, HttpRequest, Mode, Outcome, Protocol, Provenance, RetryClass};
 use juhe_transport::{HttpResponse, TransportError};
@@ -38,6 +38,9 @@ pub(crate) struct Attempts<'c, C> {
     core: &'c Core,
     request: HttpRequest,
     made: u32,
+    /// When the last attempt was handed to the transport, and how long its answer took.
+    sent_at: Option<Instant>,
+    round_trip: Duration,
     span: tracing::Span,
     check: PhantomData<fn() -> C>,
 }
@@ -52,14 +55,28 @@ impl Core {
         let span = tracing::info_span!(
             "juhe.check", product = %info.product, api = info.api, mode = %info.mode, check = ?check
         );
-        Ok(Attempts { core: self, request: encoded.request, made: 0, span, check: PhantomData })
+        Ok(Attempts {
+            core: self,
+            request: encoded.request,
+            made: 0,
+            sent_at: None,
+            round_trip: Duration::ZERO,
+            span,
+            check: PhantomData,
+        })
     }
 }
 
 impl<C: Check> Attempts<'_, C> {
-    /// The request to send for the next attempt.
-    pub(crate) fn request(&self) -> HttpRequest {
+    /// The request to send for the next attempt, which starts now.
+    pub(crate) fn request(&mut self) -> HttpRequest {
+        self.sent_at = Some(Instant::now());
         self.request.clone()
+    }
+
+    /// How long the last attempt took, from its start to its answer (or failure).
+    pub(crate) fn round_trip(&self) -> Duration {
+        self.round_trip
     }
 
     /// How many times the request has been sent.
@@ -81,6 +98,7 @@ impl<C: Check> Attempts<'_, C> {
     /// What the last attempt came to, and what to do about it.
     pub(crate) fn next(&mut self, sent: Result<HttpResponse, TransportError>) -> Step<C::Outcome> {
         self.made += 1;
+        self.round_trip = self.sent_at.map_or(Duration::ZERO, |at| at.elapsed());
         let _in_check = self.span.enter();
         let result = sent.map_err(Error::from).and_then(|response| {
             tracing::trace!(
@@ -112,11 +130,16 @@ impl<C: Check> Attempts<'_, C> {
     }
 }
 
-/// Tells a batch's pacer how a check ended, and passes the result on.
-pub(crate) fn paced<O>(result: Result<O, Error>, pacer: Option<&crate::pacer::Pacer>) -> Result<O, Error> {
+/// Tells a batch's pacer how a check ended (its last attempt's answer took `round_trip`), and
+/// passes the result on.
+pub(crate) fn paced<O>(
+    result: Result<O, Error>,
+    pacer: Option<&crate::pacer::Pacer>,
+    round_trip: Duration,
+) -> Result<O, Error> {
     if let Some(pacer) = pacer {
         match &result {
-            Ok(_) => pacer.succeeded(),
+            Ok(_) => pacer.succeeded(round_trip),
             Err(error) if is_rate_limited(error) => pacer.rate_limited(),
             Err(_) => {}
         }

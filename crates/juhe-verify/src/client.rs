@@ -104,7 +104,7 @@ impl Client {
             let result = loop {
                 let sent = self.transport.send(attempts.request()).instrument(attempts.attempt_span()).await;
                 match attempts.next(sent) {
-                    Step::Done(result) => break paced(result, pacer),
+                    Step::Done(result) => break paced(result, pacer, attempts.round_trip()),
                     Step::RetryAfter { delay, rate_limited } => {
                         if let (true, Some(pacer)) = (rate_limited, pacer) {
                             pacer.rate_limited();

@@ -154,7 +154,8 @@ mod pacer;
 mod retry;
 
 pub use batch::{
-    Batch, BatchHandle, BatchItem, BatchOptions, BatchStats, DEFAULT_CONCURRENCY, MAX_CONCURRENCY, ROUND_TRIP_ALLOWANCE,
+    Batch, BatchHandle, BatchItem, BatchOptions, BatchStats, DEFAULT_CONCURRENCY, MAX_CONCURRENCY,
+    ROUND_TRIP_ALLOWANCE,
 };
 pub use builder::ClientBuilder;
 pub use client::Client;

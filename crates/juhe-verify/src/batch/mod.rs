@@ -122,9 +122,10 @@ impl BatchOptions {
     /// ```
     pub fn slots(&self) -> usize {
         self.concurrency.unwrap_or_else(|| {
-            let for_rate = self.rate.filter(|r| r.is_finite() && *r > 0.0).map_or(0.0, |r| {
-                (r * ROUND_TRIP_ALLOWANCE.as_secs_f64()).ceil().min(MAX_CONCURRENCY as f64)
-            });
+            let for_rate = self
+                .rate
+                .filter(|r| r.is_finite() && *r > 0.0)
+                .map_or(0.0, |r| (r * ROUND_TRIP_ALLOWANCE.as_secs_f64()).ceil().min(MAX_CONCURRENCY as f64));
             // Within 1..=MAX_CONCURRENCY by the `min` above: the cast cannot truncate.
             DEFAULT_CONCURRENCY.max(for_rate as usize)
         })

@@ -107,7 +107,7 @@ impl Client {
                 self.transport.send(attempts.request())
             };
             match attempts.next(sent) {
-                Step::Done(result) => break paced(result, pacer),
+                Step::Done(result) => break paced(result, pacer, attempts.round_trip()),
                 Step::RetryAfter { delay, rate_limited } => {
                     if let (true, Some(pacer)) = (rate_limited, pacer) {
                         pacer.rate_limited();
