@@ -44,7 +44,7 @@ fn refused(ledger: &LedgerSnapshot) -> u64 {
 }
 
 /// Without a cap the batch starts at 100 a second or more, meets the limit, and holds under
-/// it: the refusals are those sent before the first came back, 11–12 here (a pacer that
+/// it: the refusals are those sent before the first came back, about a dozen (a pacer that
 /// kept its speed would draw one for every request past 50 a second, 75 or more, and rows
 /// would run out of attempts).
 #[test]

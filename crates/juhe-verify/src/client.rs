@@ -109,11 +109,13 @@ impl Client {
                         if let (true, Some(pacer)) = (rate_limited, pacer) {
                             pacer.rate_limited();
                         }
-                        // A batch's retry is a start too: after its backoff (a key's window stays full for
-                        // up to a second), it takes its place in the pace.
-                        let paced = pacer.map_or(std::time::Duration::ZERO, |p| p.wait());
-                        let delay = delay.max(paced);
                         tokio::time::sleep(delay).await;
+                        // A batch's retry is a start too: once its backoff is over (a key's window stays
+                        // full for up to a second), it takes its place in the pace. Booked before the
+                        // backoff, its place would go unused and the retry come on top of later ones.
+                        if let Some(pacer) = pacer {
+                            tokio::time::sleep(pacer.wait()).await;
+                        }
                     }
                 }
             };

@@ -4,11 +4,13 @@
 //! Uncapped, a batch starts slowly and speeds up by a few percent with every check that goes
 //! through (a slow start, as TCP's), so it meets a key's limit at a rate a little above it,
 //! not at the full speed of its concurrency: the checks already in flight when the first
-//! refusal comes back are the only ones wasted. At a refusal, the rate is set to what went
-//! through in the last second (the limit, measured), and from there it probes upwards by a
-//! small fraction of it per second, so it stays within a few percent of the limit while
-//! drawing few refusals. With a cap (`--rate`), starts are spaced at exactly the cap, and a
-//! limit below it is found the same way.
+//! refusal comes back are the only ones wasted (the start allows 8 per round trip, so a
+//! server that answers at once is not paced at all). At a refusal the key's window is full:
+//! nothing starts until it frees, and the rate is set to what went through in the last second
+//! (the limit, measured; counted again once the answers then on their way are in). From there
+//! it probes upwards by a small fraction of it per second, so it stays within a few percent
+//! of the limit while drawing few refusals. With a cap (`--rate`), starts are spaced at
+//! exactly the cap, and a limit below it is found the same way.
 
 use std::collections::VecDeque;
 use std::sync::Mutex;

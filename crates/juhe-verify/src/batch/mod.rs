@@ -135,10 +135,11 @@ impl BatchOptions {
     /// number means no cap; one below [`MIN_RATE`](crate::MIN_RATE) is taken as `MIN_RATE`.
     ///
     /// Capped or not, a batch slows down by itself when Juhe says the key or the IP is over
-    /// its limit (10012, 10011, HTTP 429): its rate becomes a little under what went through
-    /// in the last second (not below one check a second), then rises by about half a percent
-    /// of that a second, never above the cap ([`Batch::rate`] tells the pace). Uncapped, a
-    /// batch starts at 100 checks a second and speeds up with every check that goes through.
+    /// its limit (10012, 10011, HTTP 429): it starts nothing until the key's one-second window
+    /// frees, then runs a little under what went through in that second (not below one check
+    /// a second) and rises by about half a percent of that a second, never above the cap
+    /// ([`Batch::rate`] tells the pace). Uncapped, a batch starts at 100 checks a second (or 8
+    /// per round trip, if more) and speeds up with every check that goes through.
     /// Unless [`concurrency`](Self::concurrency) is set, a cap also sets the concurrency
     /// ([`slots`](Self::slots)).
     pub fn rate_per_second(mut self, rate: f64) -> Self {
