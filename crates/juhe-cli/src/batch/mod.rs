@@ -278,9 +278,11 @@ fn stop_on_ctrl_c(runtime: &tokio::runtime::Runtime, batch: BatchHandle, interru
     let Some(mut signals) = CtrlC::listen() else { return };
     runtime.spawn(async move {
         if signals.next().await {
-            batch.stop();
+            // Marked before the stop: a batch stopped ends at once, and the run must not then
+            // read "not interrupted" and exit 0 with rows unchecked.
             interrupted.store(true, Ordering::SeqCst);
             eprintln!("\njuhe: stopping: finishing the checks in flight (Ctrl-C again to quit at once; --resume continues)");
+            batch.stop();
         }
         if signals.next().await {
             std::process::exit(130);
