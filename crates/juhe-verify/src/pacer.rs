@@ -160,8 +160,9 @@ impl Pacer {
     /// A check went through, its answer `round_trip` after it was sent: speed up (fast in the
     /// slow start, by a small probe after a refusal), never above the cap.
     pub(crate) fn succeeded(&self, round_trip: Duration) {
-        let now = Instant::now();
         let mut state = self.state();
+        // Read under the lock, so the times are pushed in order (the searches rely on it).
+        let now = Instant::now();
         state.round_trip = Some(state.round_trip.map_or(round_trip, |smooth| (smooth * 7 + round_trip) / 8));
         state.first_passed.get_or_insert(now);
         state.passed.push_back(now);
