@@ -44,9 +44,8 @@ fn refused(ledger: &LedgerSnapshot) -> u64 {
 }
 
 /// Without a cap the batch starts at 100 a second or more, meets the limit, and holds under
-/// it: the refusals are those sent before the first came back, about a dozen (a pacer that
-/// kept its speed would draw one for every request past 50 a second, 75 or more, and rows
-/// would run out of attempts).
+/// it: the refusals are those sent before the first came back, about fifteen (a pacer that
+/// kept its speed draws one for every request past 50 a second: 70).
 #[test]
 fn an_uncapped_batch_finds_the_limit_and_pays_each_row_once() {
     for flavor in BOTH {
