@@ -16,11 +16,7 @@ fn settings(server: &Hostile) -> ClientBuilder {
         .base_url(server.base_url())
         .timeouts(Duration::from_secs(2), Duration::from_secs(5))
         // Retries are allowed, even of what may be billed: none may happen here.
-        .retry_policy(
-            RetryPolicy::default()
-                .backoff(Duration::ZERO, Duration::ZERO)
-                .retry_timeouts_risking_double_billing(),
-        )
+        .retry_policy(RetryPolicy::default().backoff(Duration::ZERO, Duration::ZERO).resend_maybe_billed())
 }
 
 fn check() -> Telecom3Check {

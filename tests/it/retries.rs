@@ -72,7 +72,7 @@ fn opting_in_retries_timeouts_and_pays_for_each() {
     let sandbox = Sandbox::start().unwrap();
     let client = builder(&sandbox)
         .timeouts(Duration::from_secs(1), Duration::from_millis(400))
-        .retry_policy(fast_retries().retry_timeouts_risking_double_billing())
+        .retry_policy(fast_retries().resend_maybe_billed())
         .build()
         .unwrap();
     let error = runtime().block_on(client.telecom3(&check_of(&magic::SLOW))).unwrap_err();

@@ -71,7 +71,7 @@ fn overhead(
                         let Admission::Send(entry) = ledger.begin(&secret, &intent, &policy).unwrap() else {
                             panic!("a fresh subject is sent")
                         };
-                        ledger.settle(entry, &billed(n)).unwrap();
+                        ledger.finish(entry, &billed(n)).unwrap();
                         times.push(start.elapsed());
                     }
                     times

@@ -107,6 +107,8 @@ pub(crate) struct NewRow<'a> {
     pub(crate) masked: &'a str,
     pub(crate) started_at: i64,
     pub(crate) deadline_at: i64,
+    /// The token of the ledger handle that sends it.
+    pub(crate) owner: i64,
 }
 
 /// An earlier entry for the same subject, product and target, as the decision reads it.
@@ -119,6 +121,10 @@ pub(crate) struct Earlier {
     pub(crate) order_id: Option<String>,
     pub(crate) reason: Option<String>,
     pub(crate) result: Option<String>,
+    /// Who sent it (none for entries of schema 1).
+    pub(crate) owner: Option<i64>,
+    /// Pending, and its sender is alive: filled in by [`admit`] before it judges.
+    pub(crate) alive: bool,
 }
 
 /// What a backend's begin transaction offers the decision.
@@ -134,6 +140,26 @@ pub(crate) trait BeginTx {
     fn spend(&mut self, account: &str, period: &str, cap: Option<u64>) -> Result<bool, LedgerError>;
     /// Inserts the pending entry.
     fn insert(&mut self, row: &NewRow<'_>) -> Result<i64, LedgerError>;
+    /// This ledger handle's owner token.
+    fn owner(&self) -> i64;
+    /// Whether the process holding `owner` is alive.
+    fn alive(&mut self, owner: i64) -> Result<bool, LedgerError>;
+}
+
+/// Whether a pending entry's sender is alive. An entry of schema 1 has no owner: it is taken
+/// to be alive until its deadline, as that schema's rule was.
+pub(crate) fn sender_alive(
+    owner: Option<i64>,
+    deadline_at: i64,
+    now_ms: i64,
+    own: i64,
+    alive: &mut dyn FnMut(i64) -> Result<bool, LedgerError>,
+) -> Result<bool, LedgerError> {
+    match owner {
+        None => Ok(deadline_at > now_ms),
+        Some(owner) if owner == own => Ok(true),
+        Some(owner) => alive(owner),
+    }
 }
 
 /// The decision, inside `tx`. Only [`Admission::Send`] leaves changes to commit.
@@ -154,11 +180,17 @@ pub(crate) fn admit(
         masked: &intent.masked,
         started_at: now_ms,
         deadline_at: now_ms.saturating_add(i64::try_from(intent.deadline.as_millis()).unwrap_or(i64::MAX)),
+        owner: tx.owner(),
     };
     if let Some(window) = policy.reuse_within {
         tx.lock_subject(row.subject)?;
         let since = now_ms.saturating_sub(i64::try_from(window.as_millis()).unwrap_or(i64::MAX));
-        match judge(&tx.earlier(&row, since)?, now_ms) {
+        let mut earlier = tx.earlier(&row, since)?;
+        for e in earlier.iter_mut().filter(|e| e.state == State::Pending) {
+            let own = tx.owner();
+            e.alive = sender_alive(e.owner, e.deadline_at, now_ms, own, &mut |o| tx.alive(o))?;
+        }
+        match judge(&earlier, now_ms) {
             Some(Admission::MaybeBilled(_)) if policy.resend_maybe_billed => {}
             Some(decided) => return Ok(decided),
             None => {}
@@ -176,14 +208,15 @@ pub(crate) fn admit(
 }
 
 /// Earlier entries → what to do, newest first: a documented billed answer is reused; a check
-/// still in flight is waited for; one that was sent and never answered stops this one.
+/// still in flight (pending, its sender alive, before its deadline) is waited for; one that was
+/// sent and never answered (timed out, or its sender died) stops this one at once.
 fn judge(earlier: &[Earlier], now_ms: i64) -> Option<Admission> {
     let documented =
         |e: &&Earlier| matches!(e.verdict.as_deref(), Some("match" | "mismatch")) && e.result.is_some();
     if let Some(billed) = earlier.iter().filter(|e| e.state == State::Billed).find(documented) {
         return Some(Admission::Reuse(billed.recorded()));
     }
-    let in_flight = earlier.iter().filter(|e| e.state == State::Pending && e.deadline_at > now_ms);
+    let in_flight = earlier.iter().filter(|e| e.state == State::Pending && e.alive && e.deadline_at > now_ms);
     if let Some(until) = in_flight.map(|e| e.deadline_at).max() {
         return Some(Admission::Wait { until: from_unix_ms(until) });
     }
@@ -213,6 +246,8 @@ mod tests {
 
     fn earlier(id: i64, state: State, deadline_at: i64, verdict: Option<&str>) -> Earlier {
         Earlier {
+            owner: Some(7),
+            alive: state == State::Pending,
             id,
             state,
             started_at: 0,
@@ -243,5 +278,18 @@ mod tests {
         );
         assert!(matches!(judge(&[abandoned], now), Some(Admission::MaybeBilled(r)) if r.entry.0 == 4));
         assert!(matches!(judge(&[timed_out], now), Some(Admission::MaybeBilled(r)) if r.entry.0 == 5));
+    }
+
+    #[test]
+    fn a_pending_entry_whose_sender_died_is_maybe_billed_at_once() {
+        let now = 1_000;
+        let mut orphan = earlier(6, State::Pending, 60_000, None);
+        orphan.alive = false;
+        assert!(matches!(judge(&[orphan], now), Some(Admission::MaybeBilled(r)) if r.entry.0 == 6));
+        let mut never = |_| -> Result<bool, LedgerError> { panic!("no owner to ask") };
+        assert!(sender_alive(None, 2_000, now, 1, &mut never).unwrap(), "schema 1: alive until its deadline");
+        assert!(!sender_alive(None, 500, now, 1, &mut never).unwrap());
+        assert!(sender_alive(Some(1), 0, now, 1, &mut never).unwrap(), "this very handle");
+        assert!(!sender_alive(Some(2), 60_000, now, 1, &mut |o| Ok(o != 2)).unwrap());
     }
 }

@@ -67,6 +67,36 @@ pub enum LedgerError {
         #[source]
         source: BoxError,
     },
+    /// [`Ledger::settle`](crate::Ledger::settle): no entry has this number.
+    #[error("ledger {location}: there is no entry {entry}; `juhe ledger pending` lists the unanswered ones")]
+    NoEntry {
+        /// Which ledger.
+        location: String,
+        /// The number asked for.
+        entry: i64,
+    },
+    /// [`Ledger::settle`](crate::Ledger::settle): the entry already has an answer (or a
+    /// reconciliation), which a settlement must not overwrite.
+    #[error("ledger {location}: entry {entry} is already {state}; only unanswered entries are settled")]
+    Answered {
+        /// Which ledger.
+        location: String,
+        /// The entry.
+        entry: i64,
+        /// Its state.
+        state: &'static str,
+    },
+    /// [`Ledger::settle`](crate::Ledger::settle): the process that sent the entry is alive,
+    /// and its answer is still coming.
+    #[error(
+        "ledger {location}: entry {entry} is still in flight (the process that sent it is alive); wait for its answer, or stop that process first"
+    )]
+    InFlight {
+        /// Which ledger.
+        location: String,
+        /// The entry.
+        entry: i64,
+    },
     /// A ledger secret that is too short to hide anything.
     #[error("ledger secret: {0}")]
     Secret(&'static str),

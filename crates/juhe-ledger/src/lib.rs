@@ -13,7 +13,16 @@
 //! - **budgets** per day and month, counted in the database for every process on it, pending
 //!   entries included ([`Policy::max_billed_per_day`]);
 //! - **reconciliation**: [`Ledger::report`], [`Ledger::unanswered`] (what a crash left pending)
-//!   and [`Ledger::entries`] (for finance), against Juhe's own order records.
+//!   and [`Ledger::entries`] (for finance), against Juhe's own order records; and
+//!   [`Ledger::settle`], which records what a person found there.
+//!
+//! # Entries that settle themselves
+//! Every ledger handle is an *owner*, whose token each of its pending entries carries and
+//! whose liveness any other process can test (a locked file beside a SQLite ledger; a
+//! session-level advisory lock on PostgreSQL, released when its connection dies). A pending
+//! entry whose process is alive is in flight, and a check of the same question waits for it;
+//! one whose process died is maybe billed at once: nobody waits for a dead process's
+//! deadline, and [`Ledger::settle`] may then record whether Juhe billed it.
 //!
 //! # No personal data
 //! A check is named by its [`Subject`](juhe_proto::Subject): HMAC-SHA256 of the product and the
@@ -39,7 +48,7 @@
 //!
 //! ```
 //! use std::time::{Duration, SystemTime};
-//! use juhe_ledger::{Admission, Intent, Ledger, LedgerSecret, Policy, Settlement, State};
+//! use juhe_ledger::{Admission, Intent, Ledger, LedgerSecret, Policy, Settlement};
 //! use juhe_proto::{CivilDate, Mode, Check, Subject, Telecom3Check, Verdict, masking};
 //!
 //! let dir = std::env::temp_dir().join(format!("juhe-ledger-doc-{}", std::process::id()));
@@ -59,7 +68,7 @@
 //! let Admission::Send(entry) = ledger.begin(&secret, &intent, &policy)? else { unreachable!() };
 //! // … send the request; Juhe answers error_code 0 …
 //! let result = serde_json::json!({"res": 1, "rescode": "11"}).as_object().unwrap().clone();
-//! ledger.settle(entry, &Settlement::billed(1, Verdict::Match, Some("JH01".into()), "成功".into(), result))?;
+//! ledger.finish(entry, &Settlement::billed(1, Verdict::Match, Some("JH01".into()), "成功".into(), result))?;
 //! // The same question again, within the day: reused, nothing sent.
 //! assert!(matches!(ledger.begin(&secret, &intent, &policy)?, Admission::Reuse(_)));
 //! # std::fs::remove_dir_all(&dir).ok();
@@ -77,6 +86,7 @@ mod admission;
 mod calendar;
 mod error;
 mod location;
+mod owner;
 #[cfg(feature = "postgres")]
 mod postgres;
 mod record;
@@ -94,7 +104,7 @@ pub use admission::{Admission, Period, Policy};
 pub use calendar::{china_timestamp, parse_date};
 pub use error::{BoxError, LedgerError};
 pub use location::Location;
-pub use record::{Entry, EntryId, Intent, Recorded, Settlement, State};
+pub use record::{Entry, EntryId, Intent, Reconciliation, Recorded, Settled, Settlement, Settler, State};
 pub use report::{Counts, Grouping, Report, Span};
 pub use secret::LedgerSecret;
 #[cfg(feature = "sqlite")]
@@ -176,8 +186,22 @@ impl Ledger {
     /// After the answer: records the outcome of a pending entry. An entry already settled is
     /// left as it was. When this fails the entry stays pending, which reports and budgets
     /// count as maybe billed: the safe side.
-    pub fn settle(&self, entry: EntryId, settlement: &Settlement) -> Result<(), LedgerError> {
-        self.store.settle(entry, settlement, SystemTime::now())
+    pub fn finish(&self, entry: EntryId, settlement: &Settlement) -> Result<(), LedgerError> {
+        self.store.finish(entry, settlement, SystemTime::now())
+    }
+
+    /// Records a reconciliation: an unanswered entry (maybe billed, or pending after its
+    /// process died) was found in Juhe's order records ([`Reconciliation::Billed`]) or not
+    /// ([`Reconciliation::NotBilled`]). Billed counts as billed in reports and budgets but is
+    /// never reused (its answer is unknown); not billed frees its question and gives its share
+    /// of the budget back. The record keeps when, by whom and from which state
+    /// ([`Entry::settled`]).
+    ///
+    /// Refused, changing nothing: an entry that does not exist ([`LedgerError::NoEntry`]), one
+    /// with an answer ([`LedgerError::Answered`]), and one whose process is alive
+    /// ([`LedgerError::InFlight`]: its answer is still coming).
+    pub fn settle(&self, entry: EntryId, how: &Reconciliation, by: &Settler) -> Result<Settled, LedgerError> {
+        self.store.settle(entry, how, by, SystemTime::now())
     }
 
     /// Entries sent with no answer recorded, oldest first: pending (a process died, or the

@@ -13,11 +13,14 @@ use std::collections::HashMap;
 
 use postgres::{Client, Config, NoTls, Row, Statement};
 
-use crate::admission::{Admission, BeginTx, Earlier, NewRow, Policy, admit};
+use crate::admission::{Admission, BeginTx, Earlier, NewRow, Policy, admit, sender_alive};
 use crate::calendar::{from_unix_ms, periods, unix_ms};
 use crate::location::mask_password;
-use crate::record::{Entry, EntryId, Intent, Settlement, State, verdict_name};
-use crate::report::{Grouping, Report, Span};
+use crate::owner;
+use crate::record::{
+    Entry, EntryId, Intent, Reconciliation, Settled, Settlement, Settler, State, may_settle, verdict_name,
+};
+use crate::report::{Grouping, Report, Span, TALLY_OWNER, Tally};
 use crate::schema::{EARLIER_COLUMNS, EARLIER_LIMIT, ENTRY_COLUMNS, MIGRATIONS, VERSION};
 use crate::store::{Selection, Store};
 use crate::{LedgerError, LedgerSecret};
@@ -42,6 +45,8 @@ type Job = Box<dyn FnOnce(&mut Connection) + Send>;
 pub(crate) struct PostgresStore {
     jobs: Mutex<Sender<Job>>,
     location: Arc<str>,
+    /// Ends the owner's session (and so its lock) when the store is dropped.
+    _owner_session: Sender<()>,
 }
 
 /// One thread's connection, made on first use and again after it breaks.
@@ -50,6 +55,7 @@ struct Connection {
     client: Option<Client>,
     statements: Statements,
     location: Arc<str>,
+    owner: i64,
 }
 
 impl Connection {
@@ -72,10 +78,18 @@ struct Statements(HashMap<String, Statement>);
 
 impl Statements {
     fn get(&mut self, tx: &mut postgres::Transaction<'_>, sql: &str) -> Result<Statement, postgres::Error> {
+        self.get_generic(tx, sql)
+    }
+
+    fn get_generic(
+        &mut self,
+        client: &mut impl postgres::GenericClient,
+        sql: &str,
+    ) -> Result<Statement, postgres::Error> {
         if let Some(statement) = self.0.get(sql) {
             return Ok(statement.clone());
         }
-        let statement = tx.prepare(sql)?;
+        let statement = client.prepare(sql)?;
         self.0.insert(sql.to_owned(), statement.clone());
         Ok(statement)
     }
@@ -88,6 +102,8 @@ impl PostgresStore {
         let mut config: Config = url.parse().map_err(|e: postgres::Error| unreachable(&location, e))?;
         config.connect_timeout(CONNECT_TIMEOUT);
         config.application_name("juhe-ledger");
+        let owner = owner::new_token();
+        let owner_session = hold_owner(config.clone(), owner, location.clone())?;
         let (jobs, queue) = mpsc::channel::<Job>();
         let queue = Arc::new(Mutex::new(queue));
         let config = Arc::new(config);
@@ -97,6 +113,7 @@ impl PostgresStore {
                 client: None,
                 statements: Statements::default(),
                 location: location.clone(),
+                owner,
             };
             let queue = queue.clone();
             std::thread::Builder::new()
@@ -104,7 +121,7 @@ impl PostgresStore {
                 .spawn(move || serve(&queue, connection))
                 .map_err(|e| LedgerError::Unreachable { location: location.to_string(), source: e.into() })?;
         }
-        let store = Self { jobs: Mutex::new(jobs), location };
+        let store = Self { jobs: Mutex::new(jobs), location, _owner_session: owner_session };
         store.run(migrate)?;
         Ok(store)
     }
@@ -122,11 +139,20 @@ impl PostgresStore {
         &self,
         job: impl FnOnce(&mut Client, &mut Statements, &str) -> Result<T, LedgerError> + Send + 'static,
     ) -> Result<T, LedgerError> {
+        self.run_owned(move |client, statements, location, _| job(client, statements, location))
+    }
+
+    /// [`run_prepared`](Self::run_prepared), with this handle's owner token.
+    fn run_owned<T: Send + 'static>(
+        &self,
+        job: impl FnOnce(&mut Client, &mut Statements, &str, i64) -> Result<T, LedgerError> + Send + 'static,
+    ) -> Result<T, LedgerError> {
         let (reply, answer) = mpsc::sync_channel(1);
         let work: Job = Box::new(move |connection: &mut Connection| {
-            let location = connection.location.clone();
-            let result =
-                connection.client().and_then(|(client, statements)| job(client, statements, &location));
+            let (location, owner) = (connection.location.clone(), connection.owner);
+            let result = connection
+                .client()
+                .and_then(|(client, statements)| job(client, statements, &location, owner));
             let _ = reply.send(result);
         });
         let sent = self.jobs.lock().unwrap_or_else(std::sync::PoisonError::into_inner).send(work);
@@ -148,6 +174,57 @@ fn serve(queue: &Mutex<Receiver<Job>>, mut connection: Connection) {
             Err(_) => return,
         }
     }
+}
+
+/// How often the owner's session checks its connection, and takes its lock again after a
+/// reconnection.
+const OWNER_CHECK: Duration = Duration::from_secs(1);
+
+/// Holds `owner`'s advisory lock on a session of its own, on a thread of its own, until the
+/// returned sender is dropped. Returns once the lock is held: no entry of this owner is ever
+/// pending without it. The session's keepalives make the server drop it (and so the lock)
+/// within about 4 s of the machine going silent; a process that dies closes its socket at once.
+fn hold_owner(mut config: Config, owner: i64, location: Arc<str>) -> Result<Sender<()>, LedgerError> {
+    config.keepalives(true).keepalives_idle(Duration::from_secs(2)).application_name("juhe-ledger-owner");
+    let named = location.to_string();
+    let lock = move |config: &Config| -> Result<Client, LedgerError> {
+        let mut client = config.connect(NoTls).map_err(|e| unreachable(&location, e))?;
+        client
+            .batch_execute(
+                "SET tcp_keepalives_idle = 2; SET tcp_keepalives_interval = 1; SET tcp_keepalives_count = 2",
+            )
+            .map_err(|e| database(&location, e))?;
+        client.execute("SELECT pg_advisory_lock($1)", &[&owner]).map_err(|e| database(&location, e))?;
+        Ok(client)
+    };
+    let mut client = lock(&config)?;
+    let (stop, stopped) = mpsc::channel::<()>();
+    std::thread::Builder::new()
+        .name("juhe-ledger-owner".into())
+        .spawn(move || {
+            while let Err(mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(OWNER_CHECK) {
+                if client.is_valid(OWNER_CHECK).is_err()
+                    && let Ok(again) = lock(&config)
+                {
+                    client = again;
+                }
+            }
+        })
+        .map_err(|e| LedgerError::Unreachable { location: named, source: e.into() })?;
+    Ok(stop)
+}
+
+/// Whether the session holding `owner`'s advisory lock is alive. A bigint advisory key shows
+/// in `pg_locks` as its high half (`classid`) and low half (`objid`), `objsubid` 1.
+fn owner_alive(
+    client: &mut impl postgres::GenericClient,
+    statements: &mut Statements,
+    owner: i64,
+) -> Result<bool, postgres::Error> {
+    let sql = "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND objsubid = 1 \
+               AND granted AND ((classid::bigint << 32) | objid::bigint) = $1)";
+    let statement = statements.get_generic(client, sql)?;
+    client.query_one(&statement, &[&owner])?.try_get(0)
 }
 
 fn migrate(client: &mut Client, location: &str) -> Result<(), LedgerError> {
@@ -189,6 +266,7 @@ struct Begin<'t, 'c> {
     tx: &'t mut postgres::Transaction<'c>,
     statements: &'t mut Statements,
     location: &'t str,
+    owner: i64,
 }
 
 impl Begin<'_, '_> {
@@ -239,8 +317,8 @@ impl BeginTx for Begin<'_, '_> {
         let subject: &[u8] = row.subject;
         let inserted = self.query(
             "INSERT INTO juhe_ledger_entries \
-             (account, subject, product, mode, target, masked, started_at, deadline_at, state) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending') RETURNING id",
+             (account, subject, product, mode, target, masked, started_at, deadline_at, state, owner) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', $9) RETURNING id",
             &[
                 &row.account,
                 &subject,
@@ -250,6 +328,7 @@ impl BeginTx for Begin<'_, '_> {
                 &row.masked,
                 &row.started_at,
                 &row.deadline_at,
+                &row.owner,
             ],
         )?;
         let id = inserted.first().ok_or_else(|| LedgerError::Database {
@@ -257,6 +336,14 @@ impl BeginTx for Begin<'_, '_> {
             source: "the insert returned no id".into(),
         })?;
         id.try_get(0).map_err(|e| database(self.location, e))
+    }
+
+    fn owner(&self) -> i64 {
+        self.owner
+    }
+
+    fn alive(&mut self, owner: i64) -> Result<bool, LedgerError> {
+        owner_alive(self.tx, self.statements, owner).map_err(|e| database(self.location, e))
     }
 }
 
@@ -269,10 +356,10 @@ impl Store for PostgresStore {
         now: SystemTime,
     ) -> Result<Admission, LedgerError> {
         let (secret, intent, policy) = (secret.clone(), intent.clone(), *policy);
-        self.run_prepared(move |client, statements, location| {
+        self.run_owned(move |client, statements, location, owner| {
             let mut tx = client.transaction().map_err(|e| database(location, e))?;
-            let admission =
-                admit(&mut Begin { tx: &mut tx, statements, location }, &secret, &intent, &policy, now)?;
+            let mut begin = Begin { tx: &mut tx, statements, location, owner };
+            let admission = admit(&mut begin, &secret, &intent, &policy, now)?;
             if matches!(admission, Admission::Send(_)) {
                 tx.commit().map_err(|e| database(location, e))?;
             }
@@ -280,7 +367,7 @@ impl Store for PostgresStore {
         })
     }
 
-    fn settle(&self, entry: EntryId, settlement: &Settlement, now: SystemTime) -> Result<(), LedgerError> {
+    fn finish(&self, entry: EntryId, settlement: &Settlement, now: SystemTime) -> Result<(), LedgerError> {
         let settlement = settlement.clone();
         self.run_prepared(move |client, statements, location| {
             let error = |e| database(location, e);
@@ -319,16 +406,58 @@ impl Store for PostgresStore {
             if let (Some(row), false) = (settled, settlement.state.may_cost()) {
                 let account: String = row.try_get(0).map_err(error)?;
                 let started_at: i64 = row.try_get(1).map_err(error)?;
-                for period in periods(started_at) {
-                    tx.execute(
-                        "UPDATE juhe_ledger_spend SET spent = spent - 1 \
-                         WHERE account = $1 AND period = $2 AND spent > 0",
-                        &[&account, &period],
-                    )
-                    .map_err(error)?;
-                }
+                give_back(&mut tx, &account, started_at).map_err(error)?;
             }
             tx.commit().map_err(error)
+        })
+    }
+
+    fn settle(
+        &self,
+        entry: EntryId,
+        how: &Reconciliation,
+        by: &Settler,
+        now: SystemTime,
+    ) -> Result<Settled, LedgerError> {
+        let (how, settled_by, now_ms) = (how.clone(), by.stored(), unix_ms(now));
+        self.run_owned(move |client, statements, location, own| {
+            let error = |e| database(location, e);
+            let mut tx = client.transaction().map_err(error)?;
+            let found = tx
+                .query_opt(
+                    "SELECT state, account, started_at, deadline_at, owner FROM juhe_ledger_entries \
+                     WHERE id = $1 FOR UPDATE",
+                    &[&entry.0],
+                )
+                .map_err(error)?;
+            let Some(row) = found else {
+                return Err(LedgerError::NoEntry { location: location.to_owned(), entry: entry.0 });
+            };
+            let from = State::parse(row.try_get(0).map_err(error)?).unwrap_or(State::MaybeBilled);
+            let account: String = row.try_get(1).map_err(error)?;
+            let started_at: i64 = row.try_get(2).map_err(error)?;
+            let (deadline_at, owner): (i64, Option<i64>) =
+                (row.try_get(3).map_err(error)?, row.try_get(4).map_err(error)?);
+            let alive = sender_alive(owner, deadline_at, now_ms, own, &mut |o| {
+                owner_alive(&mut tx, statements, o).map_err(error)
+            })?;
+            may_settle(from, alive).map_err(|refusal| refusal.error(location, entry))?;
+            let order_id = match &how {
+                Reconciliation::Billed { order_id } => order_id.clone(),
+                Reconciliation::NotBilled => None,
+            };
+            tx.execute(
+                "UPDATE juhe_ledger_entries SET state = $2, order_id = coalesce($3, order_id), \
+                 finished_at = coalesce(finished_at, $4), settled_at = $4, settled_by = $5, settled_from = $6 \
+                 WHERE id = $1",
+                &[&entry.0, &how.state().as_str(), &order_id, &now_ms, &settled_by, &from.as_str()],
+            )
+            .map_err(error)?;
+            if !how.state().may_cost() {
+                give_back(&mut tx, &account, started_at).map_err(error)?;
+            }
+            tx.commit().map_err(error)?;
+            Ok(Settled { at: from_unix_ms(now_ms), by: settled_by, from })
         })
     }
 
@@ -342,18 +471,31 @@ impl Store for PostgresStore {
         const PAGE: i64 = 10_000;
         let mut after = i64::MIN;
         loop {
-            let page = self.run(move |client, location| {
+            let page = self.run_owned(move |client, statements, location, own| {
+                let error = |e| database(location, e);
                 let sql = format!(
                     "SELECT {ENTRY_COLUMNS} FROM juhe_ledger_entries \
                      WHERE started_at >= $1 AND started_at < $2 AND id > $3 \
                      AND (NOT $4 OR state IN ('pending', 'maybe_billed')) ORDER BY id LIMIT {PAGE}"
                 );
-                let rows = client
-                    .query(&sql, &[&from, &to, &after, &unanswered])
-                    .map_err(|e| database(location, e))?;
-                rows.iter()
-                    .map(|r| entry_of(r).map_err(|e| database(location, e)))
-                    .collect::<Result<Vec<_>, _>>()
+                let rows = client.query(&sql, &[&from, &to, &after, &unanswered]).map_err(error)?;
+                let (now, mut known) = (unix_ms(SystemTime::now()), HashMap::new());
+                let mut entries = Vec::with_capacity(rows.len());
+                for row in &rows {
+                    let (mut entry, owner, deadline_at) = entry_of(row).map_err(error)?;
+                    if entry.state == State::Pending {
+                        entry.in_flight = sender_alive(owner, deadline_at, now, own, &mut |o| {
+                            if let Some(&alive) = known.get(&o) {
+                                return Ok(alive);
+                            }
+                            let alive = owner_alive(client, statements, o).map_err(error)?;
+                            known.insert(o, alive);
+                            Ok(alive)
+                        })?;
+                    }
+                    entries.push(entry);
+                }
+                Ok(entries)
             })?;
             let full = page.len() as i64 == PAGE;
             for entry in page {
@@ -377,19 +519,27 @@ impl Store for PostgresStore {
         };
         let (from, to) = span.millis();
         let sql = format!(
-            "SELECT {key}, state, count(*) FROM juhe_ledger_entries \
-             WHERE started_at >= $1 AND started_at < $2 GROUP BY 1, 2"
+            "SELECT {key}, state, {TALLY_OWNER}, max(deadline_at), count(*), count(settled_at) \
+             FROM juhe_ledger_entries WHERE started_at >= $1 AND started_at < $2 GROUP BY 1, 2, 3"
         );
-        let tally = self.run(move |client, location| {
+        let tally = self.run_owned(move |client, statements, location, own| {
             let error = |e| database(location, e);
+            let now = unix_ms(SystemTime::now());
             let mut tally = Vec::new();
             for row in client.query(&sql, &[&from, &to]).map_err(error)? {
                 let key: String = row.try_get(0).map_err(error)?;
                 let state: String = row.try_get(1).map_err(error)?;
-                let n: i64 = row.try_get(2).map_err(error)?;
-                if let Some(state) = State::parse(&state) {
-                    tally.push((key, state, n.unsigned_abs()));
-                }
+                let owner: Option<i64> = row.try_get(2).map_err(error)?;
+                let deadline_at: i64 = row.try_get(3).map_err(error)?;
+                let count: i64 = row.try_get(4).map_err(error)?;
+                let settled: i64 = row.try_get(5).map_err(error)?;
+                let Some(state) = State::parse(&state) else { continue };
+                let in_flight = state == State::Pending
+                    && sender_alive(owner, deadline_at, now, own, &mut |o| {
+                        owner_alive(client, statements, o).map_err(error)
+                    })?;
+                let (count, settled) = (count.unsigned_abs(), settled.unsigned_abs());
+                tally.push(Tally { key, state, in_flight, count, settled });
             }
             Ok(tally)
         })?;
@@ -416,11 +566,38 @@ fn earlier_of(row: &Row) -> Result<Earlier, postgres::Error> {
         order_id: row.try_get(5)?,
         reason: row.try_get(6)?,
         result: row.try_get(7)?,
+        owner: row.try_get(8)?,
+        alive: false,
     })
 }
 
-fn entry_of(row: &Row) -> Result<Entry, postgres::Error> {
-    Ok(Entry {
+/// Gives an entry's share of its day's and month's budget back.
+fn give_back(
+    tx: &mut postgres::Transaction<'_>,
+    account: &str,
+    started_at: i64,
+) -> Result<(), postgres::Error> {
+    for period in periods(started_at) {
+        tx.execute(
+            "UPDATE juhe_ledger_spend SET spent = spent - 1 WHERE account = $1 AND period = $2 AND spent > 0",
+            &[&account, &period],
+        )?;
+    }
+    Ok(())
+}
+
+/// A row read as an entry, with its owner and deadline (to tell whether it is in flight).
+fn entry_of(row: &Row) -> Result<(Entry, Option<i64>, i64), postgres::Error> {
+    let settled = match (row.try_get::<_, Option<i64>>(15)?, row.try_get::<_, Option<String>>(16)?) {
+        (Some(at), Some(by)) => Some(Settled {
+            at: from_unix_ms(at),
+            by,
+            from: State::parse(row.try_get::<_, Option<&str>>(17)?.unwrap_or_default())
+                .unwrap_or(State::MaybeBilled),
+        }),
+        _ => None,
+    };
+    let entry = Entry {
         id: EntryId(row.try_get(0)?),
         account: row.try_get(1)?,
         product: row.try_get(2)?,
@@ -434,5 +611,8 @@ fn entry_of(row: &Row) -> Result<Entry, postgres::Error> {
         verdict: row.try_get(10)?,
         order_id: row.try_get(11)?,
         attempts: row.try_get::<_, Option<i64>>(12)?.and_then(|a| u32::try_from(a).ok()),
-    })
+        in_flight: false,
+        settled,
+    };
+    Ok((entry, row.try_get(13)?, row.try_get(14)?))
 }

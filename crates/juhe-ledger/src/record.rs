@@ -10,6 +10,11 @@ use serde_json::{Map, Value};
 pub struct EntryId(pub(crate) i64);
 
 impl EntryId {
+    /// The entry numbered `id`, as reports show it (to settle it, for instance).
+    pub fn new(id: i64) -> Self {
+        Self(id)
+    }
+
     /// The number, as reports show it.
     pub fn get(self) -> i64 {
         self.0
@@ -127,6 +132,34 @@ impl Settlement {
     }
 }
 
+/// Why an entry cannot be settled by hand.
+pub(crate) enum Unsettleable {
+    /// It has an answer (or was settled before).
+    Answered(State),
+    /// Its sender is alive: the answer is still coming.
+    InFlight,
+}
+
+/// Whether an entry in `state` (its sender `alive` or not) may be settled by hand: only an
+/// unanswered one, and only once its sender has died.
+pub(crate) fn may_settle(state: State, alive: bool) -> Result<(), Unsettleable> {
+    match state {
+        State::Pending if alive => Err(Unsettleable::InFlight),
+        State::Pending | State::MaybeBilled => Ok(()),
+        State::Billed | State::NotBilled => Err(Unsettleable::Answered(state)),
+    }
+}
+
+impl Unsettleable {
+    pub(crate) fn error(self, location: &str, entry: EntryId) -> crate::LedgerError {
+        let (location, entry) = (location.to_owned(), entry.0);
+        match self {
+            Self::Answered(state) => crate::LedgerError::Answered { location, entry, state: state.as_str() },
+            Self::InFlight => crate::LedgerError::InFlight { location, entry },
+        }
+    }
+}
+
 /// The stored name of a verdict.
 pub(crate) fn verdict_name(verdict: Verdict) -> &'static str {
     match verdict {
@@ -166,6 +199,82 @@ pub struct Entry {
     pub order_id: Option<String>,
     /// How many times it was sent.
     pub attempts: Option<u32>,
+    /// Pending, and the process that sent it is alive: its answer is still coming. A pending
+    /// entry whose process died is not in flight: it may have been billed, and only a
+    /// reconciliation ([`Ledger::settle`](crate::Ledger::settle)) tells.
+    pub in_flight: bool,
+    /// The reconciliation that set its state, when a person settled it by hand.
+    pub settled: Option<Settled>,
+}
+
+/// What a person found an unanswered entry to be, in Juhe's order records.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Reconciliation {
+    /// Juhe billed it. It then counts as billed in reports and budgets; it is never reused,
+    /// since its answer is unknown.
+    Billed {
+        /// Juhe's order number, when found.
+        order_id: Option<String>,
+    },
+    /// Juhe did not bill it: its question is free to be asked again, and its share of the
+    /// budget is given back.
+    NotBilled,
+}
+
+impl Reconciliation {
+    /// The state it gives the entry.
+    pub fn state(&self) -> State {
+        match self {
+            Self::Billed { .. } => State::Billed,
+            Self::NotBilled => State::NotBilled,
+        }
+    }
+}
+
+/// Who settles an entry: the operating-system user and the host, as the record keeps them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settler {
+    /// The user name.
+    pub user: String,
+    /// The host name.
+    pub host: String,
+}
+
+impl Settler {
+    /// The user running this process (`USER`, `LOGNAME` or `USERNAME`) on this host
+    /// (`HOSTNAME`, or the kernel's host name); `unknown` for what cannot be found.
+    pub fn of_this_process() -> Self {
+        let var = |names: &[&str]| {
+            names.iter().find_map(|n| std::env::var(n).ok().filter(|v| !v.trim().is_empty()))
+        };
+        let host = var(&["HOSTNAME", "COMPUTERNAME"])
+            .or_else(|| std::fs::read_to_string("/proc/sys/kernel/hostname").ok())
+            .or_else(|| std::fs::read_to_string("/etc/hostname").ok())
+            .map(|h| h.trim().to_owned())
+            .filter(|h| !h.is_empty());
+        Self {
+            user: var(&["USER", "LOGNAME", "USERNAME"]).unwrap_or_else(|| "unknown".into()),
+            host: host.unwrap_or_else(|| "unknown".into()),
+        }
+    }
+
+    /// `user@host`, as stored.
+    pub(crate) fn stored(&self) -> String {
+        format!("{}@{}", self.user, self.host)
+    }
+}
+
+/// A reconciliation, as the ledger recorded it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Settled {
+    /// When.
+    pub at: SystemTime,
+    /// By whom: `user@host`.
+    pub by: String,
+    /// The state the entry was in before: `pending` (its process died) or `maybe_billed`.
+    pub from: State,
 }
 
 /// A billed earlier check found for the same subject, product and target.

@@ -62,22 +62,47 @@ pub struct Counts {
     pub maybe_billed: u64,
     /// Of `maybe_billed`, those still pending: sent by a process that died, or in flight now.
     pub pending: u64,
+    /// Of `pending`, those in flight now: their process is alive and their answer coming.
+    /// The rest were left by a process that died, and only a reconciliation settles them.
+    pub in_flight: u64,
     /// Not billed.
     pub not_billed: u64,
+    /// Of `billed` and `not_billed`, those a person settled by hand (`Ledger::settle`).
+    pub settled: u64,
 }
 
 impl Counts {
-    pub(crate) fn add(&mut self, state: State, n: u64) {
-        match state {
+    fn add(&mut self, tally: &Tally) {
+        let n = tally.count;
+        match tally.state {
             State::Billed => self.billed += n,
             State::NotBilled => self.not_billed += n,
             State::MaybeBilled => self.maybe_billed += n,
             State::Pending => {
                 self.maybe_billed += n;
                 self.pending += n;
+                if tally.in_flight {
+                    self.in_flight += n;
+                }
             }
         }
+        self.settled += tally.settled;
     }
+}
+
+/// The SQL of a report's third grouping column: a pending entry's owner (whose liveness says
+/// whether it is in flight); nothing for the other states, so they fold into one row.
+pub(crate) const TALLY_OWNER: &str = "CASE WHEN state = 'pending' THEN owner END";
+
+/// One row of a backend's tally: entries of one group and state (and owner, for pending).
+#[derive(Debug, Clone)]
+pub(crate) struct Tally {
+    pub(crate) key: String,
+    pub(crate) state: State,
+    pub(crate) in_flight: bool,
+    pub(crate) count: u64,
+    /// How many of them were settled by hand.
+    pub(crate) settled: u64,
 }
 
 /// A report: the total, and the groups asked for (in order of their names).
@@ -92,13 +117,13 @@ pub struct Report {
 
 impl Report {
     /// A report from `(group key, state, count)` rows, as a backend tallies them.
-    pub(crate) fn from_tally(by: Grouping, rows: impl IntoIterator<Item = (String, State, u64)>) -> Self {
+    pub(crate) fn from_tally(by: Grouping, rows: Vec<Tally>) -> Self {
         let mut report = Report::default();
         let mut groups = std::collections::BTreeMap::<String, Counts>::new();
-        for (key, state, n) in rows {
-            report.total.add(state, n);
+        for tally in rows {
+            report.total.add(&tally);
             if by != Grouping::Total {
-                groups.entry(group_name(by, key)).or_default().add(state, n);
+                groups.entry(group_name(by, tally.key.clone())).or_default().add(&tally);
             }
         }
         report.groups = groups.into_iter().collect();
@@ -123,14 +148,25 @@ mod tests {
 
     #[test]
     fn pending_counts_as_maybe_billed() {
-        let rows = [
-            ("20423".to_owned(), State::Billed, 3),
-            ("20423".to_owned(), State::Pending, 1),
-            ("20424".to_owned(), State::MaybeBilled, 2),
-            ("20424".to_owned(), State::NotBilled, 5),
+        let tally = |key: &str, state, in_flight, count, settled| Tally {
+            key: key.to_owned(),
+            state,
+            in_flight,
+            count,
+            settled,
+        };
+        let rows = vec![
+            tally("20423", State::Billed, false, 3, 1),
+            tally("20423", State::Pending, true, 1, 0),
+            tally("20423", State::Pending, false, 4, 0),
+            tally("20424", State::MaybeBilled, false, 2, 0),
+            tally("20424", State::NotBilled, false, 5, 2),
         ];
         let report = Report::from_tally(Grouping::Day, rows);
-        assert_eq!(report.total, Counts { billed: 3, maybe_billed: 3, pending: 1, not_billed: 5 });
+        assert_eq!(
+            report.total,
+            Counts { billed: 3, maybe_billed: 7, pending: 5, in_flight: 1, not_billed: 5, settled: 3 }
+        );
         assert_eq!(report.groups[0].0, "2025-12-01");
         assert_eq!(report.groups[1].1.maybe_billed, 2);
     }

@@ -2,7 +2,7 @@
 //! only: a ledger whose version is newer than [`VERSION`] is refused, never rewritten.
 
 /// The schema version this crate writes.
-pub(crate) const VERSION: i64 = 1;
+pub(crate) const VERSION: i64 = 2;
 
 /// `PRAGMA application_id` of a SQLite ledger: "JUHE". A SQLite file with another id belongs
 /// to another program and is refused.
@@ -19,7 +19,8 @@ pub(crate) struct Migration {
 }
 
 /// Every migration, oldest first.
-pub(crate) const MIGRATIONS: [Migration; 1] = [Migration {
+pub(crate) const MIGRATIONS: [Migration; 2] = [
+    Migration {
     sqlite: "
         CREATE TABLE juhe_ledger_entries (
             id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -82,15 +83,32 @@ pub(crate) const MIGRATIONS: [Migration; 1] = [Migration {
             PRIMARY KEY (account, period)
         );
     ",
-}];
+    },
+    // 2: who sent a pending entry (an owner token whose holder's liveness others can test),
+    // and the reconciliation that settled an unanswered entry by hand.
+    Migration {
+        sqlite: "
+            ALTER TABLE juhe_ledger_entries ADD COLUMN owner INTEGER;
+            ALTER TABLE juhe_ledger_entries ADD COLUMN settled_at INTEGER;
+            ALTER TABLE juhe_ledger_entries ADD COLUMN settled_by TEXT;
+            ALTER TABLE juhe_ledger_entries ADD COLUMN settled_from TEXT;
+        ",
+        postgres: "
+            ALTER TABLE juhe_ledger_entries ADD COLUMN owner BIGINT;
+            ALTER TABLE juhe_ledger_entries ADD COLUMN settled_at BIGINT;
+            ALTER TABLE juhe_ledger_entries ADD COLUMN settled_by TEXT;
+            ALTER TABLE juhe_ledger_entries ADD COLUMN settled_from TEXT;
+        ",
+    },
+];
 
 /// The columns every backend reads an [`Entry`](crate::Entry) from, in this order.
 pub(crate) const ENTRY_COLUMNS: &str = "id, account, product, mode, target, masked, started_at, finished_at, \
-     state, error_code, verdict, order_id, attempts";
+     state, error_code, verdict, order_id, attempts, owner, deadline_at, settled_at, settled_by, settled_from";
 
 /// The columns of an earlier entry, for the decision.
 pub(crate) const EARLIER_COLUMNS: &str =
-    "id, state, started_at, deadline_at, verdict, order_id, reason, result";
+    "id, state, started_at, deadline_at, verdict, order_id, reason, result, owner";
 
 /// How many earlier entries the decision reads at most: the newest that may cost money.
 pub(crate) const EARLIER_LIMIT: i64 = 16;

@@ -10,16 +10,20 @@
 //! file's write lock, so the processes on one file decide one at a time. A process waits up to
 //! [`LOCK_WAIT`] for the lock, then fails closed.
 
-use std::path::Path;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime};
 
 use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, TransactionBehavior, params};
 
-use crate::admission::{Admission, BeginTx, Earlier, NewRow, Policy, admit};
+use crate::admission::{Admission, BeginTx, Earlier, NewRow, Policy, admit, sender_alive};
 use crate::calendar::{from_unix_ms, periods, unix_ms};
-use crate::record::{Entry, EntryId, Intent, Settlement, State, verdict_name};
-use crate::report::{Grouping, Report, Span};
+use crate::owner::{self, files};
+use crate::record::{
+    Entry, EntryId, Intent, Reconciliation, Settled, Settlement, Settler, State, may_settle, verdict_name,
+};
+use crate::report::{Grouping, Report, Span, TALLY_OWNER, Tally};
 use crate::schema::{
     EARLIER_COLUMNS, EARLIER_LIMIT, ENTRY_COLUMNS, MIGRATIONS, SQLITE_APPLICATION_ID, VERSION,
 };
@@ -33,6 +37,10 @@ pub const LOCK_WAIT: Duration = Duration::from_secs(10);
 pub(crate) struct SqliteStore {
     connection: Mutex<Connection>,
     location: String,
+    /// This handle's owner token, held by a locked file in `owners` while it lives.
+    owner: i64,
+    owners: PathBuf,
+    _held: files::Held,
 }
 
 impl SqliteStore {
@@ -49,9 +57,32 @@ impl SqliteStore {
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let connection = Connection::open_with_flags(path, flags)
             .map_err(|e| LedgerError::Unreachable { location: location.clone(), source: e.into() })?;
-        let store = Self { connection: Mutex::new(connection), location };
+        let owner = owner::new_token();
+        let owners = files::directory(path);
+        let held = files::hold(&owners, owner).map_err(unreachable)?;
+        let store = Self { connection: Mutex::new(connection), location, owner, owners, _held: held };
         store.check_and_migrate(durable)?;
         Ok(store)
+    }
+
+    /// Whether the process holding `owner` is alive; a lock file that cannot be read counts
+    /// as alive (the check is then waited for until its deadline, the safe side).
+    fn alive(&self, owner: i64) -> bool {
+        files::alive(&self.owners, owner).unwrap_or(true)
+    }
+
+    /// Whether a pending entry's sender is alive, asking each owner once per `known`.
+    fn sender_alive(
+        &self,
+        owner: Option<i64>,
+        deadline_at: i64,
+        now: i64,
+        known: &mut HashMap<i64, bool>,
+    ) -> bool {
+        sender_alive(owner, deadline_at, now, self.owner, &mut |o| {
+            Ok(*known.entry(o).or_insert_with(|| self.alive(o)))
+        })
+        .unwrap_or(true)
     }
 
     fn lock(&self) -> MutexGuard<'_, Connection> {
@@ -150,6 +181,23 @@ impl SqliteStore {
         Ok(found)
     }
 
+    /// Gives an entry's share of its day's and month's budget back.
+    fn give_back(
+        &self,
+        tx: &rusqlite::Transaction<'_>,
+        account: &str,
+        started_at: i64,
+    ) -> Result<(), LedgerError> {
+        for period in periods(started_at) {
+            tx.prepare_cached(
+                "UPDATE juhe_ledger_spend SET spent = spent - 1 WHERE account = ?1 AND period = ?2 AND spent > 0",
+            )
+            .and_then(|mut s| s.execute(params![account, period]))
+            .map_err(|e| self.error(e))?;
+        }
+        Ok(())
+    }
+
     fn corrupt(&self, detail: String) -> LedgerError {
         LedgerError::Corrupt { location: self.location.clone(), detail }
     }
@@ -232,6 +280,8 @@ impl BeginTx for Begin<'_> {
                     order_id: r.get(5)?,
                     reason: r.get(6)?,
                     result: r.get(7)?,
+                    owner: r.get(8)?,
+                    alive: false,
                 })
             })
             .map_err(|e| self.store.error(e))?;
@@ -259,8 +309,8 @@ impl BeginTx for Begin<'_> {
             .tx
             .prepare_cached(
                 "INSERT INTO juhe_ledger_entries \
-                 (account, subject, product, mode, target, masked, started_at, deadline_at, state) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'pending')",
+                 (account, subject, product, mode, target, masked, started_at, deadline_at, state, owner) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'pending', ?9)",
             )
             .map_err(|e| self.store.error(e))?;
         statement
@@ -272,10 +322,19 @@ impl BeginTx for Begin<'_> {
                 row.target,
                 row.masked,
                 row.started_at,
-                row.deadline_at
+                row.deadline_at,
+                row.owner
             ])
             .map_err(|e| self.store.error(e))?;
         Ok(self.tx.last_insert_rowid())
+    }
+
+    fn owner(&self) -> i64 {
+        self.store.owner
+    }
+
+    fn alive(&mut self, owner: i64) -> Result<bool, LedgerError> {
+        Ok(self.store.alive(owner))
     }
 }
 
@@ -298,7 +357,7 @@ impl Store for SqliteStore {
         Ok(admission)
     }
 
-    fn settle(&self, entry: EntryId, settlement: &Settlement, now: SystemTime) -> Result<(), LedgerError> {
+    fn finish(&self, entry: EntryId, settlement: &Settlement, now: SystemTime) -> Result<(), LedgerError> {
         let mut connection = self.lock();
         let tx = connection
             .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -329,15 +388,54 @@ impl Store for SqliteStore {
             })
             .map_err(|e| self.error(e))?;
         if let (Some((account, started_at)), false) = (settled, settlement.state.may_cost()) {
-            for period in periods(started_at) {
-                tx.prepare_cached(
-                    "UPDATE juhe_ledger_spend SET spent = spent - 1 WHERE account = ?1 AND period = ?2 AND spent > 0",
-                )
-                .and_then(|mut s| s.execute(params![account, period]))
-                .map_err(|e| self.error(e))?;
-            }
+            self.give_back(&tx, &account, started_at)?;
         }
         tx.commit().map_err(|e| self.error(e))
+    }
+
+    fn settle(
+        &self,
+        entry: EntryId,
+        how: &Reconciliation,
+        by: &Settler,
+        now: SystemTime,
+    ) -> Result<Settled, LedgerError> {
+        let mut connection = self.lock();
+        let tx = connection
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| self.error(e))?;
+        let found: Option<(String, String, i64, i64, Option<i64>)> = tx
+            .query_row(
+                "SELECT state, account, started_at, deadline_at, owner FROM juhe_ledger_entries WHERE id = ?1",
+                params![entry.0],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+            )
+            .optional()
+            .map_err(|e| self.error(e))?;
+        let Some((state, account, started_at, deadline_at, owner)) = found else {
+            return Err(LedgerError::NoEntry { location: self.location.clone(), entry: entry.0 });
+        };
+        let from = State::parse(&state).unwrap_or(State::MaybeBilled);
+        let now_ms = unix_ms(now);
+        let alive = self.sender_alive(owner, deadline_at, now_ms, &mut HashMap::new());
+        may_settle(from, alive).map_err(|refusal| refusal.error(&self.location, entry))?;
+        let order_id = match how {
+            Reconciliation::Billed { order_id } => order_id.as_deref(),
+            Reconciliation::NotBilled => None,
+        };
+        let settled_by = by.stored();
+        tx.execute(
+            "UPDATE juhe_ledger_entries SET state = ?2, order_id = coalesce(?3, order_id), \
+             finished_at = coalesce(finished_at, ?4), settled_at = ?4, settled_by = ?5, settled_from = ?6 \
+             WHERE id = ?1",
+            params![entry.0, how.state().as_str(), order_id, now_ms, settled_by, from.as_str()],
+        )
+        .map_err(|e| self.error(e))?;
+        if !how.state().may_cost() {
+            self.give_back(&tx, &account, started_at)?;
+        }
+        tx.commit().map_err(|e| self.error(e))?;
+        Ok(Settled { at: from_unix_ms(now_ms), by: settled_by, from })
     }
 
     fn visit(&self, selection: Selection, visit: &mut dyn FnMut(Entry) -> bool) -> Result<(), LedgerError> {
@@ -354,8 +452,12 @@ impl Store for SqliteStore {
         );
         let mut statement = connection.prepare(&sql).map_err(|e| self.error(e))?;
         let mut rows = statement.query(params![from, to, unanswered]).map_err(|e| self.error(e))?;
+        let (now, mut known) = (unix_ms(SystemTime::now()), HashMap::new());
         while let Some(row) = rows.next().map_err(|e| self.error(e))? {
-            if !visit(entry_of(row).map_err(|e| self.error(e))?) {
+            let (mut entry, owner, deadline_at) = entry_of(row).map_err(|e| self.error(e))?;
+            entry.in_flight =
+                entry.state == State::Pending && self.sender_alive(owner, deadline_at, now, &mut known);
+            if !visit(entry) {
                 break;
             }
         }
@@ -372,21 +474,25 @@ impl Store for SqliteStore {
         let (from, to) = span.millis();
         let connection = self.lock();
         let sql = format!(
-            "SELECT {key}, state, count(*) FROM juhe_ledger_entries \
-             WHERE started_at >= ?1 AND started_at < ?2 GROUP BY 1, 2"
+            "SELECT {key}, state, {TALLY_OWNER}, max(deadline_at), count(*), count(settled_at) \
+             FROM juhe_ledger_entries WHERE started_at >= ?1 AND started_at < ?2 GROUP BY 1, 2, 3"
         );
         let mut statement = connection.prepare(&sql).map_err(|e| self.error(e))?;
+        type Row = (String, String, Option<i64>, i64, i64, i64);
         let rows = statement
-            .query_map(params![from, to], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?))
+            .query_map(params![from, to], |r| -> rusqlite::Result<Row> {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
             })
             .map_err(|e| self.error(e))?
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| self.error(e))?;
-        Ok(Report::from_tally(
-            by,
-            rows.into_iter().filter_map(|(k, s, n)| Some((k, State::parse(&s)?, n.unsigned_abs()))),
-        ))
+        let (now, mut known) = (unix_ms(SystemTime::now()), HashMap::new());
+        let tally = rows.into_iter().filter_map(|(key, state, owner, deadline_at, n, settled)| {
+            let state = State::parse(&state)?;
+            let in_flight = state == State::Pending && self.sender_alive(owner, deadline_at, now, &mut known);
+            Some(Tally { key, state, in_flight, count: n.unsigned_abs(), settled: settled.unsigned_abs() })
+        });
+        Ok(Report::from_tally(by, tally.collect::<Vec<_>>()))
     }
 
     fn prune(&self, before: SystemTime) -> Result<u64, LedgerError> {
@@ -398,8 +504,18 @@ impl Store for SqliteStore {
     }
 }
 
-fn entry_of(row: &rusqlite::Row<'_>) -> rusqlite::Result<Entry> {
-    Ok(Entry {
+/// A row read as an entry, with its owner and deadline (to tell whether it is in flight).
+fn entry_of(row: &rusqlite::Row<'_>) -> rusqlite::Result<(Entry, Option<i64>, i64)> {
+    let settled = match (row.get::<_, Option<i64>>(15)?, row.get::<_, Option<String>>(16)?) {
+        (Some(at), Some(by)) => Some(Settled {
+            at: from_unix_ms(at),
+            by,
+            from: State::parse(&row.get::<_, Option<String>>(17)?.unwrap_or_default())
+                .unwrap_or(State::MaybeBilled),
+        }),
+        _ => None,
+    };
+    let entry = Entry {
         id: EntryId(row.get(0)?),
         account: row.get(1)?,
         product: row.get(2)?,
@@ -413,5 +529,8 @@ fn entry_of(row: &rusqlite::Row<'_>) -> rusqlite::Result<Entry> {
         verdict: row.get(10)?,
         order_id: row.get(11)?,
         attempts: row.get::<_, Option<i64>>(12)?.and_then(|a| u32::try_from(a).ok()),
-    })
+        in_flight: false,
+        settled,
+    };
+    Ok((entry, row.get(13)?, row.get(14)?))
 }

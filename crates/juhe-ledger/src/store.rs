@@ -4,7 +4,7 @@
 use std::time::SystemTime;
 
 use crate::admission::{Admission, Policy};
-use crate::record::{Entry, EntryId, Intent, Settlement};
+use crate::record::{Entry, EntryId, Intent, Reconciliation, Settled, Settlement, Settler};
 use crate::report::{Grouping, Report, Span};
 use crate::{LedgerError, LedgerSecret};
 
@@ -29,7 +29,16 @@ pub(crate) trait Store: Send + Sync {
     ) -> Result<Admission, LedgerError>;
     /// Records a pending entry's outcome; a settlement that is not billed gives its share of
     /// the budget back.
-    fn settle(&self, entry: EntryId, settlement: &Settlement, now: SystemTime) -> Result<(), LedgerError>;
+    fn finish(&self, entry: EntryId, settlement: &Settlement, now: SystemTime) -> Result<(), LedgerError>;
+    /// Settles an unanswered entry whose sender died, as a person found it in Juhe's
+    /// records; not billed gives its share of the budget back.
+    fn settle(
+        &self,
+        entry: EntryId,
+        how: &Reconciliation,
+        by: &Settler,
+        now: SystemTime,
+    ) -> Result<Settled, LedgerError>;
     /// Visits entries, oldest first, until `visit` says stop.
     fn visit(&self, selection: Selection, visit: &mut dyn FnMut(Entry) -> bool) -> Result<(), LedgerError>;
     /// Counts entries in `span`.

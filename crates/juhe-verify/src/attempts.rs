@@ -6,7 +6,7 @@
 use std::marker::PhantomData;
 use std::time::{Duration, Instant};
 
-use juhe_proto::{Check, HttpRequest, Mode, Outcome, Protocol, Provenance, RetryClass};
+use juhe_proto::{Check, HttpRequest, Mode, Outcome, Protocol, Provenance};
 use juhe_transport::{HttpResponse, TransportError};
 use rand_core::{OsRng, RngCore};
 
@@ -33,9 +33,10 @@ pub(crate) enum Step<O> {
     RetryAfter { delay: Duration, rate_limited: bool },
 }
 
-/// One check's attempts: the request, and how many times it has been sent.
-pub(crate) struct Attempts<'c, C> {
-    core: &'c Core,
+/// One check's attempts: the request, and how many times it has been sent. It owns what it
+/// needs, so a check can finish on a task of its own once its caller stops waiting.
+pub(crate) struct Attempts<C> {
+    core: std::sync::Arc<Core>,
     request: HttpRequest,
     made: u32,
     /// When the last attempt was handed to the transport, and how long its answer took.
@@ -48,7 +49,11 @@ pub(crate) struct Attempts<'c, C> {
 impl Core {
     /// Validates the mode and credentials and builds the request for `check`. Nothing is
     /// sent; an error here was never sent.
-    pub(crate) fn start<C: Check>(&self, check: &C, mode: Mode) -> Result<Attempts<'_, C>, Error> {
+    pub(crate) fn start<C: Check>(
+        self: &std::sync::Arc<Self>,
+        check: &C,
+        mode: Mode,
+    ) -> Result<Attempts<C>, Error> {
         let encoded = self.protocol.encode(check, mode, &mut OsRng)?;
         let info = encoded.endpoint.info();
         // The check's `Debug` is masked.
@@ -56,7 +61,7 @@ impl Core {
             "juhe.check", product = %info.product, api = info.api, mode = %info.mode, check = ?check
         );
         Ok(Attempts {
-            core: self,
+            core: std::sync::Arc::clone(self),
             request: encoded.request,
             made: 0,
             sent_at: None,
@@ -67,7 +72,7 @@ impl Core {
     }
 }
 
-impl<C: Check> Attempts<'_, C> {
+impl<C: Check> Attempts<C> {
     /// The request to send for the next attempt, which starts now.
     pub(crate) fn request(&mut self) -> HttpRequest {
         self.sent_at = Some(Instant::now());
@@ -120,7 +125,7 @@ impl<C: Check> Attempts<'_, C> {
         match self.core.retry.delay_before_retry(self.made, &error, jitter) {
             Some(delay) => {
                 tracing::warn!(attempt = self.made, error = %error, retry_in_ms = delay.as_millis() as u64, "retrying");
-                Step::RetryAfter { delay, rate_limited: is_rate_limited(&error) }
+                Step::RetryAfter { delay, rate_limited: error.is_rate_limited() }
             }
             None => {
                 tracing::info!(attempt = self.made, error = %error, billed_maybe = error.may_be_billed(), "check failed");
@@ -140,20 +145,11 @@ pub(crate) fn paced<O>(
     if let Some(pacer) = pacer {
         match &result {
             Ok(_) => pacer.succeeded(round_trip),
-            Err(error) if is_rate_limited(error) => pacer.rate_limited(),
+            Err(error) if error.is_rate_limited() => pacer.rate_limited(),
             Err(_) => {}
         }
     }
     result
-}
-
-/// Whether Juhe (or a gateway, with 429) said the key or the IP is over its limit.
-pub(crate) fn is_rate_limited(error: &Error) -> bool {
-    match error {
-        Error::Service(e) => e.code.retry_class() == RetryClass::RateLimited,
-        Error::Protocol(e) => e.retry_class() == RetryClass::RateLimited,
-        _ => false,
-    }
 }
 
 fn logged<O: Outcome>(outcome: O) -> O {
@@ -169,16 +165,16 @@ mod tests {
     use super::*;
     use crate::ConfigError;
 
-    fn core() -> Core {
+    fn core() -> std::sync::Arc<Core> {
         let protocol = Protocol::new(Credentials::new("k").unwrap());
         let retry = RetryPolicy::default().backoff(Duration::from_millis(10), Duration::from_millis(10));
-        Core {
+        std::sync::Arc::new(Core {
             protocol,
             mode: Mode::Plain,
             retry,
             #[cfg(feature = "ledger")]
             journal: None,
-        }
+        })
     }
 
     fn answer(body: &str) -> Result<HttpResponse, TransportError> {

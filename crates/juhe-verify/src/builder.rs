@@ -39,6 +39,8 @@ pub struct ClientBuilder {
     connect_timeout: Option<Duration>,
     timeout: Option<Duration>,
     retry: RetryPolicy,
+    /// The one opt-in to pay twice: applied to the retry policy and the ledger when built.
+    resend_maybe_billed: bool,
     idcard_key_padding: Option<RsaPadding>,
     async_transport: Option<Arc<dyn AsyncTransport>>,
     transport: Option<Arc<dyn Transport>>,
@@ -247,13 +249,14 @@ impl ClientBuilder {
         self
     }
 
-    /// Sends a check again although the ledger holds an earlier one of the same question that
-    /// may have been billed without an answer (refused as `Skipped::MaybeBilledEarlier`
-    /// otherwise). The user pays again, on purpose: a batch's `--retry-maybe-billed`.
-    #[cfg(feature = "ledger")]
-    #[cfg_attr(docsrs, doc(cfg(feature = "ledger")))]
+    /// The one opt-in to pay twice ([`Resend::RisksPayingTwice`](crate::Resend)): requests
+    /// that may have been billed without an answer are retried
+    /// ([`RetryPolicy::resend_maybe_billed`]), and with a ledger a check is sent although the
+    /// ledger holds an earlier one of the same question that may have been billed without an
+    /// answer (refused as `Skipped::MaybeBilledEarlier` otherwise). Each may be billed again,
+    /// on purpose: the CLI's `--resend-maybe-billed`.
     pub fn resend_maybe_billed(mut self) -> Self {
-        self.ledger.policy = self.ledger.policy.resend_maybe_billed();
+        self.resend_maybe_billed = true;
         self
     }
 
@@ -379,10 +382,15 @@ impl ClientBuilder {
         Ok(Core {
             protocol,
             mode: self.mode,
-            retry: self.retry.clone(),
+            retry: self.retry_policy_built(),
             #[cfg(feature = "ledger")]
             journal: self.journal(key)?,
         })
+    }
+
+    /// The retry policy, with the opt-in to pay twice when it was given.
+    fn retry_policy_built(&self) -> RetryPolicy {
+        if self.resend_maybe_billed { self.retry.clone().resend_maybe_billed() } else { self.retry.clone() }
     }
 
     /// The ledger's side of the client: its secret, policy, target and deadline.
@@ -399,7 +407,11 @@ impl ClientBuilder {
         Ok(Some(Arc::new(crate::journal::Journal {
             ledger,
             secret,
-            policy: self.ledger.policy,
+            policy: if self.resend_maybe_billed {
+                self.ledger.policy.resend_maybe_billed()
+            } else {
+                self.ledger.policy
+            },
             target,
             deadline,
         })))

@@ -9,9 +9,9 @@ use juhe_proto::{
 use juhe_transport::AsyncTransport;
 use tracing::Instrument;
 
-use crate::attempts::{Core, Step, paced};
+use crate::attempts::{Attempts, Core, Step, paced};
 #[cfg(feature = "ledger")]
-use crate::journal::{Admitted, Gate, settlement};
+use crate::journal::{Gate, Journal, PendingEntry, settlement};
 use crate::pacer::Pacer;
 use crate::{ClientBuilder, Error};
 
@@ -87,70 +87,139 @@ impl Client {
     }
 
     /// A check of a batch: rate limits met on the way slow `pacer` down.
+    ///
+    /// With a ledger the check runs on a task of its own from the ledger's first look on:
+    /// dropping this future (a web request cancelled, a timeout around the call, a panic in
+    /// the caller) no longer stops it once its request may have left. The exchange ends and
+    /// the ledger gets its outcome all the same, so the next check of the same question (reuse
+    /// on) is answered from it without paying. Dropped before its request left, it sends
+    /// nothing and frees its entry.
     pub(crate) async fn verify_paced<C: Check>(
         &self,
         mode: Mode,
         check: &C,
-        pacer: Option<&Pacer>,
+        pacer: Option<&Arc<Pacer>>,
     ) -> Result<C::Outcome, Error> {
         let mut attempts = self.core.start(check, mode)?;
         let span = attempts.span();
-        async move {
-            #[cfg(feature = "ledger")]
-            let entry = match self.admitted(check, mode).await? {
-                Admitted::Send(entry) => entry,
-                Admitted::Reused(outcome) => return Ok(outcome),
+        let (transport, pacer) = (Arc::clone(&self.transport), pacer.cloned());
+        #[cfg(feature = "ledger")]
+        if let Some(journal) = self.core.journal.clone() {
+            let intent = journal.intent(check, mode);
+            let caller = Caller::default();
+            let waiting = caller.waiting.clone();
+            let check = recorded(journal, intent, attempts, transport, pacer, waiting).instrument(span);
+            return match tokio::spawn(check).await {
+                Ok(result) => result,
+                Err(join) if join.is_panic() => std::panic::resume_unwind(join.into_panic()),
+                Err(join) => Err(runtime_gone(join)),
             };
-            let result = loop {
-                let sent = self.transport.send(attempts.request()).instrument(attempts.attempt_span()).await;
-                match attempts.next(sent) {
-                    Step::Done(result) => break paced(result, pacer, attempts.round_trip()),
-                    Step::RetryAfter { delay, rate_limited } => {
-                        if let (true, Some(pacer)) = (rate_limited, pacer) {
-                            pacer.rate_limited();
-                        }
-                        tokio::time::sleep(delay).await;
-                        // A batch's retry is a start too: once its backoff is over (a key's window stays
-                        // full for up to a second), it takes its place in the pace. Booked before the
-                        // backoff, its place would go unused and the retry come on top of later ones.
-                        if let Some(pacer) = pacer {
-                            tokio::time::sleep(pacer.wait()).await;
-                        }
-                    }
-                }
-            };
-            #[cfg(feature = "ledger")]
-            if let (Some(journal), Some(entry)) = (self.core.journal.clone(), entry) {
-                let settlement = settlement::<C>(&result, attempts.made());
-                // Dropping this future now leaves the entry pending (maybe billed): safe.
-                let settled = off_runtime(move || {
-                    journal.settle(entry, &settlement);
-                    Ok(())
-                });
-                let _ = settled.await;
-            }
-            result
         }
-        .instrument(span)
-        .await
+        exchange(&mut attempts, &*transport, pacer.as_deref()).instrument(span).await
     }
+}
 
-    /// Asks the ledger, if any, until it says send or reuse; the ledger's calls block, so they
-    /// run on tokio's blocking threads.
-    #[cfg(feature = "ledger")]
-    async fn admitted<C: Check>(&self, check: &C, mode: Mode) -> Result<Admitted<C::Outcome>, Error> {
-        let Some(journal) = self.core.journal.clone() else { return Ok(Admitted::Send(None)) };
-        let intent = std::sync::Arc::new(journal.intent(check, mode));
-        let since = std::time::Instant::now();
-        loop {
-            let (journal, intent) = (journal.clone(), intent.clone());
-            match off_runtime(move || journal.gate(&intent, since)).await? {
-                Gate::Send(entry) => return Ok(Admitted::Send(Some(entry))),
-                Gate::Reused(outcome) => return Ok(Admitted::Reused(outcome)),
-                Gate::Pause(pause) => tokio::time::sleep(pause).await,
+/// Sends `attempts` until the retry policy says done.
+async fn exchange<C: Check>(
+    attempts: &mut Attempts<C>,
+    transport: &dyn AsyncTransport,
+    pacer: Option<&Pacer>,
+) -> Result<C::Outcome, Error> {
+    loop {
+        let sent = transport.send(attempts.request()).instrument(attempts.attempt_span()).await;
+        match attempts.next(sent) {
+            Step::Done(result) => return paced(result, pacer, attempts.round_trip()),
+            Step::RetryAfter { delay, rate_limited } => {
+                if let (true, Some(pacer)) = (rate_limited, pacer) {
+                    pacer.rate_limited();
+                }
+                tokio::time::sleep(delay).await;
+                // A batch's retry is a start too: once its backoff is over (a key's window stays
+                // full for up to a second), it takes its place in the pace. Booked before the
+                // backoff, its place would go unused and the retry come on top of later ones.
+                if let Some(pacer) = pacer {
+                    tokio::time::sleep(pacer.wait()).await;
+                }
             }
         }
     }
+}
+
+/// Whether the caller of a recorded check still waits for it: cleared when its future is
+/// dropped.
+#[cfg(feature = "ledger")]
+struct Caller {
+    waiting: Arc<std::sync::atomic::AtomicBool>,
+}
+
+#[cfg(feature = "ledger")]
+impl Default for Caller {
+    fn default() -> Self {
+        Self { waiting: Arc::new(std::sync::atomic::AtomicBool::new(true)) }
+    }
+}
+
+#[cfg(feature = "ledger")]
+impl Drop for Caller {
+    fn drop(&mut self) {
+        self.waiting.store(false, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+/// A check with a ledger, on its own task: the ledger's decision, the exchange, the outcome
+/// recorded. Its caller may stop waiting at any point; after the ledger's decision to send,
+/// the request leaves only while the caller still waits, and once it may have left the check
+/// runs to its end.
+#[cfg(feature = "ledger")]
+async fn recorded<C: Check>(
+    journal: Arc<Journal>,
+    intent: juhe_ledger::Intent,
+    mut attempts: Attempts<C>,
+    transport: Arc<dyn AsyncTransport>,
+    pacer: Option<Arc<Pacer>>,
+    waiting: Arc<std::sync::atomic::AtomicBool>,
+) -> Result<C::Outcome, Error> {
+    let caller_gone = || !waiting.load(std::sync::atomic::Ordering::SeqCst);
+    let (intent, since) = (Arc::new(intent), std::time::Instant::now());
+    let entry = loop {
+        if caller_gone() {
+            return Err(Error::Skipped(crate::Skipped::CallerGone));
+        }
+        let (ledger, intent) = (journal.clone(), intent.clone());
+        match off_runtime(move || ledger.gate(&intent, since)).await? {
+            Gate::Send(entry) => break entry,
+            Gate::Reused(outcome) => return Ok(outcome),
+            Gate::Pause(pause) => tokio::time::sleep(pause).await,
+        }
+    };
+    let mut pending = PendingEntry::new(journal, entry);
+    if caller_gone() {
+        // Dropped on a blocking thread: recording it blocks.
+        let _ = off_runtime(move || {
+            drop(pending);
+            Ok(())
+        })
+        .await;
+        return Err(Error::Skipped(crate::Skipped::CallerGone));
+    }
+    pending.sending();
+    let result = exchange(&mut attempts, &*transport, pacer.as_deref()).await;
+    let (journal, entry, settlement) = pending.finished(settlement::<C>(&result, attempts.made()));
+    let _ = off_runtime(move || {
+        journal.finish(entry, &settlement);
+        Ok(())
+    })
+    .await;
+    result
+}
+
+/// A task of the client's that its runtime dropped (it is shutting down).
+#[cfg(feature = "ledger")]
+fn runtime_gone(join: tokio::task::JoinError) -> Error {
+    Error::Ledger(juhe_ledger::LedgerError::Database {
+        location: "(the async runtime)".into(),
+        source: join.to_string().into(),
+    })
 }
 
 /// Runs a blocking ledger call on tokio's blocking threads. A panic there is resumed here; a
@@ -162,10 +231,7 @@ async fn off_runtime<T: Send + 'static>(
     match tokio::task::spawn_blocking(call).await {
         Ok(result) => result,
         Err(join) if join.is_panic() => std::panic::resume_unwind(join.into_panic()),
-        Err(join) => Err(Error::Ledger(juhe_ledger::LedgerError::Database {
-            location: "(the async runtime)".into(),
-            source: join.to_string().into(),
-        })),
+        Err(join) => Err(runtime_gone(join)),
     }
 }
 

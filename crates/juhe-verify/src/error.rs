@@ -4,8 +4,8 @@
 use std::path::PathBuf;
 
 use juhe_proto::{
-    AnswerError, CryptoError, DecodeError, EncodeError, ErrorCode, MissingCredential, ServiceError,
-    UnsupportedMode, ValidationError,
+    AnswerError, CryptoError, DecodeError, EncodeError, ErrorCode, MissingCredential, RetryClass,
+    ServiceError, UnsupportedMode, ValidationError,
 };
 use juhe_transport::{Delivery, TransportError};
 
@@ -122,7 +122,7 @@ pub enum Skipped {
     #[cfg(feature = "ledger")]
     #[cfg_attr(docsrs, doc(cfg(feature = "ledger")))]
     #[error(
-        "not sent: ledger entry {entry} asked the same at {} and may have been billed without an answer; reconcile it (juhe ledger pending) or check without reuse",
+        "not sent: ledger entry {entry} asked the same at {} and may have been billed without an answer; find it in Juhe's order records and settle it (juhe ledger settle {entry} --billed or --not-billed), or send again at the risk of paying twice (--resend-maybe-billed)",
         juhe_ledger::china_timestamp(*at)
     )]
     MaybeBilledEarlier {
@@ -137,6 +137,34 @@ pub enum Skipped {
     #[cfg_attr(docsrs, doc(cfg(feature = "ledger")))]
     #[error("not sent: the same check is still in flight in another process; try again when it has finished")]
     StillInFlight,
+    /// The caller stopped waiting (dropped the check's future) before its request left, so
+    /// it was not sent. Only the check's own task sees this: its caller is gone.
+    #[error("not sent: the caller stopped waiting before the request left")]
+    CallerGone,
+}
+
+impl Skipped {
+    /// Whether the skipped check may be sent later: a budget or a check in flight passes; the
+    /// same question maybe billed earlier risks paying twice.
+    fn resend(&self) -> Resend {
+        match self {
+            Skipped::Budget { .. } | Skipped::CallerGone => Resend::Safe,
+            Skipped::SameAsMaybeBilled { .. } => Resend::RisksPayingTwice,
+            #[cfg(feature = "ledger")]
+            Skipped::LedgerBudget { .. } | Skipped::StillInFlight => Resend::Safe,
+            #[cfg(feature = "ledger")]
+            Skipped::MaybeBilledEarlier { .. } => Resend::RisksPayingTwice,
+        }
+    }
+
+    /// The ledger entry that may have been billed for the same question, if that is why.
+    pub fn maybe_billed_entry(&self) -> Option<i64> {
+        match self {
+            #[cfg(feature = "ledger")]
+            Skipped::MaybeBilledEarlier { entry, .. } => Some(*entry),
+            _ => None,
+        }
+    }
 }
 
 #[cfg(feature = "ledger")]
@@ -185,6 +213,49 @@ impl Billing {
             Billing::Billed => Some(true),
             Billing::NotBilled => Some(false),
             Billing::MaybeBilled => None,
+        }
+    }
+}
+
+/// Whether a failed check may be sent again: the one rule the retry policy, the batch, a
+/// resumed CLI batch and the ledger all apply ([`Error::resend`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum Resend {
+    /// Nothing was billed and sending again can help (the request never left, Juhe said it
+    /// did not process it, a rate limit, a budget or a lock that passes).
+    Safe,
+    /// It may have been billed without an answer: sending again may pay twice. Only with the
+    /// opt-in, `resend_maybe_billed` ([`RetryPolicy::resend_maybe_billed`](crate::RetryPolicy::resend_maybe_billed),
+    /// [`ClientBuilder::resend_maybe_billed`](crate::ClientBuilder::resend_maybe_billed), the CLI's
+    /// `--resend-maybe-billed`).
+    RisksPayingTwice,
+    /// Sending the same again cannot help: invalid input, a refusal, a configuration, or an
+    /// answer that will not change.
+    Never,
+}
+
+impl Resend {
+    /// `safe`, `risks_paying_twice`, `never`: how the CLI's batch output writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Resend::Safe => "safe",
+            Resend::RisksPayingTwice => "risks_paying_twice",
+            Resend::Never => "never",
+        }
+    }
+
+    /// Reads [`as_str`](Self::as_str)'s words back.
+    pub fn parse(text: &str) -> Option<Self> {
+        [Resend::Safe, Resend::RisksPayingTwice, Resend::Never].into_iter().find(|r| r.as_str() == text)
+    }
+
+    /// Whether to send again, with or without the opt-in to pay twice.
+    pub fn allows(self, resend_maybe_billed: bool) -> bool {
+        match self {
+            Resend::Safe => true,
+            Resend::RisksPayingTwice => resend_maybe_billed,
+            Resend::Never => false,
         }
     }
 }
@@ -244,6 +315,45 @@ impl Error {
             | Error::Skipped(_) => false,
             #[cfg(feature = "ledger")]
             Error::Ledger(_) => false,
+        }
+    }
+
+    /// Whether this check may be sent again, and at what risk: the one rule behind retries,
+    /// batches, `--resume` and the ledger. Decided by the phase the error comes from: what was
+    /// never sent cannot have been billed.
+    pub fn resend(&self) -> Resend {
+        let passing = |class: RetryClass| match class {
+            RetryClass::Transient | RetryClass::RateLimited => Resend::Safe,
+            _ => Resend::Never,
+        };
+        match self {
+            Error::Invalid(_) | Error::Rejected(_) | Error::Config(_) => Resend::Never,
+            Error::NotSent(_) => Resend::Safe,
+            Error::NoAnswer(_) => Resend::RisksPayingTwice,
+            Error::Service(e) => passing(e.code.retry_class()),
+            Error::Protocol(e) => match passing(e.retry_class()) {
+                Resend::Safe if e.may_be_billed() => Resend::RisksPayingTwice,
+                other => other,
+            },
+            Error::Skipped(skipped) => skipped.resend(),
+            #[cfg(feature = "ledger")]
+            Error::Ledger(e) => {
+                if e.is_transient() {
+                    Resend::Safe
+                } else {
+                    Resend::Never
+                }
+            }
+        }
+    }
+
+    /// Whether Juhe (or a gateway, with HTTP 429) said the key or the address is over its
+    /// rate limit: another attempt waits longer, and a batch slows down.
+    pub fn is_rate_limited(&self) -> bool {
+        match self {
+            Error::Service(e) => e.code.retry_class() == RetryClass::RateLimited,
+            Error::Protocol(e) => e.retry_class() == RetryClass::RateLimited,
+            _ => false,
         }
     }
 

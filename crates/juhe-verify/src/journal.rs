@@ -2,6 +2,7 @@
 //! leaves, the outcome after it. Both clients, and so every batch, go through here; the
 //! decisions themselves are the ledger's ([`juhe_ledger::Ledger::begin`]).
 
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use juhe_ledger::{Admission, EntryId, Intent, Ledger, LedgerSecret, Policy, Recorded, Settlement, State};
@@ -22,14 +23,6 @@ pub(crate) struct Journal {
     pub(crate) target: String,
     /// The longest a check of this client takes, retries included.
     pub(crate) deadline: Duration,
-}
-
-/// What a client's loop does about the ledger before sending.
-pub(crate) enum Admitted<O> {
-    /// Send; settle this entry afterwards (none without a ledger).
-    Send(Option<EntryId>),
-    /// Do not send: this is the outcome.
-    Reused(O),
 }
 
 /// One look at the ledger before a check.
@@ -87,13 +80,52 @@ impl Journal {
 
     /// Records how the check of `entry` ended (this blocks). A ledger that fails now leaves
     /// the entry pending, counted as maybe billed: the check's own result still stands.
-    pub(crate) fn settle(&self, entry: EntryId, settlement: &Settlement) {
-        if let Err(error) = self.ledger.settle(entry, settlement) {
+    pub(crate) fn finish(&self, entry: EntryId, settlement: &Settlement) {
+        if let Err(error) = self.ledger.finish(entry, settlement) {
             tracing::error!(
                 entry = entry.get(), ledger = self.ledger.location(), error = %error,
                 "the outcome could not be recorded: the entry stays pending (maybe billed)"
             );
         }
+    }
+}
+
+/// A pending entry this process must finish, whatever happens: if it is dropped unfinished (a
+/// panic in a transport, a runtime shutting down under the check), it records the entry as
+/// maybe billed once its request may have left, and not billed before. Nobody then waits for
+/// it, and nothing can be paid twice by its question being asked again.
+pub(crate) struct PendingEntry {
+    journal: Arc<Journal>,
+    entry: EntryId,
+    may_have_left: bool,
+    finished: bool,
+}
+
+impl PendingEntry {
+    pub(crate) fn new(journal: Arc<Journal>, entry: EntryId) -> Self {
+        Self { journal, entry, may_have_left: false, finished: false }
+    }
+
+    /// From now on its request may leave.
+    pub(crate) fn sending(&mut self) {
+        self.may_have_left = true;
+    }
+
+    /// What to record and where, once the check's result is known; the guard is spent.
+    pub(crate) fn finished(mut self, settlement: Settlement) -> (Arc<Journal>, EntryId, Settlement) {
+        self.finished = true;
+        (Arc::clone(&self.journal), self.entry, settlement)
+    }
+}
+
+impl Drop for PendingEntry {
+    fn drop(&mut self) {
+        if self.finished {
+            return;
+        }
+        let state = if self.may_have_left { State::MaybeBilled } else { State::NotBilled };
+        tracing::warn!(entry = self.entry.get(), state = state.as_str(), "a check ended without its result");
+        self.journal.finish(self.entry, &Settlement::new(state, u32::from(self.may_have_left)));
     }
 }
 

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use juhe_proto::RetryClass;
 
-use crate::Error;
+use crate::{Error, ErrorKind};
 
 /// How failed checks are retried.
 ///
@@ -12,15 +12,16 @@ use crate::Error;
 /// the request was sent, and answers whose code says the check was not processed (provider
 /// network errors such as 233901, 232905, 210305; rate limits 10011/10012, with a longer
 /// backoff). A request that may have been sent and got no answer (a timeout) is **not**
-/// retried: Juhe may have billed it. [`RetryPolicy::retry_timeouts_risking_double_billing`]
-/// opts in. At most 3 attempts, exponential backoff with jitter.
+/// retried: Juhe may have billed it. [`RetryPolicy::resend_maybe_billed`] opts in. Which is
+/// which is [`Error::resend`], the rule every part of the crate applies. At most 3 attempts,
+/// exponential backoff with jitter.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RetryPolicy {
     max_attempts: u32,
     base_delay: Duration,
     max_delay: Duration,
     rate_limit_delay: Duration,
-    retry_possibly_billed: bool,
+    resend_maybe_billed: bool,
 }
 
 impl Default for RetryPolicy {
@@ -30,7 +31,7 @@ impl Default for RetryPolicy {
             base_delay: Duration::from_millis(200),
             max_delay: Duration::from_secs(5),
             rate_limit_delay: Duration::from_secs(1),
-            retry_possibly_billed: false,
+            resend_maybe_billed: false,
         }
     }
 }
@@ -72,10 +73,12 @@ impl RetryPolicy {
     }
 
     /// Also retries requests that may have been sent and got no answer (timeouts, resets,
-    /// gateway errors). **Each such retry may be billed again**: use it only where a double
-    /// charge costs less than a failed check.
-    pub fn retry_timeouts_risking_double_billing(mut self) -> Self {
-        self.retry_possibly_billed = true;
+    /// gateway errors): [`Resend::RisksPayingTwice`]. **Each such retry may be billed
+    /// again**: use it only where a double charge costs less than a failed check. The same
+    /// opt-in as [`ClientBuilder::resend_maybe_billed`](crate::ClientBuilder::resend_maybe_billed),
+    /// which sets this too.
+    pub fn resend_maybe_billed(mut self) -> Self {
+        self.resend_maybe_billed = true;
         self
     }
 
@@ -101,18 +104,17 @@ impl RetryPolicy {
         Some(capped / 2 + capped.mul_f64(jitter.clamp(0.0, 1.0) / 2.0))
     }
 
-    /// What retrying `error` can do, under this policy; `None` when it must not be retried.
-    /// Decided by the phase the error comes from: what was never sent cannot be billed.
+    /// What retrying `error` can do, under this policy; `None` when it must not be retried:
+    /// [`Error::resend`] decides, with this policy's opt-in. A skipped check or a ledger's
+    /// refusal is never retried within one call: nothing about it changes in a second.
     fn class(&self, error: &Error) -> Option<RetryClass> {
-        match error {
-            Error::Invalid(_) | Error::Rejected(_) | Error::Config(_) | Error::Skipped(_) => None,
-            #[cfg(feature = "ledger")]
-            Error::Ledger(_) => None,
-            Error::NotSent(_) => Some(RetryClass::Transient),
-            Error::NoAnswer(_) => self.retry_possibly_billed.then_some(RetryClass::Transient),
-            Error::Service(e) => Some(e.code.retry_class()),
-            Error::Protocol(e) => (!e.may_be_billed() || self.retry_possibly_billed).then(|| e.retry_class()),
+        if matches!(error.kind(), ErrorKind::Skipped | ErrorKind::Ledger) {
+            return None;
         }
+        if !error.resend().allows(self.resend_maybe_billed) {
+            return None;
+        }
+        Some(if error.is_rate_limited() { RetryClass::RateLimited } else { RetryClass::Transient })
     }
 }
 
@@ -150,14 +152,12 @@ mod tests {
             AnswerError::Malformed { detail: String::new(), may_be_billed: true },
             1,
         ));
-        assert!(
-            policy.retry_timeouts_risking_double_billing().delay_before_retry(1, &malformed, 0.5).is_none()
-        );
+        assert!(policy.resend_maybe_billed().delay_before_retry(1, &malformed, 0.5).is_none());
     }
 
     #[test]
     fn opting_in_retries_timeouts() {
-        let policy = RetryPolicy::default().retry_timeouts_risking_double_billing();
+        let policy = RetryPolicy::default().resend_maybe_billed();
         assert!(policy.delay_before_retry(1, &transport(Delivery::MaybeSent), 0.5).is_some());
     }
 

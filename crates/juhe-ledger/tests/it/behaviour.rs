@@ -5,7 +5,8 @@ use std::sync::{Arc, Barrier};
 use std::time::Duration;
 
 use juhe_ledger::{
-    Admission, Grouping, Intent, Ledger, LedgerError, LedgerSecret, Period, Policy, Settlement, Span, State,
+    Admission, EntryId, Grouping, Intent, Ledger, LedgerError, LedgerSecret, Period, Policy, Reconciliation,
+    Settlement, Settler, Span, State,
 };
 use juhe_proto::{Check, CivilDate, Mode, Subject, Telecom3Check, Verdict, masking};
 use serde_json::json;
@@ -74,10 +75,10 @@ pub(crate) fn journal(ledger: &Ledger) {
     let unanswered = ledger.unanswered().unwrap();
     assert_eq!(unanswered.iter().map(|e| e.id).collect::<Vec<_>>(), [first, second, third]);
     assert_eq!(unanswered[0].masked, format!("张* {} 139****0001", masking::mask_idcard(&juhe_test_id(1))));
-    ledger.settle(first, &billed("JH1")).unwrap();
-    ledger.settle(second, &Settlement::new(State::NotBilled, 1).with_code(Some(220803), None)).unwrap();
+    ledger.finish(first, &billed("JH1")).unwrap();
+    ledger.finish(second, &Settlement::new(State::NotBilled, 1).with_code(Some(220803), None)).unwrap();
     // Settling twice changes nothing: the first outcome stands.
-    ledger.settle(first, &Settlement::new(State::NotBilled, 1)).unwrap();
+    ledger.finish(first, &Settlement::new(State::NotBilled, 1)).unwrap();
     let report = ledger.report(Span::all(), Grouping::Product).unwrap();
     assert_eq!(
         (report.total.billed, report.total.not_billed, report.total.maybe_billed, report.total.pending),
@@ -108,7 +109,7 @@ pub(crate) fn journal(ledger: &Ledger) {
 pub(crate) fn reuse_of_billed_answers(ledger: &Ledger) {
     let secret = secret();
     let entry = sent(ledger.begin(&secret, &intent(10, "juhe"), &reuse()).unwrap());
-    ledger.settle(entry, &billed("JH10")).unwrap();
+    ledger.finish(entry, &billed("JH10")).unwrap();
     match ledger.begin(&secret, &intent(10, "juhe"), &reuse()).unwrap() {
         Admission::Reuse(recorded) => {
             assert_eq!(recorded.entry, entry);
@@ -119,11 +120,11 @@ pub(crate) fn reuse_of_billed_answers(ledger: &Ledger) {
     }
     sent(ledger.begin(&secret, &intent(10, "sandbox"), &reuse()).unwrap()); // another target
     let again = sent(ledger.begin(&secret, &intent(10, "juhe"), &Policy::record_only()).unwrap()); // reuse off
-    ledger.settle(again, &Settlement::new(State::NotBilled, 1)).unwrap();
+    ledger.finish(again, &Settlement::new(State::NotBilled, 1)).unwrap();
 
     // An error answer is never reused: the next check is sent.
     let entry = sent(ledger.begin(&secret, &intent(11, "juhe"), &reuse()).unwrap());
-    ledger.settle(entry, &Settlement::new(State::NotBilled, 1).with_code(Some(10012), None)).unwrap();
+    ledger.finish(entry, &Settlement::new(State::NotBilled, 1).with_code(Some(10012), None)).unwrap();
     sent(ledger.begin(&secret, &intent(11, "juhe"), &reuse()).unwrap());
 }
 
@@ -133,7 +134,7 @@ pub(crate) fn single_flight_and_unanswered(ledger: &Ledger) {
     let secret = secret();
     let entry = sent(ledger.begin(&secret, &intent(20, "juhe"), &reuse()).unwrap());
     assert!(matches!(ledger.begin(&secret, &intent(20, "juhe"), &reuse()).unwrap(), Admission::Wait { .. }));
-    ledger.settle(entry, &Settlement::new(State::MaybeBilled, 1)).unwrap();
+    ledger.finish(entry, &Settlement::new(State::MaybeBilled, 1)).unwrap();
     match ledger.begin(&secret, &intent(20, "juhe"), &reuse()).unwrap() {
         Admission::MaybeBilled(recorded) => assert_eq!(recorded.entry, entry),
         other => panic!("expected maybe billed, got {other:?}"),
@@ -153,28 +154,29 @@ pub(crate) fn single_flight_and_unanswered(ledger: &Ledger) {
 }
 
 /// Many threads on as many connections (as processes would be), one question: exactly one
-/// sends; the rest wait, then reuse.
+/// sends; the rest wait, then reuse. Each handle lives on, as a process sending would.
 pub(crate) fn one_sender_among_many(open: &(dyn Fn() -> Ledger + Sync)) {
     let threads = 8;
     let barrier = Arc::new(Barrier::new(threads));
-    let admissions: Vec<Admission> = std::thread::scope(|scope| {
+    let (_handles, admissions): (Vec<Ledger>, Vec<Admission>) = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..threads)
             .map(|_| {
                 let barrier = barrier.clone();
                 let ledger = open();
                 scope.spawn(move || {
                     barrier.wait();
-                    ledger.begin(&secret(), &intent(30, "juhe"), &reuse()).unwrap()
+                    let admission = ledger.begin(&secret(), &intent(30, "juhe"), &reuse()).unwrap();
+                    (ledger, admission)
                 })
             })
             .collect();
-        handles.into_iter().map(|h| h.join().unwrap()).collect()
+        handles.into_iter().map(|h| h.join().unwrap()).unzip()
     });
     let senders: Vec<_> =
         admissions.iter().filter_map(|a| if let Admission::Send(e) = a { Some(*e) } else { None }).collect();
     assert_eq!(senders.len(), 1, "{admissions:?}");
     assert!(admissions.iter().all(|a| matches!(a, Admission::Send(_) | Admission::Wait { .. })));
-    open().settle(senders[0], &billed("JH30")).unwrap();
+    open().finish(senders[0], &billed("JH30")).unwrap();
     assert!(matches!(open().begin(&secret(), &intent(30, "juhe"), &reuse()).unwrap(), Admission::Reuse(_)));
 }
 
@@ -203,7 +205,7 @@ pub(crate) fn budget_across_connections(open: &(dyn Fn() -> Ledger + Sync)) {
     assert_eq!(sent.len() as u64, cap, "{admissions:?}");
     assert!(admissions.iter().any(|a| matches!(a, Admission::OverBudget { period: Period::Day, cap: 5 })));
     let ledger = open();
-    ledger.settle(sent[0], &Settlement::new(State::NotBilled, 1)).unwrap();
+    ledger.finish(sent[0], &Settlement::new(State::NotBilled, 1)).unwrap();
     let again = ledger.begin(&secret(), &intent(200, "juhe"), &policy).unwrap();
     assert!(matches!(again, Admission::Send(_)), "{again:?}");
     assert!(matches!(
@@ -244,4 +246,90 @@ pub(crate) fn opened_together(rounds: usize, open: &(dyn Fn(usize) -> Result<Led
             }
         });
     }
+}
+
+/// Asks until `decided` says the answer is final, for at most `within`; returns it.
+fn admission_within(ledger: &Ledger, intent: &Intent, policy: &Policy, within: Duration) -> Admission {
+    let start = std::time::Instant::now();
+    loop {
+        let admission = ledger.begin(&secret(), intent, policy).unwrap();
+        if !matches!(admission, Admission::Wait { .. }) || start.elapsed() > within {
+            return admission;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn settler() -> Settler {
+    Settler { user: "finance".into(), host: "books".into() }
+}
+
+/// A pending entry is waited for while its sender lives, and is maybe billed within 5 s of its
+/// sender's end (here: the handle dropped, its lock released as a dying process's is), long
+/// before its deadline. Settling it is refused while its sender lives, recorded once after, and
+/// settled not billed frees the question and its share of the budget.
+pub(crate) fn orphans_and_settlement(open: &(dyn Fn() -> Ledger + Sync)) {
+    let (sender, asker) = (open(), open());
+    let policy = reuse().max_billed_per_day(2);
+    let orphan = sent(sender.begin(&secret(), &intent(40, "juhe"), &policy).unwrap());
+    assert!(matches!(asker.begin(&secret(), &intent(40, "juhe"), &policy).unwrap(), Admission::Wait { .. }));
+    let refused = asker.settle(orphan, &Reconciliation::NotBilled, &settler()).unwrap_err();
+    assert!(matches!(refused, LedgerError::InFlight { .. }), "{refused:?}");
+    assert!(refused.to_string().contains("still in flight"), "{refused}");
+    let counts = asker.report(Span::all(), Grouping::Total).unwrap().total;
+    assert_eq!((counts.pending, counts.in_flight), (1, 1));
+    assert!(asker.unanswered().unwrap().iter().all(|e| e.in_flight));
+
+    drop(sender);
+    let started = std::time::Instant::now();
+    match admission_within(&asker, &intent(40, "juhe"), &policy, Duration::from_secs(5)) {
+        Admission::MaybeBilled(recorded) => {
+            assert_eq!((recorded.entry, recorded.state), (orphan, State::Pending))
+        }
+        other => panic!("expected maybe billed within 5 s of the sender's end, got {other:?}"),
+    }
+    assert!(started.elapsed() < Duration::from_secs(5), "the 30 s deadline was not waited for");
+    let counts = asker.report(Span::all(), Grouping::Total).unwrap().total;
+    assert_eq!((counts.pending, counts.in_flight, counts.maybe_billed), (1, 0, 1));
+    assert!(!asker.unanswered().unwrap()[0].in_flight);
+
+    // The budget of 2 a day: the orphan holds one unit, a second check the other.
+    let other = sent(asker.begin(&secret(), &intent(41, "juhe"), &policy).unwrap());
+    assert!(matches!(
+        asker.begin(&secret(), &intent(42, "juhe"), &policy).unwrap(),
+        Admission::OverBudget { .. }
+    ));
+    let settled = asker.settle(orphan, &Reconciliation::NotBilled, &settler()).unwrap();
+    assert_eq!((settled.by.as_str(), settled.from), ("finance@books", State::Pending));
+    let entry = asker.unanswered().unwrap();
+    assert_eq!(entry.iter().map(|e| e.id).collect::<Vec<_>>(), vec![other], "settled: no longer unanswered");
+    // Its question is free again, and so is its unit of the budget.
+    sent(asker.begin(&secret(), &intent(40, "juhe"), &policy).unwrap());
+
+    let again = asker.settle(orphan, &Reconciliation::NotBilled, &settler()).unwrap_err();
+    assert!(matches!(again, LedgerError::Answered { .. }), "{again:?}");
+    let missing = asker.settle(EntryId::new(999_999), &Reconciliation::NotBilled, &settler()).unwrap_err();
+    assert!(matches!(missing, LedgerError::NoEntry { .. }), "{missing:?}");
+
+    // A timed-out check settled billed: counted billed, never reused (its answer is unknown).
+    let timed_out = sent(asker.begin(&secret(), &intent(43, "juhe"), &reuse()).unwrap());
+    asker.finish(timed_out, &Settlement::new(State::MaybeBilled, 1)).unwrap();
+    let how = Reconciliation::Billed { order_id: Some("JH4300".into()) };
+    assert_eq!(asker.settle(timed_out, &how, &settler()).unwrap().from, State::MaybeBilled);
+    assert!(matches!(asker.begin(&secret(), &intent(43, "juhe"), &reuse()).unwrap(), Admission::Send(_)));
+    let mut found = None;
+    asker
+        .entries(Span::all(), &mut |e| {
+            if e.id == timed_out {
+                found = Some(e);
+            }
+            true
+        })
+        .unwrap();
+    let found = found.unwrap();
+    assert_eq!((found.state, found.order_id.as_deref()), (State::Billed, Some("JH4300")));
+    let record = found.settled.unwrap();
+    assert_eq!((record.by.as_str(), record.from), ("finance@books", State::MaybeBilled));
+    let counts = asker.report(Span::all(), Grouping::Total).unwrap().total;
+    assert_eq!((counts.billed, counts.not_billed, counts.settled), (1, 1, 2));
 }

@@ -33,6 +33,12 @@ fn one_sender_among_many_connections() {
 }
 
 #[test]
+fn orphaned_entries_are_maybe_billed_at_once_and_settle_by_hand() {
+    let (url, _) = fresh();
+    behaviour::orphans_and_settlement(&|| Ledger::connect_postgres(&url).unwrap());
+}
+
+#[test]
 fn budget_across_connections() {
     let (url, _) = fresh();
     behaviour::budget_across_connections(&|| Ledger::connect_postgres(&url).unwrap());

@@ -50,6 +50,12 @@ fn connections_opening_a_new_file_together_all_succeed() {
 }
 
 #[test]
+fn orphaned_entries_are_maybe_billed_at_once_and_settle_by_hand() {
+    let (path, _) = fresh("orphans");
+    behaviour::orphans_and_settlement(&|| Ledger::open_sqlite(&path).unwrap());
+}
+
+#[test]
 fn budget_across_connections() {
     let (path, _) = fresh("budget");
     behaviour::budget_across_connections(&|| Ledger::open_sqlite(&path).unwrap());
@@ -67,7 +73,7 @@ fn no_personal_data_in_the_files() {
         else {
             panic!("not sent")
         };
-        ledger.settle(entry, &billed(&format!("JH{n}"))).unwrap();
+        ledger.finish(entry, &billed(&format!("JH{n}"))).unwrap();
     }
     let files: Vec<Vec<u8>> = ["", "-wal", "-shm"]
         .iter()
@@ -178,7 +184,7 @@ fn a_secret_other_than_the_key_gives_other_subjects() {
     else {
         panic!()
     };
-    ledger.settle(entry, &billed("JH")).unwrap();
+    ledger.finish(entry, &billed("JH")).unwrap();
     let mut under_other = intent(1, "juhe");
     under_other.subject = juhe_proto::Subject::of(&check(1), other.subject_key());
     assert!(matches!(ledger.begin(&other, &under_other, &policy).unwrap(), juhe_ledger::Admission::Send(_)));

@@ -13,9 +13,9 @@ use juhe_proto::{
 };
 use juhe_transport::Transport;
 
-use crate::attempts::{Core, Step, paced};
+use crate::attempts::{Attempts, Core, Step, paced};
 #[cfg(feature = "ledger")]
-use crate::journal::{Admitted, Gate, settlement};
+use crate::journal::{Gate, PendingEntry, settlement};
 use crate::pacer::Pacer;
 use crate::{ClientBuilder, Error};
 
@@ -88,6 +88,11 @@ impl Client {
     }
 
     /// A check of a batch: rate limits met on the way slow `pacer` down.
+    ///
+    /// The calling thread runs the check to its end, so a caller that stops waiting for it
+    /// (a timeout around `spawn_blocking`) loses nothing: the ledger gets the outcome. A panic
+    /// in a transport of your own records the entry as maybe billed instead of leaving it in
+    /// flight.
     pub(crate) fn verify_paced<C: Check>(
         &self,
         mode: Mode,
@@ -97,17 +102,39 @@ impl Client {
         let mut attempts = self.core.start(check, mode)?;
         let _in_check = attempts.span().entered();
         #[cfg(feature = "ledger")]
-        let entry = match self.admitted(check, mode)? {
-            Admitted::Send(entry) => entry,
-            Admitted::Reused(outcome) => return Ok(outcome),
-        };
-        let result = loop {
+        if let Some(journal) = &self.core.journal {
+            let intent = journal.intent(check, mode);
+            let since = std::time::Instant::now();
+            let entry = loop {
+                match journal.gate(&intent, since)? {
+                    Gate::Send(entry) => break entry,
+                    Gate::Reused(outcome) => return Ok(outcome),
+                    Gate::Pause(pause) => std::thread::sleep(pause),
+                }
+            };
+            let mut pending = PendingEntry::new(Arc::clone(journal), entry);
+            pending.sending();
+            let result = self.exchange(&mut attempts, pacer);
+            let (journal, entry, settlement) = pending.finished(settlement::<C>(&result, attempts.made()));
+            journal.finish(entry, &settlement);
+            return result;
+        }
+        self.exchange(&mut attempts, pacer)
+    }
+
+    /// Sends `attempts` until the retry policy says done.
+    fn exchange<C: Check>(
+        &self,
+        attempts: &mut Attempts<C>,
+        pacer: Option<&Pacer>,
+    ) -> Result<C::Outcome, Error> {
+        loop {
             let sent = {
                 let _in_attempt = attempts.attempt_span().entered();
                 self.transport.send(attempts.request())
             };
             match attempts.next(sent) {
-                Step::Done(result) => break paced(result, pacer, attempts.round_trip()),
+                Step::Done(result) => return paced(result, pacer, attempts.round_trip()),
                 Step::RetryAfter { delay, rate_limited } => {
                     if let (true, Some(pacer)) = (rate_limited, pacer) {
                         pacer.rate_limited();
@@ -120,26 +147,6 @@ impl Client {
                         std::thread::sleep(pacer.wait());
                     }
                 }
-            }
-        };
-        #[cfg(feature = "ledger")]
-        if let (Some(journal), Some(entry)) = (&self.core.journal, entry) {
-            journal.settle(entry, &settlement::<C>(&result, attempts.made()));
-        }
-        result
-    }
-
-    /// Asks the ledger, if any, until it says send or reuse.
-    #[cfg(feature = "ledger")]
-    fn admitted<C: Check>(&self, check: &C, mode: Mode) -> Result<Admitted<C::Outcome>, Error> {
-        let Some(journal) = &self.core.journal else { return Ok(Admitted::Send(None)) };
-        let intent = journal.intent(check, mode);
-        let since = std::time::Instant::now();
-        loop {
-            match journal.gate(&intent, since)? {
-                Gate::Send(entry) => return Ok(Admitted::Send(Some(entry))),
-                Gate::Reused(outcome) => return Ok(Admitted::Reused(outcome)),
-                Gate::Pause(pause) => std::thread::sleep(pause),
             }
         }
     }
