@@ -16,6 +16,9 @@ pub(crate) enum Status {
     Service = 3,
     /// 4: a transport, protocol or local failure.
     Failure = 4,
+    /// 5: a batch wrote rows that may have been billed by an earlier check whose answer never
+    /// came (a run killed mid-check): settle them (`juhe ledger settle`).
+    Unsettled = 5,
 }
 
 impl Status {

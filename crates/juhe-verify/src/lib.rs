@@ -159,7 +159,7 @@ pub use batch::{
 };
 pub use builder::ClientBuilder;
 pub use client::Client;
-pub use error::{Attempted, Billing, ConfigError, Error, ErrorKind, Skipped};
+pub use error::{Attempted, Billing, ConfigError, Error, ErrorKind, Rejected, Resend, Skipped};
 pub use pacer::MIN_RATE;
 pub use retry::RetryPolicy;
 

@@ -67,7 +67,7 @@ pub(crate) struct BatchArgs {
     pub(crate) rate: Option<f64>,
     pub(crate) resume: bool,
     /// Check again, on resume, the rows an earlier run left maybe billed.
-    pub(crate) retry_maybe_billed: bool,
+    pub(crate) resend_maybe_billed: bool,
     pub(crate) dedupe: bool,
     pub(crate) max_billed: Option<u64>,
     /// Given with `--encoding`; detected otherwise.
@@ -158,14 +158,19 @@ impl HiArgs {
                     LedgerCommand::Report { at, .. }
                     | LedgerCommand::Pending { at, .. }
                     | LedgerCommand::Export { at, .. }
+                    | LedgerCommand::Settle { at, .. }
                     | LedgerCommand::Prune { at, .. } => at.ledger.clone(),
                 };
                 let location = match typed.or(before.ledger.ledger) {
                     Some(text) => parse_location(&text)?,
                     None => crate::ledger::default_location()?,
                 };
-                let prints_text_or_json =
-                    matches!(command, LedgerCommand::Report { .. } | LedgerCommand::Pending { .. });
+                let prints_text_or_json = matches!(
+                    command,
+                    LedgerCommand::Report { .. }
+                        | LedgerCommand::Pending { .. }
+                        | LedgerCommand::Settle { .. }
+                );
                 let format = match format_before {
                     Some(AnyFormat::Json) => Format::Json,
                     Some(AnyFormat::Csv) if prints_text_or_json => {
@@ -192,7 +197,7 @@ impl HiArgs {
                     concurrency,
                     rate,
                     resume,
-                    retry_maybe_billed,
+                    resend_maybe_billed,
                     no_dedupe,
                     max_billed,
                     encoding,
@@ -210,7 +215,7 @@ impl HiArgs {
                     concurrency,
                     rate,
                     resume,
-                    retry_maybe_billed,
+                    resend_maybe_billed,
                     dedupe: !no_dedupe,
                     max_billed,
                     encoding,
@@ -252,10 +257,11 @@ fn command_name(command: &Command) -> &'static str {
         Command::Ledger { command: LedgerCommand::Pending { .. } } => "ledger pending",
         Command::Ledger { command: LedgerCommand::Export { .. } } => "ledger export",
         Command::Ledger { command: LedgerCommand::Prune { .. } } => "ledger prune",
+        Command::Ledger { command: LedgerCommand::Settle { .. } } => "ledger settle",
     }
 }
 
-/// A `--format` typed before `ledger report` or `ledger pending` counts as theirs.
+/// A `--format` typed before `ledger report`, `pending` or `settle` counts as theirs.
 fn with_format_before(command: LedgerCommand, before: Format) -> LedgerCommand {
     match command {
         LedgerCommand::Report { since, until, by, format, at } => {
@@ -263,6 +269,16 @@ fn with_format_before(command: LedgerCommand, before: Format) -> LedgerCommand {
         }
         LedgerCommand::Pending { format, at } => {
             LedgerCommand::Pending { format: Some(format.unwrap_or(before)), at }
+        }
+        LedgerCommand::Settle { entries, billed, order_id, not_billed, format, at } => {
+            LedgerCommand::Settle {
+                entries,
+                billed,
+                order_id,
+                not_billed,
+                format: Some(format.unwrap_or(before)),
+                at,
+            }
         }
         other => other,
     }

@@ -300,6 +300,29 @@ pub(crate) enum LedgerCommand {
         #[command(flatten)]
         at: LedgerAt,
     },
+    /// Record what Juhe's order records say of unanswered entries (`ledger pending`): billed
+    /// (counted as billed, never reused) or not billed (the question is free again). Refused
+    /// for an entry still in flight (its process is alive) or already answered.
+    #[command(group = clap::ArgGroup::new("found").required(true).args(["billed", "not_billed"]))]
+    Settle {
+        /// The entries' numbers, as `ledger pending` and a batch's juhe_ledger_entry show them.
+        #[arg(value_name = "ENTRY", required = true)]
+        entries: Vec<i64>,
+        /// Juhe billed them.
+        #[arg(long)]
+        billed: bool,
+        /// Juhe's order number (one entry only).
+        #[arg(long, value_name = "ID", requires = "billed")]
+        order_id: Option<String>,
+        /// Juhe did not bill them.
+        #[arg(long)]
+        not_billed: bool,
+        /// Output format (json: an array of the settlements).
+        #[arg(long, value_enum)]
+        format: Option<Format>,
+        #[command(flatten)]
+        at: LedgerAt,
+    },
     /// Delete entries older than DURATION (30d, 180d), for retention rules.
     Prune {
         /// Entries sent longer ago than this go.
@@ -359,12 +382,13 @@ pub(crate) struct BatchLowArgs {
     /// proven to belong to this input.
     #[arg(long)]
     pub(crate) resume: bool,
-    /// With --resume, also check again the rows an earlier run left "maybe billed" (sent, no
-    /// answer): each may be paid for twice. Rows that failed without being billed for a
-    /// reason that passes (not sent, a rate limit, a provider's network error) are always
-    /// checked again.
-    #[arg(long, requires = "resume")]
-    pub(crate) retry_maybe_billed: bool,
+    /// Send again what may have been billed without an answer, paying twice on purpose: a
+    /// timed-out attempt is retried, a row whose question a ledger entry left unanswered is
+    /// sent, and with --resume the rows an earlier run left "maybe billed" are checked again.
+    /// Rows that failed without being billed for a reason that passes (not sent, a rate limit,
+    /// a provider's network error) are always checked again on --resume.
+    #[arg(long)]
+    pub(crate) resend_maybe_billed: bool,
     /// Check repeated rows each time instead of once (by default a repeat reuses the
     /// first row's result and is not billed).
     #[arg(long)]

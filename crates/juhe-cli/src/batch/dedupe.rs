@@ -9,7 +9,7 @@ use std::collections::hash_map::RandomState;
 use std::hash::BuildHasher;
 
 use juhe_proto::{IdCardNumber, MobileNumber, PersonName, Product};
-use juhe_verify::Billing;
+use juhe_verify::{Billing, Resend};
 
 use crate::batch::input::{IDCARD, IMAGE, InputFile, MOBILE, NAME, Record};
 use crate::batch::output::{Output, ResultCells};
@@ -119,6 +119,8 @@ pub(crate) fn not_sent_after_maybe_billed(original: u64, details: usize) -> Resu
         res: String::new(),
         billing: Billing::NotBilled,
         reused_from: None,
+        resend: Some(Resend::RisksPayingTwice),
+        ledger_entry: None,
         details: vec![String::new(); details],
     }
 }

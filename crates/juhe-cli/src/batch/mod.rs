@@ -101,7 +101,7 @@ impl Run<'_> {
         if let Some(window) = recovery {
             builder = builder.reuse_within(window);
         }
-        if request.retry_maybe_billed {
+        if request.resend_maybe_billed {
             builder = builder.resend_maybe_billed();
         }
         let runtime = runtime(2)?;
@@ -147,6 +147,7 @@ impl Run<'_> {
             log: Arc::clone(&log),
             budget: None,
             unrecorded: Vec::new(),
+            unsettled: Vec::new(),
             write_error: None,
         };
         let stats = if self.connection.blocking {
@@ -173,6 +174,7 @@ impl Run<'_> {
         recorder.counts.skipped = log.skipped.load(Ordering::Relaxed);
         recorder.counts.malformed = log.malformed.load(Ordering::Relaxed);
         recorder.counts.unrecorded = recorder.unrecorded.len() as u64;
+        recorder.counts.maybe_billed_earlier = recorder.unsettled.len() as u64;
         let slowed = stats.rate.filter(|r| Some(*r) != request.rate);
         recorder.counts.finish(&stats, self.format, slowed);
         recorder.conclude(request, &stats, interrupted.load(Ordering::SeqCst))
@@ -242,7 +244,7 @@ impl Run<'_> {
             input.headers.len(),
             encoding,
             &hasher,
-            self.request.retry_maybe_billed,
+            self.request.resend_maybe_billed,
         )?;
         prove(&scanned.done, input, path, &hasher)?;
         if scanned.done.len() > 0 {
@@ -251,12 +253,12 @@ impl Run<'_> {
                 format!("juhe: resuming: {} rows already in {}", scanned.done.len(), path.display());
             if redo > 0 {
                 said += &format!(
-                    "; {redo} of them are checked again (they failed without being billed, or --retry-maybe-billed)"
+                    "; {redo} of them are checked again (they failed without being billed, or --resend-maybe-billed)"
                 );
             }
             if maybe_kept > 0 {
                 said += &format!(
-                    "; {maybe_kept} maybe billed are not (--retry-maybe-billed checks them again, at the risk of paying twice)"
+                    "; {maybe_kept} maybe billed are not (--resend-maybe-billed checks them again, at the risk of paying twice)"
                 );
             }
             eprintln!("{said}");
@@ -329,6 +331,8 @@ struct Recorder {
     budget: Option<u64>,
     /// Billed (or maybe billed) rows that could not be written: row and order number.
     unrecorded: Vec<(u64, Option<String>)>,
+    /// Rows written maybe billed by an earlier check left unanswered: row and ledger entry.
+    unsettled: Vec<(u64, i64)>,
     write_error: Option<std::io::Error>,
 }
 
@@ -348,6 +352,9 @@ impl Recorder {
             match self.output.write_row(&item.tag.columns, item.tag.row, &cells) {
                 Ok(_) => {
                     self.counts.written();
+                    if let Some(entry) = cells.ledger_entry {
+                        self.unsettled.push((item.tag.row, entry));
+                    }
                     return;
                 }
                 Err(error) => self.failed(error, batch),
@@ -406,6 +413,10 @@ impl Recorder {
             eprintln!("juhe: interrupted; run again with --resume to check the remaining rows");
             return Ok(Status::Failure.exit_code());
         }
+        if !self.unsettled.is_empty() {
+            self.list_unsettled();
+            return Ok(Status::Unsettled.exit_code());
+        }
         if self.counts.malformed > 0 {
             eprintln!(
                 "juhe: {} input records could not be read and were skipped (listed above)",
@@ -414,6 +425,27 @@ impl Recorder {
             return Ok(Status::Failure.exit_code());
         }
         Ok(ExitCode::SUCCESS)
+    }
+
+    /// Says which rows may have been billed by a check whose answer never came (an earlier
+    /// run killed with them in flight), and how to settle them.
+    fn list_unsettled(&self) {
+        const SHOWN: usize = 20;
+        let rows = |f: fn(&(u64, i64)) -> String| {
+            let mut listed: Vec<String> = self.unsettled.iter().take(SHOWN).map(f).collect();
+            if self.unsettled.len() > SHOWN {
+                listed.push("…".into());
+            }
+            listed.join(" ")
+        };
+        eprintln!(
+            "juhe: {} rows may have been billed by an earlier check whose answer never came (written juhe_billed=maybe; rows {}); \
+             find them in Juhe's order records and settle them: juhe ledger settle {} --billed (or --not-billed), \
+             then --resume checks the ones not billed; or --resume --resend-maybe-billed checks them again at the risk of paying twice",
+            self.unsettled.len(),
+            rows(|(row, _)| row.to_string()),
+            rows(|(_, entry)| entry.to_string()),
+        );
     }
 
     /// Prints every billed row that could not be written, and lists them in a file beside the
@@ -455,6 +487,8 @@ fn result_cells<O: Printable>(
             res: server(&text_of(&outcome.value(ResultField::Res))),
             billing,
             reused_from: None,
+            resend: None,
+            ledger_entry: None,
             details: details.iter().map(|&d| server(&text_of(&outcome.value(d)))).collect(),
         },
         Err(error) => {
@@ -468,12 +502,20 @@ fn result_cells<O: Printable>(
                 // `--resume` reads to decide what to check again.
                 other => (other.kind().name().to_owned(), server(&error_chain(other)), String::new()),
             };
+            // Not sent because the same question may have been billed by an earlier check whose
+            // answer never came (an interrupted run's row): this row's billing is that one's.
+            let earlier = match error {
+                Error::Skipped(skipped) => skipped.maybe_billed_entry(),
+                _ => None,
+            };
             ResultCells {
                 error_code: code,
                 reason,
                 res: String::new(),
-                billing,
+                billing: if earlier.is_some() { Billing::MaybeBilled } else { billing },
                 reused_from: None,
+                resend: Some(error.resend()),
+                ledger_entry: earlier,
                 details: details
                     .iter()
                     .map(|&d| if d == ResultField::OrderId { order.clone() } else { String::new() })

@@ -5,20 +5,23 @@ use std::fs::{File, OpenOptions};
 use std::io::{BufReader, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
-use juhe_verify::{Billing, ResultField};
+use juhe_verify::{Billing, Resend, ResultField};
 
 use crate::batch::encoding::TextEncoding;
 use crate::batch::input::RESERVED_PREFIX;
 use crate::failure::Failure;
 
-/// The tool's columns before the product's details, after `juhe_row`.
-const RESULT_COLUMNS: [&str; 5] = ["error_code", "reason", "res", "billed", "reused_from"];
+/// The tool's columns before the product's details, after `juhe_row`. `resend` is the
+/// library's rule for a failed row (`safe`, `risks_paying_twice`, `never`), which `--resume`
+/// applies; `ledger_entry` names the ledger entry a maybe billed row is settled by.
+const RESULT_COLUMNS: [&str; 7] =
+    ["error_code", "reason", "res", "billed", "reused_from", "resend", "ledger_entry"];
 
 /// Where `juhe_billed` is, counted from `juhe_row`.
 pub(crate) const BILLED_AFTER_ROW: usize = 4;
 
-/// Where `juhe_error_code` is, counted from `juhe_row`.
-pub(crate) const CODE_AFTER_ROW: usize = 1;
+/// Where `juhe_resend` is, counted from `juhe_row`.
+pub(crate) const RESEND_AFTER_ROW: usize = 6;
 
 /// The output's header: the input's columns, then `juhe_row`, the result columns and the
 /// product's details, each with the reserved prefix.
@@ -35,6 +38,10 @@ pub(crate) struct ResultCells {
     pub(crate) res: String,
     pub(crate) billing: Billing,
     pub(crate) reused_from: Option<u64>,
+    /// Whether a failed row may be checked again, and at what risk; none for an answer.
+    pub(crate) resend: Option<Resend>,
+    /// The ledger entry to settle a maybe billed row by.
+    pub(crate) ledger_entry: Option<i64>,
     pub(crate) details: Vec<String>,
 }
 
@@ -47,6 +54,8 @@ impl ResultCells {
             self.res.clone(),
             self.billing.as_str().to_owned(),
             reused,
+            self.resend.map(Resend::as_str).unwrap_or_default().to_owned(),
+            self.ledger_entry.map(|e| e.to_string()).unwrap_or_default(),
         ]
         .into_iter()
         .chain(self.details.iter().cloned())
@@ -142,6 +151,8 @@ impl Output {
             res: text(first + 2),
             billing: Billing::NotBilled,
             reused_from: None,
+            resend: None,
+            ledger_entry: None,
             details,
         })
     }
@@ -198,6 +209,8 @@ mod tests {
                 "juhe_res",
                 "juhe_billed",
                 "juhe_reused_from",
+                "juhe_resend",
+                "juhe_ledger_entry",
                 "juhe_orderid"
             ]
         );
@@ -220,6 +233,8 @@ mod tests {
                 res: "1".into(),
                 billing: Billing::Billed,
                 reused_from: None,
+                resend: None,
+                ledger_entry: None,
                 details: vec!["广东省".into()],
             };
             output.write_row(&["张三".into()], 1, &result).unwrap();

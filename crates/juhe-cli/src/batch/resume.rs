@@ -9,9 +9,9 @@ use std::path::Path;
 
 use crate::batch::encoding::TextEncoding;
 use crate::batch::input::{InputFile, Record};
-use juhe_verify::{Billing, ErrorCode, ErrorKind, RetryClass};
+use juhe_verify::{Billing, Resend};
 
-use crate::batch::output::{BILLED_AFTER_ROW, CODE_AFTER_ROW};
+use crate::batch::output::{BILLED_AFTER_ROW, RESEND_AFTER_ROW};
 use crate::failure::Failure;
 
 /// Hashes a row's input columns with a key made for this run: what resume compares, without
@@ -89,24 +89,16 @@ pub(crate) fn parse_billing(cell: &[u8]) -> Option<Billing> {
     }
 }
 
-/// Whether a row written with these `juhe_billed` and `juhe_error_code` cells is checked
-/// again on resume. Not billed and passing (not sent; a code whose retry can help: a rate
-/// limit, a provider's network error): always. Maybe billed: only when the user says so,
-/// since it may be paid twice. Billed, or refused for good: never.
-fn redo(billing: Option<Billing>, code: &[u8], retry_maybe_billed: bool) -> bool {
-    match billing {
-        Some(Billing::NotBilled) => {
-            code == ErrorKind::NotSent.name().as_bytes()
-                || std::str::from_utf8(code).ok().and_then(|c| c.parse::<i64>().ok()).is_some_and(|c| {
-                    c != 0
-                        && matches!(
-                            ErrorCode::new(c).retry_class(),
-                            RetryClass::Transient | RetryClass::RateLimited
-                        )
-                })
-        }
-        Some(Billing::MaybeBilled) => retry_maybe_billed,
-        Some(Billing::Billed) | None => false,
+/// Whether a row written with these `juhe_billed` and `juhe_resend` cells is checked again on
+/// resume: the library's rule ([`juhe_verify::Error::resend`]) as the row recorded it. Safe (not
+/// billed, and sending again can help: not sent, a rate limit, a provider's network error, an
+/// HTTP 503): always. Risks paying twice (maybe billed): only with `--resend-maybe-billed`.
+/// Billed, or never: not.
+fn redo(billing: Option<Billing>, resend: &[u8], resend_maybe_billed: bool) -> bool {
+    let resend = std::str::from_utf8(resend).ok().and_then(Resend::parse);
+    match (billing, resend) {
+        (Some(Billing::Billed) | None, _) | (_, None) => false,
+        (Some(_), Some(resend)) => resend.allows(resend_maybe_billed),
     }
 }
 
@@ -124,7 +116,7 @@ pub(crate) fn scan_output(
     input_columns: usize,
     encoding: TextEncoding,
     hasher: &ColumnHasher,
-    retry_maybe_billed: bool,
+    resend_maybe_billed: bool,
 ) -> Result<Scanned, Failure> {
     let failed =
         |e: &dyn std::fmt::Display| Failure::failed(format!("could not read {}: {e}", path.display()));
@@ -176,8 +168,8 @@ pub(crate) fn scan_output(
         match (row, columns) {
             (Some(row), Some(columns)) if record.len() == expected.len() => {
                 let billing = record.get(input_columns + BILLED_AFTER_ROW).and_then(parse_billing);
-                let code = record.get(input_columns + CODE_AFTER_ROW).unwrap_or_default();
-                let redo = redo(billing, code, retry_maybe_billed);
+                let resend = record.get(input_columns + RESEND_AFTER_ROW).unwrap_or_default();
+                let redo = redo(billing, resend, resend_maybe_billed);
                 done.push(DoneRow { row, columns: hasher.hash(&columns), offset: start, billing, redo });
                 complete_up_to = reader.position().byte();
             }

@@ -8,7 +8,7 @@ use std::io::IsTerminal;
 use std::path::Path;
 use std::time::Instant;
 
-use juhe_verify::BatchStats;
+use juhe_verify::{BatchStats, ErrorKind};
 use serde_json::json;
 
 use crate::args::hiargs::Format;
@@ -27,6 +27,9 @@ pub(crate) struct FileCounts {
     pub(crate) reused_from_earlier_run: u64,
     /// Billed (or maybe billed) rows that could not be written.
     pub(crate) unrecorded: u64,
+    /// Rows not sent because an earlier check of the same question (an interrupted run's) may
+    /// have been billed with no answer recorded: maybe billed, not skipped.
+    pub(crate) maybe_billed_earlier: u64,
     progress: Option<indicatif::ProgressBar>,
 }
 
@@ -47,6 +50,7 @@ impl FileCounts {
             malformed: 0,
             reused_from_earlier_run: 0,
             unrecorded: 0,
+            maybe_billed_earlier: 0,
             progress,
         }
     }
@@ -66,14 +70,17 @@ impl FileCounts {
             bar.finish_and_clear();
         }
         let seconds = self.started.elapsed().as_secs_f64();
-        let errors = errors(stats);
+        let errors = errors(stats, self.maybe_billed_earlier);
+        let earlier = self.maybe_billed_earlier;
+        let (maybe_billed, not_billed) =
+            (stats.maybe_billed + earlier, stats.not_billed.saturating_sub(earlier));
         let reused = stats.reused + self.reused_from_earlier_run;
         match format {
             Format::Json => println!(
                 "{}",
                 json!({
                     "rows": self.rows, "sent": stats.sent, "billed": stats.billed,
-                    "maybe_billed": stats.maybe_billed, "not_billed": stats.not_billed,
+                    "maybe_billed": maybe_billed, "maybe_billed_earlier": earlier, "not_billed": not_billed,
                     "match": stats.matches, "mismatch": stats.mismatches, "unknown": stats.undocumented,
                     "reused": reused, "from_ledger": stats.from_ledger, "invalid": stats.invalid, "over_budget": stats.over_budget,
                     "skipped": self.skipped, "malformed": self.malformed, "errors": errors,
@@ -92,11 +99,7 @@ impl FileCounts {
                     stats.matches,
                     stats.mismatches,
                     stats.undocumented,
-                    if stats.maybe_billed > 0 {
-                        format!(" + {} maybe", stats.maybe_billed)
-                    } else {
-                        String::new()
-                    },
+                    if maybe_billed > 0 { format!(" + {maybe_billed} maybe") } else { String::new() },
                     reused,
                     stats.from_ledger,
                     stats.invalid,
@@ -114,9 +117,15 @@ impl FileCounts {
     }
 }
 
-/// Failures by Juhe's code, or by what failed when there is none.
-fn errors(stats: &BatchStats) -> BTreeMap<String, u64> {
+/// Failures by Juhe's code, or by what failed when there is none; the rows maybe billed by an
+/// earlier check are told apart from the other skipped ones.
+fn errors(stats: &BatchStats, maybe_billed_earlier: u64) -> BTreeMap<String, u64> {
     let by_code = stats.errors_by_code.iter().map(|(code, n)| (code.code().to_string(), *n));
-    let by_kind = stats.failures_by_kind.iter().map(|(kind, n)| (kind.name().to_owned(), *n));
-    by_code.chain(by_kind).collect()
+    let by_kind = stats.failures_by_kind.iter().map(|(kind, n)| {
+        let n = if *kind == ErrorKind::Skipped { n.saturating_sub(maybe_billed_earlier) } else { *n };
+        (kind.name().to_owned(), n)
+    });
+    let earlier =
+        (maybe_billed_earlier > 0).then(|| ("maybe billed earlier".to_owned(), maybe_billed_earlier));
+    by_code.chain(by_kind).filter(|(_, n)| *n > 0).chain(earlier).collect()
 }

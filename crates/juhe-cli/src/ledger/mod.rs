@@ -5,7 +5,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::SystemTime;
 
-use juhe_verify::ledger::{Counts, Entry, Grouping, Ledger, Location, Report, Span, State, china_timestamp};
+use juhe_verify::ledger::{
+    Counts, Entry, EntryId, Grouping, Ledger, Location, Reconciliation, Report, Settled, Settler, Span,
+    State, china_timestamp,
+};
 use serde_json::{Value, json};
 
 use crate::args::hiargs::Format;
@@ -61,6 +64,13 @@ pub(crate) fn run(command: LedgerCommand, location: &Location) -> Result<ExitCod
             print_pending(&entries, format.unwrap_or(Format::Text));
         }
         LedgerCommand::Export { since, until, .. } => export(&ledger, Span::new(since, until))?,
+        LedgerCommand::Settle { entries, billed, order_id, format, .. } => {
+            if order_id.is_some() && entries.len() > 1 {
+                return Err(Failure::usage("--order-id names one entry's order: settle one entry with it"));
+            }
+            let how = if billed { Reconciliation::Billed { order_id } } else { Reconciliation::NotBilled };
+            return Ok(settle(&ledger, &entries, &how, format.unwrap_or(Format::Text)));
+        }
         LedgerCommand::Prune { older_than, .. } => {
             let before = SystemTime::now().checked_sub(older_than).unwrap_or(SystemTime::UNIX_EPOCH);
             let deleted = ledger.prune(before).map_err(failed)?;
@@ -70,12 +80,58 @@ pub(crate) fn run(command: LedgerCommand, location: &Location) -> Result<ExitCod
     Ok(ExitCode::SUCCESS)
 }
 
+/// Settles each entry as `how` says, by this process's user and host; exit 2 if any was
+/// refused (the others are still settled, each on its own).
+fn settle(ledger: &Ledger, entries: &[i64], how: &Reconciliation, format: Format) -> ExitCode {
+    let by = Settler::of_this_process();
+    let mut settled = Vec::new();
+    let mut refused = 0;
+    for &entry in entries {
+        match ledger.settle(EntryId::new(entry), how, &by) {
+            Ok(record) => settled.push((entry, record)),
+            Err(error) => {
+                refused += 1;
+                eprintln!("juhe: {}", crate::failure::error_chain(&error));
+            }
+        }
+    }
+    let word = billed_word(how.state());
+    match format {
+        Format::Json => println!(
+            "{}",
+            Value::Array(
+                settled
+                    .iter()
+                    .map(|(entry, s)| json!({"entry": entry, "billed": word, "settled": settled_json(s)}))
+                    .collect()
+            )
+        ),
+        Format::Text => {
+            for (entry, s) in &settled {
+                println!(
+                    "entry {entry}: settled billed={word} (was {}), by {} at {}",
+                    s.from.as_str(),
+                    escaped(&s.by),
+                    china_timestamp(s.at)
+                );
+            }
+        }
+    }
+    if refused > 0 { crate::failure::Status::Usage.exit_code() } else { ExitCode::SUCCESS }
+}
+
+fn settled_json(settled: &Settled) -> Value {
+    json!({"at": china_timestamp(settled.at), "by": settled.by, "from": settled.from.as_str()})
+}
+
 fn counts_json(counts: &Counts) -> Value {
     json!({
         "billed": counts.billed,
         "maybe_billed": counts.maybe_billed,
         "pending": counts.pending,
+        "in_flight": counts.in_flight,
         "not_billed": counts.not_billed,
+        "settled": counts.settled,
     })
 }
 
@@ -98,26 +154,29 @@ fn print_report(ledger: &Ledger, report: &Report, format: Format) {
         Format::Text => {
             println!("ledger {}", escaped(ledger.location()));
             println!(
-                "{:<12} {:>10} {:>13} {:>9} {:>11}",
-                "", "billed", "maybe billed", "pending", "not billed"
+                "{:<12} {:>10} {:>13} {:>9} {:>10} {:>11} {:>8}",
+                "", "billed", "maybe billed", "pending", "in flight", "not billed", "settled"
             );
             let row = |name: &str, c: &Counts| {
                 println!(
-                    "{:<12} {:>10} {:>13} {:>9} {:>11}",
+                    "{:<12} {:>10} {:>13} {:>9} {:>10} {:>11} {:>8}",
                     escaped(name),
                     c.billed,
                     c.maybe_billed,
                     c.pending,
-                    c.not_billed
+                    c.in_flight,
+                    c.not_billed,
+                    c.settled
                 );
             };
             for (key, counts) in &report.groups {
                 row(key, counts);
             }
             row("total", &report.total);
-            if report.total.maybe_billed > 0 {
+            if report.total.maybe_billed > report.total.in_flight {
                 println!(
-                    "maybe billed checks: `juhe ledger pending` lists them, to find in Juhe's order records"
+                    "maybe billed checks: `juhe ledger pending` lists them, to find in Juhe's order records \
+                     and settle (`juhe ledger settle ENTRY --billed` or `--not-billed`)"
                 );
             }
         }
@@ -144,6 +203,8 @@ fn entry_json(entry: &Entry) -> Value {
         "state": entry.state.as_str(),
         "order_id": entry.order_id,
         "error_code": entry.error_code,
+        "in_flight": entry.in_flight,
+        "settled": entry.settled.as_ref().map(settled_json),
     })
 }
 
@@ -156,25 +217,53 @@ fn print_pending(entries: &[Entry], format: Format) {
                     "#{} {} {} {} {} {} {}",
                     e.id.get(),
                     china_timestamp(e.started_at),
-                    e.state.as_str(),
+                    pending_word(e),
                     e.product,
                     e.mode,
                     escaped(&e.target),
                     escaped(&e.masked),
                 );
             }
-            eprintln!("juhe: {} checks sent with no answer recorded", entries.len());
+            let in_flight = entries.iter().filter(|e| e.in_flight).count();
+            eprintln!(
+                "juhe: {} checks sent with no answer recorded, {in_flight} of them still in flight; \
+                 settle the others from Juhe's order records: juhe ledger settle ENTRY --billed | --not-billed",
+                entries.len()
+            );
         }
     }
 }
 
+/// How an unanswered entry stands: in flight, its process dead, or timed out.
+fn pending_word(entry: &Entry) -> &'static str {
+    match (entry.state, entry.in_flight) {
+        (State::Pending, true) => "in-flight",
+        (State::Pending, false) => "pending(sender-died)",
+        (state, _) => state.as_str(),
+    }
+}
+
 /// The export's columns.
-const EXPORT_HEADER: [&str; 10] =
-    ["order_id", "time", "product", "mode", "subject", "billed", "error_code", "entry", "target", "verdict"];
+const EXPORT_HEADER: [&str; 13] = [
+    "order_id",
+    "time",
+    "product",
+    "mode",
+    "subject",
+    "billed",
+    "error_code",
+    "entry",
+    "target",
+    "verdict",
+    "settled_at",
+    "settled_by",
+    "settled_from",
+];
 
 /// One entry as an export row. Juhe's order number and the target came from outside: a
 /// formula in either must not run in Excel.
-fn export_row(e: &Entry) -> [String; 10] {
+fn export_row(e: &Entry) -> [String; 13] {
+    let settled = e.settled.as_ref();
     [
         spreadsheet_safe(e.order_id.as_deref().unwrap_or_default()),
         china_timestamp(e.started_at),
@@ -186,6 +275,9 @@ fn export_row(e: &Entry) -> [String; 10] {
         e.id.get().to_string(),
         spreadsheet_safe(&e.target),
         e.verdict.clone().unwrap_or_default(),
+        settled.map(|s| china_timestamp(s.at)).unwrap_or_default(),
+        settled.map(|s| spreadsheet_safe(&s.by)).unwrap_or_default(),
+        settled.map(|s| s.from.as_str().to_owned()).unwrap_or_default(),
     ]
 }
 
