@@ -148,6 +148,7 @@ impl Run<'_> {
             budget: None,
             unrecorded: Vec::new(),
             unsettled: Vec::new(),
+            recovering: recovery.is_some(),
             write_error: None,
         };
         let stats = if self.connection.blocking {
@@ -181,19 +182,22 @@ impl Run<'_> {
     }
 
     /// With `--resume`, a ledger and no `--reuse-within`: the rows an interrupted run had
-    /// billed but not written (a kill, a full disk) are in the ledger. Their answers are
-    /// reused from the hour before the output's last write onwards, so they are not paid
-    /// again; earlier answers, and other runs', are left alone.
+    /// billed but not written (a kill, a full disk) are in the ledger. Their answers are reused
+    /// from the moment the output was first created (its binding file's time) onwards, so they
+    /// are not paid again and are written billed: they are this output's own checks. Earlier
+    /// answers, and other targets', are left alone.
     fn recovery_window(&self) -> Option<std::time::Duration> {
         let ledger = self.connection.ledger.as_ref()?;
         if !self.request.resume || ledger.reuse_within.is_some() {
             return None;
         }
-        let written = std::fs::metadata(&self.request.output).and_then(|m| m.modified()).ok()?;
-        let since = written.checked_sub(std::time::Duration::from_secs(3600))?;
+        let created =
+            std::fs::metadata(Binding::path_of(&self.request.output)).and_then(|m| m.modified()).ok()?;
+        // A file system's times may be coarser than the ledger's milliseconds.
+        let since = created.checked_sub(std::time::Duration::from_secs(2))?;
         let window = std::time::SystemTime::now().duration_since(since).ok()?;
         eprintln!(
-            "juhe: resuming with the ledger {}: answers it holds from {} on are reused, not paid again",
+            "juhe: resuming with the ledger {}: answers it holds from {} on (this output's own checks) are written as billed, not paid again",
             escaped(&ledger.location.to_string()),
             juhe_verify::ledger::china_timestamp(since)
         );
@@ -333,6 +337,8 @@ struct Recorder {
     unrecorded: Vec<(u64, Option<String>)>,
     /// Rows written maybe billed by an earlier check left unanswered: row and ledger entry.
     unsettled: Vec<(u64, i64)>,
+    /// A resumed run recovering its own billed answers from the ledger.
+    recovering: bool,
     write_error: Option<std::io::Error>,
 }
 
@@ -346,7 +352,13 @@ impl Recorder {
             batch.stop();
             return;
         }
-        let billing = item.billing();
+        let recovered = self.recovering && item.result.as_ref().is_ok_and(|o| o.reused().is_some());
+        // An answer recovered from the ledger was this row's own check, billed by the run that
+        // was interrupted before writing it.
+        let billing = if recovered { Billing::Billed } else { item.billing() };
+        if recovered {
+            self.counts.recovered += 1;
+        }
         if self.write_error.is_none() {
             let cells = self.cells(&item, billing);
             match self.output.write_row(&item.tag.columns, item.tag.row, &cells) {

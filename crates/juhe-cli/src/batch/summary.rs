@@ -30,6 +30,8 @@ pub(crate) struct FileCounts {
     /// Rows not sent because an earlier check of the same question (an interrupted run's) may
     /// have been billed with no answer recorded: maybe billed, not skipped.
     pub(crate) maybe_billed_earlier: u64,
+    /// Rows a resumed run wrote billed from the ledger: billed by the run it continues.
+    pub(crate) recovered: u64,
     progress: Option<indicatif::ProgressBar>,
 }
 
@@ -51,6 +53,7 @@ impl FileCounts {
             reused_from_earlier_run: 0,
             unrecorded: 0,
             maybe_billed_earlier: 0,
+            recovered: 0,
             progress,
         }
     }
@@ -80,7 +83,7 @@ impl FileCounts {
                 "{}",
                 json!({
                     "rows": self.rows, "sent": stats.sent, "billed": stats.billed,
-                    "maybe_billed": maybe_billed, "maybe_billed_earlier": earlier, "not_billed": not_billed,
+                    "maybe_billed": maybe_billed, "maybe_billed_earlier": earlier, "recovered": self.recovered, "not_billed": not_billed,
                     "match": stats.matches, "mismatch": stats.mismatches, "unknown": stats.undocumented,
                     "reused": reused, "from_ledger": stats.from_ledger, "invalid": stats.invalid, "over_budget": stats.over_budget,
                     "skipped": self.skipped, "malformed": self.malformed, "errors": errors,
@@ -90,7 +93,7 @@ impl FileCounts {
             Format::Text => {
                 let errors: Vec<String> = errors.iter().map(|(what, n)| format!("{what}: {n}")).collect();
                 eprintln!(
-                    "juhe batch: {} rows written: {} sent, {} billed ({} match, {} mismatch, {} undocumented){}, {} reused, {} from the ledger, \
+                    "juhe batch: {} rows written: {} sent, {} billed ({} match, {} mismatch, {} undocumented){}, {} reused, {} from the ledger{}, \
                      {} invalid (not sent), {} already done, {} malformed; errors: {}; billed but not recorded: {}{}; \
                      {seconds:.1} s, {:.0} rows/s",
                     self.rows,
@@ -102,6 +105,14 @@ impl FileCounts {
                     if maybe_billed > 0 { format!(" + {maybe_billed} maybe") } else { String::new() },
                     reused,
                     stats.from_ledger,
+                    if self.recovered > 0 {
+                        format!(
+                            " ({} of them this output's own, billed by the interrupted run)",
+                            self.recovered
+                        )
+                    } else {
+                        String::new()
+                    },
                     stats.invalid,
                     self.skipped,
                     self.malformed,

@@ -217,7 +217,7 @@ fn resume_is_bound_to_product_mode_and_target() {
 
 /// `--resume` checks again the rows that failed without being billed for a reason that
 /// passes (here: nothing was listening, so nothing was sent), and the latest record of a row
-/// counts; a row left maybe billed is checked again only with `--retry-maybe-billed`.
+/// counts; a row left maybe billed is checked again only with `--resend-maybe-billed`.
 #[test]
 fn resume_checks_again_what_failed_unbilled_and_maybe_billed_only_when_asked() {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
@@ -257,7 +257,54 @@ fn resume_checks_again_what_failed_unbilled_and_maybe_billed_only_when_asked() {
     let again = run(&["--resume"]);
     assert!(stderr(&again).contains("1 maybe billed are not"), "{}", stderr(&again));
     assert_eq!(sandbox.ledger().requests, 11, "nothing sent");
-    let asked = run(&["--resume", "--retry-maybe-billed"]);
-    assert_eq!(sandbox.ledger().requests, 12, "the maybe billed row, once: {}", stderr(&asked));
+    // Asked to pay twice, the one opt-in also retries its timeouts: 3 attempts, each too slow.
+    let asked = run(&["--resume", "--resend-maybe-billed"]);
+    assert_eq!(sandbox.ledger().requests, 14, "the maybe billed row, 3 attempts: {}", stderr(&asked));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A server answering HTTP 503 (a real one: the sandbox's gateway fault) makes every row fail
+/// unbilled with `juhe_resend=safe`, after the library's own retries; `--resume` against the
+/// server once it answers checks each of them again, once: the library's rule, as the row
+/// recorded it.
+#[test]
+fn rows_a_503_refused_are_checked_again_on_resume() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let dir = temp_dir("resume-503");
+    let (input, output) = (dir.join("in.csv"), dir.join("out.csv"));
+    std::fs::write(&input, format!("{HEADER}{}", people_lines(6).concat())).unwrap();
+    let run = |extra: &[&str]| {
+        let mut command = crate::juhe_command();
+        command
+            .args(["--key", juhe_sandbox::SANDBOX_KEY, "--base-url", &format!("http://127.0.0.1:{port}")])
+            .args(["batch", "telecom3", "--input"])
+            .arg(&input)
+            .arg("--output")
+            .arg(&output)
+            .args(extra);
+        command.output().unwrap()
+    };
+    let unavailable = Sandbox::builder()
+        .addr(format!("127.0.0.1:{port}"))
+        .fault(juhe_sandbox::Fault::always(juhe_sandbox::FaultKind::HttpStatus(503)))
+        .start()
+        .unwrap();
+    let refused = run(&[]);
+    assert_eq!(refused.status.code(), Some(0), "every row processed: {}", stderr(&refused));
+    assert_eq!(unavailable.ledger().requests, 18, "3 attempts a row: a 503 is retried (nothing billed)");
+    drop(unavailable);
+    let (headers, records) = read_output(&output);
+    let column = |name: &str| headers.iter().position(|h| h == name).unwrap();
+    let (billed, resend) = (column("juhe_billed"), column("juhe_resend"));
+    assert!(records.iter().all(|r| (&r[billed], &r[resend]) == ("false", "safe")), "{records:?}");
+
+    let sandbox = Sandbox::builder().addr(format!("127.0.0.1:{port}")).start().unwrap();
+    let resumed = run(&["--resume"]);
+    assert_eq!(resumed.status.code(), Some(0), "{}", stderr(&resumed));
+    assert!(stderr(&resumed).contains("6 of them are checked again"), "{}", stderr(&resumed));
+    assert_eq!((sandbox.ledger().requests, sandbox.ledger().billed), (6, 6));
+    let again = run(&["--resume"]);
+    assert_eq!(again.status.code(), Some(0), "{}", stderr(&again));
+    assert_eq!(sandbox.ledger().requests, 6, "billed rows are never checked again");
     let _ = std::fs::remove_dir_all(&dir);
 }

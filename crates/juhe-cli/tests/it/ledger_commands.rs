@@ -380,3 +380,114 @@ fn write_people(sandbox: &Sandbox, path: &PathBuf, range: std::ops::Range<usize>
     }
     writer.flush().unwrap();
 }
+
+/// The condition, for real: `juhe batch` at concurrency 16 killed with SIGKILL at 12
+/// random points, on each transport and each ledger, then `--resume`. After every kill, every
+/// check the sandbox billed is in the output as billed or maybe (the rows in flight at the
+/// kill, each with the ledger entry that settles it), none as not billed; the resumed run ends
+/// with status 5 when it wrote such rows, and waits for no dead process's deadline (at most
+/// 5 s beyond its own work). Settling them not billed then lets `--resend-maybe-billed` check
+/// them again.
+#[cfg(unix)]
+fn killed_and_resumed(kind: &str, ledger: &str, transport: &str) {
+    let seed =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64 | 1;
+    let mut dice = Dice(seed);
+    let dir = temp_dir(&format!("kill-resume-{kind}-{transport}-run"));
+    let input = dir.join("in.csv");
+    let rows = 240;
+    write_input(&input, rows);
+    let max_latency = Duration::from_millis(60);
+    let mut settled_once = false;
+    for kill in 0..12 {
+        let sandbox = Sandbox::builder().latency(Duration::from_millis(20)..=max_latency).start().unwrap();
+        let output = dir.join(format!("out-{transport}-{kill}.csv"));
+        let args = ["--concurrency", "16", "--transport", transport, "--ledger", ledger];
+        let mut child = batch(&sandbox, &input, &output, &args).stderr(Stdio::null()).spawn().unwrap();
+        std::thread::sleep(Duration::from_millis(dice.below(900)));
+        Command::new("kill").args(["-KILL", &child.id().to_string()]).status().unwrap();
+        child.wait().unwrap();
+        settle(&sandbox);
+        let written_before = std::fs::metadata(&output).map_or(0, |_| read_output(&output).1.len());
+        let started = std::time::Instant::now();
+        let resumed =
+            batch(&sandbox, &input, &output, &[&args[..], &["--resume"]].concat()).output().unwrap();
+        let took = started.elapsed();
+        let context = format!("{ledger} {transport}, kill {kill} (seed {seed}): {}", stderr(&resumed));
+        assert!(output.exists(), "{context}");
+        let (headers, records) = read_output(&output);
+        let column = |name: &str| headers.iter().position(|h| h == name).unwrap();
+        let (billed, entry, row) = (column("juhe_billed"), column("juhe_ledger_entry"), column("juhe_row"));
+        let mut seen: Vec<&str> = records.iter().map(|r| &r[row]).collect();
+        seen.sort_unstable();
+        seen.dedup();
+        assert_eq!((seen.len(), records.len()), (rows, rows), "every row once: {context}");
+        let count = |word: &str| records.iter().filter(|r| &r[billed] == word).count() as u64;
+        let (yes, maybe) = (count("true"), count("maybe"));
+        let by_sandbox = sandbox.ledger().billed;
+        assert!(
+            by_sandbox <= yes + maybe && yes <= by_sandbox,
+            "the sandbox billed {by_sandbox}; the output says {yes} billed + {maybe} maybe: {context}"
+        );
+        assert!(maybe <= 16, "{maybe} maybe billed: {context}");
+        let maybes: Vec<&str> = records.iter().filter(|r| &r[billed] == "maybe").map(|r| &r[entry]).collect();
+        assert!(maybes.iter().all(|e| e.parse::<i64>().is_ok()), "each maybe row names its entry: {context}");
+        assert_eq!(resumed.status.code(), Some(if maybe > 0 { 5 } else { 0 }), "{context}");
+        if maybe > 0 {
+            assert!(stderr(&resumed).contains("juhe ledger settle"), "{context}");
+        }
+        // No dead process's deadline waited for: the resumed run's own work (its rows at 16 at
+        // a time, each at most one latency) plus process start-up, plus the 5 s.
+        let remaining = (rows - written_before.min(rows)) as u32;
+        let work = max_latency * (remaining / 16 + 2) + Duration::from_secs(1);
+        assert!(took < Duration::from_secs(5) + work, "the resumed run took {took:?}: {context}");
+
+        if maybe > 0 && !settled_once {
+            settled_once = true;
+            let settled = crate::juhe_command()
+                .args(["ledger", "settle", "--not-billed", "--format", "json", "--ledger", ledger])
+                .args(&maybes)
+                .output()
+                .unwrap();
+            assert!(settled.status.success(), "{}", stderr(&settled));
+            assert_eq!(json(&settled).as_array().map(Vec::len), Some(maybes.len()));
+            let before = sandbox.ledger().requests;
+            let again = batch(
+                &sandbox,
+                &input,
+                &output,
+                &[&args[..], &["--resume", "--resend-maybe-billed"]].concat(),
+            )
+            .output()
+            .unwrap();
+            assert_eq!(again.status.code(), Some(0), "{}", stderr(&again));
+            assert_eq!(sandbox.ledger().requests - before, maybe, "each settled row checked again, once");
+        }
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn killed_and_resumed_on_sqlite_with_reqwest() {
+    let ledger = temp_dir("kill-resume-sqlite-reqwest").join("l.sqlite");
+    killed_and_resumed("sqlite", &ledger.display().to_string(), "reqwest");
+}
+
+#[cfg(unix)]
+#[test]
+fn killed_and_resumed_on_sqlite_with_ureq() {
+    let ledger = temp_dir("kill-resume-sqlite-ureq").join("l.sqlite");
+    killed_and_resumed("sqlite", &ledger.display().to_string(), "ureq");
+}
+
+#[cfg(unix)]
+#[test]
+fn killed_and_resumed_on_postgres_with_reqwest() {
+    killed_and_resumed("postgres", &postgres_server::shared().new_database(), "reqwest");
+}
+
+#[cfg(unix)]
+#[test]
+fn killed_and_resumed_on_postgres_with_ureq() {
+    killed_and_resumed("postgres", &postgres_server::shared().new_database(), "ureq");
+}

@@ -50,7 +50,7 @@ fn json_keys_and_batch_columns_are_the_products_result_fields() {
         let run = batch_product(&sandbox, product.name(), &input, &output, &[]).output().unwrap();
         assert!(run.status.success(), "{product:?}: {}", String::from_utf8_lossy(&run.stderr));
         let (headers, _) = read_output(&output);
-        let after_res = headers.iter().position(|h| h == "juhe_reused_from").unwrap() + 1;
+        let after_res = headers.iter().position(|h| h == "juhe_ledger_entry").unwrap() + 1;
         let columns: Vec<&str> = headers[after_res..].iter().map(|h| h.trim_start_matches("juhe_")).collect();
         let details: Vec<&str> =
             fields.iter().copied().filter(|f| *f != ResultField::Res.wire_name()).collect();
