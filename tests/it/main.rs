@@ -5,6 +5,7 @@
 mod batch_at_limits;
 mod batch_engine;
 mod batch_library;
+mod cancelled;
 mod fixtures;
 mod hostile_servers;
 mod https;
