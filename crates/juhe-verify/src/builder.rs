@@ -414,6 +414,7 @@ impl ClientBuilder {
             },
             target,
             deadline,
+            activity: Arc::default(),
         })))
     }
 

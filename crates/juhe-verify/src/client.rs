@@ -56,6 +56,15 @@ impl Client {
         self.core.mode
     }
 
+    /// What its checks wait for, with a ledger (none without).
+    pub(crate) fn activity(&self) -> Option<Arc<crate::activity::Activity>> {
+        #[cfg(feature = "ledger")]
+        if let Some(journal) = &self.core.journal {
+            return Some(Arc::clone(&journal.activity));
+        }
+        None
+    }
+
     /// ID card number + name, in the client's mode.
     pub async fn idcard(&self, check: &IdCardCheck) -> Result<IdCardOutcome, Error> {
         self.verify(check).await
@@ -181,6 +190,8 @@ async fn recorded<C: Check>(
 ) -> Result<C::Outcome, Error> {
     let caller_gone = || !waiting.load(std::sync::atomic::Ordering::SeqCst);
     let (intent, since) = (Arc::new(intent), std::time::Instant::now());
+    let activity = Arc::clone(&journal.activity);
+    let mut on_other_check = None;
     let entry = loop {
         if caller_gone() {
             return Err(Error::Skipped(crate::Skipped::CallerGone));
@@ -189,9 +200,13 @@ async fn recorded<C: Check>(
         match off_runtime(move || ledger.gate(&intent, since)).await? {
             Gate::Send(entry) => break entry,
             Gate::Reused(outcome) => return Ok(outcome),
-            Gate::Pause(pause) => tokio::time::sleep(pause).await,
+            Gate::Pause(pause) => {
+                on_other_check.get_or_insert_with(|| activity.on_other_check());
+                tokio::time::sleep(pause).await;
+            }
         }
     };
+    drop(on_other_check);
     let mut pending = PendingEntry::new(journal, entry);
     if caller_gone() {
         // Dropped on a blocking thread: recording it blocks.

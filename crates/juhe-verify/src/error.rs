@@ -583,3 +583,49 @@ pub enum ConfigError {
         expected: &'static str,
     },
 }
+
+#[cfg(test)]
+mod tests {
+    use juhe_proto::Field;
+    use juhe_transport::TransportErrorKind;
+
+    use super::*;
+
+    fn service(code: i64) -> Error {
+        Error::Service(Attempted::new(
+            ServiceError { code: ErrorCode::new(code), reason: String::new(), order_id: None },
+            1,
+        ))
+    }
+
+    fn http(status: u16) -> Error {
+        Error::Protocol(Attempted::new(AnswerError::HttpStatus { status }, 1))
+    }
+
+    /// The one rule, by phase: never sent → safe when it can pass; sent with no answer →
+    /// risks paying twice; Juhe's refusal → safe when it passes, never otherwise.
+    #[test]
+    fn each_failure_is_classified_once() {
+        let transport =
+            |delivery| Error::from(TransportError::new(TransportErrorKind::Timeout, delivery, "x"));
+        let invalid = Error::Invalid(ValidationError::new(Field::Mobile, juhe_proto::Problem::Empty));
+        let cases = [
+            (invalid, Resend::Never),
+            (transport(Delivery::NotSent), Resend::Safe),
+            (transport(Delivery::MaybeSent), Resend::RisksPayingTwice),
+            (service(233901), Resend::Safe),
+            (service(10012), Resend::Safe),
+            (service(233903), Resend::Never),
+            (http(503), Resend::Safe),
+            (http(502), Resend::RisksPayingTwice),
+            (Error::Skipped(Skipped::Budget { max_billed: 1 }), Resend::Safe),
+            (Error::Skipped(Skipped::SameAsMaybeBilled { index: 0 }), Resend::RisksPayingTwice),
+        ];
+        for (error, resend) in cases {
+            assert_eq!(error.resend(), resend, "{error:?}");
+            assert_eq!(Resend::parse(resend.as_str()), Some(resend));
+        }
+        assert!(Resend::RisksPayingTwice.allows(true) && !Resend::RisksPayingTwice.allows(false));
+        assert!(!Resend::Never.allows(true) && Resend::Safe.allows(false));
+    }
+}

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant, SystemTime};
 use juhe_ledger::{Admission, EntryId, Intent, Ledger, LedgerSecret, Policy, Recorded, Settlement, State};
 use juhe_proto::{Check, Mode, Outcome, Provenance, ResultFields, Reuse, Subject, masking};
 
+use crate::activity::Activity;
 use crate::{Billing, Error, Skipped};
 
 /// How often a check waiting for the same question in flight elsewhere looks again.
@@ -23,6 +24,8 @@ pub(crate) struct Journal {
     pub(crate) target: String,
     /// The longest a check of this client takes, retries included.
     pub(crate) deadline: Duration,
+    /// What its checks wait for.
+    pub(crate) activity: Arc<Activity>,
 }
 
 /// One look at the ledger before a check.
@@ -51,7 +54,11 @@ impl Journal {
     /// Asks the ledger once (this blocks). `waiting_since` is when the check first asked:
     /// it waits for a check elsewhere no longer than its own deadline.
     pub(crate) fn gate<O: Outcome>(&self, intent: &Intent, waiting_since: Instant) -> Result<Gate<O>, Error> {
-        match self.ledger.begin(&self.secret, intent, &self.policy).map_err(Error::Ledger)? {
+        let admission = {
+            let _call = self.activity.ledger_call();
+            self.ledger.begin(&self.secret, intent, &self.policy).map_err(Error::Ledger)?
+        };
+        match admission {
             Admission::Send(entry) => Ok(Gate::Send(entry)),
             Admission::Reuse(recorded) => {
                 tracing::info!(
@@ -81,6 +88,7 @@ impl Journal {
     /// Records how the check of `entry` ended (this blocks). A ledger that fails now leaves
     /// the entry pending, counted as maybe billed: the check's own result still stands.
     pub(crate) fn finish(&self, entry: EntryId, settlement: &Settlement) {
+        let _call = self.activity.ledger_call();
         if let Err(error) = self.ledger.finish(entry, settlement) {
             tracing::error!(
                 entry = entry.get(), ledger = self.ledger.location(), error = %error,

@@ -142,6 +142,7 @@
 #![doc = document_features::document_features!()]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod activity;
 mod attempts;
 pub mod batch;
 pub mod blocking;
@@ -153,6 +154,7 @@ mod journal;
 mod pacer;
 mod retry;
 
+pub use activity::Waiting;
 pub use batch::{
     Batch, BatchHandle, BatchItem, BatchOptions, BatchStats, DEFAULT_CONCURRENCY, MAX_CONCURRENCY,
     ROUND_TRIP_ALLOWANCE,

@@ -128,6 +128,12 @@ impl Pacer {
         slot - now
     }
 
+    /// How long the pace holds the next check back, if at all.
+    pub(crate) fn held_for(&self) -> Option<Duration> {
+        let next = self.state().next?;
+        next.checked_duration_since(Instant::now()).filter(|d| !d.is_zero())
+    }
+
     /// Juhe said the rate is too high: the rate becomes what went through in the last second
     /// (less a little), once a second at most, not below one check a second.
     pub(crate) fn rate_limited(&self) {

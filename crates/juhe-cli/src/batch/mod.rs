@@ -149,6 +149,7 @@ impl Run<'_> {
             unrecorded: Vec::new(),
             unsettled: Vec::new(),
             recovering: recovery.is_some(),
+            last_write: Arc::new(std::sync::Mutex::new(std::time::Instant::now())),
             write_error: None,
         };
         let stats = if self.connection.blocking {
@@ -156,6 +157,7 @@ impl Run<'_> {
             let mut batch = client.batch(rows, options);
             let handle = batch.handle();
             stop_on_ctrl_c(&runtime, handle.clone(), &interrupted);
+            let _quiet = QuietWatch::start(handle.clone(), Arc::clone(&recorder.last_write));
             for item in batch.by_ref() {
                 recorder.record(item, &handle);
             }
@@ -166,6 +168,7 @@ impl Run<'_> {
                 let mut batch = client.batch(rows, options);
                 stop_on_ctrl_c(&runtime, batch.handle(), &interrupted);
                 let handle = batch.handle();
+                let _quiet = QuietWatch::start(handle.clone(), Arc::clone(&recorder.last_write));
                 while let Some(item) = batch.next().await {
                     recorder.record(item, &handle);
                 }
@@ -325,6 +328,46 @@ impl CtrlC {
     }
 }
 
+/// How long a batch may write nothing before it says what it waits for, and how often it
+/// says it again while it waits.
+const QUIET: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Says on stderr what a batch waits for (checks in flight, another process's checks of the
+/// same people, the ledger, the pace) whenever it has written nothing for [`QUIET`], and again
+/// every [`QUIET`] while that lasts. Stops when dropped.
+struct QuietWatch(Arc<AtomicBool>);
+
+impl QuietWatch {
+    fn start(batch: BatchHandle, last_write: Arc<std::sync::Mutex<std::time::Instant>>) -> Self {
+        let done = Arc::new(AtomicBool::new(false));
+        let stop = Arc::clone(&done);
+        let watch = move || {
+            let mut said: Option<std::time::Instant> = None;
+            while !stop.load(Ordering::Relaxed) {
+                std::thread::sleep(std::time::Duration::from_millis(250));
+                let quiet = last_write.lock().unwrap_or_else(std::sync::PoisonError::into_inner).elapsed();
+                if quiet >= QUIET && said.is_none_or(|at| at.elapsed() >= QUIET) {
+                    eprintln!(
+                        "juhe: nothing written for {} s; waiting: {}",
+                        quiet.as_secs(),
+                        batch.waiting()
+                    );
+                    said = Some(std::time::Instant::now());
+                }
+            }
+        };
+        // Without a thread the batch still runs, silently.
+        let _ = std::thread::Builder::new().name("juhe-batch-quiet".into()).spawn(watch);
+        Self(done)
+    }
+}
+
+impl Drop for QuietWatch {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+}
+
 /// Writes each row as it comes, and keeps what the exit status needs.
 struct Recorder {
     output: Output,
@@ -339,6 +382,8 @@ struct Recorder {
     unsettled: Vec<(u64, i64)>,
     /// A resumed run recovering its own billed answers from the ledger.
     recovering: bool,
+    /// When the last row was written (or the batch started): a watch says why it is quiet.
+    last_write: Arc<std::sync::Mutex<std::time::Instant>>,
     write_error: Option<std::io::Error>,
 }
 
@@ -364,6 +409,8 @@ impl Recorder {
             match self.output.write_row(&item.tag.columns, item.tag.row, &cells) {
                 Ok(_) => {
                     self.counts.written();
+                    *self.last_write.lock().unwrap_or_else(std::sync::PoisonError::into_inner) =
+                        std::time::Instant::now();
                     if let Some(entry) = cells.ledger_entry {
                         self.unsettled.push((item.tag.row, entry));
                     }

@@ -9,7 +9,7 @@ use juhe_sandbox::Sandbox;
 use juhe_test_support::{bytes, postgres_server};
 use serde_json::Value;
 
-use crate::batch_command::{Dice, batch, read_output, settle, stderr, temp_dir, write_input};
+use crate::batch_command::{Dice, batch, billed_in, read_output, settle, stderr, temp_dir, write_input};
 
 /// `juhe` with `args` against `sandbox` (a separate server: checks "against Juhe", so the
 /// default ledger applies), its data directory in `data`.
@@ -490,4 +490,36 @@ fn killed_and_resumed_on_postgres_with_reqwest() {
 #[test]
 fn killed_and_resumed_on_postgres_with_ureq() {
     killed_and_resumed("postgres", &postgres_server::shared().new_database(), "ureq");
+}
+
+/// A batch that waits says what for, on stderr, at least every 5 s: here a second process on
+/// the same people (reuse on) waits for the first's checks in flight (the sandbox answers them
+/// after 7 s), then reuses their answers; the people are billed once.
+#[test]
+fn a_waiting_batch_says_what_it_waits_for() {
+    let sandbox =
+        Sandbox::builder().latency(Duration::from_secs(7)..=Duration::from_secs(7)).start().unwrap();
+    let dir = temp_dir("waiting");
+    let input = dir.join("in.csv");
+    write_people(&sandbox, &input, 0..3);
+    let ledger = dir.join("ledger.sqlite").display().to_string();
+    let args = ["--ledger", ledger.as_str(), "--reuse-within", "1d"];
+    let first =
+        batch(&sandbox, &input, &dir.join("first.csv"), &args).stderr(Stdio::piped()).spawn().unwrap();
+    let started = std::time::Instant::now();
+    while sandbox.ledger().requests < 3 {
+        assert!(started.elapsed() < Duration::from_secs(5), "the first batch's checks never arrived");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let second = batch(&sandbox, &input, &dir.join("second.csv"), &args).output().unwrap();
+    assert!(second.status.success(), "{}", stderr(&second));
+    let said = stderr(&second);
+    assert!(
+        said.contains("nothing written for 5 s; waiting: 3 checks in flight")
+            && said.contains("3 of them wait for the same question in flight in another process"),
+        "{said}"
+    );
+    assert!(first.wait_with_output().unwrap().status.success());
+    assert_eq!(sandbox.ledger().billed, 3, "billed once each");
+    assert_eq!(billed_in(&dir.join("second.csv")), 0, "the second reused the first's answers");
 }

@@ -144,6 +144,11 @@ impl Board {
         }
     }
 
+    /// Checks admitted and not finished.
+    pub(crate) fn in_flight(&self) -> u64 {
+        self.lock().in_flight
+    }
+
     /// An admitted check ended; a check that was not billed gives its budget back.
     pub(crate) fn finished(&self, billing: Billing) {
         let mut state = self.lock();

@@ -213,11 +213,29 @@ impl<T, O: juhe_proto::Outcome> BatchItem<T, O> {
 pub struct BatchHandle {
     board: Arc<Board>,
     pacer: Arc<Pacer>,
+    activity: Option<Arc<crate::activity::Activity>>,
 }
 
 impl BatchHandle {
-    pub(crate) fn new(board: Arc<Board>, pacer: Arc<Pacer>) -> Self {
-        Self { board, pacer }
+    pub(crate) fn new(
+        board: Arc<Board>,
+        pacer: Arc<Pacer>,
+        activity: Option<Arc<crate::activity::Activity>>,
+    ) -> Self {
+        Self { board, pacer, activity }
+    }
+
+    /// What the batch is waiting for now: checks in flight, checks waiting for the same
+    /// question in another process, ledger calls under way, the pace. A program that has
+    /// written nothing for a while can print it (its `Display` is a sentence).
+    pub fn waiting(&self) -> crate::Waiting {
+        let activity = self.activity.as_deref();
+        crate::Waiting {
+            in_flight: self.board.in_flight(),
+            on_other_checks: activity.map_or(0, crate::activity::Activity::on_other_checks),
+            ledger_calls: activity.map_or(0, crate::activity::Activity::ledger_calls),
+            paced_for: self.pacer.held_for(),
+        }
     }
 
     /// No check is sent from now on: inputs pulled but not sent are dropped, checks in flight
@@ -335,7 +353,7 @@ impl Client {
             sender,
         };
         feeder.start();
-        Batch { results, handle: BatchHandle::new(board, pacer) }
+        Batch { results, handle: BatchHandle::new(board, pacer, self.activity()) }
     }
 }
 

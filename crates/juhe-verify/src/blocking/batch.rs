@@ -182,7 +182,7 @@ where
     let slots = options.slots();
     let board = Board::new(slots, options.max_billed);
     let pacer = Arc::new(Pacer::new(options.rate));
-    let handle = BatchHandle::new(Arc::clone(&board), Arc::clone(&pacer));
+    let handle = BatchHandle::new(Arc::clone(&board), Arc::clone(&pacer), client.activity());
     let engine = Arc::new(Engine::new(inputs, options, board, Arc::clone(&pacer)));
     let mode = options.mode.unwrap_or(client.mode());
     let (results, receiver) = sync_channel(slots);

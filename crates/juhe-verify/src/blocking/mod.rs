@@ -57,6 +57,15 @@ impl Client {
         self.core.mode
     }
 
+    /// What its checks wait for, with a ledger (none without).
+    pub(crate) fn activity(&self) -> Option<Arc<crate::activity::Activity>> {
+        #[cfg(feature = "ledger")]
+        if let Some(journal) = &self.core.journal {
+            return Some(Arc::clone(&journal.activity));
+        }
+        None
+    }
+
     /// ID card number + name, in the client's mode.
     pub fn idcard(&self, check: &IdCardCheck) -> Result<IdCardOutcome, Error> {
         self.verify(check)
@@ -105,13 +114,18 @@ impl Client {
         if let Some(journal) = &self.core.journal {
             let intent = journal.intent(check, mode);
             let since = std::time::Instant::now();
+            let mut on_other_check = None;
             let entry = loop {
                 match journal.gate(&intent, since)? {
                     Gate::Send(entry) => break entry,
                     Gate::Reused(outcome) => return Ok(outcome),
-                    Gate::Pause(pause) => std::thread::sleep(pause),
+                    Gate::Pause(pause) => {
+                        on_other_check.get_or_insert_with(|| journal.activity.on_other_check());
+                        std::thread::sleep(pause);
+                    }
                 }
             };
+            drop(on_other_check);
             let mut pending = PendingEntry::new(Arc::clone(journal), entry);
             pending.sending();
             let result = self.exchange(&mut attempts, pacer);
