@@ -1,7 +1,10 @@
 //! Verify a new user at signup, the way a web handler (axum, actix, …) would, and test it
 //! against the sandbox. The handler maps every outcome to what the sign-up page should say,
 //! and every error by what it means for money: refused before sending costs nothing, a
-//! timeout may have been billed and must not be retried blindly.
+//! timeout may have been billed and must not be retried blindly. The check is a plain
+//! `await`: with a ledger, a browser that disconnects mid-check (the framework drops the
+//! handler) loses no billed answer; the check finishes on its own task and the ledger keeps
+//! it for the next asker.
 //!
 //! `cargo run -p juhe-verify --example signup` (offline; nothing is billed).
 

@@ -92,12 +92,24 @@
 //! ```
 //!
 //! # Cancellation
-//! Dropping a check's future (a `tokio::time::timeout` around it, a `select!` that takes
-//! another branch) stops waiting, not Juhe: a request already sent may still be answered and
-//! billed, and its outcome and order number are then lost. Give the client a deadline
-//! instead ([`ClientBuilder::timeout`]): the check then ends with [`Error::NoAnswer`], which
-//! says it may have been billed. When a caller must give up early, let the check finish on
-//! its own task and record what comes:
+//! **With a ledger, checks are cancel-safe.** From the ledger's first look on, an async check
+//! runs on a task of its own: dropping its future (a web framework cancelling the handler of a
+//! request whose browser went away, a `tokio::time::timeout` around it, a `select!` that takes
+//! another branch, a panic in the caller) stops the waiting, not the check. Once its request
+//! may have left, the exchange ends and the ledger gets the outcome, so the next check of the
+//! same person (with [`ClientBuilder::reuse_within`]) is answered from it without paying.
+//! Dropped before its request left, it sends nothing. A plain `.await` in a handler is safe.
+//! The blocking client runs a check to its end on the calling thread, so a caller that stops
+//! waiting for that thread loses nothing either; a panic in a transport of your own leaves
+//! the entry maybe billed, never in flight. A process that dies mid-check leaves its entry
+//! pending, which every other process sees at once as maybe billed (the ledger's owners):
+//! nobody waits for it, and `juhe ledger settle` records what Juhe's order records say.
+//!
+//! Without a ledger there is nowhere to keep an answer nobody waits for: dropping the future
+//! of a check already sent loses its outcome and order number (it may still be billed). Give
+//! the client a deadline instead ([`ClientBuilder::timeout`]), which ends the check with
+//! [`Error::NoAnswer`] (it says it may have been billed), or let the check finish on its own
+//! task and record what comes:
 //!
 //! ```no_run
 //! # async fn run(client: juhe_verify::Client, check: juhe_verify::IdCardCheck) {
@@ -111,7 +123,8 @@
 //! # let _ = outcome;
 //! # }
 //! ```
-//! A batch has the same rule built in: [`Batch::stop`] lets the checks in flight finish.
+//! A batch has the same rule built in: [`Batch::stop`] lets the checks in flight finish, and
+//! [`BatchHandle::waiting`] says what a quiet batch waits for.
 //!
 //! # Tracing
 //! The clients emit [`tracing`](https://docs.rs/tracing) spans and events, every field masked:
