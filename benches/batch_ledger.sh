@@ -3,13 +3,18 @@
 # ledger, with a SQLite ledger, and with a PostgreSQL ledger (a server this script starts in a
 # temporary directory, as the postgres user when run as root); then the same input again with
 # --reuse-within (every row reused from the ledger, nothing sent).
-# Usage: bash benches/batch_ledger.sh [rows] [all|sqlite|postgres]
+# Usage: bash benches/batch_ledger.sh [rows] [all|sqlite|postgres] [reruns|no-reruns]
+# JUHE=/path/to/juhe runs that binary instead of building this checkout's (to compare two
+# builds side by side, one run after the other against the same servers' kind).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rows=${1:-20000}
 only=${2:-all}
-cargo build --release -q -p juhe-cli
-juhe=$PWD/target/release/juhe
+reruns=${3:-reruns}
+if [ -z "${JUHE:-}" ]; then
+  cargo build --release -q -p juhe-cli
+fi
+juhe=${JUHE:-$PWD/target/release/juhe}
 tmp=$(mktemp -d)
 chmod 755 "$tmp"
 pgbin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
@@ -52,10 +57,10 @@ echo "|---|---|---|"
 [ "$only" = all ] && run "none (--no-ledger)" --no-ledger
 if [ "$only" != postgres ]; then
   run "SQLite" --ledger "$tmp/ledger.sqlite"
-  run "SQLite, rerun with --reuse-within 1d (all reused)" --ledger "$tmp/ledger.sqlite" --reuse-within 1d
+  [ "$reruns" = reruns ] && run "SQLite, rerun with --reuse-within 1d (all reused)" --ledger "$tmp/ledger.sqlite" --reuse-within 1d
 fi
 if [ "$only" != sqlite ]; then
   run "PostgreSQL" --ledger "$postgres_url"
-  run "PostgreSQL, rerun with --reuse-within 1d (all reused)" --ledger "$postgres_url" --reuse-within 1d
+  [ "$reruns" = reruns ] && run "PostgreSQL, rerun with --reuse-within 1d (all reused)" --ledger "$postgres_url" --reuse-within 1d
   $juhe ledger report --ledger "$postgres_url" --format json
 fi

@@ -111,7 +111,7 @@ pub(crate) struct NewRow<'a> {
     pub(crate) owner: i64,
 }
 
-/// An earlier entry for the same subject, product and target, as the decision reads it.
+/// An earlier entry for the same subject, product, target and account, as the decision reads it.
 pub(crate) struct Earlier {
     pub(crate) id: i64,
     pub(crate) state: State,
@@ -132,8 +132,10 @@ pub(crate) trait BeginTx {
     /// Serialises checks of one subject across processes (a no-op where the transaction
     /// already holds the database's write lock).
     fn lock_subject(&mut self, subject: &[u8; 32]) -> Result<(), LedgerError>;
-    /// Entries that may cost money for this subject, product and target since `since`,
-    /// newest first, at most a few.
+    /// Entries that may cost money for this subject, product, target and account since
+    /// `since`, newest first, at most a few. Never another account's: its answer is not this
+    /// account's to reuse, its checks in flight not this one's to wait for, and either would
+    /// tell this account whom the other checked.
     fn earlier(&mut self, row: &NewRow<'_>, since: i64) -> Result<Vec<Earlier>, LedgerError>;
     /// Adds one to the account's counter of `period`, unless it has reached `cap`; whether
     /// it did.

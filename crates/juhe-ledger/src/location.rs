@@ -36,10 +36,14 @@ impl Location {
         if let Some(path) = text.strip_prefix("sqlite://") {
             return if path.is_empty() { Err(refused()) } else { Ok(Self::Sqlite(path.into())) };
         }
-        if text.starts_with("postgres://") || text.starts_with("postgresql://") {
+        if text.starts_with("postgres://") || text.starts_with("postgresql://") || is_conninfo(text) {
             return Ok(Self::Postgres(text.to_owned()));
         }
-        if text.contains("://") {
+        // Never a file named after them: a URL of another database, SQLite's in-memory and URI
+        // names (a ledger that vanished with the process, or options this crate does not
+        // read), and text with `=` in it that is no connection string (a mistyped one would
+        // otherwise become a file named after it, password included).
+        if text.contains("://") || text == ":memory:" || text.starts_with("file:") || text.contains('=') {
             return Err(refused());
         }
         Ok(Self::Sqlite(text.into()))
@@ -61,27 +65,69 @@ impl fmt::Debug for Location {
     }
 }
 
-/// `scheme://user:password@host` → `scheme://user:***@host`; a `password=` parameter too.
+/// `scheme://user:password@host` → `scheme://user:***@host`; a `password=` parameter (of a URL's
+/// query or of libpq's `key=value` form) too. The user information ends at the **last** `@`
+/// after the scheme, wherever a `/`, `?` or `#` in the password puts it: the connection's
+/// parser may take any of them as part of it, so a mask that stopped earlier would show the
+/// rest. Masking too much (an `@` in a query) only hides the host.
 pub(crate) fn mask_password(url: &str) -> String {
     let mut masked = match url.split_once("://") {
-        Some((scheme, rest)) => {
-            let (authority, tail) = rest.split_at(rest.find(['/', '?']).unwrap_or(rest.len()));
-            match authority.rsplit_once('@') {
-                Some((userinfo, host)) => {
-                    let user = userinfo.split_once(':').map_or(userinfo, |(user, _)| user);
-                    let stars = if userinfo.contains(':') { ":***" } else { "" };
-                    format!("{scheme}://{user}{stars}@{host}{tail}")
-                }
-                None => url.to_owned(),
+        Some((scheme, rest)) => match rest.rsplit_once('@') {
+            Some((userinfo, host)) => {
+                let user = userinfo.split_once(':').map_or(userinfo, |(user, _)| user);
+                let user = user.split(['/', '?', '#']).next().unwrap_or_default();
+                let stars = if userinfo.contains(':') { ":***" } else { "" };
+                format!("{scheme}://{user}{stars}@{host}")
             }
-        }
+            None => url.to_owned(),
+        },
         None => url.to_owned(),
     };
-    if let Some(at) = masked.find("password=") {
-        let end = masked[at..].find('&').map_or(masked.len(), |e| at + e);
-        masked.replace_range(at..end, "password=***");
+    let mut from = 0;
+    while let Some(found) = masked[from..].find("password=") {
+        let value = from + found + "password=".len();
+        let end = value + value_len(&masked[value..]);
+        masked.replace_range(value..end, "***");
+        from = value + 3;
     }
     masked
+}
+
+/// The length of a parameter's value at the start of `text`: libpq's quoted value up to its
+/// closing quote (a backslash escapes the next character), or up to `&` or white space.
+fn value_len(text: &str) -> usize {
+    let Some(quoted) = text.strip_prefix('\'') else {
+        return text.find(['&', ' ', '\t', '\n']).unwrap_or(text.len());
+    };
+    let mut chars = quoted.char_indices();
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '\\' => {
+                chars.next();
+            }
+            '\'' => return 1 + i + 1,
+            _ => {}
+        }
+    }
+    text.len()
+}
+
+/// Whether `text` is libpq's `key=value` connection string (`host=db user=juhe dbname=l`).
+fn is_conninfo(text: &str) -> bool {
+    const KEYS: [&str; 10] = [
+        "host",
+        "hostaddr",
+        "port",
+        "dbname",
+        "user",
+        "password",
+        "sslmode",
+        "connect_timeout",
+        "application_name",
+        "options",
+    ];
+    let first = text.trim_start().split_whitespace().next().unwrap_or_default();
+    first.split_once('=').is_some_and(|(key, _)| KEYS.contains(&key))
 }
 
 #[cfg(test)]
@@ -100,6 +146,18 @@ mod tests {
             "postgres://h/db?user=u&password=***&x=1"
         );
         assert_eq!(mask_password("postgres://u:p@ss@h/db"), "postgres://u:***@h/db");
+        for url in [
+            "postgres://juhe:S3cre/tLedgerPW@127.0.0.1:1/juhe",
+            "postgres://juhe:S3cre?tLedgerPW@127.0.0.1:1/juhe",
+            "postgres://juhe:S3cre#tLedgerPW@127.0.0.1:1/juhe",
+        ] {
+            assert_eq!(mask_password(url), "postgres://juhe:***@127.0.0.1:1/juhe", "{url}");
+        }
+        assert_eq!(
+            mask_password("host=db user=juhe password=S3cret dbname=l"),
+            "host=db user=juhe password=*** dbname=l"
+        );
+        assert_eq!(mask_password("host=db password='a b\\' c' dbname=l"), "host=db password=*** dbname=l");
         let refused = Location::parse("mysql://u:secret@h").unwrap_err().to_string();
         assert!(!refused.contains("secret"), "{refused}");
     }
@@ -110,5 +168,12 @@ mod tests {
         assert!(Location::parse("sqlite://").is_err());
         assert!(matches!(Location::parse("postgresql://h/db"), Ok(Location::Postgres(_))));
         assert_eq!(Location::parse("./l.db").unwrap().to_string(), "sqlite://./l.db");
+        let conninfo = Location::parse("host=127.0.0.1 user=juhe password=pw dbname=juhe").unwrap();
+        assert!(matches!(&conninfo, Location::Postgres(_)));
+        assert_eq!(conninfo.to_string(), "host=127.0.0.1 user=juhe password=*** dbname=juhe");
+        for refused in [":memory:", "file:ledger.db?mode=memory", "hots=db password=pw", "mysql://u:p@h"] {
+            let error = Location::parse(refused).unwrap_err().to_string();
+            assert!(!error.contains("pw") || refused == ":memory:", "{error}");
+        }
     }
 }

@@ -291,11 +291,12 @@ impl BeginTx for Begin<'_, '_> {
     fn earlier(&mut self, row: &NewRow<'_>, since: i64) -> Result<Vec<Earlier>, LedgerError> {
         let sql = format!(
             "SELECT {EARLIER_COLUMNS} FROM juhe_ledger_entries \
-             WHERE subject = $1 AND product = $2 AND target = $3 AND started_at >= $4 AND state <> 'not_billed' \
+             WHERE subject = $1 AND product = $2 AND target = $3 AND started_at >= $4 AND account = $5 \
+             AND state <> 'not_billed' \
              ORDER BY started_at DESC, id DESC LIMIT {EARLIER_LIMIT}"
         );
         let subject: &[u8] = row.subject;
-        let rows = self.query(&sql, &[&subject, &row.product, &row.target, &since])?;
+        let rows = self.query(&sql, &[&subject, &row.product, &row.target, &since, &row.account])?;
         rows.iter().map(|r| earlier_of(r).map_err(|e| database(self.location, e))).collect()
     }
 

@@ -29,10 +29,19 @@ impl LedgerSecret {
 
     /// Subjects hashed under `secret` (for instance `JUHE_LEDGER_SECRET`), so that whoever
     /// holds the API key still cannot test the ledger's subjects; the account name still
-    /// comes from the API key. At least 16 bytes.
+    /// comes from the API key. At least 16 bytes, of at least 8 different characters, not
+    /// counting white space: sixteen spaces, or `aaaaaaaaaaaaaaaa`, hide nothing.
     pub fn from_secret(secret: &str, api_key: &str) -> Result<Self, LedgerError> {
         if secret.len() < 16 {
             return Err(LedgerError::Secret("it must be at least 16 bytes long"));
+        }
+        let mut different: Vec<char> = secret.chars().filter(|c| !c.is_whitespace()).collect();
+        different.sort_unstable();
+        different.dedup();
+        if different.len() < 8 {
+            return Err(LedgerError::Secret(
+                "it must hold at least 8 different characters besides white space: make one with `openssl rand -hex 32`",
+            ));
         }
         Ok(Self::derive(secret.as_bytes(), api_key))
     }
@@ -74,6 +83,9 @@ mod tests {
         assert_ne!(a.account(), LedgerSecret::from_api_key("another key").account());
         assert!(!format!("{a:?}").contains(key));
         assert!(LedgerSecret::from_secret("short", key).is_err());
+        for weak in [" ".repeat(16), "a".repeat(40), "abababababababab".into(), "\t".repeat(20)] {
+            assert!(LedgerSecret::from_secret(&weak, key).is_err(), "{weak:?}");
+        }
         let other = LedgerSecret::from_secret("a long enough ledger secret", key).unwrap();
         assert_eq!(other.account(), a.account(), "the account still names the API key");
     }

@@ -265,12 +265,13 @@ impl BeginTx for Begin<'_> {
     fn earlier(&mut self, row: &NewRow<'_>, since: i64) -> Result<Vec<Earlier>, LedgerError> {
         let sql = format!(
             "SELECT {EARLIER_COLUMNS} FROM juhe_ledger_entries \
-             WHERE subject = ?1 AND product = ?2 AND target = ?3 AND started_at >= ?4 AND state <> 'not_billed' \
+             WHERE subject = ?1 AND product = ?2 AND target = ?3 AND started_at >= ?4 AND account = ?5 \
+             AND state <> 'not_billed' \
              ORDER BY started_at DESC, id DESC LIMIT {EARLIER_LIMIT}"
         );
         let mut statement = self.tx.prepare_cached(&sql).map_err(|e| self.store.error(e))?;
         let rows = statement
-            .query_map(params![&row.subject[..], row.product, row.target, since], |r| {
+            .query_map(params![&row.subject[..], row.product, row.target, since, row.account], |r| {
                 Ok(Earlier {
                     id: r.get(0)?,
                     state: State::parse(&r.get::<_, String>(1)?).unwrap_or(State::MaybeBilled),

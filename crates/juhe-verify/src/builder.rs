@@ -52,6 +52,11 @@ pub struct ClientBuilder {
     ledger: LedgerSettings,
 }
 
+/// The shortest timeout a client takes (100 ms), for a whole attempt and for connecting. A
+/// deadline shorter than a round trip cannot see an answer, yet its request still leaves and
+/// may be billed: `build` refuses it, and nothing is sent.
+pub const MIN_TIMEOUT: Duration = Duration::from_millis(100);
+
 /// What [`ClientBuilder::ledger`] and its companions set.
 #[cfg(feature = "ledger")]
 #[derive(Clone, Default)]
@@ -78,7 +83,7 @@ impl ClientBuilder {
     /// | `JUHE_RSA_PUBLIC_KEY` | [`rsa_public_key`](Self::rsa_public_key) | the key itself, or a path to a file holding it |
     /// | `JUHE_BASE_URL` | [`base_url`](Self::base_url) | one URL replacing both of Juhe's hosts |
     /// | `JUHE_MODE` | [`mode`](Self::mode) | `plain`, `signed`, `aes` or `rsa` |
-    /// | `JUHE_TIMEOUT` | [`timeout`](Self::timeout) | seconds, more than 0 and at most 3600 |
+    /// | `JUHE_TIMEOUT` | [`timeout`](Self::timeout) | seconds, at least 0.1 and at most 3600 |
     pub fn from_env() -> Self {
         Self::from_vars(|name| std::env::var(name).ok())
     }
@@ -104,9 +109,10 @@ impl ClientBuilder {
             }
         }
         if let Some(secs) = var("JUHE_TIMEOUT") {
-            match secs.trim().parse::<f64>().ok().filter(|s| *s > 0.0 && *s <= 3600.0) {
+            match secs.trim().parse::<f64>().ok().filter(|s| *s >= MIN_TIMEOUT.as_secs_f64() && *s <= 3600.0)
+            {
                 Some(secs) => builder.timeout = Some(Duration::from_secs_f64(secs)),
-                None => builder.env_error = Some(("JUHE_TIMEOUT", "seconds, more than 0 and at most 3600")),
+                None => builder.env_error = Some(("JUHE_TIMEOUT", "seconds, at least 0.1 and at most 3600")),
             }
         }
         builder
@@ -359,6 +365,11 @@ impl ClientBuilder {
     fn core(&self) -> Result<Core, Error> {
         if let Some((variable, expected)) = self.env_error {
             return Err(ConfigError::Environment { variable, expected }.into());
+        }
+        for given in [self.timeout, self.connect_timeout].into_iter().flatten() {
+            if given < MIN_TIMEOUT {
+                return Err(ConfigError::TimeoutTooShort { given, min: MIN_TIMEOUT }.into());
+            }
         }
         let key = self.key.as_deref().ok_or(ConfigError::MissingKey)?;
         let mut credentials = Credentials::new(key)?;

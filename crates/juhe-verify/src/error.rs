@@ -2,6 +2,7 @@
 //! may have been billed, follows from the variant.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use juhe_proto::{
     AnswerError, CryptoError, DecodeError, EncodeError, ErrorCode, MissingCredential, RetryClass,
@@ -573,6 +574,17 @@ pub enum ConfigError {
     NotForOwnTransport {
         /// The setting.
         setting: &'static str,
+    },
+    /// A timeout shorter than [`MIN_TIMEOUT`](crate::MIN_TIMEOUT): no answer could come
+    /// within it, yet the request would leave and might be billed.
+    #[error(
+        "a timeout of {given:?} is shorter than {min:?}: no answer could come in time, yet the request would be sent and might be billed; give a longer timeout (--timeout, JUHE_TIMEOUT)"
+    )]
+    TimeoutTooShort {
+        /// The timeout given.
+        given: Duration,
+        /// The shortest allowed.
+        min: Duration,
     },
     /// An environment variable read by `ClientBuilder::from_env` holds no usable value.
     #[error("{variable} must be {expected}")]

@@ -172,7 +172,7 @@ pub use batch::{
     Batch, BatchHandle, BatchItem, BatchOptions, BatchStats, DEFAULT_CONCURRENCY, MAX_CONCURRENCY,
     ROUND_TRIP_ALLOWANCE,
 };
-pub use builder::ClientBuilder;
+pub use builder::{ClientBuilder, MIN_TIMEOUT};
 pub use client::Client;
 pub use error::{Attempted, Billing, ConfigError, Error, ErrorKind, Rejected, Resend, Skipped};
 pub use pacer::MIN_RATE;

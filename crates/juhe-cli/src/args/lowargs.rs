@@ -439,8 +439,11 @@ pub(crate) const RATE_RANGE: (f64, f64) = (0.01, 100_000.0);
 
 fn parse_timeout(text: &str) -> Result<Duration, String> {
     let secs: f64 = text.trim().parse().map_err(|_| format!("`{text}` is not a number of seconds"))?;
-    if !(secs > 0.0 && secs <= MAX_TIMEOUT_SECS) {
-        return Err(format!("must be more than 0 and at most {MAX_TIMEOUT_SECS} seconds"));
+    let min = juhe_verify::MIN_TIMEOUT.as_secs_f64();
+    if !(secs >= min && secs <= MAX_TIMEOUT_SECS) {
+        return Err(format!(
+            "must be at least {min} (a shorter one cannot see an answer, yet sends and may be billed) and at most {MAX_TIMEOUT_SECS} seconds; nothing was sent"
+        ));
     }
     Ok(Duration::from_secs_f64(secs))
 }

@@ -149,6 +149,7 @@ impl Run<'_> {
             unrecorded: Vec::new(),
             unsettled: Vec::new(),
             recovering: recovery.is_some(),
+            ledger_error: None,
             last_write: Arc::new(std::sync::Mutex::new(std::time::Instant::now())),
             write_error: None,
         };
@@ -278,53 +279,75 @@ fn config_failure(error: Error) -> Failure {
     Failure::usage(error_chain(&error))
 }
 
-/// On Ctrl-C: no new check, the ones in flight are finished and written; a second Ctrl-C
-/// exits at once (130). The handler is in place before the batch starts, so a Ctrl-C never
-/// finds the default action (death with rows in flight unwritten) once a row is written.
+/// On Ctrl-C, SIGTERM (`docker stop`, systemd) or SIGHUP (a closed terminal): no new check,
+/// the ones in flight are finished and written; a second signal exits at once (130). The
+/// handler is in place before the batch starts, so a signal never finds the default action
+/// (death with rows in flight unwritten) once a row is written.
 fn stop_on_ctrl_c(runtime: &tokio::runtime::Runtime, batch: BatchHandle, interrupted: &Arc<AtomicBool>) {
     let interrupted = Arc::clone(interrupted);
     let _in_runtime = runtime.enter();
-    let Some(mut signals) = CtrlC::listen() else { return };
+    let Some(mut signals) = StopSignals::listen() else { return };
     runtime.spawn(async move {
-        if signals.next().await {
+        if let Some(name) = signals.next().await {
             // Marked before the stop: a batch stopped ends at once, and the run must not then
             // read "not interrupted" and exit 0 with rows unchecked.
             interrupted.store(true, Ordering::SeqCst);
-            eprintln!("\njuhe: stopping: finishing the checks in flight (Ctrl-C again to quit at once; --resume continues)");
+            eprintln!(
+                "\njuhe: stopping ({name}): finishing the checks in flight (a second signal quits at once; --resume continues)"
+            );
             batch.stop();
         }
-        if signals.next().await {
+        if signals.next().await.is_some() {
             std::process::exit(130);
         }
     });
 }
 
-/// Ctrl-C, listened for from the moment it is made.
+/// The signals that stop a batch, listened for from the moment they are made.
 #[cfg(unix)]
-struct CtrlC(tokio::signal::unix::Signal);
+struct StopSignals(Vec<(&'static str, tokio::signal::unix::Signal)>);
 
 #[cfg(unix)]
-impl CtrlC {
+impl StopSignals {
     fn listen() -> Option<Self> {
-        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt()).ok().map(Self)
+        use tokio::signal::unix::{SignalKind, signal};
+        let kinds = [
+            ("interrupted", SignalKind::interrupt()),
+            ("SIGTERM", SignalKind::terminate()),
+            ("SIGHUP", SignalKind::hangup()),
+        ];
+        kinds
+            .into_iter()
+            .map(|(name, kind)| signal(kind).ok().map(|s| (name, s)))
+            .collect::<Option<Vec<_>>>()
+            .map(Self)
     }
 
-    async fn next(&mut self) -> bool {
-        self.0.recv().await.is_some()
+    /// The name of the next signal; `None` once none can come.
+    async fn next(&mut self) -> Option<&'static str> {
+        std::future::poll_fn(|cx| {
+            for (name, signal) in &mut self.0 {
+                if let std::task::Poll::Ready(got) = signal.poll_recv(cx) {
+                    return std::task::Poll::Ready(got.map(|()| *name));
+                }
+            }
+            std::task::Poll::Pending
+        })
+        .await
     }
 }
 
 #[cfg(not(unix))]
-struct CtrlC;
+struct StopSignals;
 
 #[cfg(not(unix))]
-impl CtrlC {
+impl StopSignals {
     fn listen() -> Option<Self> {
         Some(Self)
     }
 
-    async fn next(&mut self) -> bool {
-        tokio::signal::ctrl_c().await.is_ok()
+    async fn next(&mut self) -> Option<&'static str> {
+        tokio::signal::ctrl_c().await.ok().map(|()| "interrupted")
     }
 }
 
@@ -382,6 +405,8 @@ struct Recorder {
     unsettled: Vec<(u64, i64)>,
     /// A resumed run recovering its own billed answers from the ledger.
     recovering: bool,
+    /// The first failure of the ledger, which stopped the batch.
+    ledger_error: Option<String>,
     /// When the last row was written (or the batch started): a watch says why it is quiet.
     last_write: Arc<std::sync::Mutex<std::time::Instant>>,
     write_error: Option<std::io::Error>,
@@ -401,6 +426,12 @@ impl Recorder {
         // An answer recovered from the ledger was this row's own check, billed by the run that
         // was interrupted before writing it.
         let billing = if recovered { Billing::Billed } else { item.billing() };
+        if let (Err(error @ Error::Ledger(_)), None) = (&item.result, &self.ledger_error) {
+            // A ledger that failed once (a full disk, a lost server) fails the next check too:
+            // nothing more is sent; the row is written, not sent, for --resume.
+            self.ledger_error = Some(error_chain(error));
+            batch.stop();
+        }
         if recovered {
             self.counts.recovered += 1;
         }
@@ -460,6 +491,13 @@ impl Recorder {
                 request.output.display(),
                 self.unrecorded.len()
             )));
+        }
+        if let Some(error) = &self.ledger_error {
+            eprintln!(
+                "juhe: stopped: the ledger could not record a check ({error}); nothing unrecorded was sent, and the \
+                 rows not checked are left for --resume once the ledger works again"
+            );
+            return Ok(Status::Failure.exit_code());
         }
         if let Some(max) = self.budget {
             eprintln!(

@@ -96,8 +96,9 @@ fn a_failed_write_at_any_point_stops_new_checks() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// SIGINT at a random point: once the batch says it is stopping, at most the checks already
-/// in flight reach the sandbox, and every billed check is written.
+/// SIGINT, SIGTERM (`docker stop`, systemd) or SIGHUP at a random point: once the batch says it
+/// is stopping, at most the checks already in flight reach the sandbox, every billed check is
+/// written, and the run exits with the interrupted status.
 #[cfg(unix)]
 #[test]
 fn ctrl_c_at_any_point_sends_nothing_new_and_loses_nothing() {
@@ -123,7 +124,8 @@ fn ctrl_c_at_any_point_sends_nothing_new_and_loses_nothing() {
                 std::thread::sleep(Duration::from_millis(1));
             }
             std::thread::sleep(Duration::from_millis(dice.below(40)));
-            Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+            let signal = ["-INT", "-TERM", "-HUP"][round % 3];
+            Command::new("kill").args([signal, &child.id().to_string()]).status().unwrap();
             let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
             let mut text = String::new();
             let stopping = loop {
@@ -144,7 +146,7 @@ fn ctrl_c_at_any_point_sends_nothing_new_and_loses_nothing() {
                 assert!(status.success(), "{transport} round {round}: {text}");
                 continue;
             }
-            assert_eq!(status.code(), Some(4), "{transport} round {round}: {text}");
+            assert_eq!(status.code(), Some(4), "{transport} round {round} ({signal}): {text}");
             stopped += 1;
             settle(&sandbox);
             let after = sandbox.ledger().requests - at_stop;

@@ -208,11 +208,38 @@ fn numbers_are_checked_before_anything_starts() {
         assert_eq!(out.status.code(), Some(2), "{option} {value}");
         assert!(!stderr(&out).contains("panicked"), "{option} {value}: {}", stderr(&out));
     }
-    for value in ["0", "-1", "NaN", "1e300"] {
+    for value in ["0", "-1", "NaN", "1e300", "0.0001", "1e-9", "0.099"] {
         let out = juhe(&["--timeout", value, "telecom3"].iter().copied().chain(PERSON).collect::<Vec<_>>());
         assert_eq!(out.status.code(), Some(2), "--timeout {value}");
         assert!(!stderr(&out).contains("panicked"));
     }
+}
+
+/// A timeout too short for any answer is refused before anything is sent, from the option or
+/// the environment: the request would leave, be billed, and its answer be thrown away.
+#[test]
+fn a_timeout_too_short_to_succeed_sends_nothing() {
+    let sandbox = juhe_sandbox::Sandbox::start().unwrap();
+    let person: Vec<String> = {
+        let p = &sandbox.identities()[0];
+        ["telecom3", "--name", &p.name, "--idcard", &p.idcard, "--mobile", &p.mobile]
+            .map(str::to_owned)
+            .to_vec()
+    };
+    for (flag, env) in [(Some("0.0001"), None), (Some("1e-9"), None), (None, Some("0.0001"))] {
+        let mut command = crate::juhe_command();
+        command.args(["--key", sandbox.key(), "--base-url", sandbox.base_url(), "--no-ledger"]);
+        if let Some(value) = flag {
+            command.args(["--timeout", value]);
+        }
+        if let Some(value) = env {
+            command.env("JUHE_TIMEOUT", value);
+        }
+        let out = command.args(&person).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{flag:?} {env:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains("at least 0.1"), "{}", stderr(&out));
+    }
+    assert_eq!(sandbox.ledger().requests, 0, "nothing was sent");
 }
 
 #[test]

@@ -158,13 +158,27 @@ fn an_unusable_ledger_sends_nothing() {
     let before = std::fs::read(&garbage).unwrap();
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let unreachable = format!("postgres://juhe:hunter2@127.0.0.1:{port}/ledger");
-    for ledger in [garbage.display().to_string(), unreachable] {
+    // Passwords holding `/`, `?` or `#`, where a mask that stops at the path would show them.
+    let slashed = format!("postgres://juhe:hunter2/Zq9x@127.0.0.1:{port}/ledger");
+    let queried = format!("postgres://juhe:hunter2?Zq9x@127.0.0.1:{port}/ledger");
+    let hashed = format!("postgres://juhe:hunter2#Zq9x@127.0.0.1:{port}/ledger");
+    // libpq's key=value form: a PostgreSQL ledger, never a file named after it.
+    let conninfo = format!("host=127.0.0.1 port={port} user=juhe password=hunter2 dbname=ledger");
+    let cwd = temp_dir("unusable-cwd");
+    for ledger in [garbage.display().to_string(), unreachable, slashed, queried, hashed, conninfo] {
         let args = with(&["--ledger", ledger.as_str()], telecom3(&sandbox, 1));
-        let out = juhe_at(&sandbox, &dir, &args);
+        let out = crate::juhe_command()
+            .current_dir(&cwd)
+            .env("XDG_DATA_HOME", &dir)
+            .args(["--key", sandbox.key(), "--base-url", sandbox.base_url()])
+            .args(&args)
+            .output()
+            .unwrap();
         assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
         let said = format!("{}{}", stderr(&out), String::from_utf8_lossy(&out.stdout));
-        assert!(!said.contains("hunter2"), "{said}");
+        assert!(!said.contains("hunter2") && !said.contains("Zq9x"), "{said}");
         assert!(said.contains("ledger"), "{said}");
+        assert_eq!(std::fs::read_dir(&cwd).unwrap().count(), 0, "a stray file for {}", said);
         let batch_dir = temp_dir("unusable-batch");
         write_input(&batch_dir.join("in.csv"), 20);
         let batch =
@@ -172,6 +186,18 @@ fn an_unusable_ledger_sends_nothing() {
                 .output()
                 .unwrap();
         assert_eq!(batch.status.code(), Some(2), "{}", stderr(&batch));
+    }
+    // SQLite's in-memory and URI names are no ledger: refused, no file left.
+    for ledger in [":memory:", "file:ledger.db?mode=memory"] {
+        let args = with(&["--ledger", ledger], telecom3(&sandbox, 1));
+        let out = crate::juhe_command()
+            .current_dir(&cwd)
+            .args(["--key", sandbox.key(), "--base-url", sandbox.base_url()])
+            .args(&args)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{ledger}: {}", stderr(&out));
+        assert_eq!(std::fs::read_dir(&cwd).unwrap().count(), 0, "a stray file for {ledger}");
     }
     assert_eq!(sandbox.ledger().requests, 0, "nothing reached the sandbox");
     assert_eq!(std::fs::read(&garbage).unwrap(), before, "the garbage file was changed");
@@ -522,4 +548,44 @@ fn a_waiting_batch_says_what_it_waits_for() {
     assert!(first.wait_with_output().unwrap().status.success());
     assert_eq!(sandbox.ledger().billed, 3, "billed once each");
     assert_eq!(billed_in(&dir.join("second.csv")), 0, "the second reused the first's answers");
+}
+
+/// A ledger that fills up mid-batch (a real `RLIMIT_FSIZE` on the `juhe` process, SIGXFSZ
+/// ignored as a shell's `trap` leaves it, so writes fail with EFBIG): the batch stops at the
+/// first check the ledger could not record, sends nothing unrecorded, writes every billed row,
+/// and exits 4 naming the ledger; `--resume` without the limit finishes the file.
+#[cfg(unix)]
+#[test]
+fn a_ledger_that_fills_up_stops_the_batch_with_a_failure() {
+    let sandbox = Sandbox::start().unwrap();
+    let dir = temp_dir("ledger-full");
+    let (input, output) = (dir.join("in.csv"), dir.join("out.csv"));
+    let rows = 400;
+    write_input(&input, rows);
+    let ledger = dir.join("ledger.sqlite").display().to_string();
+    let mut limited = Command::new("bash");
+    limited
+        .args(["-c", r#"trap '' XFSZ; ulimit -f 96; exec "$0" "$@""#])
+        .arg(env!("CARGO_BIN_EXE_juhe"))
+        .args(["--key", sandbox.key(), "--base-url", sandbox.base_url(), "batch", "telecom3", "--input"])
+        .arg(&input)
+        .arg("--output")
+        .arg(&output)
+        .args(["--ledger", ledger.as_str(), "--concurrency", "4"]);
+    let full = limited.output().unwrap();
+    let said = stderr(&full);
+    assert_eq!(full.status.code(), Some(4), "{said}");
+    assert!(said.contains("the ledger could not record a check"), "{said}");
+    settle(&sandbox);
+    let (_, written) = read_output(&output);
+    assert!(written.len() < rows, "the batch stopped early: {said}");
+    assert_eq!(billed_in(&output), sandbox.ledger().billed, "every billed check is written: {said}");
+    let resumed = batch(&sandbox, &input, &output, &["--ledger", &ledger, "--resume"]).output().unwrap();
+    assert!(resumed.status.success(), "{}", stderr(&resumed));
+    let (headers, records) = read_output(&output);
+    let row = headers.iter().position(|h| h == "juhe_row").unwrap();
+    let mut seen: Vec<&str> = records.iter().map(|r| &r[row]).collect();
+    seen.sort_unstable();
+    seen.dedup();
+    assert_eq!(seen.len(), rows, "every row checked in the end");
 }

@@ -333,3 +333,28 @@ pub(crate) fn orphans_and_settlement(open: &(dyn Fn() -> Ledger + Sync)) {
     let counts = asker.report(Span::all(), Grouping::Total).unwrap().total;
     assert_eq!((counts.billed, counts.not_billed, counts.settled), (1, 1, 2));
 }
+
+/// Two API keys on one ledger with one shared secret (the fleet setup): the same person gives
+/// the same subject, but an account never reuses, waits for or is stopped by the other's
+/// entries, so it learns nothing of whom the other checked.
+pub(crate) fn accounts_kept_apart(ledger: &Ledger) {
+    let shared = "one fleet-wide ledger secret, 32+";
+    let a = LedgerSecret::from_secret(shared, "key of account A").unwrap();
+    let b = LedgerSecret::from_secret(shared, "key of account B").unwrap();
+    let intent_of = |secret: &LedgerSecret| Intent {
+        subject: Subject::of(&check(50), secret.subject_key()),
+        ..intent(50, "juhe")
+    };
+    assert_eq!(intent_of(&a).subject, intent_of(&b).subject, "one person, one subject");
+    let in_flight = sent(ledger.begin(&a, &intent_of(&a), &reuse()).unwrap());
+    let b_first = sent(ledger.begin(&b, &intent_of(&b), &reuse()).unwrap());
+    ledger.finish(in_flight, &billed("JH-A")).unwrap();
+    assert!(matches!(ledger.begin(&a, &intent_of(&a), &reuse()).unwrap(), Admission::Reuse(_)));
+    ledger.finish(b_first, &Settlement::new(State::MaybeBilled, 1)).unwrap();
+    match ledger.begin(&b, &intent_of(&b), &reuse()).unwrap() {
+        Admission::MaybeBilled(recorded) => {
+            assert_eq!(recorded.entry, b_first, "B's own entry, not A's answer")
+        }
+        other => panic!("expected B's own maybe billed entry, got {other:?}"),
+    }
+}

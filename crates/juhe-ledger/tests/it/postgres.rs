@@ -39,6 +39,11 @@ fn orphaned_entries_are_maybe_billed_at_once_and_settle_by_hand() {
 }
 
 #[test]
+fn accounts_on_one_ledger_never_see_each_others_entries() {
+    behaviour::accounts_kept_apart(&fresh().1);
+}
+
+#[test]
 fn budget_across_connections() {
     let (url, _) = fresh();
     behaviour::budget_across_connections(&|| Ledger::connect_postgres(&url).unwrap());

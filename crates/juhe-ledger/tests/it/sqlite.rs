@@ -56,6 +56,11 @@ fn orphaned_entries_are_maybe_billed_at_once_and_settle_by_hand() {
 }
 
 #[test]
+fn accounts_on_one_ledger_never_see_each_others_entries() {
+    behaviour::accounts_kept_apart(&fresh("accounts").1);
+}
+
+#[test]
 fn budget_across_connections() {
     let (path, _) = fresh("budget");
     behaviour::budget_across_connections(&|| Ledger::open_sqlite(&path).unwrap());
