@@ -107,8 +107,11 @@ pub use location::Location;
 pub use record::{Entry, EntryId, Intent, Reconciliation, Recorded, Settled, Settlement, Settler, State};
 pub use report::{Counts, Grouping, Report, Span};
 pub use secret::LedgerSecret;
-#[cfg(feature = "sqlite")]
-pub use sqlite::LOCK_WAIT;
+
+/// How long a ledger call waits for a lock another process holds (SQLite's file lock, a
+/// PostgreSQL row or advisory lock) before it fails closed: the check is then not sent. A
+/// PostgreSQL server that does not answer at all is given [`LOCK_WAIT`] plus 5 s.
+pub const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
 use store::{Selection, Store};
 

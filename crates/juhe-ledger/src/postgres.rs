@@ -11,6 +11,7 @@ use std::time::{Duration, SystemTime};
 
 use std::collections::HashMap;
 
+use postgres::error::SqlState;
 use postgres::{Client, Config, NoTls, Row, Statement};
 
 use crate::admission::{Admission, BeginTx, Earlier, NewRow, Policy, admit, sender_alive};
@@ -23,12 +24,21 @@ use crate::record::{
 use crate::report::{Grouping, Report, Span, TALLY_OWNER, Tally};
 use crate::schema::{EARLIER_COLUMNS, EARLIER_LIMIT, ENTRY_COLUMNS, MIGRATIONS, VERSION};
 use crate::store::{Selection, Store};
-use crate::{LedgerError, LedgerSecret};
+use crate::{LOCK_WAIT, LedgerError, LedgerSecret};
 
 /// How many connections (and threads holding them) one ledger keeps at most.
 const CONNECTIONS: usize = 8;
 /// How long connecting may take before the ledger counts as unreachable.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long any call waits for its connection's answer, whatever holds it up: a server that
+/// accepts and never answers, a frozen server, a lock past the server's own `lock_timeout`.
+/// Past it the call fails closed; its connection's thread is left to the server.
+const CALL_WAIT: Duration = LOCK_WAIT.saturating_add(Duration::from_secs(5));
+/// The server's own limits on each of the ledger's sessions: a lock waited for no longer than
+/// [`LOCK_WAIT`], a statement no longer than twice that, a transaction left open no longer
+/// than a minute (a process paused mid-transaction holds nobody up for longer).
+const SESSION_OPTIONS: &str =
+    "-c lock_timeout=10000 -c statement_timeout=20000 -c idle_in_transaction_session_timeout=60000";
 /// The advisory lock that serialises migrations: "JUHE" "LDGR".
 const MIGRATION_LOCK: i64 = 0x4a55_4845_4c44_4752;
 
@@ -102,6 +112,8 @@ impl PostgresStore {
         let mut config: Config = url.parse().map_err(|e: postgres::Error| unreachable(&location, e))?;
         config.connect_timeout(CONNECT_TIMEOUT);
         config.application_name("juhe-ledger");
+        config.options(SESSION_OPTIONS);
+        config.keepalives(true).keepalives_idle(Duration::from_secs(5));
         let owner = owner::new_token();
         let owner_session = hold_owner(config.clone(), owner, location.clone())?;
         let (jobs, queue) = mpsc::channel::<Job>();
@@ -161,7 +173,17 @@ impl PostgresStore {
             source: "the ledger's connection threads have stopped".into(),
         };
         sent.map_err(|_| gone())?;
-        answer.recv().map_err(|_| gone())?
+        match answer.recv_timeout(CALL_WAIT) {
+            Ok(result) => result,
+            Err(mpsc::RecvTimeoutError::Timeout) => Err(LedgerError::Unreachable {
+                location: self.location.to_string(),
+                source: format!(
+                    "the database did not answer within {CALL_WAIT:?} (stalled, frozen, or a lock held by another session)"
+                )
+                .into(),
+            }),
+            Err(mpsc::RecvTimeoutError::Disconnected) => Err(gone()),
+        }
     }
 }
 
@@ -197,11 +219,21 @@ fn hold_owner(mut config: Config, owner: i64, location: Arc<str>) -> Result<Send
         client.execute("SELECT pg_advisory_lock($1)", &[&owner]).map_err(|e| database(&location, e))?;
         Ok(client)
     };
-    let mut client = lock(&config)?;
     let (stop, stopped) = mpsc::channel::<()>();
+    let (locked, first) = mpsc::sync_channel(1);
     std::thread::Builder::new()
         .name("juhe-ledger-owner".into())
         .spawn(move || {
+            let mut client = match lock(&config) {
+                Ok(client) => {
+                    let _ = locked.send(Ok(()));
+                    client
+                }
+                Err(error) => {
+                    let _ = locked.send(Err(error));
+                    return;
+                }
+            };
             while let Err(mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(OWNER_CHECK) {
                 if client.is_valid(OWNER_CHECK).is_err()
                     && let Ok(again) = lock(&config)
@@ -210,8 +242,17 @@ fn hold_owner(mut config: Config, owner: i64, location: Arc<str>) -> Result<Send
                 }
             }
         })
-        .map_err(|e| LedgerError::Unreachable { location: named, source: e.into() })?;
-    Ok(stop)
+        .map_err(|e| LedgerError::Unreachable { location: named.clone(), source: e.into() })?;
+    // Connecting waits for the server like any call: one that accepts and never answers is
+    // unreachable after CALL_WAIT, not forever.
+    match first.recv_timeout(CALL_WAIT) {
+        Ok(Ok(())) => Ok(stop),
+        Ok(Err(error)) => Err(error),
+        Err(_) => Err(LedgerError::Unreachable {
+            location: named,
+            source: format!("the database did not answer within {CALL_WAIT:?}").into(),
+        }),
+    }
 }
 
 /// Whether the session holding `owner`'s advisory lock is alive. A bigint advisory key shows
@@ -253,10 +294,15 @@ fn unreachable(location: &str, error: postgres::Error) -> LedgerError {
     LedgerError::Unreachable { location: location.to_owned(), source: error.into() }
 }
 
-/// PostgreSQL's error, typed: a lost connection is an unreachable ledger.
+/// PostgreSQL's error, typed: a lost connection is an unreachable ledger; a lock or a
+/// statement past the session's limits is a locked one.
 fn database(location: &str, error: postgres::Error) -> LedgerError {
     if error.is_closed() || error.as_db_error().is_none() {
         return unreachable(location, error);
+    }
+    let code = error.code();
+    if code == Some(&SqlState::LOCK_NOT_AVAILABLE) || code == Some(&SqlState::QUERY_CANCELED) {
+        return LedgerError::Locked { location: location.to_owned(), waited: LOCK_WAIT };
     }
     LedgerError::Database { location: location.to_owned(), source: error.into() }
 }

@@ -30,8 +30,7 @@ use crate::schema::{
 use crate::store::{Selection, Store};
 use crate::{LedgerError, LedgerSecret};
 
-/// How long a process waits for another to release the file's lock.
-pub const LOCK_WAIT: Duration = Duration::from_secs(10);
+use crate::LOCK_WAIT;
 
 /// The SQLite backend.
 pub(crate) struct SqliteStore {

@@ -14,6 +14,7 @@ use std::sync::{Mutex, OnceLock};
 pub struct PostgresServer {
     port: u16,
     bin: PathBuf,
+    data: PathBuf,
     // Held open for as long as the process lives: its end stops the server.
     _guard: Mutex<(Child, ChildStdin)>,
 }
@@ -79,7 +80,12 @@ impl PostgresServer {
             let _ = child.wait();
             return Err(format!("PostgreSQL did not start on port {port}:\n{init}\n{log}"));
         }
-        Ok(Self { port, bin: PathBuf::from(bin.to_string()), _guard: Mutex::new((child, stdin)) })
+        Ok(Self {
+            port,
+            bin: PathBuf::from(bin.to_string()),
+            data: dir.join("data"),
+            _guard: Mutex::new((child, stdin)),
+        })
     }
 
     /// A new, empty database; its URL.
@@ -102,6 +108,25 @@ impl PostgresServer {
     /// The loopback port it listens on.
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The server's processes: the postmaster (from `postmaster.pid`) and its children, to
+    /// freeze (SIGSTOP) and thaw (SIGCONT) a server as a stalled machine would be.
+    pub fn processes(&self) -> Vec<u32> {
+        let pid_file = std::fs::read_to_string(self.data.join("postmaster.pid")).unwrap_or_default();
+        let Some(main) = pid_file.lines().next().and_then(|l| l.trim().parse::<u32>().ok()) else {
+            return Vec::new();
+        };
+        let children = Command::new("pgrep").args(["-P", &main.to_string()]).output();
+        let children = children.map(|o| String::from_utf8_lossy(&o.stdout).into_owned()).unwrap_or_default();
+        std::iter::once(main).chain(children.lines().filter_map(|l| l.trim().parse().ok())).collect()
+    }
+
+    /// Sends `signal` (`-STOP`, `-CONT`) to every process of the server.
+    pub fn signal(&self, signal: &str) {
+        for pid in self.processes() {
+            let _ = Command::new("kill").args([signal, &pid.to_string()]).status();
+        }
     }
 }
 

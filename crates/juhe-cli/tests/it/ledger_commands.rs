@@ -589,3 +589,49 @@ fn a_ledger_that_fills_up_stops_the_batch_with_a_failure() {
     seen.dedup();
     assert_eq!(seen.len(), rows, "every row checked in the end");
 }
+
+/// PostgreSQL frozen mid-batch (SIGSTOP on every one of its processes, a server of this test's
+/// own): the batch fails closed in bounded time (each ledger call gives up after the lock wait
+/// plus 5 s), sends nothing it could not record, and writes every billed check to its output.
+#[cfg(unix)]
+#[test]
+fn a_frozen_postgres_stops_the_batch_in_bounded_time() {
+    let server = postgres_server::PostgresServer::start().unwrap();
+    let ledger = server.new_database();
+    let sandbox = Sandbox::start().unwrap();
+    let dir = temp_dir("pg-frozen");
+    let (input, output) = (dir.join("in.csv"), dir.join("out.csv"));
+    write_input(&input, 2000);
+    let mut child =
+        batch(&sandbox, &input, &output, &["--ledger", &ledger, "--concurrency", "8", "--rate", "200"])
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+    let started = std::time::Instant::now();
+    while !output.exists() || read_output(&output).1.len() < 50 {
+        assert!(started.elapsed() < Duration::from_secs(30), "no rows written");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    server.signal("-STOP");
+    let frozen = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if frozen.elapsed() > Duration::from_secs(60) {
+            let _ = child.kill();
+            server.signal("-CONT");
+            panic!("the batch still ran 60 s after PostgreSQL froze");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let took = frozen.elapsed();
+    server.signal("-CONT");
+    let out = child.wait_with_output().unwrap();
+    let said = stderr(&out);
+    assert_eq!(status.code(), Some(4), "{said}");
+    assert!(took < Duration::from_secs(45), "ended {took:?} after the freeze: {said}");
+    assert!(said.contains("the ledger could not record a check"), "{said}");
+    settle(&sandbox);
+    assert_eq!(billed_in(&output), sandbox.ledger().billed, "every billed check is written: {said}");
+}

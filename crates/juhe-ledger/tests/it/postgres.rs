@@ -75,3 +75,46 @@ fn a_newer_schema_is_refused() {
     let error = Ledger::connect_postgres(&url).unwrap_err();
     assert!(matches!(error, LedgerError::NewerSchema { found: 99, .. }), "{error:?}");
 }
+
+/// A server that accepts connections and never answers (a stalled machine, a wrong port
+/// behind a proxy): the ledger is unreachable in bounded time, never a hang.
+#[test]
+fn a_server_that_never_answers_fails_closed_in_bounded_time() {
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = silent.local_addr().unwrap().port();
+    let held = std::thread::spawn(move || {
+        let accepted: Vec<_> = silent.incoming().take(2).filter_map(Result::ok).collect();
+        std::thread::sleep(std::time::Duration::from_secs(40));
+        drop(accepted);
+    });
+    let started = std::time::Instant::now();
+    let error = Ledger::connect_postgres(&format!("postgres://juhe:pw@127.0.0.1:{port}/ledger")).unwrap_err();
+    let took = started.elapsed();
+    assert!(matches!(error, LedgerError::Unreachable { .. }), "{error:?}");
+    assert!(took < std::time::Duration::from_secs(20), "took {took:?}");
+    drop(held);
+}
+
+/// A lock held by another session (a row of the spend table taken `FOR UPDATE` by a process
+/// that then pauses): the check fails closed as `Locked` after the lock wait, as on SQLite.
+#[test]
+fn a_lock_held_by_another_session_fails_closed_after_the_lock_wait() {
+    use juhe_ledger::Policy;
+    let (url, ledger) = fresh();
+    let policy = Policy::record_only().max_billed_per_day(100);
+    let secret = behaviour::secret();
+    let first = match ledger.begin(&secret, &behaviour::intent(60, "juhe"), &policy).unwrap() {
+        juhe_ledger::Admission::Send(entry) => entry,
+        other => panic!("{other:?}"),
+    };
+    ledger.finish(first, &behaviour::billed("JH60")).unwrap();
+    let mut paused = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    let mut tx = paused.transaction().unwrap();
+    tx.execute("SELECT * FROM juhe_ledger_spend FOR UPDATE", &[]).unwrap();
+    let started = std::time::Instant::now();
+    let error = ledger.begin(&secret, &behaviour::intent(61, "juhe"), &policy).unwrap_err();
+    let took = started.elapsed();
+    assert!(matches!(error, LedgerError::Locked { .. }), "{error:?}");
+    assert!(took >= juhe_ledger::LOCK_WAIT && took < juhe_ledger::LOCK_WAIT * 2, "took {took:?}");
+    tx.rollback().unwrap();
+}
