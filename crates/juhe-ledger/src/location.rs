@@ -126,7 +126,7 @@ fn is_conninfo(text: &str) -> bool {
         "application_name",
         "options",
     ];
-    let first = text.trim_start().split_whitespace().next().unwrap_or_default();
+    let first = text.split_whitespace().next().unwrap_or_default();
     first.split_once('=').is_some_and(|(key, _)| KEYS.contains(&key))
 }
 
