@@ -47,7 +47,8 @@ pub(crate) fn settings(connection: &Connection) -> Result<(ClientBuilder, Option
 }
 
 /// The target the ledger records for checks against the embedded sandbox.
-const EMBEDDED_SANDBOX: &str = "embedded-sandbox";
+/// The target the embedded sandbox's checks are recorded under: the ledger never counts them billed.
+const EMBEDDED_SANDBOX: &str = juhe_verify::ledger::SANDBOX_TARGET;
 
 /// Where `connection`'s checks go, by the name the ledger records (the builder's rule), without
 /// starting anything.

@@ -32,7 +32,32 @@ use crate::args::hiargs::HiArgs;
 use crate::args::lowargs::LowArgs;
 use crate::failure::Failure;
 
+/// The status of a `juhe` whose standard output was closed (`juhe … | head -c0`): what a shell
+/// sees of a Unix tool ended by SIGPIPE, 128 + 13.
+const BROKEN_PIPE: i32 = 141;
+
+/// A closed standard output ends the command quietly, as it ends Unix tools, instead of a
+/// panic: Rust ignores SIGPIPE, so `println!` meets the closed pipe as an error. Everything
+/// that costs money is recorded before anything is printed (the ledger has a check's outcome
+/// before its result is shown; a batch's rows are in its output file), so nothing is lost.
+fn quiet_on_broken_pipe() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let payload = info.payload();
+        let message = payload
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| payload.downcast_ref::<&str>().copied())
+            .unwrap_or_default();
+        if message.starts_with("failed printing to stdout") && message.contains("Broken pipe") {
+            std::process::exit(BROKEN_PIPE);
+        }
+        default(info);
+    }));
+}
+
 fn main() -> ExitCode {
+    quiet_on_broken_pipe();
     // clap exits with status 2 on usage errors it finds, as the contract wants.
     let matches = LowArgs::command().get_matches();
     let low = match LowArgs::from_arg_matches(&matches) {

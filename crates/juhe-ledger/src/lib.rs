@@ -105,7 +105,7 @@ pub use calendar::{china_timestamp, parse_date};
 pub use error::{BoxError, LedgerError};
 pub use location::Location;
 pub use record::{Entry, EntryId, Intent, Reconciliation, Recorded, Settled, Settlement, Settler, State};
-pub use report::{Counts, Grouping, Report, Span};
+pub use report::{Counts, Grouping, Report, SANDBOX_TARGET, Span};
 pub use secret::LedgerSecret;
 
 /// How long a ledger call waits for a lock another process holds (SQLite's file lock, a

@@ -21,7 +21,7 @@ use crate::owner;
 use crate::record::{
     Entry, EntryId, Intent, Reconciliation, Settled, Settlement, Settler, State, may_settle, verdict_name,
 };
-use crate::report::{Grouping, Report, Span, TALLY_OWNER, Tally};
+use crate::report::{Grouping, Report, SANDBOX_TARGET, Span, TALLY_OWNER, Tally};
 use crate::schema::{EARLIER_COLUMNS, EARLIER_LIMIT, ENTRY_COLUMNS, MIGRATIONS, VERSION};
 use crate::store::{Selection, Store};
 use crate::{LOCK_WAIT, LedgerError, LedgerSecret};
@@ -566,27 +566,29 @@ impl Store for PostgresStore {
         };
         let (from, to) = span.millis();
         let sql = format!(
-            "SELECT {key}, state, {TALLY_OWNER}, max(deadline_at), count(*), count(settled_at) \
-             FROM juhe_ledger_entries WHERE started_at >= $1 AND started_at < $2 GROUP BY 1, 2, 3"
+            "SELECT {key}, account, target = $3, state, {TALLY_OWNER}, max(deadline_at), count(*), count(settled_at) \
+             FROM juhe_ledger_entries WHERE started_at >= $1 AND started_at < $2 GROUP BY 1, 2, 3, 4, 5"
         );
         let tally = self.run_owned(move |client, statements, location, own| {
             let error = |e| database(location, e);
             let now = unix_ms(SystemTime::now());
             let mut tally = Vec::new();
-            for row in client.query(&sql, &[&from, &to]).map_err(error)? {
+            for row in client.query(&sql, &[&from, &to, &SANDBOX_TARGET]).map_err(error)? {
                 let key: String = row.try_get(0).map_err(error)?;
-                let state: String = row.try_get(1).map_err(error)?;
-                let owner: Option<i64> = row.try_get(2).map_err(error)?;
-                let deadline_at: i64 = row.try_get(3).map_err(error)?;
-                let count: i64 = row.try_get(4).map_err(error)?;
-                let settled: i64 = row.try_get(5).map_err(error)?;
+                let account: String = row.try_get(1).map_err(error)?;
+                let sandbox: bool = row.try_get(2).map_err(error)?;
+                let state: String = row.try_get(3).map_err(error)?;
+                let owner: Option<i64> = row.try_get(4).map_err(error)?;
+                let deadline_at: i64 = row.try_get(5).map_err(error)?;
+                let count: i64 = row.try_get(6).map_err(error)?;
+                let settled: i64 = row.try_get(7).map_err(error)?;
                 let Some(state) = State::parse(&state) else { continue };
                 let in_flight = state == State::Pending
                     && sender_alive(owner, deadline_at, now, own, &mut |o| {
                         owner_alive(client, statements, o).map_err(error)
                     })?;
                 let (count, settled) = (count.unsigned_abs(), settled.unsigned_abs());
-                tally.push(Tally { key, state, in_flight, count, settled });
+                tally.push(Tally { key, account, sandbox, state, in_flight, count, settled });
             }
             Ok(tally)
         })?;

@@ -207,6 +207,14 @@ pub struct Entry {
     pub settled: Option<Settled>,
 }
 
+impl Entry {
+    /// Whether it was sent to the embedded sandbox ([`SANDBOX_TARGET`](crate::SANDBOX_TARGET)):
+    /// never billed by Juhe, whatever the sandbox answered.
+    pub fn is_sandbox(&self) -> bool {
+        self.target == crate::SANDBOX_TARGET
+    }
+}
+
 /// What a person found an unanswered entry to be, in Juhe's order records.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]

@@ -94,10 +94,20 @@ impl Counts {
 /// whether it is in flight); nothing for the other states, so they fold into one row.
 pub(crate) const TALLY_OWNER: &str = "CASE WHEN state = 'pending' THEN owner END";
 
-/// One row of a backend's tally: entries of one group and state (and owner, for pending).
+/// The target the CLI's embedded sandbox records its checks under: Juhe never sees them, so
+/// reports count them apart ([`Report::sandbox`]) and never as billed. A program testing
+/// against a [`juhe-sandbox`](https://docs.rs/juhe-sandbox) can record under it too
+/// (`ClientBuilder::ledger_target`).
+pub const SANDBOX_TARGET: &str = "embedded-sandbox";
+
+/// One row of a backend's tally: entries of one group, account, target kind and state (and
+/// owner, for pending).
 #[derive(Debug, Clone)]
 pub(crate) struct Tally {
     pub(crate) key: String,
+    pub(crate) account: String,
+    /// Sent to [`SANDBOX_TARGET`].
+    pub(crate) sandbox: bool,
     pub(crate) state: State,
     pub(crate) in_flight: bool,
     pub(crate) count: u64,
@@ -105,14 +115,22 @@ pub(crate) struct Tally {
     pub(crate) settled: u64,
 }
 
-/// A report: the total, and the groups asked for (in order of their names).
+/// A report: the total, the groups asked for (in order of their names), each account apart,
+/// and the sandbox's checks apart.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Report {
-    /// Every entry in the span.
+    /// Every entry in the span sent to Juhe (or a base URL), every account on the ledger.
     pub total: Counts,
     /// Per group, when a grouping was asked for.
     pub groups: Vec<(String, Counts)>,
+    /// Per account ([`LedgerSecret::account`](crate::LedgerSecret::account)), in order of
+    /// their names: what each API key's own bill shows. Several accounts on one ledger make a
+    /// total that matches neither bill.
+    pub accounts: Vec<(String, Counts)>,
+    /// Entries sent to the embedded sandbox ([`SANDBOX_TARGET`]): never billed by Juhe, so
+    /// never in the total, the groups or the accounts.
+    pub sandbox: Counts,
 }
 
 impl Report {
@@ -120,13 +138,20 @@ impl Report {
     pub(crate) fn from_tally(by: Grouping, rows: Vec<Tally>) -> Self {
         let mut report = Report::default();
         let mut groups = std::collections::BTreeMap::<String, Counts>::new();
+        let mut accounts = std::collections::BTreeMap::<String, Counts>::new();
         for tally in rows {
+            if tally.sandbox {
+                report.sandbox.add(&tally);
+                continue;
+            }
             report.total.add(&tally);
+            accounts.entry(tally.account.clone()).or_default().add(&tally);
             if by != Grouping::Total {
                 groups.entry(group_name(by, tally.key.clone())).or_default().add(&tally);
             }
         }
         report.groups = groups.into_iter().collect();
+        report.accounts = accounts.into_iter().collect();
         report
     }
 }
@@ -150,6 +175,8 @@ mod tests {
     fn pending_counts_as_maybe_billed() {
         let tally = |key: &str, state, in_flight, count, settled| Tally {
             key: key.to_owned(),
+            account: if count == 5 { "b".into() } else { "a".into() },
+            sandbox: false,
             state,
             in_flight,
             count,
@@ -169,6 +196,16 @@ mod tests {
         );
         assert_eq!(report.groups[0].0, "2025-12-01");
         assert_eq!(report.groups[1].1.maybe_billed, 2);
+        assert_eq!(report.accounts.len(), 2);
+        assert_eq!(report.accounts[1].1.not_billed, 5);
+        let mut sandbox = tally("20423", State::Billed, false, 9, 0);
+        sandbox.sandbox = true;
+        let report = Report::from_tally(Grouping::Total, vec![sandbox]);
+        assert_eq!(
+            (report.total.billed, report.sandbox.billed),
+            (0, 9),
+            "the sandbox's checks are never billed"
+        );
     }
 
     #[test]

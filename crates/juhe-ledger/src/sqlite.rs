@@ -23,7 +23,7 @@ use crate::owner::{self, files};
 use crate::record::{
     Entry, EntryId, Intent, Reconciliation, Settled, Settlement, Settler, State, may_settle, verdict_name,
 };
-use crate::report::{Grouping, Report, Span, TALLY_OWNER, Tally};
+use crate::report::{Grouping, Report, SANDBOX_TARGET, Span, TALLY_OWNER, Tally};
 use crate::schema::{
     EARLIER_COLUMNS, EARLIER_LIMIT, ENTRY_COLUMNS, MIGRATIONS, SQLITE_APPLICATION_ID, VERSION,
 };
@@ -474,24 +474,27 @@ impl Store for SqliteStore {
         let (from, to) = span.millis();
         let connection = self.lock();
         let sql = format!(
-            "SELECT {key}, state, {TALLY_OWNER}, max(deadline_at), count(*), count(settled_at) \
-             FROM juhe_ledger_entries WHERE started_at >= ?1 AND started_at < ?2 GROUP BY 1, 2, 3"
+            "SELECT {key}, account, target = ?3, state, {TALLY_OWNER}, max(deadline_at), count(*), count(settled_at) \
+             FROM juhe_ledger_entries WHERE started_at >= ?1 AND started_at < ?2 GROUP BY 1, 2, 3, 4, 5"
         );
         let mut statement = connection.prepare(&sql).map_err(|e| self.error(e))?;
-        type Row = (String, String, Option<i64>, i64, i64, i64);
+        type Row = (String, String, bool, String, Option<i64>, i64, i64, i64);
         let rows = statement
-            .query_map(params![from, to], |r| -> rusqlite::Result<Row> {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
+            .query_map(params![from, to, SANDBOX_TARGET], |r| -> rusqlite::Result<Row> {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?))
             })
             .map_err(|e| self.error(e))?
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| self.error(e))?;
         let (now, mut known) = (unix_ms(SystemTime::now()), HashMap::new());
-        let tally = rows.into_iter().filter_map(|(key, state, owner, deadline_at, n, settled)| {
-            let state = State::parse(&state)?;
-            let in_flight = state == State::Pending && self.sender_alive(owner, deadline_at, now, &mut known);
-            Some(Tally { key, state, in_flight, count: n.unsigned_abs(), settled: settled.unsigned_abs() })
-        });
+        let tally =
+            rows.into_iter().filter_map(|(key, account, sandbox, state, owner, deadline_at, n, settled)| {
+                let state = State::parse(&state)?;
+                let in_flight =
+                    state == State::Pending && self.sender_alive(owner, deadline_at, now, &mut known);
+                let (count, settled) = (n.unsigned_abs(), settled.unsigned_abs());
+                Some(Tally { key, account, sandbox, state, in_flight, count, settled })
+            });
         Ok(Report::from_tally(by, tally.collect::<Vec<_>>()))
     }
 

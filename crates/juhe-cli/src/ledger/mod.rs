@@ -140,15 +140,18 @@ fn print_report(ledger: &Ledger, report: &Report, format: Format) {
         Format::Json => {
             let mut object = counts_json(&report.total);
             object["ledger"] = json!(ledger.location());
-            object["groups"] = report
-                .groups
-                .iter()
-                .map(|(key, counts)| {
-                    let mut group = counts_json(counts);
-                    group["key"] = json!(key);
-                    group
-                })
-                .collect();
+            let named = |name: &str, rows: &[(String, Counts)]| -> Value {
+                rows.iter()
+                    .map(|(key, counts)| {
+                        let mut row = counts_json(counts);
+                        row[name] = json!(key);
+                        row
+                    })
+                    .collect()
+            };
+            object["groups"] = named("key", &report.groups);
+            object["accounts"] = named("account", &report.accounts);
+            object["sandbox"] = counts_json(&report.sandbox);
             println!("{object}");
         }
         Format::Text => {
@@ -173,6 +176,20 @@ fn print_report(ledger: &Ledger, report: &Report, format: Format) {
                 row(key, counts);
             }
             row("total", &report.total);
+            if report.accounts.len() > 1 {
+                // Each API key is billed on its own: one total over several matches no bill.
+                println!("the total covers {} accounts (API keys); each one's bill:", report.accounts.len());
+                for (account, counts) in &report.accounts {
+                    row(&format!("account {account}"), counts);
+                }
+            }
+            if report.sandbox != Counts::default() {
+                let s = &report.sandbox;
+                println!(
+                    "not in the total: {} checks against the embedded sandbox (never billed by Juhe)",
+                    s.billed + s.maybe_billed + s.not_billed
+                );
+            }
             if report.total.maybe_billed > report.total.in_flight {
                 println!(
                     "maybe billed checks: `juhe ledger pending` lists them, to find in Juhe's order records \
@@ -270,7 +287,8 @@ fn export_row(e: &Entry) -> [String; 13] {
         e.product.clone(),
         e.mode.clone(),
         e.masked.clone(),
-        billed_word(e.state).to_owned(),
+        // The embedded sandbox's answers cost nothing, whatever it said.
+        if e.is_sandbox() { "false" } else { billed_word(e.state) }.to_owned(),
         e.error_code.map(|c| c.to_string()).unwrap_or_default(),
         e.id.get().to_string(),
         spreadsheet_safe(&e.target),

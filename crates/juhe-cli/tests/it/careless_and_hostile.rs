@@ -2,7 +2,7 @@
 //! wrong files, a base URL without a key, answers that try to drive the terminal. Every case
 //! ends with the documented exit status and nothing sent that should not be.
 
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 
 use crate::juhe;
 use std::time::{Duration, Instant};
@@ -422,5 +422,50 @@ fn fifos_and_devices_named_as_files_are_refused_at_once() {
         assert_eq!(status.code(), Some(2), "{args:?}: {text}");
         assert!(text.contains("not a regular file"), "{args:?}: {text}");
     }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Standard output closed before `juhe` writes (`juhe … | head -c0`): `codes`, `ledger report`
+/// and a billed check end quietly with status 141, as a Unix tool ended by SIGPIPE, no panic;
+/// the billed check is in the ledger all the same.
+#[cfg(unix)]
+#[test]
+fn a_closed_stdout_ends_quietly_after_the_ledger_has_the_outcome() {
+    let sandbox = juhe_sandbox::Sandbox::start().unwrap();
+    let dir = std::env::temp_dir().join(format!("juhe-closed-stdout-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let ledger = dir.join("ledger.sqlite").display().to_string();
+    let p = &sandbox.identities()[0];
+    let check: Vec<&str> = vec![
+        "--key",
+        sandbox.key(),
+        "--base-url",
+        sandbox.base_url(),
+        "--ledger",
+        &ledger,
+        "telecom3",
+        "--name",
+        &p.name,
+        "--idcard",
+        &p.idcard,
+        "--mobile",
+        &p.mobile,
+    ];
+    let report = vec!["ledger", "report", "--ledger", &ledger];
+    for args in [vec!["codes"], check, report] {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let out = crate::juhe_command().args(&args).stdout(writer).stderr(Stdio::piped()).output().unwrap();
+        assert_eq!(out.status.code(), Some(141), "{args:?}: {}", stderr(&out));
+        assert!(!stderr(&out).contains("panicked"), "{args:?}: {}", stderr(&out));
+    }
+    assert_eq!(sandbox.ledger().billed, 1);
+    let counts = crate::juhe_command()
+        .args(["ledger", "report", "--format", "json", "--ledger", &ledger])
+        .output()
+        .unwrap();
+    let counts: serde_json::Value = serde_json::from_slice(&counts.stdout).unwrap();
+    assert_eq!(counts["billed"].as_u64(), Some(1), "{counts}");
     let _ = std::fs::remove_dir_all(&dir);
 }

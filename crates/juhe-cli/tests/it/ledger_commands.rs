@@ -124,6 +124,52 @@ fn the_embedded_sandbox_records_only_where_told() {
         !text.contains(&person.name) && !text.contains(&person.idcard) && !text.contains(&person.mobile),
         "{text}"
     );
+    // Its check is never counted billed: the sandbox's answers cost nothing.
+    let mut rows = csv::Reader::from_reader(export.stdout.as_slice());
+    assert!(rows.records().map(Result::unwrap).all(|r| &r[5] == "false"), "{text}");
+    let counts = report(&ledger.display().to_string());
+    assert_eq!(counts["billed"].as_u64(), Some(0), "{counts}");
+    assert_eq!(counts["sandbox"]["billed"].as_u64(), Some(1), "{counts}");
+}
+
+/// Two API keys on one ledger, with the one `JUHE_LEDGER_SECRET` of a fleet: key B with reuse
+/// on sends its own check of a person key A already checked (A's answer is neither reused nor
+/// shown; the sandbox refuses B's key, 10001), and the report gives each account's own count
+/// beside the total.
+#[test]
+fn two_accounts_on_one_ledger_stay_apart() {
+    let sandbox = Sandbox::start().unwrap();
+    let dir = temp_dir("accounts");
+    let ledger = dir.join("shared.sqlite").display().to_string();
+    let run = |key: &str| {
+        crate::juhe_command()
+            .env("JUHE_LEDGER_SECRET", "one fleet-wide ledger secret 0123456789")
+            .args([
+                "--key",
+                key,
+                "--base-url",
+                sandbox.base_url(),
+                "--ledger",
+                &ledger,
+                "--reuse-within",
+                "1d",
+            ])
+            .args(telecom3(&sandbox, 7))
+            .output()
+            .unwrap()
+    };
+    let first = run(sandbox.key());
+    assert!(first.status.code().is_some_and(|c| c <= 1), "{}", stderr(&first));
+    let second = run("fedcba9876543210fedcba9876543210");
+    assert_eq!(second.status.code(), Some(3), "B's check was sent, and refused: {}", stderr(&second));
+    let second = json(&second);
+    assert!(second.get("reused").is_none_or(Value::is_null), "B reused A's answer: {second}");
+    assert_eq!(sandbox.ledger().requests, 2);
+    let counts = report(&ledger);
+    let accounts = counts["accounts"].as_array().unwrap();
+    assert_eq!(accounts.len(), 2, "{counts}");
+    let billed: Vec<u64> = accounts.iter().map(|a| a["billed"].as_u64().unwrap()).collect();
+    assert_eq!(billed.iter().sum::<u64>(), 1, "{counts}");
 }
 
 /// A second run within the window reuses the first one's answer: nothing sent, not billed,
