@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use ureq::http::Uri;
 use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
-use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
+use ureq::unversioned::transport::{ConnectionDetails, Connector, DefaultConnector, NextTimeout, Transport as UreqWire};
 
 use crate::environment_proxy::{EnvironmentProxies, Route};
 use crate::{
@@ -42,8 +42,8 @@ impl UreqTransport {
             .user_agent(USER_AGENT);
         // The proxy is chosen per request, by `EnvironmentProxies`.
         let builder = builder.proxy(None).tls_config(tls_config(config)?);
-        let agent =
-            ureq::Agent::with_parts(builder.build(), DefaultConnector::new(), CachingResolver::default());
+        let connector = ConnectionStarts.chain(DefaultConnector::new()).chain(ConnectionReady);
+        let agent = ureq::Agent::with_parts(builder.build(), connector, CachingResolver::default());
         let proxies = if config.use_environment_proxy {
             EnvironmentProxies::from_env()
         } else {
@@ -63,6 +63,8 @@ impl UreqTransport {
 
 impl Transport for UreqTransport {
     fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
+        PHASE.set(Phase::Pooled);
+        DEPTH.set(0);
         let sent = match self.proxies.route(request.uri())? {
             Route::Direct => self.agent.run(request),
             Route::Proxy(url) => {
@@ -82,12 +84,14 @@ impl Transport for UreqTransport {
                     .body(Vec::new())
                     .map_err(|e| TransportError::new(TransportErrorKind::Protocol, Delivery::MaybeSent, e));
             }
-            Err(error) => return Err(classify(error)),
+            // Failed while the connection was still being made (resolving, TCP, a proxy's
+            // CONNECT, the TLS handshake): no byte of the request can have left.
+            Err(error) => return Err(classify(error, PHASE.get() == Phase::Connecting)),
         };
         let (parts, mut body) = response.into_parts();
         // ureq stops reading at the limit, whatever the framing.
         let limit = self.max_response_bytes as u64;
-        let bytes = body.with_config().limit(limit).read_to_vec().map_err(classify)?;
+        let bytes = body.with_config().limit(limit).read_to_vec().map_err(|e| classify(e, false))?;
         Ok(http::Response::from_parts(parts, bytes))
     }
 }
@@ -179,8 +183,67 @@ fn refused_in_handshake(_: &std::io::Error) -> bool {
     false
 }
 
-/// Sorts a ureq error by whether the request may have left.
-fn classify(error: ureq::Error) -> TransportError {
+/// How far the request on this thread got with its connection: ureq sends on the caller's
+/// thread, and runs its connectors only for a new connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    /// No connector ran (yet): a pooled connection, or nothing started.
+    Pooled,
+    /// A new connection is being made: nothing of the request has been written.
+    Connecting,
+    /// The new connection is ready (tunnel and TLS included): the request may leave.
+    Ready,
+}
+
+thread_local! {
+    static PHASE: std::cell::Cell<Phase> = const { std::cell::Cell::new(Phase::Pooled) };
+    /// Connections being made, nested: a CONNECT proxy's own connection runs the whole chain
+    /// again inside the target's.
+    static DEPTH: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+/// First in the chain: a new connection starts.
+#[derive(Debug)]
+struct ConnectionStarts;
+
+impl Connector<()> for ConnectionStarts {
+    type Out = ();
+
+    fn connect(&self, _: &ConnectionDetails, _: Option<()>) -> Result<Option<()>, ureq::Error> {
+        PHASE.set(Phase::Connecting);
+        DEPTH.set(DEPTH.get() + 1);
+        Ok(None)
+    }
+}
+
+/// Last in the chain: the connection is made (through any proxy's tunnel, past TLS).
+#[derive(Debug)]
+struct ConnectionReady;
+
+impl Connector<Box<dyn UreqWire>> for ConnectionReady {
+    type Out = Box<dyn UreqWire>;
+
+    fn connect(
+        &self,
+        _: &ConnectionDetails,
+        chained: Option<Box<dyn UreqWire>>,
+    ) -> Result<Option<Self::Out>, ureq::Error> {
+        if chained.is_some() {
+            let depth = DEPTH.get().saturating_sub(1);
+            DEPTH.set(depth);
+            // Ready only when the outermost connection is: the proxy's own, inside, is not
+            // the tunnel through it.
+            if depth == 0 {
+                PHASE.set(Phase::Ready);
+            }
+        }
+        Ok(chained)
+    }
+}
+
+/// Sorts a ureq error by whether the request may have left; `connecting` when it came while a
+/// new connection was still being made, before any byte of the request could leave.
+fn classify(error: ureq::Error, connecting: bool) -> TransportError {
     use ureq::Timeout;
     let (kind, delivery) = match &error {
         // A proxy that refuses the tunnel (502) never passed anything on.
@@ -192,6 +255,12 @@ fn classify(error: ureq::Error) -> TransportError {
         }
         ureq::Error::Timeout(_) => (TransportErrorKind::Timeout, Delivery::MaybeSent),
         ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::ConnectionRefused => {
+            (TransportErrorKind::Connect, Delivery::NotSent)
+        }
+        // A write that failed on a closed pipe never handed the whole request over (a proxy
+        // refusing the tunnel before reading the CONNECT, a server gone): every check is a
+        // POST whose fields are all in its body, and no server processes half a body.
+        ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::BrokenPipe => {
             (TransportErrorKind::Connect, Delivery::NotSent)
         }
         ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::TimedOut => {
@@ -209,6 +278,7 @@ fn classify(error: ureq::Error) -> TransportError {
         ureq::Error::BodyExceedsLimit(_) => (TransportErrorKind::TooLarge, Delivery::MaybeSent),
         _ => (TransportErrorKind::Protocol, Delivery::MaybeSent),
     };
+    let delivery = if connecting { Delivery::NotSent } else { delivery };
     // A bad URI's message repeats the URI: keep it out of the chain.
     if let ureq::Error::BadUri(_) = error {
         return TransportError::new(kind, delivery, "invalid URL");
