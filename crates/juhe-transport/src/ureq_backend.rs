@@ -1,14 +1,16 @@
 //! The blocking backend: ureq.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use ureq::http::Uri;
 use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
-use ureq::unversioned::transport::{ConnectionDetails, Connector, DefaultConnector, NextTimeout, Transport as UreqWire};
+use ureq::unversioned::transport::{
+    ConnectionDetails, Connector, DefaultConnector, NextTimeout, Transport as UreqWire,
+};
 
-use crate::environment_proxy::{EnvironmentProxies, Route};
+use crate::environment_proxy::{EnvironmentProxies, Host, Route};
 use crate::{
     Delivery, HttpRequest, HttpResponse, MAX_RESPONSE_BYTES, Transport, TransportConfig, TransportError,
     TransportErrorKind, USER_AGENT,
@@ -142,7 +144,9 @@ impl Resolver for CachingResolver {
     ) -> Result<ResolvedSocketAddrs, ureq::Error> {
         let host = uri.host().unwrap_or_default();
         let port = uri.port_u16().unwrap_or(if uri.scheme_str() == Some("https") { 443 } else { 80 });
-        if let Ok(ip) = host.trim_start_matches('[').trim_end_matches(']').parse::<IpAddr>() {
+        // An address in any spelling (`127.1`, `127.0.0.1.`, `::ffff:127.0.0.1`) is read as the
+        // proxy rule reads it, and as reqwest's URL parser does: one host, one meaning.
+        if let Host::Ip(ip) = Host::of(host) {
             let mut addrs = self.lookup.empty();
             addrs.push(SocketAddr::new(ip, port));
             return Ok(addrs);
@@ -155,7 +159,12 @@ impl Resolver for CachingResolver {
             return Ok(addrs.clone());
         }
         drop(cache);
-        let addrs = self.lookup.resolve(uri, config, timeout)?;
+        // A name that does not resolve was never sent anywhere (ureq reports the lookup's
+        // failure as a bare I/O error, which would read as "may have been sent").
+        let addrs = self.lookup.resolve(uri, config, timeout).map_err(|error| match error {
+            ureq::Error::Io(_) => ureq::Error::HostNotFound,
+            other => other,
+        })?;
         let mut cache = self.cache.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         cache.push((key, addrs.clone(), now));
         Ok(addrs)

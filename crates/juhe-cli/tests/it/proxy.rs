@@ -268,3 +268,30 @@ fn a_refused_tunnel_is_not_sent() {
     }
     assert_eq!(sandbox.ledger().requests, 0);
 }
+
+/// A server on this machine, however its address is spelled, is never reached through
+/// `HTTP_PROXY` on either transport (ureq sent all four of these to the proxy, key and ID
+/// number in clear; reqwest the first two): the host is read as the resolver will read it.
+#[test]
+fn loopback_in_any_spelling_never_goes_to_the_proxy() {
+    let sandbox = Sandbox::start().unwrap();
+    let proxy = ConnectProxy::start();
+    let port = sandbox.addr().port();
+    let spellings = [
+        format!("http://[::ffff:127.0.0.1]:{port}"),
+        format!("http://localhost.:{port}"),
+        format!("http://127.1:{port}"),
+        format!("http://127.0.0.1.:{port}"),
+    ];
+    for transport in ["reqwest", "ureq"] {
+        for base in &spellings {
+            let out = check_through(&sandbox, base, transport, &[("HTTP_PROXY", &proxy.url())]);
+            assert_eq!(proxy.connections(), 0, "{transport} sent {base}'s check to the proxy");
+            let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+            // `localhost.` may not resolve here: then nothing is sent, and still not proxied.
+            if !base.contains("localhost.") {
+                assert_eq!(out.status.code(), Some(0), "{transport} {base}: {json}");
+            }
+        }
+    }
+}
