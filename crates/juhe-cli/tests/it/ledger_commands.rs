@@ -170,6 +170,21 @@ fn two_accounts_on_one_ledger_stay_apart() {
     assert_eq!(accounts.len(), 2, "{counts}");
     let billed: Vec<u64> = accounts.iter().map(|a| a["billed"].as_u64().unwrap()).collect();
     assert_eq!(billed.iter().sum::<u64>(), 1, "{counts}");
+    // A secret that hides nothing (sixteen spaces, one letter repeated) is refused: nothing sent.
+    for weak in [" ".repeat(16), "a".repeat(32)] {
+        let out = crate::juhe_command()
+            .env("JUHE_LEDGER_SECRET", &weak)
+            .args(["--key", sandbox.key(), "--base-url", sandbox.base_url(), "--ledger", &ledger])
+            .args(telecom3(&sandbox, 8))
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{weak:?}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains("8 different characters")
+                || String::from_utf8_lossy(&out.stdout).contains("8 different characters")
+        );
+    }
+    assert_eq!(sandbox.ledger().requests, 2, "nothing sent under a weak secret");
 }
 
 /// A second run within the window reuses the first one's answer: nothing sent, not billed,
