@@ -199,7 +199,12 @@ async fn recorded<C: Check>(
         let (ledger, intent) = (journal.clone(), intent.clone());
         match off_runtime(move || ledger.gate(&intent, since)).await? {
             Gate::Send(entry) => break entry,
-            Gate::Reused(outcome) => return Ok(outcome),
+            Gate::Reused(outcome) => {
+                if let Some(pacer) = &pacer {
+                    pacer.unused();
+                }
+                return Ok(outcome);
+            }
             Gate::Pause(pause) => {
                 on_other_check.get_or_insert_with(|| activity.on_other_check());
                 tokio::time::sleep(pause).await;

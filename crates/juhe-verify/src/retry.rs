@@ -73,7 +73,7 @@ impl RetryPolicy {
     }
 
     /// Also retries requests that may have been sent and got no answer (timeouts, resets,
-    /// gateway errors): [`Resend::RisksPayingTwice`]. **Each such retry may be billed
+    /// gateway errors): [`Resend::RisksPayingTwice`](crate::Resend::RisksPayingTwice). **Each such retry may be billed
     /// again**: use it only where a double charge costs less than a failed check. The same
     /// opt-in as [`ClientBuilder::resend_maybe_billed`](crate::ClientBuilder::resend_maybe_billed),
     /// which sets this too.

@@ -118,7 +118,12 @@ impl Client {
             let entry = loop {
                 match journal.gate(&intent, since)? {
                     Gate::Send(entry) => break entry,
-                    Gate::Reused(outcome) => return Ok(outcome),
+                    Gate::Reused(outcome) => {
+                        if let Some(pacer) = pacer {
+                            pacer.unused();
+                        }
+                        return Ok(outcome);
+                    }
                     Gate::Pause(pause) => {
                         on_other_check.get_or_insert_with(|| journal.activity.on_other_check());
                         std::thread::sleep(pause);
