@@ -131,6 +131,7 @@ impl Pacer {
     /// A check that booked its start sent nothing (the ledger answered it): its place goes back,
     /// so answers from the ledger take no slot of the key's pace. A rerun with reuse then runs
     /// at the ledger's speed, not at the slow start's 100 a second.
+    #[cfg_attr(not(feature = "ledger"), allow(dead_code))]
     pub(crate) fn unused(&self) {
         let mut state = self.state();
         if state.starting() && state.rate >= UNPACED {
