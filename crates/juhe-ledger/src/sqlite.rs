@@ -94,14 +94,20 @@ impl SqliteStore {
     fn check_and_migrate(&self, durable: bool) -> Result<(), LedgerError> {
         let mut connection = self.lock();
         connection.busy_timeout(LOCK_WAIT).map_err(|e| self.error(e))?;
-        {
+        let version = {
             // One snapshot: another process may be migrating the new file meanwhile.
             let snapshot = connection.transaction().map_err(|e| self.error(e))?;
             self.check_identity(&snapshot)?;
-        }
+            self.version(&snapshot)?
+        };
         self.enter_wal(&connection)?;
         let synchronous = if durable { "FULL" } else { "NORMAL" };
         connection.pragma_update(None, "synchronous", synchronous).map_err(|e| self.error(e))?;
+        if version == VERSION {
+            // Nothing to migrate: opening takes no write lock, so a report or a check opens
+            // the ledger while another process holds a write transaction.
+            return Ok(());
+        }
         let tx = connection
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(|e| self.error(e))?;

@@ -194,3 +194,20 @@ fn a_secret_other_than_the_key_gives_other_subjects() {
     under_other.subject = juhe_proto::Subject::of(&check(1), other.subject_key());
     assert!(matches!(ledger.begin(&other, &under_other, &policy).unwrap(), juhe_ledger::Admission::Send(_)));
 }
+
+/// Reading the ledger (opening it, a report, the unanswered entries) never waits for another
+/// process's write transaction: WAL lets readers through, and opening a ledger that needs no
+/// migration takes no write lock.
+#[test]
+fn reports_do_not_wait_for_a_writer() {
+    let (path, ledger) = fresh("readers");
+    drop(ledger);
+    let writer = rusqlite::Connection::open(&path).unwrap();
+    writer.execute_batch("BEGIN IMMEDIATE; DELETE FROM juhe_ledger_spend;").unwrap();
+    let started = std::time::Instant::now();
+    let reader = Ledger::open_sqlite(&path).unwrap();
+    reader.report(juhe_ledger::Span::all(), juhe_ledger::Grouping::Day).unwrap();
+    assert!(reader.unanswered().unwrap().is_empty());
+    assert!(started.elapsed() < std::time::Duration::from_secs(2), "waited {:?}", started.elapsed());
+    writer.execute_batch("ROLLBACK").unwrap();
+}
