@@ -164,16 +164,9 @@ pub(crate) fn sender_alive(
     }
 }
 
-/// The decision, inside `tx`. Only [`Admission::Send`] leaves changes to commit.
-pub(crate) fn admit(
-    tx: &mut dyn BeginTx,
-    secret: &LedgerSecret,
-    intent: &Intent,
-    policy: &Policy,
-    now: SystemTime,
-) -> Result<Admission, LedgerError> {
-    let now_ms = unix_ms(now);
-    let row = NewRow {
+/// The row a check's pending entry would be, now.
+fn new_row<'a>(tx: &dyn BeginTx, secret: &'a LedgerSecret, intent: &'a Intent, now_ms: i64) -> NewRow<'a> {
+    NewRow {
         account: secret.account(),
         subject: intent.subject.as_bytes(),
         product: intent.product.name(),
@@ -183,11 +176,43 @@ pub(crate) fn admit(
         started_at: now_ms,
         deadline_at: now_ms.saturating_add(i64::try_from(intent.deadline.as_millis()).unwrap_or(i64::MAX)),
         owner: tx.owner(),
-    };
+    }
+}
+
+/// Since when earlier entries count, under `window`.
+fn since(now_ms: i64, window: Duration) -> i64 {
+    now_ms.saturating_sub(i64::try_from(window.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// The answer [`admit`] would reuse, read without deciding or recording anything: `None`
+/// without reuse, or when there is none.
+pub(crate) fn reusable(
+    tx: &mut dyn BeginTx,
+    secret: &LedgerSecret,
+    intent: &Intent,
+    policy: &Policy,
+    now: SystemTime,
+) -> Result<Option<Recorded>, LedgerError> {
+    let Some(window) = policy.reuse_within else { return Ok(None) };
+    let now_ms = unix_ms(now);
+    let row = new_row(tx, secret, intent, now_ms);
+    let earlier = tx.earlier(&row, since(now_ms, window))?;
+    Ok(reusable_of(&earlier).map(Earlier::recorded))
+}
+
+/// The decision, inside `tx`. Only [`Admission::Send`] leaves changes to commit.
+pub(crate) fn admit(
+    tx: &mut dyn BeginTx,
+    secret: &LedgerSecret,
+    intent: &Intent,
+    policy: &Policy,
+    now: SystemTime,
+) -> Result<Admission, LedgerError> {
+    let now_ms = unix_ms(now);
+    let row = new_row(tx, secret, intent, now_ms);
     if let Some(window) = policy.reuse_within {
         tx.lock_subject(row.subject)?;
-        let since = now_ms.saturating_sub(i64::try_from(window.as_millis()).unwrap_or(i64::MAX));
-        let mut earlier = tx.earlier(&row, since)?;
+        let mut earlier = tx.earlier(&row, since(now_ms, window))?;
         for e in earlier.iter_mut().filter(|e| e.state == State::Pending) {
             let own = tx.owner();
             e.alive = sender_alive(e.owner, e.deadline_at, now_ms, own, &mut |o| tx.alive(o))?;
@@ -209,13 +234,18 @@ pub(crate) fn admit(
     Ok(Admission::Send(EntryId(tx.insert(&row)?)))
 }
 
+/// The newest billed answer with a documented verdict: what reuse returns.
+fn reusable_of(earlier: &[Earlier]) -> Option<&Earlier> {
+    let documented =
+        |e: &&Earlier| matches!(e.verdict.as_deref(), Some("match" | "mismatch")) && e.result.is_some();
+    earlier.iter().filter(|e| e.state == State::Billed).find(documented)
+}
+
 /// Earlier entries → what to do, newest first: a documented billed answer is reused; a check
 /// still in flight (pending, its sender alive, before its deadline) is waited for; one that was
 /// sent and never answered (timed out, or its sender died) stops this one at once.
 fn judge(earlier: &[Earlier], now_ms: i64) -> Option<Admission> {
-    let documented =
-        |e: &&Earlier| matches!(e.verdict.as_deref(), Some("match" | "mismatch")) && e.result.is_some();
-    if let Some(billed) = earlier.iter().filter(|e| e.state == State::Billed).find(documented) {
+    if let Some(billed) = reusable_of(earlier) {
         return Some(Admission::Reuse(billed.recorded()));
     }
     let in_flight = earlier.iter().filter(|e| e.state == State::Pending && e.alive && e.deadline_at > now_ms);

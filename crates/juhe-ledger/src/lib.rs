@@ -186,6 +186,19 @@ impl Ledger {
         self.store.begin(secret, intent, policy, SystemTime::now())
     }
 
+    /// The billed, documented answer [`begin`](Self::begin) would reuse for `intent` under
+    /// `policy`, read without a write lock and without recording anything; `None` without
+    /// reuse or when there is none. For a caller that must know before it spends something
+    /// else on the check (a batch's place in the key's pace); `begin` still decides.
+    pub fn reusable(
+        &self,
+        secret: &LedgerSecret,
+        intent: &Intent,
+        policy: &Policy,
+    ) -> Result<Option<Recorded>, LedgerError> {
+        self.store.reusable(secret, intent, policy, SystemTime::now())
+    }
+
     /// After the answer: records the outcome of a pending entry. An entry already settled is
     /// left as it was. When this fails the entry stays pending, which reports and budgets
     /// count as maybe billed: the safe side.

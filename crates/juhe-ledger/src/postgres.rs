@@ -14,12 +14,13 @@ use std::collections::HashMap;
 use postgres::error::SqlState;
 use postgres::{Client, Config, NoTls, Row, Statement};
 
-use crate::admission::{Admission, BeginTx, Earlier, NewRow, Policy, admit, sender_alive};
+use crate::admission::{Admission, BeginTx, Earlier, NewRow, Policy, admit, reusable, sender_alive};
 use crate::calendar::{from_unix_ms, periods, unix_ms};
 use crate::location::mask_password;
 use crate::owner;
 use crate::record::{
-    Entry, EntryId, Intent, Reconciliation, Settled, Settlement, Settler, State, may_settle, verdict_name,
+    Entry, EntryId, Intent, Reconciliation, Recorded, Settled, Settlement, Settler, State, may_settle,
+    verdict_name,
 };
 use crate::report::{Grouping, Report, SANDBOX_TARGET, Span, TALLY_OWNER, Tally};
 use crate::schema::{EARLIER_COLUMNS, EARLIER_LIMIT, ENTRY_COLUMNS, MIGRATIONS, VERSION};
@@ -411,6 +412,22 @@ impl Store for PostgresStore {
                 tx.commit().map_err(|e| database(location, e))?;
             }
             Ok(admission)
+        })
+    }
+
+    fn reusable(
+        &self,
+        secret: &LedgerSecret,
+        intent: &Intent,
+        policy: &Policy,
+        now: SystemTime,
+    ) -> Result<Option<Recorded>, LedgerError> {
+        let (secret, intent, policy) = (secret.clone(), intent.clone(), *policy);
+        self.run_owned(move |client, statements, location, owner| {
+            // Rolled back when dropped: it only reads.
+            let mut tx = client.transaction().map_err(|e| database(location, e))?;
+            let mut begin = Begin { tx: &mut tx, statements, location, owner };
+            reusable(&mut begin, &secret, &intent, &policy, now)
         })
     }
 

@@ -17,11 +17,12 @@ use std::time::{Duration, Instant, SystemTime};
 
 use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, TransactionBehavior, params};
 
-use crate::admission::{Admission, BeginTx, Earlier, NewRow, Policy, admit, sender_alive};
+use crate::admission::{Admission, BeginTx, Earlier, NewRow, Policy, admit, reusable, sender_alive};
 use crate::calendar::{from_unix_ms, periods, unix_ms};
 use crate::owner::{self, files};
 use crate::record::{
-    Entry, EntryId, Intent, Reconciliation, Settled, Settlement, Settler, State, may_settle, verdict_name,
+    Entry, EntryId, Intent, Reconciliation, Recorded, Settled, Settlement, Settler, State, may_settle,
+    verdict_name,
 };
 use crate::report::{Grouping, Report, SANDBOX_TARGET, Span, TALLY_OWNER, Tally};
 use crate::schema::{
@@ -361,6 +362,19 @@ impl Store for SqliteStore {
             tx.commit().map_err(|e| self.error(e))?;
         }
         Ok(admission)
+    }
+
+    fn reusable(
+        &self,
+        secret: &LedgerSecret,
+        intent: &Intent,
+        policy: &Policy,
+        now: SystemTime,
+    ) -> Result<Option<Recorded>, LedgerError> {
+        let mut connection = self.lock();
+        // A deferred transaction that only reads: WAL lets it through any writer.
+        let tx = connection.transaction().map_err(|e| self.error(e))?;
+        reusable(&mut Begin { tx: &tx, store: self }, secret, intent, policy, now)
     }
 
     fn finish(&self, entry: EntryId, settlement: &Settlement, now: SystemTime) -> Result<(), LedgerError> {

@@ -4,7 +4,7 @@
 use std::time::SystemTime;
 
 use crate::admission::{Admission, Policy};
-use crate::record::{Entry, EntryId, Intent, Reconciliation, Settled, Settlement, Settler};
+use crate::record::{Entry, EntryId, Intent, Reconciliation, Recorded, Settled, Settlement, Settler};
 use crate::report::{Grouping, Report, Span};
 use crate::{LedgerError, LedgerSecret};
 
@@ -27,6 +27,14 @@ pub(crate) trait Store: Send + Sync {
         policy: &Policy,
         now: SystemTime,
     ) -> Result<Admission, LedgerError>;
+    /// The answer `begin` would reuse, read without a write lock and without recording.
+    fn reusable(
+        &self,
+        secret: &LedgerSecret,
+        intent: &Intent,
+        policy: &Policy,
+        now: SystemTime,
+    ) -> Result<Option<Recorded>, LedgerError>;
     /// Records a pending entry's outcome; a settlement that is not billed gives its share of
     /// the budget back.
     fn finish(&self, entry: EntryId, settlement: &Settlement, now: SystemTime) -> Result<(), LedgerError>;

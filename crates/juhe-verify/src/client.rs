@@ -10,6 +10,7 @@ use juhe_transport::AsyncTransport;
 use tracing::Instrument;
 
 use crate::attempts::{Attempts, Core, Step, paced};
+use crate::batch::Pace;
 #[cfg(feature = "ledger")]
 use crate::journal::{Gate, Journal, PendingEntry, settlement};
 use crate::pacer::Pacer;
@@ -107,24 +108,33 @@ impl Client {
         &self,
         mode: Mode,
         check: &C,
-        pacer: Option<&Arc<Pacer>>,
+        pace: Option<&Pace>,
     ) -> Result<C::Outcome, Error> {
         let mut attempts = self.core.start(check, mode)?;
         let span = attempts.span();
-        let (transport, pacer) = (Arc::clone(&self.transport), pacer.cloned());
+        let (transport, pace) = (Arc::clone(&self.transport), pace.cloned());
         #[cfg(feature = "ledger")]
         if let Some(journal) = self.core.journal.clone() {
             let intent = journal.intent(check, mode);
             let caller = Caller::default();
             let waiting = caller.waiting.clone();
-            let check = recorded(journal, intent, attempts, transport, pacer, waiting).instrument(span);
+            let check = recorded(journal, intent, attempts, transport, pace, waiting).instrument(span);
             return match tokio::spawn(check).await {
                 Ok(result) => result,
                 Err(join) if join.is_panic() => std::panic::resume_unwind(join.into_panic()),
                 Err(join) => Err(runtime_gone(join)),
             };
         }
-        exchange(&mut attempts, &*transport, pacer.as_deref()).instrument(span).await
+        async move {
+            if let Some(pace) = &pace
+                && !pace.start().await
+            {
+                return Err(Error::Skipped(crate::Skipped::BatchStopped));
+            }
+            exchange(&mut attempts, &*transport, pace.as_ref().map(|p| &*p.pacer)).await
+        }
+        .instrument(span)
+        .await
     }
 }
 
@@ -185,11 +195,22 @@ async fn recorded<C: Check>(
     intent: juhe_ledger::Intent,
     mut attempts: Attempts<C>,
     transport: Arc<dyn AsyncTransport>,
-    pacer: Option<Arc<Pacer>>,
+    pace: Option<Pace>,
     waiting: Arc<std::sync::atomic::AtomicBool>,
 ) -> Result<C::Outcome, Error> {
     let caller_gone = || !waiting.load(std::sync::atomic::Ordering::SeqCst);
     let (intent, since) = (Arc::new(intent), std::time::Instant::now());
+    if let Some(pace) = &pace {
+        // A batch's check takes its place in the key's pace before anything is recorded, so a
+        // batch stopped meanwhile leaves no entry; an answer the ledger holds takes no place.
+        let (ledger, asked) = (journal.clone(), intent.clone());
+        if let Some(outcome) = off_runtime(move || ledger.reusable(&asked)).await? {
+            return Ok(outcome);
+        }
+        if !pace.start().await {
+            return Err(Error::Skipped(crate::Skipped::BatchStopped));
+        }
+    }
     let activity = Arc::clone(&journal.activity);
     let mut on_other_check = None;
     let entry = loop {
@@ -199,12 +220,7 @@ async fn recorded<C: Check>(
         let (ledger, intent) = (journal.clone(), intent.clone());
         match off_runtime(move || ledger.gate(&intent, since)).await? {
             Gate::Send(entry) => break entry,
-            Gate::Reused(outcome) => {
-                if let Some(pacer) = &pacer {
-                    pacer.unused();
-                }
-                return Ok(outcome);
-            }
+            Gate::Reused(outcome) => return Ok(outcome),
             Gate::Pause(pause) => {
                 on_other_check.get_or_insert_with(|| activity.on_other_check());
                 tokio::time::sleep(pause).await;
@@ -214,7 +230,7 @@ async fn recorded<C: Check>(
     drop(on_other_check);
     let mut pending = PendingEntry::new(journal, entry);
     if caller_gone() {
-        // Dropped on a blocking thread: recording it blocks.
+        // Dropped on a blocking thread: recording it (not sent, not billed) blocks.
         let _ = off_runtime(move || {
             drop(pending);
             Ok(())
@@ -223,7 +239,7 @@ async fn recorded<C: Check>(
         return Err(Error::Skipped(crate::Skipped::CallerGone));
     }
     pending.sending();
-    let result = exchange(&mut attempts, &*transport, pacer.as_deref()).await;
+    let result = exchange(&mut attempts, &*transport, pace.as_ref().map(|p| &*p.pacer)).await;
     let (journal, entry, settlement) = pending.finished(settlement::<C>(&result, attempts.made()));
     let _ = off_runtime(move || {
         journal.finish(entry, &settlement);

@@ -142,6 +142,10 @@ pub enum Skipped {
     /// it was not sent. Only the check's own task sees this: its caller is gone.
     #[error("not sent: the caller stopped waiting before the request left")]
     CallerGone,
+    /// The batch was stopped while this check waited for its place in the pace: it was not
+    /// sent. A batch does not hand such inputs out (as those it never admitted).
+    #[error("not sent: the batch was stopped")]
+    BatchStopped,
 }
 
 impl Skipped {
@@ -149,7 +153,7 @@ impl Skipped {
     /// same question maybe billed earlier risks paying twice.
     fn resend(&self) -> Resend {
         match self {
-            Skipped::Budget { .. } | Skipped::CallerGone => Resend::Safe,
+            Skipped::Budget { .. } | Skipped::CallerGone | Skipped::BatchStopped => Resend::Safe,
             Skipped::SameAsMaybeBilled { .. } => Resend::RisksPayingTwice,
             #[cfg(feature = "ledger")]
             Skipped::LedgerBudget { .. } | Skipped::StillInFlight => Resend::Safe,

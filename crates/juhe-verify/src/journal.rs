@@ -85,6 +85,19 @@ impl Journal {
         }
     }
 
+    /// The answer the ledger would reuse for `intent`, read without recording anything (this
+    /// blocks); `None` without reuse or when there is none.
+    pub(crate) fn reusable<O: Outcome>(&self, intent: &Intent) -> Result<Option<O>, Error> {
+        if !self.policy.reuses() {
+            return Ok(None);
+        }
+        let found = {
+            let _call = self.activity.ledger_call();
+            self.ledger.reusable(&self.secret, intent, &self.policy).map_err(Error::Ledger)?
+        };
+        Ok(found.map(reused))
+    }
+
     /// Records how the check of `entry` ended (this blocks). A ledger that fails now leaves
     /// the entry pending, counted as maybe billed: the check's own result still stands.
     pub(crate) fn finish(&self, entry: EntryId, settlement: &Settlement) {

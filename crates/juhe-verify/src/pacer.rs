@@ -128,21 +128,6 @@ impl Pacer {
         slot - now
     }
 
-    /// A check that booked its start sent nothing (the ledger answered it): its place goes back,
-    /// so answers from the ledger take no slot of the key's pace. A rerun with reuse then runs
-    /// at the ledger's speed, not at the slow start's 100 a second.
-    #[cfg_attr(not(feature = "ledger"), allow(dead_code))]
-    pub(crate) fn unused(&self) {
-        let mut state = self.state();
-        if state.starting() && state.rate >= UNPACED {
-            return; // `wait` booked nothing.
-        }
-        let interval = Duration::from_secs_f64(1.0 / state.rate);
-        if let Some(next) = state.next {
-            state.next = Some(next.checked_sub(interval).unwrap_or(next));
-        }
-    }
-
     /// How long the pace holds the next check back, if at all.
     pub(crate) fn held_for(&self) -> Option<Duration> {
         let next = self.state().next?;
@@ -293,20 +278,6 @@ mod tests {
         assert_eq!(Pacer::new(Some(0.0)).rate(), None);
         assert_eq!(Pacer::new(Some(f64::NAN)).rate(), None);
         assert_eq!(Pacer::new(Some(1e-300)).rate(), Some(MIN_RATE), "no overflow");
-    }
-
-    #[test]
-    fn a_check_answered_from_the_ledger_gives_its_place_back() {
-        let pacer = Pacer::new(Some(10.0));
-        assert_eq!(pacer.wait(), Duration::ZERO);
-        let second = pacer.wait();
-        let third = pacer.wait();
-        assert!(third > second + Duration::from_millis(90), "spaced 100 ms apart: {second:?} {third:?}");
-        // The second and third were answered from the ledger: the fourth takes the second's place.
-        pacer.unused();
-        pacer.unused();
-        let fourth = pacer.wait();
-        assert!(fourth <= second + Duration::from_millis(5), "{fourth:?} after two places given back");
     }
 
     #[test]

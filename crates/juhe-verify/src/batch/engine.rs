@@ -12,7 +12,6 @@ use rand_core::OsRng;
 
 use crate::batch::board::{Admission, Board, Slot, Work};
 use crate::batch::{BatchItem, BatchOptions};
-use crate::pacer::Pacer;
 use crate::{Billing, Error, Skipped};
 
 /// An input as the caller gives it: a tag to carry, and the validated check or why not.
@@ -75,7 +74,6 @@ struct Dedupe<T, C: Check> {
 /// The engine of one batch; shared by its feeder and its senders.
 pub(crate) struct Engine<I, T, C: Check> {
     board: Arc<Board>,
-    pacer: Arc<Pacer>,
     /// `None` once exhausted.
     inputs: Mutex<Option<std::iter::Enumerate<I>>>,
     dedupe: Option<Mutex<Dedupe<T, C>>>,
@@ -93,7 +91,7 @@ where
     I: Iterator<Item = Input<T, C>>,
     C: Check,
 {
-    pub(crate) fn new(inputs: I, options: &BatchOptions, board: Arc<Board>, pacer: Arc<Pacer>) -> Self {
+    pub(crate) fn new(inputs: I, options: &BatchOptions, board: Arc<Board>) -> Self {
         let dedupe = options.dedupe.then(|| {
             let key =
                 options.repeats.as_ref().map_or_else(|| SubjectKey::random(&mut OsRng), |r| r.key().clone());
@@ -104,7 +102,7 @@ where
                 ready: VecDeque::new(),
             })
         });
-        Self { board, pacer, inputs: Mutex::new(Some(inputs.enumerate())), dedupe }
+        Self { board, inputs: Mutex::new(Some(inputs.enumerate())), dedupe }
     }
 
     /// Stops the batch: no check is admitted from now on.
@@ -113,7 +111,7 @@ where
     }
 
     /// The feeder's step: the next check to send, item to hand out, or the end. Blocks while
-    /// every slot is held, while pacing, and while checks in flight may spend the budget.
+    /// every slot is held, and while checks in flight may spend the budget.
     pub(crate) fn next_job(&self) -> Job<T, C> {
         loop {
             let pulled = match self.next_pulled() {
@@ -122,10 +120,9 @@ where
                 Some(Classified::Parked) => continue,
                 None => return Job::End,
             };
-            let pause = self.pacer.wait();
-            if !pause.is_zero() {
-                self.board.pause(pause);
-            }
+            // Not paced here: a check takes its start in its own task, once the ledger (if any)
+            // has no answer to reuse, so answers from the ledger take no place of the key's
+            // pace (`Pace`).
             match self.board.admit() {
                 Admission::Admitted => {
                     let Pulled { index, tag, check, slot, subject } = pulled;
@@ -155,6 +152,11 @@ where
             (Some(dedupe), Some(subject)) => self.resolve(&mut lock(dedupe), subject, sent.index, &result),
             _ => Vec::new(),
         };
+        // Admitted, then the batch stopped while it waited for its start: never sent, and, as
+        // an input pulled but not sent, not handed out (its copies went back to the feeder).
+        if let Err(Error::Skipped(Skipped::BatchStopped)) = &result {
+            return Vec::new();
+        }
         let original =
             BatchItem { index: sent.index, tag: sent.tag, result, reused_from: None, _slot: sent.slot };
         std::iter::once(original).chain(copies).map(|item| self.counted(item)).collect()

@@ -207,6 +207,70 @@ impl<T, O: juhe_proto::Outcome> BatchItem<T, O> {
     }
 }
 
+/// A batch check's place in the pace: the batch's pacer, its board (whose stop ends the
+/// wait), and a turn. A check takes its start in its own task, after the ledger (if any) was
+/// asked for an answer to reuse and before its entry is recorded: an answer from the ledger
+/// takes no place of the key's pace, and a batch stopped meanwhile leaves no entry; retries
+/// take theirs after their backoff. One check books and waits at a time, in turn, as a single feeder would: a
+/// refusal's hold applies to every check not yet started, never to starts booked ahead at the
+/// old rate.
+#[derive(Debug, Clone)]
+pub(crate) struct Pace {
+    pub(crate) pacer: Arc<Pacer>,
+    board: Arc<Board>,
+    turn: Arc<Turn>,
+}
+
+/// Whose turn it is to book a start: one lock per flavour of batch.
+#[derive(Debug, Default)]
+struct Turn {
+    threads: std::sync::Mutex<()>,
+    tasks: tokio::sync::Mutex<()>,
+}
+
+/// How long a paced check sleeps at most before it looks whether the batch was stopped.
+const STOP_LOOK: std::time::Duration = std::time::Duration::from_millis(20);
+
+impl Pace {
+    pub(crate) fn new(pacer: Arc<Pacer>, board: Arc<Board>) -> Self {
+        Self { pacer, board, turn: Arc::default() }
+    }
+
+    /// Waits for this check's turn and start on a thread; `false` when the batch was stopped
+    /// meanwhile: then it must not be sent.
+    pub(crate) fn start_blocking(&self) -> bool {
+        let _turn = self.turn.threads.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if self.board.is_stopped() {
+            return false;
+        }
+        let pause = self.pacer.wait();
+        if !pause.is_zero() {
+            self.board.pause(pause);
+        }
+        !self.board.is_stopped()
+    }
+
+    /// [`start_blocking`](Self::start_blocking) on the async runtime (a fair lock: checks
+    /// take their turns in the order they asked).
+    pub(crate) async fn start(&self) -> bool {
+        let _turn = self.turn.tasks.lock().await;
+        if self.board.is_stopped() {
+            return false;
+        }
+        let until = std::time::Instant::now() + self.pacer.wait();
+        loop {
+            if self.board.is_stopped() {
+                return false;
+            }
+            let left = until.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() {
+                return true;
+            }
+            tokio::time::sleep(left.min(STOP_LOOK)).await;
+        }
+    }
+}
+
 /// Stops a running batch from anywhere (a signal handler's task, another thread); cheap to
 /// clone. See [`Batch::stop`].
 #[derive(Debug, Clone)]
@@ -340,15 +404,14 @@ impl Client {
     {
         let board = Board::new(options.slots(), options.max_billed);
         let pacer = Arc::new(Pacer::new(options.rate));
-        let engine =
-            Arc::new(Engine::new(inputs.into_iter(), &options, Arc::clone(&board), Arc::clone(&pacer)));
+        let engine = Arc::new(Engine::new(inputs.into_iter(), &options, Arc::clone(&board)));
         // Every item holds a slot, so `concurrency` places never fill up.
         let (sender, results) = mpsc::channel(options.slots());
         let feeder = Feeder {
             engine,
             client: self.clone(),
             mode: options.mode.unwrap_or(self.mode()),
-            pacer: Arc::clone(&pacer),
+            pace: Pace::new(Arc::clone(&pacer), Arc::clone(&board)),
             runtime: tokio::runtime::Handle::current(),
             sender,
         };
@@ -363,7 +426,7 @@ struct Feeder<I, T, C: Check> {
     engine: Arc<Engine<I, T, C>>,
     client: Client,
     mode: Mode,
-    pacer: Arc<Pacer>,
+    pace: Pace,
     runtime: tokio::runtime::Handle,
     sender: mpsc::Sender<BatchItem<T, C::Outcome>>,
 }
@@ -410,12 +473,12 @@ where
     }
 
     fn spawn_check(&self, ticket: Ticket<T, C>) {
-        let (engine, client, sender, pacer) =
-            (Arc::clone(&self.engine), self.client.clone(), self.sender.clone(), Arc::clone(&self.pacer));
+        let (engine, client, sender, pace) =
+            (Arc::clone(&self.engine), self.client.clone(), self.sender.clone(), self.pace.clone());
         let mode = self.mode;
         self.runtime.spawn(async move {
             let Ticket { check, sent } = ticket;
-            let result = client.verify_paced(mode, &check, Some(&pacer)).await;
+            let result = client.verify_paced(mode, &check, Some(&pace)).await;
             for item in engine.finish(sent, result) {
                 if sender.send(item).await.is_err() {
                     engine.stop();

@@ -10,7 +10,9 @@ use std::thread::Scope;
 
 use juhe_proto::{Check, Mode, ValidationError};
 
-use crate::batch::{BatchHandle, BatchItem, BatchOptions, BatchStats, Board, Engine, Input, Job, Ticket};
+use crate::batch::{
+    BatchHandle, BatchItem, BatchOptions, BatchStats, Board, Engine, Input, Job, Pace, Ticket,
+};
 use crate::blocking;
 use crate::pacer::Pacer;
 
@@ -183,14 +185,15 @@ where
     let board = Board::new(slots, options.max_billed);
     let pacer = Arc::new(Pacer::new(options.rate));
     let handle = BatchHandle::new(Arc::clone(&board), Arc::clone(&pacer), client.activity());
-    let engine = Arc::new(Engine::new(inputs, options, board, Arc::clone(&pacer)));
+    let pace = Pace::new(Arc::clone(&pacer), Arc::clone(&board));
+    let engine = Arc::new(Engine::new(inputs, options, board));
     let mode = options.mode.unwrap_or(client.mode());
     let (results, receiver) = sync_channel(slots);
     let crew = Arc::new(Crew {
         engine,
         client: client.clone(),
         mode,
-        pacer,
+        pace,
         queue: Mutex::new(Queue { tickets: VecDeque::new(), idle: 0, threads: 0, closed: false }),
         queued: Condvar::new(),
         limit: slots.min(MAX_THREADS),
@@ -211,7 +214,7 @@ struct Crew<I, T, C: Check> {
     engine: Arc<Engine<I, T, C>>,
     client: blocking::Client,
     mode: Mode,
-    pacer: Arc<Pacer>,
+    pace: Pace,
     queue: Mutex<Queue<T, C>>,
     queued: Condvar,
     limit: usize,
@@ -311,7 +314,7 @@ where
     /// Sends one check and hands out its items; `false` once the batch is dropped.
     fn check(&self, ticket: Ticket<T, C>, results: &Results<T, C>) -> bool {
         let Ticket { check, sent } = ticket;
-        let result = self.client.verify_paced(self.mode, &check, Some(&self.pacer));
+        let result = self.client.verify_paced(self.mode, &check, Some(&self.pace));
         for item in self.engine.finish(sent, result) {
             if results.send(item).is_err() {
                 self.engine.stop();
@@ -333,7 +336,7 @@ where
             Job::End => None,
             Job::Yield(item) => Some(item),
             Job::Send(Ticket { check, sent }) => {
-                let result = self.client.verify_paced(self.mode, &check, Some(&self.pacer));
+                let result = self.client.verify_paced(self.mode, &check, Some(&self.pace));
                 pending.extend(self.engine.finish(sent, result));
                 pending.pop_front()
             }

@@ -14,6 +14,7 @@ use juhe_proto::{
 use juhe_transport::Transport;
 
 use crate::attempts::{Attempts, Core, Step, paced};
+use crate::batch::Pace;
 #[cfg(feature = "ledger")]
 use crate::journal::{Gate, PendingEntry, settlement};
 use crate::pacer::Pacer;
@@ -106,24 +107,30 @@ impl Client {
         &self,
         mode: Mode,
         check: &C,
-        pacer: Option<&Pacer>,
+        pace: Option<&Pace>,
     ) -> Result<C::Outcome, Error> {
         let mut attempts = self.core.start(check, mode)?;
         let _in_check = attempts.span().entered();
+        let pacer = pace.map(|p| &*p.pacer);
         #[cfg(feature = "ledger")]
         if let Some(journal) = &self.core.journal {
             let intent = journal.intent(check, mode);
+            if let Some(pace) = pace {
+                // A batch's check takes its place in the key's pace before anything is
+                // recorded; an answer the ledger holds takes no place.
+                if let Some(outcome) = journal.reusable(&intent)? {
+                    return Ok(outcome);
+                }
+                if !pace.start_blocking() {
+                    return Err(Error::Skipped(crate::Skipped::BatchStopped));
+                }
+            }
             let since = std::time::Instant::now();
             let mut on_other_check = None;
             let entry = loop {
                 match journal.gate(&intent, since)? {
                     Gate::Send(entry) => break entry,
-                    Gate::Reused(outcome) => {
-                        if let Some(pacer) = pacer {
-                            pacer.unused();
-                        }
-                        return Ok(outcome);
-                    }
+                    Gate::Reused(outcome) => return Ok(outcome),
                     Gate::Pause(pause) => {
                         on_other_check.get_or_insert_with(|| journal.activity.on_other_check());
                         std::thread::sleep(pause);
@@ -137,6 +144,9 @@ impl Client {
             let (journal, entry, settlement) = pending.finished(settlement::<C>(&result, attempts.made()));
             journal.finish(entry, &settlement);
             return result;
+        }
+        if pace.is_some_and(|p| !p.start_blocking()) {
+            return Err(Error::Skipped(crate::Skipped::BatchStopped));
         }
         self.exchange(&mut attempts, pacer)
     }
