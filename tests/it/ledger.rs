@@ -126,6 +126,25 @@ fn an_answer_is_paid_for_once_across_clients() {
     }
 }
 
+/// A rerun's answers from the ledger take no place of the key's pace: at a cap of one check
+/// every 100 s, 30 reused rows finish at once (paced, the last would start 2,900 s in), on
+/// both flavours. The bound is one interval, far from both.
+#[test]
+fn answers_from_the_ledger_take_no_place_in_the_pace() {
+    for flavor in BOTH {
+        let place = Place::sqlite(&format!("unpaced-{flavor:?}"));
+        let sandbox = Sandbox::start().unwrap();
+        let people: Vec<_> = sandbox.identities()[..30].iter().map(check_of).collect();
+        batch(with_ledger(&sandbox, &place), flavor, people.clone(), BatchOptions::default());
+        let slow = BatchOptions::default().concurrency(8).rate_per_second(0.01);
+        let started = std::time::Instant::now();
+        let (results, stats) = batch(with_ledger(&sandbox, &place), flavor, people, slow);
+        assert!(started.elapsed() < Duration::from_secs(100), "{flavor:?}: a reused row waited on the pace");
+        assert_eq!((stats.from_ledger, stats.sent), (30, 0), "{flavor:?}: {stats:?}");
+        assert!(results.iter().all(|r| r.as_ref().is_ok_and(|o| o.reused().is_some())));
+    }
+}
+
 /// A batch rerun on the same ledger sends nothing it already paid for.
 #[test]
 fn a_batch_rerun_reuses_the_first_runs_answers() {
