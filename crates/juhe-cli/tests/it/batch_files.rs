@@ -263,21 +263,27 @@ fn resume_checks_again_what_failed_unbilled_and_maybe_billed_only_when_asked() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// A server answering HTTP 503 (a real one: the sandbox's gateway fault) makes every row fail
+/// On each transport: a server answering HTTP 503 (a real one: the sandbox's gateway fault) makes every row fail
 /// unbilled with `juhe_resend=safe`, after the library's own retries; `--resume` against the
 /// server once it answers checks each of them again, once: the library's rule, as the row
 /// recorded it.
 #[test]
 fn rows_a_503_refused_are_checked_again_on_resume() {
+    for transport in ["reqwest", "ureq"] {
+        resumed_after_503(transport);
+    }
+}
+
+fn resumed_after_503(transport: &str) {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let dir = temp_dir("resume-503");
+    let dir = temp_dir(&format!("resume-503-{transport}"));
     let (input, output) = (dir.join("in.csv"), dir.join("out.csv"));
     std::fs::write(&input, format!("{HEADER}{}", people_lines(6).concat())).unwrap();
     let run = |extra: &[&str]| {
         let mut command = crate::juhe_command();
         command
             .args(["--key", juhe_sandbox::SANDBOX_KEY, "--base-url", &format!("http://127.0.0.1:{port}")])
-            .args(["batch", "telecom3", "--input"])
+            .args(["--transport", transport, "batch", "telecom3", "--input"])
             .arg(&input)
             .arg("--output")
             .arg(&output)
@@ -290,8 +296,12 @@ fn rows_a_503_refused_are_checked_again_on_resume() {
         .start()
         .unwrap();
     let refused = run(&[]);
-    assert_eq!(refused.status.code(), Some(0), "every row processed: {}", stderr(&refused));
-    assert_eq!(unavailable.ledger().requests, 18, "3 attempts a row: a 503 is retried (nothing billed)");
+    assert_eq!(refused.status.code(), Some(0), "{transport}: every row processed: {}", stderr(&refused));
+    assert_eq!(
+        unavailable.ledger().requests,
+        18,
+        "{transport}: 3 attempts a row: a 503 is retried (nothing billed)"
+    );
     drop(unavailable);
     let (headers, records) = read_output(&output);
     let column = |name: &str| headers.iter().position(|h| h == name).unwrap();
@@ -302,7 +312,7 @@ fn rows_a_503_refused_are_checked_again_on_resume() {
     let resumed = run(&["--resume"]);
     assert_eq!(resumed.status.code(), Some(0), "{}", stderr(&resumed));
     assert!(stderr(&resumed).contains("6 of them are checked again"), "{}", stderr(&resumed));
-    assert_eq!((sandbox.ledger().requests, sandbox.ledger().billed), (6, 6));
+    assert_eq!((sandbox.ledger().requests, sandbox.ledger().billed), (6, 6), "{transport}");
     let again = run(&["--resume"]);
     assert_eq!(again.status.code(), Some(0), "{}", stderr(&again));
     assert_eq!(sandbox.ledger().requests, 6, "billed rows are never checked again");
