@@ -87,6 +87,7 @@ mod calendar;
 mod error;
 mod location;
 mod owner;
+mod pace;
 #[cfg(feature = "postgres")]
 mod postgres;
 mod record;
@@ -104,6 +105,7 @@ pub use admission::{Admission, Period, Policy};
 pub use calendar::{china_timestamp, parse_date};
 pub use error::{BoxError, LedgerError};
 pub use location::Location;
+pub use pace::{BATCH_HORIZON, Priority, Start, StartRequest};
 pub use record::{Entry, EntryId, Intent, Reconciliation, Recorded, Settled, Settlement, Settler, State};
 pub use report::{Counts, Grouping, Report, SANDBOX_TARGET, Span};
 pub use secret::LedgerSecret;
@@ -246,6 +248,39 @@ impl Ledger {
     /// Deletes the entries sent before `before`, for retention rules; how many went.
     pub fn prune(&self, before: SystemTime) -> Result<u64, LedgerError> {
         self.store.prune(before)
+    }
+
+    /// Takes a start in the key's pace: the schedule of the account `secret` names and of
+    /// `target`, shared by every process on this ledger. A live check gets the next free start
+    /// if it comes within its bound; a batch's check only a near one, so live checks go first
+    /// (see [`Start`]). Without a refusal or a cap, past 5,000 checks a second, starts are not
+    /// paced (and the row is not written).
+    pub fn take_start(
+        &self,
+        secret: &LedgerSecret,
+        target: &str,
+        request: &StartRequest,
+    ) -> Result<Start, LedgerError> {
+        self.store.take_start(secret.account(), target, request, SystemTime::now())
+    }
+
+    /// Juhe refused a check for the rate (10011, 10012, HTTP 429): the key's limit becomes what
+    /// went through in the last second, counted from this ledger's answers (every process's),
+    /// once a second at most; starts wait until the key's window frees. `cap` is the asker's
+    /// cap, if any (a cap below one a second is its floor).
+    pub fn rate_limited(&self, secret: &LedgerSecret, target: &str, cap: Option<f64>) -> Result<(), LedgerError> {
+        self.store.rate_limited(secret.account(), target, cap, SystemTime::now())
+    }
+
+    /// The rate the key's starts are held to under `cap`, checks per second; `None` when they
+    /// are not paced.
+    pub fn pace_rate(
+        &self,
+        secret: &LedgerSecret,
+        target: &str,
+        cap: Option<f64>,
+    ) -> Result<Option<f64>, LedgerError> {
+        self.store.pace_rate(secret.account(), target, cap, SystemTime::now())
     }
 }
 

@@ -18,12 +18,13 @@ use crate::admission::{Admission, BeginTx, Earlier, NewRow, Policy, admit, reusa
 use crate::calendar::{from_unix_ms, periods, unix_ms};
 use crate::location::mask_password;
 use crate::owner;
+use crate::pace::{self, KeyPace, PaceRows, Passed, Start, StartRequest, started_since};
 use crate::record::{
     Entry, EntryId, Intent, Reconciliation, Recorded, Settled, Settlement, Settler, State, may_settle,
     verdict_name,
 };
 use crate::report::{Grouping, Report, SANDBOX_TARGET, Span, TALLY_OWNER, Tally};
-use crate::schema::{EARLIER_COLUMNS, EARLIER_LIMIT, ENTRY_COLUMNS, MIGRATIONS, VERSION};
+use crate::schema::{EARLIER_COLUMNS, EARLIER_LIMIT, ENTRY_COLUMNS, MIGRATIONS, PACE_COLUMNS, VERSION};
 use crate::store::{Selection, Store};
 use crate::{LOCK_WAIT, LedgerError, LedgerSecret};
 
@@ -40,6 +41,12 @@ const CALL_WAIT: Duration = LOCK_WAIT.saturating_add(Duration::from_secs(5));
 /// than a minute (a process paused mid-transaction holds nobody up for longer).
 const SESSION_OPTIONS: &str =
     "-c lock_timeout=10000 -c statement_timeout=20000 -c idle_in_transaction_session_timeout=60000";
+/// The pace's session also commits without waiting for the disk: a start booked is not money
+/// (a crash loses at most a few bookings, a little pace), and each booking's row lock is then
+/// held for the statement alone, not for an fsync, so a fleet books its starts as fast as the
+/// server runs them.
+const PACE_SESSION_OPTIONS: &str = "-c lock_timeout=10000 -c statement_timeout=20000 \
+     -c idle_in_transaction_session_timeout=60000 -c synchronous_commit=off";
 /// The advisory lock that serialises migrations: "JUHE" "LDGR".
 const MIGRATION_LOCK: i64 = 0x4a55_4845_4c44_4752;
 
@@ -55,6 +62,8 @@ type Job = Box<dyn FnOnce(&mut Connection) + Send>;
 /// same way, and the threads end, closing their connections, when the store is dropped.
 pub(crate) struct PostgresStore {
     jobs: Mutex<Sender<Job>>,
+    /// The pace's own connection (see [`PACE_SESSION_OPTIONS`]).
+    pace_jobs: Mutex<Sender<Job>>,
     location: Arc<str>,
     /// Ends the owner's session (and so its lock) when the store is dropped.
     _owner_session: Sender<()>,
@@ -117,26 +126,26 @@ impl PostgresStore {
         config.keepalives(true).keepalives_idle(Duration::from_secs(5));
         let owner = owner::new_token();
         let owner_session = hold_owner(config.clone(), owner, location.clone())?;
-        let (jobs, queue) = mpsc::channel::<Job>();
-        let queue = Arc::new(Mutex::new(queue));
-        let config = Arc::new(config);
-        for n in 0..CONNECTIONS {
-            let connection = Connection {
-                config: config.clone(),
-                client: None,
-                statements: Statements::default(),
-                location: location.clone(),
-                owner,
-            };
-            let queue = queue.clone();
-            std::thread::Builder::new()
-                .name(format!("juhe-ledger-pg-{n}"))
-                .spawn(move || serve(&queue, connection))
-                .map_err(|e| LedgerError::Unreachable { location: location.to_string(), source: e.into() })?;
-        }
-        let store = Self { jobs: Mutex::new(jobs), location, _owner_session: owner_session };
+        let mut pace_config = config.clone();
+        pace_config.options(PACE_SESSION_OPTIONS).application_name("juhe-ledger-pace");
+        let jobs = connections(&config, CONNECTIONS, "juhe-ledger-pg", owner, &location)?;
+        let pace_jobs = connections(&pace_config, 1, "juhe-ledger-pace", owner, &location)?;
+        let store = Self {
+            jobs: Mutex::new(jobs),
+            pace_jobs: Mutex::new(pace_jobs),
+            location,
+            _owner_session: owner_session,
+        };
         store.run(migrate)?;
         Ok(store)
+    }
+
+    /// Runs `job` on the pace's connection and waits for its result.
+    fn run_pace<T: Send + 'static>(
+        &self,
+        job: impl FnOnce(&mut Client, &mut Statements, &str) -> Result<T, LedgerError> + Send + 'static,
+    ) -> Result<T, LedgerError> {
+        self.run_on(&self.pace_jobs, move |client, statements, location, _| job(client, statements, location))
     }
 
     /// Runs `job` on a connection's thread and waits for its result.
@@ -160,6 +169,15 @@ impl PostgresStore {
         &self,
         job: impl FnOnce(&mut Client, &mut Statements, &str, i64) -> Result<T, LedgerError> + Send + 'static,
     ) -> Result<T, LedgerError> {
+        self.run_on(&self.jobs, job)
+    }
+
+    /// Runs `job` on a thread of `jobs` and waits for its result, at most [`CALL_WAIT`].
+    fn run_on<T: Send + 'static>(
+        &self,
+        jobs: &Mutex<Sender<Job>>,
+        job: impl FnOnce(&mut Client, &mut Statements, &str, i64) -> Result<T, LedgerError> + Send + 'static,
+    ) -> Result<T, LedgerError> {
         let (reply, answer) = mpsc::sync_channel(1);
         let work: Job = Box::new(move |connection: &mut Connection| {
             let (location, owner) = (connection.location.clone(), connection.owner);
@@ -168,7 +186,7 @@ impl PostgresStore {
                 .and_then(|(client, statements)| job(client, statements, &location, owner));
             let _ = reply.send(result);
         });
-        let sent = self.jobs.lock().unwrap_or_else(std::sync::PoisonError::into_inner).send(work);
+        let sent = jobs.lock().unwrap_or_else(std::sync::PoisonError::into_inner).send(work);
         let gone = || LedgerError::Unreachable {
             location: self.location.to_string(),
             source: "the ledger's connection threads have stopped".into(),
@@ -186,6 +204,34 @@ impl PostgresStore {
             Err(mpsc::RecvTimeoutError::Disconnected) => Err(gone()),
         }
     }
+}
+
+/// Starts `count` connection threads on `config`, named `name-N`; the sender of their jobs.
+fn connections(
+    config: &Config,
+    count: usize,
+    name: &str,
+    owner: i64,
+    location: &Arc<str>,
+) -> Result<Sender<Job>, LedgerError> {
+    let (jobs, queue) = mpsc::channel::<Job>();
+    let queue = Arc::new(Mutex::new(queue));
+    let config = Arc::new(config.clone());
+    for n in 0..count {
+        let connection = Connection {
+            config: config.clone(),
+            client: None,
+            statements: Statements::default(),
+            location: location.clone(),
+            owner,
+        };
+        let queue = queue.clone();
+        std::thread::Builder::new()
+            .name(format!("{name}-{n}"))
+            .spawn(move || serve(&queue, connection))
+            .map_err(|e| LedgerError::Unreachable { location: location.to_string(), source: e.into() })?;
+    }
+    Ok(jobs)
 }
 
 /// A connection thread: takes jobs until the store is dropped.
@@ -619,6 +665,135 @@ impl Store for PostgresStore {
                 .execute("DELETE FROM juhe_ledger_entries WHERE started_at < $1", &[&before])
                 .map_err(|e| database(location, e))
         })
+    }
+
+    fn take_start(
+        &self,
+        account: &str,
+        target: &str,
+        request: &StartRequest,
+        now: SystemTime,
+    ) -> Result<Start, LedgerError> {
+        let (account, target, request, location) = (account.to_owned(), target.to_owned(), *request, self.location.clone());
+        self.pace(move |rows| pace::take_start(rows, &account, &target, &request, now, &location))
+    }
+
+    fn rate_limited(
+        &self,
+        account: &str,
+        target: &str,
+        cap: Option<f64>,
+        now: SystemTime,
+    ) -> Result<(), LedgerError> {
+        let (account, target, location) = (account.to_owned(), target.to_owned(), self.location.clone());
+        self.pace(move |rows| pace::refused(rows, &account, &target, cap, now, &location))
+    }
+
+    fn pace_rate(
+        &self,
+        account: &str,
+        target: &str,
+        cap: Option<f64>,
+        now: SystemTime,
+    ) -> Result<Option<f64>, LedgerError> {
+        let (account, target) = (account.to_owned(), target.to_owned());
+        self.pace(move |rows| pace::rate(rows, &account, &target, cap, now))
+    }
+}
+
+impl PostgresStore {
+    /// Runs a step of the pace on its connection.
+    fn pace<T: Send + 'static>(
+        &self,
+        step: impl FnOnce(&mut Pace<'_>) -> Result<T, LedgerError> + Send + 'static,
+    ) -> Result<T, LedgerError> {
+        self.run_pace(move |client, statements, location| step(&mut Pace { client, statements, location }))
+    }
+}
+
+/// The pace's row on PostgreSQL: each statement on its own, committed without waiting for the
+/// disk (its session's setting); a store is one conditional write.
+struct Pace<'c> {
+    client: &'c mut Client,
+    statements: &'c mut Statements,
+    location: &'c str,
+}
+
+impl Pace<'_> {
+    fn query(&mut self, sql: &str, params: &[&(dyn postgres::types::ToSql + Sync)]) -> Result<Vec<Row>, LedgerError> {
+        let statement =
+            self.statements.get_generic(self.client, sql).map_err(|e| database(self.location, e))?;
+        self.client.query(&statement, params).map_err(|e| database(self.location, e))
+    }
+}
+
+impl PaceRows for Pace<'_> {
+    fn load(&mut self, account: &str, target: &str) -> Result<Option<(KeyPace, i64)>, LedgerError> {
+        let sql = format!("SELECT version, {PACE_COLUMNS} FROM juhe_ledger_pace WHERE account = $1 AND target = $2");
+        let rows = self.query(&sql, &[&account, &target])?;
+        let Some(r) = rows.first() else { return Ok(None) };
+        let read = || -> Result<(KeyPace, i64), postgres::Error> {
+            Ok((
+                KeyPace {
+                    next_at: r.try_get(1)?,
+                    rate: r.try_get(2)?,
+                    limit: r.try_get(3)?,
+                    refused_at: r.try_get(4)?,
+                    last_cut: r.try_get(5)?,
+                    remeasure_at: r.try_get(6)?,
+                    touched_at: r.try_get(7)?,
+                },
+                r.try_get(0)?,
+            ))
+        };
+        read().map(Some).map_err(|e| database(self.location, e))
+    }
+
+    fn store(
+        &mut self,
+        account: &str,
+        target: &str,
+        pace: &KeyPace,
+        version: Option<i64>,
+    ) -> Result<bool, LedgerError> {
+        let sql = match version {
+            Some(_) => "UPDATE juhe_ledger_pace SET version = $3 + 1, next_at = $4, rate = $5, limit_rate = $6, \
+                        refused_at = $7, last_cut = $8, remeasure_at = $9, touched_at = $10 \
+                        WHERE account = $1 AND target = $2 AND version = $3 RETURNING version",
+            None => "INSERT INTO juhe_ledger_pace (account, target, version, next_at, rate, limit_rate, \
+                     refused_at, last_cut, remeasure_at, touched_at) \
+                     VALUES ($1, $2, $3 + 1, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING RETURNING version",
+        };
+        let version = version.unwrap_or(0);
+        let stored = self.query(
+            sql,
+            &[
+                &account,
+                &target,
+                &version,
+                &pace.next_at,
+                &pace.rate,
+                &pace.limit,
+                &pace.refused_at,
+                &pace.last_cut,
+                &pace.remeasure_at,
+                &pace.touched_at,
+            ],
+        )?;
+        Ok(stored.len() == 1)
+    }
+
+    fn passed(&mut self, account: &str, target: &str, from_ms: i64, to_ms: i64) -> Result<Passed, LedgerError> {
+        let rows = self.query(
+            "SELECT count(*), min(finished_at) FROM juhe_ledger_entries \
+             WHERE started_at >= $3 AND account = $1 AND target = $2 AND state = 'billed' \
+             AND settled_at IS NULL AND finished_at > $4 AND finished_at <= $5",
+            &[&account, &target, &started_since(from_ms), &from_ms, &to_ms],
+        )?;
+        let read = |r: &Row| -> Result<Passed, postgres::Error> {
+            Ok(Passed { count: r.try_get::<_, i64>(0)?.unsigned_abs(), oldest_ms: r.try_get(1)? })
+        };
+        rows.first().map(read).transpose().map_err(|e| database(self.location, e)).map(Option::unwrap_or_default)
     }
 }
 

@@ -2,7 +2,7 @@
 //! only: a ledger whose version is newer than [`VERSION`] is refused, never rewritten.
 
 /// The schema version this crate writes.
-pub(crate) const VERSION: i64 = 2;
+pub(crate) const VERSION: i64 = 3;
 
 /// `PRAGMA application_id` of a SQLite ledger: "JUHE". A SQLite file with another id belongs
 /// to another program and is refused.
@@ -19,7 +19,7 @@ pub(crate) struct Migration {
 }
 
 /// Every migration, oldest first.
-pub(crate) const MIGRATIONS: [Migration; 2] = [
+pub(crate) const MIGRATIONS: [Migration; 3] = [
     Migration {
     sqlite: "
         CREATE TABLE juhe_ledger_entries (
@@ -100,7 +100,45 @@ pub(crate) const MIGRATIONS: [Migration; 2] = [
             ALTER TABLE juhe_ledger_entries ADD COLUMN settled_from TEXT;
         ",
     },
+    // 3: the key's pace, one row per account and target, shared by every process on the
+    // ledger (see `pace.rs`); `version` makes each store conditional on what was loaded.
+    Migration {
+        sqlite: "
+            CREATE TABLE juhe_ledger_pace (
+                account TEXT NOT NULL,
+                target TEXT NOT NULL,
+                version INTEGER NOT NULL,
+                next_at INTEGER NOT NULL,
+                rate REAL NOT NULL,
+                limit_rate REAL,
+                refused_at REAL NOT NULL,
+                last_cut INTEGER,
+                remeasure_at INTEGER,
+                touched_at INTEGER NOT NULL,
+                PRIMARY KEY (account, target)
+            ) WITHOUT ROWID;
+        ",
+        postgres: "
+            CREATE TABLE juhe_ledger_pace (
+                account TEXT NOT NULL,
+                target TEXT NOT NULL,
+                version BIGINT NOT NULL,
+                next_at BIGINT NOT NULL,
+                rate DOUBLE PRECISION NOT NULL,
+                limit_rate DOUBLE PRECISION,
+                refused_at DOUBLE PRECISION NOT NULL,
+                last_cut BIGINT,
+                remeasure_at BIGINT,
+                touched_at BIGINT NOT NULL,
+                PRIMARY KEY (account, target)
+            );
+        ",
+    },
 ];
+
+/// The columns of a pace row after its version, in this order (see [`KeyPace`](crate::pace)).
+pub(crate) const PACE_COLUMNS: &str =
+    "next_at, rate, limit_rate, refused_at, last_cut, remeasure_at, touched_at";
 
 /// The columns every backend reads an [`Entry`](crate::Entry) from, in this order.
 pub(crate) const ENTRY_COLUMNS: &str = "id, account, product, mode, target, masked, started_at, finished_at, \

@@ -20,13 +20,14 @@ use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, TransactionB
 use crate::admission::{Admission, BeginTx, Earlier, NewRow, Policy, admit, reusable, sender_alive};
 use crate::calendar::{from_unix_ms, periods, unix_ms};
 use crate::owner::{self, files};
+use crate::pace::{self, KeyPace, PaceRows, Passed, Start, StartRequest, started_since};
 use crate::record::{
     Entry, EntryId, Intent, Reconciliation, Recorded, Settled, Settlement, Settler, State, may_settle,
     verdict_name,
 };
 use crate::report::{Grouping, Report, SANDBOX_TARGET, Span, TALLY_OWNER, Tally};
 use crate::schema::{
-    EARLIER_COLUMNS, EARLIER_LIMIT, ENTRY_COLUMNS, MIGRATIONS, SQLITE_APPLICATION_ID, VERSION,
+    EARLIER_COLUMNS, EARLIER_LIMIT, ENTRY_COLUMNS, MIGRATIONS, PACE_COLUMNS, SQLITE_APPLICATION_ID, VERSION,
 };
 use crate::store::{Selection, Store};
 use crate::{LedgerError, LedgerSecret};
@@ -524,6 +525,123 @@ impl Store for SqliteStore {
             .execute("DELETE FROM juhe_ledger_entries WHERE started_at < ?1", params![unix_ms(before)])
             .map_err(|e| self.error(e))?;
         Ok(deleted as u64)
+    }
+
+    fn take_start(
+        &self,
+        account: &str,
+        target: &str,
+        request: &StartRequest,
+        now: SystemTime,
+    ) -> Result<Start, LedgerError> {
+        let connection = self.lock();
+        pace::take_start(&mut Pace { connection: &connection, store: self }, account, target, request, now, &self.location)
+    }
+
+    fn rate_limited(
+        &self,
+        account: &str,
+        target: &str,
+        cap: Option<f64>,
+        now: SystemTime,
+    ) -> Result<(), LedgerError> {
+        let connection = self.lock();
+        pace::refused(&mut Pace { connection: &connection, store: self }, account, target, cap, now, &self.location)
+    }
+
+    fn pace_rate(
+        &self,
+        account: &str,
+        target: &str,
+        cap: Option<f64>,
+        now: SystemTime,
+    ) -> Result<Option<f64>, LedgerError> {
+        let connection = self.lock();
+        pace::rate(&mut Pace { connection: &connection, store: self }, account, target, cap, now)
+    }
+}
+
+/// The pace's row on SQLite: each statement on its own (a read needs no lock in WAL; a store
+/// is one conditional write).
+struct Pace<'c> {
+    connection: &'c Connection,
+    store: &'c SqliteStore,
+}
+
+impl PaceRows for Pace<'_> {
+    fn load(&mut self, account: &str, target: &str) -> Result<Option<(KeyPace, i64)>, LedgerError> {
+        let sql = format!("SELECT version, {PACE_COLUMNS} FROM juhe_ledger_pace WHERE account = ?1 AND target = ?2");
+        self.connection
+            .prepare_cached(&sql)
+            .and_then(|mut s| {
+                s.query_row(params![account, target], |r| {
+                    Ok((
+                        KeyPace {
+                            next_at: r.get(1)?,
+                            rate: r.get(2)?,
+                            limit: r.get(3)?,
+                            refused_at: r.get(4)?,
+                            last_cut: r.get(5)?,
+                            remeasure_at: r.get(6)?,
+                            touched_at: r.get(7)?,
+                        },
+                        r.get(0)?,
+                    ))
+                })
+                .optional()
+            })
+            .map_err(|e| self.store.error(e))
+    }
+
+    fn store(
+        &mut self,
+        account: &str,
+        target: &str,
+        pace: &KeyPace,
+        version: Option<i64>,
+    ) -> Result<bool, LedgerError> {
+        let sql = match version {
+            Some(_) => "UPDATE juhe_ledger_pace SET version = ?3 + 1, next_at = ?4, rate = ?5, limit_rate = ?6, \
+                        refused_at = ?7, last_cut = ?8, remeasure_at = ?9, touched_at = ?10 \
+                        WHERE account = ?1 AND target = ?2 AND version = ?3",
+            None => "INSERT INTO juhe_ledger_pace (account, target, version, next_at, rate, limit_rate, \
+                     refused_at, last_cut, remeasure_at, touched_at) \
+                     VALUES (?1, ?2, ?3 + 1, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT DO NOTHING",
+        };
+        let changed = self
+            .connection
+            .prepare_cached(sql)
+            .and_then(|mut s| {
+                s.execute(params![
+                    account,
+                    target,
+                    version.unwrap_or(0),
+                    pace.next_at,
+                    pace.rate,
+                    pace.limit,
+                    pace.refused_at,
+                    pace.last_cut,
+                    pace.remeasure_at,
+                    pace.touched_at
+                ])
+            })
+            .map_err(|e| self.store.error(e))?;
+        Ok(changed == 1)
+    }
+
+    fn passed(&mut self, account: &str, target: &str, from_ms: i64, to_ms: i64) -> Result<Passed, LedgerError> {
+        self.connection
+            .prepare_cached(
+                "SELECT count(*), min(finished_at) FROM juhe_ledger_entries \
+                 WHERE started_at >= ?3 AND account = ?1 AND target = ?2 AND state = 'billed' \
+                 AND settled_at IS NULL AND finished_at > ?4 AND finished_at <= ?5",
+            )
+            .and_then(|mut s| {
+                s.query_row(params![account, target, started_since(from_ms), from_ms, to_ms], |r| {
+                    Ok(Passed { count: r.get::<_, i64>(0)?.unsigned_abs(), oldest_ms: r.get(1)? })
+                })
+            })
+            .map_err(|e| self.store.error(e))
     }
 }
 

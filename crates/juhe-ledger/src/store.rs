@@ -4,6 +4,7 @@
 use std::time::SystemTime;
 
 use crate::admission::{Admission, Policy};
+use crate::pace::{Start, StartRequest};
 use crate::record::{Entry, EntryId, Intent, Reconciliation, Recorded, Settled, Settlement, Settler};
 use crate::report::{Grouping, Report, Span};
 use crate::{LedgerError, LedgerSecret};
@@ -53,4 +54,23 @@ pub(crate) trait Store: Send + Sync {
     fn report(&self, span: Span, by: Grouping) -> Result<Report, LedgerError>;
     /// Deletes entries sent before `before`; how many.
     fn prune(&self, before: SystemTime) -> Result<u64, LedgerError>;
+    /// Books a start in the pace of `account` and `target` (see [`crate::pace`]).
+    fn take_start(
+        &self,
+        account: &str,
+        target: &str,
+        request: &StartRequest,
+        now: SystemTime,
+    ) -> Result<Start, LedgerError>;
+    /// Records a refusal for the rate in that pace.
+    fn rate_limited(&self, account: &str, target: &str, cap: Option<f64>, now: SystemTime)
+    -> Result<(), LedgerError>;
+    /// The rate that pace holds starts to under `cap`; `None` when it does not pace.
+    fn pace_rate(
+        &self,
+        account: &str,
+        target: &str,
+        cap: Option<f64>,
+        now: SystemTime,
+    ) -> Result<Option<f64>, LedgerError>;
 }

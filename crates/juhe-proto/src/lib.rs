@@ -74,6 +74,7 @@ mod form;
 #[allow(missing_docs)]
 mod generated;
 mod outcome;
+pub mod pace;
 mod param;
 mod protocol;
 mod subject;

@@ -16,44 +16,17 @@ use std::collections::VecDeque;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-/// The smallest rate a batch paces at: one check an hour.
-pub const MIN_RATE: f64 = 1.0 / 3600.0;
+pub use juhe_proto::pace::MIN_RATE;
+use juhe_proto::pace::{
+    CATCH_UP, CUT_EVERY, FLOOR, IN_FLIGHT_AT_A_LIMIT, LIMIT_DROP, PROBE, SLOW_START, SLOW_START_GROWTH, UNDER_LIMIT,
+    UNPACED, WINDOW as SECOND,
+};
 
-/// The slowest a rate limit makes a batch: one check a second (or the cap, if lower). Juhe's
-/// limits are per second and per day; below this, slowing down no longer helps.
-const FLOOR: f64 = 1.0;
-/// Where an uncapped batch starts, checks per second.
-const SLOW_START: f64 = 100.0;
-/// In the slow start, the rate may always be this many checks per round trip: what a limit met
-/// at that rate costs in refusals (the checks in flight when the first comes back). So a
-/// server that answers in a millisecond is not paced at all, and one 100 ms away starts at
-/// [`SLOW_START`].
-const IN_FLIGHT_AT_A_LIMIT: f64 = 8.0;
-/// How much each check that goes through multiplies the rate by in the slow start, up to
-/// twice the rate that goes through.
-const SLOW_START_GROWTH: f64 = 1.02;
 /// In the slow start, the rate is at most this many times what goes through: a limit is met
 /// at most this far above it, for the time its first refusal takes to come back.
 const OVERSHOOT: f64 = 1.5;
-/// Past this rate, never limited, a batch is not paced at all (sleeps this short would only
-/// slow it down).
-const UNPACED: f64 = 5_000.0;
-/// How far under the measured limit a refusal sets the rate.
-const UNDER_LIMIT: f64 = 0.98;
-/// How much of the measured limit each check that goes through adds, probing upwards: about
-/// half a percent of the limit per second at the limit.
-const PROBE: f64 = 0.00005;
 /// The span the slow start measures what goes through over.
 const RECENT: Duration = Duration::from_millis(50);
-/// How many times faster the probe climbs while under the rate that drew the last refusal.
-const CATCH_UP: f64 = 4.0;
-/// The most one refusal lowers a known limit by.
-const LIMIT_DROP: f64 = 0.9;
-/// A refusal lowers the rate at most once per this long: the answers of checks started at
-/// the old rate are still coming in.
-const CUT_EVERY: Duration = Duration::from_secs(1);
-/// The span of a key's rate window, and of the counts that measure it.
-const SECOND: Duration = Duration::from_secs(1);
 /// How long the times of checks that went through are kept: the window a refusal measures
 /// again once it has freed (see [`remeasure`]) may have begun up to a second before.
 const KEPT: Duration = Duration::from_secs(2);
