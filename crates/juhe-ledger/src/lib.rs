@@ -268,7 +268,12 @@ impl Ledger {
     /// went through in the last second, counted from this ledger's answers (every process's),
     /// once a second at most; starts wait until the key's window frees. `cap` is the asker's
     /// cap, if any (a cap below one a second is its floor).
-    pub fn rate_limited(&self, secret: &LedgerSecret, target: &str, cap: Option<f64>) -> Result<(), LedgerError> {
+    pub fn rate_limited(
+        &self,
+        secret: &LedgerSecret,
+        target: &str,
+        cap: Option<f64>,
+    ) -> Result<(), LedgerError> {
         self.store.rate_limited(secret.account(), target, cap, SystemTime::now())
     }
 

@@ -43,6 +43,9 @@ const TOUCH_EVERY: Duration = Duration::from_secs(60);
 const CONTENDED: usize = 1000;
 /// In the slow start, the rate grows by this factor per second of checks that wait for it.
 const SLOW_START_PER_SECOND: f64 = 2.0;
+/// How long a cap holds the askers that give none after its own asker last booked (a live
+/// check beside a capped batch keeps to the batch's cap; once the batch is over, it lapses).
+const CAP_LAPSE: Duration = Duration::from_secs(10);
 
 /// Whose start is asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -136,6 +139,10 @@ pub(crate) struct KeyPace {
     pub(crate) remeasure_at: Option<i64>,
     /// When the pace was last used.
     pub(crate) touched_at: i64,
+    /// The lowest cap an asker gave lately, and when it was last given: the key's cap for every
+    /// asker while it holds ([`CAP_LAPSE`]).
+    pub(crate) cap: Option<f64>,
+    pub(crate) cap_seen_at: Option<i64>,
 }
 
 /// What went through in a span: how many answers, and the oldest's time (milliseconds).
@@ -156,13 +163,18 @@ impl KeyPace {
             last_cut: None,
             remeasure_at: None,
             touched_at: now,
+            cap: None,
+            cap_seen_at: None,
         }
     }
 
     /// The stored pace, or a fresh one when there is none or it lay unused for
     /// [`FORGET_AFTER`].
     pub(crate) fn current(stored: Option<&Self>, now: i64) -> Self {
-        stored.filter(|s| now - s.touched_at < micros(FORGET_AFTER)).cloned().unwrap_or_else(|| Self::new(now))
+        stored
+            .filter(|s| now - s.touched_at < micros(FORGET_AFTER))
+            .cloned()
+            .unwrap_or_else(|| Self::new(now))
     }
 
     /// When the window of the last refusal freed, if that is due to be counted again.
@@ -184,10 +196,11 @@ impl KeyPace {
 
     /// Books a start for `request` at `now`, or says when to ask again.
     pub(crate) fn book(&mut self, now: i64, request: &StartRequest) -> Start {
+        let cap = self.key_cap(now, request.cap());
         if let (None, Some(rtt)) = (self.limit, request.round_trip) {
             self.rate = self.rate.max(IN_FLIGHT_AT_A_LIMIT / rtt.as_secs_f64().max(1e-6));
         }
-        let Some(rate) = self.held_to(request) else {
+        let Some(rate) = self.held_to(cap) else {
             if now - self.touched_at >= micros(TOUCH_EVERY) {
                 self.touched_at = now;
             }
@@ -206,15 +219,31 @@ impl KeyPace {
         self.next_at = slot + interval;
         self.touched_at = now;
         if wait > 0 {
-            self.grow(request.cap(), interval);
+            self.grow(cap, interval);
         }
         Start::At(time(slot))
     }
 
-    /// The rate `request` is held to; `None` when not paced (uncapped, never refused, and
-    /// past [`UNPACED`]).
-    fn held_to(&self, request: &StartRequest) -> Option<f64> {
-        match (self.limit, request.cap()) {
+    /// The key's cap for an asker giving `asked`: the lowest of its own and one another asker
+    /// gave within [`CAP_LAPSE`]. A cap given is kept for the others (unless a lower one holds).
+    fn key_cap(&mut self, now: i64, asked: Option<f64>) -> Option<f64> {
+        let held = self.cap.filter(|_| self.cap_seen_at.is_some_and(|seen| now - seen < micros(CAP_LAPSE)));
+        if let Some(asked) = asked
+            && held.is_none_or(|held| asked <= held)
+        {
+            self.cap = Some(asked);
+            self.cap_seen_at = Some(now);
+        }
+        match (held, asked) {
+            (Some(held), Some(asked)) => Some(held.min(asked)),
+            (held, asked) => held.or(asked),
+        }
+    }
+
+    /// The rate starts are held to under `cap`; `None` when not paced (uncapped, never
+    /// refused, and past [`UNPACED`]).
+    fn held_to(&self, cap: Option<f64>) -> Option<f64> {
+        match (self.limit, cap) {
             (None, None) => (self.rate < UNPACED).then_some(self.rate),
             // A cap with no limit known: exactly the cap, as the user asked.
             (None, Some(cap)) => Some(cap),
@@ -245,7 +274,7 @@ impl KeyPace {
         if self.last_cut.is_some_and(|cut| now - cut < micros(CUT_EVERY)) {
             return;
         }
-        let cap = cap.filter(|r| r.is_finite() && *r > 0.0);
+        let cap = self.key_cap(now, cap.filter(|r| r.is_finite() && *r > 0.0));
         let floor = cap.map_or(FLOOR, |c| c.min(FLOOR));
         let measured = passed.count as f64;
         let limit = match self.limit {
@@ -265,9 +294,10 @@ impl KeyPace {
         self.remeasure_at = Some(frees);
     }
 
-    /// The rate starts are held to, for `cap`; `None` when not paced.
-    pub(crate) fn rate_for(&self, cap: Option<f64>) -> Option<f64> {
-        self.held_to(&StartRequest::batch().capped(cap))
+    /// The rate starts are held to for an asker giving `cap`, at `now`; `None` when not paced.
+    pub(crate) fn rate_for(&self, now: i64, cap: Option<f64>) -> Option<f64> {
+        let cap = self.clone().key_cap(now, StartRequest::batch().capped(cap).cap());
+        self.held_to(cap)
     }
 }
 
@@ -286,7 +316,13 @@ pub(crate) trait PaceRows {
         version: Option<i64>,
     ) -> Result<bool, LedgerError>;
     /// Billed answers of `account` and `target` recorded in `(from_ms, to_ms]`.
-    fn passed(&mut self, account: &str, target: &str, from_ms: i64, to_ms: i64) -> Result<Passed, LedgerError>;
+    fn passed(
+        &mut self,
+        account: &str,
+        target: &str,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<Passed, LedgerError>;
 }
 
 /// The one step every backend runs: load, change, store over the version loaded; again if
@@ -374,8 +410,8 @@ pub(crate) fn rate(
     now: SystemTime,
 ) -> Result<Option<f64>, LedgerError> {
     let loaded = rows.load(account, target)?;
-    let pace = KeyPace::current(loaded.as_ref().map(|(p, _)| p), micros_since_epoch(now));
-    Ok(pace.rate_for(cap))
+    let now = micros_since_epoch(now);
+    Ok(KeyPace::current(loaded.as_ref().map(|(p, _)| p), now).rate_for(now, cap))
 }
 
 /// How far back an entry that answered in the last second is looked for: a check taking
@@ -432,8 +468,27 @@ mod tests {
         let ask = StartRequest::live(Duration::from_secs(2)).capped(Some(100.0));
         let starts: Vec<i64> = (0..5).map(|_| at(pace.book(T0, &ask))).collect();
         assert_eq!(starts, [T0, T0 + 10 * MS, T0 + 20 * MS, T0 + 30 * MS, T0 + 40 * MS]);
-        assert_eq!(pace.rate_for(Some(100.0)), Some(100.0));
+        assert_eq!(pace.rate_for(T0, Some(100.0)), Some(100.0));
         assert!(pace.rate <= 100.0, "the stored rate never passes a cap: {}", pace.rate);
+    }
+
+    #[test]
+    fn a_cap_one_asker_gives_holds_the_others_until_it_lapses() {
+        let mut pace = KeyPace::new(T0);
+        // A batch capped at 50 a second books a start.
+        at(pace.book(T0, &StartRequest::batch().capped(Some(50.0))));
+        // A live check with no cap of its own keeps to it: its start is 20 ms on.
+        let live = StartRequest::live(Duration::from_secs(2));
+        assert_eq!(at(pace.book(T0, &live)), T0 + 20 * MS);
+        assert_eq!(pace.next_at, T0 + 40 * MS, "at the cap, not at the slow start's 100 a second");
+        // A higher cap does not lift a lower one while it holds; a lower one lowers it.
+        assert_eq!(pace.rate_for(T0, Some(80.0)), Some(50.0));
+        at(pace.book(T0, &StartRequest::batch().capped(Some(25.0))));
+        assert_eq!(pace.rate_for(T0, None), Some(25.0));
+        // Ten seconds after the capped asker last booked, the cap lapses.
+        let later = T0 + micros(CAP_LAPSE);
+        assert_eq!(pace.rate_for(later, None), Some(SLOW_START));
+        assert_eq!(pace.rate_for(later, Some(80.0)), Some(80.0));
     }
 
     #[test]
@@ -447,10 +502,10 @@ mod tests {
         assert_eq!(pace.book(T0, &batch), Start::AskAgainAt(time(T0 + 10 * MS)), "nothing booked");
         assert_eq!(pace.next_at, T0 + 60 * MS);
         // A live check books the next free start at once, ahead of the waiting batch.
-        let live = StartRequest::live(Duration::from_millis(100)).capped(Some(100.0));
+        let live = StartRequest::live(Duration::from_millis(100));
         assert_eq!(at(pace.book(T0, &live)), T0 + 60 * MS);
         // Past its bound it gets none, and nothing is booked.
-        let hurried = StartRequest::live(Duration::from_millis(60)).capped(Some(100.0));
+        let hurried = StartRequest::live(Duration::from_millis(60));
         assert_eq!(pace.book(T0, &hurried), Start::Full { next: time(T0 + 70 * MS) });
         assert_eq!(pace.next_at, T0 + 70 * MS);
     }
@@ -566,7 +621,13 @@ mod tests {
         fn load(&mut self, _: &str, _: &str) -> Result<Option<(KeyPace, i64)>, LedgerError> {
             Ok(self.row.clone())
         }
-        fn store(&mut self, _: &str, _: &str, pace: &KeyPace, version: Option<i64>) -> Result<bool, LedgerError> {
+        fn store(
+            &mut self,
+            _: &str,
+            _: &str,
+            pace: &KeyPace,
+            version: Option<i64>,
+        ) -> Result<bool, LedgerError> {
             if self.conflicts > 0 {
                 self.conflicts -= 1;
                 // Another process booked the next start meanwhile.

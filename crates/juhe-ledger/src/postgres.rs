@@ -674,7 +674,8 @@ impl Store for PostgresStore {
         request: &StartRequest,
         now: SystemTime,
     ) -> Result<Start, LedgerError> {
-        let (account, target, request, location) = (account.to_owned(), target.to_owned(), *request, self.location.clone());
+        let (account, target, request, location) =
+            (account.to_owned(), target.to_owned(), *request, self.location.clone());
         self.pace(move |rows| pace::take_start(rows, &account, &target, &request, now, &location))
     }
 
@@ -720,7 +721,11 @@ struct Pace<'c> {
 }
 
 impl Pace<'_> {
-    fn query(&mut self, sql: &str, params: &[&(dyn postgres::types::ToSql + Sync)]) -> Result<Vec<Row>, LedgerError> {
+    fn query(
+        &mut self,
+        sql: &str,
+        params: &[&(dyn postgres::types::ToSql + Sync)],
+    ) -> Result<Vec<Row>, LedgerError> {
         let statement =
             self.statements.get_generic(self.client, sql).map_err(|e| database(self.location, e))?;
         self.client.query(&statement, params).map_err(|e| database(self.location, e))
@@ -729,7 +734,9 @@ impl Pace<'_> {
 
 impl PaceRows for Pace<'_> {
     fn load(&mut self, account: &str, target: &str) -> Result<Option<(KeyPace, i64)>, LedgerError> {
-        let sql = format!("SELECT version, {PACE_COLUMNS} FROM juhe_ledger_pace WHERE account = $1 AND target = $2");
+        let sql = format!(
+            "SELECT version, {PACE_COLUMNS} FROM juhe_ledger_pace WHERE account = $1 AND target = $2"
+        );
         let rows = self.query(&sql, &[&account, &target])?;
         let Some(r) = rows.first() else { return Ok(None) };
         let read = || -> Result<(KeyPace, i64), postgres::Error> {
@@ -742,6 +749,8 @@ impl PaceRows for Pace<'_> {
                     last_cut: r.try_get(5)?,
                     remeasure_at: r.try_get(6)?,
                     touched_at: r.try_get(7)?,
+                    cap: r.try_get(8)?,
+                    cap_seen_at: r.try_get(9)?,
                 },
                 r.try_get(0)?,
             ))
@@ -757,12 +766,16 @@ impl PaceRows for Pace<'_> {
         version: Option<i64>,
     ) -> Result<bool, LedgerError> {
         let sql = match version {
-            Some(_) => "UPDATE juhe_ledger_pace SET version = $3 + 1, next_at = $4, rate = $5, limit_rate = $6, \
-                        refused_at = $7, last_cut = $8, remeasure_at = $9, touched_at = $10 \
-                        WHERE account = $1 AND target = $2 AND version = $3 RETURNING version",
-            None => "INSERT INTO juhe_ledger_pace (account, target, version, next_at, rate, limit_rate, \
-                     refused_at, last_cut, remeasure_at, touched_at) \
-                     VALUES ($1, $2, $3 + 1, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING RETURNING version",
+            Some(_) => {
+                "UPDATE juhe_ledger_pace SET version = $3::bigint + 1, next_at = $4, rate = $5, limit_rate = $6, \
+                        refused_at = $7, last_cut = $8, remeasure_at = $9, touched_at = $10, cap = $11, cap_seen_at = $12 \
+                        WHERE account = $1 AND target = $2 AND version = $3 RETURNING version"
+            }
+            None => {
+                "INSERT INTO juhe_ledger_pace (account, target, version, next_at, rate, limit_rate, \
+                     refused_at, last_cut, remeasure_at, touched_at, cap, cap_seen_at) \
+                     VALUES ($1, $2, $3::bigint + 1, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT DO NOTHING RETURNING version"
+            }
         };
         let version = version.unwrap_or(0);
         let stored = self.query(
@@ -778,12 +791,20 @@ impl PaceRows for Pace<'_> {
                 &pace.last_cut,
                 &pace.remeasure_at,
                 &pace.touched_at,
+                &pace.cap,
+                &pace.cap_seen_at,
             ],
         )?;
         Ok(stored.len() == 1)
     }
 
-    fn passed(&mut self, account: &str, target: &str, from_ms: i64, to_ms: i64) -> Result<Passed, LedgerError> {
+    fn passed(
+        &mut self,
+        account: &str,
+        target: &str,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<Passed, LedgerError> {
         let rows = self.query(
             "SELECT count(*), min(finished_at) FROM juhe_ledger_entries \
              WHERE started_at >= $3 AND account = $1 AND target = $2 AND state = 'billed' \
@@ -793,7 +814,11 @@ impl PaceRows for Pace<'_> {
         let read = |r: &Row| -> Result<Passed, postgres::Error> {
             Ok(Passed { count: r.try_get::<_, i64>(0)?.unsigned_abs(), oldest_ms: r.try_get(1)? })
         };
-        rows.first().map(read).transpose().map_err(|e| database(self.location, e)).map(Option::unwrap_or_default)
+        rows.first()
+            .map(read)
+            .transpose()
+            .map_err(|e| database(self.location, e))
+            .map(Option::unwrap_or_default)
     }
 }
 

@@ -535,7 +535,14 @@ impl Store for SqliteStore {
         now: SystemTime,
     ) -> Result<Start, LedgerError> {
         let connection = self.lock();
-        pace::take_start(&mut Pace { connection: &connection, store: self }, account, target, request, now, &self.location)
+        pace::take_start(
+            &mut Pace { connection: &connection, store: self },
+            account,
+            target,
+            request,
+            now,
+            &self.location,
+        )
     }
 
     fn rate_limited(
@@ -546,7 +553,14 @@ impl Store for SqliteStore {
         now: SystemTime,
     ) -> Result<(), LedgerError> {
         let connection = self.lock();
-        pace::refused(&mut Pace { connection: &connection, store: self }, account, target, cap, now, &self.location)
+        pace::refused(
+            &mut Pace { connection: &connection, store: self },
+            account,
+            target,
+            cap,
+            now,
+            &self.location,
+        )
     }
 
     fn pace_rate(
@@ -570,7 +584,9 @@ struct Pace<'c> {
 
 impl PaceRows for Pace<'_> {
     fn load(&mut self, account: &str, target: &str) -> Result<Option<(KeyPace, i64)>, LedgerError> {
-        let sql = format!("SELECT version, {PACE_COLUMNS} FROM juhe_ledger_pace WHERE account = ?1 AND target = ?2");
+        let sql = format!(
+            "SELECT version, {PACE_COLUMNS} FROM juhe_ledger_pace WHERE account = ?1 AND target = ?2"
+        );
         self.connection
             .prepare_cached(&sql)
             .and_then(|mut s| {
@@ -584,6 +600,8 @@ impl PaceRows for Pace<'_> {
                             last_cut: r.get(5)?,
                             remeasure_at: r.get(6)?,
                             touched_at: r.get(7)?,
+                            cap: r.get(8)?,
+                            cap_seen_at: r.get(9)?,
                         },
                         r.get(0)?,
                     ))
@@ -601,12 +619,16 @@ impl PaceRows for Pace<'_> {
         version: Option<i64>,
     ) -> Result<bool, LedgerError> {
         let sql = match version {
-            Some(_) => "UPDATE juhe_ledger_pace SET version = ?3 + 1, next_at = ?4, rate = ?5, limit_rate = ?6, \
-                        refused_at = ?7, last_cut = ?8, remeasure_at = ?9, touched_at = ?10 \
-                        WHERE account = ?1 AND target = ?2 AND version = ?3",
-            None => "INSERT INTO juhe_ledger_pace (account, target, version, next_at, rate, limit_rate, \
-                     refused_at, last_cut, remeasure_at, touched_at) \
-                     VALUES (?1, ?2, ?3 + 1, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT DO NOTHING",
+            Some(_) => {
+                "UPDATE juhe_ledger_pace SET version = ?3 + 1, next_at = ?4, rate = ?5, limit_rate = ?6, \
+                        refused_at = ?7, last_cut = ?8, remeasure_at = ?9, touched_at = ?10, cap = ?11, cap_seen_at = ?12 \
+                        WHERE account = ?1 AND target = ?2 AND version = ?3"
+            }
+            None => {
+                "INSERT INTO juhe_ledger_pace (account, target, version, next_at, rate, limit_rate, \
+                     refused_at, last_cut, remeasure_at, touched_at, cap, cap_seen_at) \
+                     VALUES (?1, ?2, ?3 + 1, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) ON CONFLICT DO NOTHING"
+            }
         };
         let changed = self
             .connection
@@ -622,14 +644,22 @@ impl PaceRows for Pace<'_> {
                     pace.refused_at,
                     pace.last_cut,
                     pace.remeasure_at,
-                    pace.touched_at
+                    pace.touched_at,
+                    pace.cap,
+                    pace.cap_seen_at
                 ])
             })
             .map_err(|e| self.store.error(e))?;
         Ok(changed == 1)
     }
 
-    fn passed(&mut self, account: &str, target: &str, from_ms: i64, to_ms: i64) -> Result<Passed, LedgerError> {
+    fn passed(
+        &mut self,
+        account: &str,
+        target: &str,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<Passed, LedgerError> {
         self.connection
             .prepare_cached(
                 "SELECT count(*), min(finished_at) FROM juhe_ledger_entries \

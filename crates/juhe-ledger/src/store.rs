@@ -63,8 +63,13 @@ pub(crate) trait Store: Send + Sync {
         now: SystemTime,
     ) -> Result<Start, LedgerError>;
     /// Records a refusal for the rate in that pace.
-    fn rate_limited(&self, account: &str, target: &str, cap: Option<f64>, now: SystemTime)
-    -> Result<(), LedgerError>;
+    fn rate_limited(
+        &self,
+        account: &str,
+        target: &str,
+        cap: Option<f64>,
+        now: SystemTime,
+    ) -> Result<(), LedgerError>;
     /// The rate that pace holds starts to under `cap`; `None` when it does not pace.
     fn pace_rate(
         &self,

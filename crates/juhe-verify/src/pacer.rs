@@ -18,8 +18,8 @@ use std::time::{Duration, Instant};
 
 pub use juhe_proto::pace::MIN_RATE;
 use juhe_proto::pace::{
-    CATCH_UP, CUT_EVERY, FLOOR, IN_FLIGHT_AT_A_LIMIT, LIMIT_DROP, PROBE, SLOW_START, SLOW_START_GROWTH, UNDER_LIMIT,
-    UNPACED, WINDOW as SECOND,
+    CATCH_UP, CUT_EVERY, FLOOR, IN_FLIGHT_AT_A_LIMIT, LIMIT_DROP, PROBE, SLOW_START, SLOW_START_GROWTH,
+    UNDER_LIMIT, UNPACED, WINDOW as SECOND,
 };
 
 /// In the slow start, the rate is at most this many times what goes through: a limit is met

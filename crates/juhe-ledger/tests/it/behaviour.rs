@@ -2,11 +2,11 @@
 //! (as another process would) and checks one behaviour.
 
 use std::sync::{Arc, Barrier};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use juhe_ledger::{
     Admission, EntryId, Grouping, Intent, Ledger, LedgerError, LedgerSecret, Period, Policy, Reconciliation,
-    Settlement, Settler, Span, State,
+    Settlement, Settler, Span, Start, StartRequest, State,
 };
 use juhe_proto::{Check, CivilDate, Mode, Subject, Telecom3Check, Verdict, masking};
 use serde_json::json;
@@ -357,4 +357,91 @@ pub(crate) fn accounts_kept_apart(ledger: &Ledger) {
         }
         other => panic!("expected B's own maybe billed entry, got {other:?}"),
     }
+}
+
+/// The key's pace, shared by handles on one ledger (as processes would share it): starts
+/// booked together from eight handles never come closer than the key's interval, whoever won
+/// each race; each handle sees the others' bookings.
+pub(crate) fn one_pace_across_handles(open: &(dyn Fn() -> Ledger + Sync)) {
+    let (threads, each, cap) = (8, 25, 1000.0);
+    let barrier = Arc::new(Barrier::new(threads));
+    let ask = StartRequest::live(Duration::from_secs(10)).capped(Some(cap));
+    let mut starts: Vec<SystemTime> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                let (barrier, ledger) = (barrier.clone(), open());
+                scope.spawn(move || {
+                    barrier.wait();
+                    (0..each)
+                        .map(|_| match ledger.take_start(&secret(), "juhe", &ask).unwrap() {
+                            Start::At(at) => at,
+                            other => panic!("a live check within 10 s gets a start: {other:?}"),
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles.into_iter().flat_map(|h| h.join().unwrap()).collect()
+    });
+    starts.sort();
+    assert_eq!(starts.len(), threads * each);
+    let closest = starts.windows(2).map(|w| w[1].duration_since(w[0]).unwrap()).min().unwrap();
+    assert!(closest >= Duration::from_millis(1), "two starts {closest:?} apart at a cap of 1,000 a second");
+    // Another account's pace is its own.
+    let other = LedgerSecret::from_api_key("another key of another account");
+    let fresh = open();
+    let now = SystemTime::now();
+    match fresh.take_start(&other, "juhe", &ask).unwrap() {
+        Start::At(at) => assert!(at <= now + Duration::from_millis(5), "{at:?} is not at once"),
+        start => panic!("{start:?}"),
+    }
+}
+
+/// Live checks before batches: with the key's schedule booked a second ahead, a batch's
+/// check is told to ask again (nothing booked), a live check gets the next start, and one
+/// that may not wait that long gets none.
+pub(crate) fn live_checks_before_batches(open: &(dyn Fn() -> Ledger + Sync)) {
+    let (ledger, other) = (open(), open());
+    let live = StartRequest::live(Duration::from_secs(5)).capped(Some(10.0));
+    for _ in 0..10 {
+        assert!(matches!(ledger.take_start(&secret(), "juhe", &live).unwrap(), Start::At(_)));
+    }
+    let batch = StartRequest::batch().capped(Some(10.0));
+    let asked = SystemTime::now();
+    let Start::AskAgainAt(again) = other.take_start(&secret(), "juhe", &batch).unwrap() else {
+        panic!("a batch's check books no start a second away");
+    };
+    assert!(again > asked + Duration::from_millis(800), "{:?}", again.duration_since(asked));
+    let Start::At(live_start) = other.take_start(&secret(), "juhe", &live).unwrap() else {
+        panic!("a live check gets the next start");
+    };
+    assert!(live_start >= again, "after the ten already booked");
+    let hurried = StartRequest::live(Duration::from_millis(100));
+    let Start::Full { next } = other.take_start(&secret(), "juhe", &hurried).unwrap() else {
+        panic!("no start within 100 ms");
+    };
+    assert!(next > live_start, "nothing was booked for it: {next:?}");
+    assert_eq!(ledger.pace_rate(&secret(), "juhe", None).unwrap(), Some(10.0), "the cap holds for all");
+}
+
+/// A refusal sets the key's rate from every handle's answers of the last second.
+pub(crate) fn a_refusal_counts_every_handles_answers(open: &(dyn Fn() -> Ledger + Sync)) {
+    let handles = [open(), open()];
+    for (n, ledger) in (0..40u32).zip(handles.iter().cycle()) {
+        let entry = sent(ledger.begin(&secret(), &intent(500 + n, "juhe"), &Policy::record_only()).unwrap());
+        ledger.finish(entry, &billed(&format!("JH{n}"))).unwrap();
+    }
+    let third = open();
+    assert_eq!(third.pace_rate(&secret(), "juhe", None).unwrap(), Some(100.0), "the slow start");
+    third.rate_limited(&secret(), "juhe", None).unwrap();
+    let rate = third.pace_rate(&secret(), "juhe", None).unwrap().unwrap();
+    assert!((rate - 40.0 * 0.98).abs() < 1e-9, "{rate}: 40 answers went through in the last second");
+    assert_eq!(handles[0].pace_rate(&secret(), "juhe", None).unwrap(), Some(rate), "one rate for all");
+    // The key's window is full: the next start waits for it to free.
+    let Start::At(at) =
+        handles[1].take_start(&secret(), "juhe", &StartRequest::live(Duration::from_secs(5))).unwrap()
+    else {
+        panic!("a live check gets a start");
+    };
+    assert!(at > SystemTime::now() + Duration::from_millis(500), "held until the window frees");
 }

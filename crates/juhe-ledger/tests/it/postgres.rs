@@ -118,3 +118,21 @@ fn a_lock_held_by_another_session_fails_closed_after_the_lock_wait() {
     assert!(took >= juhe_ledger::LOCK_WAIT && took < juhe_ledger::LOCK_WAIT * 2, "took {took:?}");
     tx.rollback().unwrap();
 }
+
+#[test]
+fn one_pace_across_handles() {
+    let (url, _ledger) = fresh();
+    behaviour::one_pace_across_handles(&|| Ledger::connect_postgres(&url).unwrap());
+}
+
+#[test]
+fn live_checks_before_batches() {
+    let (url, _ledger) = fresh();
+    behaviour::live_checks_before_batches(&|| Ledger::connect_postgres(&url).unwrap());
+}
+
+#[test]
+fn a_refusal_counts_every_handles_answers() {
+    let (url, _ledger) = fresh();
+    behaviour::a_refusal_counts_every_handles_answers(&|| Ledger::connect_postgres(&url).unwrap());
+}

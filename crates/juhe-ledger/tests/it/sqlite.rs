@@ -211,3 +211,21 @@ fn reports_do_not_wait_for_a_writer() {
     assert!(started.elapsed() < std::time::Duration::from_secs(2), "waited {:?}", started.elapsed());
     writer.execute_batch("ROLLBACK").unwrap();
 }
+
+#[test]
+fn one_pace_across_handles() {
+    let (path, _ledger) = fresh("pace");
+    behaviour::one_pace_across_handles(&|| Ledger::open_sqlite(&path).unwrap());
+}
+
+#[test]
+fn live_checks_before_batches() {
+    let (path, _ledger) = fresh("live");
+    behaviour::live_checks_before_batches(&|| Ledger::open_sqlite(&path).unwrap());
+}
+
+#[test]
+fn a_refusal_counts_every_handles_answers() {
+    let (path, _ledger) = fresh("refusal");
+    behaviour::a_refusal_counts_every_handles_answers(&|| Ledger::open_sqlite(&path).unwrap());
+}
