@@ -135,23 +135,6 @@ impl<C: Check> Attempts<C> {
     }
 }
 
-/// Tells a batch's pacer how a check ended (its last attempt's answer took `round_trip`), and
-/// passes the result on.
-pub(crate) fn paced<O>(
-    result: Result<O, Error>,
-    pacer: Option<&crate::pacer::Pacer>,
-    round_trip: Duration,
-) -> Result<O, Error> {
-    if let Some(pacer) = pacer {
-        match &result {
-            Ok(_) => pacer.succeeded(round_trip),
-            Err(error) if error.is_rate_limited() => pacer.rate_limited(),
-            Err(_) => {}
-        }
-    }
-    result
-}
-
 fn logged<O: Outcome>(outcome: O) -> O {
     tracing::info!(verdict = ?outcome.verdict(), order_id = outcome.order_id(), billed = true, "checked");
     outcome

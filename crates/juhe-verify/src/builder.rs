@@ -65,7 +65,14 @@ struct LedgerSettings {
     secret: Option<Zeroizing<String>>,
     policy: juhe_ledger::Policy,
     target: Option<String>,
+    /// How long a single check waits for its start in the key's pace; `None`: the default.
+    live_start_within: Option<Duration>,
 }
+
+/// How long a single check with a ledger waits at most for its start in the key's pace (see
+/// [`ClientBuilder::live_start_within`]).
+#[cfg(feature = "ledger")]
+pub const LIVE_START_WITHIN: Duration = Duration::from_secs(2);
 
 impl ClientBuilder {
     /// Empty settings: plain mode, Juhe's hosts over HTTPS, default timeouts and retries.
@@ -275,6 +282,18 @@ impl ClientBuilder {
         self
     }
 
+    /// With a ledger, every check takes its start in the key's pace, kept in the ledger and
+    /// shared by every process on it (batches, services, machines on one PostgreSQL): single
+    /// checks before batches. A single check that finds no start free within `within`
+    /// (default [`LIVE_START_WITHIN`], 2 s) is not sent:
+    /// [`Skipped::KeyBusy`](crate::Skipped::KeyBusy), instead of going over the key's rate.
+    #[cfg(feature = "ledger")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "ledger")))]
+    pub fn live_start_within(mut self, within: Duration) -> Self {
+        self.ledger.live_start_within = Some(within);
+        self
+    }
+
     /// Your own async transport for [`build`](Self::build).
     pub fn transport(mut self, transport: impl AsyncTransport + 'static) -> Self {
         self.async_transport = Some(Arc::new(transport));
@@ -425,6 +444,7 @@ impl ClientBuilder {
             },
             target,
             deadline,
+            live_start_within: self.ledger.live_start_within.unwrap_or(LIVE_START_WITHIN),
             activity: Arc::default(),
         })))
     }

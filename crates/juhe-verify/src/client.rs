@@ -9,11 +9,11 @@ use juhe_proto::{
 use juhe_transport::AsyncTransport;
 use tracing::Instrument;
 
-use crate::attempts::{Attempts, Core, Step, paced};
+use crate::attempts::{Attempts, Core, Step};
 use crate::batch::Pace;
 #[cfg(feature = "ledger")]
-use crate::journal::{Gate, Journal, PendingEntry, settlement};
-use crate::pacer::Pacer;
+use crate::journal::{Gate, Journal, PendingEntry, off_runtime, runtime_gone, settlement};
+use crate::starts::{KeyPace, Starts};
 use crate::{ClientBuilder, Error};
 
 /// The async client: one method per product, validation before sending, retries that never
@@ -55,6 +55,14 @@ impl Client {
     /// The default mode of its checks.
     pub(crate) fn mode(&self) -> Mode {
         self.core.mode
+    }
+
+    /// The key's pace in its ledger, if it has one.
+    pub(crate) fn key_pace(&self) -> KeyPace {
+        KeyPace {
+            #[cfg(feature = "ledger")]
+            journal: self.core.journal.clone(),
+        }
     }
 
     /// What its checks wait for, with a ledger (none without).
@@ -126,39 +134,39 @@ impl Client {
             };
         }
         async move {
-            if let Some(pace) = &pace
-                && !pace.start().await
-            {
-                return Err(Error::Skipped(crate::Skipped::BatchStopped));
-            }
-            exchange(&mut attempts, &*transport, pace.as_ref().map(|p| &*p.pacer)).await
+            let starts = match &pace {
+                Some(pace) if !pace.start().await? => {
+                    return Err(Error::Skipped(crate::Skipped::BatchStopped));
+                }
+                Some(pace) => Starts::Batch(pace),
+                None => Starts::Free,
+            };
+            exchange(&mut attempts, &*transport, starts).await
         }
         .instrument(span)
         .await
     }
 }
 
-/// Sends `attempts` until the retry policy says done.
+/// Sends `attempts` until the retry policy says done, each attempt at its start.
 async fn exchange<C: Check>(
     attempts: &mut Attempts<C>,
     transport: &dyn AsyncTransport,
-    pacer: Option<&Pacer>,
+    starts: Starts<'_>,
 ) -> Result<C::Outcome, Error> {
     loop {
         let sent = transport.send(attempts.request()).instrument(attempts.attempt_span()).await;
         match attempts.next(sent) {
-            Step::Done(result) => return paced(result, pacer, attempts.round_trip()),
+            Step::Done(result) => {
+                starts.answered(&result, attempts.round_trip()).await;
+                return result;
+            }
             Step::RetryAfter { delay, rate_limited } => {
-                if let (true, Some(pacer)) = (rate_limited, pacer) {
-                    pacer.rate_limited();
+                if rate_limited {
+                    starts.refused().await;
                 }
                 tokio::time::sleep(delay).await;
-                // A batch's retry is a start too: once its backoff is over (a key's window stays
-                // full for up to a second), it takes its place in the pace. Booked before the
-                // backoff, its place would go unused and the retry come on top of later ones.
-                if let Some(pacer) = pacer {
-                    tokio::time::sleep(pacer.wait()).await;
-                }
+                starts.retry().await?;
             }
         }
     }
@@ -207,7 +215,7 @@ async fn recorded<C: Check>(
         if let Some(outcome) = off_runtime(move || ledger.reusable(&asked)).await? {
             return Ok(outcome);
         }
-        if !pace.start().await {
+        if !pace.start().await? {
             return Err(Error::Skipped(crate::Skipped::BatchStopped));
         }
     }
@@ -228,18 +236,25 @@ async fn recorded<C: Check>(
         }
     };
     drop(on_other_check);
-    let mut pending = PendingEntry::new(journal, entry);
-    if caller_gone() {
+    let mut pending = PendingEntry::new(Arc::clone(&journal), entry);
+    // A single check takes its start in the key's pace now, ahead of batches, within its bound.
+    let live_start = match &pace {
+        Some(_) => Ok(true),
+        None => crate::starts::key_start(&journal, journal.live_start(), &caller_gone).await,
+    };
+    if !matches!(live_start, Ok(true)) || caller_gone() {
         // Dropped on a blocking thread: recording it (not sent, not billed) blocks.
         let _ = off_runtime(move || {
             drop(pending);
             Ok(())
         })
         .await;
+        live_start?;
         return Err(Error::Skipped(crate::Skipped::CallerGone));
     }
     pending.sending();
-    let result = exchange(&mut attempts, &*transport, pace.as_ref().map(|p| &*p.pacer)).await;
+    let starts = pace.as_ref().map_or(Starts::Live(&journal), Starts::Batch);
+    let result = exchange(&mut attempts, &*transport, starts).await;
     let (journal, entry, settlement) = pending.finished(settlement::<C>(&result, attempts.made()));
     let _ = off_runtime(move || {
         journal.finish(entry, &settlement);
@@ -247,28 +262,6 @@ async fn recorded<C: Check>(
     })
     .await;
     result
-}
-
-/// A task of the client's that its runtime dropped (it is shutting down).
-#[cfg(feature = "ledger")]
-fn runtime_gone(join: tokio::task::JoinError) -> Error {
-    Error::Ledger(juhe_ledger::LedgerError::Database {
-        location: "(the async runtime)".into(),
-        source: join.to_string().into(),
-    })
-}
-
-/// Runs a blocking ledger call on tokio's blocking threads. A panic there is resumed here; a
-/// runtime shutting down is a ledger that could not answer.
-#[cfg(feature = "ledger")]
-async fn off_runtime<T: Send + 'static>(
-    call: impl FnOnce() -> Result<T, Error> + Send + 'static,
-) -> Result<T, Error> {
-    match tokio::task::spawn_blocking(call).await {
-        Ok(result) => result,
-        Err(join) if join.is_panic() => std::panic::resume_unwind(join.into_panic()),
-        Err(join) => Err(runtime_gone(join)),
-    }
 }
 
 impl std::fmt::Debug for Client {

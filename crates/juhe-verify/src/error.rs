@@ -146,6 +146,18 @@ pub enum Skipped {
     /// sent. A batch does not hand such inputs out (as those it never admitted).
     #[error("not sent: the batch was stopped")]
     BatchStopped,
+    /// A single check found no start free in the key's pace (kept in the ledger, shared with
+    /// every batch and service on it) within its bound: sent, it would have gone over the
+    /// key's rate.
+    #[cfg(feature = "ledger")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "ledger")))]
+    #[error(
+        "not sent: the key's rate is taken for the next {within:?} (its pace is shared by every process on the ledger); try again shortly, lower the batches' --rate, or let single checks wait longer (ClientBuilder::live_start_within)"
+    )]
+    KeyBusy {
+        /// The check's bound.
+        within: std::time::Duration,
+    },
 }
 
 impl Skipped {
@@ -156,7 +168,7 @@ impl Skipped {
             Skipped::Budget { .. } | Skipped::CallerGone | Skipped::BatchStopped => Resend::Safe,
             Skipped::SameAsMaybeBilled { .. } => Resend::RisksPayingTwice,
             #[cfg(feature = "ledger")]
-            Skipped::LedgerBudget { .. } | Skipped::StillInFlight => Resend::Safe,
+            Skipped::LedgerBudget { .. } | Skipped::StillInFlight | Skipped::KeyBusy { .. } => Resend::Safe,
             #[cfg(feature = "ledger")]
             Skipped::MaybeBilledEarlier { .. } => Resend::RisksPayingTwice,
         }

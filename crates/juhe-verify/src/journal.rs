@@ -5,7 +5,10 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-use juhe_ledger::{Admission, EntryId, Intent, Ledger, LedgerSecret, Policy, Recorded, Settlement, State};
+use juhe_ledger::{
+    Admission, EntryId, Intent, Ledger, LedgerSecret, Policy, Recorded, Settlement, Start, StartRequest,
+    State,
+};
 use juhe_proto::{Check, Mode, Outcome, Provenance, ResultFields, Reuse, Subject, masking};
 
 use crate::activity::Activity;
@@ -24,6 +27,8 @@ pub(crate) struct Journal {
     pub(crate) target: String,
     /// The longest a check of this client takes, retries included.
     pub(crate) deadline: Duration,
+    /// How long a single check waits at most for its start in the key's pace.
+    pub(crate) live_start_within: Duration,
     /// What its checks wait for.
     pub(crate) activity: Arc<Activity>,
 }
@@ -109,6 +114,73 @@ impl Journal {
             );
         }
     }
+}
+
+/// A check's start in the key's pace, as it waits for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum KeyStart {
+    /// Booked: start after this pause.
+    After(Duration),
+    /// A batch's check: nothing booked; ask again after this pause.
+    AskAgainAfter(Duration),
+    /// A single check: no start within its bound; nothing booked.
+    Full,
+}
+
+impl Journal {
+    /// Asks the key's pace for a start (this blocks).
+    pub(crate) fn take_start(&self, request: &StartRequest) -> Result<KeyStart, Error> {
+        let start = {
+            let _call = self.activity.ledger_call();
+            self.ledger.take_start(&self.secret, &self.target, request).map_err(Error::Ledger)?
+        };
+        let after = |at: SystemTime| at.duration_since(SystemTime::now()).unwrap_or_default();
+        Ok(match start {
+            Start::At(at) => KeyStart::After(after(at)),
+            Start::AskAgainAt(at) => KeyStart::AskAgainAfter(after(at)),
+            Start::Full { .. } => KeyStart::Full,
+        })
+    }
+
+    /// A single check's request for a start: it waits at most the client's bound.
+    pub(crate) fn live_start(&self) -> StartRequest {
+        StartRequest::live(self.live_start_within)
+    }
+
+    /// Tells the key's pace Juhe refused a check for the rate (this blocks). A ledger that
+    /// fails here costs pace, not money: logged, and the check goes on.
+    pub(crate) fn rate_limited(&self, cap: Option<f64>) {
+        let _call = self.activity.ledger_call();
+        if let Err(error) = self.ledger.rate_limited(&self.secret, &self.target, cap) {
+            tracing::warn!(ledger = self.ledger.location(), error = %error, "the key's pace could not record a refusal");
+        }
+    }
+
+    /// The rate the key's pace holds starts to under `cap` (this blocks); `None` when it does
+    /// not, or the ledger cannot say.
+    pub(crate) fn pace_rate(&self, cap: Option<f64>) -> Option<f64> {
+        self.ledger.pace_rate(&self.secret, &self.target, cap).ok().flatten()
+    }
+}
+
+/// Runs a blocking ledger call on tokio's blocking threads. A panic there is resumed here; a
+/// runtime shutting down is a ledger that could not answer.
+pub(crate) async fn off_runtime<T: Send + 'static>(
+    call: impl FnOnce() -> Result<T, Error> + Send + 'static,
+) -> Result<T, Error> {
+    match tokio::task::spawn_blocking(call).await {
+        Ok(result) => result,
+        Err(join) if join.is_panic() => std::panic::resume_unwind(join.into_panic()),
+        Err(join) => Err(runtime_gone(join)),
+    }
+}
+
+/// A task of the client's that its runtime dropped (it is shutting down).
+pub(crate) fn runtime_gone(join: tokio::task::JoinError) -> Error {
+    Error::Ledger(juhe_ledger::LedgerError::Database {
+        location: "(the async runtime)".into(),
+        source: join.to_string().into(),
+    })
 }
 
 /// A pending entry this process must finish, whatever happens: if it is dropped unfinished (a

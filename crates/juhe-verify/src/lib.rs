@@ -166,12 +166,16 @@ mod error;
 mod journal;
 mod pacer;
 mod retry;
+mod starts;
 
 pub use activity::Waiting;
 pub use batch::{
     Batch, BatchHandle, BatchItem, BatchOptions, BatchStats, DEFAULT_CONCURRENCY, MAX_CONCURRENCY,
     ROUND_TRIP_ALLOWANCE,
 };
+#[cfg(feature = "ledger")]
+#[cfg_attr(docsrs, doc(cfg(feature = "ledger")))]
+pub use builder::LIVE_START_WITHIN;
 pub use builder::{ClientBuilder, MIN_TIMEOUT};
 pub use client::Client;
 pub use error::{Attempted, Billing, ConfigError, Error, ErrorKind, Rejected, Resend, Skipped};

@@ -101,6 +101,18 @@ impl Pacer {
         slot - now
     }
 
+    /// The user's cap, if any.
+    #[cfg_attr(not(feature = "ledger"), allow(dead_code))]
+    pub(crate) fn cap(&self) -> Option<f64> {
+        self.state().ceiling
+    }
+
+    /// The smoothed round trip of the checks that went through, once one has.
+    #[cfg_attr(not(feature = "ledger"), allow(dead_code))]
+    pub(crate) fn round_trip(&self) -> Option<Duration> {
+        self.state().round_trip
+    }
+
     /// How long the pace holds the next check back, if at all.
     pub(crate) fn held_for(&self) -> Option<Duration> {
         let next = self.state().next?;

@@ -62,6 +62,7 @@ pub use repeats::Repeats;
 pub use stats::BatchStats;
 
 use crate::pacer::Pacer;
+use crate::starts::KeyPace;
 use crate::{Billing, Client, Error};
 
 /// The largest concurrency a batch takes. Juhe's per-key rate limits make more pointless, and
@@ -208,17 +209,27 @@ impl<T, O: juhe_proto::Outcome> BatchItem<T, O> {
 }
 
 /// A batch check's place in the pace: the batch's pacer, its board (whose stop ends the
-/// wait), and a turn. A check takes its start in its own task, after the ledger (if any) was
-/// asked for an answer to reuse and before its entry is recorded: an answer from the ledger
-/// takes no place of the key's pace, and a batch stopped meanwhile leaves no entry; retries
-/// take theirs after their backoff. One check books and waits at a time, in turn, as a single feeder would: a
-/// refusal's hold applies to every check not yet started, never to starts booked ahead at the
-/// old rate.
+/// wait), a turn, and the key's pace in the client's ledger, if it has one. A check takes its
+/// start in its own task, after the ledger (if any) was asked for an answer to reuse and
+/// before its entry is recorded: an answer from the ledger takes no place of the key's pace,
+/// and a batch stopped meanwhile leaves no entry; retries take theirs after their backoff. One
+/// check books and waits at a time, in turn, as a single feeder would: a refusal's hold
+/// applies to every check not yet started, never to starts booked ahead at the old rate.
+///
+/// With a ledger the starts are booked in the key's pace, which every process on the ledger
+/// shares (see `juhe_ledger::Ledger::take_start`): the batch's cap is then the whole key's,
+/// refusals set the key's rate, and single checks go first. The batch's own pacer then only
+/// measures the round trip.
 #[derive(Debug, Clone)]
 pub(crate) struct Pace {
     pub(crate) pacer: Arc<Pacer>,
     board: Arc<Board>,
     turn: Arc<Turn>,
+    #[cfg_attr(not(feature = "ledger"), allow(dead_code))]
+    key: KeyPace,
+    /// The key's rate as last read from the ledger, and when: progress reports read it often.
+    #[cfg_attr(not(feature = "ledger"), allow(dead_code))]
+    key_rate: Arc<std::sync::Mutex<Option<(std::time::Instant, Option<f64>)>>>,
 }
 
 /// Whose turn it is to book a start: one lock per flavour of batch.
@@ -228,46 +239,119 @@ struct Turn {
     tasks: tokio::sync::Mutex<()>,
 }
 
-/// How long a paced check sleeps at most before it looks whether the batch was stopped.
-const STOP_LOOK: std::time::Duration = std::time::Duration::from_millis(20);
-
 impl Pace {
-    pub(crate) fn new(pacer: Arc<Pacer>, board: Arc<Board>) -> Self {
-        Self { pacer, board, turn: Arc::default() }
+    pub(crate) fn new(pacer: Arc<Pacer>, board: Arc<Board>, key: KeyPace) -> Self {
+        Self { pacer, board, turn: Arc::default(), key, key_rate: Arc::default() }
     }
 
     /// Waits for this check's turn and start on a thread; `false` when the batch was stopped
     /// meanwhile: then it must not be sent.
-    pub(crate) fn start_blocking(&self) -> bool {
+    pub(crate) fn start_blocking(&self) -> Result<bool, Error> {
         let _turn = self.turn.threads.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if self.board.is_stopped() {
-            return false;
+        self.take_blocking(&|| self.board.is_stopped())
+    }
+
+    /// [`start_blocking`](Self::start_blocking) on the async runtime (a fair lock: checks
+    /// take their turns in the order they asked).
+    pub(crate) async fn start(&self) -> Result<bool, Error> {
+        let _turn = self.turn.tasks.lock().await;
+        self.take(&|| self.board.is_stopped()).await
+    }
+
+    /// A retry's start (see [`Starts::retry`](crate::starts::Starts::retry)): no turn, and
+    /// taken whether the batch was stopped or not (its check was sent once already).
+    pub(crate) async fn retry(&self) -> Result<(), Error> {
+        self.take(&|| false).await.map(drop)
+    }
+
+    /// [`retry`](Self::retry) on this thread.
+    pub(crate) fn retry_blocking(&self) -> Result<(), Error> {
+        self.take_blocking(&|| false).map(drop)
+    }
+
+    async fn take(&self, stopped: &(dyn Fn() -> bool + Sync)) -> Result<bool, Error> {
+        #[cfg(feature = "ledger")]
+        if let Some(journal) = &self.key.journal {
+            return crate::starts::key_start(journal, self.key_request(), stopped).await;
+        }
+        if stopped() {
+            return Ok(false);
+        }
+        Ok(crate::starts::sleep_unless(self.pacer.wait(), stopped).await)
+    }
+
+    fn take_blocking(&self, stopped: &dyn Fn() -> bool) -> Result<bool, Error> {
+        #[cfg(feature = "ledger")]
+        if let Some(journal) = &self.key.journal {
+            let sleep = |pause| self.board.pause(pause);
+            return crate::starts::key_start_blocking(journal, self.key_request(), &sleep, stopped);
+        }
+        if stopped() {
+            return Ok(false);
         }
         let pause = self.pacer.wait();
         if !pause.is_zero() {
             self.board.pause(pause);
         }
-        !self.board.is_stopped()
+        Ok(!stopped())
     }
 
-    /// [`start_blocking`](Self::start_blocking) on the async runtime (a fair lock: checks
-    /// take their turns in the order they asked).
-    pub(crate) async fn start(&self) -> bool {
-        let _turn = self.turn.tasks.lock().await;
-        if self.board.is_stopped() {
-            return false;
+    /// This batch's request for a start in the key's pace.
+    #[cfg(feature = "ledger")]
+    fn key_request(&self) -> juhe_ledger::StartRequest {
+        juhe_ledger::StartRequest::batch().capped(self.pacer.cap()).round_trip(self.pacer.round_trip())
+    }
+
+    /// A check went through after `round_trip`.
+    pub(crate) fn went_through(&self, round_trip: std::time::Duration) {
+        self.pacer.succeeded(round_trip);
+    }
+
+    /// Juhe refused a check for the rate: the key's pace learns it (the batch's own, without a
+    /// ledger).
+    pub(crate) async fn refused(&self) {
+        #[cfg(feature = "ledger")]
+        if let Some(journal) = &self.key.journal {
+            let (journal, cap) = (Arc::clone(journal), self.pacer.cap());
+            let _ = crate::journal::off_runtime(move || {
+                journal.rate_limited(cap);
+                Ok(())
+            })
+            .await;
+            return;
         }
-        let until = std::time::Instant::now() + self.pacer.wait();
-        loop {
-            if self.board.is_stopped() {
-                return false;
-            }
-            let left = until.saturating_duration_since(std::time::Instant::now());
-            if left.is_zero() {
-                return true;
-            }
-            tokio::time::sleep(left.min(STOP_LOOK)).await;
+        self.pacer.rate_limited();
+    }
+
+    /// [`refused`](Self::refused) on this thread.
+    pub(crate) fn refused_blocking(&self) {
+        #[cfg(feature = "ledger")]
+        if let Some(journal) = &self.key.journal {
+            journal.rate_limited(self.pacer.cap());
+            return;
         }
+        self.pacer.rate_limited();
+    }
+
+    /// The rate starts are held to: the key's, with a ledger (read from it at most once a
+    /// second: this blocks then).
+    pub(crate) fn rate(&self) -> Option<f64> {
+        #[cfg(feature = "ledger")]
+        if let Some(journal) = &self.key.journal {
+            let mut cached = self.key_rate.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let now = std::time::Instant::now();
+            match *cached {
+                Some((read, rate)) if now.duration_since(read) < std::time::Duration::from_secs(1) => {
+                    return rate;
+                }
+                _ => {
+                    let rate = journal.pace_rate(self.pacer.cap());
+                    *cached = Some((now, rate));
+                    return rate;
+                }
+            }
+        }
+        self.pacer.rate()
     }
 }
 
@@ -276,17 +360,17 @@ impl Pace {
 #[derive(Debug, Clone)]
 pub struct BatchHandle {
     board: Arc<Board>,
-    pacer: Arc<Pacer>,
+    pace: Pace,
     activity: Option<Arc<crate::activity::Activity>>,
 }
 
 impl BatchHandle {
     pub(crate) fn new(
         board: Arc<Board>,
-        pacer: Arc<Pacer>,
+        pace: Pace,
         activity: Option<Arc<crate::activity::Activity>>,
     ) -> Self {
-        Self { board, pacer, activity }
+        Self { board, pace, activity }
     }
 
     /// What the batch is waiting for now: checks in flight, checks waiting for the same
@@ -298,7 +382,7 @@ impl BatchHandle {
             in_flight: self.board.in_flight(),
             on_other_checks: activity.map_or(0, crate::activity::Activity::on_other_checks),
             ledger_calls: activity.map_or(0, crate::activity::Activity::ledger_calls),
-            paced_for: self.pacer.held_for(),
+            paced_for: self.pace.pacer.held_for(),
         }
     }
 
@@ -310,12 +394,12 @@ impl BatchHandle {
 
     /// The counts so far.
     pub fn stats(&self) -> BatchStats {
-        self.board.stats(self.pacer.rate())
+        self.board.stats(self.pace.rate())
     }
 
     /// The pace, in checks per second; `None` while uncapped and never rate-limited.
     pub fn rate(&self) -> Option<f64> {
-        self.pacer.rate()
+        self.pace.rate()
     }
 }
 
@@ -403,7 +487,7 @@ impl Client {
         I::IntoIter: Send + 'static,
     {
         let board = Board::new(options.slots(), options.max_billed);
-        let pacer = Arc::new(Pacer::new(options.rate));
+        let pace = Pace::new(Arc::new(Pacer::new(options.rate)), Arc::clone(&board), self.key_pace());
         let engine = Arc::new(Engine::new(inputs.into_iter(), &options, Arc::clone(&board)));
         // Every item holds a slot, so `concurrency` places never fill up.
         let (sender, results) = mpsc::channel(options.slots());
@@ -411,12 +495,12 @@ impl Client {
             engine,
             client: self.clone(),
             mode: options.mode.unwrap_or(self.mode()),
-            pace: Pace::new(Arc::clone(&pacer), Arc::clone(&board)),
+            pace: pace.clone(),
             runtime: tokio::runtime::Handle::current(),
             sender,
         };
         feeder.start();
-        Batch { results, handle: BatchHandle::new(board, pacer, self.activity()) }
+        Batch { results, handle: BatchHandle::new(board, pace, self.activity()) }
     }
 }
 

@@ -183,9 +183,8 @@ where
 {
     let slots = options.slots();
     let board = Board::new(slots, options.max_billed);
-    let pacer = Arc::new(Pacer::new(options.rate));
-    let handle = BatchHandle::new(Arc::clone(&board), Arc::clone(&pacer), client.activity());
-    let pace = Pace::new(Arc::clone(&pacer), Arc::clone(&board));
+    let pace = Pace::new(Arc::new(Pacer::new(options.rate)), Arc::clone(&board), client.key_pace());
+    let handle = BatchHandle::new(Arc::clone(&board), pace.clone(), client.activity());
     let engine = Arc::new(Engine::new(inputs, options, board));
     let mode = options.mode.unwrap_or(client.mode());
     let (results, receiver) = sync_channel(slots);

@@ -13,11 +13,11 @@ use juhe_proto::{
 };
 use juhe_transport::Transport;
 
-use crate::attempts::{Attempts, Core, Step, paced};
+use crate::attempts::{Attempts, Core, Step};
 use crate::batch::Pace;
 #[cfg(feature = "ledger")]
 use crate::journal::{Gate, PendingEntry, settlement};
-use crate::pacer::Pacer;
+use crate::starts::{KeyPace, Starts};
 use crate::{ClientBuilder, Error};
 
 /// The blocking client, for code without an async runtime.
@@ -56,6 +56,14 @@ impl Client {
     /// The default mode of its checks.
     pub(crate) fn mode(&self) -> Mode {
         self.core.mode
+    }
+
+    /// The key's pace in its ledger, if it has one.
+    pub(crate) fn key_pace(&self) -> KeyPace {
+        KeyPace {
+            #[cfg(feature = "ledger")]
+            journal: self.core.journal.clone(),
+        }
     }
 
     /// What its checks wait for, with a ledger (none without).
@@ -111,7 +119,6 @@ impl Client {
     ) -> Result<C::Outcome, Error> {
         let mut attempts = self.core.start(check, mode)?;
         let _in_check = attempts.span().entered();
-        let pacer = pace.map(|p| &*p.pacer);
         #[cfg(feature = "ledger")]
         if let Some(journal) = &self.core.journal {
             let intent = journal.intent(check, mode);
@@ -121,7 +128,7 @@ impl Client {
                 if let Some(outcome) = journal.reusable(&intent)? {
                     return Ok(outcome);
                 }
-                if !pace.start_blocking() {
+                if !pace.start_blocking()? {
                     return Err(Error::Skipped(crate::Skipped::BatchStopped));
                 }
             }
@@ -138,24 +145,49 @@ impl Client {
                 }
             };
             drop(on_other_check);
-            let mut pending = PendingEntry::new(Arc::clone(journal), entry);
-            pending.sending();
-            let result = self.exchange(&mut attempts, pacer);
-            let (journal, entry, settlement) = pending.finished(settlement::<C>(&result, attempts.made()));
-            journal.finish(entry, &settlement);
+            let pending = PendingEntry::new(Arc::clone(journal), entry);
+            let starts = pace.map_or(Starts::Live(journal), Starts::Batch);
+            let result = self.exchange_pending(&mut attempts, starts, pending);
             return result;
         }
-        if pace.is_some_and(|p| !p.start_blocking()) {
-            return Err(Error::Skipped(crate::Skipped::BatchStopped));
+        let starts = match pace {
+            Some(pace) if !pace.start_blocking()? => {
+                return Err(Error::Skipped(crate::Skipped::BatchStopped));
+            }
+            Some(pace) => Starts::Batch(pace),
+            None => Starts::Free,
+        };
+        self.exchange(&mut attempts, starts)
+    }
+
+    /// The exchange of a check whose entry is pending: a single check first takes its start
+    /// in the key's pace (ahead of batches, within its bound; not sent past it), then the
+    /// attempts; the outcome is recorded whatever happens.
+    #[cfg(feature = "ledger")]
+    fn exchange_pending<C: Check>(
+        &self,
+        attempts: &mut Attempts<C>,
+        starts: Starts<'_>,
+        mut pending: PendingEntry,
+    ) -> Result<C::Outcome, Error> {
+        if let Starts::Live(journal) = starts {
+            // Not started: dropping `pending` records it not sent, not billed.
+            crate::starts::key_start_blocking(journal, journal.live_start(), &std::thread::sleep, &|| false)?;
         }
-        self.exchange(&mut attempts, pacer)
+        pending.sending();
+        let result = self.exchange(attempts, starts);
+        {
+            let (journal, entry, settlement) = pending.finished(settlement::<C>(&result, attempts.made()));
+            journal.finish(entry, &settlement);
+        }
+        result
     }
 
     /// Sends `attempts` until the retry policy says done.
     fn exchange<C: Check>(
         &self,
         attempts: &mut Attempts<C>,
-        pacer: Option<&Pacer>,
+        starts: Starts<'_>,
     ) -> Result<C::Outcome, Error> {
         loop {
             let sent = {
@@ -163,18 +195,16 @@ impl Client {
                 self.transport.send(attempts.request())
             };
             match attempts.next(sent) {
-                Step::Done(result) => return paced(result, pacer, attempts.round_trip()),
+                Step::Done(result) => {
+                    starts.answered_blocking(&result, attempts.round_trip());
+                    return result;
+                }
                 Step::RetryAfter { delay, rate_limited } => {
-                    if let (true, Some(pacer)) = (rate_limited, pacer) {
-                        pacer.rate_limited();
+                    if rate_limited {
+                        starts.refused_blocking();
                     }
                     std::thread::sleep(delay);
-                    // A batch's retry is a start too: once its backoff is over (a key's window stays
-                    // full for up to a second), it takes its place in the pace. Booked before the
-                    // backoff, its place would go unused and the retry come on top of later ones.
-                    if let Some(pacer) = pacer {
-                        std::thread::sleep(pacer.wait());
-                    }
+                    starts.retry_blocking()?;
                 }
             }
         }

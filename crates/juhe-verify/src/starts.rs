@@ -1,0 +1,195 @@
+//! Where a check's attempts take their starts: anywhere (a single check without a ledger), in
+//! its batch's pace, or, for a single check with a ledger, in the key's pace that the ledger
+//! keeps for every process on it (live checks before batches).
+//!
+//! One set of rules for both clients: each step has an async form (ledger calls on tokio's
+//! blocking threads, sleeps on the runtime) and a blocking one.
+
+#[cfg(feature = "ledger")]
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::Error;
+use crate::batch::Pace;
+#[cfg(feature = "ledger")]
+use crate::journal::{Journal, KeyStart, off_runtime};
+
+/// How long a check waiting for its start sleeps at most before it looks whether it should
+/// still start (its batch stopped, its caller gone).
+pub(crate) const STOP_LOOK: Duration = Duration::from_millis(20);
+
+/// The key's pace in a client's ledger, if it has one (never without the `ledger` feature).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct KeyPace {
+    #[cfg(feature = "ledger")]
+    pub(crate) journal: Option<Arc<Journal>>,
+}
+
+/// Where one check's attempts take their starts.
+#[derive(Clone, Copy)]
+pub(crate) enum Starts<'a> {
+    /// Anywhere: a single check without a ledger.
+    Free,
+    /// In its batch's pace.
+    Batch(&'a Pace),
+    /// A single check with a ledger, in the key's pace.
+    #[cfg(feature = "ledger")]
+    Live(&'a Arc<Journal>),
+}
+
+impl Starts<'_> {
+    /// Juhe refused an attempt for the rate: the pace learns it.
+    pub(crate) async fn refused(self) {
+        match self {
+            Starts::Free => {}
+            Starts::Batch(pace) => pace.refused().await,
+            #[cfg(feature = "ledger")]
+            Starts::Live(journal) => {
+                let journal = Arc::clone(journal);
+                let _ = off_runtime(move || {
+                    journal.rate_limited(None);
+                    Ok(())
+                })
+                .await;
+            }
+        }
+    }
+
+    /// [`refused`](Self::refused), on this thread.
+    pub(crate) fn refused_blocking(self) {
+        match self {
+            Starts::Free => {}
+            Starts::Batch(pace) => pace.refused_blocking(),
+            #[cfg(feature = "ledger")]
+            Starts::Live(journal) => journal.rate_limited(None),
+        }
+    }
+
+    /// A retry's start, once its backoff is over (a key's window stays full for up to a
+    /// second): it takes its place in the pace then. Booked before the backoff, its place
+    /// would go unused and the retry come on top of later ones. A retry was sent once already:
+    /// it waits for its start whatever the bound of a first attempt.
+    pub(crate) async fn retry(self) -> Result<(), Error> {
+        match self {
+            Starts::Free => Ok(()),
+            Starts::Batch(pace) => pace.retry().await,
+            #[cfg(feature = "ledger")]
+            Starts::Live(journal) => {
+                key_start(journal, juhe_ledger::StartRequest::live(Duration::MAX), &|| false).await.map(drop)
+            }
+        }
+    }
+
+    /// [`retry`](Self::retry), on this thread.
+    pub(crate) fn retry_blocking(self) -> Result<(), Error> {
+        match self {
+            Starts::Free => Ok(()),
+            Starts::Batch(pace) => pace.retry_blocking(),
+            #[cfg(feature = "ledger")]
+            Starts::Live(journal) => key_start_blocking(
+                journal,
+                juhe_ledger::StartRequest::live(Duration::MAX),
+                &std::thread::sleep,
+                &|| false,
+            )
+            .map(drop),
+        }
+    }
+
+    /// The check ended after `round_trip`: its batch's pace learns how (a single check's
+    /// refusals were reported as they came).
+    pub(crate) async fn answered<O>(self, result: &Result<O, Error>, round_trip: Duration) {
+        if let Starts::Batch(pace) = self {
+            match result {
+                Ok(_) => pace.went_through(round_trip),
+                Err(error) if error.is_rate_limited() => pace.refused().await,
+                Err(_) => {}
+            }
+        }
+    }
+
+    /// [`answered`](Self::answered), on this thread.
+    pub(crate) fn answered_blocking<O>(self, result: &Result<O, Error>, round_trip: Duration) {
+        if let Starts::Batch(pace) = self {
+            match result {
+                Ok(_) => pace.went_through(round_trip),
+                Err(error) if error.is_rate_limited() => pace.refused_blocking(),
+                Err(_) => {}
+            }
+        }
+    }
+}
+
+/// Waits for a start booked in the key's pace for `request`, asking again while the ledger
+/// says so (a batch's check, until a start is near). `Ok(false)`: `stopped` said stop first,
+/// and nothing was booked that will be used; `Err(KeyBusy)`: a single check's bound passed.
+#[cfg(feature = "ledger")]
+pub(crate) async fn key_start(
+    journal: &Arc<Journal>,
+    request: juhe_ledger::StartRequest,
+    stopped: &(dyn Fn() -> bool + Sync),
+) -> Result<bool, Error> {
+    loop {
+        if stopped() {
+            return Ok(false);
+        }
+        let asker = Arc::clone(journal);
+        let (pause, booked) = booked(journal, off_runtime(move || asker.take_start(&request)).await?)?;
+        if !sleep_unless(pause, stopped).await {
+            return Ok(false);
+        }
+        if booked {
+            return Ok(true);
+        }
+    }
+}
+
+/// [`key_start`] on this thread; `sleep` sleeps, waking early when `stopped` would say so.
+#[cfg(feature = "ledger")]
+pub(crate) fn key_start_blocking(
+    journal: &Arc<Journal>,
+    request: juhe_ledger::StartRequest,
+    sleep: &dyn Fn(Duration),
+    stopped: &dyn Fn() -> bool,
+) -> Result<bool, Error> {
+    loop {
+        if stopped() {
+            return Ok(false);
+        }
+        let (pause, booked) = booked(journal, journal.take_start(&request)?)?;
+        sleep(pause);
+        if stopped() {
+            return Ok(false);
+        }
+        if booked {
+            return Ok(true);
+        }
+    }
+}
+
+/// The pause before a start and whether the start is booked; a single check's bound passed
+/// is its error.
+#[cfg(feature = "ledger")]
+fn booked(journal: &Journal, start: KeyStart) -> Result<(Duration, bool), Error> {
+    match start {
+        KeyStart::After(pause) => Ok((pause, true)),
+        KeyStart::AskAgainAfter(pause) => Ok((pause, false)),
+        KeyStart::Full => Err(Error::Skipped(crate::Skipped::KeyBusy { within: journal.live_start_within })),
+    }
+}
+
+/// Sleeps `pause` on the runtime, looking every [`STOP_LOOK`] whether `stopped`; whether it
+/// slept it all.
+pub(crate) async fn sleep_unless(pause: Duration, stopped: &(dyn Fn() -> bool + Sync)) -> bool {
+    let until = std::time::Instant::now() + pause;
+    loop {
+        if stopped() {
+            return false;
+        }
+        let left = until.saturating_duration_since(std::time::Instant::now());
+        if left.is_zero() {
+            return true;
+        }
+        tokio::time::sleep(left.min(STOP_LOOK)).await;
+    }
+}
