@@ -143,6 +143,8 @@ pub(crate) struct KeyPace {
     /// asker while it holds ([`CAP_LAPSE`]).
     pub(crate) cap: Option<f64>,
     pub(crate) cap_seen_at: Option<i64>,
+    /// When this pace began (fresh, or forgotten and begun again).
+    pub(crate) created_at: i64,
 }
 
 /// What went through in a span: how many answers, and the oldest's time (milliseconds).
@@ -165,6 +167,7 @@ impl KeyPace {
             touched_at: now,
             cap: None,
             cap_seen_at: None,
+            created_at: now,
         }
     }
 
@@ -198,7 +201,12 @@ impl KeyPace {
     pub(crate) fn book(&mut self, now: i64, request: &StartRequest) -> Start {
         let cap = self.key_cap(now, request.cap());
         if let (None, Some(rtt)) = (self.limit, request.round_trip) {
-            self.rate = self.rate.max(IN_FLIGHT_AT_A_LIMIT / rtt.as_secs_f64().max(1e-6));
+            // In the first window only a server so near that it is not paced at all (see
+            // `grow`: a rate raised before the window filled meets a limit far above it).
+            let per_round_trip = IN_FLIGHT_AT_A_LIMIT / rtt.as_secs_f64().max(1e-6);
+            if per_round_trip >= UNPACED || now - self.created_at >= micros(WINDOW) {
+                self.rate = self.rate.max(per_round_trip);
+            }
         }
         let Some(rate) = self.held_to(cap) else {
             if now - self.touched_at >= micros(TOUCH_EVERY) {
@@ -219,7 +227,7 @@ impl KeyPace {
         self.next_at = slot + interval;
         self.touched_at = now;
         if wait > 0 {
-            self.grow(cap, interval);
+            self.grow(now, cap, interval);
         }
         Start::At(time(slot))
     }
@@ -255,11 +263,17 @@ impl KeyPace {
     /// start doubling per second of such checks, then by a small probe per check), never
     /// above the asker's cap. A rate that holds nobody back does not grow: it would be met
     /// far above a limit when it began to.
-    fn grow(&mut self, cap: Option<f64>, interval: i64) {
+    ///
+    /// The slow start begins growing only once the pace is a window old. Until then the key's
+    /// window is still filling: a limit met by a rate grown meanwhile is met far above it,
+    /// with a round trip of checks refused; met after, the window holds a second of checks at
+    /// the first rate, so the first check over the limit is refused at once, a few above it.
+    fn grow(&mut self, now: i64, cap: Option<f64>, interval: i64) {
         if cap.is_some_and(|cap| self.rate >= cap) {
             return;
         }
         let raised = match self.limit {
+            None if now - self.created_at < micros(WINDOW) => return,
             None => self.rate * SLOW_START_PER_SECOND.powf(interval as f64 / 1e6),
             Some(limit) if self.rate < self.refused_at * UNDER_LIMIT => self.rate + limit * PROBE * CATCH_UP,
             Some(limit) => self.rate + limit * PROBE,
@@ -519,6 +533,11 @@ mod tests {
             at(pace.book(T0 + n * 20 * MS, &batch));
         }
         assert_eq!(pace.rate, SLOW_START);
+        // In its first second the key's window is still filling: the rate holds.
+        let mut now = T0 + 999 * MS;
+        now = at(pace.book(now, &batch)) - 1;
+        at(pace.book(now, &batch));
+        assert_eq!(pace.rate, SLOW_START);
         // Checks that wait for their start: one second of them doubles it.
         let mut now = T0 + 1_000 * MS;
         let started = now;
@@ -526,6 +545,19 @@ mod tests {
             now = at(pace.book(now, &batch));
         }
         assert!((pace.rate / SLOW_START - 2.0).abs() < 0.05, "{}", pace.rate);
+    }
+
+    #[test]
+    fn in_the_first_window_only_a_near_server_raises_the_rate() {
+        let mut pace = KeyPace::new(T0);
+        let away = StartRequest::batch().round_trip(Some(Duration::from_millis(50)));
+        at(pace.book(T0 + 500 * MS, &away));
+        assert_eq!(pace.rate, SLOW_START, "160 a second waits for the window");
+        at(pace.book(T0 + 1_000 * MS, &away));
+        assert_eq!(pace.rate, 160.0, "8 per round trip once the window is a second old");
+        let mut near = KeyPace::new(T0);
+        near.book(T0, &StartRequest::batch().round_trip(Some(Duration::from_millis(1))));
+        assert_eq!(near.rate, 8_000.0, "a server a millisecond away is not paced at all");
     }
 
     #[test]
