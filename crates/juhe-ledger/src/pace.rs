@@ -43,6 +43,9 @@ const TOUCH_EVERY: Duration = Duration::from_secs(60);
 const CONTENDED: usize = 1000;
 /// In the slow start, the rate grows by this factor per second of checks that wait for it.
 const SLOW_START_PER_SECOND: f64 = 2.0;
+/// How long live checks keep the rate under the measured limit after the last one booked: no
+/// probing above it meanwhile, so no refusal of the probe's falls on a live check.
+const LIVE_SHIELD: Duration = Duration::from_secs(10);
 /// How long a cap holds the askers that give none after its own asker last booked (a live
 /// check beside a capped batch keeps to the batch's cap; once the batch is over, it lapses).
 const CAP_LAPSE: Duration = Duration::from_secs(10);
@@ -145,6 +148,8 @@ pub(crate) struct KeyPace {
     pub(crate) cap_seen_at: Option<i64>,
     /// When this pace began (fresh, or forgotten and begun again).
     pub(crate) created_at: i64,
+    /// When a live check last booked a start.
+    pub(crate) live_at: Option<i64>,
 }
 
 /// What went through in a span: how many answers, and the oldest's time (milliseconds).
@@ -168,6 +173,7 @@ impl KeyPace {
             cap: None,
             cap_seen_at: None,
             created_at: now,
+            live_at: None,
         }
     }
 
@@ -226,6 +232,14 @@ impl KeyPace {
         let interval = (1e6 / rate).round().clamp(1.0, 1e15) as i64;
         self.next_at = slot + interval;
         self.touched_at = now;
+        if let Priority::Live { .. } = request.priority {
+            // Live checks beside batches: no probing over the limit while they come (a probe
+            // finds a higher limit by drawing refusals, and one could fall on a live check).
+            self.live_at = Some(now);
+            if let Some(limit) = self.limit {
+                self.rate = self.rate.min(limit * UNDER_LIMIT);
+            }
+        }
         if wait > 0 {
             self.grow(now, cap, interval);
         }
@@ -272,9 +286,13 @@ impl KeyPace {
         if cap.is_some_and(|cap| self.rate >= cap) {
             return;
         }
+        let shielded = self.live_at.is_some_and(|live| now - live < micros(LIVE_SHIELD));
         let raised = match self.limit {
             None if now - self.created_at < micros(WINDOW) => return,
             None => self.rate * SLOW_START_PER_SECOND.powf(interval as f64 / 1e6),
+            Some(limit) if shielded => {
+                (self.rate + limit * PROBE * CATCH_UP).min(limit * UNDER_LIMIT).max(self.rate)
+            }
             Some(limit) if self.rate < self.refused_at * UNDER_LIMIT => self.rate + limit * PROBE * CATCH_UP,
             Some(limit) => self.rate + limit * PROBE,
         };
@@ -614,6 +632,29 @@ mod tests {
         // A hundred checks probe by 100 × 0.005% of the limit: half a check a second, the
         // same whichever processes booked them.
         assert!((pace.rate - (98.0 + 100.0 * 100.0 * PROBE)).abs() < 1e-6, "{}", pace.rate);
+    }
+
+    #[test]
+    fn live_checks_keep_the_rate_under_the_limit_while_they_come() {
+        let mut pace = KeyPace::new(T0);
+        pace.refused(T0, None, Passed { count: 100, oldest_ms: None });
+        pace.remeasure_at = None;
+        pace.rate = 99.5; // probed up, over 98
+        let live = StartRequest::live(Duration::from_secs(2));
+        let mut now = T0 + 2_000 * MS;
+        now = at(pace.book(now, &live));
+        assert_eq!(pace.rate, 100.0 * UNDER_LIMIT, "brought under the limit at once");
+        let batch = StartRequest::batch();
+        // Five seconds of batch checks that wait for their starts.
+        for _ in 0..500 {
+            now = at(pace.book(now - 1, &batch));
+        }
+        assert_eq!(pace.rate, 100.0 * UNDER_LIMIT, "no probing over it while live checks come");
+        // Ten seconds after the last live check, batches probe again.
+        now += micros(LIVE_SHIELD);
+        now = at(pace.book(now, &batch));
+        at(pace.book(now - 1, &batch));
+        assert!(pace.rate > 100.0 * UNDER_LIMIT, "{}", pace.rate);
     }
 
     #[test]

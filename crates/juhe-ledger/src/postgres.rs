@@ -752,6 +752,7 @@ impl PaceRows for Pace<'_> {
                     cap: r.try_get(8)?,
                     cap_seen_at: r.try_get(9)?,
                     created_at: r.try_get(10)?,
+                    live_at: r.try_get(11)?,
                 },
                 r.try_get(0)?,
             ))
@@ -769,13 +770,13 @@ impl PaceRows for Pace<'_> {
         let sql = match version {
             Some(_) => {
                 "UPDATE juhe_ledger_pace SET version = $3::bigint + 1, next_at = $4, rate = $5, limit_rate = $6, \
-                        refused_at = $7, last_cut = $8, remeasure_at = $9, touched_at = $10, cap = $11, cap_seen_at = $12, created_at = $13 \
+                        refused_at = $7, last_cut = $8, remeasure_at = $9, touched_at = $10, cap = $11, cap_seen_at = $12, created_at = $13, live_at = $14 \
                         WHERE account = $1 AND target = $2 AND version = $3 RETURNING version"
             }
             None => {
                 "INSERT INTO juhe_ledger_pace (account, target, version, next_at, rate, limit_rate, \
-                     refused_at, last_cut, remeasure_at, touched_at, cap, cap_seen_at, created_at) \
-                     VALUES ($1, $2, $3::bigint + 1, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT DO NOTHING RETURNING version"
+                     refused_at, last_cut, remeasure_at, touched_at, cap, cap_seen_at, created_at, live_at) \
+                     VALUES ($1, $2, $3::bigint + 1, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) ON CONFLICT DO NOTHING RETURNING version"
             }
         };
         let version = version.unwrap_or(0);
@@ -795,6 +796,7 @@ impl PaceRows for Pace<'_> {
                 &pace.cap,
                 &pace.cap_seen_at,
                 &pace.created_at,
+                &pace.live_at,
             ],
         )?;
         Ok(stored.len() == 1)

@@ -118,6 +118,7 @@ pub(crate) const MIGRATIONS: [Migration; 3] = [
                 cap REAL,
                 cap_seen_at INTEGER,
                 created_at INTEGER NOT NULL,
+                live_at INTEGER,
                 PRIMARY KEY (account, target)
             ) WITHOUT ROWID;
         ",
@@ -136,6 +137,7 @@ pub(crate) const MIGRATIONS: [Migration; 3] = [
                 cap DOUBLE PRECISION,
                 cap_seen_at BIGINT,
                 created_at BIGINT NOT NULL,
+                live_at BIGINT,
                 PRIMARY KEY (account, target)
             );
         ",
@@ -143,8 +145,7 @@ pub(crate) const MIGRATIONS: [Migration; 3] = [
 ];
 
 /// The columns of a pace row after its version, in this order (see [`KeyPace`](crate::pace)).
-pub(crate) const PACE_COLUMNS: &str =
-    "next_at, rate, limit_rate, refused_at, last_cut, remeasure_at, touched_at, cap, cap_seen_at, created_at";
+pub(crate) const PACE_COLUMNS: &str = "next_at, rate, limit_rate, refused_at, last_cut, remeasure_at, touched_at, cap, cap_seen_at, created_at, live_at";
 
 /// The columns every backend reads an [`Entry`](crate::Entry) from, in this order.
 pub(crate) const ENTRY_COLUMNS: &str = "id, account, product, mode, target, masked, started_at, finished_at, \

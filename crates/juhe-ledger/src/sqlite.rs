@@ -603,6 +603,7 @@ impl PaceRows for Pace<'_> {
                             cap: r.get(8)?,
                             cap_seen_at: r.get(9)?,
                             created_at: r.get(10)?,
+                            live_at: r.get(11)?,
                         },
                         r.get(0)?,
                     ))
@@ -622,13 +623,13 @@ impl PaceRows for Pace<'_> {
         let sql = match version {
             Some(_) => {
                 "UPDATE juhe_ledger_pace SET version = ?3 + 1, next_at = ?4, rate = ?5, limit_rate = ?6, \
-                        refused_at = ?7, last_cut = ?8, remeasure_at = ?9, touched_at = ?10, cap = ?11, cap_seen_at = ?12, created_at = ?13 \
+                        refused_at = ?7, last_cut = ?8, remeasure_at = ?9, touched_at = ?10, cap = ?11, cap_seen_at = ?12, created_at = ?13, live_at = ?14 \
                         WHERE account = ?1 AND target = ?2 AND version = ?3"
             }
             None => {
                 "INSERT INTO juhe_ledger_pace (account, target, version, next_at, rate, limit_rate, \
-                     refused_at, last_cut, remeasure_at, touched_at, cap, cap_seen_at, created_at) \
-                     VALUES (?1, ?2, ?3 + 1, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) ON CONFLICT DO NOTHING"
+                     refused_at, last_cut, remeasure_at, touched_at, cap, cap_seen_at, created_at, live_at) \
+                     VALUES (?1, ?2, ?3 + 1, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) ON CONFLICT DO NOTHING"
             }
         };
         let changed = self
@@ -648,7 +649,8 @@ impl PaceRows for Pace<'_> {
                     pace.touched_at,
                     pace.cap,
                     pace.cap_seen_at,
-                    pace.created_at
+                    pace.created_at,
+                    pace.live_at
                 ])
             })
             .map_err(|e| self.store.error(e))?;

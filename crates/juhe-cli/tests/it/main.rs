@@ -6,6 +6,7 @@ mod batch_files;
 mod batch_stops;
 mod careless_and_hostile;
 mod check_commands;
+mod fleet;
 mod ledger_commands;
 mod proxy;
 mod result_fields;
