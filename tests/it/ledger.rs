@@ -244,3 +244,52 @@ fn a_failing_ledger_sends_nothing() {
         assert_eq!(sandbox.ledger().requests, 0, "{flavor:?}: nothing reached the sandbox");
     }
 }
+
+/// With a ledger a batch's cap is the key's: two batches at once on one ledger, each at
+/// `rate_per_second(50)`, together start 50 checks a second (each pacing itself, they would
+/// start 100), on both flavours and both backends. A process's own cap
+/// (`process_rate_per_second`) holds beside the key's. The bounds are the starts' spacing
+/// alone: the time the starts take at the cap, from below.
+#[test]
+fn with_a_ledger_the_rate_cap_is_the_keys() {
+    for flavor in BOTH {
+        for place in Place::both(&format!("key-cap-{flavor:?}")) {
+            let sandbox = Sandbox::start().unwrap();
+            let people: Vec<_> = sandbox.identities()[..60].iter().map(check_of).collect();
+            let halves = [people[..30].to_vec(), people[30..].to_vec()];
+            let barrier = Arc::new(Barrier::new(2));
+            let started = std::time::Instant::now();
+            std::thread::scope(|scope| {
+                let runs: Vec<_> = halves
+                    .iter()
+                    .map(|half| {
+                        let (barrier, half, builder) =
+                            (barrier.clone(), half.clone(), with_ledger(&sandbox, &place));
+                        scope.spawn(move || {
+                            barrier.wait();
+                            batch(
+                                builder,
+                                flavor,
+                                half,
+                                BatchOptions::default().concurrency(8).rate_per_second(50.0),
+                            )
+                        })
+                    })
+                    .collect();
+                runs.into_iter().for_each(|r| assert_eq!(r.join().unwrap().1.billed, 30));
+            });
+            // 60 starts 20 ms apart: the last 1.18 s after the first (each alone: 0.58 s).
+            let took = started.elapsed();
+            assert!(took >= Duration::from_millis(1180), "{flavor:?} {place:?}: {took:?}");
+            let own =
+                BatchOptions::default().concurrency(8).rate_per_second(1000.0).process_rate_per_second(20.0);
+            let fresh: Vec<_> = sandbox.identities()[60..80].iter().map(check_of).collect();
+            let started = std::time::Instant::now();
+            assert_eq!(batch(with_ledger(&sandbox, &place), flavor, fresh, own).1.billed, 20);
+            let took = started.elapsed();
+            // 20 starts 50 ms apart: 0.95 s.
+            assert!(took >= Duration::from_millis(950), "{flavor:?} {place:?}: process cap: {took:?}");
+            assert_eq!(sandbox.ledger().billed, 80);
+        }
+    }
+}

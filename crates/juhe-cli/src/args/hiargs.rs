@@ -65,6 +65,7 @@ pub(crate) struct BatchArgs {
     /// `None`: the library derives it from the rate.
     pub(crate) concurrency: Option<usize>,
     pub(crate) rate: Option<f64>,
+    pub(crate) process_rate: Option<f64>,
     pub(crate) resume: bool,
     /// Check again, on resume, the rows an earlier run left maybe billed.
     pub(crate) resend_maybe_billed: bool,
@@ -196,6 +197,7 @@ impl HiArgs {
                     output,
                     concurrency,
                     rate,
+                    process_rate,
                     resume,
                     resend_maybe_billed,
                     no_dedupe,
@@ -214,6 +216,7 @@ impl HiArgs {
                     output,
                     concurrency,
                     rate,
+                    process_rate,
                     resume,
                     resend_maybe_billed,
                     dedupe: !no_dedupe,

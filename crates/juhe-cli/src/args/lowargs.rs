@@ -375,9 +375,14 @@ pub(crate) struct BatchLowArgs {
     /// for --rate at a 320 ms round trip].
     #[arg(long, value_parser = parse_concurrency)]
     pub(crate) concurrency: Option<usize>,
-    /// At most this many checks started per second.
+    /// At most this many checks started per second: with a ledger by the whole key (every
+    /// process on the ledger together), without one by this process.
     #[arg(long, value_name = "R", value_parser = parse_rate)]
     pub(crate) rate: Option<f64>,
+    /// At most this many checks started per second by this process (its share of the key's
+    /// pace, with a ledger).
+    #[arg(long, value_name = "R", value_parser = parse_rate)]
+    pub(crate) process_rate: Option<f64>,
     /// Continue an interrupted run: skip rows already in the output file, once they are
     /// proven to belong to this input.
     #[arg(long)]

@@ -121,6 +121,9 @@ impl Run<'_> {
         if let Some(rate) = request.rate {
             options = options.rate_per_second(rate);
         }
+        if let Some(rate) = request.process_rate {
+            options = options.process_rate_per_second(rate);
+        }
         if let Some(max) = request.max_billed {
             options = options.max_billed(max);
         }

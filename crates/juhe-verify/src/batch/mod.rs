@@ -85,6 +85,8 @@ pub struct BatchOptions {
     /// `None`: derived from the rate (see [`BatchOptions::slots`]).
     pub(crate) concurrency: Option<usize>,
     pub(crate) rate: Option<f64>,
+    /// This process's own cap, beside the key's with a ledger.
+    pub(crate) process_rate: Option<f64>,
     pub(crate) mode: Option<Mode>,
     pub(crate) max_billed: Option<u64>,
     pub(crate) dedupe: bool,
@@ -95,7 +97,15 @@ impl Default for BatchOptions {
     /// [`DEFAULT_CONCURRENCY`] checks in flight, no rate cap, the client's mode, no budget,
     /// dedupe on.
     fn default() -> Self {
-        Self { concurrency: None, rate: None, mode: None, max_billed: None, dedupe: true, repeats: None }
+        Self {
+            concurrency: None,
+            rate: None,
+            process_rate: None,
+            mode: None,
+            max_billed: None,
+            dedupe: true,
+            repeats: None,
+        }
     }
 }
 
@@ -124,7 +134,7 @@ impl BatchOptions {
     pub fn slots(&self) -> usize {
         self.concurrency.unwrap_or_else(|| {
             let for_rate = self
-                .rate
+                .cap()
                 .filter(|r| r.is_finite() && *r > 0.0)
                 .map_or(0.0, |r| (r * ROUND_TRIP_ALLOWANCE.as_secs_f64()).ceil().min(MAX_CONCURRENCY as f64));
             // Within 1..=MAX_CONCURRENCY by the `min` above: the cast cannot truncate.
@@ -143,9 +153,31 @@ impl BatchOptions {
     /// per round trip, if more) and speeds up with every check that goes through.
     /// Unless [`concurrency`](Self::concurrency) is set, a cap also sets the concurrency
     /// ([`slots`](Self::slots)).
+    ///
+    /// **With a ledger** the cap is the whole key's: starts are booked in the key's pace,
+    /// which every process on the ledger shares, so several batches (and services) on one key
+    /// together start at most `rate` a second, and a refusal any of them meets slows them all
+    /// (see `juhe_ledger::Ledger::take_start`). Without one, it is this batch's own.
     pub fn rate_per_second(mut self, rate: f64) -> Self {
         self.rate = Some(rate);
         self
+    }
+
+    /// At most `rate` checks started per second by this batch, whatever the key's pace allows
+    /// (with a ledger, [`rate_per_second`](Self::rate_per_second) caps the whole key: this
+    /// caps one process's share of it). Without a ledger, the lower of the two caps holds.
+    pub fn process_rate_per_second(mut self, rate: f64) -> Self {
+        self.process_rate = Some(rate);
+        self
+    }
+
+    /// The lowest cap set, for the concurrency it needs.
+    fn cap(&self) -> Option<f64> {
+        let usable = |r: &f64| r.is_finite() && *r > 0.0;
+        match (self.rate.filter(usable), self.process_rate.filter(usable)) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 
     /// The mode of every check (the client's default otherwise).
@@ -227,10 +259,17 @@ pub(crate) struct Pace {
     turn: Arc<Turn>,
     #[cfg_attr(not(feature = "ledger"), allow(dead_code))]
     key: KeyPace,
+    /// With a ledger, this process's own cap (`process_rate_per_second`), kept before the
+    /// key's pace.
+    #[cfg_attr(not(feature = "ledger"), allow(dead_code))]
+    own: Option<Arc<Pacer>>,
     /// The key's rate as last read from the ledger, and when: progress reports read it often.
     #[cfg_attr(not(feature = "ledger"), allow(dead_code))]
-    key_rate: Arc<std::sync::Mutex<Option<(std::time::Instant, Option<f64>)>>>,
+    key_rate: Arc<std::sync::Mutex<Option<KeyRateRead>>>,
 }
+
+/// The key's rate as read from the ledger (`None`: not paced), and when.
+type KeyRateRead = (std::time::Instant, Option<f64>);
 
 /// Whose turn it is to book a start: one lock per flavour of batch.
 #[derive(Debug, Default)]
@@ -240,8 +279,19 @@ struct Turn {
 }
 
 impl Pace {
-    pub(crate) fn new(pacer: Arc<Pacer>, board: Arc<Board>, key: KeyPace) -> Self {
-        Self { pacer, board, turn: Arc::default(), key, key_rate: Arc::default() }
+    /// The pace of a batch with `options`: with a ledger, the key's (under `rate`), after
+    /// this process's own cap if it has one; without, its own under the lower cap.
+    pub(crate) fn new(options: &BatchOptions, board: Arc<Board>, key: KeyPace) -> Self {
+        #[cfg(feature = "ledger")]
+        let with_ledger = key.journal.is_some();
+        #[cfg(not(feature = "ledger"))]
+        let with_ledger = false;
+        let (pacer, own) = match (with_ledger, options.process_rate) {
+            (true, Some(own)) => (Pacer::new(options.rate), Some(Arc::new(Pacer::new(Some(own))))),
+            (true, None) => (Pacer::new(options.rate), None),
+            (false, _) => (Pacer::new(options.cap()), None),
+        };
+        Self { pacer: Arc::new(pacer), board, turn: Arc::default(), key, own, key_rate: Arc::default() }
     }
 
     /// Waits for this check's turn and start on a thread; `false` when the batch was stopped
@@ -272,6 +322,11 @@ impl Pace {
     async fn take(&self, stopped: &(dyn Fn() -> bool + Sync)) -> Result<bool, Error> {
         #[cfg(feature = "ledger")]
         if let Some(journal) = &self.key.journal {
+            if let Some(own) = &self.own
+                && !crate::starts::sleep_unless(own.wait(), stopped).await
+            {
+                return Ok(false);
+            }
             return crate::starts::key_start(journal, self.key_request(), stopped).await;
         }
         if stopped() {
@@ -283,6 +338,9 @@ impl Pace {
     fn take_blocking(&self, stopped: &dyn Fn() -> bool) -> Result<bool, Error> {
         #[cfg(feature = "ledger")]
         if let Some(journal) = &self.key.journal {
+            if let Some(own) = &self.own {
+                self.board.pause(own.wait());
+            }
             let sleep = |pause| self.board.pause(pause);
             return crate::starts::key_start_blocking(journal, self.key_request(), &sleep, stopped);
         }
@@ -487,7 +545,7 @@ impl Client {
         I::IntoIter: Send + 'static,
     {
         let board = Board::new(options.slots(), options.max_billed);
-        let pace = Pace::new(Arc::new(Pacer::new(options.rate)), Arc::clone(&board), self.key_pace());
+        let pace = Pace::new(&options, Arc::clone(&board), self.key_pace());
         let engine = Arc::new(Engine::new(inputs.into_iter(), &options, Arc::clone(&board)));
         // Every item holds a slot, so `concurrency` places never fill up.
         let (sender, results) = mpsc::channel(options.slots());

@@ -14,7 +14,6 @@ use crate::batch::{
     BatchHandle, BatchItem, BatchOptions, BatchStats, Board, Engine, Input, Job, Pace, Ticket,
 };
 use crate::blocking;
-use crate::pacer::Pacer;
 
 /// The most worker threads one blocking batch starts, whatever its concurrency (up to
 /// [`MAX_CONCURRENCY`](crate::MAX_CONCURRENCY)): past this, threads cost more memory than they
@@ -183,7 +182,7 @@ where
 {
     let slots = options.slots();
     let board = Board::new(slots, options.max_billed);
-    let pace = Pace::new(Arc::new(Pacer::new(options.rate)), Arc::clone(&board), client.key_pace());
+    let pace = Pace::new(options, Arc::clone(&board), client.key_pace());
     let handle = BatchHandle::new(Arc::clone(&board), pace.clone(), client.activity());
     let engine = Arc::new(Engine::new(inputs, options, board));
     let mode = options.mode.unwrap_or(client.mode());
