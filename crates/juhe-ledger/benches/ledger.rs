@@ -1,4 +1,6 @@
 //! The ledger's costs, on SQLite and on a real PostgreSQL:
+//! - a start in the key's pace, booked (a read and a conditional write) or unpaced (a read),
+//!   one handle and eight (`JUHE_BENCH_ONLY=pace` stops after it);
 //! - the overhead per check (a begin, then a settle), p50 and p99, one thread and eight;
 //! - `report` over 1,000,000 entries;
 //! - bytes per entry.
@@ -10,7 +12,9 @@
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant, SystemTime};
 
-use juhe_ledger::{Admission, Grouping, Intent, Ledger, LedgerSecret, Policy, Settlement, Span};
+use juhe_ledger::{
+    Admission, Grouping, Intent, Ledger, LedgerSecret, Policy, Settlement, Span, Start, StartRequest,
+};
 use juhe_proto::{Check, Mode, Subject, SubjectKey, Telecom3Check, Verdict};
 
 const CHECKS: usize = 4_000;
@@ -114,6 +118,55 @@ fn print_overhead(backend: &str, open: &(dyn Fn() -> Ledger + Sync)) {
     }
 }
 
+/// The key's pace: `threads` threads (each on its own handle, as processes would be) book
+/// `per_thread` starts each. `paced`: under a cap every booking is a read and a conditional
+/// write (contended across the handles); unpaced (uncapped, a server a millisecond away) a
+/// read alone.
+fn print_pace(backend: &str, open: &(dyn Fn() -> Ledger + Sync)) {
+    for (run, (threads, paced)) in [(1, true), (8, true), (1, false), (8, false)].into_iter().enumerate() {
+        let secret = LedgerSecret::from_api_key(&format!("pace bench key {run}"));
+        let request = if paced {
+            StartRequest::live(Duration::from_secs(3600)).capped(Some(1_000_000.0))
+        } else {
+            StartRequest::batch().round_trip(Some(Duration::from_millis(1)))
+        };
+        let per_thread = CHECKS / threads;
+        let barrier = Arc::new(Barrier::new(threads));
+        let started = Instant::now();
+        let mut times: Vec<Duration> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..threads)
+                .map(|_| {
+                    let (ledger, secret, barrier) = (open(), secret.clone(), barrier.clone());
+                    scope.spawn(move || {
+                        barrier.wait();
+                        (0..per_thread)
+                            .map(|_| {
+                                let start = Instant::now();
+                                assert!(matches!(
+                                    ledger.take_start(&secret, "juhe", &request).unwrap(),
+                                    Start::At(_) | Start::Unpaced
+                                ));
+                                start.elapsed()
+                            })
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            handles.into_iter().flat_map(|h| h.join().unwrap()).collect()
+        });
+        let wall = started.elapsed();
+        times.sort();
+        let at = |q: f64| times[((times.len() - 1) as f64 * q) as usize];
+        println!(
+            "{backend:<10} pace {:<7} {threads} thread(s): p50 {:>7.1} µs  p99 {:>7.1} µs  {:>6.0} starts/s",
+            if paced { "booked" } else { "unpaced" },
+            at(0.5).as_secs_f64() * 1e6,
+            at(0.99).as_secs_f64() * 1e6,
+            times.len() as f64 / wall.as_secs_f64()
+        );
+    }
+}
+
 fn main() {
     let dir = std::env::temp_dir().join(format!("juhe-ledger-bench-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
@@ -121,6 +174,11 @@ fn main() {
     let postgres = std::env::var("JUHE_BENCH_POSTGRES")
         .unwrap_or_else(|_| juhe_test_support::postgres_server::shared().new_database());
 
+    print_pace("sqlite", &|| Ledger::open_sqlite(&sqlite).unwrap());
+    print_pace("postgres", &|| Ledger::connect_postgres(&postgres).unwrap());
+    if std::env::var("JUHE_BENCH_ONLY").is_ok_and(|only| only == "pace") {
+        return;
+    }
     print_overhead("sqlite", &|| Ledger::open_sqlite(&sqlite).unwrap());
     print_overhead("postgres", &|| Ledger::connect_postgres(&postgres).unwrap());
 

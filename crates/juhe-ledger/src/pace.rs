@@ -121,6 +121,10 @@ pub enum Start {
         /// The next free start.
         next: SystemTime,
     },
+    /// The key is not paced (no cap, no refusal, and past 5,000 checks a second): start now;
+    /// nothing booked. An asker may start its next checks without asking for a short while
+    /// (a refusal elsewhere then reaches it that much later).
+    Unpaced,
 }
 
 /// The pace of one account and target, as its row stores it. Times are microseconds since
@@ -218,7 +222,7 @@ impl KeyPace {
             if now - self.touched_at >= micros(TOUCH_EVERY) {
                 self.touched_at = now;
             }
-            return Start::At(time(now));
+            return Start::Unpaced;
         };
         let slot = self.next_at.max(now);
         let wait = slot - now;
@@ -583,10 +587,10 @@ mod tests {
         let mut pace = KeyPace::new(T0);
         let fast = StartRequest::batch().round_trip(Some(Duration::from_micros(300)));
         let first = pace.book(T0, &fast);
-        assert_eq!(first, Start::At(time(T0)));
+        assert_eq!(first, Start::Unpaced);
         let stored = pace.clone();
         for n in 0..1000 {
-            assert_eq!(pace.book(T0 + n, &fast), Start::At(time(T0 + n)));
+            assert_eq!(pace.book(T0 + n, &fast), Start::Unpaced);
         }
         assert_eq!(pace, stored, "an unpaced booking changes nothing to store");
         pace.book(T0 + micros(TOUCH_EVERY), &fast);

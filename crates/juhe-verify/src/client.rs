@@ -239,10 +239,10 @@ async fn recorded<C: Check>(
     let mut pending = PendingEntry::new(Arc::clone(&journal), entry);
     // A single check takes its start in the key's pace now, ahead of batches, within its bound.
     let live_start = match &pace {
-        Some(_) => Ok(true),
+        Some(_) => Ok(crate::starts::Began::Booked),
         None => crate::starts::key_start(&journal, journal.live_start(), &caller_gone).await,
     };
-    if !matches!(live_start, Ok(true)) || caller_gone() {
+    if matches!(live_start, Err(_) | Ok(crate::starts::Began::Stopped)) || caller_gone() {
         // Dropped on a blocking thread: recording it (not sent, not billed) blocks.
         let _ = off_runtime(move || {
             drop(pending);

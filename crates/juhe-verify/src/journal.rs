@@ -125,6 +125,8 @@ pub(crate) enum KeyStart {
     AskAgainAfter(Duration),
     /// A single check: no start within its bound; nothing booked.
     Full,
+    /// The key is not paced: start now.
+    Unpaced,
 }
 
 impl Journal {
@@ -139,6 +141,7 @@ impl Journal {
             Start::At(at) => KeyStart::After(after(at)),
             Start::AskAgainAt(at) => KeyStart::AskAgainAfter(after(at)),
             Start::Full { .. } => KeyStart::Full,
+            Start::Unpaced => KeyStart::Unpaced,
         })
     }
 

@@ -120,26 +120,38 @@ impl Starts<'_> {
     }
 }
 
+/// How a wait for a start in the key's pace ended.
+#[cfg(feature = "ledger")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Began {
+    /// At its booked start.
+    Booked,
+    /// At once: the key is not paced.
+    Unpaced,
+    /// Not at all: told to stop first (nothing booked that will be used).
+    Stopped,
+}
+
 /// Waits for a start booked in the key's pace for `request`, asking again while the ledger
-/// says so (a batch's check, until a start is near). `Ok(false)`: `stopped` said stop first,
-/// and nothing was booked that will be used; `Err(KeyBusy)`: a single check's bound passed.
+/// says so (a batch's check, until a start is near). `Err(KeyBusy)`: a single check's bound
+/// passed, nothing booked.
 #[cfg(feature = "ledger")]
 pub(crate) async fn key_start(
     journal: &Arc<Journal>,
     request: juhe_ledger::StartRequest,
     stopped: &(dyn Fn() -> bool + Sync),
-) -> Result<bool, Error> {
+) -> Result<Began, Error> {
     loop {
         if stopped() {
-            return Ok(false);
+            return Ok(Began::Stopped);
         }
         let asker = Arc::clone(journal);
-        let (pause, booked) = booked(journal, off_runtime(move || asker.take_start(&request)).await?)?;
+        let (pause, began) = booked(journal, off_runtime(move || asker.take_start(&request)).await?)?;
         if !sleep_unless(pause, stopped).await {
-            return Ok(false);
+            return Ok(Began::Stopped);
         }
-        if booked {
-            return Ok(true);
+        if let Some(began) = began {
+            return Ok(began);
         }
     }
 }
@@ -151,30 +163,33 @@ pub(crate) fn key_start_blocking(
     request: juhe_ledger::StartRequest,
     sleep: &dyn Fn(Duration),
     stopped: &dyn Fn() -> bool,
-) -> Result<bool, Error> {
+) -> Result<Began, Error> {
     loop {
         if stopped() {
-            return Ok(false);
+            return Ok(Began::Stopped);
         }
-        let (pause, booked) = booked(journal, journal.take_start(&request)?)?;
-        sleep(pause);
+        let (pause, began) = booked(journal, journal.take_start(&request)?)?;
+        if !pause.is_zero() {
+            sleep(pause);
+        }
         if stopped() {
-            return Ok(false);
+            return Ok(Began::Stopped);
         }
-        if booked {
-            return Ok(true);
+        if let Some(began) = began {
+            return Ok(began);
         }
     }
 }
 
-/// The pause before a start and whether the start is booked; a single check's bound passed
-/// is its error.
+/// The pause before a start, and how it begins then (`None`: ask again); a single check's
+/// bound passed is its error.
 #[cfg(feature = "ledger")]
-fn booked(journal: &Journal, start: KeyStart) -> Result<(Duration, bool), Error> {
+fn booked(journal: &Journal, start: KeyStart) -> Result<(Duration, Option<Began>), Error> {
     match start {
-        KeyStart::After(pause) => Ok((pause, true)),
-        KeyStart::AskAgainAfter(pause) => Ok((pause, false)),
+        KeyStart::After(pause) => Ok((pause, Some(Began::Booked))),
+        KeyStart::AskAgainAfter(pause) => Ok((pause, None)),
         KeyStart::Full => Err(Error::Skipped(crate::Skipped::KeyBusy { within: journal.live_start_within })),
+        KeyStart::Unpaced => Ok((Duration::ZERO, Some(Began::Unpaced))),
     }
 }
 

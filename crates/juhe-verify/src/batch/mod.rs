@@ -263,13 +263,26 @@ pub(crate) struct Pace {
     /// key's pace.
     #[cfg_attr(not(feature = "ledger"), allow(dead_code))]
     own: Option<Arc<Pacer>>,
-    /// The key's rate as last read from the ledger, and when: progress reports read it often.
+    /// What this batch last learnt of the key's pace.
     #[cfg_attr(not(feature = "ledger"), allow(dead_code))]
-    key_rate: Arc<std::sync::Mutex<Option<KeyRateRead>>>,
+    key_rate: Arc<std::sync::Mutex<KeyLately>>,
 }
 
-/// The key's rate as read from the ledger (`None`: not paced), and when.
-type KeyRateRead = (std::time::Instant, Option<f64>);
+/// What a batch last learnt of the key's pace in the ledger.
+#[derive(Debug, Default)]
+struct KeyLately {
+    /// The key's rate as read (`None`: not paced), and when: progress reports read it often.
+    #[cfg_attr(not(feature = "ledger"), allow(dead_code))]
+    rate: Option<(std::time::Instant, Option<f64>)>,
+    /// Until when checks start without asking: the key was not paced a moment ago.
+    #[cfg_attr(not(feature = "ledger"), allow(dead_code))]
+    unpaced_until: Option<std::time::Instant>,
+}
+
+/// How long a batch's checks start without asking the ledger once the key's pace said it is
+/// not paced. A refusal elsewhere reaches them at most that much later.
+#[cfg(feature = "ledger")]
+const UNPACED_FOR: std::time::Duration = std::time::Duration::from_millis(50);
 
 /// Whose turn it is to book a start: one lock per flavour of batch.
 #[derive(Debug, Default)]
@@ -327,7 +340,11 @@ impl Pace {
             {
                 return Ok(false);
             }
-            return crate::starts::key_start(journal, self.key_request(), stopped).await;
+            if self.unpaced_lately() {
+                return Ok(!stopped());
+            }
+            let began = crate::starts::key_start(journal, self.key_request(), stopped).await?;
+            return Ok(self.began(began));
         }
         if stopped() {
             return Ok(false);
@@ -341,8 +358,12 @@ impl Pace {
             if let Some(own) = &self.own {
                 self.board.pause(own.wait());
             }
+            if self.unpaced_lately() {
+                return Ok(!stopped());
+            }
             let sleep = |pause| self.board.pause(pause);
-            return crate::starts::key_start_blocking(journal, self.key_request(), &sleep, stopped);
+            let began = crate::starts::key_start_blocking(journal, self.key_request(), &sleep, stopped)?;
+            return Ok(self.began(began));
         }
         if stopped() {
             return Ok(false);
@@ -352,6 +373,24 @@ impl Pace {
             self.board.pause(pause);
         }
         Ok(!stopped())
+    }
+
+    /// Whether the key's pace said "not paced" less than [`UNPACED_FOR`] ago: then a check
+    /// starts without asking (a server that answers in a millisecond is not paced, and asking
+    /// the ledger for each of its checks would cost more than the check).
+    #[cfg(feature = "ledger")]
+    fn unpaced_lately(&self) -> bool {
+        let cache = self.key_rate.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        cache.unpaced_until.is_some_and(|until| std::time::Instant::now() < until)
+    }
+
+    /// Notes how a start began; whether the check may go.
+    #[cfg(feature = "ledger")]
+    fn began(&self, began: crate::starts::Began) -> bool {
+        let mut cache = self.key_rate.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        cache.unpaced_until =
+            (began == crate::starts::Began::Unpaced).then(|| std::time::Instant::now() + UNPACED_FOR);
+        began != crate::starts::Began::Stopped
     }
 
     /// This batch's request for a start in the key's pace.
@@ -370,6 +409,7 @@ impl Pace {
     pub(crate) async fn refused(&self) {
         #[cfg(feature = "ledger")]
         if let Some(journal) = &self.key.journal {
+            self.began(crate::starts::Began::Booked);
             let (journal, cap) = (Arc::clone(journal), self.pacer.cap());
             let _ = crate::journal::off_runtime(move || {
                 journal.rate_limited(cap);
@@ -385,6 +425,7 @@ impl Pace {
     pub(crate) fn refused_blocking(&self) {
         #[cfg(feature = "ledger")]
         if let Some(journal) = &self.key.journal {
+            self.began(crate::starts::Began::Booked);
             journal.rate_limited(self.pacer.cap());
             return;
         }
@@ -398,13 +439,13 @@ impl Pace {
         if let Some(journal) = &self.key.journal {
             let mut cached = self.key_rate.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
             let now = std::time::Instant::now();
-            match *cached {
+            match cached.rate {
                 Some((read, rate)) if now.duration_since(read) < std::time::Duration::from_secs(1) => {
                     return rate;
                 }
                 _ => {
                     let rate = journal.pace_rate(self.pacer.cap());
-                    *cached = Some((now, rate));
+                    cached.rate = Some((now, rate));
                     return rate;
                 }
             }
