@@ -293,3 +293,42 @@ fn with_a_ledger_the_rate_cap_is_the_keys() {
         }
     }
 }
+
+/// A single check that finds no start in the key's pace within its bound is not sent: with
+/// the key's starts booked two seconds ahead (by another process), a check that may wait
+/// 100 ms fails at once with `Skipped::KeyBusy`, nothing reaches Juhe, and its entry says not
+/// billed; one that may wait 5 s is sent at its start. Both flavours, both backends.
+#[test]
+fn a_single_check_past_its_bound_is_not_sent() {
+    for flavor in BOTH {
+        for place in Place::both(&format!("key-busy-{flavor:?}")) {
+            let sandbox = Sandbox::start().unwrap();
+            let secret = juhe_verify::ledger::LedgerSecret::from_api_key(sandbox.key());
+            let target = builder(&sandbox).target_name();
+            let other = place.open();
+            let ahead = juhe_verify::ledger::StartRequest::live(Duration::from_secs(10)).capped(Some(10.0));
+            for _ in 0..20 {
+                other.take_start(&secret, &target, &ahead).unwrap();
+            }
+            let person = check_of(&sandbox.identities()[0]);
+            let hurried =
+                builder(&sandbox).ledger(place.open()).live_start_within(Duration::from_millis(100));
+            let started = std::time::Instant::now();
+            let error = check(hurried, flavor, &person).unwrap_err();
+            assert!(
+                matches!(error, Error::Skipped(Skipped::KeyBusy { .. })),
+                "{flavor:?} {place:?}: {error:?}"
+            );
+            assert!(started.elapsed() < Duration::from_secs(1), "{flavor:?}: it failed at once");
+            assert_eq!(error.billing(), Billing::NotBilled);
+            assert_eq!(sandbox.ledger().requests, 0, "{flavor:?} {place:?}: nothing sent");
+            let entries = place.open().unanswered().unwrap();
+            assert!(entries.is_empty(), "{flavor:?} {place:?}: its entry is settled not billed: {entries:?}");
+            let patient = builder(&sandbox).ledger(place.open()).live_start_within(Duration::from_secs(5));
+            let started = std::time::Instant::now();
+            check(patient, flavor, &person).unwrap();
+            assert!(started.elapsed() >= Duration::from_millis(1500), "{flavor:?}: sent at its start");
+            assert_eq!(sandbox.ledger().billed, 1);
+        }
+    }
+}

@@ -141,8 +141,9 @@ pub(crate) struct KeyPace {
     pub(crate) refused_at: f64,
     /// When a refusal last lowered the rate.
     pub(crate) last_cut: Option<i64>,
-    /// When the window that drew the last refusal frees: then what went through is counted
-    /// again, the answers then on their way being in.
+    /// A window after the one that drew the last refusal freed: then the checks that window
+    /// let through are counted again, by when they were sent (their answers are all in by
+    /// then; none was sent between the refusal and the window's freeing).
     pub(crate) remeasure_at: Option<i64>,
     /// When the pace was last used.
     pub(crate) touched_at: i64,
@@ -190,13 +191,15 @@ impl KeyPace {
             .unwrap_or_else(|| Self::new(now))
     }
 
-    /// When the window of the last refusal freed, if that is due to be counted again.
+    /// When the window of the last refusal freed, if it is due to be counted again.
     pub(crate) fn remeasure_due(&self, now: i64) -> Option<i64> {
-        self.remeasure_at.filter(|at| now >= *at)
+        self.remeasure_at.filter(|at| now >= *at).map(|at| at - micros(WINDOW))
     }
 
-    /// What went through in the second before the window freed: the limit, now that the
-    /// answers then on their way are in. Only raises it, never above the refused rate.
+    /// What was sent and billed in the second before the window freed: the limit, counted by
+    /// when the checks left rather than when their answers came (at the refusal, those of
+    /// the last round trip were still on their way, so that count ran low). Only raises it,
+    /// never above the refused rate.
     pub(crate) fn remeasured(&mut self, counted: u64) {
         self.remeasure_at = None;
         let counted = counted as f64;
@@ -327,7 +330,7 @@ impl KeyPace {
         // of the last second stands for it (it was let in before its answer: the wait errs long).
         let frees = passed.oldest_ms.map_or(now, |oldest| oldest * 1000 + micros(WINDOW));
         self.next_at = self.next_at.max(frees);
-        self.remeasure_at = Some(frees);
+        self.remeasure_at = Some(frees + micros(WINDOW));
     }
 
     /// The rate starts are held to for an asker giving `cap`, at `now`; `None` when not paced.
@@ -359,6 +362,8 @@ pub(crate) trait PaceRows {
         from_ms: i64,
         to_ms: i64,
     ) -> Result<Passed, LedgerError>;
+    /// Billed checks of `account` and `target` sent in `(from_ms, to_ms]`.
+    fn sent(&mut self, account: &str, target: &str, from_ms: i64, to_ms: i64) -> Result<u64, LedgerError>;
 }
 
 /// The one step every backend runs: load, change, store over the version loaded; again if
@@ -401,8 +406,7 @@ pub(crate) fn take_start(
         now,
         &mut |pace, rows| {
             if let Some(freed) = pace.remeasure_due(at) {
-                let second = rows.passed(account, target, freed / 1000 - millis(WINDOW), freed / 1000)?;
-                pace.remeasured(second.count);
+                pace.remeasured(rows.sent(account, target, freed / 1000 - millis(WINDOW), freed / 1000)?);
             }
             Ok(pace.book(at, request))
         },
@@ -614,12 +618,12 @@ mod tests {
         pace.refused(T0 + 500 * MS, None, Passed { count: 10, oldest_ms: None });
         assert_eq!(pace, before);
         // Once the window frees, the answers then on their way are counted: the limit rises.
-        assert_eq!(pace.remeasure_due(T0 + 300 * MS), None);
-        assert_eq!(pace.remeasure_due(T0 + 400 * MS), Some(T0 + 400 * MS));
+        assert_eq!(pace.remeasure_due(T0 + 1_300 * MS), None, "a window after it frees");
+        assert_eq!(pace.remeasure_due(T0 + 1_400 * MS), Some(T0 + 400 * MS), "the second before it freed");
         pace.remeasured(120);
         assert_eq!(pace.limit, Some(120.0));
         assert!((pace.rate - 120.0 * UNDER_LIMIT).abs() < 1e-9);
-        assert_eq!(pace.remeasure_due(T0 + 2_000 * MS), None, "counted once");
+        assert_eq!(pace.remeasure_due(T0 + 3_000 * MS), None, "counted once");
     }
 
     #[test]
@@ -722,6 +726,9 @@ mod tests {
         }
         fn passed(&mut self, _: &str, _: &str, _: i64, _: i64) -> Result<Passed, LedgerError> {
             Ok(self.passed)
+        }
+        fn sent(&mut self, _: &str, _: &str, _: i64, _: i64) -> Result<u64, LedgerError> {
+            Ok(self.passed.count)
         }
     }
 

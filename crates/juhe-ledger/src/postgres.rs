@@ -733,6 +733,20 @@ impl Pace<'_> {
 }
 
 impl PaceRows for Pace<'_> {
+    fn sent(&mut self, account: &str, target: &str, from_ms: i64, to_ms: i64) -> Result<u64, LedgerError> {
+        let rows = self.query(
+            "SELECT count(*) FROM juhe_ledger_entries WHERE started_at > $3 AND started_at <= $4 \
+             AND account = $1 AND target = $2 AND state = 'billed' AND settled_at IS NULL",
+            &[&account, &target, &from_ms, &to_ms],
+        )?;
+        let count = rows
+            .first()
+            .map(|r| r.try_get::<_, i64>(0))
+            .transpose()
+            .map_err(|e| database(self.location, e))?;
+        Ok(count.unwrap_or(0).unsigned_abs())
+    }
+
     fn load(&mut self, account: &str, target: &str) -> Result<Option<(KeyPace, i64)>, LedgerError> {
         let sql = format!(
             "SELECT version, {PACE_COLUMNS} FROM juhe_ledger_pace WHERE account = $1 AND target = $2"

@@ -583,6 +583,17 @@ struct Pace<'c> {
 }
 
 impl PaceRows for Pace<'_> {
+    fn sent(&mut self, account: &str, target: &str, from_ms: i64, to_ms: i64) -> Result<u64, LedgerError> {
+        self.connection
+            .prepare_cached(
+                "SELECT count(*) FROM juhe_ledger_entries WHERE started_at > ?3 AND started_at <= ?4 \
+                 AND account = ?1 AND target = ?2 AND state = 'billed' AND settled_at IS NULL",
+            )
+            .and_then(|mut s| s.query_row(params![account, target, from_ms, to_ms], |r| r.get::<_, i64>(0)))
+            .map(i64::unsigned_abs)
+            .map_err(|e| self.store.error(e))
+    }
+
     fn load(&mut self, account: &str, target: &str) -> Result<Option<(KeyPace, i64)>, LedgerError> {
         let sql = format!(
             "SELECT version, {PACE_COLUMNS} FROM juhe_ledger_pace WHERE account = ?1 AND target = ?2"

@@ -76,14 +76,20 @@ fn fleet(name: &str, ledger: &str, processes: usize, rows: usize) -> (f64, f64) 
     (ledger.billed as f64 / seconds, refused as f64 / ledger.requests as f64)
 }
 
-/// Eight processes on one key and one ledger keep to the key's limit together: every row
-/// billed once, few refusals, near the limit. The bounds are looser than the benchmark's
-/// (95 a second, 1%) for a shorter run on a machine running other tests; each process pacing
-/// itself gives 70 a second with 3.4% refused.
+/// Four, then sixteen processes on one key and one ledger keep to the key's limit together:
+/// every row billed once, few refusals, near the limit. The bounds are looser than the
+/// benchmark's (95 a second, 1%) for a shorter run on a machine running other tests; each
+/// process pacing itself gives 70 a second with 3.4% refused at 8 processes, 16 at 16.
 fn a_fleet_keeps_to_the_keys_limit(name: &str, ledger: &str) {
-    let (rate, refused) = fleet(name, ledger, 8, 1000);
-    assert!(rate >= 85.0, "{name}: {rate:.1} billed a second");
-    assert!(refused <= 0.015, "{name}: {:.2}% refused", refused * 100.0);
+    for processes in [4, 16] {
+        let (rate, refused) = fleet(name, ledger, processes, 800);
+        eprintln!(
+            "{name}, {processes} processes: {rate:.1} billed a second, {:.2}% refused",
+            refused * 100.0
+        );
+        assert!(rate >= 85.0, "{name}, {processes} processes: {rate:.1} billed a second");
+        assert!(refused <= 0.015, "{name}, {processes} processes: {:.2}% refused", refused * 100.0);
+    }
 }
 
 #[test]
@@ -187,6 +193,7 @@ fn live_checks_beside_a_batch(name: &str, ledger: &str) {
     let billed = sandbox.ledger().billed;
     assert_eq!(billed, 2000 + 120, "every check billed once");
     let rate = billed as f64 / seconds;
+    eprintln!("{name}: {rate:.1} billed a second together; single checks' wait for a start p99 {p99:?}");
     assert!(rate >= 90.0, "{name}: {rate:.1} billed a second together");
 }
 
