@@ -59,7 +59,11 @@ fn quiet_on_broken_pipe() {
 fn main() -> ExitCode {
     quiet_on_broken_pipe();
     // clap exits with status 2 on usage errors it finds, as the contract wants.
-    let matches = LowArgs::command().get_matches();
+    let command = LowArgs::command();
+    let matches = match command.clone().try_get_matches() {
+        Ok(matches) => matches,
+        Err(error) => crate::args::environment::named(error, &command).exit(),
+    };
     let low = match LowArgs::from_arg_matches(&matches) {
         Ok(low) => low,
         Err(error) => error.exit(),

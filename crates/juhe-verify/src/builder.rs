@@ -475,7 +475,7 @@ impl ClientBuilder {
 /// A key given as text, or as the path of a file holding it.
 fn read_rsa_key(key_or_path: &str) -> Result<RsaPublicKey, ConfigError> {
     let text = key_or_path.trim();
-    if looks_like_a_key(text) {
+    if looks_like_a_key(text) || (looks_like_base64_der(text) && !Path::new(text).exists()) {
         return RsaPublicKey::parse(text).map_err(ConfigError::RsaPublicKey);
     }
     let path = Path::new(text);
@@ -498,10 +498,14 @@ const MAX_KEY_FILE_BYTES: u64 = 64 * 1024;
 
 /// PEM, or a long run of base64 starting like DER (`MI…`): text that is a key, not a path.
 fn looks_like_a_key(text: &str) -> bool {
+    text.contains("-----") || text.contains('\n') || (text.len() >= 100 && looks_like_base64_der(text))
+}
+
+/// Base64 starting like DER (`MI…`), of any length: a key, cut short or damaged, unless a file
+/// of that name exists (then it is the file's path).
+fn looks_like_base64_der(text: &str) -> bool {
     let base64 = |c: char| c.is_ascii_alphanumeric() || matches!(c, '+' | '/' | '=');
-    text.contains("-----")
-        || text.contains('\n')
-        || (text.len() >= 100 && text.starts_with("MI") && text.chars().all(base64))
+    text.len() >= 16 && text.starts_with("MI") && text.chars().all(base64)
 }
 
 impl std::fmt::Debug for ClientBuilder {
@@ -555,6 +559,9 @@ mod tests {
         assert!(directory.contains("is a directory"), "{directory}");
         let ec = rsa_key_message(&format!("{DATA}/wrong_keys/ec_public.pem"));
         assert!(ec.contains("wrong_keys/ec_public.pem") && ec.contains("EC (elliptic-curve) key"), "{ec}");
+        // A key pasted short is a key that cannot be read, not a missing file.
+        let cut = rsa_key_message("MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA");
+        assert!(cut.starts_with("the RSA public key could not be read") && !cut.contains("file"), "{cut}");
         let private = rsa_key_message(include_str!("../../juhe-crypto/tests/data/rsa_private.pem"));
         assert!(private.contains("private key") && !private.contains("MII"), "{private}");
     }

@@ -25,7 +25,7 @@ pub(crate) struct LowArgs {
 
     /// Show what the library does for each check on stderr, masked: -v info, -vv debug,
     /// -vvv trace (RUST_LOG, a filter such as juhe_verify=debug, takes precedence).
-    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    #[arg(short, long, action = clap::ArgAction::Count, global = true, help_heading = "Output")]
     pub(crate) verbose: u8,
 
     #[command(subcommand)]
@@ -41,7 +41,7 @@ pub(crate) struct BeforeArgs {
     pub(crate) ledger: LedgerArgs,
     /// Output format: text or json (checks, codes, the batch summary); csv or json
     /// (sandbox identities).
-    #[arg(long, value_enum)]
+    #[arg(long, value_enum, help_heading = "Output")]
     pub(crate) format: Option<AnyFormat>,
 }
 
@@ -62,14 +62,14 @@ pub(crate) struct ConnectionArgs {
     #[arg(long, env = "JUHE_BASE_URL", hide_env_values = true, value_name = "URL")]
     pub(crate) base_url: Option<String>,
     /// Transmission mode, plain by default (signed is telecom3 only; face is plain only).
-    #[arg(long, env = "JUHE_MODE", value_parser = mode_parser())]
+    #[arg(long, env = "JUHE_MODE", hide_env_values = true, ignore_case = true, value_parser = mode_parser())]
     pub(crate) mode: Option<Mode>,
     /// HTTP client, reqwest by default.
     #[arg(long, value_enum)]
     pub(crate) transport: Option<Transport>,
     /// One deadline per attempt, connecting, sending and the whole answer included; 30 by
     /// default.
-    #[arg(long, env = "JUHE_TIMEOUT", value_name = "SECS", value_parser = parse_timeout)]
+    #[arg(long, env = "JUHE_TIMEOUT", hide_env_values = true, value_name = "SECS", value_parser = parse_timeout)]
     pub(crate) timeout: Option<Duration>,
     /// Check against the embedded sandbox, whatever is configured.
     #[arg(long)]
@@ -170,7 +170,7 @@ pub(crate) struct CheckArgs {
     #[command(flatten)]
     pub(crate) ledger: LedgerArgs,
     /// Output format.
-    #[arg(long, value_enum)]
+    #[arg(long, value_enum, help_heading = "Output")]
     pub(crate) format: Option<Format>,
 }
 
@@ -240,7 +240,7 @@ pub(crate) enum Command {
         /// A Juhe error_code.
         code: Option<i64>,
         /// Output format.
-        #[arg(long, value_enum)]
+        #[arg(long, value_enum, help_heading = "Output")]
         format: Option<Format>,
     },
     /// Run or inspect the offline sandbox.
@@ -271,7 +271,7 @@ pub(crate) enum LedgerCommand {
         #[arg(long, value_enum)]
         by: Option<ReportGrouping>,
         /// Output format.
-        #[arg(long, value_enum)]
+        #[arg(long, value_enum, help_heading = "Output")]
         format: Option<Format>,
         #[command(flatten)]
         at: LedgerAt,
@@ -280,7 +280,7 @@ pub(crate) enum LedgerCommand {
     /// against Juhe's order records.
     Pending {
         /// Output format (json: an array).
-        #[arg(long, value_enum)]
+        #[arg(long, value_enum, help_heading = "Output")]
         format: Option<Format>,
         #[command(flatten)]
         at: LedgerAt,
@@ -318,7 +318,7 @@ pub(crate) enum LedgerCommand {
         #[arg(long)]
         not_billed: bool,
         /// Output format (json: an array of the settlements).
-        #[arg(long, value_enum)]
+        #[arg(long, value_enum, help_heading = "Output")]
         format: Option<Format>,
         #[command(flatten)]
         at: LedgerAt,
@@ -420,7 +420,7 @@ pub(crate) enum SandboxCommand {
         #[arg(long, value_name = "FILE")]
         identities: Option<PathBuf>,
         /// Output format.
-        #[arg(long, value_enum)]
+        #[arg(long, value_enum, help_heading = "Output")]
         format: Option<IdentityFormat>,
     },
 }

@@ -39,8 +39,13 @@ impl FileCounts {
     pub(crate) fn new(input: &Path) -> Self {
         let progress = std::io::stderr().is_terminal().then(|| {
             let bar = indicatif::ProgressBar::new(estimate_rows(input).unwrap_or(0));
+            // indicatif's own {per_sec} prints four decimals ("16.7317/s"): whole rows here.
+            let per_second = |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                let _ = write!(w, "{:.0} rows/s", state.per_sec());
+            };
             let style =
-                indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} rows  {per_sec}  eta {eta}")
+                indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} rows  {rate}  eta {eta}")
+                    .map(|style| style.with_key("rate", per_second))
                     .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
             bar.set_style(style);
             bar

@@ -259,6 +259,52 @@ fn help_never_shows_an_environment_value() {
     }
 }
 
+/// A value that came from the environment is named by its variable when it is refused, and a
+/// mode is taken in any case: `JUHE_MODE=AES` works, `JUHE_MODE=` and `JUHE_MODE=xyz` say
+/// which variable to fix (clap alone blamed `--mode`, never typed).
+#[test]
+fn values_from_the_environment_are_named_when_refused() {
+    let check = |variable: &str, value: &str| {
+        crate::juhe_command()
+            .args(["--sandbox", "--format", "json", "telecom3"])
+            .args(PERSON)
+            .env(variable, value)
+            .output()
+            .unwrap()
+    };
+    for mode in ["AES", "Rsa", "SIGNED"] {
+        // Taken, and sent (the sandbox answers: this person is not in its population).
+        let out = check("JUHE_MODE", mode);
+        assert_eq!(out.status.code(), Some(3), "{mode}: {}", stderr(&out));
+        assert!(stdout(&out).contains("233903"), "{mode}: {}", stdout(&out));
+    }
+    for (variable, value, says) in [
+        ("JUHE_MODE", "", "JUHE_MODE is set but empty"),
+        ("JUHE_MODE", "xyz", "comes from the environment variable JUHE_MODE"),
+        ("JUHE_TIMEOUT", "soon", "comes from the environment variable JUHE_TIMEOUT"),
+    ] {
+        let out = check(variable, value);
+        assert_eq!(out.status.code(), Some(2), "{variable}={value}");
+        assert!(stderr(&out).contains(says), "{variable}={value}: {}", stderr(&out));
+    }
+    // Typed on the command line, the flag is to blame, not the variable.
+    let typed = crate::juhe_command()
+        .args(["--sandbox", "telecom3", "--mode", "xyz"])
+        .args(PERSON)
+        .env("JUHE_MODE", "plain")
+        .output()
+        .unwrap();
+    assert_eq!(typed.status.code(), Some(2));
+    assert!(!stderr(&typed).contains("JUHE_MODE"), "{}", stderr(&typed));
+    // Help shows no value of any variable, and -v and --format under their own heading.
+    let help = crate::juhe_command().args(["telecom3", "--help"]).env("JUHE_MODE", "").output().unwrap();
+    let help = stdout(&help);
+    assert!(help.contains("[env: JUHE_MODE]") && !help.contains("JUHE_MODE="), "{help}");
+    let (ledger, output) = (help.find("Ledger:").unwrap(), help.find("Output:").unwrap());
+    let verbose = help.find("--verbose").unwrap();
+    assert!(verbose > output && output > ledger, "-v under Output, after Ledger: {help}");
+}
+
 #[test]
 fn face_images_are_checked_before_they_are_read() {
     let face =
