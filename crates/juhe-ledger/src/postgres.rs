@@ -24,7 +24,7 @@ use crate::record::{
     verdict_name,
 };
 use crate::report::{Grouping, Report, SANDBOX_TARGET, Span, TALLY_OWNER, Tally};
-use crate::schema::{EARLIER_COLUMNS, EARLIER_LIMIT, ENTRY_COLUMNS, MIGRATIONS, PACE_COLUMNS, VERSION};
+use crate::schema::{EARLIER_COLUMNS, EARLIER_LIMIT, ENTRY_COLUMNS, MIGRATIONS, PaceSql, VERSION};
 use crate::store::{Selection, Store};
 use crate::{LOCK_WAIT, LedgerError, LedgerSecret};
 
@@ -712,6 +712,9 @@ impl PostgresStore {
     }
 }
 
+/// The pace's statements, with this backend's parameter marks.
+static PACE_SQL: std::sync::LazyLock<PaceSql> = std::sync::LazyLock::new(|| PaceSql::new('$'));
+
 /// The pace's row on PostgreSQL: each statement on its own, committed without waiting for the
 /// disk (its session's setting); a store is one conditional write.
 struct Pace<'c> {
@@ -729,6 +732,17 @@ impl Pace<'_> {
         let statement =
             self.statements.get_generic(self.client, sql).map_err(|e| database(self.location, e))?;
         self.client.query(&statement, params).map_err(|e| database(self.location, e))
+    }
+
+    /// How many rows `sql` changed.
+    fn execute(
+        &mut self,
+        sql: &str,
+        params: &[&(dyn postgres::types::ToSql + Sync)],
+    ) -> Result<u64, LedgerError> {
+        let statement =
+            self.statements.get_generic(self.client, sql).map_err(|e| database(self.location, e))?;
+        self.client.execute(&statement, params).map_err(|e| database(self.location, e))
     }
 }
 
@@ -748,9 +762,7 @@ impl PaceRows for Pace<'_> {
     }
 
     fn load(&mut self, account: &str, target: &str) -> Result<Option<(KeyPace, i64)>, LedgerError> {
-        let sql = format!(
-            "SELECT version, {PACE_COLUMNS} FROM juhe_ledger_pace WHERE account = $1 AND target = $2"
-        );
+        let sql = &PACE_SQL.select;
         let rows = self.query(&sql, &[&account, &target])?;
         let Some(r) = rows.first() else { return Ok(None) };
         let read = || -> Result<(KeyPace, i64), postgres::Error> {
@@ -781,20 +793,9 @@ impl PaceRows for Pace<'_> {
         pace: &KeyPace,
         version: Option<i64>,
     ) -> Result<bool, LedgerError> {
-        let sql = match version {
-            Some(_) => {
-                "UPDATE juhe_ledger_pace SET version = $3::bigint + 1, next_at = $4, rate = $5, limit_rate = $6, \
-                        refused_at = $7, last_cut = $8, remeasure_at = $9, touched_at = $10, cap = $11, cap_seen_at = $12, created_at = $13, live_at = $14 \
-                        WHERE account = $1 AND target = $2 AND version = $3 RETURNING version"
-            }
-            None => {
-                "INSERT INTO juhe_ledger_pace (account, target, version, next_at, rate, limit_rate, \
-                     refused_at, last_cut, remeasure_at, touched_at, cap, cap_seen_at, created_at, live_at) \
-                     VALUES ($1, $2, $3::bigint + 1, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) ON CONFLICT DO NOTHING RETURNING version"
-            }
-        };
+        let sql = if version.is_some() { &PACE_SQL.update } else { &PACE_SQL.insert };
         let version = version.unwrap_or(0);
-        let stored = self.query(
+        let stored = self.execute(
             sql,
             &[
                 &account,
@@ -813,7 +814,7 @@ impl PaceRows for Pace<'_> {
                 &pace.live_at,
             ],
         )?;
-        Ok(stored.len() == 1)
+        Ok(stored == 1)
     }
 
     fn passed(

@@ -144,8 +144,59 @@ pub(crate) const MIGRATIONS: [Migration; 3] = [
     },
 ];
 
-/// The columns of a pace row after its version, in this order (see [`KeyPace`](crate::pace)).
-pub(crate) const PACE_COLUMNS: &str = "next_at, rate, limit_rate, refused_at, last_cut, remeasure_at, touched_at, cap, cap_seen_at, created_at, live_at";
+/// The columns of a pace row after its version, in the order of [`KeyPace`](crate::pace)'s
+/// fields.
+const PACE_FIELDS: [&str; 11] = [
+    "next_at",
+    "rate",
+    "limit_rate",
+    "refused_at",
+    "last_cut",
+    "remeasure_at",
+    "touched_at",
+    "cap",
+    "cap_seen_at",
+    "created_at",
+    "live_at",
+];
+
+/// The statements of the pace's row, for a backend whose parameters are marked `mark` (`?`
+/// for SQLite, `$` for PostgreSQL). Parameters: 1 the account, 2 the target, 3 the version
+/// loaded, then the fields in [`PACE_FIELDS`]'s order. `select` reads the version, then the
+/// fields; `update` stores over the version loaded; `insert` stores a first row unless one is
+/// there. Both stores change one row or none.
+pub(crate) struct PaceSql {
+    pub(crate) select: String,
+    pub(crate) update: String,
+    pub(crate) insert: String,
+}
+
+impl PaceSql {
+    pub(crate) fn new(mark: char) -> Self {
+        let columns = PACE_FIELDS.join(", ");
+        let at = |n: usize| format!("{mark}{}", n + 4);
+        let set: Vec<String> =
+            PACE_FIELDS.iter().enumerate().map(|(n, f)| format!("{f} = {}", at(n))).collect();
+        let values: Vec<String> = (0..PACE_FIELDS.len()).map(at).collect();
+        // CAST: PostgreSQL would take `$3 + 1` for an int4.
+        let next_version = format!("CAST({mark}3 AS BIGINT) + 1");
+        Self {
+            select: format!(
+                "SELECT version, {columns} FROM juhe_ledger_pace WHERE account = {mark}1 AND target = {mark}2"
+            ),
+            update: format!(
+                "UPDATE juhe_ledger_pace SET version = {next_version}, {} \
+                 WHERE account = {mark}1 AND target = {mark}2 AND version = {mark}3",
+                set.join(", ")
+            ),
+            insert: format!(
+                "INSERT INTO juhe_ledger_pace (account, target, version, {columns}) \
+                 VALUES ({mark}1, {mark}2, {next_version}, {}) ON CONFLICT DO NOTHING",
+                values.join(", ")
+            ),
+        }
+    }
+}
 
 /// The columns every backend reads an [`Entry`](crate::Entry) from, in this order.
 pub(crate) const ENTRY_COLUMNS: &str = "id, account, product, mode, target, masked, started_at, finished_at, \
@@ -157,3 +208,25 @@ pub(crate) const EARLIER_COLUMNS: &str =
 
 /// How many earlier entries the decision reads at most: the newest that may cost money.
 pub(crate) const EARLIER_LIMIT: i64 = 16;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_paces_statements_are_written_once_for_both_marks() {
+        let sqlite = PaceSql::new('?');
+        assert_eq!(
+            sqlite.update,
+            "UPDATE juhe_ledger_pace SET version = CAST(?3 AS BIGINT) + 1, next_at = ?4, rate = ?5, \
+             limit_rate = ?6, refused_at = ?7, last_cut = ?8, remeasure_at = ?9, touched_at = ?10, cap = ?11, \
+             cap_seen_at = ?12, created_at = ?13, live_at = ?14 WHERE account = ?1 AND target = ?2 AND version = ?3"
+        );
+        let postgres = PaceSql::new('$');
+        assert_eq!(postgres.insert.replace('$', "?"), sqlite.insert);
+        assert!(
+            postgres.select.starts_with("SELECT version, next_at, rate,")
+                && postgres.select.ends_with("target = $2")
+        );
+    }
+}

@@ -27,7 +27,7 @@ use crate::record::{
 };
 use crate::report::{Grouping, Report, SANDBOX_TARGET, Span, TALLY_OWNER, Tally};
 use crate::schema::{
-    EARLIER_COLUMNS, EARLIER_LIMIT, ENTRY_COLUMNS, MIGRATIONS, PACE_COLUMNS, SQLITE_APPLICATION_ID, VERSION,
+    EARLIER_COLUMNS, EARLIER_LIMIT, ENTRY_COLUMNS, MIGRATIONS, PaceSql, SQLITE_APPLICATION_ID, VERSION,
 };
 use crate::store::{Selection, Store};
 use crate::{LedgerError, LedgerSecret};
@@ -575,6 +575,9 @@ impl Store for SqliteStore {
     }
 }
 
+/// The pace's statements, with this backend's parameter marks.
+static PACE_SQL: std::sync::LazyLock<PaceSql> = std::sync::LazyLock::new(|| PaceSql::new('?'));
+
 /// The pace's row on SQLite: each statement on its own (a read needs no lock in WAL; a store
 /// is one conditional write).
 struct Pace<'c> {
@@ -595,9 +598,7 @@ impl PaceRows for Pace<'_> {
     }
 
     fn load(&mut self, account: &str, target: &str) -> Result<Option<(KeyPace, i64)>, LedgerError> {
-        let sql = format!(
-            "SELECT version, {PACE_COLUMNS} FROM juhe_ledger_pace WHERE account = ?1 AND target = ?2"
-        );
+        let sql = &PACE_SQL.select;
         self.connection
             .prepare_cached(&sql)
             .and_then(|mut s| {
@@ -631,18 +632,7 @@ impl PaceRows for Pace<'_> {
         pace: &KeyPace,
         version: Option<i64>,
     ) -> Result<bool, LedgerError> {
-        let sql = match version {
-            Some(_) => {
-                "UPDATE juhe_ledger_pace SET version = ?3 + 1, next_at = ?4, rate = ?5, limit_rate = ?6, \
-                        refused_at = ?7, last_cut = ?8, remeasure_at = ?9, touched_at = ?10, cap = ?11, cap_seen_at = ?12, created_at = ?13, live_at = ?14 \
-                        WHERE account = ?1 AND target = ?2 AND version = ?3"
-            }
-            None => {
-                "INSERT INTO juhe_ledger_pace (account, target, version, next_at, rate, limit_rate, \
-                     refused_at, last_cut, remeasure_at, touched_at, cap, cap_seen_at, created_at, live_at) \
-                     VALUES (?1, ?2, ?3 + 1, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) ON CONFLICT DO NOTHING"
-            }
-        };
+        let sql = if version.is_some() { &PACE_SQL.update } else { &PACE_SQL.insert };
         let changed = self
             .connection
             .prepare_cached(sql)
