@@ -763,7 +763,7 @@ impl PaceRows for Pace<'_> {
 
     fn load(&mut self, account: &str, target: &str) -> Result<Option<(KeyPace, i64)>, LedgerError> {
         let sql = &PACE_SQL.select;
-        let rows = self.query(&sql, &[&account, &target])?;
+        let rows = self.query(sql, &[&account, &target])?;
         let Some(r) = rows.first() else { return Ok(None) };
         let read = || -> Result<(KeyPace, i64), postgres::Error> {
             Ok((

@@ -600,7 +600,7 @@ impl PaceRows for Pace<'_> {
     fn load(&mut self, account: &str, target: &str) -> Result<Option<(KeyPace, i64)>, LedgerError> {
         let sql = &PACE_SQL.select;
         self.connection
-            .prepare_cached(&sql)
+            .prepare_cached(sql)
             .and_then(|mut s| {
                 s.query_row(params![account, target], |r| {
                     Ok((
