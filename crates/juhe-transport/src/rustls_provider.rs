@@ -12,7 +12,10 @@ use crate::TransportError;
 pub(crate) fn provider() -> Result<Arc<CryptoProvider>, TransportError> {
     #[cfg(feature = "aws-lc")]
     return Ok(Arc::new(rustls::crypto::aws_lc_rs::default_provider()));
+    // rustls 0.23.48 deprecates *ring*'s provider: it has no post-quantum key exchange. It is
+    // still the one to use without a C toolchain for AWS-LC; the `ring` feature's docs say so.
     #[cfg(all(feature = "ring", not(feature = "aws-lc")))]
+    #[allow(deprecated)]
     return Ok(Arc::new(rustls::crypto::ring::default_provider()));
     #[cfg(not(any(feature = "ring", feature = "aws-lc")))]
     CryptoProvider::get_default().cloned().ok_or_else(|| {
