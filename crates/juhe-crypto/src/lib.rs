@@ -18,8 +18,9 @@
 //! There is no I/O and no hidden global random number generator: functions that need
 //! randomness take a [`rand_core::CryptoRngCore`], so every output can be reproduced in a test.
 //!
-//! With the `decrypt` feature the crate also opens what it seals ([`aes_ecb_decrypt`],
-//! [`aes_cbc_decrypt`], [`RsaPrivateKey`]); a client never needs it, a server (such as the
+//! With the `decrypt` feature the crate also opens what it seals ([`aes_ecb_decrypt`](https://docs.rs/juhe-crypto/latest/juhe_crypto/fn.aes_ecb_decrypt.html),
+//! [`aes_cbc_decrypt`](https://docs.rs/juhe-crypto/latest/juhe_crypto/fn.aes_cbc_decrypt.html),
+//! [`RsaPrivateKey`](https://docs.rs/juhe-crypto/latest/juhe_crypto/type.RsaPrivateKey.html)); a client never needs it, a server (such as the
 //! `juhe-sandbox` crate) does.
 //!
 //! ```
@@ -37,8 +38,8 @@
 //!
 //! | feature | backend | one field (RSA-2048, OAEP) | builds with |
 //! |---|---|---|---|
-//! | `rust-rsa` (default) | [`rsa_backend::RustRsa`]: RustCrypto's `rsa` | encrypt ~450 µs, decrypt ~5.7 ms | the Rust toolchain |
-//! | `aws-lc` | [`rsa_backend::AwsLc`]: AWS-LC via `aws-lc-rs` | encrypt ~24 µs, decrypt ~0.8 ms | a C compiler too |
+//! | `rust-rsa` (default) | [`rsa_backend::RustRsa`](https://docs.rs/juhe-crypto/latest/juhe_crypto/rsa_backend/struct.RustRsa.html): RustCrypto's `rsa` | encrypt ~450 µs, decrypt ~5.7 ms | the Rust toolchain |
+//! | `aws-lc` | [`rsa_backend::AwsLc`](https://docs.rs/juhe-crypto/latest/juhe_crypto/rsa_backend/struct.AwsLc.html): AWS-LC via `aws-lc-rs` | encrypt ~24 µs, decrypt ~0.8 ms | a C compiler too |
 //!
 //! (Medians on the project's 2-core x86_64 machine; OpenSSL took ~30–40 µs and ~0.8 ms.)
 //!

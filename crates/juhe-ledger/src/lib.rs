@@ -34,7 +34,7 @@
 //!
 //! # Backends
 //! - **SQLite** (feature `sqlite`, default): one file, WAL, several processes on one machine.
-//!   Committed entries survive any process crash; see [`Ledger::open_sqlite_durable`] for
+//!   Committed entries survive any process crash; see [`Ledger::open_sqlite_durable`](https://docs.rs/juhe-ledger/latest/juhe_ledger/struct.Ledger.html#method.open_sqlite_durable) for
 //!   power cuts.
 //! - **PostgreSQL** (feature `postgres`): one ledger for a fleet of machines.
 //!

@@ -7,8 +7,8 @@
 //!
 //! | trait | for | backend (feature) |
 //! |---|---|---|
-//! | [`Transport`] | blocking code | [`UreqTransport`] (`ureq`) |
-//! | [`AsyncTransport`] | async code | [`ReqwestTransport`] (`reqwest`) |
+//! | [`Transport`] | blocking code | [`UreqTransport`](https://docs.rs/juhe-transport/latest/juhe_transport/struct.UreqTransport.html) (`ureq`) |
+//! | [`AsyncTransport`] | async code | [`ReqwestTransport`](https://docs.rs/juhe-transport/latest/juhe_transport/struct.ReqwestTransport.html) (`reqwest`) |
 //!
 //! Both backends are on by default and build together. They use rustls, its cryptography from
 //! *ring* (feature `ring`, the default) or AWS-LC (feature `aws-lc`), unless the `native-tls`

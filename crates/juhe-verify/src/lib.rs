@@ -63,13 +63,13 @@
 //! ```
 //!
 //! # A ledger (features `sqlite`, `postgres`)
-//! Give the builder a [`ledger::Ledger`] and every check is recorded before its request
+//! Give the builder a [`ledger::Ledger`](https://docs.rs/juhe-ledger/latest/juhe_ledger/struct.Ledger.html) and every check is recorded before its request
 //! leaves and settled when the answer comes, for both clients and every batch. The same
 //! record reuses billed answers across runs, processes and machines
-//! ([`ClientBuilder::reuse_within`]; the outcome's [`Outcome::reused`] says so), waits for a
+//! ([`ClientBuilder::reuse_within`](https://docs.rs/juhe-verify/latest/juhe_verify/struct.ClientBuilder.html#method.reuse_within); the outcome's [`Outcome::reused`] says so), waits for a
 //! question already in flight elsewhere, and keeps daily and monthly caps
-//! ([`ClientBuilder::max_billed_per_day`]) for every process on it. A ledger that cannot
-//! record a check stops it ([`Error::Ledger`]): nothing is sent unrecorded.
+//! ([`ClientBuilder::max_billed_per_day`](https://docs.rs/juhe-verify/latest/juhe_verify/struct.ClientBuilder.html#method.max_billed_per_day)) for every process on it. A ledger that cannot
+//! record a check stops it ([`Error::Ledger`](https://docs.rs/juhe-verify/latest/juhe_verify/enum.Error.html#variant.Ledger)): nothing is sent unrecorded.
 //!
 //! ```no_run
 //! # #[cfg(feature = "sqlite")]
@@ -97,7 +97,7 @@
 //! request whose browser went away, a `tokio::time::timeout` around it, a `select!` that takes
 //! another branch, a panic in the caller) stops the waiting, not the check. Once its request
 //! may have left, the exchange ends and the ledger gets the outcome, so the next check of the
-//! same person (with [`ClientBuilder::reuse_within`]) is answered from it without paying.
+//! same person (with [`ClientBuilder::reuse_within`](https://docs.rs/juhe-verify/latest/juhe_verify/struct.ClientBuilder.html#method.reuse_within)) is answered from it without paying.
 //! Dropped before its request left, it sends nothing. A plain `.await` in a handler is safe.
 //! The blocking client runs a check to its end on the calling thread, so a caller that stops
 //! waiting for that thread loses nothing either; a panic in a transport of your own leaves

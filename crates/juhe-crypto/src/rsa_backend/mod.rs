@@ -1,8 +1,8 @@
 //! Which library does the RSA arithmetic. Key formats, checks and messages are shared
 //! (`rsa_key_formats`); a backend only turns checked DER into keys and keys into ciphertexts.
 //!
-//! [`RsaPublicKey`](crate::RsaPublicKey) and [`RsaPrivateKey`](crate::RsaPrivateKey) use
-//! [`Selected`]: [`AwsLc`] when the `aws-lc` feature is on, else [`RustRsa`]. With both
+//! [`RsaPublicKey`](crate::RsaPublicKey) and [`RsaPrivateKey`](https://docs.rs/juhe-crypto/latest/juhe_crypto/type.RsaPrivateKey.html) use
+//! [`Selected`]: [`AwsLc`](https://docs.rs/juhe-crypto/latest/juhe_crypto/rsa_backend/struct.AwsLc.html) when the `aws-lc` feature is on, else [`RustRsa`](https://docs.rs/juhe-crypto/latest/juhe_crypto/rsa_backend/struct.RustRsa.html). With both
 //! features on, both backends are compiled and [`RsaPublicKeyOn<RustRsa>`](crate::RsaPublicKeyOn)
 //! still reaches the other one: that is how the test suite runs against each.
 
@@ -43,15 +43,15 @@ pub struct RustRsa;
 pub struct AwsLc;
 
 /// The backend of [`RsaPublicKey`](crate::RsaPublicKey) and
-/// [`RsaPrivateKey`](crate::RsaPrivateKey) in this build.
+/// [`RsaPrivateKey`](https://docs.rs/juhe-crypto/latest/juhe_crypto/type.RsaPrivateKey.html) in this build.
 #[cfg(feature = "aws-lc")]
 pub type Selected = AwsLc;
 /// The backend of [`RsaPublicKey`](crate::RsaPublicKey) and
-/// [`RsaPrivateKey`](crate::RsaPrivateKey) in this build.
+/// [`RsaPrivateKey`](https://docs.rs/juhe-crypto/latest/juhe_crypto/type.RsaPrivateKey.html) in this build.
 #[cfg(all(feature = "rust-rsa", not(feature = "aws-lc")))]
 pub type Selected = RustRsa;
 /// The backend of [`RsaPublicKey`](crate::RsaPublicKey) and
-/// [`RsaPrivateKey`](crate::RsaPrivateKey) in this build: none.
+/// [`RsaPrivateKey`](https://docs.rs/juhe-crypto/latest/juhe_crypto/type.RsaPrivateKey.html) in this build: none.
 #[cfg(not(any(feature = "rust-rsa", feature = "aws-lc")))]
 pub type Selected = NoRsa;
 
@@ -59,11 +59,11 @@ mod sealed {
     pub trait Sealed {}
 }
 
-/// A library that does RSA for this crate: [`RustRsa`] or [`AwsLc`]. Sealed; its items are
+/// A library that does RSA for this crate: [`RustRsa`](https://docs.rs/juhe-crypto/latest/juhe_crypto/rsa_backend/struct.RustRsa.html) or [`AwsLc`](https://docs.rs/juhe-crypto/latest/juhe_crypto/rsa_backend/struct.AwsLc.html). Sealed; its items are
 /// this crate's business.
 pub trait RsaBackend: sealed::Sealed + Sized + Send + Sync + 'static {
     /// Whether encryption and key generation draw from the `rng` they are given, and so repeat
-    /// with a seeded one: [`RustRsa`] does, [`AwsLc`] uses its own generator.
+    /// with a seeded one: [`RustRsa`](https://docs.rs/juhe-crypto/latest/juhe_crypto/rsa_backend/struct.RustRsa.html) does, [`AwsLc`](https://docs.rs/juhe-crypto/latest/juhe_crypto/rsa_backend/struct.AwsLc.html) uses its own generator.
     const DRAWS_FROM_CALLER_RNG: bool;
     /// Whether it does RSA at all (`NoRsa`, the backend of a build with none, does not).
     const AVAILABLE: bool = true;
