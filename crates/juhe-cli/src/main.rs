@@ -62,13 +62,21 @@ fn main() -> ExitCode {
     let command = LowArgs::command();
     let matches = match command.clone().try_get_matches() {
         Ok(matches) => matches,
-        Err(error) => crate::args::environment::named(error, &command).exit(),
+        Err(error) => {
+            let error = crate::args::environment::named(error, &command);
+            if error.use_stderr() && asks_batch_json() {
+                let message = error.kind().as_str().map_or_else(|| error.to_string(), str::to_owned);
+                println!("{}", serde_json::json!({ "error": message, "status": 2 }));
+            }
+            error.exit()
+        }
     };
     let low = match LowArgs::from_arg_matches(&matches) {
         Ok(low) => low,
         Err(error) => error.exit(),
     };
     let json_check = crate::args::hiargs::wants_json_check(&low);
+    let json_batch = crate::args::hiargs::wants_json_batch(&low);
     let result =
         diagnostics::install(low.verbose).and_then(|()| HiArgs::from_low(low, &matches)).and_then(run);
     match result {
@@ -80,11 +88,29 @@ fn main() -> ExitCode {
                     let api = Endpoint::find(product, mode).ok().map(|e| e.info().api);
                     println!("{}", check::output::json_failure(api, &failure.message));
                 }
-                None => eprintln!("juhe: {failure}"),
+                None => {
+                    eprintln!("juhe: {failure}");
+                    // A batch asked for JSON prints one object: its summary, or what stopped it.
+                    if json_batch
+                        && let Some(object) =
+                            batch::summary::json_failure(&failure.message, failure.status as u8)
+                    {
+                        println!("{object}");
+                    }
+                }
             }
             failure.exit_code()
         }
     }
+}
+
+/// Whether the command line, which clap refused, was a batch asking for JSON: it then prints
+/// one JSON object as every batch with `--format json` does.
+fn asks_batch_json() -> bool {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let json = args.windows(2).any(|w| w[0] == "--format" && w[1] == "json")
+        || args.iter().any(|a| a == "--format=json");
+    json && args.iter().any(|a| a == "batch")
 }
 
 fn run(args: HiArgs) -> Result<ExitCode, Failure> {

@@ -372,6 +372,17 @@ fn merge(before: ConnectionArgs, after: ConnectionArgs, after_matches: &ArgMatch
 
 /// Whether `low` asks for a check printed as JSON: then every failure, usage errors found
 /// here included, is printed as one JSON object.
+/// Whether a batch asked for JSON (after the command, or before it).
+pub(crate) fn wants_json_batch(low: &LowArgs) -> bool {
+    match &low.command {
+        Command::Batch(batch) => match batch.args.format {
+            Some(format) => format == Format::Json,
+            None => low.before.format == Some(AnyFormat::Json),
+        },
+        _ => false,
+    }
+}
+
 pub(crate) fn wants_json_check(low: &LowArgs) -> Option<(Product, Mode)> {
     let (product, args) = match &low.command {
         Command::Idcard { args, .. } => (Product::IdCard, args),

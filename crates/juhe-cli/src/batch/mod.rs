@@ -15,7 +15,7 @@ mod output;
 mod record_bounds;
 mod resume;
 mod rows;
-mod summary;
+pub(crate) mod summary;
 
 use std::process::ExitCode;
 use std::sync::Arc;

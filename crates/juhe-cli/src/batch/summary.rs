@@ -8,6 +8,17 @@ use std::io::IsTerminal;
 use std::path::Path;
 use std::time::Instant;
 
+/// Whether this process printed a batch's summary: a failure after it goes to stderr only, so
+/// that `--format json` never prints two objects.
+static SUMMARY_PRINTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// A batch's failure before its summary, for `--format json`: one object on stdout, as the
+/// summary would have been, saying what stopped it.
+pub(crate) fn json_failure(message: &str, status: u8) -> Option<serde_json::Value> {
+    (!SUMMARY_PRINTED.load(std::sync::atomic::Ordering::SeqCst))
+        .then(|| json!({ "error": message, "status": status }))
+}
+
 use juhe_verify::{BatchStats, ErrorKind};
 use serde_json::json;
 
@@ -83,6 +94,7 @@ impl FileCounts {
         let (maybe_billed, not_billed) =
             (stats.maybe_billed + earlier, stats.not_billed.saturating_sub(earlier));
         let reused = stats.reused + self.reused_from_earlier_run;
+        SUMMARY_PRINTED.store(true, std::sync::atomic::Ordering::SeqCst);
         match format {
             Format::Json => println!(
                 "{}",

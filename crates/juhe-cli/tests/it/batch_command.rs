@@ -673,3 +673,31 @@ fn a_batch_against_a_closed_port_reports_nothing_sent() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `batch --format json` prints exactly one JSON object on stdout whatever stops it: clap's
+/// usage errors, an input it cannot open, an output that exists without `--resume`.
+#[test]
+fn a_json_batch_that_cannot_start_prints_one_json_object() {
+    let dir = temp_dir("json-failures");
+    let input = dir.join("in.csv");
+    write_input(&input, 3);
+    let existing = dir.join("exists.csv");
+    std::fs::write(&existing, "name\n").unwrap();
+    let sandbox = Sandbox::start().unwrap();
+    let runs = [
+        crate::juhe(&["batch", "telecom3", "--input", "in.csv", "--format", "json"]),
+        batch(&sandbox, &dir.join("missing.csv"), &dir.join("out.csv"), &["--format", "json"])
+            .output()
+            .unwrap(),
+        batch(&sandbox, &input, &existing, &["--format=json"]).output().unwrap(),
+    ];
+    for out in runs {
+        assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        assert_eq!(stdout.lines().count(), 1, "{stdout}");
+        let object: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+        assert_eq!(object["status"], 2, "{object}");
+        assert!(object["error"].as_str().is_some_and(|e| !e.is_empty()), "{object}");
+    }
+    assert_eq!(sandbox.ledger().requests, 0);
+}
