@@ -20,6 +20,7 @@ mod diagnostics;
 mod failure;
 mod ledger;
 mod local_file;
+mod plural;
 mod sandbox;
 mod untrusted_text;
 

@@ -70,7 +70,8 @@ pub struct Waiting {
 impl std::fmt::Display for Waiting {
     /// `16 checks in flight; 3 waiting for the same question in flight elsewhere; …`
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} checks in flight (answers not back yet)", self.in_flight)?;
+        let checks = if self.in_flight == 1 { "check" } else { "checks" };
+        write!(f, "{} {checks} in flight (answers not back yet)", self.in_flight)?;
         if self.on_other_checks > 0 {
             write!(
                 f,

@@ -260,8 +260,11 @@ impl Run<'_> {
         prove(&scanned.done, input, path, &hasher)?;
         if scanned.done.len() > 0 {
             let (redo, maybe_kept) = scanned.done.redo_counts();
-            let mut said =
-                format!("juhe: resuming: {} rows already in {}", scanned.done.len(), path.display());
+            let mut said = format!(
+                "juhe: resuming: {} already in {}",
+                crate::plural::counted(scanned.done.len() as u64, "row", "rows"),
+                path.display()
+            );
             if redo > 0 {
                 said += &format!(
                     "; {redo} of them are checked again (they failed without being billed, or --resend-maybe-billed)"
@@ -539,10 +542,10 @@ impl Recorder {
             listed.join(" ")
         };
         eprintln!(
-            "juhe: {} rows may have been billed by an earlier check whose answer never came (written juhe_billed=maybe; rows {}); \
+            "juhe: {} may have been billed by an earlier check whose answer never came (written juhe_billed=maybe; rows {}); \
              find them in Juhe's order records and settle them: juhe ledger settle {} --billed (or --not-billed), \
              then --resume checks the ones not billed; or --resume --resend-maybe-billed checks them again at the risk of paying twice",
-            self.unsettled.len(),
+            crate::plural::counted(self.unsettled.len() as u64, "row", "rows"),
             rows(|(row, _)| row.to_string()),
             rows(|(_, entry)| entry.to_string()),
         );

@@ -110,10 +110,10 @@ impl FileCounts {
             Format::Text => {
                 let errors: Vec<String> = errors.iter().map(|(what, n)| format!("{what}: {n}")).collect();
                 eprintln!(
-                    "juhe batch: {} rows written: {} sent, {} billed ({} match, {} mismatch, {} undocumented){}, {} reused, {} from the ledger{}, \
+                    "juhe batch: {} written: {} sent, {} billed ({} match, {} mismatch, {} undocumented){}, {} reused, {} from the ledger{}, \
                      {} invalid (not sent), {} already done, {} malformed; errors: {}; billed but not recorded: {}{}; \
                      {seconds:.1} s, {:.0} rows/s",
-                    self.rows,
+                    crate::plural::counted(self.rows, "row", "rows"),
                     stats.sent,
                     stats.billed,
                     stats.matches,

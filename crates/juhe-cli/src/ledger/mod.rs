@@ -74,7 +74,11 @@ pub(crate) fn run(command: LedgerCommand, location: &Location) -> Result<ExitCod
         LedgerCommand::Prune { older_than, .. } => {
             let before = SystemTime::now().checked_sub(older_than).unwrap_or(SystemTime::UNIX_EPOCH);
             let deleted = ledger.prune(before).map_err(failed)?;
-            eprintln!("juhe: deleted {deleted} entries sent before {}", china_timestamp(before));
+            eprintln!(
+                "juhe: deleted {} sent before {}",
+                crate::plural::counted(deleted, "entry", "entries"),
+                china_timestamp(before)
+            );
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -186,8 +190,8 @@ fn print_report(ledger: &Ledger, report: &Report, format: Format) {
             if report.sandbox != Counts::default() {
                 let s = &report.sandbox;
                 println!(
-                    "not in the total: {} checks against the embedded sandbox (never billed by Juhe)",
-                    s.billed + s.maybe_billed + s.not_billed
+                    "not in the total: {} against the embedded sandbox (never billed by Juhe)",
+                    crate::plural::counted(s.billed + s.maybe_billed + s.not_billed, "check", "checks")
                 );
             }
             if report.total.maybe_billed > report.total.in_flight {
@@ -243,9 +247,9 @@ fn print_pending(entries: &[Entry], format: Format) {
             }
             let in_flight = entries.iter().filter(|e| e.in_flight).count();
             eprintln!(
-                "juhe: {} checks sent with no answer recorded, {in_flight} of them still in flight; \
+                "juhe: {} sent with no answer recorded, {in_flight} of them still in flight; \
                  settle the others from Juhe's order records: juhe ledger settle ENTRY --billed | --not-billed",
-                entries.len()
+                crate::plural::counted(entries.len() as u64, "check", "checks")
             );
         }
     }

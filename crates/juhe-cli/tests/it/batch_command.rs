@@ -701,3 +701,14 @@ fn a_json_batch_that_cannot_start_prints_one_json_object() {
     }
     assert_eq!(sandbox.ledger().requests, 0);
 }
+
+/// One row is "1 row", not "1 rows".
+#[test]
+fn one_row_is_said_in_the_singular() {
+    let dir = temp_dir("singular");
+    let input = dir.join("in.csv");
+    write_input(&input, 1);
+    let sandbox = Sandbox::start().unwrap();
+    let out = batch(&sandbox, &input, &dir.join("out.csv"), &[]).output().unwrap();
+    assert!(stderr(&out).contains("juhe batch: 1 row written:"), "{}", stderr(&out));
+}

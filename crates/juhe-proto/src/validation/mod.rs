@@ -81,7 +81,7 @@ pub enum Problem {
     #[error("it is empty")]
     Empty,
     /// Too short or too long.
-    #[error("it has {found} characters, {expected}")]
+    #[error("it has {found} {}, {expected}", if *found == 1 { "character" } else { "characters" })]
     Length {
         /// What the length should be.
         expected: &'static str,
