@@ -80,9 +80,10 @@ impl std::fmt::Display for Waiting {
             )?;
         }
         if self.ledger_calls > 0 {
+            let calls = if self.ledger_calls == 1 { "call" } else { "calls" };
             write!(
                 f,
-                "; {} ledger calls under way (another process may hold the ledger locked)",
+                "; {} ledger {calls} under way (another process may hold the ledger locked)",
                 self.ledger_calls
             )?;
         }

@@ -277,6 +277,19 @@ struct KeyLately {
     /// Until when checks start without asking: the key was not paced a moment ago.
     #[cfg_attr(not(feature = "ledger"), allow(dead_code))]
     unpaced_until: Option<std::time::Instant>,
+    /// The key's pace failed to answer: the batch is stopping, and its next checks fail at
+    /// once instead of each waiting out the ledger's bound in turn.
+    #[cfg_attr(not(feature = "ledger"), allow(dead_code))]
+    failed: bool,
+}
+
+/// The error of a check after the key's pace failed to answer: the ledger is unreachable.
+#[cfg(feature = "ledger")]
+fn pace_unreachable(location: &str) -> juhe_ledger::LedgerError {
+    juhe_ledger::LedgerError::Unreachable {
+        location: location.to_owned(),
+        source: "the key's pace in it did not answer a moment ago: nothing more is sent".into(),
+    }
 }
 
 /// How long a batch's checks start without asking the ledger once the key's pace said it is
@@ -343,7 +356,14 @@ impl Pace {
             if self.unpaced_lately() {
                 return Ok(!stopped());
             }
-            let began = crate::starts::key_start(journal, self.key_request(), stopped).await?;
+            self.not_failed(journal)?;
+            let began = crate::starts::key_start(journal, self.key_request(), stopped).await;
+            let began = self.failed_if(began)?;
+            if self.key_rate_stale() {
+                let (journal, cap) = (Arc::clone(journal), self.pacer.cap());
+                let rate = crate::journal::off_runtime(move || Ok(journal.pace_rate(cap))).await?;
+                self.note_key_rate(rate);
+            }
             return Ok(self.began(began));
         }
         if stopped() {
@@ -361,8 +381,13 @@ impl Pace {
             if self.unpaced_lately() {
                 return Ok(!stopped());
             }
+            self.not_failed(journal)?;
             let sleep = |pause| self.board.pause(pause);
-            let began = crate::starts::key_start_blocking(journal, self.key_request(), &sleep, stopped)?;
+            let began = crate::starts::key_start_blocking(journal, self.key_request(), &sleep, stopped);
+            let began = self.failed_if(began)?;
+            if self.key_rate_stale() {
+                self.note_key_rate(journal.pace_rate(self.pacer.cap()));
+            }
             return Ok(self.began(began));
         }
         if stopped() {
@@ -432,25 +457,50 @@ impl Pace {
         self.pacer.rate_limited();
     }
 
-    /// The rate starts are held to: the key's, with a ledger (read from it at most once a
-    /// second: this blocks then).
+    /// The rate starts are held to: the key's as last read, with a ledger. Never a ledger
+    /// call: progress reports and the summary read it, and a ledger that does not answer must
+    /// not hold them (the checks' own starts read it, at most once a second).
     pub(crate) fn rate(&self) -> Option<f64> {
         #[cfg(feature = "ledger")]
-        if let Some(journal) = &self.key.journal {
-            let mut cached = self.key_rate.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-            let now = std::time::Instant::now();
-            match cached.rate {
-                Some((read, rate)) if now.duration_since(read) < std::time::Duration::from_secs(1) => {
-                    return rate;
-                }
-                _ => {
-                    let rate = journal.pace_rate(self.pacer.cap());
-                    cached.rate = Some((now, rate));
-                    return rate;
-                }
-            }
+        if self.key.journal.is_some() {
+            let cached = self.key_rate.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            return cached.rate.and_then(|(_, rate)| rate);
         }
         self.pacer.rate()
+    }
+
+    /// An error at once if the key's pace failed to answer before: each check would otherwise
+    /// wait out the ledger's bound in turn (15 s each, behind the one turn) while the batch
+    /// stops.
+    #[cfg(feature = "ledger")]
+    fn not_failed(&self, journal: &crate::journal::Journal) -> Result<(), Error> {
+        let cache = self.key_rate.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if !cache.failed {
+            return Ok(());
+        }
+        Err(Error::Ledger(pace_unreachable(journal.ledger.location())))
+    }
+
+    /// Notes a ledger error of the key's pace (see [`not_failed`](Self::not_failed)).
+    #[cfg(feature = "ledger")]
+    fn failed_if<T>(&self, result: Result<T, Error>) -> Result<T, Error> {
+        if let Err(Error::Ledger(_)) = &result {
+            self.key_rate.lock().unwrap_or_else(std::sync::PoisonError::into_inner).failed = true;
+        }
+        result
+    }
+
+    /// Whether the key's rate was read more than a second ago (or never).
+    #[cfg(feature = "ledger")]
+    fn key_rate_stale(&self) -> bool {
+        let cached = self.key_rate.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        cached.rate.is_none_or(|(read, _)| read.elapsed() >= std::time::Duration::from_secs(1))
+    }
+
+    #[cfg(feature = "ledger")]
+    fn note_key_rate(&self, rate: Option<f64>) {
+        let mut cached = self.key_rate.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        cached.rate = Some((std::time::Instant::now(), rate));
     }
 }
 
