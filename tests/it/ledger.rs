@@ -332,3 +332,37 @@ fn a_single_check_past_its_bound_is_not_sent() {
         }
     }
 }
+
+/// A batch held back by the key's pace (another process booked the next two seconds) says so
+/// through its handle, as a batch held by its own pacer does.
+#[test]
+fn a_batch_held_by_the_keys_pace_says_so() {
+    let place = Place::sqlite("held-by-the-key");
+    let sandbox = Sandbox::start().unwrap();
+    let secret = juhe_verify::ledger::LedgerSecret::from_api_key(sandbox.key());
+    let target = builder(&sandbox).target_name();
+    let ahead = juhe_verify::ledger::StartRequest::live(Duration::from_secs(10)).capped(Some(10.0));
+    for _ in 0..20 {
+        place.open().take_start(&secret, &target, &ahead).unwrap();
+    }
+    let client = with_ledger(&sandbox, &place).build_blocking().unwrap();
+    let person = check_of(&sandbox.identities()[0]);
+    let batch = client.batch(vec![(0, Ok(person))], BatchOptions::default());
+    let handle = batch.handle();
+    let waited = std::thread::scope(|scope| {
+        let run = scope.spawn(move || batch.count());
+        let asked = std::time::Instant::now();
+        let mut seen = None;
+        while seen.is_none() && asked.elapsed() < Duration::from_secs(1) {
+            let waiting = handle.waiting();
+            seen = waiting.paced_for.map(|paced| (paced, waiting.to_string()));
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        assert_eq!(run.join().unwrap(), 1);
+        seen
+    });
+    let (waited, said) = waited.expect("the handle said nothing of the key's pace");
+    assert!(waited > Duration::from_millis(1000), "{waited:?}");
+    assert!(said.contains("the pace holds the next check back"), "{said}");
+    assert_eq!(handle.waiting().paced_for, None, "held no more once it started");
+}

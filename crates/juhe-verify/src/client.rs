@@ -240,7 +240,7 @@ async fn recorded<C: Check>(
     // A single check takes its start in the key's pace now, ahead of batches, within its bound.
     let live_start = match &pace {
         Some(_) => Ok(crate::starts::Began::Booked),
-        None => crate::starts::key_start(&journal, journal.live_start(), &caller_gone).await,
+        None => crate::starts::key_start(&journal, journal.live_start(), &caller_gone, &|_| {}).await,
     };
     if matches!(live_start, Err(_) | Ok(crate::starts::Began::Stopped)) || caller_gone() {
         // Dropped on a blocking thread: recording it (not sent, not billed) blocks.

@@ -75,7 +75,8 @@ impl Starts<'_> {
             Starts::Batch(pace) => pace.retry().await,
             #[cfg(feature = "ledger")]
             Starts::Live(journal) => {
-                key_start(journal, juhe_ledger::StartRequest::live(Duration::MAX), &|| false).await.map(drop)
+                let request = juhe_ledger::StartRequest::live(Duration::MAX);
+                key_start(journal, request, &|| false, &|_| {}).await.map(drop)
             }
         }
     }
@@ -133,13 +134,14 @@ pub(crate) enum Began {
 }
 
 /// Waits for a start booked in the key's pace for `request`, asking again while the ledger
-/// says so (a batch's check, until a start is near). `Err(KeyBusy)`: a single check's bound
-/// passed, nothing booked.
+/// says so (a batch's check, until a start is near); `pausing` hears of each pause first.
+/// `Err(KeyBusy)`: a single check's bound passed, nothing booked.
 #[cfg(feature = "ledger")]
 pub(crate) async fn key_start(
     journal: &Arc<Journal>,
     request: juhe_ledger::StartRequest,
     stopped: &(dyn Fn() -> bool + Sync),
+    pausing: &(dyn Fn(Duration) + Sync),
 ) -> Result<Began, Error> {
     loop {
         if stopped() {
@@ -147,6 +149,7 @@ pub(crate) async fn key_start(
         }
         let asker = Arc::clone(journal);
         let (pause, began) = booked(journal, off_runtime(move || asker.take_start(&request)).await?)?;
+        pausing(pause);
         if !sleep_unless(pause, stopped).await {
             return Ok(Began::Stopped);
         }

@@ -277,6 +277,9 @@ struct KeyLately {
     /// Until when checks start without asking: the key was not paced a moment ago.
     #[cfg_attr(not(feature = "ledger"), allow(dead_code))]
     unpaced_until: Option<std::time::Instant>,
+    /// Until when the key's pace holds the next check back.
+    #[cfg_attr(not(feature = "ledger"), allow(dead_code))]
+    held_until: Option<std::time::Instant>,
     /// The key's pace failed to answer: the batch is stopping, and its next checks fail at
     /// once instead of each waiting out the ledger's bound in turn.
     #[cfg_attr(not(feature = "ledger"), allow(dead_code))]
@@ -357,7 +360,8 @@ impl Pace {
                 return Ok(!stopped());
             }
             self.not_failed(journal)?;
-            let began = crate::starts::key_start(journal, self.key_request(), stopped).await;
+            let pausing = |pause| self.held_for_the_key(pause);
+            let began = crate::starts::key_start(journal, self.key_request(), stopped, &pausing).await;
             let began = self.failed_if(began)?;
             if self.key_rate_stale() {
                 let (journal, cap) = (Arc::clone(journal), self.pacer.cap());
@@ -382,7 +386,10 @@ impl Pace {
                 return Ok(!stopped());
             }
             self.not_failed(journal)?;
-            let sleep = |pause| self.board.pause(pause);
+            let sleep = |pause| {
+                self.held_for_the_key(pause);
+                self.board.pause(pause);
+            };
             let began = crate::starts::key_start_blocking(journal, self.key_request(), &sleep, stopped);
             let began = self.failed_if(began)?;
             if self.key_rate_stale() {
@@ -490,6 +497,24 @@ impl Pace {
         result
     }
 
+    /// The key's pace holds the next check back for `pause`.
+    #[cfg(feature = "ledger")]
+    fn held_for_the_key(&self, pause: std::time::Duration) {
+        let mut cache = self.key_rate.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        cache.held_until = Some(std::time::Instant::now() + pause);
+    }
+
+    /// How long the pace holds the next check back, if at all: the key's, with a ledger.
+    pub(crate) fn held_for(&self) -> Option<std::time::Duration> {
+        #[cfg(feature = "ledger")]
+        if self.key.journal.is_some() {
+            let cache = self.key_rate.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let left = cache.held_until?.checked_duration_since(std::time::Instant::now())?;
+            return (!left.is_zero()).then_some(left);
+        }
+        self.pacer.held_for()
+    }
+
     /// Whether the key's rate was read more than a second ago (or never).
     #[cfg(feature = "ledger")]
     fn key_rate_stale(&self) -> bool {
@@ -531,7 +556,7 @@ impl BatchHandle {
             in_flight: self.board.in_flight(),
             on_other_checks: activity.map_or(0, crate::activity::Activity::on_other_checks),
             ledger_calls: activity.map_or(0, crate::activity::Activity::ledger_calls),
-            paced_for: self.pace.pacer.held_for(),
+            paced_for: self.pace.held_for(),
         }
     }
 
