@@ -1,4 +1,10 @@
-//! `application/x-www-form-urlencoded` bodies, percent-encoding every value.
+//! `application/x-www-form-urlencoded` bodies, percent-encoding every value (the
+//! `percent-encoding` crate's, with this crate's choice of what stays as it is).
+
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode, utf8_percent_encode};
+
+/// What is percent-encoded: everything but `A–Z a–z 0–9 - . _ ~` (RFC 3986's unreserved).
+const ENCODED: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
 
 /// Encodes pairs as a form body. Everything but `A–Z a–z 0–9 - . _ ~` is percent-encoded as
 /// UTF-8, spaces included (`%20`, never `+`): a base64 `+` sent raw would arrive as a space.
@@ -16,16 +22,7 @@ pub fn encode_form<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> S
 }
 
 fn percent_encode_into(out: &mut String, text: &str) {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    for &byte in text.as_bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
-            out.push(char::from(byte));
-        } else {
-            out.push('%');
-            out.push(char::from(HEX[usize::from(byte >> 4)]));
-            out.push(char::from(HEX[usize::from(byte & 0xF)]));
-        }
-    }
+    out.extend(utf8_percent_encode(text, ENCODED));
 }
 
 /// Decodes a form body or query string into pairs; `+` is a space. Malformed escapes are kept
@@ -35,35 +32,17 @@ pub fn decode_form(body: &[u8]) -> Vec<(String, String)> {
         .filter(|part| !part.is_empty())
         .map(|part| {
             let mut halves = part.splitn(2, |&b| b == b'=');
-            let name = percent_decode(halves.next().unwrap_or_default());
-            let value = percent_decode(halves.next().unwrap_or_default());
+            let name = decoded(halves.next().unwrap_or_default());
+            let value = decoded(halves.next().unwrap_or_default());
             (name, value)
         })
         .collect()
 }
 
-fn percent_decode(bytes: &[u8]) -> String {
-    let hex = |b: u8| char::from(b).to_digit(16).map(|d| d as u8);
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' => {
-                match (bytes.get(i + 1).copied().and_then(hex), bytes.get(i + 2).copied().and_then(hex)) {
-                    (Some(high), Some(low)) => {
-                        out.push(high << 4 | low);
-                        i += 3;
-                        continue;
-                    }
-                    _ => out.push(b'%'),
-                }
-            }
-            other => out.push(other),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
+/// One name or value: `+` is a space (an encoded `+` is `%2B`), then the escapes.
+fn decoded(bytes: &[u8]) -> String {
+    let spaced: Vec<u8> = bytes.iter().map(|&b| if b == b'+' { b' ' } else { b }).collect();
+    String::from_utf8_lossy(&percent_decode(&spaced).collect::<Vec<u8>>()).into_owned()
 }
 
 #[cfg(test)]
@@ -87,7 +66,31 @@ mod tests {
         );
     }
 
+    /// The encoder this crate had before it used `percent-encoding`, byte for byte: the
+    /// reference the wire must keep.
+    fn reference_encode(text: &str) -> String {
+        const HEX: &[u8; 16] = b"0123456789ABCDEF";
+        let mut out = String::new();
+        for &byte in text.as_bytes() {
+            if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+                out.push(char::from(byte));
+            } else {
+                out.push('%');
+                out.push(char::from(HEX[usize::from(byte >> 4)]));
+                out.push(char::from(HEX[usize::from(byte & 0xF)]));
+            }
+        }
+        out
+    }
+
     proptest! {
+        #[test]
+        fn the_wire_bytes_are_the_reference_encoders(text in any::<String>()) {
+            let mut ours = String::new();
+            percent_encode_into(&mut ours, &text);
+            prop_assert_eq!(ours, reference_encode(&text));
+        }
+
         #[test]
         fn round_trips(pairs: Vec<(String, String)>) {
             let body = encode_form(pairs.iter().map(|(a, b)| (a.as_str(), b.as_str())));
