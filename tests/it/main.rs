@@ -12,6 +12,7 @@ mod https;
 mod leaks;
 mod ledger;
 mod matrix;
+mod rand_today;
 mod retries;
 mod runtimes;
 mod sandbox_guide;

@@ -27,8 +27,13 @@ impl AesKey {
         Self(key)
     }
 
-    /// A fresh key of 16 alphanumeric characters drawn from a cryptographic RNG, for
-    /// `idcard/queryEncryV2` ([docs/protocol.md, "idcard RSA mode"](https://github.com/juhe-rs/juhe-rs/blob/main/docs/protocol.md#idcard-rsa-mode)).
+    /// A fresh key of 16 alphanumeric characters drawn from the operating system's generator,
+    /// for `idcard/queryEncryV2` ([docs/protocol.md, "idcard RSA mode"](https://github.com/juhe-rs/juhe-rs/blob/main/docs/protocol.md#idcard-rsa-mode)).
+    pub fn generate() -> Self {
+        Self::random(&mut rand_core::OsRng)
+    }
+
+    /// [`generate`](Self::generate) from `rng`: a seeded one repeats the key, for tests.
     pub fn random(rng: &mut impl CryptoRngCore) -> Self {
         let mut key = [0u8; 16];
         for byte in &mut key {

@@ -32,9 +32,16 @@ impl<B: RsaBackend> RsaPrivateKeyOn<B> {
         Self::with_public_half(key)
     }
 
-    /// Generates a fresh key pair of 2048, 3072 or 4096 bits. Slow with
-    /// [`RustRsa`](crate::rsa_backend::RustRsa) (hundreds of milliseconds for 2048 bits).
-    pub fn generate(rng: &mut impl CryptoRngCore, bits: usize) -> Result<Self, CryptoError> {
+    /// Generates a fresh key pair of 2048, 3072 or 4096 bits from the operating system's
+    /// generator. Slow with [`RustRsa`](crate::rsa_backend::RustRsa) (hundreds of milliseconds
+    /// for 2048 bits).
+    pub fn generate(bits: usize) -> Result<Self, CryptoError> {
+        Self::generate_with_rng(&mut rand_core::OsRng, bits)
+    }
+
+    /// [`generate`](Self::generate) from `rng` (with `RustRsa`, a seeded one repeats the key:
+    /// for tests).
+    pub fn generate_with_rng(rng: &mut impl CryptoRngCore, bits: usize) -> Result<Self, CryptoError> {
         if ![2048, 3072, 4096].contains(&bits) {
             return Err(CryptoError::Rsa("key generation (2048, 3072 or 4096 bits)"));
         }

@@ -15,15 +15,6 @@
 //! # A round trip
 //! ```
 //! use juhe_proto::{CivilDate, Credentials, Mode, Outcome, Protocol, Telecom3Check, Verdict};
-//! # use juhe_crypto::rand_core::{CryptoRng, RngCore, Error};
-//! # struct DemoRng; // in real code: rand::rngs::OsRng
-//! # impl RngCore for DemoRng {
-//! #     fn next_u32(&mut self) -> u32 { 4 }
-//! #     fn next_u64(&mut self) -> u64 { 4 }
-//! #     fn fill_bytes(&mut self, d: &mut [u8]) { d.fill(4) }
-//! #     fn try_fill_bytes(&mut self, d: &mut [u8]) -> Result<(), Error> { d.fill(4); Ok(()) }
-//! # }
-//! # impl CryptoRng for DemoRng {}
 //!
 //! // Validation happens here, before anything can be sent or billed.
 //! // `new` reads the clock (feature `clock`); `new_on` takes today's date.
@@ -31,7 +22,7 @@
 //! let check = Telecom3Check::new_on("张三", "11010519491231002X", "+86 139 1234 5678", today)?;
 //!
 //! let protocol = Protocol::new(Credentials::new("your-api-key")?.with_openid("your-openid")?);
-//! let encoded = protocol.encode(&check, Mode::Signed, &mut DemoRng)?;
+//! let encoded = protocol.encode(&check, Mode::Signed)?;
 //! assert_eq!(encoded.request.uri(), "https://apis.juhe.cn/telecom3/verify");
 //!
 //! // … send `encoded.request` with any HTTP client, then:

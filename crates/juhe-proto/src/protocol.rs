@@ -70,9 +70,17 @@ impl Protocol {
         Ok(endpoint)
     }
 
-    /// Builds the request for `check` in `mode`. `rng` feeds the RSA modes (padding and, for
-    /// idcard, the fresh AES key); pass a cryptographic RNG such as `rand::rngs::OsRng`.
-    pub fn encode<C: Check>(
+    /// Builds the request for `check` in `mode`. The RSA modes draw their randomness (padding
+    /// and, for idcard, the fresh AES key) from the operating system's generator: no RNG is
+    /// needed from the caller, whatever version of `rand` it uses.
+    pub fn encode<C: Check>(&self, check: &C, mode: Mode) -> Result<EncodedRequest, EncodeError> {
+        self.encode_with_rng(check, mode, &mut juhe_crypto::rand_core::OsRng)
+    }
+
+    /// [`encode`](Self::encode) with the RSA modes' randomness from `rng` (a
+    /// [`juhe_crypto::rand_core`] 0.6 generator): a seeded one makes the bytes repeat, for
+    /// tests. Outside tests, use `encode`.
+    pub fn encode_with_rng<C: Check>(
         &self,
         check: &C,
         mode: Mode,

@@ -15,7 +15,13 @@ use crate::{Check, Param, ParamKind};
 pub struct SubjectKey([u8; 32]);
 
 impl SubjectKey {
-    /// A fresh random key: subjects under it are comparable only with each other.
+    /// A fresh random key from the operating system's generator: subjects under it are
+    /// comparable only with each other.
+    pub fn generate() -> Self {
+        Self::random(&mut juhe_crypto::rand_core::OsRng)
+    }
+
+    /// [`generate`](Self::generate) from `rng`: a seeded one repeats the key, for tests.
     pub fn random(rng: &mut impl CryptoRngCore) -> Self {
         let mut key = [0; 32];
         rng.fill_bytes(&mut key);

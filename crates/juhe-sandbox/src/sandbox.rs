@@ -315,7 +315,7 @@ impl SandboxBuilder {
         let private_key = match &self.rsa {
             RsaSource::Shipped => RsaPrivateKey::from_pem(SANDBOX_RSA_PRIVATE_KEY_PEM)?,
             RsaSource::Pem(pem) => RsaPrivateKey::from_pem(pem)?,
-            RsaSource::Fresh => RsaPrivateKey::generate(&mut rand_core::OsRng, 2048)?,
+            RsaSource::Fresh => RsaPrivateKey::generate(2048)?,
         };
         let public_key_pem = private_key.public_key().to_pem()?;
         let registry = self.registry()?;

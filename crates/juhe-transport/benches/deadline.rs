@@ -22,7 +22,7 @@ fn main() {
     let check = Telecom3Check::new(&person.name, &person.idcard, &person.mobile).expect("valid");
     let protocol = Protocol::new(Credentials::new(sandbox.key()).expect("key"))
         .with_base_urls(BaseUrls::single(sandbox.base_url()).expect("url"));
-    let request = protocol.encode(&check, Mode::Plain, &mut rand_core::OsRng).expect("encode").request;
+    let request = protocol.encode(&check, Mode::Plain).expect("encode").request;
 
     let total = Duration::from_secs(30);
     let phases = ureq::Agent::config_builder()

@@ -166,6 +166,6 @@ fn encoded(sandbox: &Target, check: &Telecom3Check, mode: Mode) -> (String, Vec<
         .with_rsa_public_key(RsaPublicKey::parse(&sandbox.rsa_public_key_pem).expect("key"));
     let protocol =
         Protocol::new(credentials).with_base_urls(BaseUrls::single(&sandbox.base_url).expect("url"));
-    let request = protocol.encode(check, mode, &mut rand_core::OsRng).expect("encode").request;
+    let request = protocol.encode(check, mode).expect("encode").request;
     (request.uri().to_string(), request.into_body())
 }

@@ -54,7 +54,7 @@ impl Core {
         check: &C,
         mode: Mode,
     ) -> Result<Attempts<C>, Error> {
-        let encoded = self.protocol.encode(check, mode, &mut OsRng)?;
+        let encoded = self.protocol.encode(check, mode)?;
         let info = encoded.endpoint.info();
         // The check's `Debug` is masked.
         let span = tracing::info_span!(

@@ -37,15 +37,17 @@ fn encode(endpoint: Endpoint, protocol: &Protocol) -> EncodedRequest {
     let mode = endpoint.info().mode;
     let encoded = match endpoint.info().product {
         Product::IdCard => {
-            protocol.encode(&IdCardCheck::new_on(name, idcard, TODAY).unwrap(), mode, &mut rng)
+            protocol.encode_with_rng(&IdCardCheck::new_on(name, idcard, TODAY).unwrap(), mode, &mut rng)
         }
         Product::Telecom2 => {
-            protocol.encode(&Telecom2Check::new_on(idcard, mobile, TODAY).unwrap(), mode, &mut rng)
+            protocol.encode_with_rng(&Telecom2Check::new_on(idcard, mobile, TODAY).unwrap(), mode, &mut rng)
         }
-        Product::Telecom3 => {
-            protocol.encode(&Telecom3Check::new_on(name, idcard, mobile, TODAY).unwrap(), mode, &mut rng)
-        }
-        Product::Face => protocol.encode(
+        Product::Telecom3 => protocol.encode_with_rng(
+            &Telecom3Check::new_on(name, idcard, mobile, TODAY).unwrap(),
+            mode,
+            &mut rng,
+        ),
+        Product::Face => protocol.encode_with_rng(
             &FaceCheck::new_on(name, idcard, mobile, JPEG.to_vec(), TODAY).unwrap(),
             mode,
             &mut rng,
@@ -222,10 +224,13 @@ fn modes_without_their_credentials_are_refused_before_sending() {
         (Mode::Aes, Credential::Openid),
         (Mode::Rsa, Credential::RsaPublicKey),
     ] {
-        let err = plain_only.encode(&check, mode, &mut rng).unwrap_err();
+        let err = plain_only.encode_with_rng(&check, mode, &mut rng).unwrap_err();
         assert_eq!(err, EncodeError::MissingCredential(MissingCredential { credential, mode }));
     }
     let face = FaceCheck::new_on("张三", "11010519491231002X", "13912345678", JPEG.to_vec(), TODAY).unwrap();
-    assert!(matches!(protocol().encode(&face, Mode::Aes, &mut rng), Err(EncodeError::UnsupportedMode(_))));
+    assert!(matches!(
+        protocol().encode_with_rng(&face, Mode::Aes, &mut rng),
+        Err(EncodeError::UnsupportedMode(_))
+    ));
     assert_eq!(<FaceCheck as Check>::PRODUCT, Product::Face);
 }

@@ -42,19 +42,25 @@ fn check(
     let mut rng = ChaCha20Rng::seed_from_u64(7);
     let mode = endpoint.info().mode;
     let (request, response) = match endpoint.info().product {
-        Product::IdCard => {
-            roundtrip(sandbox, protocol.encode(&IdCardCheck::new(name, idcard).unwrap(), mode, &mut rng))
-        }
-        Product::Telecom2 => {
-            roundtrip(sandbox, protocol.encode(&Telecom2Check::new(idcard, mobile).unwrap(), mode, &mut rng))
-        }
+        Product::IdCard => roundtrip(
+            sandbox,
+            protocol.encode_with_rng(&IdCardCheck::new(name, idcard).unwrap(), mode, &mut rng),
+        ),
+        Product::Telecom2 => roundtrip(
+            sandbox,
+            protocol.encode_with_rng(&Telecom2Check::new(idcard, mobile).unwrap(), mode, &mut rng),
+        ),
         Product::Telecom3 => roundtrip(
             sandbox,
-            protocol.encode(&Telecom3Check::new(name, idcard, mobile).unwrap(), mode, &mut rng),
+            protocol.encode_with_rng(&Telecom3Check::new(name, idcard, mobile).unwrap(), mode, &mut rng),
         ),
         Product::Face => roundtrip(
             sandbox,
-            protocol.encode(&FaceCheck::new(name, idcard, mobile, image.to_vec()).unwrap(), mode, &mut rng),
+            protocol.encode_with_rng(
+                &FaceCheck::new(name, idcard, mobile, image.to_vec()).unwrap(),
+                mode,
+                &mut rng,
+            ),
         ),
     };
     assert_eq!(request, endpoint);
@@ -189,7 +195,7 @@ fn telecom3_details_and_face_results() {
     let mut rng = ChaCha20Rng::seed_from_u64(3);
     let telecom3 = |name: &str, idcard: &str| -> Telecom3Outcome {
         let encoded = protocol
-            .encode(
+            .encode_with_rng(
                 &Telecom3Check::new(name, idcard, &p.mobile).unwrap(),
                 juhe_proto::Mode::Rsa,
                 &mut rng.clone(),
@@ -207,7 +213,7 @@ fn telecom3_details_and_face_results() {
 
     let mut face = |name: &str, mobile: &str, image: &[u8]| {
         let check = FaceCheck::new(name, &p.idcard, mobile, image.to_vec()).unwrap();
-        let encoded = protocol.encode(&check, juhe_proto::Mode::Plain, &mut rng).unwrap();
+        let encoded = protocol.encode_with_rng(&check, juhe_proto::Mode::Plain, &mut rng).unwrap();
         decode::<FaceCheck>(&send_request(sandbox.addr(), &encoded.request).unwrap().to_http()).unwrap()
     };
     let pass = face(&p.name, &p.mobile, &p.face_image);
@@ -426,7 +432,7 @@ fn fault_identities_break_the_answer_as_documented() {
                 rng: &mut ChaCha20Rng|
      -> std::io::Result<RawResponse> {
         let check = Telecom3Check::new(magic.name, magic.idcard, magic.mobile).unwrap();
-        let encoded = protocol.encode(&check, endpoint.info().mode, rng).unwrap();
+        let encoded = protocol.encode_with_rng(&check, endpoint.info().mode, rng).unwrap();
         let target = encoded.request.uri().path().to_owned();
         crate::raw_http::send(
             sandbox.addr(),

@@ -53,7 +53,7 @@ fn request(base_url: &str, name: &str, idcard: &str, mobile: &str) -> HttpReques
     let protocol = Protocol::new(Credentials::new(juhe_sandbox::SANDBOX_KEY).unwrap())
         .with_base_urls(BaseUrls::single(base_url).unwrap());
     let check = Telecom3Check::new(name, idcard, mobile).unwrap();
-    protocol.encode(&check, Mode::Plain, &mut rand_core::OsRng).unwrap().request
+    protocol.encode(&check, Mode::Plain).unwrap().request
 }
 
 fn magic_request(sandbox: &Sandbox, magic: &MagicIdentity) -> HttpRequest {

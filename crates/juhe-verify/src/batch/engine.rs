@@ -8,7 +8,6 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use juhe_proto::{Check, Subject, SubjectKey, ValidationError};
-use rand_core::OsRng;
 
 use crate::batch::board::{Admission, Board, Slot, Work};
 use crate::batch::{BatchItem, BatchOptions};
@@ -93,8 +92,7 @@ where
 {
     pub(crate) fn new(inputs: I, options: &BatchOptions, board: Arc<Board>) -> Self {
         let dedupe = options.dedupe.then(|| {
-            let key =
-                options.repeats.as_ref().map_or_else(|| SubjectKey::random(&mut OsRng), |r| r.key().clone());
+            let key = options.repeats.as_ref().map_or_else(SubjectKey::generate, |r| r.key().clone());
             Mutex::new(Dedupe {
                 key,
                 repeats: options.repeats.clone(),

@@ -7,7 +7,6 @@ use std::fmt;
 use std::sync::Arc;
 
 use juhe_proto::{Check, Subject, SubjectKey};
-use rand_core::OsRng;
 
 /// The subjects (keyed hashes of the product and the normalised fields) that occur more than
 /// once among some checks, under a key made for them. Cheap to clone.
@@ -31,7 +30,7 @@ struct Found {
 impl Repeats {
     /// Surveys `checks` (16 bytes a check while it runs, then 16 bytes a repeated subject).
     pub fn find<C: Check>(checks: impl IntoIterator<Item = C>) -> Self {
-        let key = SubjectKey::random(&mut OsRng);
+        let key = SubjectKey::generate();
         let mut all: Vec<u128> = checks.into_iter().map(|check| Subject::of(&check, &key).short()).collect();
         all.sort_unstable();
         let mut repeated: Vec<u128> =
