@@ -17,6 +17,8 @@ fn a_program_on_rand_0_9_needs_no_generator_of_ours() {
 
     let private = RsaPrivateKey::generate(2048).unwrap();
     let public = juhe_proto::RsaPublicKey::parse(&private.public_key().to_pem().unwrap()).unwrap();
+    let sealed = public.encrypt(juhe_proto::RsaPadding::OaepSha1, b"a field").unwrap();
+    assert_eq!(private.decrypt(juhe_proto::RsaPadding::OaepSha1, &sealed).unwrap(), b"a field");
     let protocol = Protocol::new(
         Credentials::new("an-api-key")
             .unwrap()

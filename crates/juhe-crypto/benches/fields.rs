@@ -43,9 +43,9 @@ fn rsa_round<B: RsaBackend>(key: &RsaPrivateKeyOn<B>) -> Vec<(&'static str, f64)
     let mut out = Vec::new();
     for (name, padding) in [("oaep", RsaPadding::OaepSha1), ("pkcs1", RsaPadding::Pkcs1v15)] {
         let encrypt = mean_micros(CALLS, || {
-            black_box(public.encrypt(padding, &mut rng, black_box(FIELD)).unwrap());
+            black_box(public.encrypt_with_rng(padding, &mut rng, black_box(FIELD)).unwrap());
         });
-        let sealed = public.encrypt(padding, &mut rng, FIELD).unwrap();
+        let sealed = public.encrypt_with_rng(padding, &mut rng, FIELD).unwrap();
         let decrypt = mean_micros(CALLS / 20, || {
             black_box(key.decrypt(padding, black_box(&sealed)).unwrap());
         });
@@ -188,7 +188,7 @@ fn main() {
         let mut rng = rand_core::OsRng;
         let start = Instant::now();
         while start.elapsed().as_secs() < 5 {
-            black_box(public.encrypt(RsaPadding::OaepSha1, &mut rng, black_box(FIELD)).unwrap());
+            black_box(public.encrypt_with_rng(RsaPadding::OaepSha1, &mut rng, black_box(FIELD)).unwrap());
         }
         return;
     }

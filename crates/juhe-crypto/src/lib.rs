@@ -6,7 +6,7 @@
 //! | need | function |
 //! |---|---|
 //! | AES key and IV from the account's openid | [`AesKey::from_openid`] |
-//! | a fresh random AES key (`idcard/queryEncryV2`) | [`AesKey::random`] |
+//! | a fresh random AES key (`idcard/queryEncryV2`) | [`AesKey::generate`] |
 //! | AES-128-ECB / AES-128-CBC, PKCS#7, base64 | [`aes_ecb_encrypt`], [`aes_cbc_encrypt`] |
 //! | RSA OAEP (SHA-1, MGF1-SHA-1) or PKCS#1 v1.5, base64 | [`RsaPublicKey::encrypt`] |
 //! | the account's RSA public key in any format it is shown in | [`RsaPublicKey::parse`] |
@@ -15,8 +15,13 @@
 //! | a keyed name for a check's fields (HMAC-SHA256) | [`keyed_hash`] |
 //! | a key for one purpose from another secret (HKDF-SHA256) | [`hkdf_sha256`] |
 //!
-//! There is no I/O and no hidden global random number generator: functions that need
-//! randomness take a [`rand_core::CryptoRngCore`], so every output can be reproduced in a test.
+//! There is no I/O but the operating system's random generator: what needs randomness
+//! ([`AesKey::generate`], [`RsaPublicKey::encrypt`], [`RsaPrivateKey::generate`][generate])
+//! draws from it, so a caller needs no generator of its own (nor this crate's `rand_core` 0.6
+//! beside today's `rand`). The `*_with_rng` and `random` forms take a
+//! [`rand_core::CryptoRngCore`] instead, so a test with a seeded one repeats every output.
+//!
+//! [generate]: https://docs.rs/juhe-crypto/latest/juhe_crypto/struct.RsaPrivateKeyOn.html#method.generate
 //!
 //! With the `decrypt` feature the crate also opens what it seals ([`aes_ecb_decrypt`](https://docs.rs/juhe-crypto/latest/juhe_crypto/fn.aes_ecb_decrypt.html),
 //! [`aes_cbc_decrypt`](https://docs.rs/juhe-crypto/latest/juhe_crypto/fn.aes_cbc_decrypt.html),

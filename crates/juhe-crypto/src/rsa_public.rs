@@ -94,10 +94,16 @@ impl<B: RsaBackend> RsaPublicKeyOn<B> {
         self.len().saturating_sub(padding.overhead())
     }
 
-    /// Encrypts `message` and returns the ciphertext in base64. Randomized: the same message
-    /// gives a new ciphertext each time, so `rng` must be a cryptographic RNG (the
+    /// Encrypts `message` and returns the ciphertext in base64. Randomized (the same message
+    /// gives a new ciphertext each time), from the operating system's generator.
+    pub fn encrypt(&self, padding: RsaPadding, message: &[u8]) -> Result<String, CryptoError> {
+        self.encrypt_with_rng(padding, &mut rand_core::OsRng, message)
+    }
+
+    /// [`encrypt`](Self::encrypt) with the padding's randomness from `rng`, a cryptographic
+    /// RNG (a seeded one repeats the ciphertext with `RustRsa`, for tests; the
     /// [`AwsLc`](crate::rsa_backend) backend uses its own and leaves `rng` alone).
-    pub fn encrypt(
+    pub fn encrypt_with_rng(
         &self,
         padding: RsaPadding,
         rng: &mut impl CryptoRngCore,
@@ -165,7 +171,7 @@ mod tests {
     fn without_a_backend_rsa_says_which_feature_to_enable() {
         let key = RsaPublicKey::parse(include_str!("../tests/data/rsa_public_spki.pem")).unwrap();
         assert_eq!(key.bits(), 2048);
-        let error = key.encrypt(RsaPadding::OaepSha1, &mut rand_core::OsRng, b"x").unwrap_err();
+        let error = key.encrypt_with_rng(RsaPadding::OaepSha1, &mut rand_core::OsRng, b"x").unwrap_err();
         assert_eq!(error, CryptoError::NoRsaBackend);
         assert!(error.to_string().contains("`rust-rsa`") && error.to_string().contains("`aws-lc`"));
     }

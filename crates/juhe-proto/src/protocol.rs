@@ -163,8 +163,9 @@ impl<'p> FieldEncoder<'p> {
         };
         if let (FieldEncoding::AesCbcWithRsaKey, Some(rsa)) = (encoding, encoder.rsa) {
             let key = AesKey::random(rng);
-            let wrapped =
-                rsa.encrypt(protocol.idcard_key_padding, rng, key.as_bytes()).map_err(EncodeError::Crypto)?;
+            let wrapped = rsa
+                .encrypt_with_rng(protocol.idcard_key_padding, rng, key.as_bytes())
+                .map_err(EncodeError::Crypto)?;
             encoder.wrapped_key = Some(wrapped);
             encoder.random_key = Some(key);
         }
@@ -187,7 +188,8 @@ impl<'p> FieldEncoder<'p> {
             FieldEncoding::RsaOaep => {
                 let rsa = self.rsa.ok_or(missing(Credential::RsaPublicKey))?;
                 Cow::Owned(
-                    rsa.encrypt(RsaPadding::OaepSha1, rng, plain.as_bytes()).map_err(EncodeError::Crypto)?,
+                    rsa.encrypt_with_rng(RsaPadding::OaepSha1, rng, plain.as_bytes())
+                        .map_err(EncodeError::Crypto)?,
                 )
             }
             FieldEncoding::AesCbcWithRsaKey => {

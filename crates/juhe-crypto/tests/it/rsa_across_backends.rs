@@ -16,8 +16,8 @@ fn each_backend_opens_what_the_other_seals() {
     let mut rng = ChaCha20Rng::seed_from_u64(7);
     let message = "欧阳·娜娜 44030519900101001X".as_bytes();
     for padding in [RsaPadding::OaepSha1, RsaPadding::Pkcs1v15] {
-        let by_rust = rust.public_key().encrypt(padding, &mut rng, message).unwrap();
-        let by_aws = aws.public_key().encrypt(padding, &mut rng, message).unwrap();
+        let by_rust = rust.public_key().encrypt_with_rng(padding, &mut rng, message).unwrap();
+        let by_aws = aws.public_key().encrypt_with_rng(padding, &mut rng, message).unwrap();
         assert_eq!(aws.decrypt(padding, &by_rust).unwrap(), message, "{padding:?}");
         assert_eq!(rust.decrypt(padding, &by_aws).unwrap(), message, "{padding:?}");
     }

@@ -97,14 +97,16 @@ fn raw_body(endpoint: Endpoint, fields: &[(&str, &str)], tamper: bool) -> Vec<u8
     if info.encoding == FieldEncoding::AesCbcWithRsaKey {
         pairs.push((
             "aesKey".into(),
-            rsa.encrypt(RsaPadding::Pkcs1v15, &mut rng, cbc_key.as_bytes()).unwrap(),
+            rsa.encrypt_with_rng(RsaPadding::Pkcs1v15, &mut rng, cbc_key.as_bytes()).unwrap(),
         ));
     }
     for (name, value) in fields {
         let sealed = match info.encoding {
             FieldEncoding::Plain | FieldEncoding::Signed => value.to_string(),
             FieldEncoding::AesEcb => aes_ecb_encrypt(&openid_key, value.as_bytes()),
-            FieldEncoding::RsaOaep => rsa.encrypt(RsaPadding::OaepSha1, &mut rng, value.as_bytes()).unwrap(),
+            FieldEncoding::RsaOaep => {
+                rsa.encrypt_with_rng(RsaPadding::OaepSha1, &mut rng, value.as_bytes()).unwrap()
+            }
             FieldEncoding::AesCbcWithRsaKey => aes_cbc_encrypt(&cbc_key, &openid_key, value.as_bytes()),
         };
         pairs.push((name.to_string(), sealed));

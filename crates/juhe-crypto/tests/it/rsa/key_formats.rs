@@ -112,7 +112,7 @@ fn generated_keys_work_and_only_supported_sizes_are_made() {
     let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(3);
     let key = RsaPrivateKey::generate_with_rng(&mut rng, 2048).unwrap();
     assert_eq!(key.public_key().bits(), 2048);
-    let sealed = key.public_key().encrypt(juhe_crypto::RsaPadding::OaepSha1, &mut rng, b"x").unwrap();
+    let sealed = key.public_key().encrypt_with_rng(juhe_crypto::RsaPadding::OaepSha1, &mut rng, b"x").unwrap();
     assert_eq!(key.decrypt(juhe_crypto::RsaPadding::OaepSha1, &sealed).unwrap(), b"x");
     assert!(RsaPrivateKey::generate_with_rng(&mut rng, 1024).is_err());
 }

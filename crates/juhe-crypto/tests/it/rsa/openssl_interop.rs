@@ -42,7 +42,7 @@ fn our_rsa_ciphertexts_open_in_openssl() {
         (RsaPadding::Pkcs1v15, &["rsa_padding_mode:pkcs1"]),
     ];
     for (padding, opts) in cases {
-        let sealed = key.encrypt(padding, &mut rng, message).unwrap();
+        let sealed = key.encrypt_with_rng(padding, &mut rng, message).unwrap();
         assert_eq!(openssl_decrypt(opts, &base64_decode(&sealed).unwrap()), message);
     }
 }

@@ -29,7 +29,7 @@ proptest! {
         let public = private_key().public_key();
         let mut rng = ChaCha20Rng::seed_from_u64(seed);
         for padding in [RsaPadding::OaepSha1, RsaPadding::Pkcs1v15] {
-            let sealed = public.encrypt(padding, &mut rng, text.as_bytes()).unwrap();
+            let sealed = public.encrypt_with_rng(padding, &mut rng, text.as_bytes()).unwrap();
             prop_assert_eq!(private_key().decrypt(padding, &sealed).unwrap(), text.as_bytes());
         }
     }
@@ -41,15 +41,15 @@ fn rsa_refuses_a_message_too_long_for_the_key() {
     let mut rng = ChaCha20Rng::seed_from_u64(1);
     let max = public.max_message_len(RsaPadding::OaepSha1);
     assert_eq!(max, 256 - 42);
-    assert!(public.encrypt(RsaPadding::OaepSha1, &mut rng, &vec![b'a'; max]).is_ok());
-    assert!(public.encrypt(RsaPadding::OaepSha1, &mut rng, &vec![b'a'; max + 1]).is_err());
+    assert!(public.encrypt_with_rng(RsaPadding::OaepSha1, &mut rng, &vec![b'a'; max]).is_ok());
+    assert!(public.encrypt_with_rng(RsaPadding::OaepSha1, &mut rng, &vec![b'a'; max + 1]).is_err());
 }
 
 #[test]
 fn rsa_is_randomized() {
     let public = private_key().public_key();
     let mut rng = ChaCha20Rng::seed_from_u64(1);
-    let a = public.encrypt(RsaPadding::OaepSha1, &mut rng, b"x").unwrap();
-    let b = public.encrypt(RsaPadding::OaepSha1, &mut rng, b"x").unwrap();
+    let a = public.encrypt_with_rng(RsaPadding::OaepSha1, &mut rng, b"x").unwrap();
+    let b = public.encrypt_with_rng(RsaPadding::OaepSha1, &mut rng, b"x").unwrap();
     assert_ne!(a, b);
 }
