@@ -87,7 +87,10 @@ fn fleet(name: &str, ledger: &str, processes: usize, rows: usize) -> (f64, f64) 
 fn a_fleet_keeps_to_the_keys_limit(name: &str, ledger: &str) {
     for (processes, least_rate, most_refused) in [(4, 85.0, 0.015), (16, 75.0, 0.05)] {
         let (rate, refused) = fleet(name, ledger, processes, 800);
-        eprintln!("{name}, {processes} processes: {rate:.1} billed a second, {:.2}% refused", refused * 100.0);
+        eprintln!(
+            "{name}, {processes} processes: {rate:.1} billed a second, {:.2}% refused",
+            refused * 100.0
+        );
         assert!(rate >= least_rate, "{name}, {processes} processes: {rate:.1} billed a second");
         assert!(refused <= most_refused, "{name}, {processes} processes: {:.2}% refused", refused * 100.0);
     }
