@@ -122,5 +122,15 @@ fn run(args: HiArgs) -> Result<ExitCode, Failure> {
         HiArgs::SandboxServe(serve) => sandbox::serve(serve),
         HiArgs::SandboxIdentities { identities, format } => sandbox::identities(identities, format),
         HiArgs::Ledger { command, location } => ledger::run(command, &location),
+        HiArgs::Completions(shell) => {
+            clap_complete::generate(shell, &mut LowArgs::command(), "juhe", &mut std::io::stdout());
+            Ok(ExitCode::SUCCESS)
+        }
+        HiArgs::Man => {
+            let page = clap_mangen::Man::new(LowArgs::command());
+            page.render(&mut std::io::stdout())
+                .map_err(|e| Failure::failed(format!("could not print the manual page: {e}")))?;
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }

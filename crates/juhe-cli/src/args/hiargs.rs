@@ -32,6 +32,10 @@ pub(crate) enum HiArgs {
     SandboxIdentities { identities: Option<PathBuf>, format: IdentityFormat },
     /// Read the ledger.
     Ledger { command: LedgerCommand, location: Location },
+    /// Print a completion script.
+    Completions(clap_complete::Shell),
+    /// Print the manual page.
+    Man,
 }
 
 pub(crate) use crate::args::lowargs::{Format, IdentityFormat};
@@ -142,6 +146,11 @@ impl HiArgs {
             Ok((connection(merged, ledger)?, text_or_json(args.format)?))
         };
         Ok(match command {
+            Command::Completions { .. } | Command::Man if format_before.is_some() => {
+                return Err(Failure::usage(format!("--format has no effect on `{name}`")));
+            }
+            Command::Completions { shell } => HiArgs::Completions(shell),
+            Command::Man => HiArgs::Man,
             Command::Codes { code, format } => HiArgs::Codes { code, format: text_or_json(format)? },
             Command::Sandbox { command: SandboxCommand::Identities { identities, format } } => {
                 let format = match (format, format_before) {
@@ -261,6 +270,8 @@ fn command_name(command: &Command) -> &'static str {
         Command::Ledger { command: LedgerCommand::Export { .. } } => "ledger export",
         Command::Ledger { command: LedgerCommand::Prune { .. } } => "ledger prune",
         Command::Ledger { command: LedgerCommand::Settle { .. } } => "ledger settle",
+        Command::Completions { .. } => "completions",
+        Command::Man => "man",
     }
 }
 

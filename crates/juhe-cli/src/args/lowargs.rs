@@ -253,6 +253,15 @@ pub(crate) enum Command {
         #[command(subcommand)]
         command: LedgerCommand,
     },
+    /// Print a completion script for a shell, from this command line's own definition
+    /// (bash: `source <(juhe completions bash)`).
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page, in roff (`juhe man > juhe.1; man -l juhe.1`).
+    Man,
 }
 
 /// `juhe ledger …`.

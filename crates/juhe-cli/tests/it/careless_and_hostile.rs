@@ -515,3 +515,51 @@ fn a_closed_stdout_ends_quietly_after_the_ledger_has_the_outcome() {
     assert_eq!(counts["billed"].as_u64(), Some(1), "{counts}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `juhe completions bash` loads in bash and completes commands and options; every shell gets
+/// a script; `juhe man` renders with `man -l` and names every command.
+#[test]
+fn completions_load_in_bash_and_the_manual_page_renders() {
+    let script = std::env::temp_dir().join(format!("juhe-completions-{}.bash", std::process::id()));
+    let out = juhe(&["completions", "bash"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    std::fs::write(&script, &out.stdout).unwrap();
+    // As bash calls it: the words, the cursor's word, and the function's arguments (the
+    // command, the word being completed, the one before).
+    let complete = |words: &str, at: usize| {
+        let split: Vec<&str> = words.split(' ').collect();
+        let line = format!(
+            "source '{}'; COMP_WORDS=({words}); COMP_CWORD={at}; _juhe juhe {} {}; echo \"${{COMPREPLY[@]}}\"",
+            script.display(),
+            split[at],
+            split[at - 1]
+        );
+        let out = Command::new("bash").arg("-c").arg(line).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    assert_eq!(complete("juhe ba", 1).trim(), "batch");
+    assert!(complete("juhe batch telecom3 --con", 3).contains("--concurrency"));
+    assert!(complete("juhe ledger se", 2).contains("settle"));
+    for shell in ["zsh", "fish", "powershell", "elvish"] {
+        let out = juhe(&["completions", shell]);
+        assert_eq!(out.status.code(), Some(0), "{shell}");
+        assert!(String::from_utf8_lossy(&out.stdout).contains("juhe"), "{shell}");
+    }
+    let page = std::env::temp_dir().join(format!("juhe-{}.1", std::process::id()));
+    std::fs::write(&page, juhe(&["man"]).stdout).unwrap();
+    let rendered = Command::new("man")
+        .arg("-l")
+        .arg(&page)
+        .env("MANPAGER", "cat")
+        .env("MANWIDTH", "100")
+        .output()
+        .unwrap();
+    assert!(rendered.status.success(), "{}", String::from_utf8_lossy(&rendered.stderr));
+    let text = String::from_utf8_lossy(&rendered.stdout);
+    for word in ["NAME", "SYNOPSIS", "juhe", "batch", "telecom3", "ledger", "sandbox", "completions"] {
+        assert!(text.contains(word), "the manual page lacks {word}: {text}");
+    }
+    let _ = std::fs::remove_file(&script);
+    let _ = std::fs::remove_file(&page);
+}
