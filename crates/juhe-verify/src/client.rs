@@ -166,7 +166,7 @@ async fn exchange<C: Check>(
                     starts.refused().await;
                 }
                 tokio::time::sleep(delay).await;
-                starts.retry().await?;
+                starts.retry().await;
             }
         }
     }

@@ -69,8 +69,12 @@ impl Starts<'_> {
     /// second): it takes its place in the pace then. Booked before the backoff, its place
     /// would go unused and the retry come on top of later ones. A retry was sent once already:
     /// it waits for its start whatever the bound of a first attempt.
-    pub(crate) async fn retry(self) -> Result<(), Error> {
-        match self {
+    ///
+    /// A ledger that fails to book it costs pace, not money: the retry goes unpaced (logged).
+    /// Failing the check here would record it by the ledger's error, as not sent, when its
+    /// earlier attempts were sent (and, with `resend_maybe_billed`, maybe billed).
+    pub(crate) async fn retry(self) {
+        let booked = match self {
             Starts::Free => Ok(()),
             Starts::Batch(pace) => pace.retry().await,
             #[cfg(feature = "ledger")]
@@ -78,12 +82,13 @@ impl Starts<'_> {
                 let request = juhe_ledger::StartRequest::live(Duration::MAX);
                 key_start(journal, request, &|| false, &|_| {}).await.map(drop)
             }
-        }
+        };
+        unpaced_retry(booked);
     }
 
     /// [`retry`](Self::retry), on this thread.
-    pub(crate) fn retry_blocking(self) -> Result<(), Error> {
-        match self {
+    pub(crate) fn retry_blocking(self) {
+        let booked = match self {
             Starts::Free => Ok(()),
             Starts::Batch(pace) => pace.retry_blocking(),
             #[cfg(feature = "ledger")]
@@ -94,7 +99,8 @@ impl Starts<'_> {
                 &|| false,
             )
             .map(drop),
-        }
+        };
+        unpaced_retry(booked);
     }
 
     /// The check ended after `round_trip`: its batch's pace learns how (a single check's
@@ -193,6 +199,13 @@ fn booked(journal: &Journal, start: KeyStart) -> Result<(Duration, Option<Began>
         KeyStart::AskAgainAfter(pause) => Ok((pause, None)),
         KeyStart::Full => Err(Error::Skipped(crate::Skipped::KeyBusy { within: journal.live_start_within })),
         KeyStart::Unpaced => Ok((Duration::ZERO, Some(Began::Unpaced))),
+    }
+}
+
+/// A retry whose start could not be booked goes anyway: logged.
+fn unpaced_retry(booked: Result<(), Error>) {
+    if let Err(error) = booked {
+        tracing::warn!(error = %error, "a retry's start could not be booked in the key's pace: it is sent unpaced");
     }
 }
 

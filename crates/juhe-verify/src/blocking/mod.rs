@@ -204,7 +204,7 @@ impl Client {
                         starts.refused_blocking();
                     }
                     std::thread::sleep(delay);
-                    starts.retry_blocking()?;
+                    starts.retry_blocking();
                 }
             }
         }
