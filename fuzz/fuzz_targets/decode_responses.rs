@@ -2,7 +2,7 @@
 //! error, never a panic; `Ok` only for `error_code` 0.
 #![no_main]
 
-use juhe_proto::{FaceCheck, IdCardCheck, Outcome, Telecom2Check, Telecom3Check, decode};
+use juhe_proto::{CivilDate, FaceCheck, IdCardCheck, Outcome, Telecom2Check, Telecom3Check, decode};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -15,8 +15,12 @@ fuzz_target!(|data: &[u8]| {
     }
     let response = response.body(body.to_vec()).expect("a response");
     let billed = |verdict_ok: bool| assert!(!verdict_ok || status == 200);
-    billed(decode::<IdCardCheck>(&response).map(|o| o.order_id().map(str::len)).is_ok());
-    billed(decode::<Telecom2Check>(&response).is_ok());
-    billed(decode::<Telecom3Check>(&response).is_ok());
-    billed(decode::<FaceCheck>(&response).is_ok());
+    let today = CivilDate { year: 2026, month: 12, day: 1 };
+    let (name, idcard, mobile) = ("张三", "11010519491231002X", "13912345678");
+    let jpeg = vec![0xFF, 0xD8, 0xFF, 0xC0, 0, 17, 8, 0, 32, 0, 32, 3, 1, 0x22, 0, 2, 0x11, 1, 3, 0x11, 1, 0xFF, 0xD9];
+    let idcard_check = IdCardCheck::new_on(name, idcard, today).expect("a check");
+    billed(decode(&idcard_check, &response).map(|o| o.order_id().map(str::len)).is_ok());
+    billed(decode(&Telecom2Check::new_on(idcard, mobile, today).expect("a check"), &response).is_ok());
+    billed(decode(&Telecom3Check::new_on(name, idcard, mobile, today).expect("a check"), &response).is_ok());
+    billed(decode(&FaceCheck::new_on(name, idcard, mobile, jpeg, today).expect("a check"), &response).is_ok());
 });

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant, SystemTime};
 use juhe_ledger::{
     Admission, Grouping, Intent, Ledger, LedgerSecret, Policy, Settlement, Span, Start, StartRequest,
 };
-use juhe_proto::{Check, Mode, Subject, SubjectKey, Telecom3Check, Verdict};
+use juhe_proto::{Mode, Subject, SubjectKey, Telecom3Check, Verdict};
 
 const CHECKS: usize = 4_000;
 const REPORT_ENTRIES: i64 = 1_000_000;

@@ -49,7 +49,7 @@
 //! ```
 //! use std::time::{Duration, SystemTime};
 //! use juhe_ledger::{Admission, Intent, Ledger, LedgerSecret, Policy, Settlement};
-//! use juhe_proto::{CivilDate, Mode, Check, Subject, Telecom3Check, Verdict, masking};
+//! use juhe_proto::{CivilDate, Mode, Subject, Telecom3Check, Verdict, masking};
 //!
 //! let dir = std::env::temp_dir().join(format!("juhe-ledger-doc-{}", std::process::id()));
 //! let ledger = Ledger::open_sqlite(&dir.join("ledger.sqlite"))?;

@@ -3,9 +3,9 @@
 use serde_json::Value;
 
 use crate::outcome::ResultFields;
-use crate::{AnswerError, Check, DecodeError, ErrorCode, HttpResponse, Outcome, ServiceError};
+use crate::{AnswerError, Check, DecodeError, ErrorCode, HttpResponse, OutcomeReader, ServiceError};
 
-/// Reads Juhe's answer to a `C` check.
+/// Reads Juhe's answer to `check`.
 ///
 /// Lenient where Juhe is loose ([docs/protocol.md, "Answers"](https://github.com/juhe-rs/juhe-rs/blob/main/docs/protocol.md#answers)): `error_code` and result numbers may be strings,
 /// unknown fields are ignored, unknown codes are kept. Never panics, whatever the bytes.
@@ -15,7 +15,13 @@ use crate::{AnswerError, Check, DecodeError, ErrorCode, HttpResponse, Outcome, S
 /// - a redirect → [`AnswerError::Redirect`]: Juhe never sends one; it may have been billed.
 /// - another status than 2xx → [`AnswerError::HttpStatus`].
 /// - anything unreadable → [`AnswerError::Malformed`], which says whether it may be billed.
-pub fn decode<C: Check>(response: &HttpResponse) -> Result<C::Outcome, DecodeError> {
+pub fn decode<C: Check>(check: &C, response: &HttpResponse) -> Result<C::Outcome, DecodeError> {
+    decode_as(check.outcome_reader(), response)
+}
+
+/// [`decode`] with the check's [`OutcomeReader`]: for a client that keeps the reader, not the
+/// check, while the request is out.
+pub fn decode_as<O>(read: OutcomeReader<O>, response: &HttpResponse) -> Result<O, DecodeError> {
     let status = response.status();
     if status.is_redirection() {
         return Err(AnswerError::Redirect { status: status.as_u16() }.into());
@@ -39,7 +45,7 @@ pub fn decode<C: Check>(response: &HttpResponse) -> Result<C::Outcome, DecodeErr
     }
     let result =
         envelope.result.ok_or_else(|| malformed("error_code 0 came without a result object", true))?;
-    Ok(C::Outcome::from_result(&result, envelope.reason))
+    Ok(read(&result, envelope.reason))
 }
 
 fn malformed(detail: &str, may_be_billed: bool) -> DecodeError {
@@ -92,19 +98,29 @@ fn category(e: &serde_json::Error) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Telecom3Check;
+    use crate::{CivilDate, Telecom3Check};
+
+    fn check() -> Telecom3Check {
+        Telecom3Check::new_on(
+            "张三",
+            "11010519491231002X",
+            "13912345678",
+            CivilDate::new(2026, 12, 1).unwrap(),
+        )
+        .unwrap()
+    }
 
     #[test]
     fn a_compressed_answer_is_refused_as_not_juhes() {
         let billed = br#"{"error_code":0,"reason":"ok","result":{"res":1}}"#.to_vec();
         let gzip = http::Response::builder().header("content-encoding", "gzip").body(billed.clone()).unwrap();
-        let error = decode::<Telecom3Check>(&gzip).unwrap_err();
+        let error = decode(&check(), &gzip).unwrap_err();
         assert!(
             matches!(error, DecodeError::Answer(AnswerError::Malformed { may_be_billed: true, .. })),
             "{error}"
         );
         assert!(error.to_string().contains("compressed"), "{error}");
         let identity = http::Response::builder().header("content-encoding", "identity").body(billed).unwrap();
-        assert!(decode::<Telecom3Check>(&identity).is_ok());
+        assert!(decode(&check(), &identity).is_ok());
     }
 }

@@ -29,7 +29,7 @@
 //! let response = http::Response::new(
 //!     r#"{"reason":"成功","error_code":0,"result":{"res":"1","rescode":"11","orderid":"J1"}}"#.as_bytes().to_vec(),
 //! );
-//! let outcome = protocol.decode::<Telecom3Check>(&response)?;
+//! let outcome = protocol.decode(&check, &response)?;
 //! assert_eq!(outcome.verdict(), Verdict::Match);
 //! assert_eq!(outcome.order_id(), Some("J1"));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
@@ -68,25 +68,31 @@ mod outcome;
 pub mod pace;
 mod param;
 mod protocol;
+#[cfg(feature = "server")]
+#[cfg_attr(docsrs, doc(cfg(feature = "server")))]
+pub mod server;
 mod subject;
 mod validation;
 
 pub use account::Account;
 pub use base_url::BaseUrls;
-pub use check::{Check, FaceCheck, IdCardCheck, Telecom2Check, Telecom3Check};
+pub use check::{Check, OutcomeReader, PersonalFields, PersonalValue};
 pub use codes::{CodeInfo, ErrorCode, ResultInfo, RetryClass, Verdict, is_billed};
 pub use codes::{FaceResult, Telecom3Rescode};
 pub use credentials::{Credential, Credentials};
-pub use decode::decode;
+pub use decode::{decode, decode_as};
 pub use endpoint::{EndpointInfo, FieldEncoding, Host, Mode};
 pub use error::{AnswerError, DecodeError, EncodeError, MissingCredential, ServiceError, UnsupportedMode};
 pub use form::{decode_form, encode_form};
-pub use generated::{Endpoint, Param, Product, ResultField};
+pub use generated::{
+    AnyCheck, AnyOutcome, Endpoint, FaceCheck, IdCardCheck, Param, Product, ResultField, Telecom2Check,
+    Telecom3Check,
+};
 pub use outcome::{
     Carrier, FaceOutcome, IdCardOutcome, MatchOutcome, Outcome, Provenance, ResultFields, Reuse,
     Telecom2Outcome, Telecom3Outcome,
 };
-pub use param::ParamKind;
+pub use param::{ParamInput, ParamKind};
 pub use protocol::{CONTENT_TYPE, EncodedRequest, Protocol};
 pub use subject::{Subject, SubjectKey};
 pub use validation::masking;

@@ -4,7 +4,7 @@ use serde_json::{Map, Value};
 
 use crate::{FaceResult, ResultField, Telecom3Rescode, Verdict};
 
-mod sealed {
+pub(crate) mod sealed {
     pub trait Sealed {}
 }
 
@@ -17,6 +17,11 @@ impl ResultFields {
     /// The fields of a `result` object (or of a record of one that a ledger kept).
     pub fn new(map: Map<String, Value>) -> Self {
         Self(map)
+    }
+
+    /// The fields as Juhe sent them.
+    pub fn as_map(&self) -> &Map<String, Value> {
+        &self.0
     }
 
     /// An integer given as a number (`1`, `1.0`) or a string (`"1"`, `" 1 "`).
@@ -96,9 +101,6 @@ pub trait Outcome: sealed::Sealed + std::fmt::Debug + Clone + Send + Sync + 'sta
     fn order_id(&self) -> Option<&str>;
     /// Juhe's `reason` text.
     fn reason(&self) -> &str;
-    /// Reads the `result` object of a billed answer. Never fails: what is missing stays `None`
-    /// and what is unknown is kept raw.
-    fn from_result(result: &ResultFields, reason: String) -> Self;
     /// `field` as Juhe sent it (a number for [`ResultField::is_number`] fields, text
     /// otherwise); `Null` when it was not sent or is not one of this outcome's fields.
     fn value(&self, field: ResultField) -> Value;
@@ -277,16 +279,10 @@ macro_rules! common_accessors {
     };
 }
 
-impl Outcome for MatchOutcome {
-    common_accessors!();
-    fn value(&self, field: ResultField) -> Value {
-        match field {
-            ResultField::Res => self.res.into(),
-            ResultField::OrderId => text_value(self.order_id.as_deref()),
-            _ => Value::Null,
-        }
-    }
-    fn from_result(result: &ResultFields, reason: String) -> Self {
+impl MatchOutcome {
+    /// Reads the `result` object of a billed answer. Never fails: what is missing stays
+    /// `None` and what is unknown is kept raw.
+    pub fn from_result(result: &ResultFields, reason: String) -> Self {
         let res = result.int(ResultField::Res);
         Self {
             verdict: verdict_of_res(res),
@@ -298,21 +294,21 @@ impl Outcome for MatchOutcome {
     }
 }
 
-impl Outcome for Telecom3Outcome {
+impl Outcome for MatchOutcome {
     common_accessors!();
     fn value(&self, field: ResultField) -> Value {
         match field {
             ResultField::Res => self.res.into(),
-            ResultField::Rescode => self.rescode.map_or(Value::Null, |r| Value::String(r.code().to_string())),
-            ResultField::Resmsg => text_value(self.message.as_deref()),
-            ResultField::Type => text_value(self.carrier.as_ref().map(Carrier::name)),
-            ResultField::Province => text_value(self.province.as_deref()),
-            ResultField::City => text_value(self.city.as_deref()),
             ResultField::OrderId => text_value(self.order_id.as_deref()),
             _ => Value::Null,
         }
     }
-    fn from_result(result: &ResultFields, reason: String) -> Self {
+}
+
+impl Telecom3Outcome {
+    /// Reads the `result` object of a billed answer. Never fails: what is missing stays
+    /// `None` and what is unknown is kept raw.
+    pub fn from_result(result: &ResultFields, reason: String) -> Self {
         let res = result.int(ResultField::Res);
         let rescode = result.int(ResultField::Rescode).map(Telecom3Rescode::new);
         // A match only when every field sent for the verdict is documented and they agree
@@ -338,19 +334,26 @@ impl Outcome for Telecom3Outcome {
     }
 }
 
-impl Outcome for FaceOutcome {
+impl Outcome for Telecom3Outcome {
     common_accessors!();
     fn value(&self, field: ResultField) -> Value {
         match field {
-            ResultField::Res => self.result.map(|r| r.code()).into(),
+            ResultField::Res => self.res.into(),
+            ResultField::Rescode => self.rescode.map_or(Value::Null, |r| Value::String(r.code().to_string())),
             ResultField::Resmsg => text_value(self.message.as_deref()),
-            ResultField::Score => self.score.into(),
             ResultField::Type => text_value(self.carrier.as_ref().map(Carrier::name)),
+            ResultField::Province => text_value(self.province.as_deref()),
+            ResultField::City => text_value(self.city.as_deref()),
             ResultField::OrderId => text_value(self.order_id.as_deref()),
             _ => Value::Null,
         }
     }
-    fn from_result(result: &ResultFields, reason: String) -> Self {
+}
+
+impl FaceOutcome {
+    /// Reads the `result` object of a billed answer. Never fails: what is missing stays
+    /// `None` and what is unknown is kept raw.
+    pub fn from_result(result: &ResultFields, reason: String) -> Self {
         let face = result.int(ResultField::Res).map(FaceResult::new);
         Self {
             verdict: face.and_then(|r| r.info()).map_or(Verdict::Unknown, |i| i.verdict),
@@ -361,6 +364,20 @@ impl Outcome for FaceOutcome {
             order_id: result.text(ResultField::OrderId),
             reason,
             provenance: ANSWERED_ONCE,
+        }
+    }
+}
+
+impl Outcome for FaceOutcome {
+    common_accessors!();
+    fn value(&self, field: ResultField) -> Value {
+        match field {
+            ResultField::Res => self.result.map(|r| r.code()).into(),
+            ResultField::Resmsg => text_value(self.message.as_deref()),
+            ResultField::Score => self.score.into(),
+            ResultField::Type => text_value(self.carrier.as_ref().map(Carrier::name)),
+            ResultField::OrderId => text_value(self.order_id.as_deref()),
+            _ => Value::Null,
         }
     }
 }

@@ -18,6 +18,16 @@ pub enum ParamKind {
     Derived,
 }
 
+/// What a caller gives for a personal [`Param`] ([`Param::input`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ParamInput {
+    /// Text (a name, a number).
+    Text,
+    /// A file's bytes (a photo); the CLI reads them from a path.
+    Bytes,
+}
+
 impl fmt::Display for Param {
     /// The wire name: `realname`, `aesKey`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

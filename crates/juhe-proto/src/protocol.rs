@@ -8,7 +8,7 @@ use juhe_crypto::{AesKey, RsaPadding, RsaPublicKey, aes_cbc_encrypt, aes_ecb_enc
 use crate::form::encode_form;
 use crate::{
     BaseUrls, Check, Credential, Credentials, DecodeError, EncodeError, Endpoint, EndpointInfo,
-    FieldEncoding, HttpRequest, HttpResponse, MissingCredential, Mode, Param, ParamKind,
+    FieldEncoding, HttpRequest, HttpResponse, MissingCredential, Mode, Param, ParamKind, Product,
 };
 
 /// The content type of every request. The charset matters: Java servlet containers read form
@@ -63,9 +63,9 @@ impl Protocol {
         &self.base_urls
     }
 
-    /// The endpoint for `C` in `mode`, once the credentials it needs are there.
-    pub fn endpoint<C: Check>(&self, mode: Mode) -> Result<Endpoint, EncodeError> {
-        let endpoint = Endpoint::find(C::PRODUCT, mode)?;
+    /// The endpoint for `product` in `mode`, once the credentials it needs are there.
+    pub fn endpoint(&self, product: Product, mode: Mode) -> Result<Endpoint, EncodeError> {
+        let endpoint = Endpoint::find(product, mode)?;
         self.credentials.require_endpoint(endpoint)?;
         Ok(endpoint)
     }
@@ -86,7 +86,7 @@ impl Protocol {
         mode: Mode,
         rng: &mut impl CryptoRngCore,
     ) -> Result<EncodedRequest, EncodeError> {
-        let endpoint = self.endpoint::<C>(mode)?;
+        let endpoint = self.endpoint(check.product(), mode)?;
         let info = endpoint.info();
         let encoder = FieldEncoder::new(self, info, rng)?;
         let mut pairs: Vec<(Param, Cow<'_, str>)> = Vec::with_capacity(info.params.len());
@@ -110,9 +110,9 @@ impl Protocol {
         Ok(EncodedRequest { endpoint, request })
     }
 
-    /// Reads the answer to a check (see [`decode`](crate::decode)).
-    pub fn decode<C: Check>(&self, response: &HttpResponse) -> Result<C::Outcome, DecodeError> {
-        crate::decode::<C>(response)
+    /// Reads the answer to `check` (see [`decode`](crate::decode)).
+    pub fn decode<C: Check>(&self, check: &C, response: &HttpResponse) -> Result<C::Outcome, DecodeError> {
+        crate::decode(check, response)
     }
 
     /// `md5(openid + key + realname + idcard + mobile)`, lowercase hex

@@ -61,7 +61,7 @@ impl Subject {
             .filter(|p| p.kind() == ParamKind::Personal)
             .filter_map(|p| Some((p, check.field(p)?)))
             .collect();
-        let mut parts: Vec<&[u8]> = vec![b"juhe-subject-v1", C::PRODUCT.name().as_bytes()];
+        let mut parts: Vec<&[u8]> = vec![b"juhe-subject-v1", check.product().name().as_bytes()];
         for (param, value) in &fields {
             parts.push(param.wire_name().as_bytes());
             parts.push(value.as_bytes());

@@ -6,7 +6,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use juhe_crypto::{AesKey, RsaPadding, RsaPrivateKey};
-use juhe_proto::{Endpoint, ErrorCode, Param, Product, ResultField};
+use juhe_proto::server::{RequestParams, ServerKeys, read_check};
+use juhe_proto::{Check, CivilDate, Endpoint, ErrorCode, Param, Product, ResultField};
 
 use crate::faults::{FaultKind, FaultPlan};
 use crate::identity::Registry;
@@ -14,7 +15,6 @@ use crate::ledger::{Ledger, RequestRecord};
 use crate::magic::{Effect, MagicIdentity};
 use crate::network::{Network, PeerAddr};
 use crate::reply::Reply;
-use crate::request_fields::{Keys, Params, read_fields};
 use crate::verdicts::judge;
 
 /// What the server does with a request.
@@ -133,7 +133,7 @@ impl JuheApi {
 
     fn process(&self, endpoint: Endpoint, request: &http::Request<Vec<u8>>) -> Processed {
         let info = endpoint.info();
-        let params = Params::of(request);
+        let params = RequestParams::of(request);
         let refuse = |reply: Reply| Processed { reply, fault: None, who: String::new() };
         let now = std::time::Instant::now();
         // Over a cap, a request is not processed, and not billed, as at Juhe.
@@ -152,27 +152,29 @@ impl JuheApi {
             return refuse(Reply::error(10012));
         }
         if info.post_only && request.method() != http::Method::POST {
+            let code = ErrorCode::refusing(info.product, None, false);
             return refuse(Reply {
-                reason: "请求方式错误：仅支持POST".into(), ..Reply::error(280101)
+                reason: "请求方式错误：仅支持POST".into(), ..Reply::error(code.code())
             });
         }
         let fault = self.faults.draw(endpoint);
         if let Some(reply) = fault.and_then(unprocessed_reply) {
             return Processed { reply, fault, who: String::new() };
         }
-        let keys = Keys {
+        let keys = ServerKeys {
             key: &self.key,
             openid: &self.openid,
             openid_key: &self.openid_key,
             private_key: &self.private_key,
             idcard_key_padding: self.idcard_key_padding,
         };
-        let fields = match read_fields(endpoint, &params, &keys) {
-            Ok(fields) => fields,
-            Err(reply) => return refuse(reply),
+        let check = match read_check(endpoint, &params, Some(&keys), CivilDate::today_in_china()) {
+            Ok(check) => check,
+            Err(refusal) => return refuse(Reply::refused(info.product, &refusal)),
         };
-        let who = fields.masked();
-        let magic = fields.idcard.as_ref().and_then(|id| MagicIdentity::by_idcard(id.as_str()));
+        let who = check.masked();
+        let idcard = check.field(Param::Idcard);
+        let magic = idcard.as_deref().and_then(MagicIdentity::by_idcard);
         let (mut fault, mut unspecified) = (fault, false);
         match magic.and_then(|m| m.effect(info.product)) {
             // This code comes with an order number (docs/protocol.md, "Codes documented once").
@@ -196,8 +198,7 @@ impl JuheApi {
             Some(Effect::UnspecifiedMismatch) => unspecified = true,
             None => {}
         }
-        let mut reply =
-            judge(info.product, &fields, &self.registry, self.next_order(info.product), unspecified);
+        let mut reply = judge(&check, &self.registry, self.next_order(info.product), unspecified);
         // An endpoint that takes `orderid` returns the order number only when asked with
         // `orderid=1` ("传1时返回单号，默认不返回单号"); it is billed all the same.
         if info.params.contains(&Param::Orderid)

@@ -45,7 +45,6 @@ pub mod magic;
 mod network;
 mod population;
 mod reply;
-mod request_fields;
 mod sandbox;
 mod server;
 mod tls;

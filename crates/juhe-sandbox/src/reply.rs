@@ -1,6 +1,7 @@
 //! Juhe's answer envelope: `{"reason": …, "result": …, "error_code": …}`.
 
-use juhe_proto::{ErrorCode, Field, Product};
+use juhe_proto::server::Refusal;
+use juhe_proto::{ErrorCode, Product};
 use serde_json::{Value, json};
 
 /// An answer before it is written.
@@ -29,28 +30,10 @@ impl Reply {
         Self { result: Value::Object(result), ..Self::error(code) }
     }
 
-    /// The product's code for a bad field, with a reason naming the field.
-    pub(crate) fn parameter_error(product: Product, field: Field, what: &str) -> Self {
-        let label = match field {
-            Field::Name => "姓名",
-            Field::IdCard => "身份证号码",
-            Field::Mobile => "手机号码",
-            Field::Image => "人脸图片",
-            _ => "",
-        };
-        let empty = what == "不能为空";
-        let code = match (product, field) {
-            (Product::IdCard, _) => 210304,
-            (Product::Telecom2, Field::Mobile) => 232901,
-            (Product::Telecom2, _) => 232902,
-            (Product::Telecom3, _) => 233907,
-            (Product::Face, _) if empty => 280101,
-            (Product::Face, Field::IdCard) => 280102,
-            (Product::Face, Field::Mobile) => 280103,
-            (Product::Face, Field::Name) => 280104,
-            (Product::Face, _) => 280101,
-        };
-        Self { error_code: code, reason: format!("参数错误：{label}{what}"), result: Value::Null }
+    /// The answer to a request refused before it is processed: the product's code for the
+    /// parameter at fault, with Juhe's reason naming it.
+    pub(crate) fn refused(product: Product, refusal: &Refusal) -> Self {
+        Self { error_code: refusal.error_code(product).code(), reason: refusal.reason(), result: Value::Null }
     }
 
     pub(crate) fn to_json(&self) -> Vec<u8> {

@@ -1,31 +1,20 @@
 //! What the sandbox's "data sources" say about a check: the registry decides match or not.
 
-use juhe_proto::{FaceResult, Product, ResultField, Telecom3Rescode};
+use juhe_proto::{AnyCheck, ErrorCode, FaceCheck, FaceResult, ResultField, Telecom3Check, Telecom3Rescode};
 use serde_json::{Map, Value, json};
 
 use crate::carriers::carrier_of;
 use crate::identity::{Registry, seed_of};
 use crate::reply::Reply;
-use crate::request_fields::CheckFields;
 
-/// Judges `fields` against the registry. `order_id` is the order this check would be billed
+/// Judges `check` against the registry. `order_id` is the order this check would be billed
 /// under; `unspecified` forces telecom3's rescode 24.
-pub(crate) fn judge(
-    product: Product,
-    fields: &CheckFields,
-    registry: &Registry,
-    order_id: String,
-    unspecified: bool,
-) -> Reply {
-    let text = |v: Option<&str>| v.unwrap_or_default().to_owned();
-    let name = text(fields.name.as_ref().map(|n| n.as_str()));
-    let idcard = text(fields.idcard.as_ref().map(|n| n.as_str()));
-    let mobile = text(fields.mobile.as_ref().map(|n| n.as_str()));
-    match product {
-        Product::IdCard => match registry.by_idcard(&idcard) {
-            None => Reply::error(210301),
+pub(crate) fn judge(check: &AnyCheck, registry: &Registry, order_id: String, unspecified: bool) -> Reply {
+    match check {
+        AnyCheck::IdCard(c) => match registry.by_idcard(c.idcard.as_str()) {
+            None => Reply::error(ErrorCode::IDCARD_NO_RECORD.code()),
             Some(person) => {
-                let res = if person.name == name { 1 } else { 2 };
+                let res = if person.name == c.name.as_str() { 1 } else { 2 };
                 // Juhe echoes the name and number masked; the SDK reads neither.
                 let mut result =
                     fields_of([(ResultField::OrderId, json!(order_id)), (ResultField::Res, json!(res))]);
@@ -34,53 +23,49 @@ pub(crate) fn judge(
                 Reply::success(Value::Object(result))
             }
         },
-        Product::Telecom2 => match registry.by_mobile(&mobile) {
-            None => Reply::error(232904),
+        AnyCheck::Telecom2(c) => match registry.by_mobile(c.mobile.as_str()) {
+            None => Reply::error(ErrorCode::TELECOM2_NO_RECORD.code()),
             Some(person) => Reply::success(Value::Object(fields_of([
-                (ResultField::Res, json!(if person.idcard == idcard { 1 } else { 2 })),
+                (ResultField::Res, json!(if person.idcard == c.idcard.as_str() { 1 } else { 2 })),
                 (ResultField::OrderId, json!(order_id)),
             ]))),
         },
-        Product::Telecom3 => match registry.by_mobile(&mobile) {
-            None => Reply::error(233903),
-            Some(person) => {
-                let rescode = match (person.name == name, person.idcard == idcard) {
-                    _ if unspecified => Telecom3Rescode::MISMATCH,
-                    (true, true) => Telecom3Rescode::MATCH,
-                    (false, true) => Telecom3Rescode::NAME_MISMATCH,
-                    (true, false) => Telecom3Rescode::ID_CARD_MISMATCH,
-                    (false, false) => Telecom3Rescode::NAME_AND_ID_CARD_MISMATCH,
-                };
-                let matched = rescode == Telecom3Rescode::MATCH;
-                Reply::success(Value::Object(fields_of([
-                    (ResultField::OrderId, json!(order_id)),
-                    (ResultField::Res, json!(if matched { 1 } else { 2 })),
-                    (
-                        ResultField::Resmsg,
-                        json!(if matched {
-                            "三要素身份验证一致"
-                        } else {
-                            "三要素身份验证不一致"
-                        }),
-                    ),
-                    (ResultField::Type, json!(person.carrier)),
-                    (ResultField::Province, json!(person.province)),
-                    (ResultField::City, json!(person.city)),
-                    (ResultField::Rescode, json!(rescode.code().to_string())),
-                ])))
-            }
-        },
-        Product::Face => face(fields, registry, &name, &mobile, order_id),
+        AnyCheck::Telecom3(c) => telecom3(c, registry, order_id, unspecified),
+        AnyCheck::Face(c) => face(c, registry, order_id),
     }
 }
 
-fn face(fields: &CheckFields, registry: &Registry, name: &str, mobile: &str, order_id: String) -> Reply {
-    let Some(person) = fields.idcard.as_ref().and_then(|id| registry.by_idcard(id.as_str())) else {
-        return Reply::error_with_order(280105, order_id);
+fn telecom3(check: &Telecom3Check, registry: &Registry, order_id: String, unspecified: bool) -> Reply {
+    let Some(person) = registry.by_mobile(check.mobile.as_str()) else {
+        return Reply::error(ErrorCode::TELECOM3_NO_RECORD.code());
     };
+    let rescode = match (person.name == check.name.as_str(), person.idcard == check.idcard.as_str()) {
+        _ if unspecified => Telecom3Rescode::MISMATCH,
+        (true, true) => Telecom3Rescode::MATCH,
+        (false, true) => Telecom3Rescode::NAME_MISMATCH,
+        (true, false) => Telecom3Rescode::ID_CARD_MISMATCH,
+        (false, false) => Telecom3Rescode::NAME_AND_ID_CARD_MISMATCH,
+    };
+    let matched = rescode == Telecom3Rescode::MATCH;
+    Reply::success(Value::Object(fields_of([
+        (ResultField::OrderId, json!(order_id)),
+        (ResultField::Res, json!(if matched { 1 } else { 2 })),
+        (ResultField::Resmsg, json!(if matched { "三要素身份验证一致" } else { "三要素身份验证不一致" })),
+        (ResultField::Type, json!(person.carrier)),
+        (ResultField::Province, json!(person.province)),
+        (ResultField::City, json!(person.city)),
+        (ResultField::Rescode, json!(rescode.code().to_string())),
+    ])))
+}
+
+fn face(check: &FaceCheck, registry: &Registry, order_id: String) -> Reply {
+    let Some(person) = registry.by_idcard(check.idcard.as_str()) else {
+        return Reply::error_with_order(ErrorCode::FACE_IDENTITY_AND_MOBILE_FAILED.code(), order_id);
+    };
+    let (name, mobile) = (check.name.as_str(), check.mobile.as_str());
     let identity_ok = person.name == name;
     let mobile_ok = person.mobile == mobile;
-    let image = fields.image.as_ref().map(|i| i.as_bytes()).unwrap_or_default();
+    let image = check.image.as_bytes();
     let face_ok = image == person.face_image.as_slice();
     let res = match (identity_ok, mobile_ok, face_ok) {
         (true, true, true) => FaceResult::ALL_PASS,

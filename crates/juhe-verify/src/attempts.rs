@@ -3,10 +3,9 @@
 //! only sends, sleeps and repeats (as oauth2's device-code flow shares one
 //! `process_response` between its sync and async polling loops).
 
-use std::marker::PhantomData;
 use std::time::{Duration, Instant};
 
-use juhe_proto::{Check, HttpRequest, Mode, Outcome, Protocol, Provenance};
+use juhe_proto::{Check, HttpRequest, Mode, Outcome, OutcomeReader, Product, Protocol, Provenance};
 use juhe_transport::{HttpResponse, TransportError};
 use rand_core::{OsRng, RngCore};
 
@@ -35,7 +34,7 @@ pub(crate) enum Step<O> {
 
 /// One check's attempts: the request, and how many times it has been sent. It owns what it
 /// needs, so a check can finish on a task of its own once its caller stops waiting.
-pub(crate) struct Attempts<C> {
+pub(crate) struct Attempts<C: Check> {
     core: std::sync::Arc<Core>,
     request: HttpRequest,
     made: u32,
@@ -43,7 +42,9 @@ pub(crate) struct Attempts<C> {
     sent_at: Option<Instant>,
     round_trip: Duration,
     span: tracing::Span,
-    check: PhantomData<fn() -> C>,
+    /// Reads a billed answer: all this keeps of the check besides the request.
+    read: OutcomeReader<C::Outcome>,
+    product: Product,
 }
 
 impl Core {
@@ -67,7 +68,8 @@ impl Core {
             sent_at: None,
             round_trip: Duration::ZERO,
             span,
-            check: PhantomData,
+            read: check.outcome_reader(),
+            product: check.product(),
         })
     }
 }
@@ -88,6 +90,18 @@ impl<C: Check> Attempts<C> {
     #[cfg_attr(not(feature = "ledger"), allow(dead_code))]
     pub(crate) fn made(&self) -> u32 {
         self.made
+    }
+
+    /// How a billed answer to this check is read.
+    #[cfg_attr(not(feature = "ledger"), allow(dead_code))]
+    pub(crate) fn reader(&self) -> OutcomeReader<C::Outcome> {
+        self.read
+    }
+
+    /// The product checked.
+    #[cfg_attr(not(feature = "ledger"), allow(dead_code))]
+    pub(crate) fn product(&self) -> Product {
+        self.product
     }
 
     /// The span of the whole check.
@@ -111,7 +125,7 @@ impl<C: Check> Attempts<C> {
                 bytes = response.body().len(),
                 "answer received"
             );
-            self.core.protocol.decode::<C>(&response).map_err(Error::from)
+            juhe_proto::decode_as(self.read, &response).map_err(Error::from)
         });
         let error = match result {
             Ok(outcome) => {

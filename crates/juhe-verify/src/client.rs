@@ -207,12 +207,13 @@ async fn recorded<C: Check>(
     waiting: Arc<std::sync::atomic::AtomicBool>,
 ) -> Result<C::Outcome, Error> {
     let caller_gone = || !waiting.load(std::sync::atomic::Ordering::SeqCst);
+    let read = attempts.reader();
     let (intent, since) = (Arc::new(intent), std::time::Instant::now());
     if let Some(pace) = &pace {
         // A batch's check takes its place in the key's pace before anything is recorded, so a
         // batch stopped meanwhile leaves no entry; an answer the ledger holds takes no place.
         let (ledger, asked) = (journal.clone(), intent.clone());
-        if let Some(outcome) = off_runtime(move || ledger.reusable(&asked)).await? {
+        if let Some(outcome) = off_runtime(move || ledger.reusable(&asked, read)).await? {
             return Ok(outcome);
         }
         if !pace.start().await? {
@@ -226,7 +227,7 @@ async fn recorded<C: Check>(
             return Err(Error::Skipped(crate::Skipped::CallerGone));
         }
         let (ledger, intent) = (journal.clone(), intent.clone());
-        match off_runtime(move || ledger.gate(&intent, since)).await? {
+        match off_runtime(move || ledger.gate(&intent, read, since)).await? {
             Gate::Send(entry) => break entry,
             Gate::Reused(outcome) => return Ok(outcome),
             Gate::Pause(pause) => {
@@ -255,7 +256,8 @@ async fn recorded<C: Check>(
     pending.sending();
     let starts = pace.as_ref().map_or(Starts::Live(&journal), Starts::Batch);
     let result = exchange(&mut attempts, &*transport, starts).await;
-    let (journal, entry, settlement) = pending.finished(settlement::<C>(&result, attempts.made()));
+    let (journal, entry, settlement) =
+        pending.finished(settlement(attempts.product(), &result, attempts.made()));
     let _ = off_runtime(move || {
         journal.finish(entry, &settlement);
         Ok(())

@@ -9,7 +9,9 @@ use juhe_ledger::{
     Admission, EntryId, Intent, Ledger, LedgerSecret, Policy, Recorded, Settlement, Start, StartRequest,
     State,
 };
-use juhe_proto::{Check, Mode, Outcome, Provenance, ResultFields, Reuse, Subject, masking};
+use juhe_proto::{
+    Check, Mode, Outcome, OutcomeReader, Product, Provenance, ResultFields, Reuse, Subject, masking,
+};
 
 use crate::activity::Activity;
 use crate::{Billing, Error, Skipped};
@@ -48,7 +50,7 @@ impl Journal {
     pub(crate) fn intent<C: Check>(&self, check: &C, mode: Mode) -> Intent {
         Intent {
             subject: Subject::of(check, self.secret.subject_key()),
-            product: C::PRODUCT,
+            product: check.product(),
             mode,
             target: self.target.clone(),
             masked: masking::mask_check(check),
@@ -58,7 +60,12 @@ impl Journal {
 
     /// Asks the ledger once (this blocks). `waiting_since` is when the check first asked:
     /// it waits for a check elsewhere no longer than its own deadline.
-    pub(crate) fn gate<O: Outcome>(&self, intent: &Intent, waiting_since: Instant) -> Result<Gate<O>, Error> {
+    pub(crate) fn gate<O: Outcome>(
+        &self,
+        intent: &Intent,
+        read: OutcomeReader<O>,
+        waiting_since: Instant,
+    ) -> Result<Gate<O>, Error> {
         let admission = {
             let _call = self.activity.ledger_call();
             self.ledger.begin(&self.secret, intent, &self.policy).map_err(Error::Ledger)?
@@ -71,7 +78,7 @@ impl Journal {
                     order_id = recorded.order_id.as_deref(),
                     "reused from the ledger"
                 );
-                Ok(Gate::Reused(reused(recorded)))
+                Ok(Gate::Reused(reused(read, recorded)))
             }
             Admission::Wait { until } => {
                 if waiting_since.elapsed() >= self.deadline {
@@ -92,7 +99,11 @@ impl Journal {
 
     /// The answer the ledger would reuse for `intent`, read without recording anything (this
     /// blocks); `None` without reuse or when there is none.
-    pub(crate) fn reusable<O: Outcome>(&self, intent: &Intent) -> Result<Option<O>, Error> {
+    pub(crate) fn reusable<O: Outcome>(
+        &self,
+        intent: &Intent,
+        read: OutcomeReader<O>,
+    ) -> Result<Option<O>, Error> {
         if !self.policy.reuses() {
             return Ok(None);
         }
@@ -100,7 +111,7 @@ impl Journal {
             let _call = self.activity.ledger_call();
             self.ledger.reusable(&self.secret, intent, &self.policy).map_err(Error::Ledger)?
         };
-        Ok(found.map(reused))
+        Ok(found.map(|recorded| reused(read, recorded)))
     }
 
     /// Records how the check of `entry` ended (this blocks). A ledger that fails now leaves
@@ -226,10 +237,14 @@ impl Drop for PendingEntry {
 }
 
 /// What the ledger records of a check's result.
-pub(crate) fn settlement<C: Check>(result: &Result<C::Outcome, Error>, attempts: u32) -> Settlement {
+pub(crate) fn settlement<O: Outcome>(
+    product: Product,
+    result: &Result<O, Error>,
+    attempts: u32,
+) -> Settlement {
     match result {
         Ok(outcome) => {
-            let fields = C::PRODUCT
+            let fields = product
                 .result_fields()
                 .iter()
                 .map(|f| (f.wire_name().to_owned(), outcome.value(*f)))
@@ -259,8 +274,7 @@ pub(crate) fn settlement<C: Check>(result: &Result<C::Outcome, Error>, attempts:
 }
 
 /// An earlier billed answer as this check's outcome, marked reused.
-fn reused<O: Outcome>(recorded: Recorded) -> O {
+fn reused<O: Outcome>(read: OutcomeReader<O>, recorded: Recorded) -> O {
     let reuse = Reuse::new(recorded.order_id, recorded.started_at, recorded.entry.get());
-    O::from_result(&ResultFields::new(recorded.result), recorded.reason)
-        .with_provenance(Provenance::Reused(reuse))
+    read(&ResultFields::new(recorded.result), recorded.reason).with_provenance(Provenance::Reused(reuse))
 }

@@ -78,21 +78,21 @@ impl Run<'_> {
         C: Check,
         C::Outcome: Printable,
     {
-        let details = detail_fields(C::PRODUCT);
+        let product = self.request.product;
+        let details = detail_fields(product);
         let request = self.request;
-        Endpoint::find(C::PRODUCT, self.connection.mode).map_err(|e| Failure::usage(e.to_string()))?;
+        Endpoint::find(product, self.connection.mode).map_err(|e| Failure::usage(e.to_string()))?;
         let input = InputFile::open(&request.input, needed, request.encoding)?;
         // Read before the output is touched: its last write is when the interrupted run ended.
         let recovery = self.recovery_window();
         if input.encoding != (TextEncoding::Utf8 { bom: false }) {
             eprintln!("juhe: reading {} as {}", input.path.display(), input.encoding.name());
         }
-        let binding =
-            Binding { product: C::PRODUCT, mode: self.connection.mode, target: target_name(self.connection) };
+        let binding = Binding { product, mode: self.connection.mode, target: target_name(self.connection) };
         let (mut done, mut output) = self.open_output(&input, &details, &binding)?;
         let mut counts = FileCounts::new(&request.input);
         if request.dedupe && done.len() > 0 {
-            let copies = write_copies_of_done_rows(&input, &done, C::PRODUCT, &mut output, details.len())?;
+            let copies = write_copies_of_done_rows(&input, &done, product, &mut output, details.len())?;
             counts.reused_from_earlier_run = copies.len() as u64;
             counts.rows += copies.len() as u64;
             done.extend(copies);
@@ -127,7 +127,7 @@ impl Run<'_> {
         if let Some(max) = request.max_billed {
             options = options.max_billed(max);
         }
-        if request.dedupe && C::PRODUCT != Product::Face {
+        if request.dedupe && product != Product::Face {
             // A first pass finds the repeated questions, so the batch remembers only those
             // (face rows would read every image twice: their batch remembers billed answers).
             let repeats = Repeats::find(input.records()?.filter_map(|record| match record {

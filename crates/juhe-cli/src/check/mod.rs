@@ -21,25 +21,28 @@ use crate::untrusted_text::escaped;
 pub(crate) fn run(input: CheckInput, connection: &Connection, format: Format) -> Result<ExitCode, Failure> {
     let endpoint =
         Endpoint::find(input.product(), connection.mode).map_err(|e| Failure::usage(e.to_string()))?;
-    let api = endpoint.info().api;
+    let (api, product) = (endpoint.info().api, input.product());
     match input {
-        CheckInput::IdCard { name, idcard } => one(api, IdCardCheck::new(&name, &idcard), connection, format),
+        CheckInput::IdCard { name, idcard } => {
+            one(product, api, IdCardCheck::new(&name, &idcard), connection, format)
+        }
         CheckInput::Telecom2 { idcard, mobile } => {
-            one(api, Telecom2Check::new(&idcard, &mobile), connection, format)
+            one(product, api, Telecom2Check::new(&idcard, &mobile), connection, format)
         }
         CheckInput::Telecom3 { name, idcard, mobile } => {
-            one(api, Telecom3Check::new(&name, &idcard, &mobile), connection, format)
+            one(product, api, Telecom3Check::new(&name, &idcard, &mobile), connection, format)
         }
         CheckInput::Face { name, idcard, mobile, image } => {
             let bytes = local_file::read(&image, local_file::FACE_PHOTO)
                 .map_err(|e| Failure::usage(format!("--image: {e}")))?;
-            one(api, FaceCheck::new(&name, &idcard, &mobile, bytes), connection, format)
+            one(product, api, FaceCheck::new(&name, &idcard, &mobile, bytes), connection, format)
         }
     }
 }
 
 /// Sends a validated check, or reports why it is not valid; nothing starts for bad input.
 fn one<C: Check>(
+    product: Product,
     api: &str,
     check: Result<C, ValidationError>,
     connection: &Connection,
@@ -52,7 +55,7 @@ where
         Ok(check) => send(connection, &check)?,
         Err(invalid) => Err(Error::Invalid(invalid)),
     };
-    Ok(report(C::PRODUCT, api, format, result))
+    Ok(report(product, api, format, result))
 }
 
 /// Sends the check with the client the options ask for. The outer error is the CLI's own

@@ -8,7 +8,7 @@ use juhe_ledger::{
     Admission, EntryId, Grouping, Intent, Ledger, LedgerError, LedgerSecret, Period, Policy, Reconciliation,
     Settlement, Settler, Span, Start, StartRequest, State,
 };
-use juhe_proto::{Check, CivilDate, Mode, Subject, Telecom3Check, Verdict, masking};
+use juhe_proto::{CivilDate, Mode, Subject, Telecom3Check, Verdict, masking};
 use serde_json::json;
 
 pub(crate) const API_KEY: &str = "0123456789abcdef0123456789abcdef";

@@ -1,6 +1,9 @@
 //! Face images for the face check.
 
+use std::borrow::Cow;
 use std::fmt;
+
+use super::CivilDate;
 
 use juhe_crypto::{base64_decode, base64_encode};
 
@@ -89,6 +92,28 @@ impl FaceImage {
     /// The image as sent: standard base64, no prefix, no line breaks.
     pub fn to_base64(&self) -> String {
         base64_encode(&self.bytes)
+    }
+}
+
+impl crate::PersonalValue for FaceImage {
+    type Input<'a> = Vec<u8>;
+    fn from_input(input: Vec<u8>, _today: CivilDate) -> Result<Self, ValidationError> {
+        Self::from_bytes(input)
+    }
+    /// Juhe wants bare base64: no `data:` prefix, no line breaks (docs/protocol.md, "Face
+    /// image"), though [`FaceImage::from_base64`] forgives both in a caller's input.
+    fn from_wire(text: &str, _today: CivilDate) -> Result<Self, ValidationError> {
+        if text.starts_with("data:") || text.chars().any(char::is_whitespace) {
+            return Err(ValidationError::new(Field::Image, Problem::NotBase64));
+        }
+        Self::from_base64(text)
+    }
+    fn wire(&self) -> Cow<'_, str> {
+        Cow::Owned(self.to_base64())
+    }
+    /// Nothing of a photo may be shown.
+    fn masked(&self) -> Option<String> {
+        None
     }
 }
 

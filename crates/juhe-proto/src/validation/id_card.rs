@@ -1,5 +1,6 @@
 //! Resident ID card numbers, GB 11643-1999.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use super::masking::mask_idcard;
@@ -108,6 +109,22 @@ fn birth_date(bytes: &[u8]) -> Option<CivilDate> {
     let number =
         |range: std::ops::Range<usize>| bytes[range].iter().fold(0u32, |n, b| n * 10 + u32::from(b - b'0'));
     CivilDate::new(number(6..10) as i32, number(10..12), number(12..14))
+}
+
+impl crate::PersonalValue for IdCardNumber {
+    type Input<'a> = &'a str;
+    fn from_input(input: &str, today: CivilDate) -> Result<Self, ValidationError> {
+        Self::parse_on(input, today)
+    }
+    fn from_wire(text: &str, today: CivilDate) -> Result<Self, ValidationError> {
+        Self::parse_on(text, today)
+    }
+    fn wire(&self) -> Cow<'_, str> {
+        Cow::Borrowed(&self.0)
+    }
+    fn masked(&self) -> Option<String> {
+        Some(IdCardNumber::masked(self))
+    }
 }
 
 impl fmt::Debug for IdCardNumber {

@@ -1,6 +1,9 @@
 //! Personal names as they stand on a Chinese ID card.
 
+use std::borrow::Cow;
 use std::fmt;
+
+use super::CivilDate;
 
 use super::masking::mask_name;
 use unicode_normalization::UnicodeNormalization;
@@ -54,6 +57,22 @@ impl PersonName {
     /// The masked form: the first character, then one `*` per other character.
     pub fn masked(&self) -> String {
         mask_name(&self.0)
+    }
+}
+
+impl crate::PersonalValue for PersonName {
+    type Input<'a> = &'a str;
+    fn from_input(input: &str, _today: CivilDate) -> Result<Self, ValidationError> {
+        Self::parse(input)
+    }
+    fn from_wire(text: &str, _today: CivilDate) -> Result<Self, ValidationError> {
+        Self::parse(text)
+    }
+    fn wire(&self) -> Cow<'_, str> {
+        Cow::Borrowed(&self.0)
+    }
+    fn masked(&self) -> Option<String> {
+        Some(PersonName::masked(self))
     }
 }
 

@@ -1,10 +1,9 @@
 //! Property tests standing in for fuzzing: whatever comes from outside, the parsers answer
 //! with a value or a typed error, never a panic.
 
-use crate::TODAY;
+use crate::{TODAY, samples};
 use juhe_proto::{
-    AnswerError, DecodeError, FaceCheck, FaceImage, IdCardCheck, IdCardNumber, MobileNumber, Outcome,
-    PersonName, Telecom2Check, Telecom3Check, Verdict, decode,
+    AnswerError, DecodeError, FaceImage, IdCardNumber, MobileNumber, Outcome, PersonName, Verdict, decode,
 };
 use proptest::prelude::*;
 use serde_json::{Map, Value, json};
@@ -16,10 +15,10 @@ fn response(status: u16, body: Vec<u8>) -> http::Response<Vec<u8>> {
 fn decode_every_product(status: u16, body: &[u8]) -> [Result<Verdict, DecodeError>; 4] {
     let r = response(status, body.to_vec());
     [
-        decode::<IdCardCheck>(&r).map(|o| o.verdict()),
-        decode::<Telecom2Check>(&r).map(|o| o.verdict()),
-        decode::<Telecom3Check>(&r).map(|o| o.verdict()),
-        decode::<FaceCheck>(&r).map(|o| o.verdict()),
+        decode(&samples::idcard(), &r).map(|o| o.verdict()),
+        decode(&samples::telecom2(), &r).map(|o| o.verdict()),
+        decode(&samples::telecom3(), &r).map(|o| o.verdict()),
+        decode(&samples::face(), &r).map(|o| o.verdict()),
     ]
 }
 

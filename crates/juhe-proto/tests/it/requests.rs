@@ -4,7 +4,7 @@
 //! backend pads from its own generator, so they differ from run to run, and the snapshots are
 //! the same for both backends.
 
-use crate::TODAY;
+use crate::{JPEG, TODAY};
 use juhe_crypto::{AesKey, RsaPadding, RsaPrivateKey, RsaPublicKey, aes_cbc_decrypt, aes_ecb_decrypt};
 use juhe_proto::{
     BaseUrls, Check, Credentials, EncodedRequest, Endpoint, FaceCheck, FieldEncoding, IdCardCheck, Product,
@@ -17,10 +17,6 @@ const KEY: &str = "0123456789abcdef0123456789abcdef";
 const OPENID: &str = "JHopenid0123456789abcdef01234567";
 const PRIVATE_PEM: &str = include_str!("../data/rsa_private.pem");
 const PUBLIC_PEM: &str = include_str!("../data/rsa_public_spki.pem");
-/// The smallest thing that passes as a JPEG: start of image, a frame header of 32 x 32
-/// pixels, end of image.
-const JPEG: &[u8] =
-    &[0xFF, 0xD8, 0xFF, 0xC0, 0, 17, 8, 0, 32, 0, 32, 3, 1, 0x22, 0, 2, 0x11, 1, 3, 0x11, 1, 0xFF, 0xD9];
 
 fn protocol() -> Protocol {
     let credentials = Credentials::new(KEY)
@@ -232,5 +228,6 @@ fn modes_without_their_credentials_are_refused_before_sending() {
         protocol().encode_with_rng(&face, Mode::Aes, &mut rng),
         Err(EncodeError::UnsupportedMode(_))
     ));
-    assert_eq!(<FaceCheck as Check>::PRODUCT, Product::Face);
+    assert_eq!(face.product(), Product::Face);
+    assert_eq!(FaceCheck::PRODUCT, Product::Face);
 }

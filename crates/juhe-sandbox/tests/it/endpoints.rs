@@ -7,9 +7,9 @@ use std::time::Duration;
 use crate::raw_http::{RawResponse, post_form, send_request};
 use juhe_crypto::{AesKey, RsaPadding, RsaPublicKey, aes_cbc_encrypt, aes_ecb_encrypt, md5_sign};
 use juhe_proto::{
-    BaseUrls, Credentials, DecodeError, Endpoint, FaceCheck, FieldEncoding, IdCardCheck, Outcome, Param,
-    Product, Protocol, Telecom2Check, Telecom3Check, Telecom3Outcome, Telecom3Rescode, Verdict, decode,
-    encode_form,
+    AnyCheck, BaseUrls, Credentials, DecodeError, Endpoint, FaceCheck, FieldEncoding, IdCardCheck, Outcome,
+    Param, Product, Protocol, Telecom2Check, Telecom3Check, Telecom3Outcome, Telecom3Rescode, Verdict,
+    decode, encode_form,
 };
 use juhe_sandbox::{Identity, SANDBOX_KEY, SANDBOX_OPENID, SANDBOX_RSA_PUBLIC_KEY_PEM, Sandbox, magic};
 use rand_chacha::ChaCha20Rng;
@@ -41,35 +41,15 @@ fn check(
     let (name, idcard, mobile, image) = who;
     let mut rng = ChaCha20Rng::seed_from_u64(7);
     let mode = endpoint.info().mode;
-    let (request, response) = match endpoint.info().product {
-        Product::IdCard => roundtrip(
-            sandbox,
-            protocol.encode_with_rng(&IdCardCheck::new(name, idcard).unwrap(), mode, &mut rng),
-        ),
-        Product::Telecom2 => roundtrip(
-            sandbox,
-            protocol.encode_with_rng(&Telecom2Check::new(idcard, mobile).unwrap(), mode, &mut rng),
-        ),
-        Product::Telecom3 => roundtrip(
-            sandbox,
-            protocol.encode_with_rng(&Telecom3Check::new(name, idcard, mobile).unwrap(), mode, &mut rng),
-        ),
-        Product::Face => roundtrip(
-            sandbox,
-            protocol.encode_with_rng(
-                &FaceCheck::new(name, idcard, mobile, image.to_vec()).unwrap(),
-                mode,
-                &mut rng,
-            ),
-        ),
+    let check: AnyCheck = match endpoint.info().product {
+        Product::IdCard => IdCardCheck::new(name, idcard).unwrap().into(),
+        Product::Telecom2 => Telecom2Check::new(idcard, mobile).unwrap().into(),
+        Product::Telecom3 => Telecom3Check::new(name, idcard, mobile).unwrap().into(),
+        Product::Face => FaceCheck::new(name, idcard, mobile, image.to_vec()).unwrap().into(),
     };
+    let (request, response) = roundtrip(sandbox, protocol.encode_with_rng(&check, mode, &mut rng));
     assert_eq!(request, endpoint);
-    let decoded = match endpoint.info().product {
-        Product::IdCard => decode::<IdCardCheck>(&response).map(|o| o.verdict()),
-        Product::Telecom2 => decode::<Telecom2Check>(&response).map(|o| o.verdict()),
-        Product::Telecom3 => decode::<Telecom3Check>(&response).map(|o| o.verdict()),
-        Product::Face => decode::<FaceCheck>(&response).map(|o| o.verdict()),
-    };
+    let decoded = decode(&check, &response).map(|o| o.verdict());
     match decoded {
         Ok(verdict) => Ok(verdict),
         Err(DecodeError::Service(e)) => Err(e.code.code()),
@@ -196,14 +176,9 @@ fn telecom3_details_and_face_results() {
     let (p, q) = (&sandbox.identities()[0], &sandbox.identities()[1]);
     let mut rng = ChaCha20Rng::seed_from_u64(3);
     let telecom3 = |name: &str, idcard: &str| -> Telecom3Outcome {
-        let encoded = protocol
-            .encode_with_rng(
-                &Telecom3Check::new(name, idcard, &p.mobile).unwrap(),
-                juhe_proto::Mode::Rsa,
-                &mut rng.clone(),
-            )
-            .unwrap();
-        decode::<Telecom3Check>(&send_request(sandbox.addr(), &encoded.request).unwrap().to_http()).unwrap()
+        let check = Telecom3Check::new(name, idcard, &p.mobile).unwrap();
+        let encoded = protocol.encode_with_rng(&check, juhe_proto::Mode::Rsa, &mut rng.clone()).unwrap();
+        decode(&check, &send_request(sandbox.addr(), &encoded.request).unwrap().to_http()).unwrap()
     };
     assert_eq!(telecom3(&p.name, &p.idcard).rescode, Some(Telecom3Rescode::MATCH));
     assert_eq!(telecom3(&q.name, &p.idcard).rescode, Some(Telecom3Rescode::NAME_MISMATCH));
@@ -216,7 +191,7 @@ fn telecom3_details_and_face_results() {
     let mut face = |name: &str, mobile: &str, image: &[u8]| {
         let check = FaceCheck::new(name, &p.idcard, mobile, image.to_vec()).unwrap();
         let encoded = protocol.encode_with_rng(&check, juhe_proto::Mode::Plain, &mut rng).unwrap();
-        decode::<FaceCheck>(&send_request(sandbox.addr(), &encoded.request).unwrap().to_http()).unwrap()
+        decode(&check, &send_request(sandbox.addr(), &encoded.request).unwrap().to_http()).unwrap()
     };
     let pass = face(&p.name, &p.mobile, &p.face_image);
     assert_eq!(pass.result.map(|r| r.code()), Some(100));
@@ -463,7 +438,15 @@ fn fault_identities_break_the_answer_as_documented() {
             malformed.complete() && serde_json::from_slice::<serde_json::Value>(&malformed.body).is_err()
         );
         assert!(matches!(
-            decode::<Telecom3Check>(&malformed.to_http()),
+            decode(
+                &Telecom3Check::new(
+                    magic::MALFORMED_BODY.name,
+                    magic::MALFORMED_BODY.idcard,
+                    magic::MALFORMED_BODY.mobile
+                )
+                .unwrap(),
+                &malformed.to_http()
+            ),
             Err(DecodeError::Answer(juhe_proto::AnswerError::Malformed { may_be_billed: true, .. }))
         ));
 

@@ -125,7 +125,7 @@ impl Client {
             if let Some(pace) = pace {
                 // A batch's check takes its place in the key's pace before anything is
                 // recorded; an answer the ledger holds takes no place.
-                if let Some(outcome) = journal.reusable(&intent)? {
+                if let Some(outcome) = journal.reusable(&intent, check.outcome_reader())? {
                     return Ok(outcome);
                 }
                 if !pace.start_blocking()? {
@@ -135,7 +135,7 @@ impl Client {
             let since = std::time::Instant::now();
             let mut on_other_check = None;
             let entry = loop {
-                match journal.gate(&intent, since)? {
+                match journal.gate(&intent, check.outcome_reader(), since)? {
                     Gate::Send(entry) => break entry,
                     Gate::Reused(outcome) => return Ok(outcome),
                     Gate::Pause(pause) => {
@@ -177,7 +177,8 @@ impl Client {
         pending.sending();
         let result = self.exchange(attempts, starts);
         {
-            let (journal, entry, settlement) = pending.finished(settlement::<C>(&result, attempts.made()));
+            let (journal, entry, settlement) =
+                pending.finished(settlement(attempts.product(), &result, attempts.made()));
             journal.finish(entry, &settlement);
         }
         result

@@ -8,15 +8,14 @@ use std::fmt::Write as _;
 use std::fs;
 use std::path::Path;
 
+mod checks;
+
 use crate::line_diff;
 use crate::markdown::{self, Row, Table};
 use crate::rust_source::{format, string, variant_name};
 
 const DOCS: &str = "docs/api";
 const OUT: &str = "crates/juhe-proto/src/generated";
-
-/// The product files, in the order products are listed.
-const PRODUCT_FILES: [&str; 4] = ["idcard", "telecom2", "telecom3", "face"];
 
 /// Whether to write stale files or only report them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -111,9 +110,10 @@ impl Doc {
 fn generate(docs: &Path) -> Result<Vec<(String, String)>, String> {
     let params = Doc::read(docs, "params")?;
     let system = Doc::read(docs, "system")?;
-    let products = PRODUCT_FILES.iter().map(|file| Doc::read(docs, file)).collect::<Result<Vec<_>, _>>()?;
+    let products =
+        product_files(docs)?.iter().map(|file| Doc::read(docs, file)).collect::<Result<Vec<_>, _>>()?;
 
-    let (param_src, wire_names) = param_enum(&params)?;
+    let (param_src, wire_names, personal) = param_enum(&params)?;
     let mut product_names = Vec::new();
     for doc in &products {
         doc.rows("Product", |table, row| {
@@ -121,21 +121,25 @@ fn generate(docs: &Path) -> Result<Vec<(String, String)>, String> {
             Ok(())
         })?;
     }
-    let mut codes = Codes::default();
+    let mut codes = Codes { params: wire_names.clone(), ..Codes::default() };
     codes.add(&system, "System codes", None)?;
     for (doc, product) in products.iter().zip(&product_names) {
         codes.add(doc, "Service codes", Some(product))?;
     }
-    let telecom3 = &products[2];
-    let face = &products[3];
+    let result_table = |file: &str| {
+        products.iter().find(|d| d.file.ends_with(&format!("/{file}.md"))).ok_or(format!("no {file}.md"))
+    };
+    let (telecom3, face) = (result_table("telecom3")?, result_table("face")?);
     let files = [
-        ("params.rs", "use crate::ParamKind;\n\n".to_owned() + &param_src),
+        ("params.rs", "use crate::{ParamInput, ParamKind};\n\n".to_owned() + &param_src),
         ("products.rs", product_enum(&products)?),
         ("result_fields.rs", result_field_enum(&products, &product_names)?),
         ("endpoints.rs", endpoint_enum(&products, &wire_names)?),
+        // After the endpoints: a misspelt parameter is reported there, by name.
+        ("checks.rs", checks::generate(&products, &personal)?),
         (
             "codes.rs",
-            "use crate::{CodeInfo, ErrorCode, Product, RetryClass};\n\n".to_owned() + &codes.finish(),
+            "use crate::{CodeInfo, ErrorCode, Param, Product, RetryClass};\n\n".to_owned() + &codes.finish(),
         ),
         (
             "results.rs",
@@ -147,7 +151,8 @@ fn generate(docs: &Path) -> Result<Vec<(String, String)>, String> {
     let modules: String =
         files.iter().map(|(name, _)| format!("mod {};\n", &name[..name.len() - 3])).collect();
     let mod_rs = format!(
-        "{modules}\npub use endpoints::Endpoint;\npub use params::Param;\npub use products::Product;\n"
+        "{modules}\npub use checks::{{AnyCheck, AnyOutcome, FaceCheck, IdCardCheck, Telecom2Check, Telecom3Check}};\n\
+         pub use endpoints::Endpoint;\npub use params::Param;\npub use products::Product;\n"
     );
     let mod_rs = mod_rs + "pub use result_fields::ResultField;\n";
     std::iter::once(("mod.rs", mod_rs))
@@ -160,11 +165,27 @@ fn generate(docs: &Path) -> Result<Vec<(String, String)>, String> {
         .collect()
 }
 
-/// `enum Param` and the wire names it covers.
-fn param_enum(doc: &Doc) -> Result<(String, Vec<(String, String)>), String> {
+/// The product files, in the order of `README.md`'s `## Products` table.
+fn product_files(docs: &Path) -> Result<Vec<String>, String> {
+    let readme = Doc::read(docs, "README")?;
+    let mut files = Vec::new();
+    readme.rows("Products", |table, row| {
+        files.push(table.cell(row, "file")?.to_owned());
+        Ok(())
+    })?;
+    Ok(files)
+}
+
+/// What [`param_enum`] makes.
+type ParamTables = (String, Vec<(String, String)>, Vec<checks::Personal>);
+
+/// `enum Param`, the wire names it covers and its personal parameters.
+fn param_enum(doc: &Doc) -> Result<ParamTables, String> {
     let (mut variants, mut wire, mut kind, mut from, mut all) =
         (String::new(), String::new(), String::new(), String::new(), String::new());
+    let (mut zh, mut input) = (String::new(), String::new());
     let mut names = Vec::new();
+    let mut personal = Vec::new();
     doc.rows("Parameters", |table, row| {
         let variant = variant_name(table.cell(row, "name")?, row.line)?;
         let name = table.cell(row, "wire")?;
@@ -185,6 +206,12 @@ fn param_enum(doc: &Doc) -> Result<(String, Vec<(String, String)>), String> {
         let _ = writeln!(kind, "Self::{variant} => ParamKind::{kind_variant},");
         let _ = writeln!(from, "{} => Some(Self::{variant}),", string(name));
         let _ = writeln!(all, "Self::{variant},");
+        if kind_variant == "Personal" {
+            let _ = writeln!(zh, "Self::{variant} => Some({}),", string(table.cell(row, "zh")?));
+            let param = checks::Personal::read(table, row)?;
+            let _ = writeln!(input, "Self::{variant} => Some(ParamInput::{}),", param.input_variant());
+            personal.push(param);
+        }
         names.push((name.to_owned(), variant.to_owned()));
         Ok(())
     })?;
@@ -198,9 +225,13 @@ fn param_enum(doc: &Doc) -> Result<(String, Vec<(String, String)>), String> {
          pub const fn wire_name(self) -> &'static str {{ match self {{ {wire} }} }}\n\n\
          /// What supplies its value.\n pub const fn kind(self) -> ParamKind {{ match self {{ {kind} }} }}\n\n\
          /// The parameter named `name` on the wire; exact match.\n\
-         pub fn from_wire_name(name: &str) -> Option<Self> {{ match name {{ {from} _ => None }} }}\n}}\n"
+         pub fn from_wire_name(name: &str) -> Option<Self> {{ match name {{ {from} _ => None }} }}\n\n\
+         /// The word Juhe's error messages use for a personal parameter (`姓名`).\n\
+         pub const fn zh(self) -> Option<&'static str> {{ match self {{ {zh} _ => None }} }}\n\n\
+         /// What a caller gives for a personal parameter: text, or a file's bytes.\n\
+         pub const fn input(self) -> Option<ParamInput> {{ match self {{ {input} _ => None }} }}\n}}\n"
     );
-    Ok((source, names))
+    Ok((source, names, personal))
 }
 
 fn product_enum(products: &[Doc]) -> Result<String, String> {
@@ -345,13 +376,20 @@ fn pick<'a>(line: usize, column: &str, cell: &str, choices: &[(&str, &'a str)]) 
 /// The error-code constants of every table, gathered for one `impl ErrorCode`.
 #[derive(Default)]
 struct Codes {
+    /// Wire name → `Param` variant.
+    params: Vec<(String, String)>,
     consts: String,
     all: String,
     info: String,
+    /// The arms of `ErrorCode::refusing`.
+    refusing: String,
 }
 
 impl Codes {
     fn add(&mut self, doc: &Doc, heading: &str, product: Option<&str>) -> Result<(), String> {
+        if let Some(product) = product {
+            self.add_refusals(doc, heading, product)?;
+        }
         doc.rows(heading, |table, row| {
             let name = const_name(table.cell(row, "name")?, row.line)?;
             let code = number(table, row, "code")?;
@@ -384,14 +422,49 @@ impl Codes {
         })
     }
 
+    /// The `refuses` column of a product's codes: one arm of `ErrorCode::refusing`.
+    fn add_refusals(&mut self, doc: &Doc, heading: &str, product: &str) -> Result<(), String> {
+        let (mut empty, mut by_param, mut any) = (None, String::new(), Vec::new());
+        doc.rows(heading, |table, row| {
+            let name = const_name(table.cell(row, "name")?, row.line)?.to_owned();
+            for word in table.cell(row, "refuses")?.split(',').map(str::trim).filter(|w| *w != "-") {
+                match word {
+                    "empty" => empty = Some(name.clone()),
+                    "any" => any.push(name.clone()),
+                    wire => {
+                        let (_, variant) = self.params.iter().find(|(w, _)| w == wire).ok_or_else(|| {
+                            format!("line {}: refuses `{wire}`, which is not in {DOCS}/params.md", row.line)
+                        })?;
+                        let _ = writeln!(by_param, "(Some(Param::{variant}), _) => Self::{name},");
+                    }
+                }
+            }
+            Ok(())
+        })?;
+        let [any] = any.as_slice() else {
+            return Err(format!("{}: `refuses` must name `any` on exactly one code", doc.file));
+        };
+        let empty = empty.map(|name| format!("(_, true) => Self::{name},")).unwrap_or_default();
+        let _ = match (empty.is_empty() && by_param.is_empty(), empty) {
+            (true, _) => writeln!(self.refusing, "Product::{product} => Self::{any},"),
+            (false, empty) => writeln!(
+                self.refusing,
+                "Product::{product} => match (param, empty) {{ {empty} {by_param} _ => Self::{any} }},"
+            ),
+        };
+        Ok(())
+    }
+
     fn finish(self) -> String {
-        let Codes { consts, all, info } = self;
+        let Codes { consts, all, info, refusing, .. } = self;
         format!(
             "impl ErrorCode {{\n{consts}\n\
              /// Every documented code: system codes first, then each product's.\n\
              pub const ALL: &'static [Self] = &[{all}];\n\n\
              /// Its table row; `None` for a code the documents do not list.\n\
-             pub const fn info(self) -> Option<&'static CodeInfo> {{ match self.code() {{ {info} _ => None }} }}\n}}\n"
+             pub const fn info(self) -> Option<&'static CodeInfo> {{ match self.code() {{ {info} _ => None }} }}\n\n\
+             /// The code `product` answers a request with when `param` is malformed or (with `empty`) left empty; `None` for a bad parameter that is not personal (a sign, an `aesKey`). What a server that reads requests as Juhe does replies.\n\
+             pub const fn refusing(product: Product, param: Option<Param>, empty: bool) -> Self {{ match product {{ {refusing} }} }}\n}}\n"
         )
     }
 }
