@@ -115,7 +115,7 @@ fn an_answer_is_paid_for_once_across_clients() {
                     (again.verdict, again.rescode, again.attempts()),
                     (original.verdict, original.rescode, 0)
                 );
-                assert_eq!(Billing::of(&Ok::<_, Error>(again)), Billing::NotBilled);
+                assert_eq!(juhe_verify::billing_of(&Ok::<_, Error>(again)), Billing::NotBilled);
             }
             assert_eq!(sandbox.ledger().requests, 5, "{flavor:?} {place:?}: nothing more was sent");
             // Without reuse, the ledger records but never answers for Juhe.

@@ -2,7 +2,7 @@
 
 use std::time::{Duration, SystemTime};
 
-use juhe_proto::{Mode, Product, Subject, Verdict};
+use juhe_proto::{Billing, Mode, Product, Subject, Verdict};
 use serde_json::{Map, Value};
 
 /// An entry's number in its ledger.
@@ -56,6 +56,26 @@ impl State {
     /// Whether the entry counts against a budget: everything but `NotBilled`.
     pub const fn may_cost(self) -> bool {
         !matches!(self, Self::NotBilled)
+    }
+
+    /// What it means for money: a pending entry may have been billed.
+    pub const fn billing(self) -> Billing {
+        match self {
+            Self::Billed => Billing::Billed,
+            Self::NotBilled => Billing::NotBilled,
+            Self::Pending | Self::MaybeBilled => Billing::MaybeBilled,
+        }
+    }
+}
+
+impl From<Billing> for State {
+    /// The state a check's billing settles its entry in.
+    fn from(billing: Billing) -> Self {
+        match billing {
+            Billing::Billed => Self::Billed,
+            Billing::NotBilled => Self::NotBilled,
+            Billing::MaybeBilled => Self::MaybeBilled,
+        }
     }
 }
 

@@ -55,6 +55,7 @@
 
 mod account;
 mod base_url;
+mod billing;
 mod check;
 mod codes;
 mod credentials;
@@ -76,6 +77,7 @@ mod validation;
 
 pub use account::Account;
 pub use base_url::BaseUrls;
+pub use billing::{Billing, NotABillingWord};
 pub use check::{Check, OutcomeReader, PersonalFields, PersonalValue};
 pub use codes::{CodeInfo, ErrorCode, ResultInfo, RetryClass, Verdict, is_billed};
 pub use codes::{FaceResult, Telecom3Rescode};

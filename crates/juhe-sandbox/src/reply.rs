@@ -1,8 +1,8 @@
 //! Juhe's answer envelope: `{"reason": …, "result": …, "error_code": …}`.
 
 use juhe_proto::server::Refusal;
-use juhe_proto::{ErrorCode, Product};
-use serde_json::{Value, json};
+use juhe_proto::{ErrorCode, Product, ResultField};
+use serde_json::{Map, Value, json};
 
 /// An answer before it is written.
 #[derive(Debug, Clone, PartialEq)]
@@ -26,7 +26,7 @@ impl Reply {
 
     /// An error with an order id in `result` (face 280105 comes that way).
     pub(crate) fn error_with_order(code: i64, order_id: String) -> Self {
-        let result = crate::verdicts::fields_of([(juhe_proto::ResultField::OrderId, json!(order_id))]);
+        let result = fields_of([(ResultField::OrderId, json!(order_id))]);
         Self { result: Value::Object(result), ..Self::error(code) }
     }
 
@@ -40,4 +40,9 @@ impl Reply {
         let body = json!({ "reason": self.reason, "result": self.result, "error_code": self.error_code });
         serde_json::to_vec(&body).unwrap_or_default()
     }
+}
+
+/// A `result` object keyed by the fields' wire names.
+pub(crate) fn fields_of<const N: usize>(fields: [(ResultField, Value); N]) -> Map<String, Value> {
+    fields.into_iter().map(|(field, value)| (field.wire_name().to_owned(), value)).collect()
 }

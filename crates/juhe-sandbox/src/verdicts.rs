@@ -1,11 +1,11 @@
 //! What the sandbox's "data sources" say about a check: the registry decides match or not.
 
 use juhe_proto::{AnyCheck, ErrorCode, FaceCheck, FaceResult, ResultField, Telecom3Check, Telecom3Rescode};
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use crate::carriers::carrier_of;
 use crate::identity::{Registry, seed_of};
-use crate::reply::Reply;
+use crate::reply::{Reply, fields_of};
 
 /// Judges `check` against the registry. `order_id` is the order this check would be billed
 /// under; `unspecified` forces telecom3's rescode 24.
@@ -89,9 +89,4 @@ fn face(check: &FaceCheck, registry: &Registry, order_id: String) -> Reply {
         (ResultField::Score, json!((score * 10.0).round() / 10.0)),
         (ResultField::Type, carrier_of(mobile).map_or(Value::Null, |c| Value::String(c.to_owned()))),
     ])))
-}
-
-/// A `result` object keyed by the fields' wire names.
-pub(crate) fn fields_of<const N: usize>(fields: [(ResultField, Value); N]) -> Map<String, Value> {
-    fields.into_iter().map(|(field, value)| (field.wire_name().to_owned(), value)).collect()
 }

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use juhe_proto::{
-    AnswerError, CryptoError, DecodeError, EncodeError, ErrorCode, MissingCredential, RetryClass,
+    AnswerError, Billing, CryptoError, DecodeError, EncodeError, ErrorCode, MissingCredential, RetryClass,
     ServiceError, UnsupportedMode, ValidationError,
 };
 use juhe_transport::{Delivery, TransportError};
@@ -192,45 +192,14 @@ fn period_name(period: juhe_ledger::Period) -> &'static str {
     }
 }
 
-/// Whether a check was paid for: the three states every report of money uses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Billing {
-    /// Juhe answered with `error_code` 0: billed.
-    Billed,
-    /// Nothing was billed: not sent, refused by Juhe with a code, or an answer reused (from
-    /// another input of a batch, or from a ledger).
-    NotBilled,
-    /// It may have been billed: sent, and no answer that says either way came back.
-    MaybeBilled,
-}
-
-impl Billing {
-    /// The billing of a check's result. An answer reused from a ledger was not billed now.
-    pub fn of<O: juhe_proto::Outcome>(result: &Result<O, Error>) -> Self {
-        match result {
-            Ok(outcome) if outcome.reused().is_some() => Billing::NotBilled,
-            Ok(_) => Billing::Billed,
-            Err(error) if error.may_be_billed() => Billing::MaybeBilled,
-            Err(_) => Billing::NotBilled,
-        }
-    }
-
-    /// The word reports use: `true`, `false`, `maybe`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Billing::Billed => "true",
-            Billing::NotBilled => "false",
-            Billing::MaybeBilled => "maybe",
-        }
-    }
-
-    /// As JSON would have it: `Some(true)`, `Some(false)`, or `None` for maybe.
-    pub fn as_bool(self) -> Option<bool> {
-        match self {
-            Billing::Billed => Some(true),
-            Billing::NotBilled => Some(false),
-            Billing::MaybeBilled => None,
-        }
+/// The billing of a check's result: billed for an answer Juhe gave now, not billed for one
+/// reused from a ledger or a refusal, maybe for an error that may have been billed.
+pub fn billing_of<O: juhe_proto::Outcome>(result: &Result<O, Error>) -> Billing {
+    match result {
+        Ok(outcome) if outcome.reused().is_some() => Billing::NotBilled,
+        Ok(_) => Billing::Billed,
+        Err(error) if error.may_be_billed() => Billing::MaybeBilled,
+        Err(_) => Billing::NotBilled,
     }
 }
 

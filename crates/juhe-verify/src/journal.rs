@@ -14,7 +14,7 @@ use juhe_proto::{
 };
 
 use crate::activity::Activity;
-use crate::{Billing, Error, Skipped};
+use crate::{Error, Skipped};
 
 /// How often a check waiting for the same question in flight elsewhere looks again.
 const POLL: Duration = Duration::from_millis(50);
@@ -259,11 +259,7 @@ pub(crate) fn settlement<O: Outcome>(
             )
         }
         Err(error) => {
-            let state = match error.billing() {
-                Billing::Billed => State::Billed,
-                Billing::NotBilled => State::NotBilled,
-                Billing::MaybeBilled => State::MaybeBilled,
-            };
+            let state = State::from(error.billing());
             let order_id = match error {
                 Error::Service(service) => service.order_id.clone(),
                 _ => None,

@@ -178,7 +178,7 @@ pub use batch::{
 pub use builder::LIVE_START_WITHIN;
 pub use builder::{ClientBuilder, MIN_TIMEOUT};
 pub use client::Client;
-pub use error::{Attempted, Billing, ConfigError, Error, ErrorKind, Rejected, Resend, Skipped};
+pub use error::{Attempted, ConfigError, Error, ErrorKind, Rejected, Resend, Skipped, billing_of};
 pub use pacer::MIN_RATE;
 pub use retry::RetryPolicy;
 
@@ -189,10 +189,10 @@ pub use juhe_ledger as ledger;
 /// The protocol core, for what the facade does not re-export.
 pub use juhe_proto as proto;
 pub use juhe_proto::{
-    Account, Carrier, Endpoint, ErrorCode, FaceCheck, FaceOutcome, FaceResult, IdCardCheck, IdCardOutcome,
-    MatchOutcome, Mode, Outcome, Product, Provenance, ResultField, RetryClass, Reuse, ServiceError,
-    Telecom2Check, Telecom2Outcome, Telecom3Check, Telecom3Outcome, Telecom3Rescode, ValidationError,
-    Verdict,
+    Account, AnyCheck, AnyOutcome, Billing, Carrier, Endpoint, ErrorCode, FaceCheck, FaceOutcome, FaceResult,
+    IdCardCheck, IdCardOutcome, MatchOutcome, Mode, Outcome, Product, Provenance, ResultField, RetryClass,
+    Reuse, ServiceError, Telecom2Check, Telecom2Outcome, Telecom3Check, Telecom3Outcome, Telecom3Rescode,
+    ValidationError, Verdict,
 };
 /// The transports, to configure or replace.
 pub use juhe_transport as transport;

@@ -173,7 +173,7 @@ impl HiArgs {
                 };
                 let location = match typed.or(before.ledger.ledger) {
                     Some(text) => parse_location(&text)?,
-                    None => crate::ledger::default_location()?,
+                    None => crate::args::default_ledger::location()?,
                 };
                 let prints_text_or_json = matches!(
                     command,
@@ -335,7 +335,7 @@ fn ledger_setup(args: LedgerArgs, target: &Target) -> Result<Option<LedgerSetup>
             return Ok(None);
         }
         (false, Some(text), _) => parse_location(&text)?,
-        (false, None, Target::Juhe { .. }) => crate::ledger::default_location()?,
+        (false, None, Target::Juhe { .. }) => crate::args::default_ledger::location()?,
         (false, None, Target::EmbeddedSandbox { .. }) => {
             if let Some(option) = first_asked {
                 return Err(Failure::usage(format!(

@@ -81,12 +81,7 @@ impl DoneRows {
 
 /// Reads a `juhe_billed` cell.
 pub(crate) fn parse_billing(cell: &[u8]) -> Option<Billing> {
-    match cell {
-        b"true" => Some(Billing::Billed),
-        b"false" => Some(Billing::NotBilled),
-        b"maybe" => Some(Billing::MaybeBilled),
-        _ => None,
-    }
+    std::str::from_utf8(cell).ok()?.parse().ok()
 }
 
 /// Whether a row written with these `juhe_billed` and `juhe_resend` cells is checked again on

@@ -1,7 +1,6 @@
 //! `juhe ledger report | pending | export | prune`, and where the default ledger lives.
 
 use std::io::Write;
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::SystemTime;
 
@@ -15,29 +14,6 @@ use crate::args::hiargs::Format;
 use crate::args::lowargs::{LedgerCommand, ReportGrouping};
 use crate::failure::Failure;
 use crate::untrusted_text::{escaped, spreadsheet_safe};
-
-/// The ledger of checks against Juhe when none is given: `ledger.sqlite` in the user's data
-/// directory (`$XDG_DATA_HOME/juhe`, `~/.local/share/juhe`; `~/Library/Application Support/juhe`
-/// on macOS; `%APPDATA%\juhe` on Windows).
-pub(crate) fn default_location() -> Result<Location, Failure> {
-    let var = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty()).map(PathBuf::from);
-    let data = if cfg!(windows) {
-        var("APPDATA")
-    } else if cfg!(target_os = "macos") {
-        var("HOME").map(|home| home.join("Library").join("Application Support"))
-    } else {
-        // The XDG rule: a relative XDG_DATA_HOME is ignored.
-        var("XDG_DATA_HOME")
-            .filter(|p| p.is_absolute())
-            .or_else(|| var("HOME").map(|h| h.join(".local").join("share")))
-    };
-    match data {
-        Some(dir) => Ok(Location::Sqlite(dir.join("juhe").join("ledger.sqlite"))),
-        None => Err(Failure::usage(
-            "no data directory for the default ledger (HOME is not set): give --ledger URL, or --no-ledger",
-        )),
-    }
-}
 
 /// Opens the ledger; one that cannot be used is a usage error (exit 2), and nothing is sent.
 pub(crate) fn open(location: &Location) -> Result<Ledger, Failure> {
@@ -99,7 +75,7 @@ fn settle(ledger: &Ledger, entries: &[i64], how: &Reconciliation, format: Format
             }
         }
     }
-    let word = billed_word(how.state());
+    let word = how.state().billing().as_str();
     match format {
         Format::Json => println!(
             "{}",
@@ -204,15 +180,6 @@ fn print_report(ledger: &Ledger, report: &Report, format: Format) {
     }
 }
 
-/// The word a report of money uses for a state: `true`, `false`, `maybe`.
-fn billed_word(state: State) -> &'static str {
-    match state {
-        State::Billed => "true",
-        State::NotBilled => "false",
-        _ => "maybe",
-    }
-}
-
 fn entry_json(entry: &Entry) -> Value {
     json!({
         "entry": entry.id.get(),
@@ -292,7 +259,7 @@ fn export_row(e: &Entry) -> [String; 13] {
         e.mode.clone(),
         e.masked.clone(),
         // The embedded sandbox's answers cost nothing, whatever it said.
-        if e.is_sandbox() { "false" } else { billed_word(e.state) }.to_owned(),
+        if e.is_sandbox() { "false" } else { e.state.billing().as_str() }.to_owned(),
         e.error_code.map(|c| c.to_string()).unwrap_or_default(),
         e.id.get().to_string(),
         spreadsheet_safe(&e.target),

@@ -11,7 +11,7 @@ use juhe_proto::{Check, Subject, SubjectKey, ValidationError};
 
 use crate::batch::board::{Admission, Board, Slot, Work};
 use crate::batch::{BatchItem, BatchOptions};
-use crate::{Billing, Error, Skipped};
+use crate::{Error, Skipped};
 
 /// An input as the caller gives it: a tag to carry, and the validated check or why not.
 pub(crate) type Input<T, C> = (T, Result<C, ValidationError>);
@@ -144,7 +144,7 @@ where
         sent: Sent<T>,
         result: Result<C::Outcome, Error>,
     ) -> Vec<BatchItem<T, C::Outcome>> {
-        let billing = Billing::of(&result);
+        let billing = crate::billing_of(&result);
         self.board.finished(billing);
         let copies = match (&self.dedupe, sent.subject) {
             (Some(dedupe), Some(subject)) => self.resolve(&mut lock(dedupe), subject, sent.index, &result),

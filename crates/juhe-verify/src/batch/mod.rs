@@ -231,7 +231,7 @@ impl<T, O: juhe_proto::Outcome> BatchItem<T, O> {
     /// Whether this item was paid for. A reused answer (from another input, or from the
     /// ledger) is [`Billing::NotBilled`]: its original paid.
     pub fn billing(&self) -> Billing {
-        if self.reused_from.is_some() { Billing::NotBilled } else { Billing::of(&self.result) }
+        if self.reused_from.is_some() { Billing::NotBilled } else { crate::billing_of(&self.result) }
     }
 
     /// The index of the input whose answer this one reuses (dedupe), if any.

@@ -54,7 +54,7 @@ impl Counts {
     pub(crate) fn add<O: Outcome>(&mut self, result: &Result<O, Error>, reused: bool) {
         let stats = &mut self.0;
         stats.items += 1;
-        let billing = if reused { Billing::NotBilled } else { Billing::of(result) };
+        let billing = if reused { Billing::NotBilled } else { crate::billing_of(result) };
         match billing {
             Billing::Billed => stats.billed += 1,
             Billing::MaybeBilled => stats.maybe_billed += 1,

@@ -2,7 +2,7 @@
 //! would: a real person, someone else's name, a typo, and the sandbox's magic identities for
 //! Juhe's refusals and a lost answer.
 
-#[path = "../examples/signup.rs"]
+#[path = "../../examples/signup.rs"]
 #[allow(dead_code, reason = "the example's `main` is not called here")]
 mod example;
 

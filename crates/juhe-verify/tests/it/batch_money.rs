@@ -1,7 +1,7 @@
 //! The `batch_money` example is a test too: dedupe, a budget and a stop, each checked against
 //! the sandbox's ledger by a program that uses only `juhe-verify` and `juhe-sandbox`.
 
-#[path = "../examples/batch_money.rs"]
+#[path = "../../examples/batch_money.rs"]
 #[allow(dead_code, reason = "the example's `main` is not called here")]
 mod example;
 
