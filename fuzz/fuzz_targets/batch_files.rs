@@ -34,7 +34,8 @@ mod batch {
 }
 
 use batch::encoding::TextEncoding;
-use batch::input::{IDCARD, InputFile, MOBILE, NAME, Record};
+use batch::input::{InputFile, Record};
+use juhe_proto::Param;
 use batch::resume::{ColumnHasher, scan_output};
 use libfuzzer_sys::fuzz_target;
 
@@ -47,7 +48,7 @@ fn scratch(name: &str) -> std::path::PathBuf {
 fuzz_target!(|data: &[u8]| {
     let input = scratch("in");
     std::fs::write(&input, data).expect("scratch file");
-    if let Ok(file) = InputFile::open(&input, &[NAME, IDCARD, MOBILE], None) {
+    if let Ok(file) = InputFile::open(&input, &[Param::Realname, Param::Idcard, Param::Mobile], None) {
         let mut last = 0;
         if let Ok(records) = file.records() {
             for record in records.take(10_000) {

@@ -76,6 +76,12 @@ impl PersonalFields {
         }
     }
 
+    /// Sets a parameter whose caller gives bytes ([`ParamInput::Bytes`](crate::ParamInput),
+    /// a photo) to `bytes`, as they travel: base64.
+    pub fn insert_bytes(&mut self, param: Param, bytes: &[u8]) {
+        self.insert(param, juhe_crypto::base64_encode(bytes));
+    }
+
     /// [`insert`](Self::insert), chained.
     pub fn with(mut self, param: Param, value: impl Into<String>) -> Self {
         self.insert(param, value);

@@ -184,6 +184,7 @@ fn param_enum(doc: &Doc) -> Result<ParamTables, String> {
     let (mut variants, mut wire, mut kind, mut from, mut all) =
         (String::new(), String::new(), String::new(), String::new(), String::new());
     let (mut zh, mut input) = (String::new(), String::new());
+    let (mut field, mut help, mut aliases) = (String::new(), String::new(), String::new());
     let mut names = Vec::new();
     let mut personal = Vec::new();
     doc.rows("Parameters", |table, row| {
@@ -208,6 +209,11 @@ fn param_enum(doc: &Doc) -> Result<ParamTables, String> {
         let _ = writeln!(all, "Self::{variant},");
         if kind_variant == "Personal" {
             let _ = writeln!(zh, "Self::{variant} => Some({}),", string(table.cell(row, "zh")?));
+            let _ = writeln!(field, "Self::{variant} => Some({}),", string(table.cell(row, "field")?));
+            let _ = writeln!(help, "Self::{variant} => Some({}),", string(table.cell(row, "help")?));
+            let words: Vec<String> =
+                table.cell(row, "aliases")?.split(',').map(|w| string(w.trim())).collect();
+            let _ = writeln!(aliases, "Self::{variant} => &[{}],", words.join(", "));
             let param = checks::Personal::read(table, row)?;
             let _ = writeln!(input, "Self::{variant} => Some(ParamInput::{}),", param.input_variant());
             personal.push(param);
@@ -229,7 +235,13 @@ fn param_enum(doc: &Doc) -> Result<ParamTables, String> {
          /// The word Juhe's error messages use for a personal parameter (`姓名`).\n\
          pub const fn zh(self) -> Option<&'static str> {{ match self {{ {zh} _ => None }} }}\n\n\
          /// What a caller gives for a personal parameter: text, or a file's bytes.\n\
-         pub const fn input(self) -> Option<ParamInput> {{ match self {{ {input} _ => None }} }}\n}}\n"
+         pub const fn input(self) -> Option<ParamInput> {{ match self {{ {input} _ => None }} }}\n\n\
+         /// A personal parameter's name as a check's field, a CLI option (`--name`) and a CSV column: `name` for `realname`.\n\
+         pub const fn field_name(self) -> Option<&'static str> {{ match self {{ {field} _ => None }} }}\n\n\
+         /// A personal parameter's one-line help, as the CLI shows it.\n\
+         pub const fn help(self) -> Option<&'static str> {{ match self {{ {help} _ => None }} }}\n\n\
+         /// Other CSV header spellings accepted for a personal parameter's column.\n\
+         pub const fn column_aliases(self) -> &'static [&'static str] {{ match self {{ {aliases} _ => &[] }} }}\n}}\n"
     );
     Ok((source, names, personal))
 }
@@ -237,6 +249,7 @@ fn param_enum(doc: &Doc) -> Result<ParamTables, String> {
 fn product_enum(products: &[Doc]) -> Result<String, String> {
     let (mut variants, mut all, mut name, mut zh, mut en) =
         (String::new(), String::new(), String::new(), String::new(), String::new());
+    let mut summary = String::new();
     for doc in products {
         doc.rows("Product", |table, row| {
             let variant = variant_name(table.cell(row, "name")?, row.line)?;
@@ -248,6 +261,7 @@ fn product_enum(products: &[Doc]) -> Result<String, String> {
             let _ = writeln!(name, "Self::{variant} => {},", string(short));
             let _ = writeln!(zh, "Self::{variant} => {},", string(chinese));
             let _ = writeln!(en, "Self::{variant} => {},", string(table.cell(row, "en")?));
+            let _ = writeln!(summary, "Self::{variant} => {},", string(table.cell(row, "summary")?));
             Ok(())
         })?;
     }
@@ -257,8 +271,11 @@ fn product_enum(products: &[Doc]) -> Result<String, String> {
          impl Product {{\n\
          /// Every product.\n pub const ALL: [Self; {}] = [{all}];\n\n\
          /// The short name the CLI and logs use.\n pub const fn name(self) -> &'static str {{ match self {{ {name} }} }}\n\n\
+         /// The product whose [`name`](Self::name) is `name`; exact match.\n\
+         pub fn from_name(name: &str) -> Option<Self> {{ Self::ALL.into_iter().find(|p| p.name() == name) }}\n\n\
          /// Juhe's name for it.\n pub const fn zh(self) -> &'static str {{ match self {{ {zh} }} }}\n\n\
-         /// What it checks, in a few English words.\n pub const fn en(self) -> &'static str {{ match self {{ {en} }} }}\n}}\n",
+         /// What it checks, in a few English words.\n pub const fn en(self) -> &'static str {{ match self {{ {en} }} }}\n\n\
+         /// One line on what it checks, as the CLI's subcommand shows it.\n pub const fn summary(self) -> &'static str {{ match self {{ {summary} }} }}\n}}\n",
         products.len()
     ))
 }

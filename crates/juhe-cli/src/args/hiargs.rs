@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use clap::ArgMatches;
 use clap::parser::ValueSource;
+use juhe_verify::proto::Param;
 use juhe_verify::{Mode, Product};
 
 use juhe_verify::ledger::Location;
@@ -14,6 +15,7 @@ use crate::args::lowargs::{
     AnyFormat, BatchLowArgs, CONNECTION_OPTIONS, CheckArgs, Command, ConnectionArgs, EncodingArg,
     LEDGER_OPTIONS, LedgerArgs, LedgerCommand, LowArgs, SandboxCommand, ServeArgs, Transport,
 };
+use crate::args::product_commands::{FieldArg, ProductCommand};
 use crate::batch::encoding::TextEncoding;
 use crate::failure::Failure;
 
@@ -42,22 +44,9 @@ pub(crate) use crate::args::lowargs::{Format, IdentityFormat};
 
 /// The fields of one check, as typed (validated by the library).
 #[derive(Debug)]
-pub(crate) enum CheckInput {
-    IdCard { name: String, idcard: String },
-    Telecom2 { idcard: String, mobile: String },
-    Telecom3 { name: String, idcard: String, mobile: String },
-    Face { name: String, idcard: String, mobile: String, image: PathBuf },
-}
-
-impl CheckInput {
-    pub(crate) fn product(&self) -> Product {
-        match self {
-            CheckInput::IdCard { .. } => Product::IdCard,
-            CheckInput::Telecom2 { .. } => Product::Telecom2,
-            CheckInput::Telecom3 { .. } => Product::Telecom3,
-            CheckInput::Face { .. } => Product::Face,
-        }
-    }
+pub(crate) struct CheckInput {
+    pub(crate) product: Product,
+    pub(crate) fields: Vec<(Param, FieldArg)>,
 }
 
 /// `juhe batch`'s own settings.
@@ -234,21 +223,9 @@ impl HiArgs {
                 };
                 HiArgs::Batch { batch, connection, format }
             }
-            Command::Idcard { name, idcard, args } => {
+            Command::Check(ProductCommand { product, fields, args }) => {
                 let (connection, format) = connection(args)?;
-                HiArgs::Check { format, input: CheckInput::IdCard { name, idcard }, connection }
-            }
-            Command::Telecom2 { idcard, mobile, args } => {
-                let (connection, format) = connection(args)?;
-                HiArgs::Check { format, input: CheckInput::Telecom2 { idcard, mobile }, connection }
-            }
-            Command::Telecom3 { name, idcard, mobile, args } => {
-                let (connection, format) = connection(args)?;
-                HiArgs::Check { format, input: CheckInput::Telecom3 { name, idcard, mobile }, connection }
-            }
-            Command::Face { name, idcard, mobile, image, args } => {
-                let (connection, format) = connection(args)?;
-                HiArgs::Check { format, input: CheckInput::Face { name, idcard, mobile, image }, connection }
+                HiArgs::Check { format, input: CheckInput { product, fields }, connection }
             }
         })
     }
@@ -257,10 +234,7 @@ impl HiArgs {
 /// The command's name, for messages.
 fn command_name(command: &Command) -> &'static str {
     match command {
-        Command::Idcard { .. } => "idcard",
-        Command::Telecom2 { .. } => "telecom2",
-        Command::Telecom3 { .. } => "telecom3",
-        Command::Face { .. } => "face",
+        Command::Check(check) => check.product.name(),
         Command::Batch(_) => "batch",
         Command::Codes { .. } => "codes",
         Command::Sandbox { command: SandboxCommand::Serve(_) } => "sandbox serve",
@@ -350,14 +324,7 @@ fn ledger_setup(args: LedgerArgs, target: &Target) -> Result<Option<LedgerSetup>
 
 /// Whether the command sends checks (and so takes the connection options).
 fn makes_checks(command: &Command) -> bool {
-    matches!(
-        command,
-        Command::Idcard { .. }
-            | Command::Telecom2 { .. }
-            | Command::Telecom3 { .. }
-            | Command::Face { .. }
-            | Command::Batch(_)
-    )
+    matches!(command, Command::Check(_) | Command::Batch(_))
 }
 
 /// The connection options given before the command and after it, as one: a value typed after
@@ -396,10 +363,7 @@ pub(crate) fn wants_json_batch(low: &LowArgs) -> bool {
 
 pub(crate) fn wants_json_check(low: &LowArgs) -> Option<(Product, Mode)> {
     let (product, args) = match &low.command {
-        Command::Idcard { args, .. } => (Product::IdCard, args),
-        Command::Telecom2 { args, .. } => (Product::Telecom2, args),
-        Command::Telecom3 { args, .. } => (Product::Telecom3, args),
-        Command::Face { args, .. } => (Product::Face, args),
+        Command::Check(check) => (check.product, &check.args),
         _ => return None,
     };
     let json = match args.format {

@@ -7,6 +7,8 @@ use std::time::Duration;
 
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::args::product_commands::ProductCommand;
 use juhe_verify::{MAX_CONCURRENCY, Mode, Product};
 
 /// Verify Chinese identities through Juhe (聚合数据), or run an offline Juhe sandbox.
@@ -176,59 +178,9 @@ pub(crate) struct CheckArgs {
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
-    /// ID card number + name (身份证实名认证).
-    Idcard {
-        /// Name on the ID card.
-        #[arg(long)]
-        name: String,
-        /// 18-character ID card number.
-        #[arg(long)]
-        idcard: String,
-        #[command(flatten)]
-        args: CheckArgs,
-    },
-    /// Mobile + ID card number (手机身份证二要素).
-    Telecom2 {
-        /// 18-character ID card number.
-        #[arg(long)]
-        idcard: String,
-        /// Mainland mobile number.
-        #[arg(long)]
-        mobile: String,
-        #[command(flatten)]
-        args: CheckArgs,
-    },
-    /// Mobile + name + ID card number (三网手机实名制).
-    Telecom3 {
-        /// Name on the ID card.
-        #[arg(long)]
-        name: String,
-        /// 18-character ID card number.
-        #[arg(long)]
-        idcard: String,
-        /// Mainland mobile number.
-        #[arg(long)]
-        mobile: String,
-        #[command(flatten)]
-        args: CheckArgs,
-    },
-    /// Face photo + mobile + name + ID card number (人脸四要素).
-    Face {
-        /// Name on the ID card.
-        #[arg(long)]
-        name: String,
-        /// 18-character ID card number.
-        #[arg(long)]
-        idcard: String,
-        /// Mainland mobile number.
-        #[arg(long)]
-        mobile: String,
-        /// JPEG or PNG face photo.
-        #[arg(long, value_name = "FILE")]
-        image: PathBuf,
-        #[command(flatten)]
-        args: CheckArgs,
-    },
+    /// `juhe idcard`, `juhe telecom2`, …: one check, a subcommand per product of the registry.
+    #[command(flatten)]
+    Check(ProductCommand),
     /// Check every row of a CSV file; results go to --output OUT.csv as each row finishes.
     ///
     /// Input: a header naming `name`, `idcard`, `mobile` (and `image`, a file path relative to
@@ -443,7 +395,7 @@ fn mode_parser() -> impl clap::builder::TypedValueParser<Value = Mode> {
 /// The library's products by their names.
 fn product_parser() -> impl clap::builder::TypedValueParser<Value = Product> {
     PossibleValuesParser::new(Product::ALL.map(Product::name))
-        .map(|name| Product::ALL.into_iter().find(|p| p.name() == name).unwrap_or(Product::Telecom3))
+        .try_map(|name| Product::from_name(&name).ok_or("not a product"))
 }
 
 /// The longest `--timeout`: an hour. Juhe answers in seconds.

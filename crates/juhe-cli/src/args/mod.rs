@@ -6,3 +6,4 @@ pub(crate) mod default_ledger;
 pub(crate) mod environment;
 pub(crate) mod hiargs;
 pub(crate) mod lowargs;
+pub(crate) mod product_commands;

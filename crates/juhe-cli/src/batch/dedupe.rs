@@ -5,55 +5,21 @@
 //! that row may have been billed without an answer, as not sent.
 
 use std::collections::HashMap;
-use std::collections::hash_map::RandomState;
-use std::hash::BuildHasher;
 
-use juhe_proto::{IdCardNumber, MobileNumber, PersonName, Product};
+use juhe_proto::{Subject, SubjectKey};
 use juhe_verify::{Billing, Resend};
 
-use crate::batch::input::{IDCARD, IMAGE, InputFile, MOBILE, NAME, Record};
+use crate::batch::input::{InputFile, Record};
 use crate::batch::output::{Output, ResultCells};
 use crate::batch::resume::{DoneRow, DoneRows};
+use crate::batch::rows::RowChecks;
 use crate::failure::Failure;
 
-/// A row's fields as a keyed 128-bit hash: two SipHash keys made for this run, so equal keys
-/// mean equal fields (a chance collision is one in 2^128) and nobody can aim for one.
-#[derive(Debug, Default)]
-pub(crate) struct KeyHasher(RandomState, RandomState);
-
-/// The key of a row's fields.
-pub(crate) type Key = (u64, u64);
-
-impl KeyHasher {
-    /// The key of a row's fields after the library's normalisation (`x` and `X`, `+86`,
-    /// spaces), or `None` when a field is invalid: an invalid row is never sent.
-    pub(crate) fn key(&self, product: Product, fields: &[(&str, &str)]) -> Option<Key> {
-        let mut normalized = Vec::with_capacity(fields.len() + 1);
-        normalized.push(product.name().to_owned());
-        for &(field, text) in fields {
-            normalized.push(match field {
-                NAME => PersonName::parse(text).ok()?.as_str().to_owned(),
-                IDCARD => IdCardNumber::parse(text).ok()?.as_str().to_owned(),
-                MOBILE => MobileNumber::parse(text).ok()?.as_str().to_owned(),
-                IMAGE => text.trim().to_owned(),
-                _ => return None,
-            });
-        }
-        Some((self.0.hash_one(&normalized), self.1.hash_one(&normalized)))
-    }
-
-    fn key_of(
-        &self,
-        product: Product,
-        positions: &[(&'static str, usize)],
-        columns: &[String],
-    ) -> Option<Key> {
-        let fields: Vec<(&str, &str)> = positions
-            .iter()
-            .map(|&(field, index)| (field, columns.get(index).map_or("", String::as_str)))
-            .collect();
-        self.key(product, &fields)
-    }
+/// The question a row asks, as the library's batch and ledger know it: the subject of its
+/// check (a keyed hash of the product and the normalised fields, a photo by its bytes, under a
+/// key made for this run), or `None` when the row is invalid: an invalid row is never sent.
+fn subject_of(checks: &RowChecks, key: &SubjectKey, columns: &[String]) -> Option<Subject> {
+    checks.check(columns).ok().map(|check| Subject::of(&check, key))
 }
 
 /// Writes every row still to do whose fields repeat a row done by an earlier run that was
@@ -62,12 +28,12 @@ impl KeyHasher {
 pub(crate) fn write_copies_of_done_rows(
     input: &InputFile,
     done: &DoneRows,
-    product: Product,
+    checks: &RowChecks,
     output: &mut Output,
     details: usize,
 ) -> Result<Vec<DoneRow>, Failure> {
-    let keys = KeyHasher::default();
-    let mut answered: HashMap<Key, DoneRow> = HashMap::new();
+    let key = SubjectKey::generate();
+    let mut answered: HashMap<Subject, DoneRow> = HashMap::new();
     for record in input.records()? {
         let Record::Row { row, columns } = record else { continue };
         // A row checked again is not done: its copies wait for its new answer (the batch's
@@ -76,8 +42,8 @@ pub(crate) fn write_copies_of_done_rows(
         let Some(done_row) = done.get(row).filter(answered_earlier) else {
             continue;
         };
-        if let Some(key) = keys.key_of(product, &input.positions, &columns) {
-            answered.entry(key).or_insert(*done_row);
+        if let Some(subject) = subject_of(checks, &key, &columns) {
+            answered.entry(subject).or_insert(*done_row);
         }
     }
     let mut written = Vec::new();
@@ -91,8 +57,7 @@ pub(crate) fn write_copies_of_done_rows(
         if done.contains(row) {
             continue;
         }
-        let Some(original) = keys.key_of(product, &input.positions, &columns).and_then(|k| answered.get(&k))
-        else {
+        let Some(original) = subject_of(checks, &key, &columns).and_then(|s| answered.get(&s)) else {
             continue;
         };
         let cells = match original.billing {
@@ -128,20 +93,22 @@ pub(crate) fn not_sent_after_maybe_billed(original: u64, details: usize) -> Resu
 #[cfg(test)]
 mod tests {
     use super::*;
+    use juhe_proto::{Param, Product};
 
     #[test]
-    fn equal_fields_after_normalisation_have_one_key() {
-        let hasher = KeyHasher::default();
-        let fields =
-            |id: &str, mobile: &str| hasher.key(Product::Telecom2, &[(IDCARD, id), (MOBILE, mobile)]);
-        let key = fields("11010519491231002X", "13912345678");
-        assert!(key.is_some());
-        assert_eq!(fields(" 11010519491231002x", "+86 139-1234-5678"), key);
-        assert_ne!(fields("11010519491231002X", "13912345679"), key);
-        assert_ne!(
-            hasher.key(Product::Telecom3, &[(IDCARD, "11010519491231002X"), (MOBILE, "13912345678")]),
-            key
-        );
-        assert_eq!(fields("not an id", "13912345678"), None);
+    fn equal_fields_after_normalisation_are_one_question() {
+        let checks = |product| RowChecks {
+            product,
+            positions: vec![(Param::Idcard, 0), (Param::Mobile, 1)],
+            base_dir: std::path::PathBuf::new(),
+        };
+        let key = SubjectKey::generate();
+        let row = |id: &str, mobile: &str| [id.to_owned(), mobile.to_owned()];
+        let subject = |product, id: &str, mobile: &str| subject_of(&checks(product), &key, &row(id, mobile));
+        let first = subject(Product::Telecom2, "11010519491231002X", "13912345678");
+        assert!(first.is_some());
+        assert_eq!(subject(Product::Telecom2, " 11010519491231002x", "+86 139-1234-5678"), first);
+        assert_ne!(subject(Product::Telecom2, "11010519491231002X", "13912345679"), first);
+        assert_eq!(subject(Product::Telecom2, "not an id", "13912345678"), None);
     }
 }

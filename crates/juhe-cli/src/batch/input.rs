@@ -6,28 +6,14 @@ use std::fs::File;
 use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
 
+use juhe_proto::Param;
+
 use crate::batch::encoding::TextEncoding;
 use crate::batch::record_bounds::{Flaw, Flaws, MAX_RECORD, RecordBounds};
 use crate::failure::Failure;
 
-/// The fields a product needs, by their canonical column names.
-pub(crate) const NAME: &str = "name";
-pub(crate) const IDCARD: &str = "idcard";
-pub(crate) const MOBILE: &str = "mobile";
-pub(crate) const IMAGE: &str = "image";
-
 /// The prefix of the output's own columns; an input may not use it.
 pub(crate) const RESERVED_PREFIX: &str = "juhe_";
-
-/// Other header spellings accepted for each field (case and surrounding spaces ignored), used
-/// only when no column has the canonical name. Ambiguous words (`id`, `phone`, `电话`: a
-/// customer number, a landline) are not among them.
-const ALIASES: [(&str, &[&str]); 4] = [
-    (NAME, &["realname", "姓名", "名字"]),
-    (IDCARD, &["id_card", "身份证", "身份证号", "身份证号码"]),
-    (MOBILE, &["mobile_phone", "手机", "手机号", "手机号码"]),
-    (IMAGE, &["photo", "照片", "人像", "图片"]),
-];
 
 /// An input file: where it is, how it is encoded, its header and where each needed field is.
 #[derive(Debug)]
@@ -35,8 +21,8 @@ pub(crate) struct InputFile {
     pub(crate) path: PathBuf,
     pub(crate) encoding: TextEncoding,
     pub(crate) headers: Vec<String>,
-    /// For each needed field, its column.
-    pub(crate) positions: Vec<(&'static str, usize)>,
+    /// For each needed parameter, its column.
+    pub(crate) positions: Vec<(Param, usize)>,
 }
 
 /// The parser over an input file's bytes (transcoded, for UTF-16), its records followed below it.
@@ -54,10 +40,10 @@ pub(crate) enum Record {
 
 impl InputFile {
     /// Opens `path`, detects (or takes) its encoding, reads the header and finds the columns
-    /// `needed`.
+    /// of the parameters `needed`.
     pub(crate) fn open(
         path: &Path,
-        needed: &[&'static str],
+        needed: &[Param],
         encoding: Option<TextEncoding>,
     ) -> Result<Self, Failure> {
         let unreadable =
@@ -90,7 +76,7 @@ impl InputFile {
         refuse_reserved(path, &file.headers)?;
         file.positions = needed
             .iter()
-            .map(|&field| column_of(path, &file.headers, field).map(|i| (field, i)))
+            .map(|&param| column_of(path, &file.headers, param).map(|i| (param, i)))
             .collect::<Result<_, _>>()?;
         Ok(file)
     }
@@ -240,8 +226,12 @@ fn refuse_reserved(path: &Path, headers: &[String]) -> Result<(), Failure> {
 
 /// The column of `field`: the one with its canonical name; failing that, the one with an
 /// accepted alias. Two candidates at the same level are an error naming both.
-fn column_of(path: &Path, headers: &[String], field: &str) -> Result<usize, Failure> {
-    let aliases = ALIASES.iter().find(|(f, _)| *f == field).map_or(&[][..], |(_, a)| *a);
+/// The column of `param`: the one named as its field (`name`, case and surrounding spaces
+/// ignored), or else the one with one of its aliases (the registry's; ambiguous words such as
+/// `id`, `phone` or `电话`, a customer number or a landline, are never among them).
+fn column_of(path: &Path, headers: &[String], param: Param) -> Result<usize, Failure> {
+    let field = param.field_name().unwrap_or(param.wire_name());
+    let aliases = param.column_aliases();
     let exact: Vec<usize> = (0..headers.len()).filter(|&i| headers[i].eq_ignore_ascii_case(field)).collect();
     let candidates = if exact.is_empty() {
         (0..headers.len()).filter(|&i| aliases.iter().any(|a| headers[i].eq_ignore_ascii_case(a))).collect()
@@ -291,14 +281,18 @@ mod tests {
     fn an_exact_name_wins_over_an_alias_and_ambiguity_is_an_error() {
         let path = Path::new("in.csv");
         let h = headers(&["id", "name", "idcard", "mobile"]);
-        assert_eq!(column_of(path, &h, IDCARD).unwrap(), 2, "`id` is a customer number, not the ID card");
+        assert_eq!(
+            column_of(path, &h, Param::Idcard).unwrap(),
+            2,
+            "`id` is a customer number, not the ID card"
+        );
         let h = headers(&["姓名", "name"]);
-        assert_eq!(column_of(path, &h, NAME).unwrap(), 1);
+        assert_eq!(column_of(path, &h, Param::Realname).unwrap(), 1);
         let h = headers(&["身份证号", "身份证号码"]);
-        let error = column_of(path, &h, IDCARD).unwrap_err().message;
+        let error = column_of(path, &h, Param::Idcard).unwrap_err().message;
         assert!(error.contains("`身份证号`") && error.contains("`身份证号码`"), "{error}");
         let h = headers(&["电话", "name"]);
-        assert!(column_of(path, &h, MOBILE).is_err(), "`电话` is a landline");
+        assert!(column_of(path, &h, Param::Mobile).is_err(), "`电话` is a landline");
     }
 
     #[test]

@@ -21,10 +21,9 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use juhe_proto::{Check, Endpoint, Product, ValidationError};
+use juhe_proto::{Endpoint, Product};
 use juhe_verify::{
-    BatchHandle, BatchItem, BatchOptions, BatchStats, Billing, Error, FaceCheck, IdCardCheck, ResultField,
-    Skipped, Telecom2Check, Telecom3Check, batch::Repeats,
+    BatchHandle, BatchItem, BatchOptions, BatchStats, Billing, Error, ResultField, Skipped, batch::Repeats,
 };
 use serde_json::Value;
 
@@ -32,10 +31,10 @@ use crate::args::hiargs::{BatchArgs, Connection, Format};
 use crate::batch::binding::Binding;
 use crate::batch::dedupe::{not_sent_after_maybe_billed, write_copies_of_done_rows};
 use crate::batch::encoding::TextEncoding;
-use crate::batch::input::{IDCARD, IMAGE, InputFile, MOBILE, NAME, Record};
+use crate::batch::input::{InputFile, Record};
 use crate::batch::output::{Output, ResultCells, header, list_unrecorded};
 use crate::batch::resume::{ColumnHasher, DoneRows, prove, scan_output};
-use crate::batch::rows::{InputRow, RowFields, RowLog, Rows, text_fields};
+use crate::batch::rows::{InputRow, RowChecks, RowLog, Rows};
 use crate::batch::summary::FileCounts;
 use crate::check::output::Printable;
 use crate::connection::{runtime, settings, target_name};
@@ -44,20 +43,7 @@ use crate::untrusted_text::{escaped, spreadsheet_safe};
 
 /// Runs `juhe batch`.
 pub(crate) fn run(request: &BatchArgs, connection: &Connection, format: Format) -> Result<ExitCode, Failure> {
-    let run = Run { request, connection, format };
-    match request.product {
-        Product::IdCard => run.product(&[NAME, IDCARD], |f| IdCardCheck::new(&f.name, &f.idcard)),
-        Product::Telecom2 => run.product(&[IDCARD, MOBILE], |f| Telecom2Check::new(&f.idcard, &f.mobile)),
-        Product::Telecom3 => {
-            run.product(&[NAME, IDCARD, MOBILE], |f| Telecom3Check::new(&f.name, &f.idcard, &f.mobile))
-        }
-        Product::Face => run.product(&[NAME, IDCARD, MOBILE, IMAGE], |f| {
-            let image = f.image.clone().unwrap_or_else(|| {
-                Err(ValidationError::new(juhe_proto::Field::Image, juhe_proto::Problem::Empty))
-            })?;
-            FaceCheck::new(&f.name, &f.idcard, &f.mobile, image)
-        }),
-    }
+    Run { request, connection, format }.batch()
 }
 
 struct Run<'a> {
@@ -67,22 +53,16 @@ struct Run<'a> {
 }
 
 impl Run<'_> {
-    /// The batch of one product: `needed` input columns; its result fields are the output's
-    /// own columns after `juhe_res`.
-    fn product<C>(
-        &self,
-        needed: &[&'static str],
-        make: fn(&RowFields) -> Result<C, ValidationError>,
-    ) -> Result<ExitCode, Failure>
-    where
-        C: Check,
-        C::Outcome: Printable,
-    {
-        let product = self.request.product;
-        let details = detail_fields(product);
+    /// The batch of the request's product: its parameters' input columns (the registry's);
+    /// its result fields are the output's own columns after `juhe_res`.
+    fn batch(&self) -> Result<ExitCode, Failure> {
         let request = self.request;
+        let product = request.product;
+        let details = detail_fields(product);
         Endpoint::find(product, self.connection.mode).map_err(|e| Failure::usage(e.to_string()))?;
-        let input = InputFile::open(&request.input, needed, request.encoding)?;
+        let input = InputFile::open(&request.input, product.params(), request.encoding)?;
+        let checks =
+            RowChecks { product, positions: input.positions.clone(), base_dir: input.base_dir().to_owned() };
         // Read before the output is touched: its last write is when the interrupted run ended.
         let recovery = self.recovery_window();
         if input.encoding != (TextEncoding::Utf8 { bom: false }) {
@@ -92,7 +72,7 @@ impl Run<'_> {
         let (mut done, mut output) = self.open_output(&input, &details, &binding)?;
         let mut counts = FileCounts::new(&request.input);
         if request.dedupe && done.len() > 0 {
-            let copies = write_copies_of_done_rows(&input, &done, product, &mut output, details.len())?;
+            let copies = write_copies_of_done_rows(&input, &done, &checks, &mut output, details.len())?;
             counts.reused_from_earlier_run = copies.len() as u64;
             counts.rows += copies.len() as u64;
             done.extend(copies);
@@ -109,9 +89,7 @@ impl Run<'_> {
         let rows = Rows {
             records: input.records()?,
             done: Arc::new(done),
-            positions: input.positions.clone(),
-            base_dir: input.base_dir().to_owned(),
-            make,
+            checks: checks.clone(),
             log: Arc::clone(&log),
         };
         let mut options = BatchOptions::default().mode(self.connection.mode).dedupe(request.dedupe);
@@ -127,11 +105,12 @@ impl Run<'_> {
         if let Some(max) = request.max_billed {
             options = options.max_billed(max);
         }
-        if request.dedupe && product != Product::Face {
+        if request.dedupe && checks.text_only() {
             // A first pass finds the repeated questions, so the batch remembers only those
-            // (face rows would read every image twice: their batch remembers billed answers).
+            // (rows with photos would read every file twice: their batch remembers billed
+            // answers).
             let repeats = Repeats::find(input.records()?.filter_map(|record| match record {
-                Record::Row { columns, .. } => make(&text_fields(&input.positions, &columns)).ok(),
+                Record::Row { columns, .. } => checks.check(&columns).ok(),
                 Record::Malformed { .. } => None,
             }));
             if !repeats.is_empty() {

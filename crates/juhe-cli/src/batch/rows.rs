@@ -6,9 +6,11 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use juhe_proto::{Field, Problem, ValidationError};
+use juhe_proto::{
+    AnyCheck, CivilDate, Field, Param, ParamInput, PersonalFields, Problem, Product, ValidationError,
+};
 
-use crate::batch::input::{IDCARD, IMAGE, MOBILE, NAME, Record, Records};
+use crate::batch::input::{Record, Records};
 use crate::batch::resume::DoneRows;
 use crate::local_file::{self, FACE_PHOTO, LocalFileError};
 
@@ -17,16 +19,6 @@ use crate::local_file::{self, FACE_PHOTO, LocalFileError};
 pub(crate) struct InputRow {
     pub(crate) row: u64,
     pub(crate) columns: Vec<String>,
-}
-
-/// The fields of a row, as its check needs them.
-#[derive(Debug, Default)]
-pub(crate) struct RowFields {
-    pub(crate) name: String,
-    pub(crate) idcard: String,
-    pub(crate) mobile: String,
-    /// The image file's bytes, or why they could not be used.
-    pub(crate) image: Option<Result<Vec<u8>, ValidationError>>,
 }
 
 /// What reading the rows counted, and the row number of each input the batch was given (a
@@ -45,33 +37,62 @@ impl RowLog {
     }
 }
 
-/// A row's text fields (no image file is read).
-pub(crate) fn text_fields(positions: &[(&'static str, usize)], columns: &[String]) -> RowFields {
-    let mut fields = RowFields::default();
-    for &(field, index) in positions {
-        let value = columns.get(index).cloned().unwrap_or_default();
-        match field {
-            NAME => fields.name = value,
-            IDCARD => fields.idcard = value,
-            MOBILE => fields.mobile = value,
-            _ => {}
-        }
-    }
-    fields
+/// How a row becomes a check of the batch's product: its parameters' columns, read as the
+/// registry says (text as it is; a file's path, relative to the input's folder, read).
+#[derive(Debug, Clone)]
+pub(crate) struct RowChecks {
+    pub(crate) product: Product,
+    pub(crate) positions: Vec<(Param, usize)>,
+    pub(crate) base_dir: PathBuf,
 }
 
-/// The rows of one product's batch.
-pub(crate) struct Rows<C> {
+impl RowChecks {
+    /// The check a row asks for, or why it is invalid (nothing is sent for it).
+    pub(crate) fn check(&self, columns: &[String]) -> Result<AnyCheck, ValidationError> {
+        let mut fields = PersonalFields::new();
+        for &(param, index) in &self.positions {
+            let cell = columns.get(index).map_or("", String::as_str);
+            match param.input() {
+                Some(ParamInput::Bytes) => fields.insert_bytes(param, &self.read_file(param, cell.trim())?),
+                _ => fields.insert(param, cell),
+            }
+        }
+        AnyCheck::parse(self.product, &fields, CivilDate::today_in_china())
+    }
+
+    /// Whether its rows are text only: checking one reads no file.
+    pub(crate) fn text_only(&self) -> bool {
+        self.product.params().iter().all(|p| p.input() != Some(ParamInput::Bytes))
+    }
+
+    /// The file a row names for `param`, relative to the input file's folder.
+    fn read_file(&self, param: Param, path: &str) -> Result<Vec<u8>, ValidationError> {
+        let field = Field::from_param(param).unwrap_or(Field::Image);
+        if path.is_empty() {
+            return Err(ValidationError::new(field, Problem::Empty));
+        }
+        local_file::read(&self.base_dir.join(path), FACE_PHOTO).map_err(|e| {
+            let problem = match e {
+                LocalFileError::TooLarge { bytes, max, .. } => {
+                    Problem::ImageTooLarge { bytes: usize::try_from(bytes).unwrap_or(usize::MAX), max }
+                }
+                _ => Problem::Unreadable,
+            };
+            ValidationError::new(field, problem)
+        })
+    }
+}
+
+/// The rows of one batch.
+pub(crate) struct Rows {
     pub(crate) records: Records,
     pub(crate) done: Arc<DoneRows>,
-    pub(crate) positions: Vec<(&'static str, usize)>,
-    pub(crate) base_dir: PathBuf,
-    pub(crate) make: fn(&RowFields) -> Result<C, ValidationError>,
+    pub(crate) checks: RowChecks,
     pub(crate) log: Arc<RowLog>,
 }
 
-impl<C> Iterator for Rows<C> {
-    type Item = (InputRow, Result<C, ValidationError>);
+impl Iterator for Rows {
+    type Item = (InputRow, Result<AnyCheck, ValidationError>);
 
     fn next(&mut self) -> Option<Self::Item> {
         loop {
@@ -86,14 +107,14 @@ impl<C> Iterator for Rows<C> {
                 self.log.skipped.fetch_add(1, Ordering::Relaxed);
                 continue;
             }
-            let check = (self.make)(&self.fields_of(&columns));
+            let check = self.checks.check(&columns);
             self.log.rows.lock().unwrap_or_else(|p| p.into_inner()).push(row);
             return Some((InputRow { row, columns }, check));
         }
     }
 }
 
-impl<C> Rows<C> {
+impl Rows {
     fn report(&self, row: u64, (first, last): (u64, u64), why: &str) {
         if self.done.contains(row) {
             return;
@@ -101,30 +122,5 @@ impl<C> Rows<C> {
         self.log.malformed.fetch_add(1, Ordering::Relaxed);
         let lines = if first == last { format!("line {first}") } else { format!("lines {first}-{last}") };
         eprintln!("juhe: input {lines}: {why}; skipped");
-    }
-
-    fn fields_of(&self, columns: &[String]) -> RowFields {
-        let mut fields = text_fields(&self.positions, columns);
-        if let Some(&(_, index)) = self.positions.iter().find(|(field, _)| *field == IMAGE) {
-            let path = columns.get(index).map_or("", String::as_str);
-            fields.image = Some(self.read_image(path.trim()));
-        }
-        fields
-    }
-
-    /// The image file of a face row, relative to the input file's folder.
-    fn read_image(&self, path: &str) -> Result<Vec<u8>, ValidationError> {
-        if path.is_empty() {
-            return Err(ValidationError::new(Field::Image, Problem::Empty));
-        }
-        local_file::read(&self.base_dir.join(path), FACE_PHOTO).map_err(|e| {
-            let problem = match e {
-                LocalFileError::TooLarge { bytes, max, .. } => {
-                    Problem::ImageTooLarge { bytes: usize::try_from(bytes).unwrap_or(usize::MAX), max }
-                }
-                _ => Problem::Unreadable,
-            };
-            ValidationError::new(Field::Image, problem)
-        })
     }
 }

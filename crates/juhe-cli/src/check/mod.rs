@@ -6,11 +6,11 @@ pub(crate) mod output;
 use std::process::ExitCode;
 
 use juhe_proto::Check;
-use juhe_verify::{
-    Endpoint, Error, FaceCheck, IdCardCheck, Product, Telecom2Check, Telecom3Check, ValidationError, Verdict,
-};
+use juhe_proto::{AnyCheck, CivilDate, PersonalFields};
+use juhe_verify::{Endpoint, Error, Product, ValidationError, Verdict};
 
 use crate::args::hiargs::{CheckInput, Connection, Format};
+use crate::args::product_commands::FieldArg;
 use crate::check::output::{Printable, json_error, json_outcome, text};
 use crate::connection::{runtime, settings};
 use crate::failure::{Failure, Status, error_chain};
@@ -20,24 +20,27 @@ use crate::untrusted_text::escaped;
 /// Runs one check and prints its outcome.
 pub(crate) fn run(input: CheckInput, connection: &Connection, format: Format) -> Result<ExitCode, Failure> {
     let endpoint =
-        Endpoint::find(input.product(), connection.mode).map_err(|e| Failure::usage(e.to_string()))?;
-    let (api, product) = (endpoint.info().api, input.product());
-    match input {
-        CheckInput::IdCard { name, idcard } => {
-            one(product, api, IdCardCheck::new(&name, &idcard), connection, format)
-        }
-        CheckInput::Telecom2 { idcard, mobile } => {
-            one(product, api, Telecom2Check::new(&idcard, &mobile), connection, format)
-        }
-        CheckInput::Telecom3 { name, idcard, mobile } => {
-            one(product, api, Telecom3Check::new(&name, &idcard, &mobile), connection, format)
-        }
-        CheckInput::Face { name, idcard, mobile, image } => {
-            let bytes = local_file::read(&image, local_file::FACE_PHOTO)
-                .map_err(|e| Failure::usage(format!("--image: {e}")))?;
-            one(product, api, FaceCheck::new(&name, &idcard, &mobile, bytes), connection, format)
+        Endpoint::find(input.product, connection.mode).map_err(|e| Failure::usage(e.to_string()))?;
+    let check = check_of(&input)?;
+    one(input.product, endpoint.info().api, check, connection, format)
+}
+
+/// The check the options ask for, or why it is invalid; a file that cannot be read is a usage
+/// error naming its option.
+fn check_of(input: &CheckInput) -> Result<Result<AnyCheck, ValidationError>, Failure> {
+    let mut fields = PersonalFields::new();
+    for (param, value) in &input.fields {
+        match value {
+            FieldArg::Text(text) => fields.insert(*param, text.as_str()),
+            FieldArg::File(path) => {
+                let bytes = local_file::read(path, local_file::FACE_PHOTO).map_err(|e| {
+                    Failure::usage(format!("--{}: {e}", param.field_name().unwrap_or(param.wire_name())))
+                })?;
+                fields.insert_bytes(*param, &bytes);
+            }
         }
     }
+    Ok(AnyCheck::parse(input.product, &fields, CivilDate::today_in_china()))
 }
 
 /// Sends a validated check, or reports why it is not valid; nothing starts for bad input.

@@ -1,7 +1,9 @@
 //! How a check's outcome is shown: a few lines of text, or the contract's JSON object with
 //! Juhe's wire names.
 
-use juhe_verify::{FaceOutcome, MatchOutcome, Outcome, Product, ResultField, Telecom3Outcome, Verdict};
+use juhe_verify::{
+    AnyOutcome, FaceOutcome, MatchOutcome, Outcome, Product, ResultField, Telecom3Outcome, Verdict,
+};
 use serde_json::{Value, json};
 
 use crate::failure::error_chain;
@@ -34,6 +36,16 @@ impl Printable for Telecom3Outcome {
             lines.push(escaped(format!("carrier: {} {place}", carrier.name()).trim_end()).into_owned());
         }
         lines
+    }
+}
+
+impl Printable for AnyOutcome {
+    fn details(&self) -> Vec<String> {
+        match self {
+            AnyOutcome::IdCard(o) | AnyOutcome::Telecom2(o) => o.details(),
+            AnyOutcome::Telecom3(o) => o.details(),
+            AnyOutcome::Face(o) => o.details(),
+        }
     }
 }
 

@@ -102,4 +102,37 @@ impl Param {
             _ => None,
         }
     }
+
+    /// A personal parameter's name as a check's field, a CLI option (`--name`) and a CSV column: `name` for `realname`.
+    pub const fn field_name(self) -> Option<&'static str> {
+        match self {
+            Self::Realname => Some("name"),
+            Self::Idcard => Some("idcard"),
+            Self::Mobile => Some("mobile"),
+            Self::Image => Some("image"),
+            _ => None,
+        }
+    }
+
+    /// A personal parameter's one-line help, as the CLI shows it.
+    pub const fn help(self) -> Option<&'static str> {
+        match self {
+            Self::Realname => Some("Name on the ID card"),
+            Self::Idcard => Some("18-character ID card number"),
+            Self::Mobile => Some("Mainland mobile number"),
+            Self::Image => Some("JPEG or PNG face photo"),
+            _ => None,
+        }
+    }
+
+    /// Other CSV header spellings accepted for a personal parameter's column.
+    pub const fn column_aliases(self) -> &'static [&'static str] {
+        match self {
+            Self::Realname => &["realname", "姓名", "名字"],
+            Self::Idcard => &["id_card", "身份证", "身份证号", "身份证号码"],
+            Self::Mobile => &["mobile_phone", "手机", "手机号", "手机号码"],
+            Self::Image => &["photo", "照片", "人像", "图片"],
+            _ => &[],
+        }
+    }
 }

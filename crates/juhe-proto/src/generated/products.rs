@@ -28,6 +28,11 @@ impl Product {
         }
     }
 
+    /// The product whose [`name`](Self::name) is `name`; exact match.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|p| p.name() == name)
+    }
+
     /// Juhe's name for it.
     pub const fn zh(self) -> &'static str {
         match self {
@@ -45,6 +50,16 @@ impl Product {
             Self::Telecom2 => "mobile + ID card",
             Self::Telecom3 => "mobile + name + ID card",
             Self::Face => "face + mobile + name + ID card",
+        }
+    }
+
+    /// One line on what it checks, as the CLI's subcommand shows it.
+    pub const fn summary(self) -> &'static str {
+        match self {
+            Self::IdCard => "ID card number + name (身份证实名认证)",
+            Self::Telecom2 => "Mobile + ID card number (手机身份证二要素)",
+            Self::Telecom3 => "Mobile + name + ID card number (三网手机实名制)",
+            Self::Face => "Face photo + mobile + name + ID card number (人脸四要素)",
         }
     }
 }
