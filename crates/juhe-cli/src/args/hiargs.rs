@@ -142,45 +142,10 @@ impl HiArgs {
             Command::Man => HiArgs::Man,
             Command::Codes { code, format } => HiArgs::Codes { code, format: text_or_json(format)? },
             Command::Sandbox { command: SandboxCommand::Identities { identities, format } } => {
-                let format = match (format, format_before) {
-                    (Some(format), _) => format,
-                    (None, None | Some(AnyFormat::Csv)) => IdentityFormat::Csv,
-                    (None, Some(AnyFormat::Json)) => IdentityFormat::Json,
-                    (None, Some(AnyFormat::Text)) => {
-                        return Err(Failure::usage("--format text: `sandbox identities` prints csv or json"));
-                    }
-                };
-                HiArgs::SandboxIdentities { identities, format }
+                HiArgs::SandboxIdentities { identities, format: identities_format(format, format_before)? }
             }
             Command::Ledger { command } => {
-                let typed = match &command {
-                    LedgerCommand::Report { at, .. }
-                    | LedgerCommand::Pending { at, .. }
-                    | LedgerCommand::Export { at, .. }
-                    | LedgerCommand::Settle { at, .. }
-                    | LedgerCommand::Prune { at, .. } => at.ledger.clone(),
-                };
-                let location = match typed.or(before.ledger.ledger) {
-                    Some(text) => parse_location(&text)?,
-                    None => crate::args::default_ledger::location()?,
-                };
-                let prints_text_or_json = matches!(
-                    command,
-                    LedgerCommand::Report { .. }
-                        | LedgerCommand::Pending { .. }
-                        | LedgerCommand::Settle { .. }
-                );
-                let format = match format_before {
-                    Some(AnyFormat::Json) => Format::Json,
-                    Some(AnyFormat::Csv) if prints_text_or_json => {
-                        return Err(Failure::usage(format!("--format csv: `{name}` prints text or json")));
-                    }
-                    Some(AnyFormat::Text) if !prints_text_or_json => {
-                        return Err(Failure::usage(format!("--format text has no effect on `{name}`")));
-                    }
-                    _ => Format::Text,
-                };
-                HiArgs::Ledger { command: with_format_before(command, format), location }
+                ledger_command(command, before.ledger.ledger, format_before, name)?
             }
             Command::Sandbox { command: SandboxCommand::Serve(serve) } => {
                 if format_before.is_some() {
@@ -189,38 +154,8 @@ impl HiArgs {
                 HiArgs::SandboxServe(serve)
             }
             Command::Batch(batch) => {
-                let BatchLowArgs {
-                    product,
-                    input,
-                    output,
-                    concurrency,
-                    rate,
-                    process_rate,
-                    resume,
-                    resend_maybe_billed,
-                    no_dedupe,
-                    max_billed,
-                    encoding,
-                    args,
-                } = batch;
+                let (batch, args) = BatchArgs::from_low(batch);
                 let (connection, format) = connection(args)?;
-                let encoding = encoding.map(|e| match e {
-                    EncodingArg::Gbk => TextEncoding::Gbk,
-                    EncodingArg::Utf8 => TextEncoding::Utf8 { bom: false },
-                });
-                let batch = BatchArgs {
-                    product,
-                    input,
-                    output,
-                    concurrency,
-                    rate,
-                    process_rate,
-                    resume,
-                    resend_maybe_billed,
-                    dedupe: !no_dedupe,
-                    max_billed,
-                    encoding,
-                };
                 HiArgs::Batch { batch, connection, format }
             }
             Command::Check(ProductCommand { product, fields, args }) => {
@@ -228,6 +163,95 @@ impl HiArgs {
                 HiArgs::Check { format, input: CheckInput { product, fields }, connection }
             }
         })
+    }
+}
+
+/// `--format` for `sandbox identities`: csv unless json is asked for.
+fn identities_format(
+    after: Option<IdentityFormat>,
+    before: Option<AnyFormat>,
+) -> Result<IdentityFormat, Failure> {
+    Ok(match (after, before) {
+        (Some(format), _) => format,
+        (None, None | Some(AnyFormat::Csv)) => IdentityFormat::Csv,
+        (None, Some(AnyFormat::Json)) => IdentityFormat::Json,
+        (None, Some(AnyFormat::Text)) => {
+            return Err(Failure::usage("--format text: `sandbox identities` prints csv or json"));
+        }
+    })
+}
+
+/// A `juhe ledger` command: where the ledger is (`--ledger` after the command, before it, or
+/// the default) and the format it prints in.
+fn ledger_command(
+    command: LedgerCommand,
+    before: Option<String>,
+    format_before: Option<AnyFormat>,
+    name: &str,
+) -> Result<HiArgs, Failure> {
+    let typed = match &command {
+        LedgerCommand::Report { at, .. }
+        | LedgerCommand::Pending { at, .. }
+        | LedgerCommand::Export { at, .. }
+        | LedgerCommand::Settle { at, .. }
+        | LedgerCommand::Prune { at, .. } => at.ledger.clone(),
+    };
+    let location = match typed.or(before) {
+        Some(text) => parse_location(&text)?,
+        None => crate::args::default_ledger::location()?,
+    };
+    let prints_text_or_json = matches!(
+        command,
+        LedgerCommand::Report { .. } | LedgerCommand::Pending { .. } | LedgerCommand::Settle { .. }
+    );
+    let format = match format_before {
+        Some(AnyFormat::Json) => Format::Json,
+        Some(AnyFormat::Csv) if prints_text_or_json => {
+            return Err(Failure::usage(format!("--format csv: `{name}` prints text or json")));
+        }
+        Some(AnyFormat::Text) if !prints_text_or_json => {
+            return Err(Failure::usage(format!("--format text has no effect on `{name}`")));
+        }
+        _ => Format::Text,
+    };
+    Ok(HiArgs::Ledger { command: with_format_before(command, format), location })
+}
+
+impl BatchArgs {
+    /// The batch's own settings, and the options every check takes.
+    fn from_low(batch: BatchLowArgs) -> (Self, CheckArgs) {
+        let BatchLowArgs {
+            product,
+            input,
+            output,
+            concurrency,
+            rate,
+            process_rate,
+            resume,
+            resend_maybe_billed,
+            no_dedupe,
+            max_billed,
+            encoding,
+            args,
+        } = batch;
+        let encoding = encoding.map(|e| match e {
+            EncodingArg::Gbk => TextEncoding::Gbk,
+            EncodingArg::Utf8 => TextEncoding::Utf8 { bom: false },
+        });
+        let batch = BatchArgs {
+            product,
+            input,
+            output,
+            concurrency,
+            rate,
+            process_rate,
+            resume,
+            resend_maybe_billed,
+            dedupe: !no_dedupe,
+            max_billed,
+            encoding,
+        };
+        (batch, args)
     }
 }
 

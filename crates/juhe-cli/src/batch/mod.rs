@@ -84,7 +84,6 @@ impl Run<'_> {
         if request.resend_maybe_billed {
             builder = builder.resend_maybe_billed();
         }
-        let runtime = runtime(2)?;
         let log = Arc::new(RowLog::default());
         let rows = Rows {
             records: input.records()?,
@@ -92,6 +91,34 @@ impl Run<'_> {
             checks: checks.clone(),
             log: Arc::clone(&log),
         };
+        let options = self.options(&input, &checks)?;
+        let interrupted = Arc::new(AtomicBool::new(false));
+        let mut recorder = Recorder {
+            output,
+            counts,
+            details,
+            log: Arc::clone(&log),
+            budget: None,
+            unrecorded: Vec::new(),
+            unsettled: Vec::new(),
+            recovering: recovery.is_some(),
+            ledger_error: None,
+            last_write: Arc::new(std::sync::Mutex::new(std::time::Instant::now())),
+            write_error: None,
+        };
+        let stats = self.send(builder, rows, options, &mut recorder, &interrupted)?;
+        recorder.counts.skipped = log.skipped.load(Ordering::Relaxed);
+        recorder.counts.malformed = log.malformed.load(Ordering::Relaxed);
+        recorder.counts.unrecorded = recorder.unrecorded.len() as u64;
+        recorder.counts.maybe_billed_earlier = recorder.unsettled.len() as u64;
+        let slowed = stats.rate.filter(|r| Some(*r) != request.rate);
+        recorder.counts.finish(&stats, self.format, slowed);
+        recorder.conclude(request, &stats, interrupted.load(Ordering::SeqCst))
+    }
+
+    /// The batch's options: the request's, and with dedupe the questions its rows repeat.
+    fn options(&self, input: &InputFile, checks: &RowChecks) -> Result<BatchOptions, Failure> {
+        let request = self.request;
         let mut options = BatchOptions::default().mode(self.connection.mode).dedupe(request.dedupe);
         if let Some(concurrency) = request.concurrency {
             options = options.concurrency(concurrency);
@@ -121,25 +148,25 @@ impl Run<'_> {
             }
             options = options.dedupe_among(repeats);
         }
-        let interrupted = Arc::new(AtomicBool::new(false));
-        let mut recorder = Recorder {
-            output,
-            counts,
-            details,
-            log: Arc::clone(&log),
-            budget: None,
-            unrecorded: Vec::new(),
-            unsettled: Vec::new(),
-            recovering: recovery.is_some(),
-            ledger_error: None,
-            last_write: Arc::new(std::sync::Mutex::new(std::time::Instant::now())),
-            write_error: None,
-        };
-        let stats = if self.connection.blocking {
+        Ok(options)
+    }
+
+    /// Runs the batch on the client the options ask for, each result recorded as it comes;
+    /// a stop signal stops it.
+    fn send(
+        &self,
+        builder: juhe_verify::ClientBuilder,
+        rows: Rows,
+        options: BatchOptions,
+        recorder: &mut Recorder,
+        interrupted: &Arc<AtomicBool>,
+    ) -> Result<BatchStats, Failure> {
+        let runtime = runtime(2)?;
+        Ok(if self.connection.blocking {
             let client = builder.build_blocking().map_err(config_failure)?;
             let mut batch = client.batch(rows, options);
             let handle = batch.handle();
-            stop_on_ctrl_c(&runtime, handle.clone(), &interrupted);
+            stop_on_ctrl_c(&runtime, handle.clone(), interrupted);
             let _quiet = QuietWatch::start(handle.clone(), Arc::clone(&recorder.last_write));
             for item in batch.by_ref() {
                 recorder.record(item, &handle);
@@ -149,7 +176,7 @@ impl Run<'_> {
             let client = builder.build().map_err(config_failure)?;
             runtime.block_on(async {
                 let mut batch = client.batch(rows, options);
-                stop_on_ctrl_c(&runtime, batch.handle(), &interrupted);
+                stop_on_ctrl_c(&runtime, batch.handle(), interrupted);
                 let handle = batch.handle();
                 let _quiet = QuietWatch::start(handle.clone(), Arc::clone(&recorder.last_write));
                 while let Some(item) = batch.next().await {
@@ -157,14 +184,7 @@ impl Run<'_> {
                 }
                 batch.stats()
             })
-        };
-        recorder.counts.skipped = log.skipped.load(Ordering::Relaxed);
-        recorder.counts.malformed = log.malformed.load(Ordering::Relaxed);
-        recorder.counts.unrecorded = recorder.unrecorded.len() as u64;
-        recorder.counts.maybe_billed_earlier = recorder.unsettled.len() as u64;
-        let slowed = stats.rate.filter(|r| Some(*r) != request.rate);
-        recorder.counts.finish(&stats, self.format, slowed);
-        recorder.conclude(request, &stats, interrupted.load(Ordering::SeqCst))
+        })
     }
 
     /// With `--resume`, a ledger and no `--reuse-within`: the rows an interrupted run had
