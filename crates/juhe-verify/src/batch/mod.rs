@@ -51,7 +51,7 @@ mod stats;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use juhe_proto::{Check, Mode, ValidationError};
 use tokio::sync::mpsc;
@@ -373,7 +373,7 @@ impl Pace {
         if stopped() {
             return Ok(false);
         }
-        Ok(crate::starts::sleep_unless(self.pacer.wait(), stopped).await)
+        Ok(crate::starts::sleep_unless(self.pacer.wait(Instant::now()), stopped).await)
     }
 
     fn take_blocking(&self, stopped: &dyn Fn() -> bool) -> Result<bool, Error> {
@@ -400,7 +400,7 @@ impl Pace {
         if stopped() {
             return Ok(false);
         }
-        let pause = self.pacer.wait();
+        let pause = self.pacer.wait(Instant::now());
         if !pause.is_zero() {
             self.board.pause(pause);
         }
@@ -433,7 +433,7 @@ impl Pace {
 
     /// A check went through after `round_trip`.
     pub(crate) fn went_through(&self, round_trip: std::time::Duration) {
-        self.pacer.succeeded(round_trip);
+        self.pacer.succeeded(Instant::now(), round_trip);
     }
 
     /// Juhe refused a check for the rate: the key's pace learns it (the batch's own, without a
@@ -450,7 +450,7 @@ impl Pace {
             .await;
             return;
         }
-        self.pacer.rate_limited();
+        self.pacer.rate_limited(Instant::now());
     }
 
     /// [`refused`](Self::refused) on this thread.
@@ -461,7 +461,7 @@ impl Pace {
             journal.rate_limited(self.pacer.cap());
             return;
         }
-        self.pacer.rate_limited();
+        self.pacer.rate_limited(Instant::now());
     }
 
     /// The rate starts are held to: the key's as last read, with a ledger. Never a ledger
@@ -512,7 +512,7 @@ impl Pace {
             let left = cache.held_until?.checked_duration_since(std::time::Instant::now())?;
             return (!left.is_zero()).then_some(left);
         }
-        self.pacer.held_for()
+        self.pacer.held_for(Instant::now())
     }
 
     /// Whether the key's rate was read more than a second ago (or never).
