@@ -68,7 +68,10 @@ fn main() {
     // The raw clients get the provider the SDK uses in this build (`juhe-transport`'s rule).
     #[cfg(feature = "aws-lc")]
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    // ring's provider, as `juhe-transport` picks it (deprecated in rustls 0.23.48 for lacking
+    // post-quantum key exchange; AWS-LC's has it).
     #[cfg(not(feature = "aws-lc"))]
+    #[allow(deprecated)]
     let _ = rustls::crypto::ring::default_provider().install_default();
     let raw_reqwest = reqwest::Client::new();
     let raw_ureq = ureq::Agent::new_with_defaults();

@@ -9,8 +9,11 @@ use juhe_proto::{
 use juhe_transport::AsyncTransport;
 use tracing::Instrument;
 
-use crate::attempts::{Attempts, Core, Step};
+#[cfg(feature = "ledger")]
+use crate::attempts::Attempts;
+use crate::attempts::Core;
 use crate::batch::Pace;
+use crate::driver::{OnTokio, exchange};
 #[cfg(feature = "ledger")]
 use crate::journal::{Gate, Journal, PendingEntry, off_runtime, runtime_gone, settlement};
 use crate::starts::{KeyPace, Starts};
@@ -141,34 +144,10 @@ impl Client {
                 Some(pace) => Starts::Batch(pace),
                 None => Starts::Free,
             };
-            exchange(&mut attempts, &*transport, starts).await
+            exchange(&mut attempts, &OnTokio(&*transport), starts).await
         }
         .instrument(span)
         .await
-    }
-}
-
-/// Sends `attempts` until the retry policy says done, each attempt at its start.
-async fn exchange<C: Check>(
-    attempts: &mut Attempts<C>,
-    transport: &dyn AsyncTransport,
-    starts: Starts<'_>,
-) -> Result<C::Outcome, Error> {
-    loop {
-        let sent = transport.send(attempts.request()).instrument(attempts.attempt_span()).await;
-        match attempts.next(sent) {
-            Step::Done(result) => {
-                starts.answered(&result, attempts.round_trip()).await;
-                return result;
-            }
-            Step::RetryAfter { delay, rate_limited } => {
-                if rate_limited {
-                    starts.refused().await;
-                }
-                tokio::time::sleep(delay).await;
-                starts.retry().await;
-            }
-        }
     }
 }
 
@@ -255,7 +234,7 @@ async fn recorded<C: Check>(
     }
     pending.sending();
     let starts = pace.as_ref().map_or(Starts::Live(&journal), Starts::Batch);
-    let result = exchange(&mut attempts, &*transport, starts).await;
+    let result = exchange(&mut attempts, &OnTokio(&*transport), starts).await;
     let (journal, entry, settlement) =
         pending.finished(settlement(attempts.product(), &result, attempts.made()));
     let _ = off_runtime(move || {

@@ -161,6 +161,7 @@ pub mod batch;
 pub mod blocking;
 mod builder;
 mod client;
+mod driver;
 mod error;
 #[cfg(feature = "ledger")]
 mod journal;

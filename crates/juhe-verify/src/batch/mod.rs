@@ -352,7 +352,7 @@ impl Pace {
         #[cfg(feature = "ledger")]
         if let Some(journal) = &self.key.journal {
             if let Some(own) = &self.own
-                && !crate::starts::sleep_unless(own.wait(), stopped).await
+                && !crate::starts::sleep_unless(own.wait(Instant::now()), stopped).await
             {
                 return Ok(false);
             }
@@ -380,7 +380,7 @@ impl Pace {
         #[cfg(feature = "ledger")]
         if let Some(journal) = &self.key.journal {
             if let Some(own) = &self.own {
-                self.board.pause(own.wait());
+                self.board.pause(own.wait(Instant::now()));
             }
             if self.unpaced_lately() {
                 return Ok(!stopped());

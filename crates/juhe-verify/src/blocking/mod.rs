@@ -13,8 +13,11 @@ use juhe_proto::{
 };
 use juhe_transport::Transport;
 
-use crate::attempts::{Attempts, Core, Step};
+#[cfg(feature = "ledger")]
+use crate::attempts::Attempts;
+use crate::attempts::Core;
 use crate::batch::Pace;
+use crate::driver::{OnThisThread, block_on, exchange};
 #[cfg(feature = "ledger")]
 use crate::journal::{Gate, PendingEntry, settlement};
 use crate::starts::{KeyPace, Starts};
@@ -157,7 +160,7 @@ impl Client {
             Some(pace) => Starts::Batch(pace),
             None => Starts::Free,
         };
-        self.exchange(&mut attempts, starts)
+        block_on(exchange(&mut attempts, &OnThisThread(&*self.transport), starts))
     }
 
     /// The exchange of a check whose entry is pending: a single check first takes its start
@@ -175,40 +178,13 @@ impl Client {
             crate::starts::key_start_blocking(journal, journal.live_start(), &std::thread::sleep, &|| false)?;
         }
         pending.sending();
-        let result = self.exchange(attempts, starts);
+        let result = block_on(exchange(attempts, &OnThisThread(&*self.transport), starts));
         {
             let (journal, entry, settlement) =
                 pending.finished(settlement(attempts.product(), &result, attempts.made()));
             journal.finish(entry, &settlement);
         }
         result
-    }
-
-    /// Sends `attempts` until the retry policy says done.
-    fn exchange<C: Check>(
-        &self,
-        attempts: &mut Attempts<C>,
-        starts: Starts<'_>,
-    ) -> Result<C::Outcome, Error> {
-        loop {
-            let sent = {
-                let _in_attempt = attempts.attempt_span().entered();
-                self.transport.send(attempts.request())
-            };
-            match attempts.next(sent) {
-                Step::Done(result) => {
-                    starts.answered_blocking(&result, attempts.round_trip());
-                    return result;
-                }
-                Step::RetryAfter { delay, rate_limited } => {
-                    if rate_limited {
-                        starts.refused_blocking();
-                    }
-                    std::thread::sleep(delay);
-                    starts.retry_blocking();
-                }
-            }
-        }
     }
 }
 

@@ -1,0 +1,295 @@
+//! The one driver both clients run. A check's attempts are sent one after another, each
+//! answer read by [`Attempts::next`] (the decision: done, or again after a backoff), the pace
+//! told of refusals and answers, the backoffs slept, each retry given its start. It is written
+//! once, as an async function over [`Io`]: the async client runs it on tokio
+//! ([`OnTokio`]); the blocking client runs it on the calling thread ([`OnThisThread`], with
+//! [`block_on`]), where every send and sleep blocks and so every future is ready when polled.
+
+use std::future::Future;
+use std::pin::pin;
+use std::sync::Arc;
+use std::task::{Context, Poll, Wake};
+use std::time::Duration;
+
+use juhe_proto::{Check, HttpRequest};
+use juhe_transport::{AsyncTransport, HttpResponse, Transport, TransportError};
+use tracing::Instrument;
+
+use crate::Error;
+use crate::attempts::{Attempts, Step};
+use crate::starts::Starts;
+
+/// What the driver asks of a client: to send, to sleep, and to tell the pace.
+pub(crate) trait Io {
+    /// Sends one attempt's request, inside its span.
+    async fn send(&self, request: HttpRequest, span: tracing::Span) -> Result<HttpResponse, TransportError>;
+    /// Waits `delay`.
+    async fn sleep(&self, delay: Duration);
+    /// Tells `starts` that Juhe refused an attempt for the rate.
+    async fn refused(&self, starts: Starts<'_>);
+    /// Waits for a retry's start in `starts`.
+    async fn retry_start(&self, starts: Starts<'_>);
+    /// Tells `starts` how the check ended, after `round_trip`.
+    async fn answered<O>(&self, starts: Starts<'_>, result: &Result<O, Error>, round_trip: Duration);
+}
+
+/// Sends `attempts` until the retry policy says done, each attempt at its start.
+pub(crate) async fn exchange<C: Check>(
+    attempts: &mut Attempts<C>,
+    io: &impl Io,
+    starts: Starts<'_>,
+) -> Result<C::Outcome, Error> {
+    loop {
+        let sent = io.send(attempts.request(), attempts.attempt_span()).await;
+        match attempts.next(sent) {
+            Step::Done(result) => {
+                io.answered(starts, &result, attempts.round_trip()).await;
+                return result;
+            }
+            Step::RetryAfter { delay, rate_limited } => {
+                if rate_limited {
+                    io.refused(starts).await;
+                }
+                io.sleep(delay).await;
+                io.retry_start(starts).await;
+            }
+        }
+    }
+}
+
+/// The async client's side: its transport, tokio's timer, the pace's async calls.
+pub(crate) struct OnTokio<'a>(pub(crate) &'a dyn AsyncTransport);
+
+impl Io for OnTokio<'_> {
+    async fn send(&self, request: HttpRequest, span: tracing::Span) -> Result<HttpResponse, TransportError> {
+        self.0.send(request).instrument(span).await
+    }
+
+    async fn sleep(&self, delay: Duration) {
+        tokio::time::sleep(delay).await;
+    }
+
+    async fn refused(&self, starts: Starts<'_>) {
+        starts.refused().await;
+    }
+
+    async fn retry_start(&self, starts: Starts<'_>) {
+        starts.retry().await;
+    }
+
+    async fn answered<O>(&self, starts: Starts<'_>, result: &Result<O, Error>, round_trip: Duration) {
+        starts.answered(result, round_trip).await;
+    }
+}
+
+/// The blocking client's side: its transport and `std::thread::sleep`, on the calling thread.
+pub(crate) struct OnThisThread<'a>(pub(crate) &'a dyn Transport);
+
+impl Io for OnThisThread<'_> {
+    async fn send(&self, request: HttpRequest, span: tracing::Span) -> Result<HttpResponse, TransportError> {
+        let _in_attempt = span.entered();
+        self.0.send(request)
+    }
+
+    async fn sleep(&self, delay: Duration) {
+        std::thread::sleep(delay);
+    }
+
+    async fn refused(&self, starts: Starts<'_>) {
+        starts.refused_blocking();
+    }
+
+    async fn retry_start(&self, starts: Starts<'_>) {
+        starts.retry_blocking();
+    }
+
+    async fn answered<O>(&self, starts: Starts<'_>, result: &Result<O, Error>, round_trip: Duration) {
+        starts.answered_blocking(result, round_trip);
+    }
+}
+
+/// Runs `future` to its end on this thread, parking it while the future waits. The driver's
+/// futures over [`OnThisThread`] never wait: they are ready at the first poll.
+pub(crate) fn block_on<F: Future>(future: F) -> F::Output {
+    let mut future = pin!(future);
+    let waker = Arc::new(Unpark(std::thread::current())).into();
+    let mut context = Context::from_waker(&waker);
+    loop {
+        match future.as_mut().poll(&mut context) {
+            Poll::Ready(output) => return output,
+            Poll::Pending => std::thread::park(),
+        }
+    }
+}
+
+/// Wakes a parked thread.
+struct Unpark(std::thread::Thread);
+
+impl Wake for Unpark {
+    fn wake(self: Arc<Self>) {
+        self.0.unpark();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use juhe_proto::{Credentials, Mode, Protocol, Telecom3Check};
+    use juhe_transport::{Delivery, TransportErrorKind};
+
+    use super::*;
+    use crate::RetryPolicy;
+    use crate::attempts::Core;
+
+    /// What the scripted client saw, in order.
+    #[derive(Debug, Clone, PartialEq)]
+    enum Seen {
+        Sent,
+        Slept(Duration),
+        Refused,
+        RetryStart,
+        Answered { billed: bool },
+    }
+
+    /// A client whose transport answers from a script and whose clock is a list of sleeps.
+    struct Scripted {
+        answers: Mutex<Vec<Result<HttpResponse, TransportError>>>,
+        seen: Mutex<Vec<Seen>>,
+    }
+
+    impl Scripted {
+        fn new(mut answers: Vec<Result<HttpResponse, TransportError>>) -> Self {
+            answers.reverse();
+            Self { answers: Mutex::new(answers), seen: Mutex::new(Vec::new()) }
+        }
+
+        fn saw(&self, seen: Seen) {
+            self.seen.lock().unwrap().push(seen);
+        }
+
+        fn seen(&self) -> Vec<Seen> {
+            self.seen.lock().unwrap().clone()
+        }
+    }
+
+    impl Io for Scripted {
+        async fn send(&self, _: HttpRequest, _: tracing::Span) -> Result<HttpResponse, TransportError> {
+            self.saw(Seen::Sent);
+            self.answers.lock().unwrap().pop().expect("an answer scripted for every attempt")
+        }
+        async fn sleep(&self, delay: Duration) {
+            self.saw(Seen::Slept(delay));
+        }
+        async fn refused(&self, _: Starts<'_>) {
+            self.saw(Seen::Refused);
+        }
+        async fn retry_start(&self, _: Starts<'_>) {
+            self.saw(Seen::RetryStart);
+        }
+        async fn answered<O>(&self, _: Starts<'_>, result: &Result<O, Error>, _: Duration) {
+            self.saw(Seen::Answered { billed: result.is_ok() });
+        }
+    }
+
+    const BACKOFF: Duration = Duration::from_millis(10);
+
+    fn run(retry: RetryPolicy, answers: Vec<Result<HttpResponse, TransportError>>) -> (bool, Vec<Seen>) {
+        let core = Arc::new(Core {
+            protocol: Protocol::new(Credentials::new("k").unwrap()),
+            mode: Mode::Plain,
+            retry: retry.backoff(BACKOFF, BACKOFF),
+            #[cfg(feature = "ledger")]
+            journal: None,
+        });
+        let check = Telecom3Check::new("张三", "11010519491231002X", "13912345678").unwrap();
+        let mut attempts = core.start(&check, Mode::Plain).unwrap();
+        let io = Scripted::new(answers);
+        let result = block_on(exchange(&mut attempts, &io, Starts::Free));
+        (result.is_ok(), io.seen())
+    }
+
+    fn body(text: &str) -> Result<HttpResponse, TransportError> {
+        Ok(http::Response::new(text.as_bytes().to_vec()))
+    }
+
+    fn billed() -> Result<HttpResponse, TransportError> {
+        body(r#"{"error_code":0,"reason":"ok","result":{"res":"1","rescode":"11"}}"#)
+    }
+
+    fn failed(kind: TransportErrorKind, delivery: Delivery) -> Result<HttpResponse, TransportError> {
+        Err(TransportError::new(kind, delivery, "scripted"))
+    }
+
+    /// Not sent: retried after the backoff, at a new start; the answer then ends the check and
+    /// the pace hears of it once.
+    #[test]
+    fn what_was_not_sent_is_retried_at_a_new_start() {
+        let (ok, seen) = run(
+            RetryPolicy::default(),
+            vec![failed(TransportErrorKind::Connect, Delivery::NotSent), billed()],
+        );
+        assert!(ok);
+        let backoff = match seen[1] {
+            Seen::Slept(delay) => delay,
+            ref other => panic!("{other:?}"),
+        };
+        assert!(backoff <= BACKOFF * 2, "{backoff:?}");
+        assert_eq!(seen[2..], [Seen::RetryStart, Seen::Sent, Seen::Answered { billed: true }]);
+        assert_eq!(seen[0], Seen::Sent);
+    }
+
+    /// A rate limit (10012) is told to the pace before the backoff, so the batch slows down
+    /// before the retry takes its start.
+    #[test]
+    fn a_rate_limit_slows_the_pace_before_the_retry() {
+        let limited = || body(r#"{"error_code":10012,"reason":"limit","result":null}"#);
+        let (ok, seen) = run(RetryPolicy::default(), vec![limited(), billed()]);
+        assert!(ok);
+        assert_eq!(seen[..2], [Seen::Sent, Seen::Refused]);
+        assert!(matches!(seen[2], Seen::Slept(_)));
+        assert_eq!(seen[3..], [Seen::RetryStart, Seen::Sent, Seen::Answered { billed: true }]);
+    }
+
+    /// A timeout after the request left may have been billed: never sent again unless the
+    /// user opted in; with the opt-in, it is.
+    #[test]
+    fn what_may_have_been_billed_is_sent_once_unless_opted_in() {
+        let timeout = || failed(TransportErrorKind::Timeout, Delivery::MaybeSent);
+        let (ok, seen) = run(RetryPolicy::default(), vec![timeout()]);
+        assert!(!ok);
+        assert_eq!(seen, [Seen::Sent, Seen::Answered { billed: false }]);
+        let (ok, seen) = run(RetryPolicy::default().resend_maybe_billed(), vec![timeout(), billed()]);
+        assert!(ok);
+        assert_eq!(seen.iter().filter(|s| **s == Seen::Sent).count(), 2);
+    }
+
+    /// Juhe's refusal of the request itself (a bad parameter) ends the check at once; so does
+    /// running out of attempts, after exactly the policy's number.
+    #[test]
+    fn refusals_end_the_check_and_attempts_are_bounded() {
+        let refused = body(r#"{"error_code":233907,"reason":"bad","result":null}"#);
+        let (ok, seen) = run(RetryPolicy::default(), vec![refused]);
+        assert!(!ok);
+        assert_eq!(seen, [Seen::Sent, Seen::Answered { billed: false }]);
+        let not_sent = || failed(TransportErrorKind::Connect, Delivery::NotSent);
+        let (ok, seen) = run(RetryPolicy::default().max_attempts(2), vec![not_sent(), not_sent()]);
+        assert!(!ok);
+        assert_eq!(seen.iter().filter(|s| **s == Seen::Sent).count(), 2);
+        assert_eq!(seen.last(), Some(&Seen::Answered { billed: false }));
+    }
+
+    #[test]
+    fn block_on_runs_a_future_that_waits() {
+        let (sender, receiver) = std::sync::mpsc::channel::<()>();
+        let waiting = std::thread::spawn(move || {
+            block_on(async move {
+                // Ready at once or after the other thread sends: either way it ends.
+                let _ = receiver.recv();
+                7
+            })
+        });
+        sender.send(()).unwrap();
+        assert_eq!(waiting.join().unwrap(), 7);
+    }
+}
