@@ -9,14 +9,12 @@ use juhe_proto::{
 use juhe_transport::AsyncTransport;
 use tracing::Instrument;
 
-#[cfg(feature = "ledger")]
-use crate::attempts::Attempts;
 use crate::attempts::Core;
 use crate::batch::Pace;
-use crate::driver::{OnTokio, exchange};
+use crate::driver::OnTokio;
 #[cfg(feature = "ledger")]
-use crate::journal::{Gate, Journal, PendingEntry, off_runtime, runtime_gone, settlement};
-use crate::starts::{KeyPace, Starts};
+use crate::journal::runtime_gone;
+use crate::starts::KeyPace;
 use crate::{ClientBuilder, Error};
 
 /// The async client: one method per product, validation before sending, retries that never
@@ -129,25 +127,19 @@ impl Client {
             let intent = journal.intent(check, mode);
             let caller = Caller::default();
             let waiting = caller.waiting.clone();
-            let check = recorded(journal, intent, attempts, transport, pace, waiting).instrument(span);
-            return match tokio::spawn(check).await {
+            let check = async move {
+                let caller_gone = move || !waiting.load(std::sync::atomic::Ordering::SeqCst);
+                let io = OnTokio(&*transport);
+                crate::driver::recorded(&io, &journal, intent, &mut attempts, pace.as_ref(), &caller_gone)
+                    .await
+            };
+            return match tokio::spawn(check.instrument(span)).await {
                 Ok(result) => result,
                 Err(join) if join.is_panic() => std::panic::resume_unwind(join.into_panic()),
                 Err(join) => Err(runtime_gone(join)),
             };
         }
-        async move {
-            let starts = match &pace {
-                Some(pace) if !pace.start().await? => {
-                    return Err(Error::Skipped(crate::Skipped::BatchStopped));
-                }
-                Some(pace) => Starts::Batch(pace),
-                None => Starts::Free,
-            };
-            exchange(&mut attempts, &OnTokio(&*transport), starts).await
-        }
-        .instrument(span)
-        .await
+        crate::driver::unrecorded(&OnTokio(&*transport), &mut attempts, pace.as_ref()).instrument(span).await
     }
 }
 
@@ -170,79 +162,6 @@ impl Drop for Caller {
     fn drop(&mut self) {
         self.waiting.store(false, std::sync::atomic::Ordering::SeqCst);
     }
-}
-
-/// A check with a ledger, on its own task: the ledger's decision, the exchange, the outcome
-/// recorded. Its caller may stop waiting at any point; after the ledger's decision to send,
-/// the request leaves only while the caller still waits, and once it may have left the check
-/// runs to its end.
-#[cfg(feature = "ledger")]
-async fn recorded<C: Check>(
-    journal: Arc<Journal>,
-    intent: juhe_ledger::Intent,
-    mut attempts: Attempts<C>,
-    transport: Arc<dyn AsyncTransport>,
-    pace: Option<Pace>,
-    waiting: Arc<std::sync::atomic::AtomicBool>,
-) -> Result<C::Outcome, Error> {
-    let caller_gone = || !waiting.load(std::sync::atomic::Ordering::SeqCst);
-    let read = attempts.reader();
-    let (intent, since) = (Arc::new(intent), std::time::Instant::now());
-    if let Some(pace) = &pace {
-        // A batch's check takes its place in the key's pace before anything is recorded, so a
-        // batch stopped meanwhile leaves no entry; an answer the ledger holds takes no place.
-        let (ledger, asked) = (journal.clone(), intent.clone());
-        if let Some(outcome) = off_runtime(move || ledger.reusable(&asked, read)).await? {
-            return Ok(outcome);
-        }
-        if !pace.start().await? {
-            return Err(Error::Skipped(crate::Skipped::BatchStopped));
-        }
-    }
-    let activity = Arc::clone(&journal.activity);
-    let mut on_other_check = None;
-    let entry = loop {
-        if caller_gone() {
-            return Err(Error::Skipped(crate::Skipped::CallerGone));
-        }
-        let (ledger, intent) = (journal.clone(), intent.clone());
-        match off_runtime(move || ledger.gate(&intent, read, since)).await? {
-            Gate::Send(entry) => break entry,
-            Gate::Reused(outcome) => return Ok(outcome),
-            Gate::Pause(pause) => {
-                on_other_check.get_or_insert_with(|| activity.on_other_check());
-                tokio::time::sleep(pause).await;
-            }
-        }
-    };
-    drop(on_other_check);
-    let mut pending = PendingEntry::new(Arc::clone(&journal), entry);
-    // A single check takes its start in the key's pace now, ahead of batches, within its bound.
-    let live_start = match &pace {
-        Some(_) => Ok(crate::starts::Began::Booked),
-        None => crate::starts::key_start(&journal, journal.live_start(), &caller_gone, &|_| {}).await,
-    };
-    if matches!(live_start, Err(_) | Ok(crate::starts::Began::Stopped)) || caller_gone() {
-        // Dropped on a blocking thread: recording it (not sent, not billed) blocks.
-        let _ = off_runtime(move || {
-            drop(pending);
-            Ok(())
-        })
-        .await;
-        live_start?;
-        return Err(Error::Skipped(crate::Skipped::CallerGone));
-    }
-    pending.sending();
-    let starts = pace.as_ref().map_or(Starts::Live(&journal), Starts::Batch);
-    let result = exchange(&mut attempts, &OnTokio(&*transport), starts).await;
-    let (journal, entry, settlement) =
-        pending.finished(settlement(attempts.product(), &result, attempts.made()));
-    let _ = off_runtime(move || {
-        journal.finish(entry, &settlement);
-        Ok(())
-    })
-    .await;
-    result
 }
 
 impl std::fmt::Debug for Client {

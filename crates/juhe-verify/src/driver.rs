@@ -17,6 +17,11 @@ use tracing::Instrument;
 
 use crate::Error;
 use crate::attempts::{Attempts, Step};
+use crate::batch::Pace;
+#[cfg(feature = "ledger")]
+use crate::journal::{Gate, Journal, PendingEntry, off_runtime, settlement};
+#[cfg(feature = "ledger")]
+use crate::starts::Began;
 use crate::starts::Starts;
 
 /// What the driver asks of a client: to send, to sleep, and to tell the pace.
@@ -31,6 +36,21 @@ pub(crate) trait Io {
     async fn retry_start(&self, starts: Starts<'_>);
     /// Tells `starts` how the check ended, after `round_trip`.
     async fn answered<O>(&self, starts: Starts<'_>, result: &Result<O, Error>, round_trip: Duration);
+    /// Waits for a batch's check's start in its pace; `false`: the batch stopped first.
+    async fn pace_start(&self, pace: &Pace) -> Result<bool, Error>;
+    /// Runs a ledger call, which blocks (off the runtime, for the async client).
+    #[cfg(feature = "ledger")]
+    async fn ledger<T: Send + 'static>(
+        &self,
+        call: impl FnOnce() -> Result<T, Error> + Send + 'static,
+    ) -> Result<T, Error>;
+    /// Waits for a single check's start in the key's pace, within its bound.
+    #[cfg(feature = "ledger")]
+    async fn key_start(
+        &self,
+        journal: &Arc<Journal>,
+        stopped: &(dyn Fn() -> bool + Sync),
+    ) -> Result<Began, Error>;
 }
 
 /// Sends `attempts` until the retry policy says done, each attempt at its start.
@@ -57,6 +77,95 @@ pub(crate) async fn exchange<C: Check>(
     }
 }
 
+/// A check without a ledger: a batch's check first takes its start in its pace.
+pub(crate) async fn unrecorded<C: Check>(
+    io: &impl Io,
+    attempts: &mut Attempts<C>,
+    pace: Option<&Pace>,
+) -> Result<C::Outcome, Error> {
+    let starts = match pace {
+        Some(pace) if !io.pace_start(pace).await? => {
+            return Err(Error::Skipped(crate::Skipped::BatchStopped));
+        }
+        Some(pace) => Starts::Batch(pace),
+        None => Starts::Free,
+    };
+    exchange(attempts, io, starts).await
+}
+
+/// A check with a ledger: the ledger's decision (send, reuse its answer, or wait for the same
+/// question elsewhere), the entry pending while the check runs, the exchange, the outcome
+/// recorded whatever happens. `caller_gone` says that nobody waits for the check any more:
+/// until its request may have left it then stops, recording it not sent; after, it runs to
+/// its end.
+#[cfg(feature = "ledger")]
+pub(crate) async fn recorded<C: Check>(
+    io: &impl Io,
+    journal: &Arc<Journal>,
+    intent: juhe_ledger::Intent,
+    attempts: &mut Attempts<C>,
+    pace: Option<&Pace>,
+    caller_gone: &(dyn Fn() -> bool + Sync),
+) -> Result<C::Outcome, Error> {
+    let (read, intent, since) = (attempts.reader(), Arc::new(intent), std::time::Instant::now());
+    if let Some(pace) = pace {
+        // A batch's check takes its place in the pace before anything is recorded, so a
+        // batch stopped meanwhile leaves no entry; an answer the ledger holds takes no place.
+        let (ledger, asked) = (Arc::clone(journal), Arc::clone(&intent));
+        if let Some(outcome) = io.ledger(move || ledger.reusable(&asked, read)).await? {
+            return Ok(outcome);
+        }
+        if !io.pace_start(pace).await? {
+            return Err(Error::Skipped(crate::Skipped::BatchStopped));
+        }
+    }
+    let mut on_other_check = None;
+    let entry = loop {
+        if caller_gone() {
+            return Err(Error::Skipped(crate::Skipped::CallerGone));
+        }
+        let (ledger, asked) = (Arc::clone(journal), Arc::clone(&intent));
+        match io.ledger(move || ledger.gate(&asked, read, since)).await? {
+            Gate::Send(entry) => break entry,
+            Gate::Reused(outcome) => return Ok(outcome),
+            Gate::Pause(pause) => {
+                on_other_check.get_or_insert_with(|| journal.activity.on_other_check());
+                io.sleep(pause).await;
+            }
+        }
+    };
+    drop(on_other_check);
+    let mut pending = PendingEntry::new(Arc::clone(journal), entry);
+    // A single check takes its start in the key's pace now, ahead of batches, within its bound.
+    let live_start = match pace {
+        Some(_) => Ok(Began::Booked),
+        None => io.key_start(journal, caller_gone).await,
+    };
+    if matches!(live_start, Err(_) | Ok(Began::Stopped)) || caller_gone() {
+        // Dropping it records it not sent, not billed: a ledger call.
+        let _ = io
+            .ledger(move || {
+                drop(pending);
+                Ok(())
+            })
+            .await;
+        live_start?;
+        return Err(Error::Skipped(crate::Skipped::CallerGone));
+    }
+    pending.sending();
+    let starts = pace.map_or(Starts::Live(journal), Starts::Batch);
+    let result = exchange(attempts, io, starts).await;
+    let (journal, entry, settlement) =
+        pending.finished(settlement(attempts.product(), &result, attempts.made()));
+    let _ = io
+        .ledger(move || {
+            journal.finish(entry, &settlement);
+            Ok(())
+        })
+        .await;
+    result
+}
+
 /// The async client's side: its transport, tokio's timer, the pace's async calls.
 pub(crate) struct OnTokio<'a>(pub(crate) &'a dyn AsyncTransport);
 
@@ -79,6 +188,27 @@ impl Io for OnTokio<'_> {
 
     async fn answered<O>(&self, starts: Starts<'_>, result: &Result<O, Error>, round_trip: Duration) {
         starts.answered(result, round_trip).await;
+    }
+
+    async fn pace_start(&self, pace: &Pace) -> Result<bool, Error> {
+        pace.start().await
+    }
+
+    #[cfg(feature = "ledger")]
+    async fn ledger<T: Send + 'static>(
+        &self,
+        call: impl FnOnce() -> Result<T, Error> + Send + 'static,
+    ) -> Result<T, Error> {
+        off_runtime(call).await
+    }
+
+    #[cfg(feature = "ledger")]
+    async fn key_start(
+        &self,
+        journal: &Arc<Journal>,
+        stopped: &(dyn Fn() -> bool + Sync),
+    ) -> Result<Began, Error> {
+        crate::starts::key_start(journal, journal.live_start(), stopped, &|_| {}).await
     }
 }
 
@@ -105,6 +235,27 @@ impl Io for OnThisThread<'_> {
 
     async fn answered<O>(&self, starts: Starts<'_>, result: &Result<O, Error>, round_trip: Duration) {
         starts.answered_blocking(result, round_trip);
+    }
+
+    async fn pace_start(&self, pace: &Pace) -> Result<bool, Error> {
+        pace.start_blocking()
+    }
+
+    #[cfg(feature = "ledger")]
+    async fn ledger<T: Send + 'static>(
+        &self,
+        call: impl FnOnce() -> Result<T, Error> + Send + 'static,
+    ) -> Result<T, Error> {
+        call()
+    }
+
+    #[cfg(feature = "ledger")]
+    async fn key_start(
+        &self,
+        journal: &Arc<Journal>,
+        stopped: &(dyn Fn() -> bool + Sync),
+    ) -> Result<Began, Error> {
+        crate::starts::key_start_blocking(journal, journal.live_start(), &std::thread::sleep, stopped)
     }
 }
 
@@ -189,6 +340,20 @@ mod tests {
         }
         async fn answered<O>(&self, _: Starts<'_>, result: &Result<O, Error>, _: Duration) {
             self.saw(Seen::Answered { billed: result.is_ok() });
+        }
+        async fn pace_start(&self, _: &Pace) -> Result<bool, Error> {
+            Ok(true)
+        }
+        #[cfg(feature = "ledger")]
+        async fn ledger<T: Send + 'static>(
+            &self,
+            call: impl FnOnce() -> Result<T, Error> + Send + 'static,
+        ) -> Result<T, Error> {
+            call()
+        }
+        #[cfg(feature = "ledger")]
+        async fn key_start(&self, _: &Arc<Journal>, _: &(dyn Fn() -> bool + Sync)) -> Result<Began, Error> {
+            Ok(Began::Unpaced)
         }
     }
 
@@ -291,5 +456,130 @@ mod tests {
         });
         sender.send(()).unwrap();
         assert_eq!(waiting.join().unwrap(), 7);
+    }
+
+    /// On a real SQLite ledger (`cargo test --workspace` builds it; `-p juhe-verify` needs
+    /// `--features sqlite`).
+    #[cfg(feature = "sqlite")]
+    mod with_a_ledger {
+        use super::*;
+        use juhe_ledger::{Ledger, LedgerSecret, Location, Policy, Span, State};
+        use juhe_proto::Outcome;
+
+        /// A journal over a fresh SQLite ledger in a temporary folder.
+        fn journal(policy: Policy) -> (Arc<Journal>, tempdir::Folder) {
+            let folder = tempdir::Folder::new();
+            let ledger = Ledger::open(&Location::Sqlite(folder.path.join("ledger.sqlite"))).unwrap();
+            let journal = Journal {
+                ledger,
+                secret: LedgerSecret::from_api_key("k"),
+                policy,
+                target: "scripted".into(),
+                deadline: Duration::from_secs(5),
+                live_start_within: Duration::from_secs(2),
+                activity: Arc::default(),
+            };
+            (Arc::new(journal), folder)
+        }
+
+        /// A temporary folder, removed when dropped.
+        mod tempdir {
+            pub(super) struct Folder {
+                pub(super) path: std::path::PathBuf,
+            }
+
+            impl Folder {
+                pub(super) fn new() -> Self {
+                    use std::sync::atomic::{AtomicU32, Ordering};
+                    static NEXT: AtomicU32 = AtomicU32::new(0);
+                    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+                    let path = std::env::temp_dir().join(format!("juhe-driver-{}-{n}", std::process::id()));
+                    std::fs::create_dir_all(&path).unwrap();
+                    Self { path }
+                }
+            }
+
+            impl Drop for Folder {
+                fn drop(&mut self) {
+                    let _ = std::fs::remove_dir_all(&self.path);
+                }
+            }
+        }
+
+        fn recorded_run(
+            journal: &Arc<Journal>,
+            answers: Vec<Result<HttpResponse, TransportError>>,
+            caller_gone: &(dyn Fn() -> bool + Sync),
+        ) -> (Result<juhe_proto::Telecom3Outcome, Error>, Vec<Seen>) {
+            let core = Arc::new(Core {
+                protocol: Protocol::new(Credentials::new("k").unwrap()),
+                mode: Mode::Plain,
+                retry: RetryPolicy::default().backoff(BACKOFF, BACKOFF),
+                journal: Some(Arc::clone(journal)),
+            });
+            let check = Telecom3Check::new("张三", "11010519491231002X", "13912345678").unwrap();
+            let mut attempts = core.start(&check, Mode::Plain).unwrap();
+            let io = Scripted::new(answers);
+            let intent = journal.intent(&check, Mode::Plain);
+            let result = block_on(recorded(&io, journal, intent, &mut attempts, None, caller_gone));
+            (result, io.seen())
+        }
+
+        fn states(journal: &Journal) -> Vec<State> {
+            let mut states = Vec::new();
+            journal
+                .ledger
+                .entries(Span::all(), &mut |entry| {
+                    states.push(entry.state);
+                    true
+                })
+                .unwrap();
+            states
+        }
+
+        /// A billed answer is recorded billed; with reuse on, the same question is then
+        /// answered from the ledger without a send.
+        #[test]
+        fn a_billed_answer_is_recorded_and_reused_without_a_send() {
+            let (journal, _folder) = journal(Policy::record_only().reuse_within(Duration::from_secs(3600)));
+            let (result, seen) = recorded_run(&journal, vec![billed()], &|| false);
+            assert!(result.is_ok());
+            assert_eq!(seen, [Seen::Sent, Seen::Answered { billed: true }]);
+            assert_eq!(states(&journal), [State::Billed]);
+            let (again, seen) = recorded_run(&journal, Vec::new(), &|| false);
+            assert!(again.unwrap().reused().is_some());
+            assert!(seen.is_empty(), "nothing sent: {seen:?}");
+            assert_eq!(states(&journal), [State::Billed], "no new entry");
+        }
+
+        /// A timeout after the request left is recorded maybe billed, not billed nor lost.
+        #[test]
+        fn a_lost_answer_is_recorded_maybe_billed() {
+            let (journal, _folder) = journal(Policy::record_only());
+            let (result, _) = recorded_run(
+                &journal,
+                vec![failed(TransportErrorKind::Timeout, Delivery::MaybeSent)],
+                &|| false,
+            );
+            assert!(matches!(result, Err(Error::NoAnswer(_))));
+            assert_eq!(states(&journal), [State::MaybeBilled]);
+        }
+
+        /// A caller gone before the ledger's decision leaves no entry; one gone after it, but
+        /// before the send, leaves its entry not billed, and nothing is sent either way.
+        #[test]
+        fn a_caller_gone_before_the_send_sends_nothing() {
+            let (journal, _folder) = journal(Policy::record_only());
+            let (result, seen) = recorded_run(&journal, Vec::new(), &|| true);
+            assert!(matches!(result, Err(Error::Skipped(crate::Skipped::CallerGone))));
+            assert!(seen.is_empty());
+            assert!(states(&journal).is_empty());
+            let asked = std::sync::atomic::AtomicU32::new(0);
+            let gone_after_the_gate = || asked.fetch_add(1, std::sync::atomic::Ordering::SeqCst) >= 1;
+            let (result, seen) = recorded_run(&journal, Vec::new(), &gone_after_the_gate);
+            assert!(matches!(result, Err(Error::Skipped(crate::Skipped::CallerGone))));
+            assert!(seen.is_empty());
+            assert_eq!(states(&journal), [State::NotBilled]);
+        }
     }
 }

@@ -13,14 +13,10 @@ use juhe_proto::{
 };
 use juhe_transport::Transport;
 
-#[cfg(feature = "ledger")]
-use crate::attempts::Attempts;
 use crate::attempts::Core;
 use crate::batch::Pace;
-use crate::driver::{OnThisThread, block_on, exchange};
-#[cfg(feature = "ledger")]
-use crate::journal::{Gate, PendingEntry, settlement};
-use crate::starts::{KeyPace, Starts};
+use crate::driver::{OnThisThread, block_on};
+use crate::starts::KeyPace;
 use crate::{ClientBuilder, Error};
 
 /// The blocking client, for code without an async runtime.
@@ -125,66 +121,11 @@ impl Client {
         #[cfg(feature = "ledger")]
         if let Some(journal) = &self.core.journal {
             let intent = journal.intent(check, mode);
-            if let Some(pace) = pace {
-                // A batch's check takes its place in the key's pace before anything is
-                // recorded; an answer the ledger holds takes no place.
-                if let Some(outcome) = journal.reusable(&intent, check.outcome_reader())? {
-                    return Ok(outcome);
-                }
-                if !pace.start_blocking()? {
-                    return Err(Error::Skipped(crate::Skipped::BatchStopped));
-                }
-            }
-            let since = std::time::Instant::now();
-            let mut on_other_check = None;
-            let entry = loop {
-                match journal.gate(&intent, check.outcome_reader(), since)? {
-                    Gate::Send(entry) => break entry,
-                    Gate::Reused(outcome) => return Ok(outcome),
-                    Gate::Pause(pause) => {
-                        on_other_check.get_or_insert_with(|| journal.activity.on_other_check());
-                        std::thread::sleep(pause);
-                    }
-                }
-            };
-            drop(on_other_check);
-            let pending = PendingEntry::new(Arc::clone(journal), entry);
-            let starts = pace.map_or(Starts::Live(journal), Starts::Batch);
-            let result = self.exchange_pending(&mut attempts, starts, pending);
-            return result;
+            let io = OnThisThread(&*self.transport);
+            // The calling thread runs the check to its end: nobody stops waiting for it.
+            return block_on(crate::driver::recorded(&io, journal, intent, &mut attempts, pace, &|| false));
         }
-        let starts = match pace {
-            Some(pace) if !pace.start_blocking()? => {
-                return Err(Error::Skipped(crate::Skipped::BatchStopped));
-            }
-            Some(pace) => Starts::Batch(pace),
-            None => Starts::Free,
-        };
-        block_on(exchange(&mut attempts, &OnThisThread(&*self.transport), starts))
-    }
-
-    /// The exchange of a check whose entry is pending: a single check first takes its start
-    /// in the key's pace (ahead of batches, within its bound; not sent past it), then the
-    /// attempts; the outcome is recorded whatever happens.
-    #[cfg(feature = "ledger")]
-    fn exchange_pending<C: Check>(
-        &self,
-        attempts: &mut Attempts<C>,
-        starts: Starts<'_>,
-        mut pending: PendingEntry,
-    ) -> Result<C::Outcome, Error> {
-        if let Starts::Live(journal) = starts {
-            // Not started: dropping `pending` records it not sent, not billed.
-            crate::starts::key_start_blocking(journal, journal.live_start(), &std::thread::sleep, &|| false)?;
-        }
-        pending.sending();
-        let result = block_on(exchange(attempts, &OnThisThread(&*self.transport), starts));
-        {
-            let (journal, entry, settlement) =
-                pending.finished(settlement(attempts.product(), &result, attempts.made()));
-            journal.finish(entry, &settlement);
-        }
-        result
+        block_on(crate::driver::unrecorded(&OnThisThread(&*self.transport), &mut attempts, pace))
     }
 }
 
