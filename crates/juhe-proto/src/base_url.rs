@@ -1,19 +1,19 @@
-//! Where requests go: Juhe's two hosts, or one base URL replacing both.
+//! Where requests go: Juhe's hosts, or one base URL replacing them all.
 
 use crate::Host;
 use crate::validation::{Field, Problem, ValidationError};
 
-/// The base URLs of Juhe's two hosts. HTTPS by default; a single override (a sandbox, a
-/// proxy) replaces both.
+/// The base URLs of Juhe's hosts ([`Host`], from the registry). HTTPS by default; a single
+/// override (a sandbox, a proxy) replaces them all.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BaseUrls {
-    apis: String,
-    op: String,
+    /// By host, in the order of [`Host::ALL`].
+    urls: Vec<String>,
 }
 
 impl Default for BaseUrls {
     fn default() -> Self {
-        Self { apis: "https://apis.juhe.cn".into(), op: "https://op.juhe.cn".into() }
+        Self { urls: Host::ALL.iter().map(|h| h.default_base_url().to_owned()).collect() }
     }
 }
 
@@ -22,20 +22,27 @@ impl BaseUrls {
     /// `https://proxy.example/juhe`.
     pub fn single(url: &str) -> Result<Self, ValidationError> {
         let url = checked(url)?;
-        Ok(Self { apis: url.clone(), op: url })
+        Ok(Self { urls: vec![url; Host::ALL.len()] })
     }
 
-    /// Separate base URLs for `apis.juhe.cn` and `op.juhe.cn`.
+    /// Separate base URLs for `apis.juhe.cn` and `op.juhe.cn`; any other host keeps Juhe's.
     pub fn new(apis: &str, op: &str) -> Result<Self, ValidationError> {
-        Ok(Self { apis: checked(apis)?, op: checked(op)? })
+        Self::default().with(Host::Apis, apis)?.with(Host::Op, op)
+    }
+
+    /// These base URLs with `host`'s replaced by `url`.
+    pub fn with(mut self, host: Host, url: &str) -> Result<Self, ValidationError> {
+        let url = checked(url)?;
+        if let Some(slot) = Host::ALL.iter().position(|h| *h == host).and_then(|i| self.urls.get_mut(i)) {
+            *slot = url;
+        }
+        Ok(self)
     }
 
     /// The base URL of `host`, without a trailing slash.
     pub fn of(&self, host: Host) -> &str {
-        match host {
-            Host::Apis => &self.apis,
-            Host::Op => &self.op,
-        }
+        let index = Host::ALL.iter().position(|h| *h == host);
+        index.and_then(|i| self.urls.get(i)).map_or_else(|| host.default_base_url(), String::as_str)
     }
 }
 
@@ -62,6 +69,18 @@ fn checked(url: &str) -> Result<String, ValidationError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_host_has_juhes_url_until_replaced() {
+        let urls = BaseUrls::default();
+        assert_eq!(urls.of(Host::Apis), "https://apis.juhe.cn");
+        assert_eq!(urls.of(Host::Op), "https://op.juhe.cn");
+        let urls = urls.with(Host::Op, "http://127.0.0.1:9/").unwrap();
+        assert_eq!((urls.of(Host::Apis), urls.of(Host::Op)), ("https://apis.juhe.cn", "http://127.0.0.1:9"));
+        let both = BaseUrls::new("http://a.example", "http://o.example").unwrap();
+        assert_eq!((both.of(Host::Apis), both.of(Host::Op)), ("http://a.example", "http://o.example"));
+        assert!(BaseUrls::default().with(Host::Apis, "ftp://x").is_err());
+    }
 
     #[test]
     fn accepts_and_trims_base_urls() {

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use crate::{Credential, Endpoint, Param, Product, UnsupportedMode};
+use crate::{Credential, Endpoint, Host, Param, Product, UnsupportedMode};
 
 impl fmt::Display for Product {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -44,15 +44,6 @@ impl fmt::Display for Mode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
     }
-}
-
-/// Juhe's two API hosts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Host {
-    /// `apis.juhe.cn`: telecom2, telecom3, face.
-    Apis,
-    /// `op.juhe.cn`: idcard.
-    Op,
 }
 
 /// How an endpoint encodes the personal fields.

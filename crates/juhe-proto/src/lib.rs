@@ -83,13 +83,12 @@ pub use codes::{CodeInfo, ErrorCode, ResultInfo, RetryClass, Verdict, is_billed}
 pub use codes::{FaceResult, Telecom3Rescode};
 pub use credentials::{Credential, Credentials};
 pub use decode::{decode, decode_as};
-pub use endpoint::{EndpointInfo, FieldEncoding, Host, Mode};
+pub use endpoint::{EndpointInfo, FieldEncoding, Mode};
 pub use error::{AnswerError, DecodeError, EncodeError, MissingCredential, ServiceError, UnsupportedMode};
 pub use form::{decode_form, encode_form};
-pub use generated::{
-    AnyCheck, AnyOutcome, Endpoint, FaceCheck, IdCardCheck, Param, Product, ResultField, Telecom2Check,
-    Telecom3Check,
-};
+// The registry's types: `Product`, `Endpoint`, `Host`, `Param`, `ResultField`, and every
+// product's check with `AnyCheck` and `AnyOutcome`.
+pub use generated::*;
 pub use outcome::{
     Carrier, FaceOutcome, IdCardOutcome, MatchOutcome, Outcome, Provenance, ResultFields, Reuse,
     Telecom2Outcome, Telecom3Outcome,

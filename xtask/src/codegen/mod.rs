@@ -113,6 +113,8 @@ fn generate(docs: &Path) -> Result<Vec<(String, String)>, String> {
     let products =
         product_files(docs)?.iter().map(|file| Doc::read(docs, file)).collect::<Result<Vec<_>, _>>()?;
 
+    let readme = Doc::read(docs, "README")?;
+    let (host_src, hosts) = host_enum(&readme)?;
     let (param_src, wire_names, personal) = param_enum(&params)?;
     let mut product_names = Vec::new();
     for doc in &products {
@@ -134,7 +136,7 @@ fn generate(docs: &Path) -> Result<Vec<(String, String)>, String> {
         ("params.rs", "use crate::{ParamInput, ParamKind};\n\n".to_owned() + &param_src),
         ("products.rs", product_enum(&products)?),
         ("result_fields.rs", result_field_enum(&products, &product_names)?),
-        ("endpoints.rs", endpoint_enum(&products, &wire_names)?),
+        ("endpoints.rs", endpoint_enum(&products, &wire_names, &hosts)? + &host_src),
         // After the endpoints: a misspelt parameter is reported there, by name.
         ("checks.rs", checks::generate(&products, &personal)?),
         (
@@ -151,8 +153,8 @@ fn generate(docs: &Path) -> Result<Vec<(String, String)>, String> {
     let modules: String =
         files.iter().map(|(name, _)| format!("mod {};\n", &name[..name.len() - 3])).collect();
     let mod_rs = format!(
-        "{modules}\npub use checks::{{AnyCheck, AnyOutcome, FaceCheck, IdCardCheck, Telecom2Check, Telecom3Check}};\n\
-         pub use endpoints::Endpoint;\npub use params::Param;\npub use products::Product;\n"
+        "{modules}\n// Every product's check struct, whatever the registry holds.\npub use checks::*;\n\
+         pub use endpoints::{{Endpoint, Host}};\npub use params::Param;\npub use products::Product;\n"
     );
     let mod_rs = mod_rs + "pub use result_fields::ResultField;\n";
     std::iter::once(("mod.rs", mod_rs))
@@ -331,7 +333,36 @@ fn result_field_enum(products: &[Doc], product_names: &[String]) -> Result<Strin
     ))
 }
 
-fn endpoint_enum(products: &[Doc], params: &[(String, String)]) -> Result<String, String> {
+/// `enum Host` from the `Hosts` table, and its (short name, variant) pairs.
+fn host_enum(readme: &Doc) -> Result<(String, Vec<(String, String)>), String> {
+    let (mut variants, mut all, mut urls, mut hosts) =
+        (String::new(), String::new(), String::new(), Vec::new());
+    readme.rows("Hosts", |table, row| {
+        let variant = variant_name(table.cell(row, "name")?, row.line)?.to_owned();
+        let url = table.cell(row, "url")?;
+        let _ = writeln!(variants, "/// `{url}`.\n{variant},");
+        let _ = writeln!(all, "Self::{variant},");
+        let _ = writeln!(urls, "Self::{variant} => {},", string(url));
+        hosts.push((table.cell(row, "host")?.to_owned(), variant));
+        Ok(())
+    })?;
+    let count = hosts.len();
+    let source = format!(
+        "\n/// One of Juhe's API hosts.\n\
+         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]\npub enum Host {{\n{variants}}}\n\n\
+         impl Host {{\n\
+         /// Every host.\n pub const ALL: [Self; {count}] = [{all}];\n\n\
+         /// Its base URL at Juhe, without a trailing slash.\n\
+         pub const fn default_base_url(self) -> &'static str {{ match self {{ {urls} }} }}\n}}\n"
+    );
+    Ok((source, hosts))
+}
+
+fn endpoint_enum(
+    products: &[Doc],
+    params: &[(String, String)],
+    hosts: &[(String, String)],
+) -> Result<String, String> {
     let (mut variants, mut info, mut all, mut count) = (String::new(), String::new(), String::new(), 0);
     for doc in products {
         let product =
@@ -343,7 +374,8 @@ fn endpoint_enum(products: &[Doc], params: &[(String, String)]) -> Result<String
             let variant = variant_name(cell("name")?, line)?;
             let api = cell("api")?;
             let mode = pick(line, "mode", cell("mode")?, &[("plain", "Plain"), ("signed", "Signed"), ("aes", "Aes"), ("rsa", "Rsa")])?;
-            let host = pick(line, "host", cell("host")?, &[("apis", "Apis"), ("op", "Op")])?;
+            let choices: Vec<(&str, &str)> = hosts.iter().map(|(h, v)| (h.as_str(), v.as_str())).collect();
+            let host = pick(line, "host", cell("host")?, &choices)?;
             let encoding = pick(
                 line,
                 "encoding",
@@ -372,7 +404,7 @@ fn endpoint_enum(products: &[Doc], params: &[(String, String)]) -> Result<String
         })?;
     }
     Ok(format!(
-        "use crate::{{EndpointInfo, FieldEncoding, Host, Mode, Param, Product}};\n\n\
+        "use crate::{{EndpointInfo, FieldEncoding, Mode, Param, Product}};\n\n\
          /// One of Juhe's endpoints: a product in one transmission mode.\n\
          #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]\n#[non_exhaustive]\npub enum Endpoint {{\n{variants}}}\n\n\
          impl Endpoint {{\n\
@@ -383,7 +415,12 @@ fn endpoint_enum(products: &[Doc], params: &[(String, String)]) -> Result<String
 }
 
 /// The Rust spelling of a table word, or an error naming the line and the words allowed.
-fn pick<'a>(line: usize, column: &str, cell: &str, choices: &[(&str, &'a str)]) -> Result<&'a str, String> {
+fn pick<'a>(
+    line: usize,
+    column: &str,
+    cell: &str,
+    choices: &[(&'a str, &'a str)],
+) -> Result<&'a str, String> {
     choices.iter().find(|(word, _)| *word == cell).map(|(_, rust)| *rust).ok_or_else(|| {
         let words: Vec<&str> = choices.iter().map(|(w, _)| *w).collect();
         format!("line {line}: {column} `{cell}` is not one of {}", words.join(", "))

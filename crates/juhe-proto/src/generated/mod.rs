@@ -9,8 +9,9 @@ mod products;
 mod result_fields;
 mod results;
 
-pub use checks::{AnyCheck, AnyOutcome, FaceCheck, IdCardCheck, Telecom2Check, Telecom3Check};
-pub use endpoints::Endpoint;
+// Every product's check struct, whatever the registry holds.
+pub use checks::*;
+pub use endpoints::{Endpoint, Host};
 pub use params::Param;
 pub use products::Product;
 pub use result_fields::ResultField;
