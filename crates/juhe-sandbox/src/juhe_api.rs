@@ -211,12 +211,7 @@ impl JuheApi {
     }
 
     fn next_order(&self, product: Product) -> String {
-        let module = match product {
-            Product::IdCard => 103,
-            Product::Telecom2 => 329,
-            Product::Telecom3 => 339,
-            Product::Face => 801,
-        };
+        let module = product.order_module();
         format!("JHSB{module}{:014}", self.orders.fetch_add(1, Ordering::Relaxed) + 1)
     }
 

@@ -251,7 +251,7 @@ fn param_enum(doc: &Doc) -> Result<ParamTables, String> {
 fn product_enum(products: &[Doc]) -> Result<String, String> {
     let (mut variants, mut all, mut name, mut zh, mut en) =
         (String::new(), String::new(), String::new(), String::new(), String::new());
-    let mut summary = String::new();
+    let (mut summary, mut order) = (String::new(), String::new());
     for doc in products {
         doc.rows("Product", |table, row| {
             let variant = variant_name(table.cell(row, "name")?, row.line)?;
@@ -264,6 +264,7 @@ fn product_enum(products: &[Doc]) -> Result<String, String> {
             let _ = writeln!(zh, "Self::{variant} => {},", string(chinese));
             let _ = writeln!(en, "Self::{variant} => {},", string(table.cell(row, "en")?));
             let _ = writeln!(summary, "Self::{variant} => {},", string(table.cell(row, "summary")?));
+            let _ = writeln!(order, "Self::{variant} => {},", number(table, row, "order")?);
             Ok(())
         })?;
     }
@@ -277,7 +278,8 @@ fn product_enum(products: &[Doc]) -> Result<String, String> {
          pub fn from_name(name: &str) -> Option<Self> {{ Self::ALL.into_iter().find(|p| p.name() == name) }}\n\n\
          /// Juhe's name for it.\n pub const fn zh(self) -> &'static str {{ match self {{ {zh} }} }}\n\n\
          /// What it checks, in a few English words.\n pub const fn en(self) -> &'static str {{ match self {{ {en} }} }}\n\n\
-         /// One line on what it checks, as the CLI's subcommand shows it.\n pub const fn summary(self) -> &'static str {{ match self {{ {summary} }} }}\n}}\n",
+         /// One line on what it checks, as the CLI's subcommand shows it.\n pub const fn summary(self) -> &'static str {{ match self {{ {summary} }} }}\n\n\
+         /// Its number in Juhe's order numbers: `339` in `J339201812031141197115QV`.\n pub const fn order_module(self) -> u32 {{ match self {{ {order} }} }}\n}}\n",
         products.len()
     ))
 }

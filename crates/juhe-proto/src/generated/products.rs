@@ -62,4 +62,14 @@ impl Product {
             Self::Face => "Face photo + mobile + name + ID card number (人脸四要素)",
         }
     }
+
+    /// Its number in Juhe's order numbers: `339` in `J339201812031141197115QV`.
+    pub const fn order_module(self) -> u32 {
+        match self {
+            Self::IdCard => 103,
+            Self::Telecom2 => 329,
+            Self::Telecom3 => 339,
+            Self::Face => 801,
+        }
+    }
 }
