@@ -2,41 +2,11 @@
 //! scanner of an earlier output. Records or reported line ranges, never a panic, never an
 //! allocation sized by a number in the file.
 //!
-//! The modules are the CLI's own source files, compiled here.
+//! The readers are `juhe-csv`'s, the library `juhe batch` uses.
 #![no_main]
 
-#[path = "../../crates/juhe-cli/src/batch/encoding.rs"]
-#[allow(dead_code)]
-mod batch_encoding;
-#[path = "../../crates/juhe-cli/src/batch/input.rs"]
-#[allow(dead_code)]
-mod batch_input;
-#[path = "../../crates/juhe-cli/src/batch/output.rs"]
-#[allow(dead_code)]
-mod batch_output;
-#[path = "../../crates/juhe-cli/src/batch/record_bounds.rs"]
-#[allow(dead_code)]
-mod batch_record_bounds;
-#[path = "../../crates/juhe-cli/src/batch/resume.rs"]
-#[allow(dead_code)]
-mod batch_resume;
-#[path = "../../crates/juhe-cli/src/failure.rs"]
-#[allow(dead_code)]
-mod failure;
-
-/// The CLI's `batch` folder, as far as reading files goes: the paths its files use.
-mod batch {
-    pub(crate) use super::batch_encoding as encoding;
-    pub(crate) use super::batch_input as input;
-    pub(crate) use super::batch_output as output;
-    pub(crate) use super::batch_record_bounds as record_bounds;
-    pub(crate) use super::batch_resume as resume;
-}
-
-use batch::encoding::TextEncoding;
-use batch::input::{InputFile, Record};
+use juhe_csv::{ColumnHasher, InputFile, Record, TextEncoding, scan_output};
 use juhe_proto::Param;
-use batch::resume::{ColumnHasher, scan_output};
 use libfuzzer_sys::fuzz_target;
 
 fn scratch(name: &str) -> std::path::PathBuf {

@@ -50,6 +50,17 @@ pub(crate) struct Failure {
     pub(crate) message: String,
 }
 
+impl From<juhe_csv::CsvError> for Failure {
+    /// A mistake in the batch's files is a usage error (exit 2, nothing sent); a failure to
+    /// read or write them, a failure (exit 4).
+    fn from(error: juhe_csv::CsvError) -> Self {
+        match error.kind() {
+            juhe_csv::CsvErrorKind::Input => Failure::usage(error.message()),
+            _ => Failure::failed(error.message()),
+        }
+    }
+}
+
 impl Failure {
     pub(crate) fn usage(message: impl Into<String>) -> Self {
         Self { status: Status::Usage, message: message.into() }

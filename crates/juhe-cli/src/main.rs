@@ -19,7 +19,6 @@ mod connection;
 mod diagnostics;
 mod failure;
 mod ledger;
-mod local_file;
 mod plural;
 mod sandbox;
 mod untrusted_text;

@@ -16,8 +16,8 @@ use crate::args::lowargs::{
     LEDGER_OPTIONS, LedgerArgs, LedgerCommand, LowArgs, SandboxCommand, ServeArgs, Transport,
 };
 use crate::args::product_commands::{FieldArg, ProductCommand};
-use crate::batch::encoding::TextEncoding;
 use crate::failure::Failure;
+use juhe_csv::TextEncoding;
 
 /// What to run.
 #[derive(Debug)]
@@ -405,7 +405,7 @@ fn connection(options: ConnectionArgs, ledger: LedgerArgs) -> Result<Connection,
         options;
     let ca_cert = match ca_cert {
         Some(path) => {
-            let bytes = crate::local_file::read(&path, crate::local_file::CERTIFICATE)
+            let bytes = juhe_csv::local_file::read(&path, juhe_csv::local_file::CERTIFICATE)
                 .map_err(|e| Failure::usage(format!("--ca-cert: {e}")))?;
             Some(String::from_utf8(bytes).map_err(|_| {
                 Failure::usage(format!("--ca-cert {}: not a PEM certificate (not text)", path.display()))

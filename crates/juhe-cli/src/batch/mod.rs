@@ -7,14 +7,6 @@
 //! proves the output belongs to its input before anything is sent, and lists every billed
 //! row it could not record.
 
-mod binding;
-mod dedupe;
-pub(crate) mod encoding;
-mod input;
-mod output;
-mod record_bounds;
-mod resume;
-mod rows;
 pub(crate) mod summary;
 
 use std::process::ExitCode;
@@ -28,18 +20,16 @@ use juhe_verify::{
 use serde_json::Value;
 
 use crate::args::hiargs::{BatchArgs, Connection, Format};
-use crate::batch::binding::Binding;
-use crate::batch::dedupe::{not_sent_after_maybe_billed, write_copies_of_done_rows};
-use crate::batch::encoding::TextEncoding;
-use crate::batch::input::{InputFile, Record};
-use crate::batch::output::{Output, ResultCells, header, list_unrecorded};
-use crate::batch::resume::{ColumnHasher, DoneRows, prove, scan_output};
-use crate::batch::rows::{InputRow, RowChecks, RowLog, Rows};
 use crate::batch::summary::FileCounts;
 use crate::check::output::Printable;
 use crate::connection::{runtime, settings, target_name};
 use crate::failure::{Failure, Status, error_chain};
 use crate::untrusted_text::{escaped, spreadsheet_safe};
+use juhe_csv::{
+    Binding, ColumnHasher, DoneRows, InputFile, InputRow, Output, Record, ResultCells, RowChecks, RowLog,
+    Rows, TextEncoding, header, list_unrecorded, not_sent_after_maybe_billed, prove, scan_output,
+    write_copies_of_done_rows,
+};
 
 /// Runs `juhe batch`.
 pub(crate) fn run(request: &BatchArgs, connection: &Connection, format: Format) -> Result<ExitCode, Failure> {
@@ -71,7 +61,7 @@ impl Run<'_> {
         let binding = Binding { product, mode: self.connection.mode, target: target_name(self.connection) };
         let (mut done, mut output) = self.open_output(&input, &details, &binding)?;
         let mut counts = FileCounts::new(&request.input);
-        if request.dedupe && done.len() > 0 {
+        if request.dedupe && !done.is_empty() {
             let copies = write_copies_of_done_rows(&input, &done, &checks, &mut output, details.len())?;
             counts.reused_from_earlier_run = copies.len() as u64;
             counts.rows += copies.len() as u64;
@@ -257,7 +247,7 @@ impl Run<'_> {
             self.request.resend_maybe_billed,
         )?;
         prove(&scanned.done, input, path, &hasher)?;
-        if scanned.done.len() > 0 {
+        if !scanned.done.is_empty() {
             let (redo, maybe_kept) = scanned.done.redo_counts();
             let mut said = format!(
                 "juhe: resuming: {} already in {}",

@@ -23,7 +23,7 @@ use juhe_verify::{BatchStats, ErrorKind};
 use serde_json::json;
 
 use crate::args::hiargs::Format;
-use crate::batch::input::estimate_rows;
+use juhe_csv::estimate_rows;
 
 /// What only the files know.
 pub(crate) struct FileCounts {

@@ -14,8 +14,8 @@ use crate::args::product_commands::FieldArg;
 use crate::check::output::{Printable, json_error, json_outcome, text};
 use crate::connection::{runtime, settings};
 use crate::failure::{Failure, Status, error_chain};
-use crate::local_file;
 use crate::untrusted_text::escaped;
+use juhe_csv::local_file;
 
 /// Runs one check and prints its outcome.
 pub(crate) fn run(input: CheckInput, connection: &Connection, format: Format) -> Result<ExitCode, Failure> {

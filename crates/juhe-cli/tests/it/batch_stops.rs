@@ -165,15 +165,31 @@ fn ctrl_c_at_any_point_sends_nothing_new_and_loses_nothing() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// `rows` rows of [`write_input`] less its invalid ones: every row is sent and billed, so the
+/// row whose write fails is itself a billed row not recorded, whatever else is in flight.
+fn write_valid_input(path: &Path, rows: usize) {
+    write_input(path, rows);
+    let text = std::fs::read_to_string(path).unwrap();
+    let invalid = |line: &str| {
+        line.strip_prefix('C')
+            .and_then(|rest| rest.split(',').next()?.parse::<usize>().ok())
+            .is_some_and(|i| i % 10 == 3)
+    };
+    let kept: Vec<&str> = text.lines().filter(|line| !invalid(line)).collect();
+    std::fs::write(path, kept.join("\n") + "\n").unwrap();
+}
+
 /// Files holding people's data are created 0600, and the list of billed rows not recorded is
-/// appended to, run after run: an entry of an earlier failed run is never lost.
+/// appended to, run after run: an entry of an earlier failed run is never lost. Every row is
+/// valid: the row whose write fails is billed, so each run lists at least one (with invalid
+/// rows, one written first could fail the write with nothing billed in flight).
 #[cfg(unix)]
 #[test]
 fn batch_files_are_private_and_the_unrecorded_list_keeps_every_run() {
     use std::os::unix::fs::PermissionsExt;
     let dir = temp_dir("private");
     let (input, output) = (dir.join("in.csv"), dir.join("out.csv"));
-    write_input(&input, 600);
+    write_valid_input(&input, 600);
     let side = dir.join("out.csv.unrecorded.csv");
     let mut listed = 0;
     // One sandbox for both runs: a resume against another target is refused.

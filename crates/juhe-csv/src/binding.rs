@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 
 use juhe_proto::{Mode, Product};
 
-use crate::batch::output::private;
-use crate::failure::Failure;
+use crate::CsvError;
+use crate::output::private;
 
 /// The file's first line: what it is, for whoever opens it.
 const PREAMBLE: &str =
@@ -21,15 +21,18 @@ const MAX_LEN: u64 = 4096;
 
 /// An output's product, mode and target (`embedded-sandbox`, `juhe`, or a base URL's origin).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Binding {
-    pub(crate) product: Product,
-    pub(crate) mode: Mode,
-    pub(crate) target: String,
+pub struct Binding {
+    /// The product its rows were checked for.
+    pub product: Product,
+    /// The transmission mode.
+    pub mode: Mode,
+    /// Where the checks went (`juhe`, `embedded-sandbox`, a base URL's origin).
+    pub target: String,
 }
 
 impl Binding {
     /// Where the binding of `output` is kept.
-    pub(crate) fn path_of(output: &Path) -> PathBuf {
+    pub fn path_of(output: &Path) -> PathBuf {
         let mut name = output.as_os_str().to_owned();
         name.push(".juhe-run");
         PathBuf::from(name)
@@ -40,9 +43,9 @@ impl Binding {
     }
 
     /// Records the binding of a new `output` (0600: the target may name an internal host).
-    pub(crate) fn write(&self, output: &Path) -> Result<(), Failure> {
+    pub fn write(&self, output: &Path) -> Result<(), CsvError> {
         let path = Self::path_of(output);
-        let failed = |e: std::io::Error| Failure::failed(format!("could not write {}: {e}", path.display()));
+        let failed = |e: std::io::Error| CsvError::io(format!("could not write {}: {e}", path.display()));
         let mut file = private(OpenOptions::new().write(true).create(true).truncate(true))
             .open(&path)
             .map_err(failed)?;
@@ -51,10 +54,10 @@ impl Binding {
 
     /// Refuses (status 2, before anything is sent) to resume `output` for another product,
     /// mode or target than it was written for, or when there is no record of what that was.
-    pub(crate) fn check(&self, output: &Path) -> Result<(), Failure> {
+    pub fn check(&self, output: &Path) -> Result<(), CsvError> {
         let path = Self::path_of(output);
         let written = read_small(&path).map_err(|e| {
-            Failure::usage(format!(
+            CsvError::input(format!(
                 "{}: no record of what it was written for ({}: {e}); it may predate this check or have been \
                  moved without it. Nothing was sent: use a new --output",
                 output.display(),
@@ -67,7 +70,7 @@ impl Binding {
         let was = |key: &str| {
             written.lines().find_map(|l| l.strip_prefix(key)?.strip_prefix('=')).unwrap_or("?").to_owned()
         };
-        Err(Failure::usage(format!(
+        Err(CsvError::input(format!(
             "{} was written by `batch {}` in {} mode against {}, not `batch {}` in {} mode against {}: \
              its rows do not answer this run's question. Nothing was sent: use a new --output",
             output.display(),
@@ -105,7 +108,7 @@ mod tests {
         binding.write(&output).unwrap();
         binding.check(&output).unwrap();
         let other = Binding { product: Product::Telecom2, ..binding.clone() };
-        let message = other.check(&output).unwrap_err().message;
+        let message = other.check(&output).unwrap_err().message().to_owned();
         assert!(message.contains("`batch idcard`") && message.contains("`batch telecom2`"), "{message}");
         let real = Binding { target: "juhe".into(), ..binding.clone() };
         assert!(real.check(&output).is_err());

@@ -7,9 +7,9 @@ use std::path::{Path, PathBuf};
 
 use juhe_verify::{Billing, Resend, ResultField};
 
-use crate::batch::encoding::TextEncoding;
-use crate::batch::input::RESERVED_PREFIX;
-use crate::failure::Failure;
+use crate::CsvError;
+use crate::encoding::TextEncoding;
+use crate::input::RESERVED_PREFIX;
 
 /// The tool's columns before the product's details, after `juhe_row`. `resend` is the
 /// library's rule for a failed row (`safe`, `risks_paying_twice`, `never`), which `--resume`
@@ -25,24 +25,30 @@ pub(crate) const RESEND_AFTER_ROW: usize = 6;
 
 /// The output's header: the input's columns, then `juhe_row`, the result columns and the
 /// product's details, each with the reserved prefix.
-pub(crate) fn header(input: &[String], details: &[ResultField]) -> Vec<String> {
+pub fn header(input: &[String], details: &[ResultField]) -> Vec<String> {
     let own = std::iter::once("row").chain(RESULT_COLUMNS).chain(details.iter().map(|d| d.wire_name()));
     input.iter().cloned().chain(own.map(|c| format!("{RESERVED_PREFIX}{c}"))).collect()
 }
 
 /// The tool's part of a row, after `juhe_row`.
 #[derive(Debug, Clone)]
-pub(crate) struct ResultCells {
-    pub(crate) error_code: String,
-    pub(crate) reason: String,
-    pub(crate) res: String,
-    pub(crate) billing: Billing,
-    pub(crate) reused_from: Option<u64>,
+pub struct ResultCells {
+    /// `juhe_error_code`: Juhe's code, `0` for a billed answer, empty or a word when none came.
+    pub error_code: String,
+    /// `juhe_reason`: Juhe's reason, or why the row was not checked.
+    pub reason: String,
+    /// `juhe_res`: the answer's `res`.
+    pub res: String,
+    /// `juhe_billed`: `true`, `false` or `maybe`.
+    pub billing: Billing,
+    /// `juhe_reused_from`: the row whose answer this copies, not billed again.
+    pub reused_from: Option<u64>,
     /// Whether a failed row may be checked again, and at what risk; none for an answer.
-    pub(crate) resend: Option<Resend>,
+    pub resend: Option<Resend>,
     /// The ledger entry to settle a maybe billed row by.
-    pub(crate) ledger_entry: Option<i64>,
-    pub(crate) details: Vec<String>,
+    pub ledger_entry: Option<i64>,
+    /// The product's result fields, in the header's order.
+    pub details: Vec<String>,
 }
 
 impl ResultCells {
@@ -63,7 +69,7 @@ impl ResultCells {
 }
 
 /// The output file, appended to one row at a time.
-pub(crate) struct Output {
+pub struct Output {
     path: PathBuf,
     file: File,
     encoding: TextEncoding,
@@ -74,8 +80,8 @@ pub(crate) struct Output {
 
 impl Output {
     /// A new file with the header, created only if nothing is there.
-    pub(crate) fn create(path: &Path, header: &[String], encoding: TextEncoding) -> Result<Self, Failure> {
-        let failed = |e: std::io::Error| Failure::failed(format!("could not create {}: {e}", path.display()));
+    pub fn create(path: &Path, header: &[String], encoding: TextEncoding) -> Result<Self, CsvError> {
+        let failed = |e: std::io::Error| CsvError::io(format!("could not create {}: {e}", path.display()));
         let file = private(OpenOptions::new().write(true).create_new(true)).open(path).map_err(failed)?;
         let mut output = Self { path: path.to_owned(), file, encoding, position: 0, input_columns: 0 };
         output.file.write_all(encoding.bom()).map_err(failed)?;
@@ -85,31 +91,27 @@ impl Output {
     }
 
     /// An interrupted run's file, already made whole, to append to.
-    pub(crate) fn append(path: &Path, encoding: TextEncoding) -> Result<Self, Failure> {
-        let failed = |e: std::io::Error| Failure::failed(format!("could not open {}: {e}", path.display()));
+    pub fn append(path: &Path, encoding: TextEncoding) -> Result<Self, CsvError> {
+        let failed = |e: std::io::Error| CsvError::io(format!("could not open {}: {e}", path.display()));
         let file = OpenOptions::new().append(true).open(path).map_err(failed)?;
         let position = file.metadata().map_err(failed)?.len();
         Ok(Self { path: path.to_owned(), file, encoding, position, input_columns: 0 })
     }
 
     /// How many of a row's leading columns are the input's.
-    pub(crate) fn with_input_columns(mut self, count: usize) -> Self {
+    pub fn with_input_columns(mut self, count: usize) -> Self {
         self.input_columns = count;
         self
     }
 
-    pub(crate) fn path(&self) -> &Path {
+    /// The output file.
+    pub fn path(&self) -> &Path {
         &self.path
     }
 
     /// Writes one row and hands it to the operating system; returns where it starts. After
     /// an error the file may end in half a row, which `--resume` cuts off.
-    pub(crate) fn write_row(
-        &mut self,
-        columns: &[String],
-        row: u64,
-        result: &ResultCells,
-    ) -> std::io::Result<u64> {
+    pub fn write_row(&mut self, columns: &[String], row: u64, result: &ResultCells) -> std::io::Result<u64> {
         let record: Vec<String> =
             columns.iter().cloned().chain(std::iter::once(row.to_string())).chain(result.cells()).collect();
         let start = self.position;
@@ -129,7 +131,7 @@ impl Output {
     }
 
     /// The result part of the row written at `offset`, to give a copy of it.
-    pub(crate) fn result_at(&self, offset: u64) -> std::io::Result<ResultCells> {
+    pub fn result_at(&self, offset: u64) -> std::io::Result<ResultCells> {
         let mut file = File::open(&self.path)?;
         file.seek(SeekFrom::Start(offset))?;
         let mut reader =
@@ -170,7 +172,7 @@ pub(crate) fn private(options: &mut OpenOptions) -> &mut OpenOptions {
 /// Appends `rows` (row and order number) to the list of billed rows not recorded, beside the
 /// output: created 0600 with a header the first time, never rewritten, so an entry of an
 /// earlier failed run is never lost.
-pub(crate) fn list_unrecorded(output: &Path, rows: &[(u64, String)]) -> std::io::Result<PathBuf> {
+pub fn list_unrecorded(output: &Path, rows: &[(u64, String)]) -> std::io::Result<PathBuf> {
     let path = unrecorded_path(output);
     let mut file = private(OpenOptions::new().create(true).append(true)).open(&path)?;
     let mut text = String::new();

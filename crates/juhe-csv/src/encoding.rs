@@ -15,13 +15,19 @@ use encoding_rs::{GB18030, UTF_16BE, UTF_16LE};
 
 /// How a batch file's text is encoded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum TextEncoding {
+pub enum TextEncoding {
     /// UTF-8; `bom` when the file starts with a byte-order mark.
-    Utf8 { bom: bool },
+    Utf8 {
+        /// Whether the file starts with a byte-order mark.
+        bom: bool,
+    },
     /// GBK, read and written as GB18030.
     Gbk,
     /// UTF-16 with a byte-order mark, little or big endian; read only.
-    Utf16 { big_endian: bool },
+    Utf16 {
+        /// Big-endian (`FE FF`) rather than little-endian (`FF FE`).
+        big_endian: bool,
+    },
 }
 
 const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
@@ -32,7 +38,7 @@ impl TextEncoding {
     /// are not are then reported one by one). A head whose text lines are mostly UTF-8 but
     /// not all is [`MixedEncoding`]: read as GBK, every UTF-8 name would be garbled and still
     /// checked (and billed), so the user says which it is.
-    pub(crate) fn detect(head: &[u8]) -> Result<Self, MixedEncoding> {
+    pub fn detect(head: &[u8]) -> Result<Self, MixedEncoding> {
         if head.starts_with(UTF8_BOM) {
             return Ok(TextEncoding::Utf8 { bom: true });
         }
@@ -53,7 +59,7 @@ impl TextEncoding {
 
     /// The bytes as the CSV parser should see them: UTF-16 is transcoded to UTF-8 (and loses
     /// its BOM); the others pass through as they are.
-    pub(crate) fn reader<R: Read + Send + 'static>(self, raw: R) -> Box<dyn Read + Send> {
+    pub fn reader<R: Read + Send + 'static>(self, raw: R) -> Box<dyn Read + Send> {
         match self {
             TextEncoding::Utf16 { big_endian } => Box::new(
                 encoding_rs_io::DecodeReaderBytesBuilder::new()
@@ -67,7 +73,7 @@ impl TextEncoding {
     /// A field's text; `None` when its bytes are not text in this encoding, or hold U+FFFD:
     /// the mark of a decoding that lost characters (UTF-16's transcoding puts it where a lone
     /// surrogate was), so a name with it is not the name the user has.
-    pub(crate) fn decode<'a>(self, bytes: &'a [u8]) -> Option<Cow<'a, str>> {
+    pub fn decode<'a>(self, bytes: &'a [u8]) -> Option<Cow<'a, str>> {
         let text = match self {
             TextEncoding::Gbk => GB18030.decode_without_bom_handling_and_without_replacement(bytes),
             // UTF-16 has been transcoded to UTF-8 by `reader`.
@@ -79,7 +85,7 @@ impl TextEncoding {
     }
 
     /// The encoding the output is written in for an input in this one.
-    pub(crate) fn for_output(self) -> Self {
+    pub fn for_output(self) -> Self {
         match self {
             TextEncoding::Utf16 { .. } => TextEncoding::Utf8 { bom: true },
             other => other,
@@ -87,7 +93,7 @@ impl TextEncoding {
     }
 
     /// What starts an output file in this encoding.
-    pub(crate) fn bom(self) -> &'static [u8] {
+    pub fn bom(self) -> &'static [u8] {
         match self {
             TextEncoding::Utf8 { bom: true } => UTF8_BOM,
             _ => b"",
@@ -95,7 +101,7 @@ impl TextEncoding {
     }
 
     /// `text` in this encoding, for writing.
-    pub(crate) fn encode(self, text: &str) -> Cow<'_, [u8]> {
+    pub fn encode(self, text: &str) -> Cow<'_, [u8]> {
         match self {
             TextEncoding::Gbk => GB18030.encode(text).0,
             TextEncoding::Utf8 { .. } | TextEncoding::Utf16 { .. } => Cow::Borrowed(text.as_bytes()),
@@ -103,7 +109,7 @@ impl TextEncoding {
     }
 
     /// Its name for messages.
-    pub(crate) fn name(self) -> &'static str {
+    pub fn name(self) -> &'static str {
         match self {
             TextEncoding::Utf8 { bom: false } => "UTF-8",
             TextEncoding::Utf8 { bom: true } => "UTF-8 with BOM",
@@ -116,9 +122,9 @@ impl TextEncoding {
 
 /// A head of a file that is mostly UTF-8 text, but not all.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct MixedEncoding {
+pub struct MixedEncoding {
     /// The first line (1-based) that is not UTF-8.
-    pub(crate) first_other_line: u64,
+    pub first_other_line: u64,
 }
 
 /// The lines of a head that hold more than ASCII, by whether they are UTF-8.

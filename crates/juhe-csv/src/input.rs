@@ -8,21 +8,24 @@ use std::path::{Path, PathBuf};
 
 use juhe_proto::Param;
 
-use crate::batch::encoding::TextEncoding;
-use crate::batch::record_bounds::{Flaw, Flaws, MAX_RECORD, RecordBounds};
-use crate::failure::Failure;
+use crate::CsvError;
+use crate::encoding::TextEncoding;
+use crate::record_bounds::{Flaw, Flaws, MAX_RECORD, RecordBounds};
 
 /// The prefix of the output's own columns; an input may not use it.
-pub(crate) const RESERVED_PREFIX: &str = "juhe_";
+pub const RESERVED_PREFIX: &str = "juhe_";
 
 /// An input file: where it is, how it is encoded, its header and where each needed field is.
 #[derive(Debug)]
-pub(crate) struct InputFile {
-    pub(crate) path: PathBuf,
-    pub(crate) encoding: TextEncoding,
-    pub(crate) headers: Vec<String>,
+pub struct InputFile {
+    /// Where it is.
+    pub path: PathBuf,
+    /// Its text encoding, detected or given.
+    pub encoding: TextEncoding,
+    /// The header's column names, decoded.
+    pub headers: Vec<String>,
     /// For each needed parameter, its column.
-    pub(crate) positions: Vec<(Param, usize)>,
+    pub positions: Vec<(Param, usize)>,
 }
 
 /// The parser over an input file's bytes (transcoded, for UTF-16), its records followed below it.
@@ -30,30 +33,38 @@ type CsvReader = csv::Reader<RecordBounds<Box<dyn Read + Send>>>;
 
 /// One record of the input after the header.
 #[derive(Debug)]
-pub(crate) enum Record {
+pub enum Record {
     /// A well-formed row: its 1-based data row number (stable across runs; the header is
     /// row 0) and its columns.
-    Row { row: u64, columns: Vec<String> },
+    Row {
+        /// Its 1-based data row number.
+        row: u64,
+        /// Its cells, decoded.
+        columns: Vec<String>,
+    },
     /// A record that cannot be a row: which lines it spans and why.
-    Malformed { row: u64, lines: (u64, u64), why: String },
+    Malformed {
+        /// The data row number it would have had.
+        row: u64,
+        /// The first and last line it spans.
+        lines: (u64, u64),
+        /// What is wrong with it.
+        why: String,
+    },
 }
 
 impl InputFile {
     /// Opens `path`, detects (or takes) its encoding, reads the header and finds the columns
     /// of the parameters `needed`.
-    pub(crate) fn open(
-        path: &Path,
-        needed: &[Param],
-        encoding: Option<TextEncoding>,
-    ) -> Result<Self, Failure> {
+    pub fn open(path: &Path, needed: &[Param], encoding: Option<TextEncoding>) -> Result<Self, CsvError> {
         let unreadable =
-            |e: std::io::Error| Failure::usage(format!("could not open --input {}: {e}", path.display()));
+            |e: std::io::Error| CsvError::input(format!("could not open --input {}: {e}", path.display()));
         let mut head = Vec::with_capacity(64 * 1024);
         File::open(path).and_then(|f| f.take(64 * 1024).read_to_end(&mut head)).map_err(unreadable)?;
         let encoding = match encoding {
             Some(given) => given,
             None => TextEncoding::detect(&head).map_err(|mixed| {
-                Failure::usage(format!(
+                CsvError::input(format!(
                     "{}: mostly UTF-8, but line {} is not UTF-8 text (a cell pasted from a GBK file?): \
                      nothing was sent. Fix that line, or pass --encoding utf-8 to check the UTF-8 rows \
                      and report the others",
@@ -67,10 +78,10 @@ impl InputFile {
         let (mut reader, flaws) = file.csv_reader()?;
         let header = reader
             .byte_headers()
-            .map_err(|e| Failure::usage(format!("{}: no readable header: {e}", path.display())))?
+            .map_err(|e| CsvError::input(format!("{}: no readable header: {e}", path.display())))?
             .clone();
         if let Some(flaw) = flaws.take(0) {
-            return Err(Failure::usage(format!("{}: the header {}", path.display(), flaw_text(flaw))));
+            return Err(CsvError::input(format!("{}: the header {}", path.display(), flaw_text(flaw))));
         }
         file.headers = file.header_names(&header)?;
         refuse_reserved(path, &file.headers)?;
@@ -82,12 +93,12 @@ impl InputFile {
     }
 
     /// The folder image paths are relative to.
-    pub(crate) fn base_dir(&self) -> &Path {
+    pub fn base_dir(&self) -> &Path {
         self.path.parent().unwrap_or_else(|| Path::new(""))
     }
 
     /// The data records, from the first row, read afresh.
-    pub(crate) fn records(&self) -> Result<Records, Failure> {
+    pub fn records(&self) -> Result<Records, CsvError> {
         let (mut reader, flaws) = self.csv_reader()?;
         let header_len = reader.byte_headers().map(|h| h.len()).unwrap_or(0);
         flaws.take(0);
@@ -103,21 +114,21 @@ impl InputFile {
     }
 
     /// The parser over the file, and the flaws its records are found to have below it.
-    fn csv_reader(&self) -> Result<(CsvReader, Flaws), Failure> {
+    fn csv_reader(&self) -> Result<(CsvReader, Flaws), CsvError> {
         let file = File::open(&self.path)
-            .map_err(|e| Failure::usage(format!("could not open --input {}: {e}", self.path.display())))?;
+            .map_err(|e| CsvError::input(format!("could not open --input {}: {e}", self.path.display())))?;
         let flaws = Flaws::default();
         let bytes = RecordBounds::new(self.encoding.reader(BufReader::new(file)), flaws.clone());
         Ok((csv::ReaderBuilder::new().has_headers(true).flexible(true).from_reader(bytes), flaws))
     }
 
-    fn header_names(&self, header: &csv::ByteRecord) -> Result<Vec<String>, Failure> {
+    fn header_names(&self, header: &csv::ByteRecord) -> Result<Vec<String>, CsvError> {
         header
             .iter()
             .enumerate()
             .map(|(i, h)| {
                 let text = self.encoding.decode(h).ok_or_else(|| {
-                    Failure::usage(format!(
+                    CsvError::input(format!(
                         "{}: the header is not {} text (save the file as UTF-8 CSV, or pass --encoding)",
                         self.path.display(),
                         self.encoding.name()
@@ -135,7 +146,7 @@ impl InputFile {
 }
 
 /// The input's records, in order.
-pub(crate) struct Records {
+pub struct Records {
     reader: CsvReader,
     flaws: Flaws,
     encoding: TextEncoding,
@@ -214,9 +225,9 @@ fn flaw_text(flaw: Flaw) -> String {
 }
 
 /// Refuses an input with a column the output reserves for itself.
-fn refuse_reserved(path: &Path, headers: &[String]) -> Result<(), Failure> {
+fn refuse_reserved(path: &Path, headers: &[String]) -> Result<(), CsvError> {
     match headers.iter().find(|h| h.to_ascii_lowercase().starts_with(RESERVED_PREFIX)) {
-        Some(column) => Err(Failure::usage(format!(
+        Some(column) => Err(CsvError::input(format!(
             "{}: the column `{column}` starts with `{RESERVED_PREFIX}`, which the output reserves for its own columns: rename it",
             path.display()
         ))),
@@ -229,7 +240,7 @@ fn refuse_reserved(path: &Path, headers: &[String]) -> Result<(), Failure> {
 /// The column of `param`: the one named as its field (`name`, case and surrounding spaces
 /// ignored), or else the one with one of its aliases (the registry's; ambiguous words such as
 /// `id`, `phone` or `电话`, a customer number or a landline, are never among them).
-fn column_of(path: &Path, headers: &[String], param: Param) -> Result<usize, Failure> {
+fn column_of(path: &Path, headers: &[String], param: Param) -> Result<usize, CsvError> {
     let field = param.field_name().unwrap_or(param.wire_name());
     let aliases = param.column_aliases();
     let exact: Vec<usize> = (0..headers.len()).filter(|&i| headers[i].eq_ignore_ascii_case(field)).collect();
@@ -240,13 +251,13 @@ fn column_of(path: &Path, headers: &[String], param: Param) -> Result<usize, Fai
     };
     match candidates[..] {
         [one] => Ok(one),
-        [] => Err(Failure::usage(format!(
+        [] => Err(CsvError::input(format!(
             "{}: no `{field}` column (accepted: {field}, {}; the header has: {})",
             path.display(),
             aliases.join(", "),
             headers.join(", ")
         ))),
-        [first, second, ..] => Err(Failure::usage(format!(
+        [first, second, ..] => Err(CsvError::input(format!(
             "{}: both `{}` and `{}` could be the `{field}` column: rename one",
             path.display(),
             headers[first],
@@ -256,7 +267,7 @@ fn column_of(path: &Path, headers: &[String], param: Param) -> Result<usize, Fai
 }
 
 /// About how many data rows `path` has, for the progress bar: its line count less the header.
-pub(crate) fn estimate_rows(path: &Path) -> Option<u64> {
+pub fn estimate_rows(path: &Path) -> Option<u64> {
     let mut file = File::open(path).ok()?;
     let mut buffer = vec![0u8; 1 << 16];
     let mut lines = 0u64;
@@ -289,7 +300,7 @@ mod tests {
         let h = headers(&["姓名", "name"]);
         assert_eq!(column_of(path, &h, Param::Realname).unwrap(), 1);
         let h = headers(&["身份证号", "身份证号码"]);
-        let error = column_of(path, &h, Param::Idcard).unwrap_err().message;
+        let error = column_of(path, &h, Param::Idcard).unwrap_err().message().to_owned();
         assert!(error.contains("`身份证号`") && error.contains("`身份证号码`"), "{error}");
         let h = headers(&["电话", "name"]);
         assert!(column_of(path, &h, Param::Mobile).is_err(), "`电话` is a landline");
@@ -297,8 +308,10 @@ mod tests {
 
     #[test]
     fn reserved_columns_are_refused_by_name() {
-        let error =
-            refuse_reserved(Path::new("in.csv"), &headers(&["name", "JUHE_row"])).unwrap_err().message;
+        let error = refuse_reserved(Path::new("in.csv"), &headers(&["name", "JUHE_row"]))
+            .unwrap_err()
+            .message()
+            .to_owned();
         assert!(error.contains("`JUHE_row`"), "{error}");
     }
 }

@@ -9,11 +9,11 @@ use std::collections::HashMap;
 use juhe_proto::{Subject, SubjectKey};
 use juhe_verify::{Billing, Resend};
 
-use crate::batch::input::{InputFile, Record};
-use crate::batch::output::{Output, ResultCells};
-use crate::batch::resume::{DoneRow, DoneRows};
-use crate::batch::rows::RowChecks;
-use crate::failure::Failure;
+use crate::CsvError;
+use crate::input::{InputFile, Record};
+use crate::output::{Output, ResultCells};
+use crate::resume::{DoneRow, DoneRows};
+use crate::rows::RowChecks;
 
 /// The question a row asks, as the library's batch and ledger know it: the subject of its
 /// check (a keyed hash of the product and the normalised fields, a photo by its bytes, under a
@@ -25,13 +25,13 @@ fn subject_of(checks: &RowChecks, key: &SubjectKey, columns: &[String]) -> Optio
 /// Writes every row still to do whose fields repeat a row done by an earlier run that was
 /// billed or maybe billed; returns the rows written. Two passes over the input: the done rows'
 /// keys (a keyed hash and 32 bytes of position each, no one's data), then the copies.
-pub(crate) fn write_copies_of_done_rows(
+pub fn write_copies_of_done_rows(
     input: &InputFile,
     done: &DoneRows,
     checks: &RowChecks,
     output: &mut Output,
     details: usize,
-) -> Result<Vec<DoneRow>, Failure> {
+) -> Result<Vec<DoneRow>, CsvError> {
     let key = SubjectKey::generate();
     let mut answered: HashMap<Subject, DoneRow> = HashMap::new();
     for record in input.records()? {
@@ -51,7 +51,7 @@ pub(crate) fn write_copies_of_done_rows(
         return Ok(written);
     }
     let path = output.path().to_owned();
-    let failed = |e: std::io::Error| Failure::failed(format!("could not write {}: {e}", path.display()));
+    let failed = |e: std::io::Error| CsvError::io(format!("could not write {}: {e}", path.display()));
     for record in input.records()? {
         let Record::Row { row, columns } = record else { continue };
         if done.contains(row) {
@@ -75,7 +75,7 @@ pub(crate) fn write_copies_of_done_rows(
 }
 
 /// The cells of a row not sent because row `original` asked the same and may have been billed.
-pub(crate) fn not_sent_after_maybe_billed(original: u64, details: usize) -> ResultCells {
+pub fn not_sent_after_maybe_billed(original: u64, details: usize) -> ResultCells {
     ResultCells {
         error_code: String::new(),
         reason: format!(

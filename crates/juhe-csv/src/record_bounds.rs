@@ -11,7 +11,7 @@ use std::io::{self, Read};
 use std::sync::{Arc, Mutex};
 
 /// The longest record (all its fields and separators) read in full: 1 MiB.
-pub(crate) const MAX_RECORD: usize = 1 << 20;
+pub const MAX_RECORD: usize = 1 << 20;
 
 /// What is wrong with a record, found below the parser.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

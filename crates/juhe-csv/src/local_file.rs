@@ -9,34 +9,55 @@ use std::path::Path;
 
 /// Why a file cannot be used.
 #[derive(Debug, thiserror::Error)]
-pub(crate) enum LocalFileError {
+pub enum LocalFileError {
+    /// It could not be opened or read.
     #[error("{path}: {source}")]
-    Unreadable { path: String, source: std::io::Error },
+    Unreadable {
+        /// The path, as given.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// It is a directory, a pipe or a device.
     #[error("{path} is not a regular file (a directory, a pipe or a device)")]
-    NotAFile { path: String },
+    NotAFile {
+        /// The path, as given.
+        path: String,
+    },
+    /// It is larger than files of its kind may be.
     #[error("{path} has {bytes} bytes; {limit}")]
-    TooLarge { path: String, bytes: u64, max: usize, limit: &'static str },
+    TooLarge {
+        /// The path, as given.
+        path: String,
+        /// Its size.
+        bytes: u64,
+        /// The limit.
+        max: usize,
+        /// What the limit is about.
+        limit: &'static str,
+    },
 }
 
 /// What the files of each kind may weigh, and what the message says about it.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Limit {
-    pub(crate) max: usize,
-    pub(crate) says: &'static str,
+pub struct Limit {
+    /// The most bytes read.
+    pub max: usize,
+    /// What an error says about the limit.
+    pub says: &'static str,
 }
 
 /// A face photo: Juhe's limit.
-pub(crate) const FACE_PHOTO: Limit = Limit {
-    max: juhe_verify::proto::FaceImage::MAX_BYTES,
+pub const FACE_PHOTO: Limit = Limit {
+    max: juhe_proto::FaceImage::MAX_BYTES,
     says: "a face photo has at most 5 MiB (Juhe advises 16-20 KB)",
 };
 
 /// A PEM certificate: a few KB; a chain of them well under 1 MiB.
-pub(crate) const CERTIFICATE: Limit =
-    Limit { max: 1 << 20, says: "a CA certificate file is read up to 1 MiB" };
+pub const CERTIFICATE: Limit = Limit { max: 1 << 20, says: "a CA certificate file is read up to 1 MiB" };
 
 /// The file's bytes, at most `limit.max` of them.
-pub(crate) fn read(path: &Path, limit: Limit) -> Result<Vec<u8>, LocalFileError> {
+pub fn read(path: &Path, limit: Limit) -> Result<Vec<u8>, LocalFileError> {
     let shown = path.display().to_string();
     let unreadable = |source| LocalFileError::Unreadable { path: shown.clone(), source };
     // Before opening: opening a FIFO blocks until someone writes to it.

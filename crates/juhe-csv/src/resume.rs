@@ -7,20 +7,21 @@ use std::hash::BuildHasher;
 use std::io::{BufReader, Read, Seek, SeekFrom};
 use std::path::Path;
 
-use crate::batch::encoding::TextEncoding;
-use crate::batch::input::{InputFile, Record};
+use crate::encoding::TextEncoding;
+use crate::input::{InputFile, Record};
 use juhe_verify::{Billing, Resend};
 
-use crate::batch::output::{BILLED_AFTER_ROW, RESEND_AFTER_ROW};
-use crate::failure::Failure;
+use crate::CsvError;
+use crate::output::{BILLED_AFTER_ROW, RESEND_AFTER_ROW};
 
 /// Hashes a row's input columns with a key made for this run: what resume compares, without
 /// keeping anyone's data in memory.
 #[derive(Debug, Default)]
-pub(crate) struct ColumnHasher(RandomState);
+pub struct ColumnHasher(RandomState);
 
 impl ColumnHasher {
-    pub(crate) fn hash(&self, columns: &[String]) -> u64 {
+    /// The keyed hash of an input row's cells.
+    pub fn hash(&self, columns: &[String]) -> u64 {
         self.0.hash_one(columns)
     }
 }
@@ -28,59 +29,68 @@ impl ColumnHasher {
 /// A row an earlier run wrote: its number, the hash of its input columns, and where its
 /// record starts in the output file.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct DoneRow {
-    pub(crate) row: u64,
+pub struct DoneRow {
+    /// Its input row number.
+    pub row: u64,
     columns: u64,
-    pub(crate) offset: u64,
+    /// Where its line starts in the output file.
+    pub offset: u64,
     /// What its `juhe_billed` cell says.
-    pub(crate) billing: Option<Billing>,
+    pub billing: Option<Billing>,
     /// Its check is made again: it failed without being billed for a reason that passes, or
     /// may have been billed and the user said to check it again.
-    pub(crate) redo: bool,
+    pub redo: bool,
 }
 
 impl DoneRow {
     /// A row written before the batch starts (a copy of a done row): its columns were proven
     /// with the input already.
-    pub(crate) fn written(row: u64, offset: u64, billing: Billing) -> Self {
+    pub fn written(row: u64, offset: u64, billing: Billing) -> Self {
         Self { row, columns: 0, offset, billing: Some(billing), redo: false }
     }
 }
 
 /// The rows already in the output, by row number: 32 bytes a row.
 #[derive(Debug, Default)]
-pub(crate) struct DoneRows(Vec<DoneRow>);
+pub struct DoneRows(Vec<DoneRow>);
 
 impl DoneRows {
-    pub(crate) fn get(&self, row: u64) -> Option<&DoneRow> {
+    /// The done row `row`, if it is one.
+    pub fn get(&self, row: u64) -> Option<&DoneRow> {
         self.0.binary_search_by_key(&row, |d| d.row).ok().map(|i| &self.0[i])
     }
 
     /// Whether `row` is done: in the output, and not to be checked again.
-    pub(crate) fn contains(&self, row: u64) -> bool {
+    pub fn contains(&self, row: u64) -> bool {
         self.get(row).is_some_and(|d| !d.redo)
     }
 
-    pub(crate) fn len(&self) -> usize {
+    /// How many rows are done.
+    pub fn len(&self) -> usize {
         self.0.len()
     }
 
+    /// Whether no row is done.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     /// How many rows of the output are checked again, and how many maybe billed are not.
-    pub(crate) fn redo_counts(&self) -> (usize, usize) {
+    pub fn redo_counts(&self) -> (usize, usize) {
         let redo = self.0.iter().filter(|d| d.redo).count();
         let maybe_kept = self.0.iter().filter(|d| !d.redo && d.billing == Some(Billing::MaybeBilled)).count();
         (redo, maybe_kept)
     }
 
     /// Adds rows written outside a batch (copies of done rows); keeps the order.
-    pub(crate) fn extend(&mut self, rows: Vec<DoneRow>) {
+    pub fn extend(&mut self, rows: Vec<DoneRow>) {
         self.0.extend(rows);
         self.0.sort_unstable_by_key(|d| d.row);
     }
 }
 
 /// Reads a `juhe_billed` cell.
-pub(crate) fn parse_billing(cell: &[u8]) -> Option<Billing> {
+pub fn parse_billing(cell: &[u8]) -> Option<Billing> {
     std::str::from_utf8(cell).ok()?.parse().ok()
 }
 
@@ -98,23 +108,23 @@ fn redo(billing: Option<Billing>, resend: &[u8], resend_maybe_billed: bool) -> b
 }
 
 /// What scanning an output file found.
-pub(crate) struct Scanned {
-    pub(crate) done: DoneRows,
+pub struct Scanned {
+    /// The rows the output already holds.
+    pub done: DoneRows,
 }
 
 /// Reads an existing output file: checks its header is `expected`, collects each complete
 /// record's row, input-column hash and offset, and cuts off a half-written last record. A
 /// broken record anywhere but at the end means the file was edited: it is refused, never cut.
-pub(crate) fn scan_output(
+pub fn scan_output(
     path: &Path,
     expected: &[String],
     input_columns: usize,
     encoding: TextEncoding,
     hasher: &ColumnHasher,
     resend_maybe_billed: bool,
-) -> Result<Scanned, Failure> {
-    let failed =
-        |e: &dyn std::fmt::Display| Failure::failed(format!("could not read {}: {e}", path.display()));
+) -> Result<Scanned, CsvError> {
+    let failed = |e: &dyn std::fmt::Display| CsvError::io(format!("could not read {}: {e}", path.display()));
     let file = File::open(path).map_err(|e| failed(&e))?;
     let length = file.metadata().map_err(|e| failed(&e))?.len();
     let ends_with_newline =
@@ -123,13 +133,13 @@ pub(crate) fn scan_output(
         csv::ReaderBuilder::new().has_headers(true).flexible(true).from_reader(BufReader::new(file));
     let headers = reader
         .byte_headers()
-        .map_err(|e| Failure::usage(format!("{}: not a batch output file: {e}", path.display())))?;
+        .map_err(|e| CsvError::input(format!("{}: not a batch output file: {e}", path.display())))?;
     let headers: Vec<String> = headers
         .iter()
         .map(|h| encoding.decode(h).map(|t| t.trim_start_matches('\u{feff}').to_owned()).unwrap_or_default())
         .collect();
     if headers != expected {
-        return Err(Failure::usage(format!(
+        return Err(CsvError::input(format!(
             "{} was written for other input columns or another product; use a new --output",
             path.display()
         )));
@@ -144,7 +154,7 @@ pub(crate) fn scan_output(
         match reader.read_byte_record(&mut record) {
             Ok(false) => break,
             Ok(true) if broken.is_some() => {
-                return Err(Failure::usage(format!(
+                return Err(CsvError::input(format!(
                     "{}: the record at byte {} is not one this tool wrote, and more follow it: the file was edited; use a new --output",
                     path.display(),
                     broken.unwrap_or(0)
@@ -194,11 +204,11 @@ pub(crate) fn scan_output(
 /// One record per row: a row is in the output again only after a record that did not bill
 /// it (a resumed run checked it again), and the latest counts. Any other repeat means the
 /// file was edited or written by two runs at once.
-fn latest_of_each_row(path: &Path, mut done: Vec<DoneRow>) -> Result<Vec<DoneRow>, Failure> {
+fn latest_of_each_row(path: &Path, mut done: Vec<DoneRow>) -> Result<Vec<DoneRow>, CsvError> {
     done.sort_unstable_by_key(|d| (d.row, d.offset));
     let superseded = |d: &DoneRow| matches!(d.billing, Some(Billing::NotBilled | Billing::MaybeBilled));
     if let Some(pair) = done.windows(2).find(|w| w[0].row == w[1].row && !superseded(&w[0])) {
-        return Err(Failure::usage(format!(
+        return Err(CsvError::input(format!(
             "{}: row {} is in it twice: the file was edited or written by two runs at once; use a new --output",
             path.display(),
             pair[0].row
@@ -217,12 +227,12 @@ fn latest_of_each_row(path: &Path, mut done: Vec<DoneRow>) -> Result<Vec<DoneRow
 /// Proves that every done row belongs to `input`: the same row of the input has the same
 /// columns. Reads the whole input once; refuses (status 2, nothing sent) at the first row
 /// that does not match and when the output names rows the input does not have.
-pub(crate) fn prove(
+pub fn prove(
     done: &DoneRows,
     input: &InputFile,
     output: &Path,
     hasher: &ColumnHasher,
-) -> Result<(), Failure> {
+) -> Result<(), CsvError> {
     let mut matched = 0;
     let mut last = 0;
     for record in input.records()? {
@@ -233,7 +243,7 @@ pub(crate) fn prove(
         last = row;
         let Some(done) = done.get(row) else { continue };
         if hash != Some(done.columns) {
-            return Err(Failure::usage(format!(
+            return Err(CsvError::input(format!(
                 "row {row} of {} does not match row {row} of {}: the output was written for another input; use a new --output",
                 output.display(),
                 input.path.display()
@@ -243,7 +253,7 @@ pub(crate) fn prove(
     }
     if matched < done.len() {
         let beyond = done.0.iter().find(|d| d.row > last).map_or(last + 1, |d| d.row);
-        return Err(Failure::usage(format!(
+        return Err(CsvError::input(format!(
             "{} has row {beyond}, but {} has {last} rows: the output was written for another input; use a new --output",
             output.display(),
             input.path.display()

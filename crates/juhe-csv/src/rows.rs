@@ -10,29 +10,33 @@ use juhe_proto::{
     AnyCheck, CivilDate, Field, Param, ParamInput, PersonalFields, Problem, Product, ValidationError,
 };
 
-use crate::batch::input::{Record, Records};
-use crate::batch::resume::DoneRows;
+use crate::input::{Record, Records};
 use crate::local_file::{self, FACE_PHOTO, LocalFileError};
+use crate::resume::DoneRows;
 
 /// A row handed to the batch: carried with its check and returned with its result.
 #[derive(Debug)]
-pub(crate) struct InputRow {
-    pub(crate) row: u64,
-    pub(crate) columns: Vec<String>,
+pub struct InputRow {
+    /// Its 1-based data row number (the header is row 0).
+    pub row: u64,
+    /// Its cells, decoded.
+    pub columns: Vec<String>,
 }
 
 /// What reading the rows counted, and the row number of each input the batch was given (a
 /// reused answer names its original by input index): 8 bytes a row.
 #[derive(Debug, Default)]
-pub(crate) struct RowLog {
-    pub(crate) skipped: AtomicU64,
-    pub(crate) malformed: AtomicU64,
+pub struct RowLog {
+    /// Rows skipped because the output already holds them.
+    pub skipped: AtomicU64,
+    /// Records that cannot be rows (reported on stderr with their lines).
+    pub malformed: AtomicU64,
     rows: Mutex<Vec<u64>>,
 }
 
 impl RowLog {
     /// The row number of the batch's input `index`.
-    pub(crate) fn row_of(&self, index: usize) -> Option<u64> {
+    pub fn row_of(&self, index: usize) -> Option<u64> {
         self.rows.lock().unwrap_or_else(|p| p.into_inner()).get(index).copied()
     }
 }
@@ -40,15 +44,18 @@ impl RowLog {
 /// How a row becomes a check of the batch's product: its parameters' columns, read as the
 /// registry says (text as it is; a file's path, relative to the input's folder, read).
 #[derive(Debug, Clone)]
-pub(crate) struct RowChecks {
-    pub(crate) product: Product,
-    pub(crate) positions: Vec<(Param, usize)>,
-    pub(crate) base_dir: PathBuf,
+pub struct RowChecks {
+    /// The product its rows are checks of.
+    pub product: Product,
+    /// Each personal parameter's column ([`InputFile::positions`](crate::InputFile)).
+    pub positions: Vec<(Param, usize)>,
+    /// The folder a photo's path in a cell is relative to.
+    pub base_dir: PathBuf,
 }
 
 impl RowChecks {
     /// The check a row asks for, or why it is invalid (nothing is sent for it).
-    pub(crate) fn check(&self, columns: &[String]) -> Result<AnyCheck, ValidationError> {
+    pub fn check(&self, columns: &[String]) -> Result<AnyCheck, ValidationError> {
         let mut fields = PersonalFields::new();
         for &(param, index) in &self.positions {
             let cell = columns.get(index).map_or("", String::as_str);
@@ -61,7 +68,7 @@ impl RowChecks {
     }
 
     /// Whether its rows are text only: checking one reads no file.
-    pub(crate) fn text_only(&self) -> bool {
+    pub fn text_only(&self) -> bool {
         self.product.params().iter().all(|p| p.input() != Some(ParamInput::Bytes))
     }
 
@@ -84,11 +91,22 @@ impl RowChecks {
 }
 
 /// The rows of one batch.
-pub(crate) struct Rows {
-    pub(crate) records: Records,
-    pub(crate) done: Arc<DoneRows>,
-    pub(crate) checks: RowChecks,
-    pub(crate) log: Arc<RowLog>,
+pub struct Rows {
+    /// The input's records.
+    pub records: Records,
+    /// The rows an earlier run wrote: skipped.
+    pub done: Arc<DoneRows>,
+    /// How a row becomes a check.
+    pub checks: RowChecks,
+    /// What reading counted.
+    pub log: Arc<RowLog>,
+}
+
+impl Rows {
+    /// The rows of `records` not in `done`, made checks by `checks`, counted in `log`.
+    pub fn new(records: Records, done: Arc<DoneRows>, checks: RowChecks, log: Arc<RowLog>) -> Self {
+        Self { records, done, checks, log }
+    }
 }
 
 impl Iterator for Rows {
