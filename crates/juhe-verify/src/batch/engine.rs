@@ -327,3 +327,147 @@ fn refused<T, C: Check>(pulled: Pulled<T, C>, error: Error) -> BatchItem<T, C::O
 fn lock<V>(mutex: &Mutex<V>) -> MutexGuard<'_, V> {
     mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
+
+/// The engine driven by hand, step by step: the feeder's jobs and the senders' results in an
+/// order the test chooses, no sender, no clock, no sleep. What the behaviour suites check
+/// against a sandbox, decided here exactly.
+#[cfg(test)]
+mod tests {
+    use juhe_proto::{Billing, ResultFields, Telecom3Check, Telecom3Outcome};
+    use juhe_transport::{Delivery, TransportError, TransportErrorKind};
+
+    use super::*;
+
+    type Item = BatchItem<&'static str, Telecom3Outcome>;
+
+    fn check(mobile: &str) -> Telecom3Check {
+        Telecom3Check::new("张三", "11010519491231002X", mobile).unwrap()
+    }
+
+    fn engine(
+        inputs: Vec<(&'static str, &str)>,
+        slots: usize,
+        max_billed: Option<u64>,
+    ) -> Engine<impl Iterator<Item = Input<&'static str, Telecom3Check>>, &'static str, Telecom3Check> {
+        let inputs: Vec<Input<&'static str, Telecom3Check>> =
+            inputs.into_iter().map(|(tag, mobile)| (tag, Ok(check(mobile)))).collect();
+        let options = BatchOptions::default().dedupe(true);
+        Engine::new(inputs.into_iter(), &options, Board::new(slots, max_billed))
+    }
+
+    fn billed() -> Result<Telecom3Outcome, Error> {
+        let mut result = serde_json::Map::new();
+        result.insert("res".into(), "1".into());
+        Ok(Telecom3Outcome::from_result(&ResultFields::new(result), "成功".into()))
+    }
+
+    fn lost() -> Result<Telecom3Outcome, Error> {
+        Err(TransportError::new(TransportErrorKind::Timeout, Delivery::MaybeSent, "lost").into())
+    }
+
+    fn not_sent() -> Result<Telecom3Outcome, Error> {
+        Err(TransportError::new(TransportErrorKind::Connect, Delivery::NotSent, "refused").into())
+    }
+
+    fn send(job: Job<&'static str, Telecom3Check>) -> Sent<&'static str> {
+        match job {
+            Job::Send(ticket) => ticket.sent,
+            Job::Yield(item) => panic!("expected a send, got the item of {}", item.tag),
+            Job::End => panic!("expected a send, got the end"),
+        }
+    }
+
+    fn yielded(job: Job<&'static str, Telecom3Check>) -> Item {
+        match job {
+            Job::Yield(item) => item,
+            Job::Send(ticket) => panic!("expected an item, got a send of {}", ticket.sent.tag),
+            Job::End => panic!("expected an item, got the end"),
+        }
+    }
+
+    /// A repeat waits for its first's answer and reuses it, unbilled; one pulled after the
+    /// answer reuses it at once; the end comes once every input is handed out.
+    #[test]
+    fn a_repeat_reuses_the_first_answer_without_a_send() {
+        let engine = engine(
+            vec![
+                ("a", "13912345678"),
+                ("a2", "+86 139 1234 5678"),
+                ("b", "13912345679"),
+                ("a3", "13912345678"),
+            ],
+            8,
+            None,
+        );
+        let a = send(engine.next_job());
+        let b = send(engine.next_job()); // `a2` parked on the way
+        assert_eq!(b.tag, "b");
+        let items = engine.finish(a, billed());
+        let tags: Vec<_> = items.iter().map(|i| (i.tag, i.reused_from)).collect();
+        assert_eq!(tags, [("a", None), ("a2", Some(0))]);
+        assert_eq!(items[1].billing(), Billing::NotBilled);
+        let a3 = yielded(engine.next_job());
+        assert_eq!((a3.tag, a3.reused_from), ("a3", Some(0)));
+        assert_eq!(engine.finish(b, billed()).len(), 1);
+        assert!(matches!(engine.next_job(), Job::End));
+        let stats = engine.board.stats(None);
+        assert_eq!((stats.billed, stats.reused), (2, 2), "{stats:?}");
+    }
+
+    /// A first that may have been billed without an answer: its repeats are not sent (they
+    /// might pay twice) and say which input they wait on.
+    #[test]
+    fn repeats_of_a_maybe_billed_check_are_not_sent() {
+        let engine = engine(vec![("a", "13912345678"), ("a2", "13912345678")], 8, None);
+        let a = send(engine.next_job());
+        let items = engine.finish(a, lost());
+        assert_eq!(items.len(), 1);
+        assert!(items[0].result.as_ref().is_err_and(Error::may_be_billed));
+        let a2 = yielded(engine.next_job());
+        assert!(matches!(a2.result, Err(Error::Skipped(Skipped::SameAsMaybeBilled { index: 0 }))));
+        assert!(matches!(engine.next_job(), Job::End));
+    }
+
+    /// A first that went unbilled (not sent): its repeat is checked in its own right.
+    #[test]
+    fn a_repeat_of_an_unbilled_check_is_sent_itself() {
+        let engine = engine(vec![("a", "13912345678"), ("a2", "13912345678")], 8, None);
+        let a = send(engine.next_job());
+        // The feeder parks `a2` on `a` and waits (the input has nothing else); whether `a`
+        // ends before or after that, `a2` is then sent in its own right.
+        let first = std::thread::scope(|scope| {
+            let feeder = scope.spawn(|| engine.next_job());
+            let items = engine.finish(a, not_sent());
+            assert_eq!(items.len(), 1, "only the first's own item");
+            feeder.join().unwrap()
+        });
+        let a2 = send(first);
+        assert_eq!(a2.tag, "a2");
+        assert_eq!(engine.finish(a2, billed())[0].reused_from, None);
+    }
+
+    /// The budget: with one billed check allowed and one in flight, the next waits for it;
+    /// billed, the next is skipped unsent, naming the budget.
+    #[test]
+    fn the_budget_skips_what_could_pass_it() {
+        let engine = engine(vec![("a", "13912345678"), ("b", "13912345679")], 8, Some(1));
+        let a = send(engine.next_job());
+        // The feeder waits while `a` could still end unbilled; whether `a` ends before or
+        // after it asks, billed it leaves no budget for `b`.
+        let b = std::thread::scope(|scope| {
+            let feeder = scope.spawn(|| engine.next_job());
+            engine.finish(a, billed());
+            feeder.join().unwrap()
+        });
+        let b = yielded(b);
+        assert!(matches!(b.result, Err(Error::Skipped(Skipped::Budget { max_billed: 1 }))), "{:?}", b.result);
+    }
+
+    /// Stopped: nothing more is sent or pulled.
+    #[test]
+    fn a_stopped_batch_sends_nothing_more() {
+        let engine = engine(vec![("a", "13912345678"), ("b", "13912345679")], 8, None);
+        engine.stop();
+        assert!(matches!(engine.next_job(), Job::End));
+    }
+}
