@@ -96,11 +96,9 @@ pub use outcome::{
 pub use param::{ParamInput, ParamKind};
 pub use protocol::{CONTENT_TYPE, EncodedRequest, Protocol};
 pub use subject::{Subject, SubjectKey};
-pub use validation::masking;
-pub use validation::{
-    CivilDate, FaceImage, Field, IdCardNumber, ImageFormat, MobileNumber, PersonName, Problem,
-    ValidationError,
-};
+// Every validated type (`PersonName`, `IdCardNumber`, … and a new parameter's), `Field`,
+// `Problem`, `ValidationError` and `masking`.
+pub use validation::*;
 
 pub use juhe_crypto::{CryptoError, RsaPadding, RsaPublicKey};
 
