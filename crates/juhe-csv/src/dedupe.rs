@@ -5,6 +5,7 @@
 //! that row may have been billed without an answer, as not sent.
 
 use std::collections::HashMap;
+use std::time::SystemTime;
 
 use juhe_proto::{Subject, SubjectKey};
 use juhe_verify::{Billing, Resend};
@@ -23,7 +24,10 @@ fn subject_of(checks: &RowChecks, key: &SubjectKey, columns: &[String]) -> Optio
 }
 
 /// Writes every row still to do whose fields repeat a row done by an earlier run that was
-/// billed or maybe billed; returns the rows written. Two passes over the input: the done rows'
+/// billed or maybe billed; returns the rows written. A row is the same question as a done one
+/// when their checks have one subject, a photo by its bytes: the same photo under another
+/// name is a repeat. A done row whose file changed after `run_began` (the output's first run)
+/// is no original: the bytes it was checked with are not the ones on disk now. Two passes over the input: the done rows'
 /// keys (a keyed hash and 32 bytes of position each, no one's data), then the copies.
 pub fn write_copies_of_done_rows(
     input: &InputFile,
@@ -31,6 +35,7 @@ pub fn write_copies_of_done_rows(
     checks: &RowChecks,
     output: &mut Output,
     details: usize,
+    run_began: SystemTime,
 ) -> Result<Vec<DoneRow>, CsvError> {
     let key = SubjectKey::generate();
     let mut answered: HashMap<Subject, DoneRow> = HashMap::new();
@@ -42,6 +47,9 @@ pub fn write_copies_of_done_rows(
         let Some(done_row) = done.get(row).filter(answered_earlier) else {
             continue;
         };
+        if checks.files_changed_since(&columns, run_began) {
+            continue;
+        }
         if let Some(subject) = subject_of(checks, &key, &columns) {
             answered.entry(subject).or_insert(*done_row);
         }

@@ -5,6 +5,7 @@
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::SystemTime;
 
 use juhe_proto::{
     AnyCheck, CivilDate, Field, Param, ParamInput, PersonalFields, Problem, Product, ValidationError,
@@ -70,6 +71,18 @@ impl RowChecks {
     /// Whether its rows are text only: checking one reads no file.
     pub fn text_only(&self) -> bool {
         self.product.params().iter().all(|p| p.input() != Some(ParamInput::Bytes))
+    }
+
+    /// Whether a file the row names (a photo) may have changed since `since`: modified after
+    /// it, or its time unreadable. A check made before such a change asked about other bytes.
+    pub fn files_changed_since(&self, columns: &[String], since: SystemTime) -> bool {
+        self.positions.iter().filter(|(param, _)| param.input() == Some(ParamInput::Bytes)).any(
+            |&(_, index)| {
+                let path = columns.get(index).map_or("", |c| c.trim());
+                let modified = std::fs::metadata(self.base_dir.join(path)).and_then(|m| m.modified());
+                modified.map_or(true, |at| at > since)
+            },
+        )
     }
 
     /// The file a row names for `param`, relative to the input file's folder.

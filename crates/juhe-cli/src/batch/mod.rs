@@ -62,7 +62,13 @@ impl Run<'_> {
         let (mut done, mut output) = self.open_output(&input, &details, &binding)?;
         let mut counts = FileCounts::new(&request.input);
         if request.dedupe && !done.is_empty() {
-            let copies = write_copies_of_done_rows(&input, &done, &checks, &mut output, details.len())?;
+            // When the output's first run began (its binding's time; unknown: every file counts
+            // as changed since, and no row with a photo is copied).
+            let began = std::fs::metadata(Binding::path_of(&request.output))
+                .and_then(|m| m.modified())
+                .unwrap_or(std::time::UNIX_EPOCH);
+            let copies =
+                write_copies_of_done_rows(&input, &done, &checks, &mut output, details.len(), began)?;
             counts.reused_from_earlier_run = copies.len() as u64;
             counts.rows += copies.len() as u64;
             done.extend(copies);

@@ -544,6 +544,57 @@ fn face_rows_read_their_image_files_relative_to_the_csv() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// A resumed face batch asks the same question as the library does, a photo by its bytes:
+/// the same photo under another name is copied from the earlier run's answer (not paid
+/// again), and a photo changed in place since the run began is checked again (its earlier
+/// answer was about other bytes). Before, the CLI keyed a photo by its path: it paid twice for
+/// the first, and copied an answer about the old photo to the second.
+#[test]
+fn a_resumed_face_batch_keys_photos_by_their_bytes() {
+    let sandbox = Sandbox::start().unwrap();
+    let dir = temp_dir("face-resume");
+    let people = builtin_population();
+    let (p, q) = (&people[0], &people[1]);
+    std::fs::write(dir.join("a.png"), &p.face_image).unwrap();
+    std::fs::write(dir.join("other.png"), &q.face_image).unwrap();
+    let row = |image: &str| format!("{},{},{},{image}\n", p.name, p.idcard, p.mobile);
+    let header = "name,idcard,mobile,image\n";
+    std::fs::write(dir.join("in.csv"), format!("{header}{}{}", row("a.png"), row("other.png"))).unwrap();
+    let run = |extra: &[&str]| {
+        crate::juhe_command()
+            .args(["--key", sandbox.key(), "--base-url", sandbox.base_url(), "--no-ledger", "batch", "face"])
+            .arg("--input")
+            .arg(dir.join("in.csv"))
+            .arg("--output")
+            .arg(dir.join("out.csv"))
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let first = run(&[]);
+    assert!(first.status.success(), "{}", stderr(&first));
+    assert_eq!(sandbox.ledger().billed, 2);
+    // Between the runs: the same photo under a new name, and `other.png` now holds a third
+    // person's photo (its row was checked, and billed a face mismatch, with q's). Written
+    // after the first run ended, so after its binding was: a later modification time.
+    std::fs::write(dir.join("copy of a.png"), &p.face_image).unwrap();
+    std::fs::write(dir.join("other.png"), &people[2].face_image).unwrap();
+    let more =
+        format!("{header}{}{}{}{}", row("a.png"), row("other.png"), row("copy of a.png"), row("other.png"));
+    std::fs::write(dir.join("in.csv"), more).unwrap();
+    let resumed = run(&["--resume"]);
+    assert!(resumed.status.success(), "{}", stderr(&resumed));
+    let (headers, records) = read_output(&dir.join("out.csv"));
+    let (row_col, res, reused) =
+        (column(&headers, "juhe_row"), column(&headers, "juhe_res"), column(&headers, "juhe_reused_from"));
+    let by_row = |n: &str| records.iter().find(|r| &r[row_col] == n).unwrap();
+    assert_eq!((&by_row("3")[reused], &by_row("3")[res]), ("1", "100"), "the copy reuses row 1");
+    assert_eq!(&by_row("4")[reused], "", "a changed photo is no copy of its earlier row");
+    assert_eq!(by_row("4")[res], by_row("2")[res], "checked again: a face mismatch again, another photo");
+    assert_eq!(sandbox.ledger().billed, 3, "only row 4 paid in the resumed run");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn a_spreadsheet_export_goes_through() {
     // What Excel's "CSV UTF-8" gives: a BOM, CRLF, quoted fields, Chinese headers and names.
