@@ -45,9 +45,19 @@
 //! Names, ID numbers, mobiles, images, keys and openids never appear unmasked in `Debug`,
 //! `Display` or error messages: `张*`, `110***********002X`, `139****5678`.
 //!
-//! # Tables
-//! The code tables and the endpoint list are generated from [`docs/api/*.md`](https://github.com/juhe-rs/juhe-rs/blob/main/docs/api) by
-//! `cargo xtask codegen`.
+//! # The product registry
+//! The products, their endpoints, hosts, parameters, result fields and code tables are data
+//! ([`docs/api/*.md`](https://github.com/juhe-rs/juhe-rs/blob/main/docs/api)); `cargo xtask
+//! codegen` turns them into [`Product`], [`Endpoint`], [`Param`], [`ResultField`], the
+//! [`ErrorCode`] constants and each product's check struct. When the product is known only at
+//! run time (a CSV row, a command line, a request to a server), [`AnyCheck::parse`] reads its
+//! fields from a [`PersonalFields`] map, with the same validation; an `AnyCheck` is a check
+//! itself, answered with an [`AnyOutcome`].
+//!
+//! # The server side
+//! With the `server` feature, `juhe_proto::server` reads a request as Juhe does (parameters,
+//! decryption, the sign, validation) into an `AnyCheck`, or a refusal with the product's code
+//! and reason: the sandbox serves Juhe's API through it, and a gateway can.
 //!
 //! # Features
 #![doc = document_features::document_features!()]
