@@ -1,13 +1,12 @@
 //! The one decision both clients run: build the request, read each answer, decide whether to
-//! try again. [`Attempts::next`] is pure but for its jitter and its logs; a client's loop
-//! only sends, sleeps and repeats (as oauth2's device-code flow shares one
+//! try again. [`Attempts::next`] is pure but for its logs (the time and the jitter are its
+//! arguments); the driver only sends, sleeps and repeats (as oauth2's device-code flow shares one
 //! `process_response` between its sync and async polling loops).
 
 use std::time::{Duration, Instant};
 
 use juhe_proto::{Check, HttpRequest, Mode, Outcome, OutcomeReader, Product, Protocol, Provenance};
 use juhe_transport::{HttpResponse, TransportError};
-use rand_core::{OsRng, RngCore};
 
 use crate::{Error, RetryPolicy};
 
@@ -75,9 +74,9 @@ impl Core {
 }
 
 impl<C: Check> Attempts<C> {
-    /// The request to send for the next attempt, which starts now.
-    pub(crate) fn request(&mut self) -> HttpRequest {
-        self.sent_at = Some(Instant::now());
+    /// The request to send for the next attempt, which starts at `now`.
+    pub(crate) fn request(&mut self, now: Instant) -> HttpRequest {
+        self.sent_at = Some(now);
         self.request.clone()
     }
 
@@ -114,10 +113,16 @@ impl<C: Check> Attempts<C> {
         tracing::debug_span!(parent: &self.span, "juhe.attempt", attempt = self.made + 1)
     }
 
-    /// What the last attempt came to, and what to do about it.
-    pub(crate) fn next(&mut self, sent: Result<HttpResponse, TransportError>) -> Step<C::Outcome> {
+    /// What the last attempt came to, its answer (or failure) in at `now`, and what to do
+    /// about it; `jitter` (in [0, 1]) spreads a backoff.
+    pub(crate) fn next(
+        &mut self,
+        sent: Result<HttpResponse, TransportError>,
+        now: Instant,
+        jitter: f64,
+    ) -> Step<C::Outcome> {
         self.made += 1;
-        self.round_trip = self.sent_at.map_or(Duration::ZERO, |at| at.elapsed());
+        self.round_trip = self.sent_at.map_or(Duration::ZERO, |at| now.saturating_duration_since(at));
         let _in_check = self.span.enter();
         let result = sent.map_err(Error::from).and_then(|response| {
             tracing::trace!(
@@ -135,7 +140,6 @@ impl<C: Check> Attempts<C> {
             }
             Err(error) => error,
         };
-        let jitter = f64::from(OsRng.next_u32()) / f64::from(u32::MAX);
         match self.core.retry.delay_before_retry(self.made, &error, jitter) {
             Some(delay) => {
                 tracing::warn!(attempt = self.made, error = %error, retry_in_ms = delay.as_millis() as u64, "retrying");
@@ -190,18 +194,27 @@ mod tests {
         let core = core();
         let check = Telecom3Check::new("张三", "11010519491231002X", "13912345678").unwrap();
         let mut attempts = core.start(&check, Mode::Plain).unwrap();
-        assert!(matches!(attempts.next(refused()), Step::RetryAfter { rate_limited: false, .. }));
+        assert!(matches!(
+            attempts.next(refused(), Instant::now(), 0.5),
+            Step::RetryAfter { rate_limited: false, .. }
+        ));
         let rate_limited = answer(r#"{"error_code":10012,"reason":"limit","result":null}"#);
-        assert!(matches!(attempts.next(rate_limited), Step::RetryAfter { rate_limited: true, .. }));
-        assert!(matches!(attempts.next(refused()), Step::Done(Err(Error::NotSent(_)))), "3 attempts at most");
+        assert!(matches!(
+            attempts.next(rate_limited, Instant::now(), 0.5),
+            Step::RetryAfter { rate_limited: true, .. }
+        ));
+        assert!(
+            matches!(attempts.next(refused(), Instant::now(), 0.5), Step::Done(Err(Error::NotSent(_)))),
+            "3 attempts at most"
+        );
 
         let mut attempts = core.start(&check, Mode::Plain).unwrap();
         let billed = answer(r#"{"error_code":0,"reason":"ok","result":{"res":"1","rescode":"11"}}"#);
-        assert!(matches!(attempts.next(billed), Step::Done(Ok(_))));
+        assert!(matches!(attempts.next(billed, Instant::now(), 0.5), Step::Done(Ok(_))));
 
         let mut attempts = core.start(&check, Mode::Plain).unwrap();
         let timeout = Err(TransportError::new(TransportErrorKind::Timeout, Delivery::MaybeSent, "slow"));
-        assert!(matches!(attempts.next(timeout), Step::Done(Err(Error::NoAnswer(_)))));
+        assert!(matches!(attempts.next(timeout, Instant::now(), 0.5), Step::Done(Err(Error::NoAnswer(_)))));
     }
 
     #[test]

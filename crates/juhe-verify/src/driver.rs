@@ -9,10 +9,11 @@ use std::future::Future;
 use std::pin::pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use juhe_proto::{Check, HttpRequest};
 use juhe_transport::{AsyncTransport, HttpResponse, Transport, TransportError};
+use rand_core::{OsRng, RngCore};
 use tracing::Instrument;
 
 use crate::Error;
@@ -24,8 +25,17 @@ use crate::journal::{Gate, Journal, PendingEntry, off_runtime, settlement};
 use crate::starts::Began;
 use crate::starts::Starts;
 
-/// What the driver asks of a client: to send, to sleep, and to tell the pace.
+/// What the driver asks of a client: to send, to sleep, and to tell the pace; the time and
+/// the backoffs' jitter come from it too, so a test scripts them.
 pub(crate) trait Io {
+    /// The time now.
+    fn now(&self) -> Instant {
+        Instant::now()
+    }
+    /// A number in [0, 1] that spreads a backoff (from the operating system's generator).
+    fn jitter(&self) -> f64 {
+        f64::from(OsRng.next_u32()) / f64::from(u32::MAX)
+    }
     /// Sends one attempt's request, inside its span.
     async fn send(&self, request: HttpRequest, span: tracing::Span) -> Result<HttpResponse, TransportError>;
     /// Waits `delay`.
@@ -60,8 +70,8 @@ pub(crate) async fn exchange<C: Check>(
     starts: Starts<'_>,
 ) -> Result<C::Outcome, Error> {
     loop {
-        let sent = io.send(attempts.request(), attempts.attempt_span()).await;
-        match attempts.next(sent) {
+        let sent = io.send(attempts.request(io.now()), attempts.attempt_span()).await;
+        match attempts.next(sent, io.now(), io.jitter()) {
             Step::Done(result) => {
                 io.answered(starts, &result, attempts.round_trip()).await;
                 return result;
@@ -324,7 +334,13 @@ mod tests {
         }
     }
 
+    /// The jitter a scripted client draws: backoffs are exact.
+    const JITTER: f64 = 0.5;
+
     impl Io for Scripted {
+        fn jitter(&self) -> f64 {
+            JITTER
+        }
         async fn send(&self, _: HttpRequest, _: tracing::Span) -> Result<HttpResponse, TransportError> {
             self.saw(Seen::Sent);
             self.answers.lock().unwrap().pop().expect("an answer scripted for every attempt")
@@ -395,11 +411,10 @@ mod tests {
             vec![failed(TransportErrorKind::Connect, Delivery::NotSent), billed()],
         );
         assert!(ok);
-        let backoff = match seen[1] {
-            Seen::Slept(delay) => delay,
-            ref other => panic!("{other:?}"),
-        };
-        assert!(backoff <= BACKOFF * 2, "{backoff:?}");
+        let policy = RetryPolicy::default().backoff(BACKOFF, BACKOFF);
+        let error = Error::from(TransportError::new(TransportErrorKind::Connect, Delivery::NotSent, "x"));
+        let expected = policy.delay_before_retry(1, &error, JITTER).unwrap();
+        assert_eq!(seen[1], Seen::Slept(expected), "the policy's backoff at the scripted jitter");
         assert_eq!(seen[2..], [Seen::RetryStart, Seen::Sent, Seen::Answered { billed: true }]);
         assert_eq!(seen[0], Seen::Sent);
     }
