@@ -25,7 +25,7 @@
 //! deadline, and [`Ledger::settle`] may then record whether Juhe billed it.
 //!
 //! # No personal data
-//! A check is named by its [`Subject`](juhe_proto::Subject): HMAC-SHA256 of the product and the
+//! A check is named by its [`Subject`]: HMAC-SHA256 of the product and the
 //! normalised personal fields under a key that the ledger never stores. By default the key is
 //! derived from the Juhe API key with HKDF ([`LedgerSecret::from_api_key`]); another secret can
 //! be given ([`LedgerSecret::from_secret`], `JUHE_LEDGER_SECRET` in the CLI). Without that key,
@@ -100,6 +100,8 @@ mod store;
 
 use std::sync::Arc;
 use std::time::SystemTime;
+
+use juhe_proto::{AnyCheck, CivilDate, PersonalFields, Product, Subject};
 
 pub use admission::{Admission, Period, Policy};
 pub use calendar::{china_timestamp, parse_date};
@@ -250,6 +252,31 @@ impl Ledger {
         self.store.prune(before)
     }
 
+    /// Forgets a person: the personal fields (masked form, result fields, subject hash) of the
+    /// entries of `secret`'s account about the people `fields` describe are removed, for every
+    /// product whose parameters `fields` all give (a name and ID card number find idcard checks;
+    /// with a mobile, telecom2 and telecom3 ones too; with a photo, face ones). The billing facts
+    /// stay (time, product, mode, state, code, order number), unlinkable to anyone; the entries
+    /// are no longer reusable. SQLite's old values are zeroed in the file and its log.
+    pub fn forget(
+        &self,
+        secret: &LedgerSecret,
+        fields: &PersonalFields,
+        today: CivilDate,
+    ) -> Result<Forgotten, LedgerError> {
+        let mut subjects = Vec::new();
+        let mut products = Vec::new();
+        for product in Product::ALL {
+            let given = product.params().iter().all(|p| !fields.get(*p).is_empty());
+            if let (true, Ok(check)) = (given, AnyCheck::parse(product, fields, today)) {
+                subjects.push(Subject::of(&check, secret.subject_key()));
+                products.push(product);
+            }
+        }
+        let entries = self.store.forget(secret.account(), &subjects)?;
+        Ok(Forgotten { entries, products })
+    }
+
     /// Takes a start in the key's pace: the schedule of the account `secret` names and of
     /// `target`, shared by every process on this ledger. A live check gets the next free start
     /// if it comes within its bound; a batch's check only a near one, so live checks go first
@@ -299,3 +326,13 @@ impl std::fmt::Debug for Ledger {
 #[cfg(all(doctest, feature = "sqlite"))]
 #[doc = include_str!("../README.md")]
 pub struct ReadmeExample;
+
+/// What [`Ledger::forget`] did, with no personal data: a receipt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Forgotten {
+    /// How many entries lost their personal fields.
+    pub entries: u64,
+    /// The products whose checks of the person were looked for.
+    pub products: Vec<Product>,
+}

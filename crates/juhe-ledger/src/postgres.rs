@@ -24,7 +24,11 @@ use crate::record::{
     verdict_name,
 };
 use crate::report::{Grouping, Report, SANDBOX_TARGET, Span, TALLY_OWNER, Tally};
-use crate::schema::{EARLIER_COLUMNS, EARLIER_LIMIT, ENTRY_COLUMNS, MIGRATIONS, PaceSql, VERSION};
+use crate::schema::{
+    EARLIER_COLUMNS, EARLIER_LIMIT, ENTRY_COLUMNS, FORGOTTEN_SUBJECT, MIGRATIONS, PaceSql, VERSION,
+};
+use juhe_proto::Subject;
+
 use crate::store::{Selection, Store};
 use crate::{LOCK_WAIT, LedgerError, LedgerSecret};
 
@@ -664,6 +668,26 @@ impl Store for PostgresStore {
             client
                 .execute("DELETE FROM juhe_ledger_entries WHERE started_at < $1", &[&before])
                 .map_err(|e| database(location, e))
+        })
+    }
+
+    fn forget(&self, account: &str, subjects: &[Subject]) -> Result<u64, LedgerError> {
+        let account = account.to_owned();
+        let subjects: Vec<Vec<u8>> = subjects.iter().map(|s| s.as_bytes().to_vec()).collect();
+        self.run(move |client, location| {
+            let mut tx = client.transaction().map_err(|e| database(location, e))?;
+            let mut forgotten = 0;
+            for subject in &subjects {
+                forgotten += tx
+                    .execute(
+                        "UPDATE juhe_ledger_entries SET masked = '', result = NULL, subject = $3 \
+                         WHERE account = $1 AND subject = $2",
+                        &[&account, subject, &&FORGOTTEN_SUBJECT[..]],
+                    )
+                    .map_err(|e| database(location, e))?;
+            }
+            tx.commit().map_err(|e| database(location, e))?;
+            Ok(forgotten)
         })
     }
 

@@ -209,6 +209,9 @@ pub(crate) const EARLIER_COLUMNS: &str =
 /// How many earlier entries the decision reads at most: the newest that may cost money.
 pub(crate) const EARLIER_LIMIT: i64 = 16;
 
+/// The subject a forgotten entry keeps: no check hashes to it, so it links nothing.
+pub(crate) const FORGOTTEN_SUBJECT: [u8; 32] = [0; 32];
+
 #[cfg(test)]
 mod tests {
     use super::*;

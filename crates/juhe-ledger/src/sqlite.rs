@@ -27,8 +27,11 @@ use crate::record::{
 };
 use crate::report::{Grouping, Report, SANDBOX_TARGET, Span, TALLY_OWNER, Tally};
 use crate::schema::{
-    EARLIER_COLUMNS, EARLIER_LIMIT, ENTRY_COLUMNS, MIGRATIONS, PaceSql, SQLITE_APPLICATION_ID, VERSION,
+    EARLIER_COLUMNS, EARLIER_LIMIT, ENTRY_COLUMNS, FORGOTTEN_SUBJECT, MIGRATIONS, PaceSql,
+    SQLITE_APPLICATION_ID, VERSION,
 };
+use juhe_proto::Subject;
+
 use crate::store::{Selection, Store};
 use crate::{LedgerError, LedgerSecret};
 
@@ -84,6 +87,30 @@ impl SqliteStore {
             Ok(*known.entry(o).or_insert_with(|| self.alive(o)))
         })
         .unwrap_or(true)
+    }
+
+    /// [`Store::forget`]'s update, in one transaction.
+    fn forget_in(
+        &self,
+        connection: &mut Connection,
+        account: &str,
+        subjects: &[Subject],
+    ) -> Result<u64, LedgerError> {
+        let tx = connection
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| self.error(e))?;
+        let mut forgotten = 0;
+        for subject in subjects {
+            forgotten += tx
+                .execute(
+                    "UPDATE juhe_ledger_entries SET masked = '', result = NULL, subject = ?3 \
+                     WHERE account = ?1 AND subject = ?2",
+                    params![account, &subject.as_bytes()[..], &FORGOTTEN_SUBJECT[..]],
+                )
+                .map_err(|e| self.error(e))? as u64;
+        }
+        tx.commit().map_err(|e| self.error(e))?;
+        Ok(forgotten)
     }
 
     fn lock(&self) -> MutexGuard<'_, Connection> {
@@ -525,6 +552,20 @@ impl Store for SqliteStore {
             .execute("DELETE FROM juhe_ledger_entries WHERE started_at < ?1", params![unix_ms(before)])
             .map_err(|e| self.error(e))?;
         Ok(deleted as u64)
+    }
+
+    fn forget(&self, account: &str, subjects: &[Subject]) -> Result<u64, LedgerError> {
+        let mut connection = self.lock();
+        let forgotten = self.forget_in(&mut connection, account, subjects)?;
+        // The old values are still in the file: in the space earlier updates of the same rows
+        // freed (a row is rewritten when its check finishes), and in the log's old frames.
+        // VACUUM rebuilds the file from the live rows only; the checkpoint then copies the
+        // rebuilt pages into it and truncates the log. It rewrites the whole file and holds
+        // the write lock meanwhile: other processes' checks wait, or fail closed past
+        // LOCK_WAIT (docs/ledger.md, "Forgetting a person").
+        connection.execute_batch("VACUUM").map_err(|e| self.error(e))?;
+        connection.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())).map_err(|e| self.error(e))?;
+        Ok(forgotten)
     }
 
     fn take_start(

@@ -3,6 +3,8 @@
 
 use std::time::SystemTime;
 
+use juhe_proto::Subject;
+
 use crate::admission::{Admission, Policy};
 use crate::pace::{Start, StartRequest};
 use crate::record::{Entry, EntryId, Intent, Reconciliation, Recorded, Settled, Settlement, Settler};
@@ -54,6 +56,9 @@ pub(crate) trait Store: Send + Sync {
     fn report(&self, span: Span, by: Grouping) -> Result<Report, LedgerError>;
     /// Deletes entries sent before `before`; how many.
     fn prune(&self, before: SystemTime) -> Result<u64, LedgerError>;
+    /// Removes the personal fields (masked form, result fields, subject) of `account`'s
+    /// entries about `subjects`, and what the database keeps of their old values; how many.
+    fn forget(&self, account: &str, subjects: &[Subject]) -> Result<u64, LedgerError>;
     /// Books a start in the pace of `account` and `target` (see [`crate::pace`]).
     fn take_start(
         &self,

@@ -194,6 +194,7 @@ fn ledger_command(
         | LedgerCommand::Pending { at, .. }
         | LedgerCommand::Export { at, .. }
         | LedgerCommand::Settle { at, .. }
+        | LedgerCommand::Forget { at, .. }
         | LedgerCommand::Prune { at, .. } => at.ledger.clone(),
     };
     let location = match typed.or(before) {
@@ -268,6 +269,7 @@ fn command_name(command: &Command) -> &'static str {
         Command::Ledger { command: LedgerCommand::Export { .. } } => "ledger export",
         Command::Ledger { command: LedgerCommand::Prune { .. } } => "ledger prune",
         Command::Ledger { command: LedgerCommand::Settle { .. } } => "ledger settle",
+        Command::Ledger { command: LedgerCommand::Forget { .. } } => "ledger forget",
         Command::Completions { .. } => "completions",
         Command::Man => "man",
     }

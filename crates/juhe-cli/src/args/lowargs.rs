@@ -284,6 +284,34 @@ pub(crate) enum LedgerCommand {
         #[command(flatten)]
         at: LedgerAt,
     },
+    /// Forget a person on request: the personal fields of every entry about them (masked
+    /// form, result fields, subject hash) are removed; the billing facts stay, linked to nobody.
+    /// Prints a receipt with no personal data.
+    ///
+    /// The entries are found by the keyed hash of the fields given, for every product they
+    /// cover: a name and ID card number find idcard checks; with a mobile, telecom2 and
+    /// telecom3 ones; with a photo, face ones. A SQLite ledger's file is rebuilt (VACUUM) so no
+    /// old value stays in it: checks of other processes wait meanwhile.
+    Forget {
+        /// Name on the ID card.
+        #[arg(long)]
+        name: Option<String>,
+        /// 18-character ID card number.
+        #[arg(long)]
+        idcard: String,
+        /// Mainland mobile number.
+        #[arg(long)]
+        mobile: Option<String>,
+        /// JPEG or PNG face photo.
+        #[arg(long, value_name = "FILE")]
+        image: Option<PathBuf>,
+        /// The API key the checks were made with: the ledger's account, and (with
+        /// JUHE_LEDGER_SECRET if the checks had one) the key of its hashes.
+        #[arg(long, env = "JUHE_KEY", hide_env_values = true)]
+        key: String,
+        #[command(flatten)]
+        at: LedgerAt,
+    },
     /// Delete entries older than DURATION (30d, 180d), for retention rules.
     Prune {
         /// Entries sent longer ago than this go.

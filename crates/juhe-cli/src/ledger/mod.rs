@@ -47,6 +47,9 @@ pub(crate) fn run(command: LedgerCommand, location: &Location) -> Result<ExitCod
             let how = if billed { Reconciliation::Billed { order_id } } else { Reconciliation::NotBilled };
             return Ok(settle(&ledger, &entries, &how, format.unwrap_or(Format::Text)));
         }
+        LedgerCommand::Forget { name, idcard, mobile, image, key, .. } => {
+            return forget(&ledger, (name, idcard, mobile, image), &key);
+        }
         LedgerCommand::Prune { older_than, .. } => {
             let before = SystemTime::now().checked_sub(older_than).unwrap_or(SystemTime::UNIX_EPOCH);
             let deleted = ledger.prune(before).map_err(failed)?;
@@ -57,6 +60,49 @@ pub(crate) fn run(command: LedgerCommand, location: &Location) -> Result<ExitCod
             );
         }
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `juhe ledger forget`: the person's entries lose their personal fields; the receipt names
+/// counts, products and the time, never the person.
+fn forget(
+    ledger: &Ledger,
+    (name, idcard, mobile, image): (Option<String>, String, Option<String>, Option<std::path::PathBuf>),
+    key: &str,
+) -> Result<ExitCode, Failure> {
+    use juhe_verify::proto::{CivilDate, Param, PersonalFields};
+    let secret = match std::env::var("JUHE_LEDGER_SECRET").ok().filter(|s| !s.is_empty()) {
+        Some(secret) => juhe_verify::ledger::LedgerSecret::from_secret(&secret, key)
+            .map_err(|e| Failure::usage(crate::failure::error_chain(&e)))?,
+        None => juhe_verify::ledger::LedgerSecret::from_api_key(key),
+    };
+    let mut fields = PersonalFields::new().with(Param::Idcard, idcard);
+    if let Some(name) = name {
+        fields.insert(Param::Realname, name);
+    }
+    if let Some(mobile) = mobile {
+        fields.insert(Param::Mobile, mobile);
+    }
+    if let Some(path) = image {
+        let bytes = juhe_csv::local_file::read(&path, juhe_csv::local_file::FACE_PHOTO)
+            .map_err(|e| Failure::usage(format!("--image: {e}")))?;
+        fields.insert_bytes(Param::Image, &bytes);
+    }
+    let receipt = ledger
+        .forget(&secret, &fields, CivilDate::today_in_china())
+        .map_err(|e| Failure::failed(crate::failure::error_chain(&e)))?;
+    if receipt.products.is_empty() {
+        return Err(Failure::usage(
+            "these fields find no product's checks: give --name or --mobile with --idcard (valid ones)",
+        ));
+    }
+    let products: Vec<&str> = receipt.products.iter().map(|p| p.name()).collect();
+    println!(
+        "juhe: forgot the personal fields of {} ({} checks looked for) at {}; billing facts kept",
+        crate::plural::counted(receipt.entries, "entry", "entries"),
+        products.join(", "),
+        china_timestamp(SystemTime::now())
+    );
     Ok(ExitCode::SUCCESS)
 }
 

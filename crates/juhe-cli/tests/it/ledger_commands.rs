@@ -458,6 +458,59 @@ fn the_ledger_holds_no_personal_data_and_prunes() {
     assert_eq!(report(&ledger)["billed"].as_u64(), Some(0));
 }
 
+/// `juhe ledger forget` on request: the person's entries lose their masked form (the export
+/// shows it empty; a SQLite file no longer holds it, nor its log), their check is no longer
+/// reused (asked again, it is billed again), everyone else's entries stay, and the billing
+/// totals do not move. The receipt names no one.
+#[test]
+fn a_person_is_forgotten_on_request_on_each_database() {
+    let sandbox = Sandbox::start().unwrap();
+    let dir = temp_dir("forget");
+    let sqlite = dir.join("ledger.sqlite");
+    for ledger in [sqlite.display().to_string(), postgres_server::shared().new_database()] {
+        let billed_before = sandbox.ledger().billed;
+        let check = |n: usize| with(&["--ledger", &ledger, "--reuse-within", "30d"], telecom3(&sandbox, n));
+        for n in [1, 2] {
+            let out = juhe_at(&sandbox, &dir, check(n));
+            assert!(out.status.success(), "{}", stderr(&out));
+        }
+        let p = &sandbox.identities()[2];
+        let masked = juhe_verify::proto::masking::mask_idcard(&p.idcard);
+        let export = || {
+            let out = crate::juhe_command().args(["ledger", "export", "--ledger", &ledger]).output().unwrap();
+            String::from_utf8(out.stdout).unwrap()
+        };
+        assert!(export().contains(&masked), "there before: {}", export());
+        let forget = crate::juhe_command()
+            .args(["ledger", "forget", "--name", &p.name, "--idcard", &p.idcard, "--mobile", &p.mobile])
+            .args(["--ledger", &ledger])
+            .env("JUHE_KEY", sandbox.key())
+            .output()
+            .unwrap();
+        assert!(forget.status.success(), "{}", stderr(&forget));
+        let receipt = String::from_utf8_lossy(&forget.stdout).into_owned();
+        assert!(receipt.contains("1 entry") && receipt.contains("telecom3"), "{receipt}");
+        for text in [&p.name, &p.idcard, &p.mobile, &masked] {
+            assert!(!receipt.contains(text.as_str()), "the receipt names no one: {receipt}");
+        }
+        assert!(!export().contains(&masked), "gone from the export: {}", export());
+        assert!(
+            export().contains(&juhe_verify::proto::masking::mask_idcard(&sandbox.identities()[1].idcard))
+        );
+        assert_eq!(report(&ledger)["billed"].as_u64(), Some(2), "billing facts kept");
+        if ledger.ends_with(".sqlite") {
+            for suffix in ["", "-wal", "-shm"] {
+                let Ok(file) = std::fs::read(format!("{ledger}{suffix}")) else { continue };
+                assert!(!bytes::contains(&file, masked.as_bytes()), "in {ledger}{suffix}");
+            }
+        }
+        // Asked again, person 2 is checked (and billed) again; person 1 is still reused.
+        assert!(juhe_at(&sandbox, &dir, check(2)).status.success());
+        assert!(juhe_at(&sandbox, &dir, check(1)).status.success());
+        assert_eq!(sandbox.ledger().billed, billed_before + 3);
+    }
+}
+
 /// A telecom3 input of the sandbox's people `range`.
 fn write_people(sandbox: &Sandbox, path: &PathBuf, range: std::ops::Range<usize>) {
     let mut writer = csv::Writer::from_path(path).unwrap();

@@ -445,3 +445,47 @@ pub(crate) fn a_refusal_counts_every_handles_answers(open: &(dyn Fn() -> Ledger 
     };
     assert!(at > SystemTime::now() + Duration::from_millis(500), "held until the window frees");
 }
+
+/// The fields of person `n` of [`check`], as `juhe ledger forget` is given them.
+pub(crate) fn person(n: u32) -> juhe_proto::PersonalFields {
+    use juhe_proto::Param;
+    let check = check(n);
+    juhe_proto::PersonalFields::new()
+        .with(Param::Realname, check.name.as_str())
+        .with(Param::Idcard, check.idcard.as_str())
+        .with(Param::Mobile, check.mobile.as_str())
+}
+
+/// Forgetting a person: their entries lose the masked form and the subject (no longer
+/// reusable, nor found again), everyone else's stay, and the billing facts do not change.
+pub(crate) fn forgetting(ledger: &Ledger) {
+    let secret = secret();
+    for n in 1..=3 {
+        let entry = sent(ledger.begin(&secret, &intent(n, "juhe"), &reuse()).unwrap());
+        ledger.finish(entry, &billed(&format!("JH{n}"))).unwrap();
+    }
+    let before = ledger.report(Span::all(), Grouping::Total).unwrap();
+    let today = CivilDate::new(2026, 12, 1).unwrap();
+    let receipt = ledger.forget(&secret, &person(2), today).unwrap();
+    assert_eq!(receipt.entries, 1, "{receipt:?}");
+    assert!(receipt.products.contains(&juhe_proto::Product::Telecom3));
+    let after = ledger.report(Span::all(), Grouping::Total).unwrap();
+    assert_eq!(format!("{before:?}"), format!("{after:?}"), "billing facts unchanged");
+    let mut masked = Vec::new();
+    ledger
+        .entries(Span::all(), &mut |e| {
+            masked.push((e.order_id.clone(), e.masked.clone(), e.state));
+            true
+        })
+        .unwrap();
+    let forgotten = masked.iter().find(|(order, ..)| order.as_deref() == Some("JH2")).unwrap();
+    assert_eq!((forgotten.1.as_str(), forgotten.2), ("", State::Billed));
+    assert!(masked.iter().filter(|(_, m, _)| m.contains("139****000")).count() == 2, "{masked:?}");
+    // Person 2 is no longer reusable (asked again, it is sent); person 1 still is.
+    assert!(matches!(ledger.begin(&secret, &intent(2, "juhe"), &reuse()).unwrap(), Admission::Send(_)));
+    assert!(matches!(ledger.begin(&secret, &intent(1, "juhe"), &reuse()).unwrap(), Admission::Reuse(_)));
+    // Forgetting again finds nothing; another account's key finds nothing either.
+    assert_eq!(ledger.forget(&secret, &person(2), today).unwrap().entries, 1, "the new pending entry");
+    let other = LedgerSecret::from_api_key("ffffffffffffffffffffffffffffffff");
+    assert_eq!(ledger.forget(&other, &person(1), today).unwrap().entries, 0);
+}

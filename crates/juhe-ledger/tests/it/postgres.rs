@@ -136,3 +136,8 @@ fn a_refusal_counts_every_handles_answers() {
     let (url, _ledger) = fresh();
     behaviour::a_refusal_counts_every_handles_answers(&|| Ledger::connect_postgres(&url).unwrap());
 }
+
+#[test]
+fn forgetting_a_person() {
+    behaviour::forgetting(&fresh().1);
+}

@@ -229,3 +229,42 @@ fn a_refusal_counts_every_handles_answers() {
     let (path, _ledger) = fresh("refusal");
     behaviour::a_refusal_counts_every_handles_answers(&|| Ledger::open_sqlite(&path).unwrap());
 }
+
+#[test]
+fn forgetting_a_person() {
+    behaviour::forgetting(&fresh("forget").1);
+}
+
+/// After `forget`, nothing of the person is left in the files (the database, its log, its
+/// shared memory): not their masked form, nor their subject hash, which were there before.
+#[test]
+fn a_forgotten_person_is_gone_from_the_files() {
+    let (path, ledger) = fresh("forget-files");
+    for n in 0..20 {
+        let juhe_ledger::Admission::Send(entry) =
+            ledger.begin(&secret(), &intent(n, "juhe"), &Policy::record_only()).unwrap()
+        else {
+            panic!("not sent")
+        };
+        ledger.finish(entry, &billed(&format!("JH{n}"))).unwrap();
+    }
+    let subject = intent(7, "juhe").subject;
+    let masked = intent(7, "juhe").masked;
+    let files = || -> Vec<Vec<u8>> {
+        ["", "-wal", "-shm"]
+            .iter()
+            .filter_map(|suffix| std::fs::read(format!("{}{suffix}", path.display())).ok())
+            .collect()
+    };
+    let needles: Vec<&[u8]> = vec![masked.as_bytes(), subject.as_bytes()];
+    assert!(files().iter().any(|f| !bytes::found(f, &needles).is_empty()), "there before");
+    let receipt =
+        ledger.forget(&secret(), &behaviour::person(7), juhe_proto::CivilDate::new(2026, 12, 1).unwrap());
+    assert_eq!(receipt.unwrap().entries, 1);
+    for (file, name) in files().iter().zip(["database", "log", "shared memory"]) {
+        let found = bytes::found(file, &needles);
+        assert!(found.is_empty(), "found in the {name} ({} bytes): {found:?}", file.len());
+    }
+    let other = intent(8, "juhe").masked;
+    assert!(files().iter().any(|f| bytes::contains(f, other.as_bytes())), "others stay");
+}
