@@ -252,6 +252,11 @@ impl Ledger {
         self.store.prune(before)
     }
 
+    /// How many entries [`prune`](Self::prune) would delete now, deleting nothing.
+    pub fn count_before(&self, before: SystemTime) -> Result<u64, LedgerError> {
+        self.store.count_before(before)
+    }
+
     /// Forgets a person: the personal fields (masked form, result fields, subject hash) of the
     /// entries of `secret`'s account about the people `fields` describe are removed, for every
     /// product whose parameters `fields` all give (a name and ID card number find idcard checks;

@@ -671,6 +671,16 @@ impl Store for PostgresStore {
         })
     }
 
+    fn count_before(&self, before: SystemTime) -> Result<u64, LedgerError> {
+        let before = unix_ms(before);
+        self.run(move |client, location| {
+            let row = client
+                .query_one("SELECT COUNT(*) FROM juhe_ledger_entries WHERE started_at < $1", &[&before])
+                .map_err(|e| database(location, e))?;
+            Ok(u64::try_from(row.get::<_, i64>(0)).unwrap_or(0))
+        })
+    }
+
     fn forget(&self, account: &str, subjects: &[Subject]) -> Result<u64, LedgerError> {
         let account = account.to_owned();
         let subjects: Vec<Vec<u8>> = subjects.iter().map(|s| s.as_bytes().to_vec()).collect();

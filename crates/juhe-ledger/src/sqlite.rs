@@ -554,6 +554,18 @@ impl Store for SqliteStore {
         Ok(deleted as u64)
     }
 
+    fn count_before(&self, before: SystemTime) -> Result<u64, LedgerError> {
+        let connection = self.lock();
+        let count: i64 = connection
+            .query_row(
+                "SELECT COUNT(*) FROM juhe_ledger_entries WHERE started_at < ?1",
+                params![unix_ms(before)],
+                |r| r.get(0),
+            )
+            .map_err(|e| self.error(e))?;
+        Ok(u64::try_from(count).unwrap_or(0))
+    }
+
     fn forget(&self, account: &str, subjects: &[Subject]) -> Result<u64, LedgerError> {
         let mut connection = self.lock();
         let forgotten = self.forget_in(&mut connection, account, subjects)?;

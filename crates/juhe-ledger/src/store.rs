@@ -56,6 +56,8 @@ pub(crate) trait Store: Send + Sync {
     fn report(&self, span: Span, by: Grouping) -> Result<Report, LedgerError>;
     /// Deletes entries sent before `before`; how many.
     fn prune(&self, before: SystemTime) -> Result<u64, LedgerError>;
+    /// How many entries [`prune`](Self::prune) would delete.
+    fn count_before(&self, before: SystemTime) -> Result<u64, LedgerError>;
     /// Removes the personal fields (masked form, result fields, subject) of `account`'s
     /// entries about `subjects`, and what the database keeps of their old values; how many.
     fn forget(&self, account: &str, subjects: &[Subject]) -> Result<u64, LedgerError>;

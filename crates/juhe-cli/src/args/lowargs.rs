@@ -317,6 +317,9 @@ pub(crate) enum LedgerCommand {
         /// Entries sent longer ago than this go.
         #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
         older_than: Duration,
+        /// Say how many entries would go, and delete nothing.
+        #[arg(long)]
+        dry_run: bool,
         #[command(flatten)]
         at: LedgerAt,
     },

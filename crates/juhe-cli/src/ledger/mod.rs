@@ -50,7 +50,16 @@ pub(crate) fn run(command: LedgerCommand, location: &Location) -> Result<ExitCod
         LedgerCommand::Forget { name, idcard, mobile, image, key, .. } => {
             return forget(&ledger, (name, idcard, mobile, image), &key);
         }
-        LedgerCommand::Prune { older_than, .. } => {
+        LedgerCommand::Prune { older_than, dry_run: true, .. } => {
+            let before = SystemTime::now().checked_sub(older_than).unwrap_or(SystemTime::UNIX_EPOCH);
+            let count = ledger.count_before(before).map_err(failed)?;
+            eprintln!(
+                "juhe: would delete {} sent before {} (--dry-run: nothing deleted)",
+                crate::plural::counted(count, "entry", "entries"),
+                china_timestamp(before)
+            );
+        }
+        LedgerCommand::Prune { older_than, dry_run: false, .. } => {
             let before = SystemTime::now().checked_sub(older_than).unwrap_or(SystemTime::UNIX_EPOCH);
             let deleted = ledger.prune(before).map_err(failed)?;
             eprintln!(

@@ -450,6 +450,13 @@ fn the_ledger_holds_no_personal_data_and_prunes() {
     }
     let ledger = ledger.display().to_string();
     assert_eq!(report(&ledger)["billed"].as_u64(), Some(60));
+    let dry = crate::juhe_command()
+        .args(["ledger", "prune", "--older-than", "0s", "--dry-run", "--ledger", &ledger])
+        .output()
+        .unwrap();
+    assert!(dry.status.success(), "{}", stderr(&dry));
+    assert!(stderr(&dry).contains("would delete 60 entries"), "{}", stderr(&dry));
+    assert_eq!(report(&ledger)["billed"].as_u64(), Some(60), "a dry run deletes nothing");
     let pruned = crate::juhe_command()
         .args(["ledger", "prune", "--older-than", "0s", "--ledger", &ledger])
         .output()

@@ -1,9 +1,6 @@
 //! Mainland China mobile numbers.
 
-use std::borrow::Cow;
 use std::fmt;
-
-use super::CivilDate;
 
 use super::masking::mask_mobile;
 use super::{Field, Problem, ValidationError, to_halfwidth, trimmed};
@@ -69,21 +66,7 @@ fn strip_country_code(number: &str) -> &str {
     number
 }
 
-impl crate::PersonalValue for MobileNumber {
-    type Input<'a> = &'a str;
-    fn from_input(input: &str, _today: CivilDate) -> Result<Self, ValidationError> {
-        Self::parse(input)
-    }
-    fn from_wire(text: &str, _today: CivilDate) -> Result<Self, ValidationError> {
-        Self::parse(text)
-    }
-    fn wire(&self) -> Cow<'_, str> {
-        Cow::Borrowed(&self.0)
-    }
-    fn masked(&self) -> Option<String> {
-        Some(MobileNumber::masked(self))
-    }
-}
+super::text_personal_value!(MobileNumber);
 
 impl fmt::Debug for MobileNumber {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -1,6 +1,29 @@
 //! Local validation: bad input is refused before anything is sent (and paid for), with an
 //! error that names the field and never echoes its value.
 
+/// [`PersonalValue`](crate::PersonalValue) for a text type over a `String` whose caller's input
+/// and wire text are read alike, by its `parse`, and whose masked form is its `masked`.
+macro_rules! text_personal_value {
+    ($ty:ident) => {
+        impl crate::PersonalValue for $ty {
+            type Input<'a> = &'a str;
+            fn from_input(input: &str, _today: super::CivilDate) -> Result<Self, ValidationError> {
+                Self::parse(input)
+            }
+            fn from_wire(text: &str, _today: super::CivilDate) -> Result<Self, ValidationError> {
+                Self::parse(text)
+            }
+            fn wire(&self) -> std::borrow::Cow<'_, str> {
+                std::borrow::Cow::Borrowed(&self.0)
+            }
+            fn masked(&self) -> Option<String> {
+                Some($ty::masked(self))
+            }
+        }
+    };
+}
+pub(crate) use text_personal_value;
+
 mod civil_date;
 mod face_image;
 mod id_card;

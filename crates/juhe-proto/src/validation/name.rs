@@ -1,9 +1,6 @@
 //! Personal names as they stand on a Chinese ID card.
 
-use std::borrow::Cow;
 use std::fmt;
-
-use super::CivilDate;
 
 use super::masking::mask_name;
 use unicode_normalization::UnicodeNormalization;
@@ -60,21 +57,7 @@ impl PersonName {
     }
 }
 
-impl crate::PersonalValue for PersonName {
-    type Input<'a> = &'a str;
-    fn from_input(input: &str, _today: CivilDate) -> Result<Self, ValidationError> {
-        Self::parse(input)
-    }
-    fn from_wire(text: &str, _today: CivilDate) -> Result<Self, ValidationError> {
-        Self::parse(text)
-    }
-    fn wire(&self) -> Cow<'_, str> {
-        Cow::Borrowed(&self.0)
-    }
-    fn masked(&self) -> Option<String> {
-        Some(PersonName::masked(self))
-    }
-}
+super::text_personal_value!(PersonName);
 
 fn is_dot_like(c: char) -> bool {
     matches!(
