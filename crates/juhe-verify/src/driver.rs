@@ -306,6 +306,7 @@ mod tests {
     /// What the scripted client saw, in order.
     #[derive(Debug, Clone, PartialEq)]
     enum Seen {
+        PaceStart,
         Sent,
         Slept(Duration),
         Refused,
@@ -358,6 +359,7 @@ mod tests {
             self.saw(Seen::Answered { billed: result.is_ok() });
         }
         async fn pace_start(&self, _: &Pace) -> Result<bool, Error> {
+            self.saw(Seen::PaceStart);
             Ok(true)
         }
         #[cfg(feature = "ledger")]
@@ -526,6 +528,16 @@ mod tests {
             answers: Vec<Result<HttpResponse, TransportError>>,
             caller_gone: &(dyn Fn() -> bool + Sync),
         ) -> (Result<juhe_proto::Telecom3Outcome, Error>, Vec<Seen>) {
+            recorded_in_pace(journal, answers, caller_gone, None)
+        }
+
+        /// [`recorded_run`] as a batch's check, in `pace`.
+        fn recorded_in_pace(
+            journal: &Arc<Journal>,
+            answers: Vec<Result<HttpResponse, TransportError>>,
+            caller_gone: &(dyn Fn() -> bool + Sync),
+            pace: Option<&Pace>,
+        ) -> (Result<juhe_proto::Telecom3Outcome, Error>, Vec<Seen>) {
             let core = Arc::new(Core {
                 protocol: Protocol::new(Credentials::new("k").unwrap()),
                 mode: Mode::Plain,
@@ -536,7 +548,7 @@ mod tests {
             let mut attempts = core.start(&check, Mode::Plain).unwrap();
             let io = Scripted::new(answers);
             let intent = journal.intent(&check, Mode::Plain);
-            let result = block_on(recorded(&io, journal, intent, &mut attempts, None, caller_gone));
+            let result = block_on(recorded(&io, journal, intent, &mut attempts, pace, caller_gone));
             (result, io.seen())
         }
 
@@ -565,6 +577,22 @@ mod tests {
             assert!(again.unwrap().reused().is_some());
             assert!(seen.is_empty(), "nothing sent: {seen:?}");
             assert_eq!(states(&journal), [State::Billed], "no new entry");
+        }
+
+        /// A batch's check whose answer the ledger holds takes no start in the pace: a rerun
+        /// answered from the ledger is not held to the key's rate (issue 29's 100 rows/s
+        /// crawl); a new question takes its start, then is sent.
+        #[test]
+        fn an_answer_from_the_ledger_takes_no_start_in_the_pace() {
+            let (journal, _folder) = journal(Policy::record_only().reuse_within(Duration::from_secs(3600)));
+            let key = crate::starts::KeyPace { journal: Some(Arc::clone(&journal)) };
+            let pace = Pace::new(&crate::BatchOptions::default(), crate::batch::Board::new(8, None), key);
+            let (first, seen) = recorded_in_pace(&journal, vec![billed()], &|| false, Some(&pace));
+            assert!(first.is_ok());
+            assert_eq!(seen, [Seen::PaceStart, Seen::Sent, Seen::Answered { billed: true }]);
+            let (again, seen) = recorded_in_pace(&journal, Vec::new(), &|| false, Some(&pace));
+            assert!(again.unwrap().reused().is_some());
+            assert!(seen.is_empty(), "no start taken, nothing sent: {seen:?}");
         }
 
         /// A timeout after the request left is recorded maybe billed, not billed nor lost.
