@@ -50,21 +50,17 @@ pub(crate) fn run(command: LedgerCommand, location: &Location) -> Result<ExitCod
         LedgerCommand::Forget { name, idcard, mobile, image, key, .. } => {
             return forget(&ledger, (name, idcard, mobile, image), &key);
         }
-        LedgerCommand::Prune { older_than, dry_run: true, .. } => {
+        LedgerCommand::Prune { older_than, dry_run, .. } => {
             let before = SystemTime::now().checked_sub(older_than).unwrap_or(SystemTime::UNIX_EPOCH);
-            let count = ledger.count_before(before).map_err(failed)?;
+            let (count, said) = if dry_run {
+                (ledger.count_before(before).map_err(failed)?, "would delete")
+            } else {
+                (ledger.prune(before).map_err(failed)?, "deleted")
+            };
+            let nothing = if dry_run { " (--dry-run: nothing deleted)" } else { "" };
             eprintln!(
-                "juhe: would delete {} sent before {} (--dry-run: nothing deleted)",
+                "juhe: {said} {} sent before {}{nothing}",
                 crate::plural::counted(count, "entry", "entries"),
-                china_timestamp(before)
-            );
-        }
-        LedgerCommand::Prune { older_than, dry_run: false, .. } => {
-            let before = SystemTime::now().checked_sub(older_than).unwrap_or(SystemTime::UNIX_EPOCH);
-            let deleted = ledger.prune(before).map_err(failed)?;
-            eprintln!(
-                "juhe: deleted {} sent before {}",
-                crate::plural::counted(deleted, "entry", "entries"),
                 china_timestamp(before)
             );
         }
