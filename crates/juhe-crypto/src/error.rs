@@ -35,4 +35,12 @@ pub enum CryptoError {
     /// The RSA operation itself failed (decryption of a tampered ciphertext, for instance).
     #[error("RSA {0} failed")]
     Rsa(&'static str),
+    /// A master key for sealed secrets must hold at least 32 bytes.
+    #[error(
+        "a master key must hold at least 32 bytes (256 bits), got {0}: make one with `openssl rand -base64 32`"
+    )]
+    MasterKeyTooShort(usize),
+    /// A sealed secret did not open: it was altered, or sealed under another master key.
+    #[error("a sealed secret did not open: it was altered, or sealed under another master key")]
+    Unsealed,
 }

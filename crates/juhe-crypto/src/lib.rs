@@ -14,6 +14,7 @@
 //! | base64 | [`base64_encode`], [`base64_decode`] |
 //! | a keyed name for a check's fields (HMAC-SHA256) | [`keyed_hash`] |
 //! | a key for one purpose from another secret (HKDF-SHA256) | [`hkdf_sha256`] |
+//! | secrets at rest under a master key (AES-256-CBC + HMAC-SHA256) | [`SealingKey`] |
 //!
 //! There is no I/O but the operating system's random generator: what needs randomness
 //! ([`AesKey::generate`], [`RsaPublicKey::encrypt`], [`RsaPrivateKey::generate`][generate])
@@ -77,6 +78,7 @@ mod rsa_key_formats;
 #[cfg(feature = "decrypt")]
 mod rsa_private;
 mod rsa_public;
+mod sealed;
 mod sign;
 
 #[cfg(feature = "decrypt")]
@@ -90,6 +92,7 @@ pub use rand_core;
 #[cfg(feature = "decrypt")]
 pub use rsa_private::{RsaPrivateKey, RsaPrivateKeyOn};
 pub use rsa_public::{RsaPadding, RsaPublicKey, RsaPublicKeyOn};
+pub use sealed::{MIN_MASTER_KEY_LEN, SealingKey};
 pub use sign::md5_sign;
 
 /// The README's example (crates.io's page), compiled and run as a doc test so it stays true.

@@ -35,6 +35,7 @@ fn intent(n: u64, key: &SubjectKey) -> Intent {
         target: "juhe".into(),
         masked: juhe_proto::masking::mask_check(&check),
         deadline: Duration::from_secs(30),
+        team: None,
     }
 }
 

@@ -17,6 +17,9 @@ pub struct Policy {
     reuse_within: Option<Duration>,
     max_billed_per_day: Option<u64>,
     max_billed_per_month: Option<u64>,
+    team_max_billed_per_day: Option<u64>,
+    team_max_billed_per_month: Option<u64>,
+    teams_apart: bool,
     resend_maybe_billed: bool,
 }
 
@@ -35,6 +38,12 @@ impl Policy {
         self
     }
 
+    /// No reuse, and no waiting for the same question in flight elsewhere (the default).
+    pub fn no_reuse(mut self) -> Self {
+        self.reuse_within = None;
+        self
+    }
+
     /// At most `cap` checks that cost or may cost money per day (China time) for the account,
     /// across every process on the ledger; pending entries count.
     pub fn max_billed_per_day(mut self, cap: u64) -> Self {
@@ -45,6 +54,28 @@ impl Policy {
     /// The same per calendar month (China time).
     pub fn max_billed_per_month(mut self, cap: u64) -> Self {
         self.max_billed_per_month = Some(cap);
+        self
+    }
+
+    /// At most `cap` checks that cost or may cost money per day (China time) for the team a
+    /// check is made for ([`Intent::team`]), across every process on the ledger; the
+    /// account's own cap still holds. Checks without a team are not counted.
+    pub fn team_max_billed_per_day(mut self, cap: u64) -> Self {
+        self.team_max_billed_per_day = Some(cap);
+        self
+    }
+
+    /// The same per calendar month (China time).
+    pub fn team_max_billed_per_month(mut self, cap: u64) -> Self {
+        self.team_max_billed_per_month = Some(cap);
+        self
+    }
+
+    /// Reuse only the team's own answers, and wait only for its own checks in flight: a
+    /// gateway whose operator keeps teams apart. By default a person one team checked is
+    /// answered from the ledger for another.
+    pub fn teams_apart(mut self) -> Self {
+        self.teams_apart = true;
         self
     }
 
@@ -95,11 +126,23 @@ pub enum Admission {
         /// Its cap.
         cap: u64,
     },
+    /// Do not send: the budget of `period` of the team the check is made for is spent.
+    TeamOverBudget {
+        /// Which budget.
+        period: Period,
+        /// Its cap.
+        cap: u64,
+    },
 }
 
 /// An entry row about to be inserted.
 pub(crate) struct NewRow<'a> {
     pub(crate) account: &'a str,
+    /// The team it is made for, and its purpose.
+    pub(crate) team: Option<&'a str>,
+    pub(crate) purpose: Option<&'a str>,
+    /// Earlier entries count only when they were made for the same team.
+    pub(crate) apart: bool,
     pub(crate) subject: &'a [u8; 32],
     pub(crate) product: &'static str,
     pub(crate) mode: &'static str,
@@ -137,9 +180,9 @@ pub(crate) trait BeginTx {
     /// account's to reuse, its checks in flight not this one's to wait for, and either would
     /// tell this account whom the other checked.
     fn earlier(&mut self, row: &NewRow<'_>, since: i64) -> Result<Vec<Earlier>, LedgerError>;
-    /// Adds one to the account's counter of `period`, unless it has reached `cap`; whether
+    /// Adds one to the counter of `holder` (an account, or a team's [`team_holder`]) for `period`, unless it has reached `cap`; whether
     /// it did.
-    fn spend(&mut self, account: &str, period: &str, cap: Option<u64>) -> Result<bool, LedgerError>;
+    fn spend(&mut self, holder: &str, period: &str, cap: Option<u64>) -> Result<bool, LedgerError>;
     /// Inserts the pending entry.
     fn insert(&mut self, row: &NewRow<'_>) -> Result<i64, LedgerError>;
     /// This ledger handle's owner token.
@@ -165,9 +208,19 @@ pub(crate) fn sender_alive(
 }
 
 /// The row a check's pending entry would be, now.
-fn new_row<'a>(tx: &dyn BeginTx, secret: &'a LedgerSecret, intent: &'a Intent, now_ms: i64) -> NewRow<'a> {
+fn new_row<'a>(
+    tx: &dyn BeginTx,
+    secret: &'a LedgerSecret,
+    intent: &'a Intent,
+    policy: &Policy,
+    now_ms: i64,
+) -> NewRow<'a> {
+    let team = intent.team.as_ref();
     NewRow {
         account: secret.account(),
+        team: team.map(|t| t.name.as_str()),
+        purpose: team.and_then(|t| t.purpose.as_deref()),
+        apart: policy.teams_apart,
         subject: intent.subject.as_bytes(),
         product: intent.product.name(),
         mode: intent.mode.name(),
@@ -195,7 +248,7 @@ pub(crate) fn reusable(
 ) -> Result<Option<Recorded>, LedgerError> {
     let Some(window) = policy.reuse_within else { return Ok(None) };
     let now_ms = unix_ms(now);
-    let row = new_row(tx, secret, intent, now_ms);
+    let row = new_row(tx, secret, intent, policy, now_ms);
     let earlier = tx.earlier(&row, since(now_ms, window))?;
     Ok(reusable_of(&earlier).map(Earlier::recorded))
 }
@@ -209,7 +262,7 @@ pub(crate) fn admit(
     now: SystemTime,
 ) -> Result<Admission, LedgerError> {
     let now_ms = unix_ms(now);
-    let row = new_row(tx, secret, intent, now_ms);
+    let row = new_row(tx, secret, intent, policy, now_ms);
     if let Some(window) = policy.reuse_within {
         tx.lock_subject(row.subject)?;
         let mut earlier = tx.earlier(&row, since(now_ms, window))?;
@@ -224,6 +277,18 @@ pub(crate) fn admit(
         }
     }
     let [day, month] = periods(now_ms);
+    // Nothing spent so far is committed unless the check is sent: a refusal rolls it back.
+    if let Some(team) = row.team {
+        let holder = team_holder(row.account, team);
+        for (period, name, cap) in [
+            (Period::Day, &day, policy.team_max_billed_per_day),
+            (Period::Month, &month, policy.team_max_billed_per_month),
+        ] {
+            if !tx.spend(&holder, name, cap)? {
+                return Ok(Admission::TeamOverBudget { period, cap: cap.unwrap_or(0) });
+            }
+        }
+    }
     for (period, name, cap) in
         [(Period::Day, day, policy.max_billed_per_day), (Period::Month, month, policy.max_billed_per_month)]
     {
@@ -232,6 +297,17 @@ pub(crate) fn admit(
         }
     }
     Ok(Admission::Send(EntryId(tx.insert(&row)?)))
+}
+
+/// The name a team's budget counts under in `juhe_ledger_spend`: its account's, then the
+/// team's (a team name holds no `/` the gateway allows, and an account is hex).
+pub(crate) fn team_holder(account: &str, team: &str) -> String {
+    format!("{account}/{team}")
+}
+
+/// Who an entry's share of a budget is given back to: its account, and its team.
+pub(crate) fn holders(account: &str, team: Option<&str>) -> Vec<String> {
+    std::iter::once(account.to_owned()).chain(team.map(|t| team_holder(account, t))).collect()
 }
 
 /// The newest billed answer with a documented verdict: what reuse returns.

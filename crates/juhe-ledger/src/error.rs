@@ -97,6 +97,14 @@ pub enum LedgerError {
         /// The entry.
         entry: i64,
     },
+    /// A change to a gateway's team keys that the keys' rules refuse.
+    #[error("ledger {location}: {problem}")]
+    TeamKey {
+        /// The ledger.
+        location: String,
+        /// What is wrong, and what to do.
+        problem: String,
+    },
     /// A ledger secret that is too short to hide anything.
     #[error("ledger secret: {0}")]
     Secret(&'static str),

@@ -63,6 +63,7 @@
 //!     target: "juhe".into(),
 //!     masked: masking::mask_check(&check),
 //!     deadline: Duration::from_secs(30),
+//!     team: None,
 //! };
 //! let policy = Policy::record_only().reuse_within(Duration::from_secs(86_400));
 //! let Admission::Send(entry) = ledger.begin(&secret, &intent, &policy)? else { unreachable!() };
@@ -97,6 +98,7 @@ mod secret;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 mod store;
+mod team_keys;
 
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -108,9 +110,12 @@ pub use calendar::{china_timestamp, parse_date};
 pub use error::{BoxError, LedgerError};
 pub use location::Location;
 pub use pace::{BATCH_HORIZON, Priority, Start, StartRequest};
-pub use record::{Entry, EntryId, Intent, Reconciliation, Recorded, Settled, Settlement, Settler, State};
+pub use record::{
+    Entry, EntryId, Intent, Reconciliation, Recorded, Settled, Settlement, Settler, State, TeamTag,
+};
 pub use report::{Counts, Grouping, Report, SANDBOX_TARGET, Span};
 pub use secret::LedgerSecret;
+pub use team_keys::{AdminAction, KeyChange, NewTeamKey, TeamKey};
 
 /// How long a ledger call waits for a lock another process holds (SQLite's file lock, a
 /// PostgreSQL row or advisory lock) before it fails closed: the check is then not sent. A
@@ -255,6 +260,28 @@ impl Ledger {
     /// How many entries [`prune`](Self::prune) would delete now, deleting nothing.
     pub fn count_before(&self, before: SystemTime) -> Result<u64, LedgerError> {
         self.store.count_before(before)
+    }
+
+    /// Every key a gateway issued to a team on this ledger, revoked ones too, oldest first.
+    pub fn team_keys(&self) -> Result<Vec<TeamKey>, LedgerError> {
+        self.store.team_keys()
+    }
+
+    /// Issues, rotates or revokes a team's key, and records in the same transaction that
+    /// `by` (an operating-system user) did it. A team has at most one live key.
+    pub fn change_team_keys(&self, change: &KeyChange, by: &str) -> Result<(), LedgerError> {
+        self.store.change_team_keys(change, by, SystemTime::now())
+    }
+
+    /// What admins did to the team keys, oldest first.
+    pub fn admin_actions(&self) -> Result<Vec<AdminAction>, LedgerError> {
+        self.store.admin_actions()
+    }
+
+    /// A number that changes whenever the team keys do: a gateway reads it before trusting
+    /// the keys it holds in memory, so a revoked key is refused at once on every replica.
+    pub fn team_keys_generation(&self) -> Result<i64, LedgerError> {
+        self.store.team_keys_generation()
     }
 
     /// Forgets a person: the personal fields (masked form, result fields, subject hash) of the

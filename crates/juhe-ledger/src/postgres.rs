@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use postgres::error::SqlState;
 use postgres::{Client, Config, NoTls, Row, Statement};
 
-use crate::admission::{Admission, BeginTx, Earlier, NewRow, Policy, admit, reusable, sender_alive};
+use crate::admission::{Admission, BeginTx, Earlier, NewRow, Policy, admit, holders, reusable, sender_alive};
 use crate::calendar::{from_unix_ms, periods, unix_ms};
 use crate::location::mask_password;
 use crate::owner;
@@ -27,6 +27,7 @@ use crate::report::{Grouping, Report, SANDBOX_TARGET, Span, TALLY_OWNER, Tally};
 use crate::schema::{
     EARLIER_COLUMNS, EARLIER_LIMIT, ENTRY_COLUMNS, FORGOTTEN_SUBJECT, MIGRATIONS, PaceSql, VERSION,
 };
+use crate::team_keys::{AdminAction, KeyChange, KeysTx, NewTeamKey, TeamKey, apply};
 use juhe_proto::Subject;
 
 use crate::store::{Selection, Store};
@@ -389,15 +390,18 @@ impl BeginTx for Begin<'_, '_> {
         let sql = format!(
             "SELECT {EARLIER_COLUMNS} FROM juhe_ledger_entries \
              WHERE subject = $1 AND product = $2 AND target = $3 AND started_at >= $4 AND account = $5 \
-             AND state <> 'not_billed' \
+             AND state <> 'not_billed' AND (NOT $6 OR team IS NOT DISTINCT FROM $7) \
              ORDER BY started_at DESC, id DESC LIMIT {EARLIER_LIMIT}"
         );
         let subject: &[u8] = row.subject;
-        let rows = self.query(&sql, &[&subject, &row.product, &row.target, &since, &row.account])?;
+        let rows = self.query(
+            &sql,
+            &[&subject, &row.product, &row.target, &since, &row.account, &row.apart, &row.team],
+        )?;
         rows.iter().map(|r| earlier_of(r).map_err(|e| database(self.location, e))).collect()
     }
 
-    fn spend(&mut self, account: &str, period: &str, cap: Option<u64>) -> Result<bool, LedgerError> {
+    fn spend(&mut self, holder: &str, period: &str, cap: Option<u64>) -> Result<bool, LedgerError> {
         let cap = cap.map_or(i64::MAX, |c| i64::try_from(c).unwrap_or(i64::MAX));
         if cap == 0 {
             return Ok(false);
@@ -406,7 +410,7 @@ impl BeginTx for Begin<'_, '_> {
             "INSERT INTO juhe_ledger_spend (account, period, spent) VALUES ($1, $2, 1) \
              ON CONFLICT (account, period) DO UPDATE SET spent = juhe_ledger_spend.spent + 1 \
              WHERE juhe_ledger_spend.spent < $3 RETURNING spent",
-            &[&account, &period, &cap],
+            &[&holder, &period, &cap],
         )?;
         Ok(changed.len() == 1)
     }
@@ -415,8 +419,8 @@ impl BeginTx for Begin<'_, '_> {
         let subject: &[u8] = row.subject;
         let inserted = self.query(
             "INSERT INTO juhe_ledger_entries \
-             (account, subject, product, mode, target, masked, started_at, deadline_at, state, owner) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', $9) RETURNING id",
+             (account, subject, product, mode, target, masked, started_at, deadline_at, state, owner, \
+             team, purpose) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', $9, $10, $11) RETURNING id",
             &[
                 &row.account,
                 &subject,
@@ -427,6 +431,8 @@ impl BeginTx for Begin<'_, '_> {
                 &row.started_at,
                 &row.deadline_at,
                 &row.owner,
+                &row.team,
+                &row.purpose,
             ],
         )?;
         let id = inserted.first().ok_or_else(|| LedgerError::Database {
@@ -498,7 +504,7 @@ impl Store for PostgresStore {
                     &mut tx,
                     "UPDATE juhe_ledger_entries SET state = $2, finished_at = $3, error_code = $4, verdict = $5, \
                      order_id = $6, attempts = $7, reason = $8, result = $9 \
-                     WHERE id = $1 AND state = 'pending' RETURNING account, started_at",
+                     WHERE id = $1 AND state = 'pending' RETURNING account, started_at, team",
                 )
                 .map_err(error)?;
             let settled = tx
@@ -520,7 +526,8 @@ impl Store for PostgresStore {
             if let (Some(row), false) = (settled, settlement.state.may_cost()) {
                 let account: String = row.try_get(0).map_err(error)?;
                 let started_at: i64 = row.try_get(1).map_err(error)?;
-                give_back(&mut tx, &account, started_at).map_err(error)?;
+                let team: Option<String> = row.try_get(2).map_err(error)?;
+                give_back(&mut tx, &account, team.as_deref(), started_at).map_err(error)?;
             }
             tx.commit().map_err(error)
         })
@@ -539,7 +546,7 @@ impl Store for PostgresStore {
             let mut tx = client.transaction().map_err(error)?;
             let found = tx
                 .query_opt(
-                    "SELECT state, account, started_at, deadline_at, owner FROM juhe_ledger_entries \
+                    "SELECT state, account, started_at, deadline_at, owner, team FROM juhe_ledger_entries \
                      WHERE id = $1 FOR UPDATE",
                     &[&entry.0],
                 )
@@ -568,7 +575,8 @@ impl Store for PostgresStore {
             )
             .map_err(error)?;
             if !how.state().may_cost() {
-                give_back(&mut tx, &account, started_at).map_err(error)?;
+                let team: Option<String> = row.try_get(5).map_err(error)?;
+                give_back(&mut tx, &account, team.as_deref(), started_at).map_err(error)?;
             }
             tx.commit().map_err(error)?;
             Ok(Settled { at: from_unix_ms(now_ms), by: settled_by, from })
@@ -630,6 +638,7 @@ impl Store for PostgresStore {
             Grouping::Day => "((started_at + 28800000) / 86400000)::text",
             Grouping::Product => "product",
             Grouping::Mode => "mode",
+            Grouping::Team => "coalesce(team, '')",
         };
         let (from, to) = span.millis();
         let sql = format!(
@@ -733,6 +742,74 @@ impl Store for PostgresStore {
     ) -> Result<Option<f64>, LedgerError> {
         let (account, target) = (account.to_owned(), target.to_owned());
         self.pace(move |rows| pace::rate(rows, &account, &target, cap, now))
+    }
+
+    fn team_keys(&self) -> Result<Vec<TeamKey>, LedgerError> {
+        self.run(move |client, location| {
+            let rows = client
+                .query(
+                    "SELECT id, team, key_hash, sealed, rules, created_at, revoked_at \
+                     FROM juhe_ledger_team_keys ORDER BY id",
+                    &[],
+                )
+                .map_err(|e| database(location, e))?;
+            rows.iter()
+                .map(|r| {
+                    let hash: Vec<u8> = r.try_get(2)?;
+                    Ok(TeamKey {
+                        id: r.try_get(0)?,
+                        team: r.try_get(1)?,
+                        key_hash: hash.try_into().unwrap_or([0; 32]),
+                        sealed: r.try_get(3)?,
+                        rules: r.try_get(4)?,
+                        created_at: from_unix_ms(r.try_get(5)?),
+                        revoked_at: r.try_get::<_, Option<i64>>(6)?.map(from_unix_ms),
+                    })
+                })
+                .collect::<Result<_, postgres::Error>>()
+                .map_err(|e| database(location, e))
+        })
+    }
+
+    fn change_team_keys(&self, change: &KeyChange, by: &str, now: SystemTime) -> Result<(), LedgerError> {
+        let (change, by, at_ms) = (change.clone(), by.to_owned(), unix_ms(now));
+        self.run(move |client, location| {
+            let mut tx = client.transaction().map_err(|e| database(location, e))?;
+            // One key change at a time, whoever makes it: the live-key rule holds across replicas.
+            tx.execute("LOCK TABLE juhe_ledger_team_keys IN EXCLUSIVE MODE", &[])
+                .map_err(|e| database(location, e))?;
+            apply(&mut KeysOn { tx: &mut tx, location }, &change, &by, at_ms, location)?;
+            tx.commit().map_err(|e| database(location, e))
+        })
+    }
+
+    fn admin_actions(&self) -> Result<Vec<AdminAction>, LedgerError> {
+        self.run(move |client, location| {
+            let rows = client
+                .query("SELECT id, at, by_user, action, team FROM juhe_ledger_admin_log ORDER BY id", &[])
+                .map_err(|e| database(location, e))?;
+            rows.iter()
+                .map(|r| {
+                    Ok(AdminAction {
+                        id: r.try_get(0)?,
+                        at: from_unix_ms(r.try_get(1)?),
+                        by: r.try_get(2)?,
+                        action: r.try_get(3)?,
+                        team: r.try_get(4)?,
+                    })
+                })
+                .collect::<Result<_, postgres::Error>>()
+                .map_err(|e| database(location, e))
+        })
+    }
+
+    fn team_keys_generation(&self) -> Result<i64, LedgerError> {
+        self.run(move |client, location| {
+            let row = client
+                .query_one("SELECT coalesce(max(id), 0)::BIGINT FROM juhe_ledger_admin_log", &[])
+                .map_err(|e| database(location, e))?;
+            row.try_get(0).map_err(|e| database(location, e))
+        })
     }
 }
 
@@ -890,16 +967,67 @@ fn earlier_of(row: &Row) -> Result<Earlier, postgres::Error> {
     })
 }
 
+/// The key-change transaction's statements.
+struct KeysOn<'a, 't> {
+    tx: &'a mut postgres::Transaction<'t>,
+    location: &'a str,
+}
+
+impl KeysTx for KeysOn<'_, '_> {
+    fn live_keys(&mut self, team: &str) -> Result<u64, LedgerError> {
+        let row = self
+            .tx
+            .query_one(
+                "SELECT count(*) FROM juhe_ledger_team_keys WHERE team = $1 AND revoked_at IS NULL",
+                &[&team],
+            )
+            .map_err(|e| database(self.location, e))?;
+        Ok(row.try_get::<_, i64>(0).map_err(|e| database(self.location, e))?.unsigned_abs())
+    }
+
+    fn revoke(&mut self, team: &str, at_ms: i64) -> Result<u64, LedgerError> {
+        self.tx
+            .execute(
+                "UPDATE juhe_ledger_team_keys SET revoked_at = $2 WHERE team = $1 AND revoked_at IS NULL",
+                &[&team, &at_ms],
+            )
+            .map_err(|e| database(self.location, e))
+    }
+
+    fn insert(&mut self, key: &NewTeamKey, at_ms: i64) -> Result<(), LedgerError> {
+        let hash: &[u8] = &key.key_hash;
+        self.tx
+            .execute(
+                "INSERT INTO juhe_ledger_team_keys (team, key_hash, sealed, rules, created_at) \
+                 VALUES ($1, $2, $3, $4, $5)",
+                &[&key.team, &hash, &key.sealed, &key.rules, &at_ms],
+            )
+            .map(drop)
+            .map_err(|e| database(self.location, e))
+    }
+
+    fn log(&mut self, at_ms: i64, by: &str, action: &str, team: &str) -> Result<(), LedgerError> {
+        self.tx
+            .execute(
+                "INSERT INTO juhe_ledger_admin_log (at, by_user, action, team) VALUES ($1, $2, $3, $4)",
+                &[&at_ms, &by, &action, &team],
+            )
+            .map(drop)
+            .map_err(|e| database(self.location, e))
+    }
+}
+
 /// Gives an entry's share of its day's and month's budget back.
 fn give_back(
     tx: &mut postgres::Transaction<'_>,
     account: &str,
+    team: Option<&str>,
     started_at: i64,
 ) -> Result<(), postgres::Error> {
-    for period in periods(started_at) {
+    for (holder, period) in holders(account, team).iter().flat_map(|h| periods(started_at).map(|p| (h, p))) {
         tx.execute(
             "UPDATE juhe_ledger_spend SET spent = spent - 1 WHERE account = $1 AND period = $2 AND spent > 0",
-            &[&account, &period],
+            &[&holder, &period],
         )?;
     }
     Ok(())
@@ -932,6 +1060,8 @@ fn entry_of(row: &Row) -> Result<(Entry, Option<i64>, i64), postgres::Error> {
         attempts: row.try_get::<_, Option<i64>>(12)?.and_then(|a| u32::try_from(a).ok()),
         in_flight: false,
         settled,
+        team: row.try_get(18)?,
+        purpose: row.try_get(19)?,
     };
     Ok((entry, row.try_get(13)?, row.try_get(14)?))
 }

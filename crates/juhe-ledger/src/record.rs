@@ -96,6 +96,18 @@ pub struct Intent {
     /// How long the check may take, retries included. Past it a pending entry is taken to be
     /// abandoned (its process died): nobody waits for it any more, and it stays maybe billed.
     pub deadline: Duration,
+    /// The team it is made for, through a gateway; `None` for the account's own checks.
+    pub team: Option<TeamTag>,
+}
+
+/// The team a check is made for and the purpose it gave, stored with the entry. Its budget is
+/// the policy's ([`Policy::team_max_billed_per_day`](crate::Policy::team_max_billed_per_day)).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TeamTag {
+    /// The team's name, as the gateway's keys name it.
+    pub name: String,
+    /// Why the team checks people (`onboarding`, `payout review`), as its key says.
+    pub purpose: Option<String>,
 }
 
 /// What an entry's check came to, recorded once the answer is in.
@@ -225,6 +237,10 @@ pub struct Entry {
     pub in_flight: bool,
     /// The reconciliation that set its state, when a person settled it by hand.
     pub settled: Option<Settled>,
+    /// The team it was made for, through a gateway.
+    pub team: Option<String>,
+    /// The purpose that team gave.
+    pub purpose: Option<String>,
 }
 
 impl Entry {

@@ -18,6 +18,8 @@ pub enum Grouping {
     Product,
     /// Per mode (`rsa`).
     Mode,
+    /// Per team a gateway checked for (`payments`); the account's own checks under `""`.
+    Team,
 }
 
 /// Which entries a report or an export covers: by the day they were sent, China time, both

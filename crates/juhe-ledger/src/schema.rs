@@ -2,7 +2,7 @@
 //! only: a ledger whose version is newer than [`VERSION`] is refused, never rewritten.
 
 /// The schema version this crate writes.
-pub(crate) const VERSION: i64 = 3;
+pub(crate) const VERSION: i64 = 4;
 
 /// `PRAGMA application_id` of a SQLite ledger: "JUHE". A SQLite file with another id belongs
 /// to another program and is refused.
@@ -19,7 +19,7 @@ pub(crate) struct Migration {
 }
 
 /// Every migration, oldest first.
-pub(crate) const MIGRATIONS: [Migration; 3] = [
+pub(crate) const MIGRATIONS: [Migration; 4] = [
     Migration {
     sqlite: "
         CREATE TABLE juhe_ledger_entries (
@@ -142,6 +142,52 @@ pub(crate) const MIGRATIONS: [Migration; 3] = [
             );
         ",
     },
+    // 4: checks made for a team through a gateway (the team and the purpose it gave, stored
+    // with the entry; the team's own budget counts in `juhe_ledger_spend` under
+    // `account/team`), the gateway's team keys (the key's hash and the team's secrets sealed
+    // under the gateway's master key, never in clear) and the log of what admins did to them.
+    Migration {
+        sqlite: "
+            ALTER TABLE juhe_ledger_entries ADD COLUMN team TEXT;
+            ALTER TABLE juhe_ledger_entries ADD COLUMN purpose TEXT;
+            CREATE TABLE juhe_ledger_team_keys (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                team TEXT NOT NULL,
+                key_hash BLOB NOT NULL UNIQUE,
+                sealed BLOB NOT NULL,
+                rules TEXT NOT NULL,
+                created_at INTEGER NOT NULL,
+                revoked_at INTEGER
+            );
+            CREATE TABLE juhe_ledger_admin_log (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                at INTEGER NOT NULL,
+                by_user TEXT NOT NULL,
+                action TEXT NOT NULL,
+                team TEXT NOT NULL
+            );
+        ",
+        postgres: "
+            ALTER TABLE juhe_ledger_entries ADD COLUMN team TEXT;
+            ALTER TABLE juhe_ledger_entries ADD COLUMN purpose TEXT;
+            CREATE TABLE juhe_ledger_team_keys (
+                id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                team TEXT NOT NULL,
+                key_hash BYTEA NOT NULL UNIQUE,
+                sealed BYTEA NOT NULL,
+                rules TEXT NOT NULL,
+                created_at BIGINT NOT NULL,
+                revoked_at BIGINT
+            );
+            CREATE TABLE juhe_ledger_admin_log (
+                id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                at BIGINT NOT NULL,
+                by_user TEXT NOT NULL,
+                action TEXT NOT NULL,
+                team TEXT NOT NULL
+            );
+        ",
+    },
 ];
 
 /// The columns of a pace row after its version, in the order of [`KeyPace`](crate::pace)'s
@@ -200,7 +246,8 @@ impl PaceSql {
 
 /// The columns every backend reads an [`Entry`](crate::Entry) from, in this order.
 pub(crate) const ENTRY_COLUMNS: &str = "id, account, product, mode, target, masked, started_at, finished_at, \
-     state, error_code, verdict, order_id, attempts, owner, deadline_at, settled_at, settled_by, settled_from";
+     state, error_code, verdict, order_id, attempts, owner, deadline_at, settled_at, settled_by, settled_from, \
+     team, purpose";
 
 /// The columns of an earlier entry, for the decision.
 pub(crate) const EARLIER_COLUMNS: &str =

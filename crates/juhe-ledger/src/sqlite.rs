@@ -17,7 +17,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, TransactionBehavior, params};
 
-use crate::admission::{Admission, BeginTx, Earlier, NewRow, Policy, admit, reusable, sender_alive};
+use crate::admission::{Admission, BeginTx, Earlier, NewRow, Policy, admit, holders, reusable, sender_alive};
 use crate::calendar::{from_unix_ms, periods, unix_ms};
 use crate::owner::{self, files};
 use crate::pace::{self, KeyPace, PaceRows, Passed, Start, StartRequest, started_since};
@@ -30,6 +30,7 @@ use crate::schema::{
     EARLIER_COLUMNS, EARLIER_LIMIT, ENTRY_COLUMNS, FORGOTTEN_SUBJECT, MIGRATIONS, PaceSql,
     SQLITE_APPLICATION_ID, VERSION,
 };
+use crate::team_keys::{AdminAction, KeyChange, KeysTx, NewTeamKey, TeamKey, apply};
 use juhe_proto::Subject;
 
 use crate::store::{Selection, Store};
@@ -220,13 +221,16 @@ impl SqliteStore {
         &self,
         tx: &rusqlite::Transaction<'_>,
         account: &str,
+        team: Option<&str>,
         started_at: i64,
     ) -> Result<(), LedgerError> {
-        for period in periods(started_at) {
+        for (holder, period) in
+            holders(account, team).iter().flat_map(|h| periods(started_at).map(|p| (h, p)))
+        {
             tx.prepare_cached(
                 "UPDATE juhe_ledger_spend SET spent = spent - 1 WHERE account = ?1 AND period = ?2 AND spent > 0",
             )
-            .and_then(|mut s| s.execute(params![account, period]))
+            .and_then(|mut s| s.execute(params![holder, period]))
             .map_err(|e| self.error(e))?;
         }
         Ok(())
@@ -285,6 +289,58 @@ fn create_private(path: &Path) -> std::io::Result<()> {
     }
 }
 
+/// The key-change transaction's statements.
+struct KeysOn<'t> {
+    tx: &'t rusqlite::Transaction<'t>,
+    store: &'t SqliteStore,
+}
+
+impl KeysTx for KeysOn<'_> {
+    fn live_keys(&mut self, team: &str) -> Result<u64, LedgerError> {
+        let n: i64 = self
+            .tx
+            .query_row(
+                "SELECT count(*) FROM juhe_ledger_team_keys WHERE team = ?1 AND revoked_at IS NULL",
+                params![team],
+                |r| r.get(0),
+            )
+            .map_err(|e| self.store.error(e))?;
+        Ok(n.unsigned_abs())
+    }
+
+    fn revoke(&mut self, team: &str, at_ms: i64) -> Result<u64, LedgerError> {
+        let n = self
+            .tx
+            .execute(
+                "UPDATE juhe_ledger_team_keys SET revoked_at = ?2 WHERE team = ?1 AND revoked_at IS NULL",
+                params![team, at_ms],
+            )
+            .map_err(|e| self.store.error(e))?;
+        Ok(n as u64)
+    }
+
+    fn insert(&mut self, key: &NewTeamKey, at_ms: i64) -> Result<(), LedgerError> {
+        self.tx
+            .execute(
+                "INSERT INTO juhe_ledger_team_keys (team, key_hash, sealed, rules, created_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![key.team, &key.key_hash[..], key.sealed, key.rules, at_ms],
+            )
+            .map(drop)
+            .map_err(|e| self.store.error(e))
+    }
+
+    fn log(&mut self, at_ms: i64, by: &str, action: &str, team: &str) -> Result<(), LedgerError> {
+        self.tx
+            .execute(
+                "INSERT INTO juhe_ledger_admin_log (at, by_user, action, team) VALUES (?1, ?2, ?3, ?4)",
+                params![at_ms, by, action, team],
+            )
+            .map(drop)
+            .map_err(|e| self.store.error(e))
+    }
+}
+
 /// The begin transaction's statements.
 struct Begin<'t> {
     tx: &'t rusqlite::Transaction<'t>,
@@ -300,25 +356,28 @@ impl BeginTx for Begin<'_> {
         let sql = format!(
             "SELECT {EARLIER_COLUMNS} FROM juhe_ledger_entries \
              WHERE subject = ?1 AND product = ?2 AND target = ?3 AND started_at >= ?4 AND account = ?5 \
-             AND state <> 'not_billed' \
+             AND state <> 'not_billed' AND (NOT ?6 OR team IS ?7) \
              ORDER BY started_at DESC, id DESC LIMIT {EARLIER_LIMIT}"
         );
         let mut statement = self.tx.prepare_cached(&sql).map_err(|e| self.store.error(e))?;
         let rows = statement
-            .query_map(params![&row.subject[..], row.product, row.target, since, row.account], |r| {
-                Ok(Earlier {
-                    id: r.get(0)?,
-                    state: State::parse(&r.get::<_, String>(1)?).unwrap_or(State::MaybeBilled),
-                    started_at: r.get(2)?,
-                    deadline_at: r.get(3)?,
-                    verdict: r.get(4)?,
-                    order_id: r.get(5)?,
-                    reason: r.get(6)?,
-                    result: r.get(7)?,
-                    owner: r.get(8)?,
-                    alive: false,
-                })
-            })
+            .query_map(
+                params![&row.subject[..], row.product, row.target, since, row.account, row.apart, row.team],
+                |r| {
+                    Ok(Earlier {
+                        id: r.get(0)?,
+                        state: State::parse(&r.get::<_, String>(1)?).unwrap_or(State::MaybeBilled),
+                        started_at: r.get(2)?,
+                        deadline_at: r.get(3)?,
+                        verdict: r.get(4)?,
+                        order_id: r.get(5)?,
+                        reason: r.get(6)?,
+                        result: r.get(7)?,
+                        owner: r.get(8)?,
+                        alive: false,
+                    })
+                },
+            )
             .map_err(|e| self.store.error(e))?;
         rows.collect::<Result<_, _>>().map_err(|e| self.store.error(e))
     }
@@ -344,8 +403,8 @@ impl BeginTx for Begin<'_> {
             .tx
             .prepare_cached(
                 "INSERT INTO juhe_ledger_entries \
-                 (account, subject, product, mode, target, masked, started_at, deadline_at, state, owner) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'pending', ?9)",
+                 (account, subject, product, mode, target, masked, started_at, deadline_at, state, owner, \
+                 team, purpose) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'pending', ?9, ?10, ?11)",
             )
             .map_err(|e| self.store.error(e))?;
         statement
@@ -358,7 +417,9 @@ impl BeginTx for Begin<'_> {
                 row.masked,
                 row.started_at,
                 row.deadline_at,
-                row.owner
+                row.owner,
+                row.team,
+                row.purpose
             ])
             .map_err(|e| self.store.error(e))?;
         Ok(self.tx.last_insert_rowid())
@@ -411,11 +472,11 @@ impl Store for SqliteStore {
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(|e| self.error(e))?;
         let result = settlement.result.as_ref().map(|r| serde_json::Value::Object(r.clone()).to_string());
-        let settled: Option<(String, i64)> = tx
+        let settled: Option<(String, i64, Option<String>)> = tx
             .prepare_cached(
                 "UPDATE juhe_ledger_entries SET state = ?2, finished_at = ?3, error_code = ?4, verdict = ?5, \
                  order_id = ?6, attempts = ?7, reason = ?8, result = ?9 \
-                 WHERE id = ?1 AND state = 'pending' RETURNING account, started_at",
+                 WHERE id = ?1 AND state = 'pending' RETURNING account, started_at, team",
             )
             .and_then(|mut s| {
                 s.query_row(
@@ -430,13 +491,13 @@ impl Store for SqliteStore {
                         settlement.reason,
                         result
                     ],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
                 )
                 .optional()
             })
             .map_err(|e| self.error(e))?;
-        if let (Some((account, started_at)), false) = (settled, settlement.state.may_cost()) {
-            self.give_back(&tx, &account, started_at)?;
+        if let (Some((account, started_at, team)), false) = (settled, settlement.state.may_cost()) {
+            self.give_back(&tx, &account, team.as_deref(), started_at)?;
         }
         tx.commit().map_err(|e| self.error(e))
     }
@@ -452,15 +513,16 @@ impl Store for SqliteStore {
         let tx = connection
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(|e| self.error(e))?;
-        let found: Option<(String, String, i64, i64, Option<i64>)> = tx
+        type Found = (String, String, i64, i64, Option<i64>, Option<String>);
+        let found: Option<Found> = tx
             .query_row(
-                "SELECT state, account, started_at, deadline_at, owner FROM juhe_ledger_entries WHERE id = ?1",
+                "SELECT state, account, started_at, deadline_at, owner, team FROM juhe_ledger_entries WHERE id = ?1",
                 params![entry.0],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)),
             )
             .optional()
             .map_err(|e| self.error(e))?;
-        let Some((state, account, started_at, deadline_at, owner)) = found else {
+        let Some((state, account, started_at, deadline_at, owner, team)) = found else {
             return Err(LedgerError::NoEntry { location: self.location.clone(), entry: entry.0 });
         };
         let from = State::parse(&state).unwrap_or(State::MaybeBilled);
@@ -480,7 +542,7 @@ impl Store for SqliteStore {
         )
         .map_err(|e| self.error(e))?;
         if !how.state().may_cost() {
-            self.give_back(&tx, &account, started_at)?;
+            self.give_back(&tx, &account, team.as_deref(), started_at)?;
         }
         tx.commit().map_err(|e| self.error(e))?;
         Ok(Settled { at: from_unix_ms(now_ms), by: settled_by, from })
@@ -518,6 +580,7 @@ impl Store for SqliteStore {
             Grouping::Day => "CAST((started_at + 28800000) / 86400000 AS TEXT)",
             Grouping::Product => "product",
             Grouping::Mode => "mode",
+            Grouping::Team => "coalesce(team, '')",
         };
         let (from, to) = span.millis();
         let connection = self.lock();
@@ -625,6 +688,67 @@ impl Store for SqliteStore {
     ) -> Result<Option<f64>, LedgerError> {
         let connection = self.lock();
         pace::rate(&mut Pace { connection: &connection, store: self }, account, target, cap, now)
+    }
+
+    fn team_keys(&self) -> Result<Vec<TeamKey>, LedgerError> {
+        let connection = self.lock();
+        let mut statement = connection
+            .prepare(
+                "SELECT id, team, key_hash, sealed, rules, created_at, revoked_at \
+                 FROM juhe_ledger_team_keys ORDER BY id",
+            )
+            .map_err(|e| self.error(e))?;
+        let rows = statement
+            .query_map([], |r| {
+                let hash: Vec<u8> = r.get(2)?;
+                Ok(TeamKey {
+                    id: r.get(0)?,
+                    team: r.get(1)?,
+                    key_hash: hash.try_into().unwrap_or([0; 32]),
+                    sealed: r.get(3)?,
+                    rules: r.get(4)?,
+                    created_at: from_unix_ms(r.get(5)?),
+                    revoked_at: r.get::<_, Option<i64>>(6)?.map(from_unix_ms),
+                })
+            })
+            .map_err(|e| self.error(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.error(e))
+    }
+
+    fn change_team_keys(&self, change: &KeyChange, by: &str, now: SystemTime) -> Result<(), LedgerError> {
+        let mut connection = self.lock();
+        let tx = connection
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| self.error(e))?;
+        apply(&mut KeysOn { tx: &tx, store: self }, change, by, unix_ms(now), &self.location)?;
+        tx.commit().map_err(|e| self.error(e))
+    }
+
+    fn admin_actions(&self) -> Result<Vec<AdminAction>, LedgerError> {
+        let connection = self.lock();
+        let mut statement = connection
+            .prepare("SELECT id, at, by_user, action, team FROM juhe_ledger_admin_log ORDER BY id")
+            .map_err(|e| self.error(e))?;
+        let rows = statement
+            .query_map([], |r| {
+                Ok(AdminAction {
+                    id: r.get(0)?,
+                    at: from_unix_ms(r.get(1)?),
+                    by: r.get(2)?,
+                    action: r.get(3)?,
+                    team: r.get(4)?,
+                })
+            })
+            .map_err(|e| self.error(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.error(e))
+    }
+
+    fn team_keys_generation(&self) -> Result<i64, LedgerError> {
+        let connection = self.lock();
+        connection
+            .prepare_cached("SELECT coalesce(max(id), 0) FROM juhe_ledger_admin_log")
+            .and_then(|mut s| s.query_row([], |r| r.get(0)))
+            .map_err(|e| self.error(e))
     }
 }
 
@@ -760,6 +884,8 @@ fn entry_of(row: &rusqlite::Row<'_>) -> rusqlite::Result<(Entry, Option<i64>, i6
         attempts: row.get::<_, Option<i64>>(12)?.and_then(|a| u32::try_from(a).ok()),
         in_flight: false,
         settled,
+        team: row.get(18)?,
+        purpose: row.get(19)?,
     };
     Ok((entry, row.get(13)?, row.get(14)?))
 }

@@ -9,6 +9,7 @@ use crate::admission::{Admission, Policy};
 use crate::pace::{Start, StartRequest};
 use crate::record::{Entry, EntryId, Intent, Reconciliation, Recorded, Settled, Settlement, Settler};
 use crate::report::{Grouping, Report, Span};
+use crate::team_keys::{AdminAction, KeyChange, TeamKey};
 use crate::{LedgerError, LedgerSecret};
 
 /// Which entries to visit.
@@ -85,4 +86,12 @@ pub(crate) trait Store: Send + Sync {
         cap: Option<f64>,
         now: SystemTime,
     ) -> Result<Option<f64>, LedgerError>;
+    /// Every team key, revoked ones too, oldest first.
+    fn team_keys(&self) -> Result<Vec<TeamKey>, LedgerError>;
+    /// Makes `change` and logs it as done by `by`, in one transaction.
+    fn change_team_keys(&self, change: &KeyChange, by: &str, now: SystemTime) -> Result<(), LedgerError>;
+    /// The admin log, oldest first.
+    fn admin_actions(&self) -> Result<Vec<AdminAction>, LedgerError>;
+    /// The number of the last admin action: it changes whenever the keys do.
+    fn team_keys_generation(&self) -> Result<i64, LedgerError>;
 }

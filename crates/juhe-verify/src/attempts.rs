@@ -11,7 +11,7 @@ use juhe_transport::{HttpResponse, TransportError};
 use crate::{Error, RetryPolicy};
 
 /// What a client is configured with; shared by the client and its clones.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct Core {
     pub(crate) protocol: Protocol,
     pub(crate) mode: Mode,

@@ -446,6 +446,7 @@ impl ClientBuilder {
             deadline,
             live_start_within: self.ledger.live_start_within.unwrap_or(LIVE_START_WITHIN),
             activity: Arc::default(),
+            team: None,
         })))
     }
 

@@ -33,8 +33,8 @@ use crate::{ClientBuilder, Error};
 /// ```
 #[derive(Clone)]
 pub struct Client {
-    core: Arc<Core>,
-    transport: Arc<dyn AsyncTransport>,
+    pub(crate) core: Arc<Core>,
+    pub(crate) transport: Arc<dyn AsyncTransport>,
 }
 
 impl Client {

@@ -495,6 +495,7 @@ mod tests {
                 deadline: Duration::from_secs(5),
                 live_start_within: Duration::from_secs(2),
                 activity: Arc::default(),
+                team: None,
             };
             (Arc::new(journal), folder)
         }

@@ -118,6 +118,22 @@ pub enum Skipped {
         /// The cap.
         cap: u64,
     },
+    /// The budget for the day or the month of the team the check is made for
+    /// ([`Team::max_billed_per_day`](crate::Team::max_billed_per_day)) is spent.
+    #[cfg(feature = "ledger")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "ledger")))]
+    #[error(
+        "not sent: team {team}'s budget of {cap} billed checks per {} is spent (checks that may have been billed count too); ask the gateway's operator to raise it, or wait for the next {}",
+        period_name(*period), period_name(*period)
+    )]
+    TeamBudget {
+        /// The team.
+        team: String,
+        /// The period.
+        period: juhe_ledger::Period,
+        /// The cap.
+        cap: u64,
+    },
     /// With reuse on, the ledger holds the same question, sent recently with no answer
     /// recorded: it may have been billed.
     #[cfg(feature = "ledger")]
@@ -168,7 +184,10 @@ impl Skipped {
             Skipped::Budget { .. } | Skipped::CallerGone | Skipped::BatchStopped => Resend::Safe,
             Skipped::SameAsMaybeBilled { .. } => Resend::RisksPayingTwice,
             #[cfg(feature = "ledger")]
-            Skipped::LedgerBudget { .. } | Skipped::StillInFlight | Skipped::KeyBusy { .. } => Resend::Safe,
+            Skipped::LedgerBudget { .. }
+            | Skipped::TeamBudget { .. }
+            | Skipped::StillInFlight
+            | Skipped::KeyBusy { .. } => Resend::Safe,
             #[cfg(feature = "ledger")]
             Skipped::MaybeBilledEarlier { .. } => Resend::RisksPayingTwice,
         }
@@ -579,6 +598,12 @@ pub enum ConfigError {
         /// What it may hold.
         expected: &'static str,
     },
+    /// A team's checks need a ledger: it holds their budgets, purpose and reuse.
+    #[error("checks for a team need a ledger: give the client one (ClientBuilder::ledger)")]
+    TeamWithoutLedger,
+    /// A team name the ledger and the gateway cannot hold.
+    #[error("a team name is 1 to 64 ASCII letters, digits, '-', '_' or '.', got {0:?}")]
+    TeamName(String),
 }
 
 #[cfg(test)]

@@ -33,6 +33,8 @@ pub(crate) struct Journal {
     pub(crate) live_start_within: Duration,
     /// What its checks wait for.
     pub(crate) activity: Arc<Activity>,
+    /// The team its checks are made for (a gateway's client), if any.
+    pub(crate) team: Option<juhe_ledger::TeamTag>,
 }
 
 /// One look at the ledger before a check.
@@ -55,6 +57,7 @@ impl Journal {
             target: self.target.clone(),
             masked: masking::mask_check(check),
             deadline: self.deadline,
+            team: self.team.clone(),
         }
     }
 
@@ -93,6 +96,10 @@ impl Journal {
             })),
             Admission::OverBudget { period, cap } => {
                 Err(Error::Skipped(Skipped::LedgerBudget { period, cap }))
+            }
+            Admission::TeamOverBudget { period, cap } => {
+                let team = self.team.as_ref().map(|t| t.name.clone()).unwrap_or_default();
+                Err(Error::Skipped(Skipped::TeamBudget { team, period, cap }))
             }
         }
     }

@@ -168,6 +168,8 @@ mod journal;
 mod pacer;
 mod retry;
 mod starts;
+#[cfg(feature = "ledger")]
+mod team;
 
 pub use activity::Waiting;
 pub use batch::{
@@ -182,6 +184,9 @@ pub use client::Client;
 pub use error::{Attempted, ConfigError, Error, ErrorKind, Rejected, Resend, Skipped, billing_of};
 pub use pacer::MIN_RATE;
 pub use retry::RetryPolicy;
+#[cfg(feature = "ledger")]
+#[cfg_attr(docsrs, doc(cfg(feature = "ledger")))]
+pub use team::Team;
 
 /// The ledger crate (feature `ledger`): open one and give it to [`ClientBuilder::ledger`].
 #[cfg(feature = "ledger")]

@@ -41,6 +41,7 @@ pub(crate) fn intent(n: u32, target: &str) -> Intent {
         target: target.into(),
         masked: masking::mask_check(&check),
         deadline: Duration::from_secs(30),
+        team: None,
     }
 }
 
@@ -488,4 +489,94 @@ pub(crate) fn forgetting(ledger: &Ledger) {
     assert_eq!(ledger.forget(&secret, &person(2), today).unwrap().entries, 1, "the new pending entry");
     let other = LedgerSecret::from_api_key("ffffffffffffffffffffffffffffffff");
     assert_eq!(ledger.forget(&other, &person(1), today).unwrap().entries, 0);
+}
+
+fn for_team(n: u32, team: &str) -> Intent {
+    let tag = juhe_ledger::TeamTag { name: team.into(), purpose: Some("onboarding".into()) };
+    Intent { team: Some(tag), ..intent(n, "juhe") }
+}
+
+/// A team's budget counts its own checks, the account's cap still holds, a check that is not
+/// billed gives its share back, and the team and purpose are stored with each entry.
+pub(crate) fn team_budgets(ledger: &Ledger) {
+    let secret = secret();
+    let policy = Policy::record_only().team_max_billed_per_day(2).max_billed_per_day(3);
+    let a1 = sent(ledger.begin(&secret, &for_team(1, "a"), &policy).unwrap());
+    let _a2 = sent(ledger.begin(&secret, &for_team(2, "a"), &policy).unwrap());
+    assert!(matches!(
+        ledger.begin(&secret, &for_team(3, "a"), &policy).unwrap(),
+        Admission::TeamOverBudget { period: Period::Day, cap: 2 }
+    ));
+    let _b1 = sent(ledger.begin(&secret, &for_team(4, "b"), &policy).unwrap());
+    assert!(
+        matches!(
+            ledger.begin(&secret, &for_team(5, "b"), &policy).unwrap(),
+            Admission::OverBudget { cap: 3, .. }
+        ),
+        "the account's cap holds over every team"
+    );
+    ledger.finish(a1, &Settlement::new(State::NotBilled, 1).with_code(Some(10014), None)).unwrap();
+    let b2 = ledger.begin(&secret, &for_team(6, "b"), &policy).unwrap();
+    assert!(matches!(b2, Admission::Send(_)), "a not-billed check gave the account its share back: {b2:?}");
+    assert!(matches!(
+        ledger.begin(&secret, &for_team(7, "a"), &policy).unwrap(),
+        Admission::OverBudget { .. }
+    ));
+    let mut entries = Vec::new();
+    ledger
+        .entries(Span::all(), &mut |e| {
+            entries.push(e);
+            true
+        })
+        .unwrap();
+    assert_eq!(entries.iter().filter(|e| e.team.as_deref() == Some("a")).count(), 2);
+    assert!(entries.iter().all(|e| e.purpose.as_deref() == Some("onboarding")));
+    let report = ledger.report(Span::all(), Grouping::Team).unwrap();
+    let names: Vec<&str> = report.groups.iter().map(|(name, _)| name.as_str()).collect();
+    assert_eq!(names, ["a", "b"]);
+}
+
+/// One team's billed answer is reused for another, unless the teams are kept apart.
+pub(crate) fn teams_share_answers_unless_apart(ledger: &Ledger) {
+    let secret = secret();
+    let first = sent(ledger.begin(&secret, &for_team(8, "a"), &reuse()).unwrap());
+    ledger.finish(first, &billed("JH-TEAM-A")).unwrap();
+    match ledger.begin(&secret, &for_team(8, "b"), &reuse()).unwrap() {
+        Admission::Reuse(recorded) => assert_eq!(recorded.order_id.as_deref(), Some("JH-TEAM-A")),
+        other => panic!("expected team a's answer, got {other:?}"),
+    }
+    let apart = reuse().teams_apart();
+    assert!(matches!(ledger.begin(&secret, &for_team(8, "b"), &apart).unwrap(), Admission::Send(_)));
+    assert!(matches!(ledger.begin(&secret, &for_team(8, "a"), &apart).unwrap(), Admission::Reuse(_)));
+}
+
+/// Keys: one live key per team, rotation and revocation in one transaction each, every
+/// change logged with who made it, and the generation moves with every change.
+pub(crate) fn team_keys(ledger: &Ledger) {
+    use juhe_ledger::{KeyChange, NewTeamKey};
+    let key = |team: &str, byte: u8| NewTeamKey {
+        team: team.into(),
+        key_hash: [byte; 32],
+        sealed: vec![byte; 80],
+        rules: r#"{"products":["telecom3"]}"#.into(),
+    };
+    assert_eq!(ledger.team_keys_generation().unwrap(), 0);
+    ledger.change_team_keys(&KeyChange::Add(key("payments", 1)), "alice").unwrap();
+    let again = ledger.change_team_keys(&KeyChange::Add(key("payments", 2)), "alice").unwrap_err();
+    assert!(again.to_string().contains("already has a key: rotate it"), "{again}");
+    let g1 = ledger.team_keys_generation().unwrap();
+    ledger.change_team_keys(&KeyChange::Rotate(key("payments", 3)), "bob").unwrap();
+    assert!(ledger.team_keys_generation().unwrap() > g1);
+    ledger.change_team_keys(&KeyChange::Revoke { team: "payments".into() }, "carol").unwrap();
+    let none = ledger.change_team_keys(&KeyChange::Revoke { team: "payments".into() }, "carol").unwrap_err();
+    assert!(none.to_string().contains("no live key"), "{none}");
+    let keys = ledger.team_keys().unwrap();
+    assert_eq!(keys.len(), 2);
+    assert!(keys.iter().all(|k| k.revoked_at.is_some()));
+    assert_eq!(keys[1].key_hash, [3; 32]);
+    assert!(!format!("{:?}", keys[0]).contains("[1, 1"), "Debug shows no hash nor sealed secret");
+    let log: Vec<(String, String)> =
+        ledger.admin_actions().unwrap().into_iter().map(|a| (a.action, a.by)).collect();
+    let expected = [("add", "alice"), ("rotate", "bob"), ("revoke", "carol")];
+    assert_eq!(log, expected.map(|(a, b)| (a.to_owned(), b.to_owned())));
 }

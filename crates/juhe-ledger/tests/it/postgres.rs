@@ -141,3 +141,18 @@ fn a_refusal_counts_every_handles_answers() {
 fn forgetting_a_person() {
     behaviour::forgetting(&fresh().1);
 }
+
+#[test]
+fn team_budgets_hold_per_team_under_the_accounts() {
+    behaviour::team_budgets(&fresh().1);
+}
+
+#[test]
+fn teams_share_answers_unless_kept_apart() {
+    behaviour::teams_share_answers_unless_apart(&fresh().1);
+}
+
+#[test]
+fn team_keys_change_one_at_a_time_and_are_logged() {
+    behaviour::team_keys(&fresh().1);
+}

@@ -268,3 +268,18 @@ fn a_forgotten_person_is_gone_from_the_files() {
     let other = intent(8, "juhe").masked;
     assert!(files().iter().any(|f| bytes::contains(f, other.as_bytes())), "others stay");
 }
+
+#[test]
+fn team_budgets_hold_per_team_under_the_accounts() {
+    behaviour::team_budgets(&fresh("team-budgets").1);
+}
+
+#[test]
+fn teams_share_answers_unless_kept_apart() {
+    behaviour::teams_share_answers_unless_apart(&fresh("teams-apart").1);
+}
+
+#[test]
+fn team_keys_change_one_at_a_time_and_are_logged() {
+    behaviour::team_keys(&fresh("team-keys").1);
+}

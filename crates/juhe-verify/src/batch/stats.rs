@@ -80,7 +80,9 @@ impl Counts {
                     Error::Invalid(_) => stats.invalid += 1,
                     Error::Skipped(crate::Skipped::Budget { .. }) => stats.over_budget += 1,
                     #[cfg(feature = "ledger")]
-                    Error::Skipped(crate::Skipped::LedgerBudget { .. }) => stats.over_budget += 1,
+                    Error::Skipped(
+                        crate::Skipped::LedgerBudget { .. } | crate::Skipped::TeamBudget { .. },
+                    ) => stats.over_budget += 1,
                     _ => {}
                 }
                 match error.code() {

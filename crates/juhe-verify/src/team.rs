@@ -1,0 +1,132 @@
+//! Checks made for a team (feature `ledger`): one client per team of a service that checks
+//! for several (a gateway), all on one ledger, one key and one pace. Each team's checks carry
+//! its name and purpose into the ledger, count against its own budgets on top of the
+//! account's, and reuse answers within its own window.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use juhe_ledger::TeamTag;
+
+use crate::{Client, ConfigError, Error};
+
+/// A team and its rules.
+///
+/// ```no_run
+/// # #[cfg(feature = "sqlite")]
+/// # fn run(client: juhe_verify::Client) -> Result<(), juhe_verify::Error> {
+/// use std::time::Duration;
+/// use juhe_verify::Team;
+///
+/// let payments = Team::new("payments")?
+///     .purpose("payout review")
+///     .max_billed_per_day(500)
+///     .reuse_within(Duration::from_secs(30 * 86_400));
+/// let client = client.for_team(&payments)?; // the same ledger, key and pace
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Team {
+    name: String,
+    purpose: Option<String>,
+    max_billed_per_day: Option<u64>,
+    max_billed_per_month: Option<u64>,
+    reuse_within: Option<Duration>,
+    apart: bool,
+}
+
+impl Team {
+    /// A team named `name`: 1 to 64 ASCII letters, digits, `-`, `_` or `.`.
+    pub fn new(name: &str) -> Result<Self, ConfigError> {
+        let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.');
+        if name.is_empty() || name.len() > 64 || !name.chars().all(allowed) {
+            return Err(ConfigError::TeamName(name.to_owned()));
+        }
+        Ok(Self {
+            name: name.to_owned(),
+            purpose: None,
+            max_billed_per_day: None,
+            max_billed_per_month: None,
+            reuse_within: None,
+            apart: false,
+        })
+    }
+
+    /// Its name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Why the team checks people, stored with each of its checks.
+    pub fn purpose(mut self, purpose: impl Into<String>) -> Self {
+        self.purpose = Some(purpose.into());
+        self
+    }
+
+    /// At most `cap` checks that cost or may cost money per day (China time), across every
+    /// process on the ledger. Over it a check is [`Skipped::TeamBudget`](crate::Skipped::TeamBudget).
+    pub fn max_billed_per_day(mut self, cap: u64) -> Self {
+        self.max_billed_per_day = Some(cap);
+        self
+    }
+
+    /// The same per calendar month (China time).
+    pub fn max_billed_per_month(mut self, cap: u64) -> Self {
+        self.max_billed_per_month = Some(cap);
+        self
+    }
+
+    /// Answers a person billed within `window` from the ledger instead of paying again:
+    /// whichever team's check it was, unless [`apart`](Self::apart). Off by default.
+    pub fn reuse_within(mut self, window: Duration) -> Self {
+        self.reuse_within = Some(window);
+        self
+    }
+
+    /// Reuses only this team's own answers.
+    pub fn apart(mut self) -> Self {
+        self.apart = true;
+        self
+    }
+}
+
+impl Client {
+    /// A client whose checks are made for `team`: the same ledger, key, pace and connections,
+    /// with the team's name, purpose, budgets and reuse window. The account's own budgets
+    /// still hold over every team. Needs a ledger.
+    pub fn for_team(&self, team: &Team) -> Result<Client, Error> {
+        let mut core = (*self.core).clone();
+        let journal = core.journal.as_deref().ok_or(ConfigError::TeamWithoutLedger)?;
+        let mut journal = journal.clone();
+        let mut policy = match team.reuse_within {
+            Some(window) => journal.policy.reuse_within(window),
+            None => journal.policy.no_reuse(),
+        };
+        if let Some(cap) = team.max_billed_per_day {
+            policy = policy.team_max_billed_per_day(cap);
+        }
+        if let Some(cap) = team.max_billed_per_month {
+            policy = policy.team_max_billed_per_month(cap);
+        }
+        if team.apart {
+            policy = policy.teams_apart();
+        }
+        journal.policy = policy;
+        journal.team = Some(TeamTag { name: team.name.clone(), purpose: team.purpose.clone() });
+        core.journal = Some(Arc::new(journal));
+        Ok(Client::new(Arc::new(core), Arc::clone(&self.transport)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn team_names_are_short_plain_ascii() {
+        assert!(Team::new("payments-eu_2.0").is_ok());
+        for bad in ["", "a/b", "团队", "a b", &"x".repeat(65)] {
+            assert!(matches!(Team::new(bad), Err(ConfigError::TeamName(_))), "{bad:?}");
+        }
+    }
+}
