@@ -80,6 +80,8 @@ pub mod pace;
 mod param;
 mod protocol;
 #[cfg(feature = "server")]
+mod reply;
+#[cfg(feature = "server")]
 #[cfg_attr(docsrs, doc(cfg(feature = "server")))]
 pub mod server;
 mod subject;

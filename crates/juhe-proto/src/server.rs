@@ -26,6 +26,7 @@
 
 use std::collections::HashMap;
 
+pub use crate::reply::{Reply, fields_of};
 pub use juhe_crypto::{AesKey, RsaPrivateKey};
 use juhe_crypto::{aes_cbc_decrypt, aes_ecb_decrypt, md5_sign};
 

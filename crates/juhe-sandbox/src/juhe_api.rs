@@ -3,7 +3,6 @@
 
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
 
 use juhe_crypto::{AesKey, RsaPadding, RsaPrivateKey};
 use juhe_proto::server::{RequestParams, ServerKeys, read_check};
@@ -13,28 +12,11 @@ use crate::faults::{FaultKind, FaultPlan};
 use crate::identity::Registry;
 use crate::ledger::{Ledger, RequestRecord};
 use crate::magic::{Effect, MagicIdentity};
-use crate::network::{Network, PeerAddr};
-use crate::reply::Reply;
+use crate::network::Network;
 use crate::verdicts::judge;
-
-/// What the server does with a request.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) enum Answer {
-    /// A complete answer.
-    Body { status: u16, content_type: &'static str, body: Vec<u8> },
-    /// Announce `body` in full, send half of it, then close the connection.
-    Truncated { body: Vec<u8> },
-    /// Close the connection without answering.
-    Close,
-    /// Wait, then answer.
-    Delayed { delay: Duration, answer: Box<Answer> },
-}
-
-impl Answer {
-    fn json(status: u16, body: Vec<u8>) -> Self {
-        Answer::Body { status, content_type: "application/json;charset=utf-8", body }
-    }
-}
+use juhe_proto::server::Reply;
+pub(crate) use juhe_server::Answer;
+use juhe_server::PeerAddr;
 
 /// A request that is logged by the callback of [`SandboxBuilder::on_request`](crate::SandboxBuilder::on_request).
 pub(crate) type RequestHook = Box<dyn Fn(&RequestRecord) + Send + Sync>;
@@ -100,7 +82,15 @@ impl JuheApi {
             network,
         }
     }
+}
 
+impl juhe_server::Responder for JuheApi {
+    async fn respond(&self, request: http::Request<Vec<u8>>) -> Answer {
+        self.answer(&request)
+    }
+}
+
+impl JuheApi {
     /// Answers one request. Never panics, whatever the request.
     pub(crate) fn answer(&self, request: &http::Request<Vec<u8>>) -> Answer {
         let path = request.uri().path();

@@ -44,9 +44,7 @@ mod ledger;
 pub mod magic;
 mod network;
 mod population;
-mod reply;
 mod sandbox;
-mod server;
 mod tls;
 mod verdicts;
 

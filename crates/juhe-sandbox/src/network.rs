@@ -19,11 +19,6 @@ pub(crate) struct Network {
     pub(crate) ip_cap: Option<RateCap<IpAddr>>,
 }
 
-/// The client's address, put in a request's extensions by the server (an offline sandbox has
-/// none, and no per-address cap).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct PeerAddr(pub(crate) IpAddr);
-
 /// Answer delays drawn uniformly from a range, from a seeded generator: the same seed gives
 /// the same sequence of delays.
 #[derive(Debug)]

@@ -16,8 +16,8 @@ use crate::juhe_api::{Answer, JuheApi, RequestHook, TestAccount};
 use crate::ledger::{LedgerSnapshot, RequestRecord};
 use crate::network::{Latency, Network, RateCap};
 use crate::population::builtin_population;
-use crate::server::Limits;
-use crate::{SandboxError, magic, server, tls};
+use crate::{SandboxError, magic, tls};
+use juhe_server::Limits;
 
 /// The sandbox's default API key. Public: a test credential, like a payment provider's.
 pub const SANDBOX_KEY: &str = "sandbox-key-0123456789abcdef0123";
@@ -285,7 +285,7 @@ impl SandboxBuilder {
         let thread = std::thread::Builder::new()
             .name("juhe-sandbox".into())
             .spawn(move || {
-                runtime.block_on(server::serve(listener, server_api, limits, acceptor, receiver));
+                runtime.block_on(juhe_server::serve(listener, server_api, limits, acceptor, receiver));
                 // Delayed answers may still be sleeping: do not wait for them.
                 runtime.shutdown_timeout(Duration::from_millis(100));
             })
@@ -385,6 +385,8 @@ impl OfflineSandbox {
                 }
                 Answer::Close => return None,
                 Answer::Body { status, content_type, body } => (status, content_type, body),
+                // The sandbox gives no headed answers; a gateway's would keep its headers.
+                Answer::Headed { status, body, .. } => (status, "application/json;charset=utf-8", body),
                 Answer::Truncated { body } => {
                     (200, "application/json;charset=utf-8", body[..body.len() / 2].to_vec())
                 }

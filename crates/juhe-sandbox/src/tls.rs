@@ -3,9 +3,6 @@
 //! CA's certificate is what a client is given to trust.
 
 #[cfg(any(feature = "aws-lc", feature = "ring"))]
-use std::sync::Arc;
-
-#[cfg(any(feature = "aws-lc", feature = "ring"))]
 use rcgen::{
     BasicConstraints, CertificateParams, CidrSubnet, DnType, ExtendedKeyUsagePurpose, GeneralSubtree, IsCa,
     Issuer, KeyPair, KeyUsagePurpose, NameConstraints,
@@ -62,16 +59,8 @@ pub(crate) fn identity(names: &[String]) -> Result<TlsIdentity, SandboxError> {
     let chain: Vec<CertificateDer<'static>> =
         vec![server_certificate.der().clone(), ca_certificate.der().clone()];
     let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(server_key.serialize_der()));
-    let provider = Arc::new(provider());
-    let mut config = rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .and_then(|c| c.with_no_client_auth().with_single_cert(chain, key))
-        .map_err(|e| SandboxError::Tls(e.to_string()))?;
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
-    Ok(TlsIdentity {
-        ca_pem: ca_certificate.pem(),
-        acceptor: tokio_rustls::TlsAcceptor::from(Arc::new(config)),
-    })
+    let acceptor = juhe_server::tls_acceptor(chain, key).map_err(|e| SandboxError::Tls(e.to_string()))?;
+    Ok(TlsIdentity { ca_pem: ca_certificate.pem(), acceptor })
 }
 
 /// The names the CA may sign: exactly the server's. A kind of name not among them (no IP
@@ -110,19 +99,6 @@ fn constraints(names: &[String]) -> NameConstraints {
 fn validity() -> (time::OffsetDateTime, time::OffsetDateTime) {
     let now = time::OffsetDateTime::now_utc();
     (now - time::Duration::hours(1), now + CERTIFICATE_LIFETIME)
-}
-
-/// AWS-LC when the `aws-lc` feature is on (as `rcgen` chooses), else *ring*: set per server, so
-/// the process needs no global provider.
-#[cfg(any(feature = "aws-lc", feature = "ring"))]
-fn provider() -> rustls::crypto::CryptoProvider {
-    #[cfg(feature = "aws-lc")]
-    let provider = rustls::crypto::aws_lc_rs::default_provider();
-    // Deprecated by rustls 0.23.48 (no post-quantum key exchange): a test server's TLS.
-    #[cfg(all(feature = "ring", not(feature = "aws-lc")))]
-    #[allow(deprecated)]
-    let provider = rustls::crypto::ring::default_provider();
-    provider
 }
 
 #[cfg(all(test, any(feature = "aws-lc", feature = "ring")))]

@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 
 use crate::carriers::carrier_of;
 use crate::identity::{Registry, seed_of};
-use crate::reply::{Reply, fields_of};
+use juhe_proto::server::{Reply, fields_of};
 
 /// Judges `check` against the registry. `order_id` is the order this check would be billed
 /// under; `unspecified` forces telecom3's rescode 24.

@@ -1,6 +1,34 @@
-//! Moving bytes: hyper over tokio, answering with what [`JuheApi`] decides, and holding out
-//! against the clients of a shared test host: idle and slow connections are closed, open
-//! connections and request bodies in flight are bounded, accept errors are waited out.
+//! The HTTP/1.1 server that [`juhe-sandbox`](https://docs.rs/juhe-sandbox) and
+//! [`juhe-gateway`](https://docs.rs/juhe-gateway) serve Juhe's API with: hyper over tokio,
+//! answering with what a [`Responder`] decides, and holding out against the clients of a
+//! shared host. Idle and slow connections are closed, open connections and request bodies in
+//! flight are bounded, accept errors are waited out, and TLS (rustls, features `aws-lc` or
+//! `ring`) has the same deadline as a head.
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//! use juhe_server::{Answer, Limits, Responder, serve};
+//!
+//! struct Hello;
+//!
+//! impl Responder for Hello {
+//!     async fn respond(&self, _request: http::Request<Vec<u8>>) -> Answer {
+//!         Answer::json(200, br#"{"hello":"world"}"#.to_vec())
+//!     }
+//! }
+//!
+//! # async fn run() -> std::io::Result<()> {
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+//! let (_stop, stopped) = tokio::sync::watch::channel(false);
+//! serve(listener, Arc::new(Hello), Limits::default(), None, stopped).await;
+//! # Ok(()) }
+//! ```
+//!
+//! # Features
+#![doc = document_features::document_features!()]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod tls;
 
 use std::future::Future;
 use std::io;
@@ -8,6 +36,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
+pub use tls::{TlsError, tls_acceptor, tls_acceptor_from_pem};
 
 use bytes::Bytes;
 use http_body::{Body, Frame, SizeHint};
@@ -19,24 +48,78 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 
-use crate::juhe_api::{Answer, JuheApi};
-use crate::network::PeerAddr;
+/// What a request to a [`Responder`] carries in its extensions: the client's address (for
+/// per-address caps).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PeerAddr(pub std::net::IpAddr);
+
+/// What to answer a request with.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Answer {
+    /// A complete answer.
+    Body {
+        /// The HTTP status.
+        status: u16,
+        /// Its `Content-Type`.
+        content_type: &'static str,
+        /// The body.
+        body: Vec<u8>,
+    },
+    /// A complete answer with headers of its own (`Content-Length` is set by the server).
+    Headed {
+        /// The HTTP status.
+        status: u16,
+        /// Its headers, `Content-Type` among them.
+        headers: http::HeaderMap,
+        /// The body.
+        body: Vec<u8>,
+    },
+    /// Announce `body` in full, send half of it, then close the connection (a fault).
+    Truncated {
+        /// The whole body.
+        body: Vec<u8>,
+    },
+    /// Close the connection without answering (a fault).
+    Close,
+    /// Wait, then answer.
+    Delayed {
+        /// How long.
+        delay: Duration,
+        /// Then this.
+        answer: Box<Answer>,
+    },
+}
+
+impl Answer {
+    /// A JSON body, UTF-8.
+    pub fn json(status: u16, body: Vec<u8>) -> Self {
+        Answer::Body { status, content_type: "application/json;charset=utf-8", body }
+    }
+}
+
+/// What a server answers requests with. The server has read the whole body, within the
+/// [`Limits`], before it asks.
+pub trait Responder: Send + Sync + 'static {
+    /// The answer to `request`, whose extensions hold its [`PeerAddr`].
+    fn respond(&self, request: http::Request<Vec<u8>>) -> impl Future<Output = Answer> + Send;
+}
 
 /// What the server lets its clients use.
 #[derive(Debug, Clone)]
-pub(crate) struct Limits {
+#[non_exhaustive]
+pub struct Limits {
     /// A request head must arrive whole within this; a connection idle this long between
     /// requests is closed too.
-    pub(crate) header_read_timeout: Duration,
+    pub header_read_timeout: Duration,
     /// Connections open at once; more wait in the listen backlog.
-    pub(crate) max_connections: usize,
+    pub max_connections: usize,
     /// The largest request body; a face image of a few MB fits.
-    pub(crate) max_body: usize,
+    pub max_body: usize,
     /// Bytes of request bodies held at once, all requests together.
-    pub(crate) max_bodies_in_flight: usize,
+    pub max_bodies_in_flight: usize,
     /// A request body must arrive whole within this, counted from the end of its head: a
     /// body sent a byte at a time cannot hold a connection slot for long.
-    pub(crate) body_read_timeout: Duration,
+    pub body_read_timeout: Duration,
 }
 
 impl Default for Limits {
@@ -59,9 +142,9 @@ const BUDGET_UNIT: usize = 1024;
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 
 /// Accepts connections until `shutdown` changes; over TLS when `tls` is given.
-pub(crate) async fn serve(
+pub async fn serve<R: Responder>(
     listener: TcpListener,
-    api: Arc<JuheApi>,
+    api: Arc<R>,
     limits: Limits,
     tls: Option<tokio_rustls::TlsAcceptor>,
     mut shutdown: watch::Receiver<bool>,
@@ -115,16 +198,26 @@ pub(crate) async fn serve(
 }
 
 /// What every connection of a server shares.
-#[derive(Clone)]
-struct Shared {
-    api: Arc<JuheApi>,
+struct Shared<R> {
+    api: Arc<R>,
     bodies: Arc<Semaphore>,
     limits: Arc<Limits>,
     /// The connection's client, for per-address caps.
     peer: PeerAddr,
 }
 
-impl Shared {
+impl<R> Clone for Shared<R> {
+    fn clone(&self) -> Self {
+        Self {
+            api: Arc::clone(&self.api),
+            bodies: Arc::clone(&self.bodies),
+            limits: Arc::clone(&self.limits),
+            peer: self.peer,
+        }
+    }
+}
+
+impl<R: Responder> Shared<R> {
     /// Serves the requests of one connection, plain or TLS, until it closes or the server
     /// stops.
     async fn serve_connection<I>(self, io: I, mut shutdown: watch::Receiver<bool>)
@@ -202,12 +295,12 @@ async fn read_body(
 
 /// One request. An `Err` makes hyper close the connection without answering: that is how
 /// the close-connection fault is done.
-async fn respond(
-    api: Arc<JuheApi>,
+async fn respond<R: Responder>(
+    api: Arc<R>,
     bodies: Arc<Semaphore>,
     limits: Arc<Limits>,
     request: hyper::Request<Incoming>,
-) -> Result<hyper::Response<SandboxBody>, io::Error> {
+) -> Result<hyper::Response<ServerBody>, io::Error> {
     let (parts, body) = request.into_parts();
     let declared = parts
         .headers
@@ -221,7 +314,7 @@ async fn respond(
         Err(_) => return Ok(refused(BodyRefusal::TooSlow)),
     };
     let request = http::Request::from_parts(parts, body);
-    let mut answer = api.answer(&request);
+    let mut answer = api.respond(request).await;
     loop {
         return match answer {
             Answer::Delayed { delay, answer: next } => {
@@ -231,10 +324,14 @@ async fn respond(
             }
             Answer::Close => Err(io::Error::new(io::ErrorKind::ConnectionAborted, "fault: close connection")),
             Answer::Body { status, content_type, body } => Ok(with_type(plain(status, body), content_type)),
+            Answer::Headed { status, headers, body } => {
+                let mut response = plain(status, body);
+                response.headers_mut().extend(headers);
+                Ok(response)
+            }
             Answer::Truncated { body } => {
                 let length = body.len();
-                let mut response =
-                    hyper::Response::new(SandboxBody::Truncated(Some(Bytes::from(body)), None));
+                let mut response = hyper::Response::new(ServerBody::Truncated(Some(Bytes::from(body)), None));
                 response.headers_mut().insert(http::header::CONTENT_LENGTH, length.into());
                 Ok(with_type(response, "application/json;charset=utf-8"))
             }
@@ -244,7 +341,7 @@ async fn respond(
 
 /// The answer to a body that was not read: an HTTP error with a JSON reason, as a gateway
 /// in front of Juhe would give (not an `error_code` 0, never billed).
-fn refused(refusal: BodyRefusal) -> hyper::Response<SandboxBody> {
+fn refused(refusal: BodyRefusal) -> hyper::Response<ServerBody> {
     let (status, reason) = match refusal {
         BodyRefusal::TooLarge => (413, "request body too large"),
         BodyRefusal::Busy => (503, "too many request bodies in flight: try again"),
@@ -258,30 +355,30 @@ fn refused(refusal: BodyRefusal) -> hyper::Response<SandboxBody> {
     response
 }
 
-fn plain(status: u16, body: Vec<u8>) -> hyper::Response<SandboxBody> {
-    let mut response = hyper::Response::new(SandboxBody::Full(Some(Bytes::from(body))));
+fn plain(status: u16, body: Vec<u8>) -> hyper::Response<ServerBody> {
+    let mut response = hyper::Response::new(ServerBody::Full(Some(Bytes::from(body))));
     *response.status_mut() =
         http::StatusCode::from_u16(status).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
     with_type(response, "application/json;charset=utf-8")
 }
 
 fn with_type(
-    mut response: hyper::Response<SandboxBody>,
+    mut response: hyper::Response<ServerBody>,
     content_type: &'static str,
-) -> hyper::Response<SandboxBody> {
+) -> hyper::Response<ServerBody> {
     response.headers_mut().insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static(content_type));
     response
 }
 
 /// A body that is whole, or that breaks off half-way.
-pub(crate) enum SandboxBody {
+enum ServerBody {
     Full(Option<Bytes>),
     /// The data still to send, and the pause after the first half: hyper flushes what it has
     /// while the body is pending, so the client really receives half a body before the break.
     Truncated(Option<Bytes>, Option<Pin<Box<tokio::time::Sleep>>>),
 }
 
-impl Body for SandboxBody {
+impl Body for ServerBody {
     type Data = Bytes;
     type Error = io::Error;
 
@@ -290,8 +387,8 @@ impl Body for SandboxBody {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, io::Error>>> {
         match self.get_mut() {
-            SandboxBody::Full(data) => Poll::Ready(data.take().map(|d| Ok(Frame::data(d)))),
-            SandboxBody::Truncated(data, pause) => {
+            ServerBody::Full(data) => Poll::Ready(data.take().map(|d| Ok(Frame::data(d)))),
+            ServerBody::Truncated(data, pause) => {
                 if let Some(d) = data.take() {
                     *pause = Some(Box::pin(tokio::time::sleep(Duration::from_millis(50))));
                     return Poll::Ready(Some(Ok(Frame::data(d.slice(..d.len() / 2)))));
@@ -308,14 +405,14 @@ impl Body for SandboxBody {
     }
 
     fn is_end_stream(&self) -> bool {
-        matches!(self, SandboxBody::Full(None))
+        matches!(self, ServerBody::Full(None))
     }
 
     fn size_hint(&self) -> SizeHint {
         match self {
-            SandboxBody::Full(Some(d)) => SizeHint::with_exact(d.len() as u64),
-            SandboxBody::Full(None) => SizeHint::with_exact(0),
-            SandboxBody::Truncated(..) => SizeHint::default(),
+            ServerBody::Full(Some(d)) => SizeHint::with_exact(d.len() as u64),
+            ServerBody::Full(None) => SizeHint::with_exact(0),
+            ServerBody::Truncated(..) => SizeHint::default(),
         }
     }
 }
