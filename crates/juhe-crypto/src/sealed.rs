@@ -61,7 +61,7 @@ impl SealingKey {
     /// What [`seal`](Self::seal) sealed, once its tag is found right (compared in constant
     /// time); the plaintext is wiped from memory when dropped.
     pub fn open(&self, sealed: &[u8]) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
-        if sealed.len() < MIN_LEN || sealed[0] != VERSION || (sealed.len() - MIN_LEN) % 16 != 0 {
+        if sealed.len() < MIN_LEN || sealed[0] != VERSION || !(sealed.len() - MIN_LEN).is_multiple_of(16) {
             return Err(CryptoError::Unsealed);
         }
         let (body, tag) = sealed.split_at(sealed.len() - 32);
