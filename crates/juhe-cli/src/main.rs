@@ -18,8 +18,10 @@ mod codes;
 mod connection;
 mod diagnostics;
 mod failure;
+mod gateway;
 mod ledger;
 mod plural;
+mod private_file;
 mod sandbox;
 mod untrusted_text;
 
@@ -121,6 +123,8 @@ fn run(args: HiArgs) -> Result<ExitCode, Failure> {
         HiArgs::SandboxServe(serve) => sandbox::serve(serve),
         HiArgs::SandboxIdentities { identities, format } => sandbox::identities(identities, format),
         HiArgs::Ledger { command, location } => ledger::run(command, &location),
+        HiArgs::GatewayServe(serve) => gateway::serve(serve),
+        HiArgs::GatewayKeys { command, location } => gateway::keys(command, &location),
         HiArgs::Completions(shell) => {
             clap_complete::generate(shell, &mut LowArgs::command(), "juhe", &mut std::io::stdout());
             Ok(ExitCode::SUCCESS)

@@ -37,6 +37,8 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 pub use tls::{TlsError, tls_acceptor, tls_acceptor_from_pem};
+/// What [`serve`] takes for HTTPS.
+pub use tokio_rustls::TlsAcceptor;
 
 use bytes::Bytes;
 use http_body::{Body, Frame, SizeHint};

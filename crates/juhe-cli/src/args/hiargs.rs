@@ -13,7 +13,8 @@ use juhe_verify::ledger::Location;
 
 use crate::args::lowargs::{
     AnyFormat, BatchLowArgs, CONNECTION_OPTIONS, CheckArgs, Command, ConnectionArgs, EncodingArg,
-    LEDGER_OPTIONS, LedgerArgs, LedgerCommand, LowArgs, SandboxCommand, ServeArgs, Transport,
+    GatewayCommand, GatewayServeArgs, KeysCommand, LEDGER_OPTIONS, LedgerArgs, LedgerCommand, LowArgs,
+    MasterKeyArgs, SandboxCommand, ServeArgs, Transport,
 };
 use crate::args::product_commands::{FieldArg, ProductCommand};
 use crate::failure::Failure;
@@ -34,6 +35,10 @@ pub(crate) enum HiArgs {
     SandboxIdentities { identities: Option<PathBuf>, format: IdentityFormat },
     /// Read the ledger.
     Ledger { command: LedgerCommand, location: Location },
+    /// Serve the gateway.
+    GatewayServe(GatewayServe),
+    /// Manage the gateway's team keys in the ledger at `location`.
+    GatewayKeys { command: KeysCommand, location: Location },
     /// Print a completion script.
     Completions(clap_complete::Shell),
     /// Print the manual page.
@@ -41,6 +46,20 @@ pub(crate) enum HiArgs {
 }
 
 pub(crate) use crate::args::lowargs::{Format, IdentityFormat};
+
+/// `juhe gateway serve`, its options checked together.
+#[derive(Debug)]
+pub(crate) struct GatewayServe {
+    pub(crate) addr: String,
+    pub(crate) expose: bool,
+    /// The certificate chain and key files, for HTTPS.
+    pub(crate) tls: Option<(PathBuf, PathBuf)>,
+    pub(crate) teams_apart: bool,
+    pub(crate) address_out: Option<PathBuf>,
+    pub(crate) master_key: MasterKeyArgs,
+    /// Where checks go; always with a ledger (it holds the team keys).
+    pub(crate) connection: Connection,
+}
 
 /// The fields of one check, as typed (validated by the library).
 #[derive(Debug)]
@@ -115,7 +134,7 @@ impl HiArgs {
         let name = command_name(&command);
         let (checks, format_before) = (makes_checks(&command), before.format);
         if !checks {
-            let reads_ledger = matches!(command, Command::Ledger { .. });
+            let reads_ledger = matches!(command, Command::Ledger { .. } | Command::Gateway { .. });
             refuse_connection_options(matches, name, reads_ledger)?;
         }
         let text_or_json = |after: Option<Format>| -> Result<Format, Failure> {
@@ -146,6 +165,16 @@ impl HiArgs {
             }
             Command::Ledger { command } => {
                 ledger_command(command, before.ledger.ledger, format_before, name)?
+            }
+            Command::Gateway { command: GatewayCommand::Keys { command } } => {
+                keys_command(command, before.ledger.ledger, format_before, name)?
+            }
+            Command::Gateway { command: GatewayCommand::Serve(serve) } => {
+                if format_before.is_some() {
+                    return Err(Failure::usage("--format has no effect on `gateway serve`"));
+                }
+                let after = sub.and_then(|m| m.subcommand()).map_or(matches, |(_, m)| m);
+                gateway_serve(serve, before.connection.clone(), before.ledger.clone(), after)?
             }
             Command::Sandbox { command: SandboxCommand::Serve(serve) } => {
                 if format_before.is_some() {
@@ -218,6 +247,104 @@ fn ledger_command(
     Ok(HiArgs::Ledger { command: with_format_before(command, format), location })
 }
 
+/// `juhe gateway keys …`: where the ledger is, as for `juhe ledger`.
+fn keys_command(
+    command: KeysCommand,
+    before: Option<String>,
+    format_before: Option<AnyFormat>,
+    name: &str,
+) -> Result<HiArgs, Failure> {
+    let typed = match &command {
+        KeysCommand::Add { issue, .. } | KeysCommand::Rotate { issue, .. } => issue.at.ledger.clone(),
+        KeysCommand::Revoke { at, .. } | KeysCommand::List { at, .. } => at.ledger.clone(),
+    };
+    let location = match typed.or(before) {
+        Some(text) => parse_location(&text)?,
+        None => crate::args::default_ledger::location()?,
+    };
+    let command = match (command, format_before) {
+        (command, None) => command,
+        (KeysCommand::List { log, format, at }, Some(before)) => {
+            let format = match (format, before) {
+                (Some(format), _) => format,
+                (None, AnyFormat::Json) => Format::Json,
+                (None, AnyFormat::Text) => Format::Text,
+                (None, AnyFormat::Csv) => {
+                    return Err(Failure::usage(format!("--format csv: `{name}` prints text or json")));
+                }
+            };
+            KeysCommand::List { log, format: Some(format), at }
+        }
+        (_, Some(_)) => return Err(Failure::usage(format!("--format has no effect on `{name}`"))),
+    };
+    Ok(HiArgs::GatewayKeys { command, location })
+}
+
+/// `juhe gateway serve`: exposure needs TLS (or a TLS proxy said to be in front), and the
+/// ledger is always there: it holds the team keys.
+fn gateway_serve(
+    serve: GatewayServeArgs,
+    before_connection: ConnectionArgs,
+    before_ledger: LedgerArgs,
+    after: &ArgMatches,
+) -> Result<HiArgs, Failure> {
+    let GatewayServeArgs {
+        addr,
+        expose,
+        tls_cert,
+        tls_key,
+        behind_tls_proxy,
+        teams_apart,
+        address_out,
+        master_key,
+        connection: typed,
+        ledger,
+    } = serve;
+    let tls = tls_cert.zip(tls_key);
+    if expose && tls.is_none() && !behind_tls_proxy {
+        return Err(Failure::usage(
+            "--expose sends personal data across a network: give --tls-cert and --tls-key, or \
+             --behind-tls-proxy when a TLS proxy in front of the gateway terminates TLS",
+        ));
+    }
+    if ledger.no_ledger {
+        return Err(Failure::usage(
+            "the gateway keeps its team keys and checks in the ledger: leave out --no-ledger",
+        ));
+    }
+    let merged = merge(before_connection, typed, after);
+    let mode_given = merged.mode;
+    let mut connection = connection(merged, merge_ledger(before_ledger, ledger.clone(), after))?;
+    if connection.ledger.is_none() {
+        let LedgerArgs { reuse_within, max_billed_per_day, max_billed_per_month, .. } = ledger;
+        let location = crate::args::default_ledger::location()?;
+        connection.ledger =
+            Some(LedgerSetup { location, reuse_within, max_billed_per_day, max_billed_per_month });
+    }
+    if mode_given.is_none() {
+        connection.mode = default_gateway_mode(&connection.target);
+    }
+    Ok(HiArgs::GatewayServe(GatewayServe {
+        addr,
+        expose,
+        tls,
+        teams_apart,
+        address_out,
+        master_key,
+        connection,
+    }))
+}
+
+/// An encrypted mode unless the credentials allow none: AES with an openid, else RSA with
+/// the account's public key.
+fn default_gateway_mode(target: &Target) -> Mode {
+    match target {
+        Target::EmbeddedSandbox { .. } | Target::Juhe { openid: Some(_), .. } => Mode::Aes,
+        Target::Juhe { rsa_public_key: Some(_), .. } => Mode::Rsa,
+        Target::Juhe { .. } => Mode::Plain,
+    }
+}
+
 impl BatchArgs {
     /// The batch's own settings, and the options every check takes.
     fn from_low(batch: BatchLowArgs) -> (Self, CheckArgs) {
@@ -270,6 +397,19 @@ fn command_name(command: &Command) -> &'static str {
         Command::Ledger { command: LedgerCommand::Prune { .. } } => "ledger prune",
         Command::Ledger { command: LedgerCommand::Settle { .. } } => "ledger settle",
         Command::Ledger { command: LedgerCommand::Forget { .. } } => "ledger forget",
+        Command::Gateway { command: GatewayCommand::Serve(_) } => "gateway serve",
+        Command::Gateway { command: GatewayCommand::Keys { command: KeysCommand::Add { .. } } } => {
+            "gateway keys add"
+        }
+        Command::Gateway { command: GatewayCommand::Keys { command: KeysCommand::Rotate { .. } } } => {
+            "gateway keys rotate"
+        }
+        Command::Gateway { command: GatewayCommand::Keys { command: KeysCommand::Revoke { .. } } } => {
+            "gateway keys revoke"
+        }
+        Command::Gateway { command: GatewayCommand::Keys { command: KeysCommand::List { .. } } } => {
+            "gateway keys list"
+        }
         Command::Completions { .. } => "completions",
         Command::Man => "man",
     }
@@ -350,7 +490,10 @@ fn ledger_setup(args: LedgerArgs, target: &Target) -> Result<Option<LedgerSetup>
 
 /// Whether the command sends checks (and so takes the connection options).
 fn makes_checks(command: &Command) -> bool {
-    matches!(command, Command::Check(_) | Command::Batch(_))
+    matches!(
+        command,
+        Command::Check(_) | Command::Batch(_) | Command::Gateway { command: GatewayCommand::Serve(_) }
+    )
 }
 
 /// The connection options given before the command and after it, as one: a value typed after

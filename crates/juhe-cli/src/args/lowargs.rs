@@ -205,6 +205,12 @@ pub(crate) enum Command {
         #[command(subcommand)]
         command: LedgerCommand,
     },
+    /// Serve Juhe's API to services in any language under per-team keys, forwarding to Juhe
+    /// with the real key, the ledger, budgets and the key's pace; manage the teams' keys.
+    Gateway {
+        #[command(subcommand)]
+        command: GatewayCommand,
+    },
     /// Print a completion script for a shell, from this command line's own definition
     /// (bash: `source <(juhe completions bash)`).
     Completions {
@@ -333,6 +339,139 @@ pub(crate) struct LedgerAt {
     pub(crate) ledger: Option<String>,
 }
 
+/// `juhe gateway …`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum GatewayCommand {
+    /// Serve Juhe's API (every endpoint, every mode) until Ctrl-C: a team's existing Juhe
+    /// client changes only its host. Checks go to Juhe with the connection options' key (the
+    /// embedded sandbox without one), recorded in the ledger, which also holds the team keys.
+    Serve(GatewayServeArgs),
+    /// Issue, rotate, revoke and list the teams' keys.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+}
+
+/// `juhe gateway serve`'s options.
+#[derive(Debug, Args)]
+pub(crate) struct GatewayServeArgs {
+    /// Address to listen on; port 0 picks a free port.
+    #[arg(long, default_value = "127.0.0.1:8090")]
+    pub(crate) addr: String,
+    /// Allow an address other machines can reach (refused otherwise); needs --tls-cert and
+    /// --tls-key, or --behind-tls-proxy.
+    #[arg(long)]
+    pub(crate) expose: bool,
+    /// The server's certificate chain (PEM): serve HTTPS.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub(crate) tls_cert: Option<PathBuf>,
+    /// The private key of --tls-cert (PEM).
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub(crate) tls_key: Option<PathBuf>,
+    /// Serve plain HTTP on an exposed address because a TLS proxy in front of it terminates
+    /// TLS: personal data must never cross a network in clear.
+    #[arg(long, requires = "expose")]
+    pub(crate) behind_tls_proxy: bool,
+    /// Answer a team from the ledger only with its own earlier checks (by default a person
+    /// one team checked is answered from the ledger for another, within its reuse window).
+    #[arg(long)]
+    pub(crate) teams_apart: bool,
+    /// Write {"base_url"} to this file once listening, created 0600.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) address_out: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) master_key: MasterKeyArgs,
+    #[command(flatten)]
+    pub(crate) connection: ConnectionArgs,
+    #[command(flatten)]
+    pub(crate) ledger: LedgerArgs,
+}
+
+/// The key the teams' secrets are sealed under.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct MasterKeyArgs {
+    /// A file holding the master key (base64 of at least 32 random bytes: `openssl rand
+    /// -base64 32`), readable by its owner only; JUHE_GATEWAY_MASTER_KEY holds it otherwise.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) master_key_file: Option<PathBuf>,
+}
+
+/// `juhe gateway keys …`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum KeysCommand {
+    /// Issue a key to a new team: prints (or writes to --credentials-out) its key, openid and
+    /// RSA public key, shown this once.
+    Add {
+        /// The team: 1 to 64 ASCII letters, digits, '-', '_' or '.'.
+        team: String,
+        #[command(flatten)]
+        rules: TeamRulesArgs,
+        #[command(flatten)]
+        issue: IssueArgs,
+    },
+    /// Replace a team's key (its rules stay unless given): the old key is refused at once.
+    Rotate {
+        /// The team.
+        team: String,
+        #[command(flatten)]
+        rules: TeamRulesArgs,
+        #[command(flatten)]
+        issue: IssueArgs,
+    },
+    /// Revoke a team's key: its next request is refused (10001), on every replica.
+    Revoke {
+        /// The team.
+        team: String,
+        #[command(flatten)]
+        at: LedgerAt,
+    },
+    /// The teams' keys, live and revoked, with their rules; and the admin log with --log.
+    List {
+        /// Show the admin log (who issued, rotated or revoked what, and when) instead.
+        #[arg(long)]
+        log: bool,
+        /// Output format.
+        #[arg(long, value_enum, help_heading = "Output")]
+        format: Option<Format>,
+        #[command(flatten)]
+        at: LedgerAt,
+    },
+}
+
+/// Where a new key is recorded and written.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct IssueArgs {
+    /// Write the team's credentials as JSON to this file (created 0600) instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) credentials_out: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) master_key: MasterKeyArgs,
+    #[command(flatten)]
+    pub(crate) at: LedgerAt,
+}
+
+/// A team's rules.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Team rules")]
+pub(crate) struct TeamRulesArgs {
+    /// The products the team may check, comma-separated (all by default).
+    #[arg(long, value_delimiter = ',', value_parser = product_parser())]
+    pub(crate) products: Vec<Product>,
+    /// At most N checks that cost or may cost money per day (China time) for the team.
+    #[arg(long, value_name = "N")]
+    pub(crate) max_billed_per_day: Option<u64>,
+    /// The same per calendar month.
+    #[arg(long, value_name = "N")]
+    pub(crate) max_billed_per_month: Option<u64>,
+    /// Answer a person billed this recently (12h, 30d) from the ledger instead of paying again.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub(crate) reuse_within: Option<Duration>,
+    /// Why the team checks people, stored with each of its checks.
+    #[arg(long, value_name = "TEXT")]
+    pub(crate) purpose: Option<String>,
+}
+
 /// How `ledger report` splits its counts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub(crate) enum ReportGrouping {
@@ -342,6 +481,8 @@ pub(crate) enum ReportGrouping {
     Product,
     /// Per mode.
     Mode,
+    /// Per team a gateway checked for.
+    Team,
 }
 
 /// What `ledger export` writes.

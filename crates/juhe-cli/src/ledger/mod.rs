@@ -31,6 +31,7 @@ pub(crate) fn run(command: LedgerCommand, location: &Location) -> Result<ExitCod
                 Some(ReportGrouping::Day) => Grouping::Day,
                 Some(ReportGrouping::Product) => Grouping::Product,
                 Some(ReportGrouping::Mode) => Grouping::Mode,
+                Some(ReportGrouping::Team) => Grouping::Team,
             };
             let report = ledger.report(Span::new(since, until), by).map_err(failed)?;
             print_report(&ledger, &report, format.unwrap_or(Format::Text));

@@ -112,7 +112,7 @@ fn run_server(
         if let Some(key) = sandbox.admin_key() {
             credentials["admin_key"] = key.into();
         }
-        write_private(path, format!("{credentials:#}\n").as_bytes())
+        crate::private_file::write(path, format!("{credentials:#}\n").as_bytes())
             .map_err(|e| Failure::failed(format!("could not write {}: {e}", path.display())))?;
     }
     eprintln!(
@@ -124,23 +124,6 @@ fn run_server(
     sandbox.run_until_ctrl_c().map_err(|e| Failure::failed(format!("waiting for Ctrl-C: {e}")))?;
     eprintln!("juhe sandbox stopped");
     Ok(ExitCode::SUCCESS)
-}
-
-/// Writes `bytes` to `path`, which only its owner may read: it holds the admin key. An existing
-/// file is replaced (its own mode might be wider), never a FIFO or device written through.
-fn write_private(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
-    match std::fs::symlink_metadata(path) {
-        Ok(m) if m.is_file() => std::fs::remove_file(path)?,
-        Ok(_) => {
-            return Err(std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a regular file"));
-        }
-        Err(_) => {}
-    }
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    options.open(path)?.write_all(bytes)
 }
 
 /// One line per request, personal data already masked by the sandbox.

@@ -7,6 +7,7 @@ mod batch_stops;
 mod careless_and_hostile;
 mod check_commands;
 mod fleet;
+mod gateway_commands;
 mod help_texts;
 mod ledger_commands;
 mod proxy;

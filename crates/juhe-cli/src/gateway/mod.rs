@@ -1,0 +1,124 @@
+//! `juhe gateway serve` and `juhe gateway keys …`.
+
+mod keys;
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use juhe_crypto::SealingKey;
+use juhe_gateway::Gateway;
+
+use crate::args::hiargs::GatewayServe;
+use crate::args::lowargs::MasterKeyArgs;
+use crate::failure::Failure;
+
+pub(crate) use keys::run as keys;
+
+/// `juhe gateway serve`.
+pub(crate) fn serve(serve: GatewayServe) -> Result<ExitCode, Failure> {
+    let GatewayServe { addr, expose, tls, teams_apart, address_out, master_key, connection } = serve;
+    let master = master_key_of(&master_key)?;
+    let tls = tls.map(|(cert, key)| tls_acceptor(&cert, &key)).transpose()?;
+    let (builder, _sandbox) = crate::connection::settings(&connection)?;
+    let location =
+        connection.ledger.as_ref().map(|l| l.location.clone()).ok_or_else(|| Failure::usage("no ledger"))?;
+    let ledger = crate::ledger::open(&location)?;
+    let runtime = crate::connection::runtime(2)?;
+    let upstream = builder.build().map_err(|e| Failure::usage(crate::failure::error_chain(&e)))?;
+    runtime.block_on(async move {
+        let mut gateway = Gateway::new(upstream, ledger, master, connection.mode)
+            .await
+            .map_err(|e| Failure::failed(crate::failure::error_chain(&e)))?;
+        if teams_apart {
+            gateway = gateway.teams_apart().map_err(|e| Failure::failed(crate::failure::error_chain(&e)))?;
+        }
+        let listener = bind(&addr, expose).await?;
+        let local = listener.local_addr().map_err(|e| Failure::failed(format!("{addr}: {e}")))?;
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        let base_url = format!("{scheme}://{local}");
+        if let Some(path) = &address_out {
+            let json = serde_json::json!({ "base_url": base_url });
+            crate::private_file::write(path, format!("{json:#}\n").as_bytes())
+                .map_err(|e| Failure::failed(format!("could not write {}: {e}", path.display())))?;
+        }
+        eprintln!(
+            "juhe gateway listening on {base_url}, forwarding to {} in {} mode, ledger {} (Ctrl-C stops)",
+            crate::connection::target_name(&connection),
+            connection.mode.name(),
+            location,
+        );
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let server =
+            tokio::spawn(juhe_server::serve(listener, Arc::new(gateway), Default::default(), tls, stopped));
+        let _ = tokio::signal::ctrl_c().await;
+        let _ = stop.send(true);
+        let _ = server.await;
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+/// The listener: loopback unless exposed, as the sandbox's rule is.
+async fn bind(addr: &str, expose: bool) -> Result<tokio::net::TcpListener, Failure> {
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| Failure::usage(format!("could not listen on {addr}: {e}")))?;
+    let local = listener.local_addr().map_err(|e| Failure::failed(format!("{addr}: {e}")))?;
+    if !local.ip().is_loopback() && !expose {
+        return Err(Failure::usage(format!(
+            "{addr} is reachable from other machines: pass --expose (with --tls-cert and --tls-key) to serve there"
+        )));
+    }
+    Ok(listener)
+}
+
+fn tls_acceptor(cert: &std::path::Path, key: &std::path::Path) -> Result<juhe_server::TlsAcceptor, Failure> {
+    let read = |path: &std::path::Path| {
+        std::fs::read_to_string(path).map_err(|e| Failure::usage(format!("{}: {e}", path.display())))
+    };
+    juhe_server::tls_acceptor_from_pem(&read(cert)?, &read(key)?).map_err(|e| Failure::usage(e.to_string()))
+}
+
+/// The master key: --master-key-file (readable by its owner only), else
+/// JUHE_GATEWAY_MASTER_KEY; base64 of at least 32 bytes.
+pub(crate) fn master_key_of(args: &MasterKeyArgs) -> Result<SealingKey, Failure> {
+    let (text, from) = match &args.master_key_file {
+        Some(path) => {
+            refuse_shared_file(path)?;
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| Failure::usage(format!("--master-key-file {}: {e}", path.display())))?;
+            (text, format!("--master-key-file {}", path.display()))
+        }
+        None => match std::env::var("JUHE_GATEWAY_MASTER_KEY") {
+            Ok(text) if !text.trim().is_empty() => (text, "JUHE_GATEWAY_MASTER_KEY".to_owned()),
+            _ => {
+                return Err(Failure::usage(
+                    "the gateway needs its master key (the teams' secrets are sealed under it): \
+                     --master-key-file FILE or JUHE_GATEWAY_MASTER_KEY, base64 of 32 random bytes \
+                     (`openssl rand -base64 32`)",
+                ));
+            }
+        },
+    };
+    let bytes = juhe_crypto::base64_decode(text.trim()).map_err(|_| {
+        Failure::usage(format!("{from}: not base64 (make one with `openssl rand -base64 32`)"))
+    })?;
+    SealingKey::from_master(&bytes).map_err(|e| Failure::usage(format!("{from}: {e}")))
+}
+
+/// A key file others can read is no secret: refused, as ssh refuses such a private key.
+fn refuse_shared_file(path: &std::path::Path) -> Result<(), Failure> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let meta = std::fs::metadata(path)
+            .map_err(|e| Failure::usage(format!("--master-key-file {}: {e}", path.display())))?;
+        if meta.permissions().mode() & 0o077 != 0 {
+            return Err(Failure::usage(format!(
+                "--master-key-file {}: others may read it: `chmod 600 {}`",
+                path.display(),
+                path.display()
+            )));
+        }
+    }
+    Ok(())
+}
