@@ -85,6 +85,13 @@ pub(crate) fn failed(error: &Error) -> TeamReply {
             let reason = format!("请求超过次数限制 ({error})");
             TeamReply::new(Reply { reason, ..Reply::error(code) }, O::OverBudget, "no")
         }
+        // The key's pace is taken, or the same person is being checked for another request:
+        // a client should slow down and ask again, as after Juhe's own 10012.
+        Error::Skipped(Skipped::KeyBusy { .. } | Skipped::StillInFlight) => {
+            let code = ErrorCode::REQUEST_LIMIT_EXCEEDED.code();
+            let reason = format!("请求超过次数限制 ({error})");
+            TeamReply::new(Reply { reason, ..Reply::error(code) }, O::NotSent, "no")
+        }
         _ if error.may_be_billed() => {
             let reason = format!(
                 "系统内部异常 ({error}); the gateway's ledger holds this check as maybe billed: do not resend it, ask the operator"

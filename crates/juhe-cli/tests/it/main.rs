@@ -8,6 +8,7 @@ mod careless_and_hostile;
 mod check_commands;
 mod fleet;
 mod gateway_commands;
+mod gateway_replicas;
 mod help_texts;
 mod ledger_commands;
 mod proxy;
