@@ -55,6 +55,13 @@ fn hmac_sha256(key: &[u8]) -> Hmac<Sha256> {
     <Hmac<Sha256> as Mac>::new_from_slice(key).unwrap_or_else(|_| unreachable!("HMAC accepts any key length"))
 }
 
+/// `a == b` for secrets (API keys, admin keys, key hashes): in time that depends on the
+/// lengths only, so an answer's timing tells nothing of how much of a guess was right.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    let differences = a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y));
+    std::hint::black_box(differences) == 0 && a.len() == b.len()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -87,7 +87,7 @@ pub use aes_cipher::{aes_cbc_encrypt, aes_ecb_encrypt};
 pub use aes_key::AesKey;
 pub use codec::{base64_decode, base64_encode};
 pub use error::CryptoError;
-pub use keyed_hash::{hkdf_sha256, hmac_sha256_digest, keyed_hash};
+pub use keyed_hash::{constant_time_eq, hkdf_sha256, hmac_sha256_digest, keyed_hash};
 pub use rand_core;
 #[cfg(feature = "decrypt")]
 pub use rsa_private::{RsaPrivateKey, RsaPrivateKeyOn};

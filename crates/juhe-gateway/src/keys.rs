@@ -6,7 +6,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use juhe_crypto::{AesKey, RsaPadding, RsaPrivateKey, SealingKey, hmac_sha256_digest};
+use juhe_crypto::{AesKey, RsaPadding, RsaPrivateKey, SealingKey, constant_time_eq, hmac_sha256_digest};
 use juhe_proto::Product;
 use juhe_verify::ledger::{KeyChange, Ledger, NewTeamKey, TeamKey};
 use juhe_verify::{Client, Team};
@@ -214,8 +214,7 @@ impl KeyRing {
         let hash = key_hash(key);
         let mut found = None;
         for live in &self.keys {
-            let differences = live.hash.iter().zip(&hash).fold(0u8, |acc, (a, b)| acc | (a ^ b));
-            if std::hint::black_box(differences) == 0 {
+            if constant_time_eq(&live.hash, &hash) {
                 found = Some(Arc::clone(live));
             }
         }

@@ -49,6 +49,7 @@
 #![doc = document_features::document_features!()]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod dashboard;
 pub mod keys;
 mod metrics;
 mod team_reply;
@@ -94,7 +95,9 @@ pub struct Gateway {
     mode: Mode,
     apart: bool,
     ring: RwLock<Arc<KeyRing>>,
-    metrics: metrics::Metrics,
+    metrics: Arc<metrics::Metrics>,
+    /// The key of `/__gateway/dashboard`; without one the page is not served.
+    admin_key: Option<String>,
 }
 
 impl Gateway {
@@ -115,7 +118,8 @@ impl Gateway {
             mode,
             apart: false,
             ring: RwLock::new(Arc::new(ring)),
-            metrics: metrics::Metrics::default(),
+            metrics: Arc::default(),
+            admin_key: None,
         })
     }
 
@@ -125,6 +129,14 @@ impl Gateway {
         let ring = KeyRing::load(&self.ledger, &self.master, &self.upstream, true)?;
         self.ring = RwLock::new(Arc::new(ring));
         Ok(self)
+    }
+
+    /// Serves the operator's page at `/__gateway/dashboard` to requests carrying `key` (the
+    /// `x-juhe-gateway-admin-key` header, or `?admin_key=`): spend per team per day, reused
+    /// and refused checks, pending entries, keys. It is not a team key.
+    pub fn admin_key(mut self, key: impl Into<String>) -> Self {
+        self.admin_key = Some(key.into());
+        self
     }
 
     /// The live keys, reloaded first when the ledger's key generation moved (a key issued,
@@ -189,6 +201,40 @@ impl Gateway {
         (team.team.clone(), reply)
     }
 
+    async fn dashboard(&self, request: &http::Request<Vec<u8>>) -> Answer {
+        let given =
+            request.headers().get("x-juhe-gateway-admin-key").map(|v| v.as_bytes().to_vec()).or_else(|| {
+                let query = juhe_proto::decode_form(request.uri().query().unwrap_or_default().as_bytes());
+                query.into_iter().find(|(name, _)| name == "admin_key").map(|(_, value)| value.into_bytes())
+            });
+        let allowed = match (&self.admin_key, given) {
+            (Some(key), Some(given)) => juhe_crypto::constant_time_eq(key.as_bytes(), &given),
+            _ => false,
+        };
+        if !allowed {
+            return Answer::json(
+                401,
+                br#"{"error":"the dashboard needs the gateway's admin key (x-juhe-gateway-admin-key)"}"#
+                    .to_vec(),
+            );
+        }
+        let (ledger, metrics) = (self.ledger.clone(), Arc::clone(&self.metrics));
+        match blocking(move || dashboard::Dashboard::read(&ledger, &metrics, today())).await {
+            Ok(Ok(board)) => Answer::Body {
+                status: 200,
+                content_type: "text/html; charset=utf-8",
+                body: board.html(std::time::SystemTime::now()).into_bytes(),
+            },
+            Ok(Err(error)) => Answer::json(
+                503,
+                format!(r#"{{"error":"the ledger: {}"}}"#, json_text(&error.to_string())).into_bytes(),
+            ),
+            Err(error) => {
+                Answer::json(503, format!(r#"{{"error":"{}"}}"#, json_text(&error.to_string())).into_bytes())
+            }
+        }
+    }
+
     fn admin_route(&self, path: &str) -> Option<Answer> {
         match path {
             "/healthz" => Some(Answer::json(200, br#"{"status":"ok"}"#.to_vec())),
@@ -208,6 +254,9 @@ impl Responder for Gateway {
         let path = request.uri().path().to_owned();
         if let Some(answer) = self.admin_route(&path) {
             return answer;
+        }
+        if path == "/__gateway/dashboard" {
+            return self.dashboard(&request).await;
         }
         let Some(endpoint) = Endpoint::from_path(&path) else {
             let reply = Reply { reason: "接口地址不存在 (no such API)".into(), ..Reply::error(10021) };
@@ -237,6 +286,12 @@ fn server_keys<'a>(team: &'a LiveKey, key: &'a str) -> ServerKeys<'a> {
         private_key: &team.private_key,
         idcard_key_padding: LiveKey::IDCARD_KEY_PADDING,
     }
+}
+
+/// `text` inside a JSON string.
+fn json_text(text: &str) -> String {
+    let quoted = serde_json::Value::String(text.to_owned()).to_string();
+    quoted[1..quoted.len() - 1].to_owned()
 }
 
 fn today() -> CivilDate {

@@ -89,6 +89,16 @@ impl Metrics {
         histogram.sum += seconds;
     }
 
+    /// Requests per team and outcome, every product and mode together.
+    pub(crate) fn by_team(&self) -> BTreeMap<String, BTreeMap<Outcome, u64>> {
+        let inner = self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut teams: BTreeMap<String, BTreeMap<Outcome, u64>> = BTreeMap::new();
+        for ((team, _, _, outcome), n) in &inner.checks {
+            *teams.entry(team.clone()).or_default().entry(*outcome).or_default() += n;
+        }
+        teams
+    }
+
     /// The text `/metrics` serves.
     pub(crate) fn render(&self) -> String {
         let inner = self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -143,5 +153,6 @@ mod tests {
         assert!(text.contains("juhe_gateway_latency_seconds_bucket{product=\"telecom3\",le=\"0.005\"} 1"));
         assert!(text.contains("juhe_gateway_latency_seconds_bucket{product=\"telecom3\",le=\"0.05\"} 2"));
         assert!(text.contains("juhe_gateway_latency_seconds_count{product=\"idcard\"} 1"));
+        assert_eq!(metrics.by_team()["payments"][&Outcome::Billed], 2);
     }
 }

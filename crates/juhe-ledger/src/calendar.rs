@@ -38,10 +38,7 @@ pub(crate) fn china_midnight(date: CivilDate) -> i64 {
 /// The counter names of the day and the month that `ms` falls in: `d2026-12-01`, `m2026-12`.
 pub(crate) fn periods(ms: i64) -> [String; 2] {
     let date = china_date(ms);
-    [
-        format!("d{:04}-{:02}-{:02}", date.year, date.month, date.day),
-        format!("m{:04}-{:02}", date.year, date.month),
-    ]
+    [format!("d{date}"), format!("m{:04}-{:02}", date.year, date.month)]
 }
 
 /// `2026-12-01T09:30:00.123+08:00`: an instant in China's time, as reports and exports show it.

@@ -163,7 +163,7 @@ fn group_name(by: Grouping, key: String) -> String {
     match (by, key.parse::<i64>()) {
         (Grouping::Day, Ok(day)) => {
             let date = CivilDate::from_unix_days(day);
-            format!("{:04}-{:02}-{:02}", date.year, date.month, date.day)
+            date.to_string()
         }
         _ => key,
     }

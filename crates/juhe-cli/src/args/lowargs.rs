@@ -377,7 +377,8 @@ pub(crate) struct GatewayServeArgs {
     /// one team checked is answered from the ledger for another, within its reuse window).
     #[arg(long)]
     pub(crate) teams_apart: bool,
-    /// Write {"base_url"} to this file once listening, created 0600.
+    /// Write {"base_url", "admin_key"} to this file once listening, created 0600. The admin
+    /// key opens /__gateway/dashboard; it is JUHE_GATEWAY_ADMIN_KEY, or drawn at random.
     #[arg(long, value_name = "FILE")]
     pub(crate) address_out: Option<PathBuf>,
     #[command(flatten)]

@@ -29,6 +29,11 @@ pub(crate) fn serve(serve: GatewayServe) -> Result<ExitCode, Failure> {
         let mut gateway = Gateway::new(upstream, ledger, master, connection.mode)
             .await
             .map_err(|e| Failure::failed(crate::failure::error_chain(&e)))?;
+        let admin_key =
+            std::env::var("JUHE_GATEWAY_ADMIN_KEY").ok().filter(|k| !k.is_empty()).unwrap_or_else(|| {
+                juhe_crypto::AesKey::generate().as_bytes().iter().map(|b| format!("{b:02x}")).collect()
+            });
+        gateway = gateway.admin_key(admin_key.clone());
         if teams_apart {
             gateway = gateway.teams_apart().map_err(|e| Failure::failed(crate::failure::error_chain(&e)))?;
         }
@@ -37,7 +42,7 @@ pub(crate) fn serve(serve: GatewayServe) -> Result<ExitCode, Failure> {
         let scheme = if tls.is_some() { "https" } else { "http" };
         let base_url = format!("{scheme}://{local}");
         if let Some(path) = &address_out {
-            let json = serde_json::json!({ "base_url": base_url });
+            let json = serde_json::json!({ "base_url": base_url, "admin_key": admin_key });
             crate::private_file::write(path, format!("{json:#}\n").as_bytes())
                 .map_err(|e| Failure::failed(format!("could not write {}: {e}", path.display())))?;
         }

@@ -2,6 +2,7 @@
 //! ledger: clients that are not ours (curl, Python's `cryptography`), two teams, budgets,
 //! reuse, revocation and what is stored.
 
+mod dashboard;
 mod independent;
 mod rig;
 mod teams;

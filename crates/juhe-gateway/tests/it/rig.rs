@@ -10,6 +10,9 @@ use juhe_sandbox::{Identity, Sandbox};
 use juhe_verify::ledger::Ledger;
 use juhe_verify::{Client, Mode};
 
+/// The admin key of every test gateway.
+pub(crate) const ADMIN_KEY: &str = "the operator's admin key";
+
 /// The master key of every test gateway.
 pub(crate) const MASTER: [u8; 32] = [42; 32];
 
@@ -43,6 +46,7 @@ impl Rig {
         let upstream =
             Client::builder().account(&sandbox.account()).ledger(ledger.clone()).mode(mode).build().unwrap();
         let gateway = runtime.block_on(Gateway::new(upstream, ledger.clone(), master(), mode)).unwrap();
+        let gateway = gateway.admin_key(ADMIN_KEY);
         let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
         let base_url = format!("http://{}", listener.local_addr().unwrap());
         runtime.spawn(juhe_server::serve(listener, Arc::new(gateway), Default::default(), None, stopped));
