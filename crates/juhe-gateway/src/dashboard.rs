@@ -122,7 +122,7 @@ impl Dashboard {
                 &day.to_string()[5..]
             );
         }
-        let _ = write!(page, "<text class=\"axis\" x=\"0\" y=\"12\">{max}</text></svg>\n");
+        let _ = writeln!(page, "<text class=\"axis\" x=\"0\" y=\"12\">{max}</text></svg>");
     }
 
     /// What this replica answered since it started, per team.
