@@ -69,7 +69,7 @@ impl Dashboard {
              settle the others from Juhe's order records (<code>juhe ledger pending</code>).</p>",
             self.unanswered, self.in_flight
         );
-        page.push_str("<h2>Keys</h2><table id=\"keys\"><tr><th>team</th><th>key</th></tr>");
+        page.push_str("<h2>Keys</h2><table id=\"keys\"><tr><th>team</th><th>status</th></tr>");
         for (team, live) in &self.keys {
             let _ = write!(
                 page,
@@ -123,6 +123,16 @@ impl Dashboard {
             );
         }
         let _ = writeln!(page, "<text class=\"axis\" x=\"0\" y=\"12\">{max}</text></svg>");
+        page.push_str("<p id=\"legend\">");
+        for (j, team) in teams.iter().enumerate() {
+            let opacity = 1.0 - 0.5 * j as f64 / teams.len().max(1) as f64;
+            let _ = write!(
+                page,
+                "<svg width=\"12\" height=\"12\"><rect class=\"bar\" width=\"12\" height=\"12\" fill-opacity=\"{opacity:.2}\"/></svg> {} &nbsp; ",
+                escape(team)
+            );
+        }
+        page.push_str("</p>\n");
     }
 
     /// What this replica answered since it started, per team.
@@ -170,7 +180,7 @@ mod tests {
             keys: vec![("risk".into(), false)],
         };
         let html = board.html(std::time::SystemTime::UNIX_EPOCH);
-        assert_eq!(html.matches("<rect class=\"bar\"").count(), 14, "two teams × seven days");
+        assert_eq!(html.matches("<rect class=\"bar\" data-team").count(), 14, "two teams × seven days");
         assert!(html.contains("data-team=\"pay&lt;ments&gt;\" data-day=\"2026-12-06\" data-billed=\"40\""));
         assert!(!html.contains("pay<ments>"));
         assert!(html.contains("2 sent with no answer recorded, 1 in flight"));

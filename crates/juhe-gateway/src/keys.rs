@@ -1,5 +1,5 @@
 //! Team keys: issued, rotated and revoked in the ledger (so every replica sees one set), held
-//! in memory by each gateway as a [`KeyRing`] that reloads whenever the ledger's key
+//! in memory by each gateway, reloaded whenever the ledger's key
 //! generation moves. A key is stored as its hash only; a team's openid and RSA private key
 //! are sealed under the gateway's master key.
 
