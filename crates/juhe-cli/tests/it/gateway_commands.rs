@@ -4,7 +4,7 @@
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 use crate::batch_command::temp_dir;
@@ -44,17 +44,18 @@ fn add_team(dir: &Path, team: &str, extra: &[&str]) -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap()
 }
 
-/// `juhe gateway serve` until it says where it listens.
+/// `juhe gateway serve` until it says where it listens; its log (stderr) goes to `log.txt`.
 fn serve(dir: &Path, extra: &[&str]) -> (Child, String) {
     let address = dir.join("address.json");
     let _ = std::fs::remove_file(&address);
+    let log = std::fs::File::create(dir.join("log.txt")).unwrap();
     let child = juhe(dir)
         .args(["gateway", "serve", "--addr", "127.0.0.1:0", "--master-key-file"])
         .arg(master_key(dir))
         .arg("--address-out")
         .arg(&address)
         .args(extra)
-        .stderr(Stdio::null())
+        .stderr(log)
         .spawn()
         .unwrap();
     let started = Instant::now();
@@ -86,14 +87,35 @@ fn telecom3(url: &str, key: &str, extra: &[&str]) -> serde_json::Value {
 }
 
 #[test]
-fn keys_are_issued_served_revoked_at_once_and_logged() {
+fn keys_are_issued_served_rotated_revoked_at_once_and_logged() {
     let dir = temp_dir("gateway-keys");
-    let team = add_team(&dir, "payments", &["--products", "telecom3", "--purpose", "onboarding"]);
-    let key = team["key"].as_str().unwrap();
-    assert!(team["rsa_public_key"].as_str().unwrap().starts_with("-----BEGIN PUBLIC KEY-----"));
-    let (mut child, url) = serve(&dir, &[]);
-    let answer = telecom3(&url, key, &[]);
+    let first = add_team(&dir, "payments", &["--products", "telecom3", "--purpose", "onboarding"]);
+    assert!(first["rsa_public_key"].as_str().unwrap().starts_with("-----BEGIN PUBLIC KEY-----"));
+    // The most verbose log the command has: still nothing personal in it.
+    let (mut child, url) = serve(&dir, &["-vvv"]);
+    assert_eq!(curl(&[&format!("{url}/healthz")])["status"], "ok");
+    let answer = telecom3(&url, first["key"].as_str().unwrap(), &[]);
     assert_eq!(answer["error_code"], 0, "{answer}");
+    // GET, as Juhe takes it: the fields in the query string.
+    assert_eq!(telecom3(&url, first["key"].as_str().unwrap(), &["-G"])["error_code"], 0);
+
+    let rotated = dir.join("rotated.json");
+    let status = juhe(&dir)
+        .args(["gateway", "keys", "rotate", "payments", "--master-key-file"])
+        .arg(master_key(&dir))
+        .arg("--credentials-out")
+        .arg(&rotated)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let team: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&rotated).unwrap()).unwrap();
+    let key = team["key"].as_str().unwrap();
+    assert_eq!(
+        telecom3(&url, first["key"].as_str().unwrap(), &[])["error_code"],
+        10001,
+        "the old key, at once"
+    );
+    assert_eq!(telecom3(&url, key, &[])["error_code"], 0);
 
     let revoked = juhe(&dir).args(["gateway", "keys", "revoke", "payments"]).output().unwrap();
     assert!(revoked.status.success(), "{}", String::from_utf8_lossy(&revoked.stderr));
@@ -103,8 +125,8 @@ fn keys_are_issued_served_revoked_at_once_and_logged() {
 
     let list = juhe(&dir).args(["gateway", "keys", "list", "--format", "json"]).output().unwrap();
     let list: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
-    assert_eq!(list[0]["status"], "revoked");
-    assert_eq!(list[0]["rules"]["purpose"], "onboarding");
+    assert_eq!((&list[0]["status"], &list[1]["status"]), (&"revoked".into(), &"revoked".into()));
+    assert_eq!(list[1]["rules"]["purpose"], "onboarding", "a rotation keeps the rules");
     let log = juhe(&dir).args(["gateway", "keys", "list", "--log", "--format", "json"]).output().unwrap();
     let log: serde_json::Value = serde_json::from_slice(&log.stdout).unwrap();
     let actions: Vec<(&str, &str)> = log
@@ -113,7 +135,13 @@ fn keys_are_issued_served_revoked_at_once_and_logged() {
         .iter()
         .map(|a| (a["action"].as_str().unwrap(), a["by"].as_str().unwrap()))
         .collect();
-    assert_eq!(actions, [("add", "ops-alice"), ("revoke", "ops-alice")]);
+    assert_eq!(actions, [("add", "ops-alice"), ("rotate", "ops-alice"), ("revoke", "ops-alice")]);
+    let log = std::fs::read_to_string(dir.join("log.txt")).unwrap();
+    assert!(log.contains("checked"), "the log at -vvv: {log}");
+    let person = &juhe_sandbox::builtin_population()[5];
+    for needle in [&person.name, &person.idcard, &person.mobile, &key.to_owned()] {
+        assert!(!log.contains(needle.as_str()), "{needle} in the gateway's log");
+    }
     let ledger = std::fs::read(dir.join("gateway.sqlite")).unwrap();
     assert!(!juhe_test_support::bytes::contains(&ledger, key.as_bytes()), "the key itself is never stored");
 }
