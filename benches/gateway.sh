@@ -10,7 +10,7 @@ seconds=${1:-20}
 connections=${2:-32}
 [ -n "${JUHE:-}" ] || cargo build --release -q -p juhe-cli
 juhe=${JUHE:-$PWD/target/release/juhe}
-tmp=$(mktemp -d)
+tmp=$(mktemp -d ${TMPDIR_BASE:+-p "$TMPDIR_BASE"})
 cleanup() { kill $(jobs -p) 2>/dev/null || true; rm -rf "$tmp"; }
 trap cleanup EXIT
 field() { python3 -c "import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])" "$1" "$2"; }

@@ -85,6 +85,8 @@
 
 mod admission;
 mod calendar;
+#[cfg(feature = "sqlite")]
+mod checkpointer;
 mod error;
 mod location;
 mod owner;

@@ -19,6 +19,7 @@ use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, TransactionB
 
 use crate::admission::{Admission, BeginTx, Earlier, NewRow, Policy, admit, holders, reusable, sender_alive};
 use crate::calendar::{from_unix_ms, periods, unix_ms};
+use crate::checkpointer::Checkpointer;
 use crate::owner::{self, files};
 use crate::pace::{self, KeyPace, PaceRows, Passed, Start, StartRequest, started_since};
 use crate::record::{
@@ -46,6 +47,8 @@ pub(crate) struct SqliteStore {
     owner: i64,
     owners: PathBuf,
     _held: files::Held,
+    /// Copies the log back into the database off the commit path.
+    _checkpointer: Option<Checkpointer>,
 }
 
 impl SqliteStore {
@@ -65,8 +68,19 @@ impl SqliteStore {
         let owner = owner::new_token();
         let owners = files::directory(path);
         let held = files::hold(&owners, owner).map_err(unreachable)?;
-        let store = Self { connection: Mutex::new(connection), location, owner, owners, _held: held };
+        let mut store = Self {
+            connection: Mutex::new(connection),
+            location,
+            owner,
+            owners,
+            _held: held,
+            _checkpointer: None,
+        };
         store.check_and_migrate(durable)?;
+        if let Some(checkpointer) = Checkpointer::start(path) {
+            store.lock().pragma_update(None, "wal_autocheckpoint", 0).map_err(|e| store.error(e))?;
+            store._checkpointer = Some(checkpointer);
+        }
         Ok(store)
     }
 

@@ -2,7 +2,9 @@
 
 use std::path::{Path, PathBuf};
 
-use juhe_ledger::{Ledger, LedgerError, LedgerSecret, Policy};
+use std::time::Duration;
+
+use juhe_ledger::{Admission, Ledger, LedgerError, LedgerSecret, Policy};
 use juhe_test_support::bytes;
 
 use crate::behaviour::{self, API_KEY, billed, check, intent, secret};
@@ -282,4 +284,21 @@ fn teams_share_answers_unless_kept_apart() {
 #[test]
 fn team_keys_change_one_at_a_time_and_are_logged() {
     behaviour::team_keys(&fresh("team-keys").1);
+}
+
+/// Commits only append to the write-ahead log; the handle's own thread copies it back into the
+/// database file soon after (no commit pays for that disk work), without closing anything.
+#[test]
+fn the_log_is_copied_back_off_the_commit_path() {
+    let (path, ledger) = fresh("checkpoint");
+    let secret = secret();
+    let intent = intent(77, "juhe");
+    let masked = intent.masked.clone().into_bytes();
+    assert!(matches!(ledger.begin(&secret, &intent, &Policy::record_only()).unwrap(), Admission::Send(_)));
+    let started = std::time::Instant::now();
+    while !bytes::contains(&std::fs::read(&path).unwrap(), &masked) {
+        assert!(started.elapsed() < Duration::from_secs(5), "the entry never reached the database file");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(path.with_extension("sqlite-wal").exists(), "the log stays: the handle is open");
 }
