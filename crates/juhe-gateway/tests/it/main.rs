@@ -3,6 +3,7 @@
 //! reuse, revocation and what is stored.
 
 mod dashboard;
+mod every_endpoint;
 mod independent;
 mod rig;
 mod teams;
