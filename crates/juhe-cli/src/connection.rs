@@ -77,6 +77,12 @@ fn with_ledger(builder: ClientBuilder, setup: &LedgerSetup) -> Result<ClientBuil
     if let Some(cap) = setup.max_billed_per_month {
         builder = builder.max_billed_per_month(cap);
     }
+    if let Some(purpose) = &setup.purpose {
+        builder = builder.purpose(purpose.label.clone());
+        if let Some(reference) = &purpose.consent_ref {
+            builder = builder.consent_ref(reference.clone());
+        }
+    }
     Ok(builder)
 }
 

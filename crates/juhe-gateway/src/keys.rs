@@ -53,7 +53,7 @@ impl TeamRules {
     }
 
     /// The rules as the client applies them.
-    fn team(&self, name: &str, apart: bool) -> Result<Team, GatewayError> {
+    fn team(&self, name: &str, sharing: Sharing) -> Result<Team, GatewayError> {
         let mut team = Team::new(name).map_err(|e| GatewayError::Config(e.to_string()))?;
         if let Some(purpose) = &self.purpose {
             team = team.purpose(purpose.clone());
@@ -67,7 +67,13 @@ impl TeamRules {
         if let Some(secs) = self.reuse_within_secs {
             team = team.reuse_within(Duration::from_secs(secs));
         }
-        Ok(if apart { team.apart() } else { team })
+        if sharing.apart {
+            team = team.apart();
+        }
+        if sharing.across_purposes {
+            team = team.across_purposes();
+        }
+        Ok(team)
     }
 
     /// Refuses product names that are none of Juhe's.
@@ -79,6 +85,16 @@ impl TeamRules {
             None => Ok(()),
         }
     }
+}
+
+/// Whose answers a team's check may reuse: by default those of every team with the same
+/// purpose.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Sharing {
+    /// Only the team's own.
+    pub(crate) apart: bool,
+    /// Whatever their purpose.
+    pub(crate) across_purposes: bool,
 }
 
 /// What a team is given when its key is issued: the three credentials of a Juhe account.
@@ -162,13 +178,18 @@ pub(crate) struct LiveKey {
 }
 
 impl LiveKey {
-    fn open(key: &TeamKey, master: &SealingKey, base: &Client, apart: bool) -> Result<Self, GatewayError> {
+    fn open(
+        key: &TeamKey,
+        master: &SealingKey,
+        base: &Client,
+        sharing: Sharing,
+    ) -> Result<Self, GatewayError> {
         let opened = master.open(&key.sealed).map_err(GatewayError::Crypto)?;
         let secrets: Secrets = serde_json::from_slice(&opened)
             .map_err(|e| GatewayError::Config(format!("sealed secrets: {e}")))?;
         let rules: TeamRules = serde_json::from_str(&key.rules)
             .map_err(|e| GatewayError::Config(format!("team {}'s rules: {e}", key.team)))?;
-        let client = base.for_team(&rules.team(&key.team, apart)?).map_err(GatewayError::Client)?;
+        let client = base.for_team(&rules.team(&key.team, sharing)?).map_err(GatewayError::Client)?;
         Ok(Self {
             team: key.team.clone(),
             hash: key.key_hash,
@@ -197,13 +218,13 @@ impl KeyRing {
         ledger: &Ledger,
         master: &SealingKey,
         base: &Client,
-        apart: bool,
+        sharing: Sharing,
     ) -> Result<Self, GatewayError> {
         let generation = ledger.team_keys_generation().map_err(GatewayError::Ledger)?;
         let mut keys = Vec::new();
         for key in ledger.team_keys().map_err(GatewayError::Ledger)?.iter().filter(|k| k.revoked_at.is_none())
         {
-            keys.push(Arc::new(LiveKey::open(key, master, base, apart)?));
+            keys.push(Arc::new(LiveKey::open(key, master, base, sharing)?));
         }
         Ok(Self { generation, keys })
     }

@@ -65,7 +65,7 @@ use juhe_server::{Answer, Responder};
 use juhe_verify::Client;
 use juhe_verify::ledger::Ledger;
 
-use keys::{KeyRing, LiveKey};
+use keys::{KeyRing, LiveKey, Sharing};
 use team_reply::TeamReply;
 pub use team_reply::{BILLED_HEADER, REUSED_HEADER};
 
@@ -93,7 +93,7 @@ pub struct Gateway {
     ledger: Ledger,
     master: Arc<SealingKey>,
     mode: Mode,
-    apart: bool,
+    sharing: Sharing,
     ring: RwLock<Arc<KeyRing>>,
     metrics: Arc<metrics::Metrics>,
     /// The key of `/__gateway/dashboard`; without one the page is not served.
@@ -110,13 +110,13 @@ impl Gateway {
         master: SealingKey,
         mode: Mode,
     ) -> Result<Self, GatewayError> {
-        let ring = KeyRing::load(&ledger, &master, &upstream, false)?;
+        let ring = KeyRing::load(&ledger, &master, &upstream, Sharing::default())?;
         Ok(Self {
             upstream,
             ledger,
             master: Arc::new(master),
             mode,
-            apart: false,
+            sharing: Sharing::default(),
             ring: RwLock::new(Arc::new(ring)),
             metrics: Arc::default(),
             admin_key: None,
@@ -125,9 +125,20 @@ impl Gateway {
 
     /// Keeps teams apart: a team is answered from the ledger only with its own earlier checks.
     pub fn teams_apart(mut self) -> Result<Self, GatewayError> {
-        self.apart = true;
-        let ring = KeyRing::load(&self.ledger, &self.master, &self.upstream, true)?;
-        self.ring = RwLock::new(Arc::new(ring));
+        self.sharing.apart = true;
+        self.reload_now()
+    }
+
+    /// Answers a team from the ledger whatever purpose the earlier check was made for (by
+    /// default only checks of the team's own purpose count: docs/privacy.md).
+    pub fn reuse_across_purposes(mut self) -> Result<Self, GatewayError> {
+        self.sharing.across_purposes = true;
+        self.reload_now()
+    }
+
+    fn reload_now(self) -> Result<Self, GatewayError> {
+        let ring = KeyRing::load(&self.ledger, &self.master, &self.upstream, self.sharing)?;
+        *self.ring.write().unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(ring);
         Ok(self)
     }
 
@@ -150,9 +161,9 @@ impl Gateway {
         if generation == held.generation {
             return Ok(held);
         }
-        let (ledger, upstream, apart) = (self.ledger.clone(), self.upstream.clone(), self.apart);
+        let (ledger, upstream, sharing) = (self.ledger.clone(), self.upstream.clone(), self.sharing);
         let master = Arc::clone(&self.master);
-        let fresh = Arc::new(blocking(move || KeyRing::load(&ledger, &master, &upstream, apart)).await??);
+        let fresh = Arc::new(blocking(move || KeyRing::load(&ledger, &master, &upstream, sharing)).await??);
         *self.ring.write().unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::clone(&fresh);
         Ok(fresh)
     }

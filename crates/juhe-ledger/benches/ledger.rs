@@ -36,6 +36,7 @@ fn intent(n: u64, key: &SubjectKey) -> Intent {
         masked: juhe_proto::masking::mask_check(&check),
         deadline: Duration::from_secs(30),
         team: None,
+        purpose: None,
     }
 }
 

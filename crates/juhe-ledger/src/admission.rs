@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime};
 use serde_json::{Map, Value};
 
 use crate::calendar::{from_unix_ms, periods, unix_ms};
-use crate::record::{EntryId, Intent, Recorded, State};
+use crate::record::{Actor, EntryId, Intent, Recorded, State};
 use crate::{LedgerError, LedgerSecret};
 
 /// What a check may do, beyond being recorded.
@@ -20,6 +20,7 @@ pub struct Policy {
     team_max_billed_per_day: Option<u64>,
     team_max_billed_per_month: Option<u64>,
     teams_apart: bool,
+    across_purposes: bool,
     resend_maybe_billed: bool,
 }
 
@@ -76,6 +77,14 @@ impl Policy {
     /// answered from the ledger for another.
     pub fn teams_apart(mut self) -> Self {
         self.teams_apart = true;
+        self
+    }
+
+    /// Reuse an answer whatever the purpose it was checked for. By default a check is answered
+    /// only from checks of the same purpose (none counts as one): a person checked to open an
+    /// account has not thereby agreed to be checked again for a loan.
+    pub fn reuse_across_purposes(mut self) -> Self {
+        self.across_purposes = true;
         self
     }
 
@@ -138,11 +147,16 @@ pub enum Admission {
 /// An entry row about to be inserted.
 pub(crate) struct NewRow<'a> {
     pub(crate) account: &'a str,
-    /// The team it is made for, and its purpose.
+    /// The team it is made for, its purpose and consent.
     pub(crate) team: Option<&'a str>,
     pub(crate) purpose: Option<&'a str>,
+    pub(crate) consent_ref: Option<&'a str>,
     /// Earlier entries count only when they were made for the same team.
     pub(crate) apart: bool,
+    /// Earlier entries count whatever their purpose.
+    pub(crate) across_purposes: bool,
+    /// Who sends it.
+    pub(crate) actor: &'static Actor,
     pub(crate) subject: &'a [u8; 32],
     pub(crate) product: &'static str,
     pub(crate) mode: &'static str,
@@ -215,12 +229,15 @@ fn new_row<'a>(
     policy: &Policy,
     now_ms: i64,
 ) -> NewRow<'a> {
-    let team = intent.team.as_ref();
+    let purpose = intent.purpose.as_ref();
     NewRow {
         account: secret.account(),
-        team: team.map(|t| t.name.as_str()),
-        purpose: team.and_then(|t| t.purpose.as_deref()),
+        team: intent.team.as_deref(),
+        purpose: purpose.map(|p| p.label.as_str()),
+        consent_ref: purpose.and_then(|p| p.consent_ref.as_deref()),
         apart: policy.teams_apart,
+        across_purposes: policy.across_purposes,
+        actor: Actor::current(),
         subject: intent.subject.as_bytes(),
         product: intent.product.name(),
         mode: intent.mode.name(),

@@ -64,6 +64,7 @@
 //!     masked: masking::mask_check(&check),
 //!     deadline: Duration::from_secs(30),
 //!     team: None,
+//!     purpose: None,
 //! };
 //! let policy = Policy::record_only().reuse_within(Duration::from_secs(86_400));
 //! let Admission::Send(entry) = ledger.begin(&secret, &intent, &policy)? else { unreachable!() };
@@ -113,7 +114,7 @@ pub use error::{BoxError, LedgerError};
 pub use location::Location;
 pub use pace::{BATCH_HORIZON, Priority, Start, StartRequest};
 pub use record::{
-    Entry, EntryId, Intent, Reconciliation, Recorded, Settled, Settlement, Settler, State, TeamTag,
+    Actor, Entry, EntryId, Intent, Purpose, Reconciliation, Recorded, Settled, Settlement, Settler, State,
 };
 pub use report::{Counts, Grouping, Report, SANDBOX_TARGET, Span};
 pub use secret::LedgerSecret;
@@ -308,7 +309,18 @@ impl Ledger {
             }
         }
         let entries = self.store.forget(secret.account(), &subjects)?;
-        Ok(Forgotten { entries, products })
+        let names: Vec<&str> = products.iter().map(|p| p.name()).collect();
+        let receipt = AdminAction {
+            id: 0,
+            // To the millisecond, as the log keeps it.
+            at: calendar::from_unix_ms(calendar::unix_ms(SystemTime::now())),
+            by: Actor::current().user.clone(),
+            action: "forget".into(),
+            team: String::new(),
+            detail: format!("{entries} entries of {}", names.join(", ")),
+        };
+        self.store.log_action(&receipt)?;
+        Ok(Forgotten { entries, products, at: receipt.at })
     }
 
     /// Takes a start in the key's pace: the schedule of the account `secret` names and of
@@ -369,4 +381,6 @@ pub struct Forgotten {
     pub entries: u64,
     /// The products whose checks of the person were looked for.
     pub products: Vec<Product>,
+    /// When, as the receipt in the admin log says (`juhe ledger audit`).
+    pub at: SystemTime,
 }

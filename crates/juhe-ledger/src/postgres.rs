@@ -20,7 +20,7 @@ use crate::location::mask_password;
 use crate::owner;
 use crate::pace::{self, KeyPace, PaceRows, Passed, Start, StartRequest, started_since};
 use crate::record::{
-    Entry, EntryId, Intent, Reconciliation, Recorded, Settled, Settlement, Settler, State, may_settle,
+    Actor, Entry, EntryId, Intent, Reconciliation, Recorded, Settled, Settlement, Settler, State, may_settle,
     verdict_name,
 };
 use crate::report::{Grouping, Report, SANDBOX_TARGET, Span, TALLY_OWNER, Tally};
@@ -391,12 +391,23 @@ impl BeginTx for Begin<'_, '_> {
             "SELECT {EARLIER_COLUMNS} FROM juhe_ledger_entries \
              WHERE subject = $1 AND product = $2 AND target = $3 AND started_at >= $4 AND account = $5 \
              AND state <> 'not_billed' AND (NOT $6 OR team IS NOT DISTINCT FROM $7) \
+             AND ($8 OR purpose IS NOT DISTINCT FROM $9) \
              ORDER BY started_at DESC, id DESC LIMIT {EARLIER_LIMIT}"
         );
         let subject: &[u8] = row.subject;
         let rows = self.query(
             &sql,
-            &[&subject, &row.product, &row.target, &since, &row.account, &row.apart, &row.team],
+            &[
+                &subject,
+                &row.product,
+                &row.target,
+                &since,
+                &row.account,
+                &row.apart,
+                &row.team,
+                &row.across_purposes,
+                &row.purpose,
+            ],
         )?;
         rows.iter().map(|r| earlier_of(r).map_err(|e| database(self.location, e))).collect()
     }
@@ -420,7 +431,8 @@ impl BeginTx for Begin<'_, '_> {
         let inserted = self.query(
             "INSERT INTO juhe_ledger_entries \
              (account, subject, product, mode, target, masked, started_at, deadline_at, state, owner, \
-             team, purpose) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', $9, $10, $11) RETURNING id",
+             team, purpose, consent_ref, by_user, by_host, by_pid) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', $9, $10, $11, $12, $13, $14, $15) RETURNING id",
             &[
                 &row.account,
                 &subject,
@@ -433,6 +445,10 @@ impl BeginTx for Begin<'_, '_> {
                 &row.owner,
                 &row.team,
                 &row.purpose,
+                &row.consent_ref,
+                &row.actor.user,
+                &row.actor.host,
+                &i64::from(row.actor.pid),
             ],
         )?;
         let id = inserted.first().ok_or_else(|| LedgerError::Database {
@@ -786,7 +802,10 @@ impl Store for PostgresStore {
     fn admin_actions(&self) -> Result<Vec<AdminAction>, LedgerError> {
         self.run(move |client, location| {
             let rows = client
-                .query("SELECT id, at, by_user, action, team FROM juhe_ledger_admin_log ORDER BY id", &[])
+                .query(
+                    "SELECT id, at, by_user, action, team, detail FROM juhe_ledger_admin_log ORDER BY id",
+                    &[],
+                )
                 .map_err(|e| database(location, e))?;
             rows.iter()
                 .map(|r| {
@@ -796,9 +815,25 @@ impl Store for PostgresStore {
                         by: r.try_get(2)?,
                         action: r.try_get(3)?,
                         team: r.try_get(4)?,
+                        detail: r.try_get(5)?,
                     })
                 })
                 .collect::<Result<_, postgres::Error>>()
+                .map_err(|e| database(location, e))
+        })
+    }
+
+    fn log_action(&self, action: &AdminAction) -> Result<(), LedgerError> {
+        let at = unix_ms(action.at);
+        let (by, what, team, detail) =
+            (action.by.clone(), action.action.clone(), action.team.clone(), action.detail.clone());
+        self.run(move |client, location| {
+            client
+                .execute(
+                    "INSERT INTO juhe_ledger_admin_log (at, by_user, action, team, detail) VALUES ($1, $2, $3, $4, $5)",
+                    &[&at, &by, &what, &team, &detail],
+                )
+                .map(drop)
                 .map_err(|e| database(location, e))
         })
     }
@@ -1009,7 +1044,7 @@ impl KeysTx for KeysOn<'_, '_> {
     fn log(&mut self, at_ms: i64, by: &str, action: &str, team: &str) -> Result<(), LedgerError> {
         self.tx
             .execute(
-                "INSERT INTO juhe_ledger_admin_log (at, by_user, action, team) VALUES ($1, $2, $3, $4)",
+                "INSERT INTO juhe_ledger_admin_log (at, by_user, action, team, detail) VALUES ($1, $2, $3, $4, '')",
                 &[&at_ms, &by, &action, &team],
             )
             .map(drop)
@@ -1062,6 +1097,17 @@ fn entry_of(row: &Row) -> Result<(Entry, Option<i64>, i64), postgres::Error> {
         settled,
         team: row.try_get(18)?,
         purpose: row.try_get(19)?,
+        consent_ref: row.try_get(20)?,
+        actor: match (
+            row.try_get::<_, Option<String>>(21)?,
+            row.try_get::<_, Option<String>>(22)?,
+            row.try_get::<_, Option<i64>>(23)?,
+        ) {
+            (Some(user), Some(host), Some(pid)) => {
+                Some(Actor { user, host, pid: u32::try_from(pid).unwrap_or(0) })
+            }
+            _ => None,
+        },
     };
     Ok((entry, row.try_get(13)?, row.try_get(14)?))
 }

@@ -97,17 +97,21 @@ pub struct Intent {
     /// abandoned (its process died): nobody waits for it any more, and it stays maybe billed.
     pub deadline: Duration,
     /// The team it is made for, through a gateway; `None` for the account's own checks.
-    pub team: Option<TeamTag>,
+    pub team: Option<String>,
+    /// Why the person is checked, stored with the entry; reuse answers only a check of the same
+    /// purpose unless the policy says otherwise ([`Policy::reuse_across_purposes`](crate::Policy::reuse_across_purposes)).
+    pub purpose: Option<Purpose>,
 }
 
-/// The team a check is made for and the purpose it gave, stored with the entry. Its budget is
-/// the policy's ([`Policy::team_max_billed_per_day`](crate::Policy::team_max_billed_per_day)).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TeamTag {
-    /// The team's name, as the gateway's keys name it.
-    pub name: String,
-    /// Why the team checks people (`onboarding`, `payout review`), as its key says.
-    pub purpose: Option<String>,
+/// Why a person is checked: a label the user chose (`onboarding`, `payout review`) and the
+/// reference of the consent the person gave, as the user's own records name it. Neither may
+/// hold personal data: they are stored as given, and the audit shows them.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Purpose {
+    /// The purpose's label.
+    pub label: String,
+    /// The consent's reference, if any.
+    pub consent_ref: Option<String>,
 }
 
 /// What an entry's check came to, recorded once the answer is in.
@@ -239,8 +243,56 @@ pub struct Entry {
     pub settled: Option<Settled>,
     /// The team it was made for, through a gateway.
     pub team: Option<String>,
-    /// The purpose that team gave.
+    /// Its purpose's label.
     pub purpose: Option<String>,
+    /// Its consent's reference.
+    pub consent_ref: Option<String>,
+    /// Who sent it: the operating-system user, host and process (entries of schema 3 and
+    /// before have none).
+    pub actor: Option<Actor>,
+}
+
+/// Who ran a check or an admin action: the operating-system user, the host and the process.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    /// The login name the environment gives (`USER`, `LOGNAME`), else `uid N`.
+    pub user: String,
+    /// The host's name.
+    pub host: String,
+    /// The process id.
+    pub pid: u32,
+}
+
+impl Actor {
+    /// This process's.
+    pub fn current() -> &'static Actor {
+        static CURRENT: std::sync::OnceLock<Actor> = std::sync::OnceLock::new();
+        CURRENT.get_or_init(|| Actor { user: os_user(), host: host_name(), pid: std::process::id() })
+    }
+}
+
+fn os_user() -> String {
+    let named = ["USER", "LOGNAME"].into_iter().find_map(|v| std::env::var(v).ok().filter(|s| !s.is_empty()));
+    named.unwrap_or_else(|| {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            if let Ok(meta) = std::fs::metadata("/proc/self") {
+                return format!("uid {}", meta.uid());
+            }
+        }
+        "unknown".to_owned()
+    })
+}
+
+fn host_name() -> String {
+    ["/proc/sys/kernel/hostname", "/etc/hostname"]
+        .into_iter()
+        .find_map(|path| {
+            std::fs::read_to_string(path).ok().map(|h| h.trim().to_owned()).filter(|h| !h.is_empty())
+        })
+        .or_else(|| std::env::var("HOSTNAME").ok().filter(|h| !h.is_empty()))
+        .unwrap_or_else(|| "unknown".to_owned())
 }
 
 impl Entry {

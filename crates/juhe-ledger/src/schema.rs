@@ -142,14 +142,19 @@ pub(crate) const MIGRATIONS: [Migration; 4] = [
             );
         ",
     },
-    // 4: checks made for a team through a gateway (the team and the purpose it gave, stored
-    // with the entry; the team's own budget counts in `juhe_ledger_spend` under
-    // `account/team`), the gateway's team keys (the key's hash and the team's secrets sealed
-    // under the gateway's master key, never in clear) and the log of what admins did to them.
+    // 4: who sent each entry (OS user, host, process), for what purpose and under which
+    // consent reference, and for which team of a gateway (whose own budget counts in
+    // `juhe_ledger_spend` under `account/team`); the gateway's team keys (the key's hash and
+    // the team's secrets sealed under the gateway's master key, never in clear); and the
+    // admin log (key changes, erasures), append-only: the database refuses to change a line.
     Migration {
         sqlite: "
             ALTER TABLE juhe_ledger_entries ADD COLUMN team TEXT;
             ALTER TABLE juhe_ledger_entries ADD COLUMN purpose TEXT;
+            ALTER TABLE juhe_ledger_entries ADD COLUMN consent_ref TEXT;
+            ALTER TABLE juhe_ledger_entries ADD COLUMN by_user TEXT;
+            ALTER TABLE juhe_ledger_entries ADD COLUMN by_host TEXT;
+            ALTER TABLE juhe_ledger_entries ADD COLUMN by_pid INTEGER;
             CREATE TABLE juhe_ledger_team_keys (
                 id INTEGER PRIMARY KEY AUTOINCREMENT,
                 team TEXT NOT NULL,
@@ -164,12 +169,21 @@ pub(crate) const MIGRATIONS: [Migration; 4] = [
                 at INTEGER NOT NULL,
                 by_user TEXT NOT NULL,
                 action TEXT NOT NULL,
-                team TEXT NOT NULL
+                team TEXT NOT NULL,
+                detail TEXT NOT NULL DEFAULT ''
             );
+            CREATE TRIGGER juhe_ledger_admin_log_no_update BEFORE UPDATE ON juhe_ledger_admin_log
+                BEGIN SELECT RAISE(ABORT, 'the admin log is append-only'); END;
+            CREATE TRIGGER juhe_ledger_admin_log_no_delete BEFORE DELETE ON juhe_ledger_admin_log
+                BEGIN SELECT RAISE(ABORT, 'the admin log is append-only'); END;
         ",
         postgres: "
             ALTER TABLE juhe_ledger_entries ADD COLUMN team TEXT;
             ALTER TABLE juhe_ledger_entries ADD COLUMN purpose TEXT;
+            ALTER TABLE juhe_ledger_entries ADD COLUMN consent_ref TEXT;
+            ALTER TABLE juhe_ledger_entries ADD COLUMN by_user TEXT;
+            ALTER TABLE juhe_ledger_entries ADD COLUMN by_host TEXT;
+            ALTER TABLE juhe_ledger_entries ADD COLUMN by_pid BIGINT;
             CREATE TABLE juhe_ledger_team_keys (
                 id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
                 team TEXT NOT NULL,
@@ -184,8 +198,13 @@ pub(crate) const MIGRATIONS: [Migration; 4] = [
                 at BIGINT NOT NULL,
                 by_user TEXT NOT NULL,
                 action TEXT NOT NULL,
-                team TEXT NOT NULL
+                team TEXT NOT NULL,
+                detail TEXT NOT NULL DEFAULT ''
             );
+            CREATE FUNCTION juhe_ledger_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN RAISE EXCEPTION 'the admin log is append-only'; END $$;
+            CREATE TRIGGER juhe_ledger_admin_log_append_only BEFORE UPDATE OR DELETE ON juhe_ledger_admin_log
+                FOR EACH ROW EXECUTE FUNCTION juhe_ledger_append_only();
         ",
     },
 ];
@@ -247,7 +266,7 @@ impl PaceSql {
 /// The columns every backend reads an [`Entry`](crate::Entry) from, in this order.
 pub(crate) const ENTRY_COLUMNS: &str = "id, account, product, mode, target, masked, started_at, finished_at, \
      state, error_code, verdict, order_id, attempts, owner, deadline_at, settled_at, settled_by, settled_from, \
-     team, purpose";
+     team, purpose, consent_ref, by_user, by_host, by_pid";
 
 /// The columns of an earlier entry, for the decision.
 pub(crate) const EARLIER_COLUMNS: &str =

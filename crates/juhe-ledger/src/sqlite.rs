@@ -23,7 +23,7 @@ use crate::checkpointer::Checkpointer;
 use crate::owner::{self, files};
 use crate::pace::{self, KeyPace, PaceRows, Passed, Start, StartRequest, started_since};
 use crate::record::{
-    Entry, EntryId, Intent, Reconciliation, Recorded, Settled, Settlement, Settler, State, may_settle,
+    Actor, Entry, EntryId, Intent, Reconciliation, Recorded, Settled, Settlement, Settler, State, may_settle,
     verdict_name,
 };
 use crate::report::{Grouping, Report, SANDBOX_TARGET, Span, TALLY_OWNER, Tally};
@@ -347,7 +347,7 @@ impl KeysTx for KeysOn<'_> {
     fn log(&mut self, at_ms: i64, by: &str, action: &str, team: &str) -> Result<(), LedgerError> {
         self.tx
             .execute(
-                "INSERT INTO juhe_ledger_admin_log (at, by_user, action, team) VALUES (?1, ?2, ?3, ?4)",
+                "INSERT INTO juhe_ledger_admin_log (at, by_user, action, team, detail) VALUES (?1, ?2, ?3, ?4, '')",
                 params![at_ms, by, action, team],
             )
             .map(drop)
@@ -370,13 +370,23 @@ impl BeginTx for Begin<'_> {
         let sql = format!(
             "SELECT {EARLIER_COLUMNS} FROM juhe_ledger_entries \
              WHERE subject = ?1 AND product = ?2 AND target = ?3 AND started_at >= ?4 AND account = ?5 \
-             AND state <> 'not_billed' AND (NOT ?6 OR team IS ?7) \
+             AND state <> 'not_billed' AND (NOT ?6 OR team IS ?7) AND (?8 OR purpose IS ?9) \
              ORDER BY started_at DESC, id DESC LIMIT {EARLIER_LIMIT}"
         );
         let mut statement = self.tx.prepare_cached(&sql).map_err(|e| self.store.error(e))?;
         let rows = statement
             .query_map(
-                params![&row.subject[..], row.product, row.target, since, row.account, row.apart, row.team],
+                params![
+                    &row.subject[..],
+                    row.product,
+                    row.target,
+                    since,
+                    row.account,
+                    row.apart,
+                    row.team,
+                    row.across_purposes,
+                    row.purpose
+                ],
                 |r| {
                     Ok(Earlier {
                         id: r.get(0)?,
@@ -418,7 +428,8 @@ impl BeginTx for Begin<'_> {
             .prepare_cached(
                 "INSERT INTO juhe_ledger_entries \
                  (account, subject, product, mode, target, masked, started_at, deadline_at, state, owner, \
-                 team, purpose) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'pending', ?9, ?10, ?11)",
+                 team, purpose, consent_ref, by_user, by_host, by_pid) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'pending', ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
             )
             .map_err(|e| self.store.error(e))?;
         statement
@@ -433,7 +444,11 @@ impl BeginTx for Begin<'_> {
                 row.deadline_at,
                 row.owner,
                 row.team,
-                row.purpose
+                row.purpose,
+                row.consent_ref,
+                row.actor.user,
+                row.actor.host,
+                row.actor.pid
             ])
             .map_err(|e| self.store.error(e))?;
         Ok(self.tx.last_insert_rowid())
@@ -741,7 +756,7 @@ impl Store for SqliteStore {
     fn admin_actions(&self) -> Result<Vec<AdminAction>, LedgerError> {
         let connection = self.lock();
         let mut statement = connection
-            .prepare("SELECT id, at, by_user, action, team FROM juhe_ledger_admin_log ORDER BY id")
+            .prepare("SELECT id, at, by_user, action, team, detail FROM juhe_ledger_admin_log ORDER BY id")
             .map_err(|e| self.error(e))?;
         let rows = statement
             .query_map([], |r| {
@@ -751,10 +766,21 @@ impl Store for SqliteStore {
                     by: r.get(2)?,
                     action: r.get(3)?,
                     team: r.get(4)?,
+                    detail: r.get(5)?,
                 })
             })
             .map_err(|e| self.error(e))?;
         rows.collect::<Result<_, _>>().map_err(|e| self.error(e))
+    }
+
+    fn log_action(&self, action: &AdminAction) -> Result<(), LedgerError> {
+        self.lock()
+            .execute(
+                "INSERT INTO juhe_ledger_admin_log (at, by_user, action, team, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![unix_ms(action.at), action.by, action.action, action.team, action.detail],
+            )
+            .map(drop)
+            .map_err(|e| self.error(e))
     }
 
     fn team_keys_generation(&self) -> Result<i64, LedgerError> {
@@ -900,6 +926,15 @@ fn entry_of(row: &rusqlite::Row<'_>) -> rusqlite::Result<(Entry, Option<i64>, i6
         settled,
         team: row.get(18)?,
         purpose: row.get(19)?,
+        consent_ref: row.get(20)?,
+        actor: match (
+            row.get::<_, Option<String>>(21)?,
+            row.get::<_, Option<String>>(22)?,
+            row.get::<_, Option<u32>>(23)?,
+        ) {
+            (Some(user), Some(host), Some(pid)) => Some(Actor { user, host, pid }),
+            _ => None,
+        },
     };
     Ok((entry, row.get(13)?, row.get(14)?))
 }

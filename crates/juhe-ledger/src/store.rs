@@ -92,6 +92,8 @@ pub(crate) trait Store: Send + Sync {
     fn change_team_keys(&self, change: &KeyChange, by: &str, now: SystemTime) -> Result<(), LedgerError>;
     /// The admin log, oldest first.
     fn admin_actions(&self) -> Result<Vec<AdminAction>, LedgerError>;
+    /// Appends an action that is no key change (an erasure) to the admin log.
+    fn log_action(&self, action: &AdminAction) -> Result<(), LedgerError>;
     /// The number of the last admin action: it changes whenever the keys do.
     fn team_keys_generation(&self) -> Result<i64, LedgerError>;
 }

@@ -97,8 +97,10 @@ pub struct AdminAction {
     pub by: String,
     /// `add`, `rotate` or `revoke`.
     pub action: String,
-    /// The team.
+    /// The team (empty for an action on no team, an erasure).
     pub team: String,
+    /// What was done, with no personal data (`3 entries, telecom3 and idcard`).
+    pub detail: String,
 }
 
 /// What a backend's key-change transaction offers [`apply`].

@@ -67,6 +67,8 @@ struct LedgerSettings {
     target: Option<String>,
     /// How long a single check waits for its start in the key's pace; `None`: the default.
     live_start_within: Option<Duration>,
+    /// Why its checks are made, recorded with each.
+    purpose: Option<juhe_ledger::Purpose>,
 }
 
 /// How long a single check with a ledger waits at most for its start in the key's pace (see
@@ -262,6 +264,37 @@ impl ClientBuilder {
         self
     }
 
+    /// Why this client's checks are made (`onboarding`), recorded with each in the ledger and
+    /// shown by its audit; reuse answers a check only from checks of the same purpose unless
+    /// [`reuse_across_purposes`](Self::reuse_across_purposes). No personal data in it.
+    /// [`Client::with_purpose`](crate::Client::with_purpose) sets it for some checks only.
+    #[cfg(feature = "ledger")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "ledger")))]
+    pub fn purpose(mut self, label: impl Into<String>) -> Self {
+        let consent_ref = self.ledger.purpose.take().and_then(|p| p.consent_ref);
+        self.ledger.purpose = Some(juhe_ledger::Purpose { label: label.into(), consent_ref });
+        self
+    }
+
+    /// The reference of the consent the checked people gave (as your records name it),
+    /// recorded with each check beside its [`purpose`](Self::purpose).
+    #[cfg(feature = "ledger")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "ledger")))]
+    pub fn consent_ref(mut self, reference: impl Into<String>) -> Self {
+        let mut purpose = self.ledger.purpose.take().unwrap_or_default();
+        purpose.consent_ref = Some(reference.into());
+        self.ledger.purpose = Some(purpose);
+        self
+    }
+
+    /// Reuse an answer whatever the purpose it was checked for.
+    #[cfg(feature = "ledger")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "ledger")))]
+    pub fn reuse_across_purposes(mut self) -> Self {
+        self.ledger.policy = self.ledger.policy.reuse_across_purposes();
+        self
+    }
+
     /// The one opt-in to pay twice ([`Resend::RisksPayingTwice`](crate::Resend)): requests
     /// that may have been billed without an answer are retried
     /// ([`RetryPolicy::resend_maybe_billed`]), and with a ledger a check is sent although the
@@ -447,6 +480,7 @@ impl ClientBuilder {
             live_start_within: self.ledger.live_start_within.unwrap_or(LIVE_START_WITHIN),
             activity: Arc::default(),
             team: None,
+            purpose: self.ledger.purpose.clone(),
         })))
     }
 

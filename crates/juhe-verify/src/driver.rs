@@ -496,6 +496,7 @@ mod tests {
                 live_start_within: Duration::from_secs(2),
                 activity: Arc::default(),
                 team: None,
+                purpose: None,
             };
             (Arc::new(journal), folder)
         }

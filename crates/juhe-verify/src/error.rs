@@ -601,6 +601,11 @@ pub enum ConfigError {
     /// A team's checks need a ledger: it holds their budgets, purpose and reuse.
     #[error("checks for a team need a ledger: give the client one (ClientBuilder::ledger)")]
     TeamWithoutLedger,
+    /// A purpose is recorded in the ledger: without one there is nowhere to keep it.
+    #[error(
+        "a purpose is recorded with each check in the ledger: give the client one (ClientBuilder::ledger)"
+    )]
+    PurposeWithoutLedger,
     /// A team name the ledger and the gateway cannot hold.
     #[error("a team name is 1 to 64 ASCII letters, digits, '-', '_' or '.', got {0:?}")]
     TeamName(String),

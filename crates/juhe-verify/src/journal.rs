@@ -34,7 +34,9 @@ pub(crate) struct Journal {
     /// What its checks wait for.
     pub(crate) activity: Arc<Activity>,
     /// The team its checks are made for (a gateway's client), if any.
-    pub(crate) team: Option<juhe_ledger::TeamTag>,
+    pub(crate) team: Option<String>,
+    /// Why its checks are made.
+    pub(crate) purpose: Option<juhe_ledger::Purpose>,
 }
 
 /// One look at the ledger before a check.
@@ -58,6 +60,7 @@ impl Journal {
             masked: masking::mask_check(check),
             deadline: self.deadline,
             team: self.team.clone(),
+            purpose: self.purpose.clone(),
         }
     }
 
@@ -98,7 +101,7 @@ impl Journal {
                 Err(Error::Skipped(Skipped::LedgerBudget { period, cap }))
             }
             Admission::TeamOverBudget { period, cap } => {
-                let team = self.team.as_ref().map(|t| t.name.clone()).unwrap_or_default();
+                let team = self.team.clone().unwrap_or_default();
                 Err(Error::Skipped(Skipped::TeamBudget { team, period, cap }))
             }
         }

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use juhe_ledger::TeamTag;
+use juhe_ledger::Purpose;
 
 use crate::{Client, ConfigError, Error};
 
@@ -33,6 +33,7 @@ pub struct Team {
     max_billed_per_month: Option<u64>,
     reuse_within: Option<Duration>,
     apart: bool,
+    across_purposes: bool,
 }
 
 impl Team {
@@ -49,6 +50,7 @@ impl Team {
             max_billed_per_month: None,
             reuse_within: None,
             apart: false,
+            across_purposes: false,
         })
     }
 
@@ -88,6 +90,13 @@ impl Team {
         self.apart = true;
         self
     }
+
+    /// Reuses answers whatever purpose they were checked for (by default, only those of the
+    /// team's own purpose).
+    pub fn across_purposes(mut self) -> Self {
+        self.across_purposes = true;
+        self
+    }
 }
 
 impl Client {
@@ -111,8 +120,25 @@ impl Client {
         if team.apart {
             policy = policy.teams_apart();
         }
+        if team.across_purposes {
+            policy = policy.reuse_across_purposes();
+        }
         journal.policy = policy;
-        journal.team = Some(TeamTag { name: team.name.clone(), purpose: team.purpose.clone() });
+        journal.team = Some(team.name.clone());
+        if let Some(label) = &team.purpose {
+            journal.purpose = Some(Purpose { label: label.clone(), consent_ref: None });
+        }
+        core.journal = Some(Arc::new(journal));
+        Ok(Client::new(Arc::new(core), Arc::clone(&self.transport)))
+    }
+
+    /// A client whose checks are made for `purpose` (and its consent reference): the same
+    /// ledger, key, pace and connections. Reuse then answers them only from checks of the
+    /// same purpose, unless the client was built to reuse across purposes. Needs a ledger.
+    pub fn with_purpose(&self, purpose: Purpose) -> Result<Client, Error> {
+        let mut core = (*self.core).clone();
+        let mut journal = core.journal.as_deref().ok_or(ConfigError::PurposeWithoutLedger)?.clone();
+        journal.purpose = Some(purpose);
         core.journal = Some(Arc::new(journal));
         Ok(Client::new(Arc::new(core), Arc::clone(&self.transport)))
     }

@@ -55,6 +55,7 @@ pub(crate) struct GatewayServe {
     /// The certificate chain and key files, for HTTPS.
     pub(crate) tls: Option<(PathBuf, PathBuf)>,
     pub(crate) teams_apart: bool,
+    pub(crate) reuse_across_purposes: bool,
     pub(crate) address_out: Option<PathBuf>,
     pub(crate) master_key: MasterKeyArgs,
     /// Where checks go; always with a ledger (it holds the team keys).
@@ -104,6 +105,8 @@ pub(crate) struct Connection {
 /// The ledger of a command's checks.
 #[derive(Debug)]
 pub(crate) struct LedgerSetup {
+    /// Why the checks are made.
+    pub(crate) purpose: Option<juhe_verify::ledger::Purpose>,
     pub(crate) location: Location,
     pub(crate) reuse_within: Option<Duration>,
     pub(crate) max_billed_per_day: Option<u64>,
@@ -222,6 +225,7 @@ fn ledger_command(
         LedgerCommand::Report { at, .. }
         | LedgerCommand::Pending { at, .. }
         | LedgerCommand::Export { at, .. }
+        | LedgerCommand::Audit { at, .. }
         | LedgerCommand::Settle { at, .. }
         | LedgerCommand::Forget { at, .. }
         | LedgerCommand::Prune { at, .. } => at.ledger.clone(),
@@ -295,6 +299,7 @@ fn gateway_serve(
         tls_key,
         behind_tls_proxy,
         teams_apart,
+        reuse_across_purposes,
         address_out,
         master_key,
         connection: typed,
@@ -316,10 +321,13 @@ fn gateway_serve(
     let mode_given = merged.mode;
     let mut connection = connection(merged, merge_ledger(before_ledger, ledger.clone(), after))?;
     if connection.ledger.is_none() {
-        let LedgerArgs { reuse_within, max_billed_per_day, max_billed_per_month, .. } = ledger;
+        let LedgerArgs {
+            reuse_within, max_billed_per_day, max_billed_per_month, purpose, consent_ref, ..
+        } = ledger;
         let location = crate::args::default_ledger::location()?;
+        let purpose = purpose.map(|label| juhe_verify::ledger::Purpose { label, consent_ref });
         connection.ledger =
-            Some(LedgerSetup { location, reuse_within, max_billed_per_day, max_billed_per_month });
+            Some(LedgerSetup { location, reuse_within, max_billed_per_day, max_billed_per_month, purpose });
     }
     if mode_given.is_none() {
         connection.mode = default_gateway_mode(&connection.target);
@@ -329,6 +337,7 @@ fn gateway_serve(
         expose,
         tls,
         teams_apart,
+        reuse_across_purposes,
         address_out,
         master_key,
         connection,
@@ -394,6 +403,7 @@ fn command_name(command: &Command) -> &'static str {
         Command::Ledger { command: LedgerCommand::Report { .. } } => "ledger report",
         Command::Ledger { command: LedgerCommand::Pending { .. } } => "ledger pending",
         Command::Ledger { command: LedgerCommand::Export { .. } } => "ledger export",
+        Command::Ledger { command: LedgerCommand::Audit { .. } } => "ledger audit",
         Command::Ledger { command: LedgerCommand::Prune { .. } } => "ledger prune",
         Command::Ledger { command: LedgerCommand::Settle { .. } } => "ledger settle",
         Command::Ledger { command: LedgerCommand::Forget { .. } } => "ledger forget",
@@ -451,6 +461,8 @@ fn merge_ledger(before: LedgerArgs, after: LedgerArgs, after_matches: &ArgMatche
         reuse_within: after.reuse_within.or(before.reuse_within),
         max_billed_per_day: after.max_billed_per_day.or(before.max_billed_per_day),
         max_billed_per_month: after.max_billed_per_month.or(before.max_billed_per_month),
+        purpose: after.purpose.or(before.purpose),
+        consent_ref: after.consent_ref.or(before.consent_ref),
     }
 }
 
@@ -458,8 +470,18 @@ fn merge_ledger(before: LedgerArgs, after: LedgerArgs, after_matches: &ArgMatche
 /// default one; nothing for the embedded sandbox unless a ledger is given, or with
 /// `--no-ledger`. What the record may do needs a record.
 fn ledger_setup(args: LedgerArgs, target: &Target) -> Result<Option<LedgerSetup>, Failure> {
-    let LedgerArgs { ledger, no_ledger, reuse_within, max_billed_per_day, max_billed_per_month } = args;
+    let LedgerArgs {
+        ledger,
+        no_ledger,
+        reuse_within,
+        max_billed_per_day,
+        max_billed_per_month,
+        purpose,
+        consent_ref,
+    } = args;
+    let purpose = purpose.map(|label| juhe_verify::ledger::Purpose { label, consent_ref });
     let first_asked = [
+        purpose.as_ref().map(|_| "--purpose"),
         reuse_within.map(|_| "--reuse-within"),
         max_billed_per_day.map(|_| "--max-billed-per-day"),
         max_billed_per_month.map(|_| "--max-billed-per-month"),
@@ -485,7 +507,7 @@ fn ledger_setup(args: LedgerArgs, target: &Target) -> Result<Option<LedgerSetup>
             return Ok(None);
         }
     };
-    Ok(Some(LedgerSetup { location, reuse_within, max_billed_per_day, max_billed_per_month }))
+    Ok(Some(LedgerSetup { location, reuse_within, max_billed_per_day, max_billed_per_month, purpose }))
 }
 
 /// Whether the command sends checks (and so takes the connection options).

@@ -106,11 +106,27 @@ pub(crate) struct LedgerArgs {
     /// The same per calendar month.
     #[arg(long, value_name = "N")]
     pub(crate) max_billed_per_month: Option<u64>,
+    /// Why these people are checked (onboarding, payout-review), recorded with each check in
+    /// the ledger and shown by `juhe ledger audit`; reuse answers a check only from checks of
+    /// the same purpose. No personal data in it.
+    #[arg(long, value_name = "LABEL")]
+    pub(crate) purpose: Option<String>,
+    /// The reference of the consent the people gave (as your records name it), recorded
+    /// beside --purpose.
+    #[arg(long, value_name = "REF", requires = "purpose")]
+    pub(crate) consent_ref: Option<String>,
 }
 
 /// The ledger options by their ids, for the same purpose as [`CONNECTION_OPTIONS`].
-pub(crate) const LEDGER_OPTIONS: [&str; 5] =
-    ["ledger", "no_ledger", "reuse_within", "max_billed_per_day", "max_billed_per_month"];
+pub(crate) const LEDGER_OPTIONS: [&str; 7] = [
+    "ledger",
+    "no_ledger",
+    "reuse_within",
+    "max_billed_per_day",
+    "max_billed_per_month",
+    "purpose",
+    "consent_ref",
+];
 
 /// The connection options by their ids, to tell typed ones from those of the environment.
 pub(crate) const CONNECTION_OPTIONS: [&str; 9] =
@@ -252,6 +268,22 @@ pub(crate) enum LedgerCommand {
         #[command(flatten)]
         at: LedgerAt,
     },
+    /// The processing record, with no personal data: each check's time, product, mode, target,
+    /// team, purpose, consent reference, outcome, order number, and the user, host and process
+    /// that ran it (and who settled it); then what admins did (team keys, erasures).
+    Audit {
+        /// From this day (China time), YYYY-MM-DD.
+        #[arg(long, value_name = "DATE", value_parser = parse_date)]
+        since: Option<juhe_proto::CivilDate>,
+        /// Up to and including this day.
+        #[arg(long, value_name = "DATE", value_parser = parse_date)]
+        until: Option<juhe_proto::CivilDate>,
+        /// csv (the default) or json (one object per line).
+        #[arg(long, value_enum, default_value = "csv")]
+        format: AuditFormat,
+        #[command(flatten)]
+        at: LedgerAt,
+    },
     /// Every entry as CSV on stdout, for finance: order number, time, product, mode, masked
     /// subject, billed, error code.
     Export {
@@ -377,6 +409,10 @@ pub(crate) struct GatewayServeArgs {
     /// one team checked is answered from the ledger for another, within its reuse window).
     #[arg(long)]
     pub(crate) teams_apart: bool,
+    /// Answer a team from the ledger whatever purpose the earlier check was made for (by
+    /// default only checks of the same purpose count).
+    #[arg(long)]
+    pub(crate) reuse_across_purposes: bool,
     /// Write {"base_url", "admin_key"} to this file once listening, created 0600. The admin
     /// key opens /__gateway/dashboard; it is JUHE_GATEWAY_ADMIN_KEY, or drawn at random.
     #[arg(long, value_name = "FILE")]
@@ -484,6 +520,15 @@ pub(crate) enum ReportGrouping {
     Mode,
     /// Per team a gateway checked for.
     Team,
+}
+
+/// What `ledger audit` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum AuditFormat {
+    /// CSV with a header.
+    Csv,
+    /// One JSON object per line.
+    Json,
 }
 
 /// What `ledger export` writes.

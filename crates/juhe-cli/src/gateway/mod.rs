@@ -16,7 +16,16 @@ pub(crate) use keys::run as keys;
 
 /// `juhe gateway serve`.
 pub(crate) fn serve(serve: GatewayServe) -> Result<ExitCode, Failure> {
-    let GatewayServe { addr, expose, tls, teams_apart, address_out, master_key, connection } = serve;
+    let GatewayServe {
+        addr,
+        expose,
+        tls,
+        teams_apart,
+        reuse_across_purposes,
+        address_out,
+        master_key,
+        connection,
+    } = serve;
     let master = master_key_of(&master_key)?;
     let tls = tls.map(|(cert, key)| tls_acceptor(&cert, &key)).transpose()?;
     let (builder, _sandbox) = crate::connection::settings(&connection)?;
@@ -36,6 +45,11 @@ pub(crate) fn serve(serve: GatewayServe) -> Result<ExitCode, Failure> {
         gateway = gateway.admin_key(admin_key.clone());
         if teams_apart {
             gateway = gateway.teams_apart().map_err(|e| Failure::failed(crate::failure::error_chain(&e)))?;
+        }
+        if reuse_across_purposes {
+            gateway = gateway
+                .reuse_across_purposes()
+                .map_err(|e| Failure::failed(crate::failure::error_chain(&e)))?;
         }
         let listener = bind(&addr, expose).await?;
         let local = listener.local_addr().map_err(|e| Failure::failed(format!("{addr}: {e}")))?;

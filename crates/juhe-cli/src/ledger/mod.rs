@@ -1,4 +1,6 @@
-//! `juhe ledger report | pending | export | prune`, and where the default ledger lives.
+//! `juhe ledger report | pending | export | audit | prune`, and where the default ledger lives.
+
+mod audit;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -41,6 +43,9 @@ pub(crate) fn run(command: LedgerCommand, location: &Location) -> Result<ExitCod
             print_pending(&entries, format.unwrap_or(Format::Text));
         }
         LedgerCommand::Export { since, until, .. } => export(&ledger, Span::new(since, until))?,
+        LedgerCommand::Audit { since, until, format, .. } => {
+            audit::run(&ledger, Span::new(since, until), format)?
+        }
         LedgerCommand::Settle { entries, billed, order_id, format, .. } => {
             if order_id.is_some() && entries.len() > 1 {
                 return Err(Failure::usage("--order-id names one entry's order: settle one entry with it"));

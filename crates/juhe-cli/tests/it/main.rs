@@ -12,6 +12,7 @@ mod gateway_replicas;
 mod help_texts;
 mod ledger_commands;
 mod proxy;
+mod purpose_and_audit;
 mod result_fields;
 mod sandbox_commands;
 

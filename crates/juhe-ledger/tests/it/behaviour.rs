@@ -42,6 +42,7 @@ pub(crate) fn intent(n: u32, target: &str) -> Intent {
         masked: masking::mask_check(&check),
         deadline: Duration::from_secs(30),
         team: None,
+        purpose: None,
     }
 }
 
@@ -492,8 +493,8 @@ pub(crate) fn forgetting(ledger: &Ledger) {
 }
 
 fn for_team(n: u32, team: &str) -> Intent {
-    let tag = juhe_ledger::TeamTag { name: team.into(), purpose: Some("onboarding".into()) };
-    Intent { team: Some(tag), ..intent(n, "juhe") }
+    let purpose = juhe_ledger::Purpose { label: "onboarding".into(), consent_ref: Some("CR-1".into()) };
+    Intent { team: Some(team.into()), purpose: Some(purpose), ..intent(n, "juhe") }
 }
 
 /// A team's budget counts its own checks, the account's cap still holds, a check that is not
@@ -579,4 +580,62 @@ pub(crate) fn team_keys(ledger: &Ledger) {
         ledger.admin_actions().unwrap().into_iter().map(|a| (a.action, a.by)).collect();
     let expected = [("add", "alice"), ("rotate", "bob"), ("revoke", "carol")];
     assert_eq!(log, expected.map(|(a, b)| (a.to_owned(), b.to_owned())));
+}
+
+/// Reuse answers a check only from checks of the same purpose, unless the policy reuses across
+/// purposes; each entry records its purpose, consent and who sent it.
+pub(crate) fn purposes_keep_answers_apart(ledger: &Ledger) {
+    let secret = secret();
+    let with = |label: &str| Intent {
+        purpose: Some(juhe_ledger::Purpose {
+            label: label.into(),
+            consent_ref: Some(format!("{label}-consent")),
+        }),
+        ..intent(90, "juhe")
+    };
+    let first = sent(ledger.begin(&secret, &with("onboarding"), &reuse()).unwrap());
+    ledger.finish(first, &billed("JH-P")).unwrap();
+    assert!(matches!(ledger.begin(&secret, &with("onboarding"), &reuse()).unwrap(), Admission::Reuse(_)));
+    let other = ledger.begin(&secret, &with("loan"), &reuse()).unwrap();
+    assert!(matches!(other, Admission::Send(_)), "another purpose is asked again: {other:?}");
+    let across = reuse().reuse_across_purposes();
+    let third = intent(91, "juhe");
+    let paid = sent(ledger.begin(&secret, &third, &reuse()).unwrap());
+    ledger.finish(paid, &billed("JH-Q")).unwrap();
+    assert!(matches!(ledger.begin(&secret, &with("audit"), &across).unwrap(), Admission::Reuse(_)));
+    let mut entries = Vec::new();
+    ledger
+        .entries(Span::all(), &mut |e| {
+            entries.push(e);
+            true
+        })
+        .unwrap();
+    let first = entries.iter().find(|e| e.id == first).unwrap();
+    assert_eq!(
+        (first.purpose.as_deref(), first.consent_ref.as_deref()),
+        (Some("onboarding"), Some("onboarding-consent"))
+    );
+    let actor = first.actor.as_ref().unwrap();
+    assert_eq!(actor.pid, std::process::id());
+    assert!(!actor.user.is_empty() && !actor.host.is_empty());
+}
+
+/// An erasure's receipt is in the admin log, with its counts and no personal data.
+pub(crate) fn erasures_leave_a_receipt(ledger: &Ledger) {
+    let secret = secret();
+    let entry = sent(ledger.begin(&secret, &intent(95, "juhe"), &Policy::record_only()).unwrap());
+    ledger.finish(entry, &billed("JH-F")).unwrap();
+    let check = check(95);
+    let mut fields = juhe_proto::PersonalFields::new();
+    fields.insert(juhe_proto::Param::Realname, "张三");
+    fields.insert(juhe_proto::Param::Idcard, juhe_test_id(95));
+    fields.insert(juhe_proto::Param::Mobile, check.mobile.as_str());
+    let today = CivilDate::new(2026, 12, 1).unwrap();
+    let forgotten = ledger.forget(&secret, &fields, today).unwrap();
+    assert_eq!(forgotten.entries, 1);
+    let log = ledger.admin_actions().unwrap();
+    let receipt = log.iter().find(|a| a.action == "forget").unwrap();
+    assert!(receipt.detail.starts_with("1 entries of "), "{receipt:?}");
+    assert!(!receipt.detail.contains(&juhe_test_id(95)));
+    assert_eq!(receipt.at, forgotten.at);
 }

@@ -156,3 +156,19 @@ fn teams_share_answers_unless_kept_apart() {
 fn team_keys_change_one_at_a_time_and_are_logged() {
     behaviour::team_keys(&fresh().1);
 }
+
+#[test]
+fn purposes_keep_answers_apart() {
+    behaviour::purposes_keep_answers_apart(&fresh().1);
+}
+
+#[test]
+fn erasures_leave_a_receipt_in_an_append_only_log() {
+    let (url, ledger) = fresh();
+    behaviour::erasures_leave_a_receipt(&ledger);
+    let mut raw = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    for sql in ["UPDATE juhe_ledger_admin_log SET detail = 'x'", "DELETE FROM juhe_ledger_admin_log"] {
+        let refused = raw.execute(sql, &[]).unwrap_err();
+        assert!(format!("{refused:?}").contains("append-only"), "{sql}: {refused:?}");
+    }
+}

@@ -302,3 +302,19 @@ fn the_log_is_copied_back_off_the_commit_path() {
     }
     assert!(path.with_extension("sqlite-wal").exists(), "the log stays: the handle is open");
 }
+
+#[test]
+fn purposes_keep_answers_apart() {
+    behaviour::purposes_keep_answers_apart(&fresh("purposes").1);
+}
+
+#[test]
+fn erasures_leave_a_receipt_in_an_append_only_log() {
+    let (path, ledger) = fresh("receipts");
+    behaviour::erasures_leave_a_receipt(&ledger);
+    let raw = rusqlite::Connection::open(&path).unwrap();
+    for sql in ["UPDATE juhe_ledger_admin_log SET detail = 'x'", "DELETE FROM juhe_ledger_admin_log"] {
+        let refused = raw.execute(sql, []).unwrap_err();
+        assert!(refused.to_string().contains("append-only"), "{sql}: {refused}");
+    }
+}
