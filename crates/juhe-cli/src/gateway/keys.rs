@@ -14,7 +14,8 @@ use crate::failure::{Failure, error_chain};
 /// Runs a `juhe gateway keys` command on the ledger at `location`.
 pub(crate) fn run(command: KeysCommand, location: &Location) -> Result<ExitCode, Failure> {
     let ledger = crate::ledger::open(location)?;
-    let by = os_user();
+    // Who runs this command, as every ledger record names a user.
+    let by = juhe_verify::ledger::Actor::current().user.clone();
     match command {
         KeysCommand::Add { team, rules, issue } => {
             let issued = issue_key(&ledger, &team, rules_of(rules, TeamRules::open()), false, &issue, &by)?;
@@ -166,19 +167,4 @@ fn print_log(actions: &[AdminAction], format: Format) {
             }
         }
     }
-}
-
-/// Who runs this command: the login name the environment gives, else the user id.
-fn os_user() -> String {
-    let named = ["USER", "LOGNAME"].into_iter().find_map(|v| std::env::var(v).ok().filter(|s| !s.is_empty()));
-    named.unwrap_or_else(|| {
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::MetadataExt;
-            if let Ok(meta) = std::fs::metadata("/proc/self") {
-                return format!("uid {}", meta.uid());
-            }
-        }
-        "unknown".to_owned()
-    })
 }
