@@ -38,7 +38,7 @@
 //!
 //! let upstream = Client::from_env()?; // the real key; give it the same ledger:
 //! # let upstream = Client::builder().key("k").ledger(ledger.clone()).build()?;
-//! let gateway = Gateway::new(upstream, ledger, master, Mode::Aes).await?;
+//! let gateway = Gateway::new(upstream, ledger, master, Mode::Aes)?;
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
 //! let (_stop, stopped) = tokio::sync::watch::channel(false);
 //! juhe_server::serve(listener, Arc::new(gateway), Default::default(), None, stopped).await;
@@ -103,8 +103,9 @@ pub struct Gateway {
 impl Gateway {
     /// A gateway forwarding through `upstream` (the real key; it must have `ledger`, which
     /// also holds the team keys), in `mode` for every product that has it (plain otherwise),
-    /// with team secrets opened by `master`.
-    pub async fn new(
+    /// with team secrets opened by `master`. It reads the team keys from the ledger (this
+    /// blocks: call it before serving, or from `spawn_blocking`).
+    pub fn new(
         upstream: Client,
         ledger: Ledger,
         master: SealingKey,

@@ -34,23 +34,9 @@ pub(crate) fn serve(serve: GatewayServe) -> Result<ExitCode, Failure> {
     let ledger = crate::ledger::open(&location)?;
     let runtime = crate::connection::runtime(2)?;
     let upstream = builder.build().map_err(|e| Failure::usage(crate::failure::error_chain(&e)))?;
+    let sharing = Sharing { teams_apart, reuse_across_purposes };
+    let (gateway, admin_key) = gateway(Gateway::new(upstream, ledger, master, connection.mode), sharing)?;
     runtime.block_on(async move {
-        let mut gateway = Gateway::new(upstream, ledger, master, connection.mode)
-            .await
-            .map_err(|e| Failure::failed(crate::failure::error_chain(&e)))?;
-        let admin_key =
-            std::env::var("JUHE_GATEWAY_ADMIN_KEY").ok().filter(|k| !k.is_empty()).unwrap_or_else(|| {
-                juhe_crypto::AesKey::generate().as_bytes().iter().map(|b| format!("{b:02x}")).collect()
-            });
-        gateway = gateway.admin_key(admin_key.clone());
-        if teams_apart {
-            gateway = gateway.teams_apart().map_err(|e| Failure::failed(crate::failure::error_chain(&e)))?;
-        }
-        if reuse_across_purposes {
-            gateway = gateway
-                .reuse_across_purposes()
-                .map_err(|e| Failure::failed(crate::failure::error_chain(&e)))?;
-        }
         let listener = bind(&addr, expose).await?;
         let local = listener.local_addr().map_err(|e| Failure::failed(format!("{addr}: {e}")))?;
         let scheme = if tls.is_some() { "https" } else { "http" };
@@ -74,6 +60,33 @@ pub(crate) fn serve(serve: GatewayServe) -> Result<ExitCode, Failure> {
         let _ = server.await;
         Ok(ExitCode::SUCCESS)
     })
+}
+
+/// Whose answers a team may reuse, as typed.
+struct Sharing {
+    teams_apart: bool,
+    reuse_across_purposes: bool,
+}
+
+/// The gateway with its sharing rules and an admin key: JUHE_GATEWAY_ADMIN_KEY, or drawn at
+/// random (written only to --address-out).
+fn gateway(
+    made: Result<Gateway, juhe_gateway::GatewayError>,
+    sharing: Sharing,
+) -> Result<(Gateway, String), Failure> {
+    let failed = |e: juhe_gateway::GatewayError| Failure::failed(crate::failure::error_chain(&e));
+    let mut gateway = made.map_err(failed)?;
+    if sharing.teams_apart {
+        gateway = gateway.teams_apart().map_err(failed)?;
+    }
+    if sharing.reuse_across_purposes {
+        gateway = gateway.reuse_across_purposes().map_err(failed)?;
+    }
+    let admin_key =
+        std::env::var("JUHE_GATEWAY_ADMIN_KEY").ok().filter(|k| !k.is_empty()).unwrap_or_else(|| {
+            juhe_crypto::AesKey::generate().as_bytes().iter().map(|b| format!("{b:02x}")).collect()
+        });
+    Ok((gateway.admin_key(admin_key.clone()), admin_key))
 }
 
 /// The listener: loopback unless exposed, as the sandbox's rule is.

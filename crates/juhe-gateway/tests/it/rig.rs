@@ -45,7 +45,7 @@ impl Rig {
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let upstream =
             Client::builder().account(&sandbox.account()).ledger(ledger.clone()).mode(mode).build().unwrap();
-        let gateway = runtime.block_on(Gateway::new(upstream, ledger.clone(), master(), mode)).unwrap();
+        let gateway = Gateway::new(upstream, ledger.clone(), master(), mode).unwrap();
         let gateway = gateway.admin_key(ADMIN_KEY);
         let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
         let base_url = format!("http://{}", listener.local_addr().unwrap());
