@@ -112,7 +112,7 @@ fn forget(
         "juhe: forgot the personal fields of {} ({} checks looked for) at {}; billing facts kept",
         crate::plural::counted(receipt.entries, "entry", "entries"),
         products.join(", "),
-        china_timestamp(SystemTime::now())
+        china_timestamp(receipt.at)
     );
     Ok(ExitCode::SUCCESS)
 }
