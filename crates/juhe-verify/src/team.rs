@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use juhe_ledger::Purpose;
 
-use crate::{Client, ConfigError, Error};
+use crate::attempts::Core;
+use crate::{Client, ConfigError, Error, blocking};
 
 /// A team and its rules.
 ///
@@ -99,14 +100,12 @@ impl Team {
     }
 }
 
-impl Client {
-    /// A client whose checks are made for `team`: the same ledger, key, pace and connections,
-    /// with the team's name, purpose, budgets and reuse window. The account's own budgets
-    /// still hold over every team. Needs a ledger.
-    pub fn for_team(&self, team: &Team) -> Result<Client, Error> {
-        let mut core = (*self.core).clone();
-        let journal = core.journal.as_deref().ok_or(ConfigError::TeamWithoutLedger)?;
-        let mut journal = journal.clone();
+impl Core {
+    /// This core with `team`'s name, purpose, budgets and reuse: the one rule both clients'
+    /// `for_team` apply.
+    fn for_team(&self, team: &Team) -> Result<Core, Error> {
+        let mut core = self.clone();
+        let mut journal = core.journal.as_deref().ok_or(ConfigError::TeamWithoutLedger)?.clone();
         let mut policy = match team.reuse_within {
             Some(window) => journal.policy.reuse_within(window),
             None => journal.policy.no_reuse(),
@@ -129,18 +128,44 @@ impl Client {
             journal.purpose = Some(Purpose { label: label.clone(), consent_ref: None });
         }
         core.journal = Some(Arc::new(journal));
-        Ok(Client::new(Arc::new(core), Arc::clone(&self.transport)))
+        Ok(core)
+    }
+
+    /// This core with `purpose` on its checks.
+    fn with_purpose(&self, purpose: Purpose) -> Result<Core, Error> {
+        let mut core = self.clone();
+        let mut journal = core.journal.as_deref().ok_or(ConfigError::PurposeWithoutLedger)?.clone();
+        journal.purpose = Some(purpose);
+        core.journal = Some(Arc::new(journal));
+        Ok(core)
+    }
+}
+
+impl Client {
+    /// A client whose checks are made for `team`: the same ledger, key, pace and connections,
+    /// with the team's name, purpose, budgets and reuse window. The account's own budgets
+    /// still hold over every team. Needs a ledger.
+    pub fn for_team(&self, team: &Team) -> Result<Client, Error> {
+        Ok(Client::new(Arc::new(self.core.for_team(team)?), Arc::clone(&self.transport)))
     }
 
     /// A client whose checks are made for `purpose` (and its consent reference): the same
     /// ledger, key, pace and connections. Reuse then answers them only from checks of the
     /// same purpose, unless the client was built to reuse across purposes. Needs a ledger.
     pub fn with_purpose(&self, purpose: Purpose) -> Result<Client, Error> {
-        let mut core = (*self.core).clone();
-        let mut journal = core.journal.as_deref().ok_or(ConfigError::PurposeWithoutLedger)?.clone();
-        journal.purpose = Some(purpose);
-        core.journal = Some(Arc::new(journal));
-        Ok(Client::new(Arc::new(core), Arc::clone(&self.transport)))
+        Ok(Client::new(Arc::new(self.core.with_purpose(purpose)?), Arc::clone(&self.transport)))
+    }
+}
+
+impl blocking::Client {
+    /// [`Client::for_team`], for the blocking client.
+    pub fn for_team(&self, team: &Team) -> Result<blocking::Client, Error> {
+        Ok(blocking::Client::new(Arc::new(self.core.for_team(team)?), Arc::clone(&self.transport)))
+    }
+
+    /// [`Client::with_purpose`], for the blocking client.
+    pub fn with_purpose(&self, purpose: Purpose) -> Result<blocking::Client, Error> {
+        Ok(blocking::Client::new(Arc::new(self.core.with_purpose(purpose)?), Arc::clone(&self.transport)))
     }
 }
 

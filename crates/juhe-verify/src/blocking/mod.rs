@@ -32,8 +32,8 @@ use crate::{ClientBuilder, Error};
 /// ```
 #[derive(Clone)]
 pub struct Client {
-    core: Arc<Core>,
-    transport: Arc<dyn Transport>,
+    pub(crate) core: Arc<Core>,
+    pub(crate) transport: Arc<dyn Transport>,
 }
 
 impl Client {

@@ -3,3 +3,4 @@
 
 mod batch_money;
 mod signup;
+mod teams;
