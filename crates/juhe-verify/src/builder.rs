@@ -91,7 +91,7 @@ impl ClientBuilder {
     /// | `JUHE_OPENID` | [`openid`](Self::openid) | the account's openid |
     /// | `JUHE_RSA_PUBLIC_KEY` | [`rsa_public_key`](Self::rsa_public_key) | the key itself, or a path to a file holding it |
     /// | `JUHE_BASE_URL` | [`base_url`](Self::base_url) | one URL replacing both of Juhe's hosts |
-    /// | `JUHE_MODE` | [`mode`](Self::mode) | `plain`, `signed`, `aes` or `rsa` |
+    /// | `JUHE_MODE` | [`mode`](Self::mode) | `plain`, `signed`, `aes` or `rsa`, in any case |
     /// | `JUHE_TIMEOUT` | [`timeout`](Self::timeout) | seconds, at least 0.1 and at most 3600 |
     pub fn from_env() -> Self {
         Self::from_vars(|name| std::env::var(name).ok())
@@ -112,7 +112,7 @@ impl ClientBuilder {
             builder.ledger.secret = var("JUHE_LEDGER_SECRET").map(Zeroizing::new);
         }
         if let Some(mode) = var("JUHE_MODE") {
-            match Mode::ALL.into_iter().find(|m| m.name() == mode.trim()) {
+            match Mode::ALL.into_iter().find(|m| m.name().eq_ignore_ascii_case(mode.trim())) {
                 Some(mode) => builder.mode = mode,
                 None => builder.env_error = Some(("JUHE_MODE", "plain, signed, aes or rsa")),
             }
@@ -645,7 +645,9 @@ mod tests {
             ("JUHE_TIMEOUT", "2.5"),
         ]));
         assert_eq!((builder.mode, builder.timeout), (Mode::Signed, Some(Duration::from_millis(2500))));
-        for (var, value) in [("JUHE_MODE", "AES"), ("JUHE_TIMEOUT", "0"), ("JUHE_TIMEOUT", "ten")] {
+        let any_case = ClientBuilder::from_vars(vars(&[("JUHE_KEY", "k"), ("JUHE_MODE", " AES ")]));
+        assert_eq!(any_case.mode, Mode::Aes, "as the CLI, any case");
+        for (var, value) in [("JUHE_MODE", "aes-cbc"), ("JUHE_TIMEOUT", "0"), ("JUHE_TIMEOUT", "ten")] {
             let pairs: &'static [(&'static str, &'static str)] =
                 Box::leak(vec![("JUHE_KEY", "k"), (var, value)].into_boxed_slice());
             let error = ClientBuilder::from_vars(vars(pairs)).build_blocking().unwrap_err().to_string();

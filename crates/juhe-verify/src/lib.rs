@@ -91,6 +91,16 @@
 //! # Ok(()) }
 //! ```
 //!
+//! # Guides
+//! Each a tested example, run as the page shows it by the repository's end-to-end tests:
+//! - [A PostgreSQL ledger from the library](https://github.com/juhe-rs/juhe-rs/blob/main/docs/guides/postgres-ledger.md):
+//!   a fleet on one key, paying once per person;
+//! - [An axum service](https://github.com/juhe-rs/juhe-rs/blob/main/docs/guides/axum-service.md):
+//!   one shared [`Client`], errors to HTTP statuses by what they mean for money, tests against
+//!   the sandbox;
+//! - [A tokio worker](https://github.com/juhe-rs/juhe-rs/blob/main/docs/guides/tokio-worker.md):
+//!   jobs from a queue through [`Client::batch`], stopped and restarted without paying twice.
+//!
 //! # Cancellation
 //! **With a ledger, checks are cancel-safe.** From the ledger's first look on, an async check
 //! runs on a task of its own: dropping its future (a web framework cancelling the handler of a
