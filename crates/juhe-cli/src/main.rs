@@ -21,6 +21,7 @@ mod failure;
 mod gateway;
 mod ledger;
 mod plural;
+mod prices;
 mod private_file;
 mod sandbox;
 mod untrusted_text;
@@ -122,7 +123,7 @@ fn run(args: HiArgs) -> Result<ExitCode, Failure> {
         HiArgs::Codes { code, format } => codes::run(code, format),
         HiArgs::SandboxServe(serve) => sandbox::serve(serve),
         HiArgs::SandboxIdentities { identities, format } => sandbox::identities(identities, format),
-        HiArgs::Ledger { command, location } => ledger::run(command, &location),
+        HiArgs::Ledger { command, location, prices } => ledger::run(command, &location, &prices),
         HiArgs::GatewayServe(serve) => gateway::serve(serve),
         HiArgs::GatewayKeys { command, location } => gateway::keys(command, &location),
         HiArgs::Completions(shell) => {

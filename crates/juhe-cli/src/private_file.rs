@@ -1,5 +1,5 @@
 //! Files that hold secrets (credentials, keys): created 0600, never through a link or over
-//! something that is not a regular file.
+//! something that is not a regular file; read only when nobody else may read them.
 
 use std::io::Write;
 
@@ -18,4 +18,26 @@ pub(crate) fn write(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()>
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
     options.open(path)?.write_all(bytes)
+}
+
+/// Refuses a file holding a secret that others may read (any group or other permission
+/// bit), as ssh refuses such a private key: `what` names it in the message.
+pub(crate) fn refuse_shared(path: &std::path::Path, what: &str) -> Result<(), crate::failure::Failure> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let meta = std::fs::metadata(path)
+            .map_err(|e| crate::failure::Failure::usage(format!("{what} {}: {e}", path.display())))?;
+        let mode = meta.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            return Err(crate::failure::Failure::usage(format!(
+                "{what} {}: others may read it (mode {mode:04o}), and it holds a secret: `chmod 600 {}`",
+                path.display(),
+                path.display()
+            )));
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = (path, what);
+    Ok(())
 }

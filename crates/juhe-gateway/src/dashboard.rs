@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use juhe_proto::CivilDate;
+use juhe_verify::ledger::chart::{BarChart, Series, escape};
 use juhe_verify::ledger::{Grouping, Ledger, LedgerError, Span, china_timestamp};
 
 use crate::metrics::{Metrics, Outcome};
@@ -57,7 +58,7 @@ impl Dashboard {
             "<title>juhe gateway</title><style>",
             "body{font:14px system-ui,sans-serif;margin:2em;color:#222}",
             "table{border-collapse:collapse;margin:1em 0}td,th{padding:4px 10px;border-bottom:1px solid #ddd;text-align:right}",
-            "th:first-child,td:first-child{text-align:left}.bar{fill:#3b7dd8}.axis{font-size:11px;fill:#555}",
+            "th:first-child,td:first-child{text-align:left}.axis{font-size:11px;fill:#555}",
             "</style></head><body>\n<h1>juhe gateway</h1>\n"
         ));
         let _ = writeln!(page, "<p>as of {}</p>", escape(&china_timestamp(now)));
@@ -84,55 +85,28 @@ impl Dashboard {
 
     /// Billed checks per day, one bar per team and day, in an SVG.
     fn chart(&self, page: &mut String) {
-        let teams: Vec<&String> = {
-            let mut teams: Vec<&String> = self.days.iter().flat_map(|(_, spend)| spend.keys()).collect();
-            teams.sort();
-            teams.dedup();
-            teams
+        let mut teams: Vec<&String> = self.days.iter().flat_map(|(_, spend)| spend.keys()).collect();
+        teams.sort();
+        teams.dedup();
+        let series = teams
+            .iter()
+            .map(|team| Series {
+                name: (*team).clone(),
+                values: self
+                    .days
+                    .iter()
+                    .map(|(_, spend)| spend.get(*team).copied().unwrap_or(0))
+                    .map(|n| (n as f64, n.to_string()))
+                    .collect(),
+            })
+            .collect();
+        let chart = BarChart {
+            id: "spend".into(),
+            title: "Billed checks per team per day".into(),
+            categories: self.days.iter().map(|(day, _)| day.to_string()).collect(),
+            series,
         };
-        let max = self.days.iter().flat_map(|(_, s)| s.values()).copied().max().unwrap_or(0).max(1);
-        let (width, height, left, bottom) = (720.0, 240.0, 40.0, 30.0);
-        let slot = (width - left) / DAYS as f64;
-        let bar = (slot - 8.0) / teams.len().max(1) as f64;
-        page.push_str("<h2>Billed checks per team per day</h2>\n");
-        let _ = write!(
-            page,
-            "<svg id=\"spend\" xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" role=\"img\" aria-label=\"billed checks per team per day\">"
-        );
-        for (i, (day, spend)) in self.days.iter().enumerate() {
-            let x0 = left + slot * i as f64 + 4.0;
-            for (j, team) in teams.iter().enumerate() {
-                let n = spend.get(*team).copied().unwrap_or(0);
-                let h = (height - bottom - 10.0) * n as f64 / max as f64;
-                let (x, y) = (x0 + bar * j as f64, height - bottom - h);
-                let _ = write!(
-                    page,
-                    "<rect class=\"bar\" data-team=\"{}\" data-day=\"{day}\" data-billed=\"{n}\" x=\"{x:.1}\" y=\"{y:.1}\" width=\"{:.1}\" height=\"{h:.1}\" fill-opacity=\"{:.2}\"><title>{}: {n} on {day}</title></rect>",
-                    escape(team),
-                    (bar - 2.0).max(1.0),
-                    1.0 - 0.5 * j as f64 / teams.len().max(1) as f64,
-                    escape(team)
-                );
-            }
-            let _ = write!(
-                page,
-                "<text class=\"axis\" x=\"{:.1}\" y=\"{:.1}\">{}</text>",
-                x0,
-                height - 10.0,
-                &day.to_string()[5..]
-            );
-        }
-        let _ = writeln!(page, "<text class=\"axis\" x=\"0\" y=\"12\">{max}</text></svg>");
-        page.push_str("<p id=\"legend\">");
-        for (j, team) in teams.iter().enumerate() {
-            let opacity = 1.0 - 0.5 * j as f64 / teams.len().max(1) as f64;
-            let _ = write!(
-                page,
-                "<svg width=\"12\" height=\"12\"><rect class=\"bar\" width=\"12\" height=\"12\" fill-opacity=\"{opacity:.2}\"/></svg> {} &nbsp; ",
-                escape(team)
-            );
-        }
-        page.push_str("</p>\n");
+        page.push_str(&chart.html());
     }
 
     /// What this replica answered since it started, per team.
@@ -155,11 +129,6 @@ impl Dashboard {
     }
 }
 
-/// Text for HTML: team names are the gateway's own, but escaped all the same.
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -180,8 +149,10 @@ mod tests {
             keys: vec![("risk".into(), false)],
         };
         let html = board.html(std::time::SystemTime::UNIX_EPOCH);
-        assert_eq!(html.matches("<rect class=\"bar\" data-team").count(), 14, "two teams × seven days");
-        assert!(html.contains("data-team=\"pay&lt;ments&gt;\" data-day=\"2026-12-06\" data-billed=\"40\""));
+        assert_eq!(html.matches("<rect class=\"bar\" data-series").count(), 14, "two teams × seven days");
+        assert!(
+            html.contains("data-series=\"pay&lt;ments&gt;\" data-category=\"2026-12-06\" data-value=\"40\"")
+        );
         assert!(!html.contains("pay<ments>"));
         assert!(html.contains("2 sent with no answer recorded, 1 in flight"));
         assert!(html.contains("<td>risk</td><td>revoked</td>"));

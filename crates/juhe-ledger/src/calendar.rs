@@ -5,8 +5,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use juhe_proto::CivilDate;
 
-const DAY_MS: i64 = 86_400_000;
-const CHINA_OFFSET_MS: i64 = 8 * 3_600_000;
+pub(crate) const DAY_MS: i64 = 86_400_000;
+pub(crate) const CHINA_OFFSET_MS: i64 = 8 * 3_600_000;
 
 /// Milliseconds since the Unix epoch (negative before it), as the ledger stores times.
 pub(crate) fn unix_ms(time: SystemTime) -> i64 {

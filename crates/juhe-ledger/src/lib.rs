@@ -86,6 +86,7 @@
 
 mod admission;
 mod calendar;
+pub mod chart;
 #[cfg(feature = "sqlite")]
 mod checkpointer;
 mod error;
@@ -96,6 +97,7 @@ mod pace;
 mod postgres;
 mod record;
 mod report;
+mod reuse_counts;
 mod schema;
 mod secret;
 #[cfg(feature = "sqlite")]
@@ -132,6 +134,7 @@ use store::{Selection, Store};
 pub struct Ledger {
     store: Arc<dyn Store>,
     location: Arc<str>,
+    reused: Arc<reuse_counts::ReuseCounts>,
 }
 
 impl Ledger {
@@ -178,7 +181,9 @@ impl Ledger {
     }
 
     fn new(store: impl Store + 'static, location: Location) -> Self {
-        Self { store: Arc::new(store), location: location.to_string().into() }
+        let store: Arc<dyn Store> = Arc::new(store);
+        let reused = Arc::new(reuse_counts::ReuseCounts::new(Arc::clone(&store)));
+        Self { store, location: location.to_string().into(), reused }
     }
 
     /// Where it is, with any password masked.
@@ -195,20 +200,32 @@ impl Ledger {
         intent: &Intent,
         policy: &Policy,
     ) -> Result<Admission, LedgerError> {
-        self.store.begin(secret, intent, policy, SystemTime::now())
+        let now = SystemTime::now();
+        let admission = self.store.begin(secret, intent, policy, now)?;
+        if let Admission::Reuse(_) = admission {
+            self.reused.count(secret.account(), intent, now);
+        }
+        Ok(admission)
     }
 
     /// The billed, documented answer [`begin`](Self::begin) would reuse for `intent` under
     /// `policy`, read without a write lock and without recording anything; `None` without
     /// reuse or when there is none. For a caller that must know before it spends something
-    /// else on the check (a batch's place in the key's pace); `begin` still decides.
+    /// else on the check (a batch's place in the key's pace). An answer found counts as
+    /// reused in reports ([`Counts::reused`]), as one from [`begin`](Self::begin) does: call
+    /// it when the answer found will be used.
     pub fn reusable(
         &self,
         secret: &LedgerSecret,
         intent: &Intent,
         policy: &Policy,
     ) -> Result<Option<Recorded>, LedgerError> {
-        self.store.reusable(secret, intent, policy, SystemTime::now())
+        let now = SystemTime::now();
+        let found = self.store.reusable(secret, intent, policy, now)?;
+        if found.is_some() {
+            self.reused.count(secret.account(), intent, now);
+        }
+        Ok(found)
     }
 
     /// After the answer: records the outcome of a pending entry. An entry already settled is
@@ -250,8 +267,11 @@ impl Ledger {
         self.store.visit(Selection::In(span), visit)
     }
 
-    /// Billed, maybe billed (pending included) and not billed counts in `span`.
+    /// Billed, maybe billed (pending included) and not billed counts in `span`, and the
+    /// checks answered from the ledger instead ([`Counts::reused`]).
     pub fn report(&self, span: Span, by: Grouping) -> Result<Report, LedgerError> {
+        // This process's own reuse counts first, so they are in the report.
+        self.reused.flush();
         self.store.report(span, by)
     }
 

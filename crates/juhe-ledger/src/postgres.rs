@@ -23,7 +23,8 @@ use crate::record::{
     Actor, Entry, EntryId, Intent, Reconciliation, Recorded, Settled, Settlement, Settler, State, may_settle,
     verdict_name,
 };
-use crate::report::{Grouping, Report, SANDBOX_TARGET, Span, TALLY_OWNER, Tally};
+use crate::report::{Grouping, Report, ReuseTally, SANDBOX_TARGET, Span, TALLY_OWNER, Tally};
+use crate::reuse_counts::ReuseKey;
 use crate::schema::{
     EARLIER_COLUMNS, EARLIER_LIMIT, ENTRY_COLUMNS, FORGOTTEN_SUBJECT, MIGRATIONS, PaceSql, VERSION,
 };
@@ -121,6 +122,37 @@ impl Statements {
 }
 
 impl PostgresStore {
+    /// The answers reused in `span`, grouped as the report asks.
+    fn reuse_tally(&self, span: Span, by: Grouping) -> Result<Vec<ReuseTally>, LedgerError> {
+        let key = match by {
+            Grouping::Total => "''",
+            Grouping::Day => "day::text",
+            Grouping::Product => "product",
+            Grouping::Mode => "mode",
+            Grouping::Team => "team",
+        };
+        let (from, to) = span.days();
+        let sql = format!(
+            "SELECT {key}, account, target = $3, product, sum(count)::BIGINT FROM juhe_ledger_reuse \
+             WHERE day >= $1 AND day < $2 GROUP BY 1, 2, 3, 4"
+        );
+        self.run(move |client, location| {
+            let error = |e| database(location, e);
+            let mut tally = Vec::new();
+            for row in client.query(&sql, &[&from, &to, &SANDBOX_TARGET]).map_err(error)? {
+                let count: i64 = row.try_get(4).map_err(error)?;
+                tally.push(ReuseTally {
+                    key: row.try_get(0).map_err(error)?,
+                    account: row.try_get(1).map_err(error)?,
+                    sandbox: row.try_get(2).map_err(error)?,
+                    product: row.try_get(3).map_err(error)?,
+                    count: count.unsigned_abs(),
+                });
+            }
+            Ok(tally)
+        })
+    }
+
     /// Connects to `url` and migrates the schema.
     pub(crate) fn connect(url: &str) -> Result<Self, LedgerError> {
         let location: Arc<str> = mask_password(url).into();
@@ -658,8 +690,8 @@ impl Store for PostgresStore {
         };
         let (from, to) = span.millis();
         let sql = format!(
-            "SELECT {key}, account, target = $3, state, {TALLY_OWNER}, max(deadline_at), count(*), count(settled_at) \
-             FROM juhe_ledger_entries WHERE started_at >= $1 AND started_at < $2 GROUP BY 1, 2, 3, 4, 5"
+            "SELECT {key}, account, target = $3, state, {TALLY_OWNER}, max(deadline_at), count(*), count(settled_at), \
+             product FROM juhe_ledger_entries WHERE started_at >= $1 AND started_at < $2 GROUP BY 1, 2, 3, 4, 5, 9"
         );
         let tally = self.run_owned(move |client, statements, location, own| {
             let error = |e| database(location, e);
@@ -674,17 +706,34 @@ impl Store for PostgresStore {
                 let deadline_at: i64 = row.try_get(5).map_err(error)?;
                 let count: i64 = row.try_get(6).map_err(error)?;
                 let settled: i64 = row.try_get(7).map_err(error)?;
+                let product: String = row.try_get(8).map_err(error)?;
                 let Some(state) = State::parse(&state) else { continue };
                 let in_flight = state == State::Pending
                     && sender_alive(owner, deadline_at, now, own, &mut |o| {
                         owner_alive(client, statements, o).map_err(error)
                     })?;
                 let (count, settled) = (count.unsigned_abs(), settled.unsigned_abs());
-                tally.push(Tally { key, account, sandbox, state, in_flight, count, settled });
+                tally.push(Tally { key, product, account, sandbox, state, in_flight, count, settled });
             }
             Ok(tally)
         })?;
-        Ok(Report::from_tally(by, tally))
+        let reused = self.reuse_tally(span, by)?;
+        Ok(Report::from_tally(by, tally, reused))
+    }
+
+    fn add_reuse(&self, counts: &[(ReuseKey, u64)]) -> Result<(), LedgerError> {
+        let counts = counts.to_vec();
+        self.run(move |client, location| {
+            let error = |e| database(location, e);
+            let mut tx = client.transaction().map_err(error)?;
+            let add = tx.prepare(&crate::schema::add_reuse_sql('$')).map_err(error)?;
+            for (k, n) in &counts {
+                let n = i64::try_from(*n).unwrap_or(i64::MAX);
+                tx.execute(&add, &[&k.account, &k.day, &k.product, &k.mode, &k.team, &k.target, &n])
+                    .map_err(error)?;
+            }
+            tx.commit().map_err(error)
+        })
     }
 
     fn prune(&self, before: SystemTime) -> Result<u64, LedgerError> {

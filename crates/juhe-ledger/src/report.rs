@@ -44,6 +44,13 @@ impl Span {
         Self { since, until }
     }
 
+    /// `[from, to)` in Unix days in China.
+    pub(crate) fn days(&self) -> (i64, i64) {
+        let from = self.since.map_or(i64::MIN, |d| d.to_unix_days());
+        let to = self.until.map_or(i64::MAX, |d| d.to_unix_days() + 1);
+        (from, to)
+    }
+
     /// `[from, to)` in Unix milliseconds.
     pub(crate) fn millis(&self) -> (i64, i64) {
         let from = self.since.map_or(i64::MIN, china_midnight);
@@ -71,6 +78,10 @@ pub struct Counts {
     pub not_billed: u64,
     /// Of `billed` and `not_billed`, those a person settled by hand (`Ledger::settle`).
     pub settled: u64,
+    /// Checks answered from the ledger with an earlier billed answer instead of being sent:
+    /// not billed, and what reuse saved. Counted by the day of the reuse, not of the answer
+    /// reused; a process killed may leave out its last second of them.
+    pub reused: u64,
 }
 
 impl Counts {
@@ -107,6 +118,7 @@ pub const SANDBOX_TARGET: &str = "embedded-sandbox";
 #[derive(Debug, Clone)]
 pub(crate) struct Tally {
     pub(crate) key: String,
+    pub(crate) product: String,
     pub(crate) account: String,
     /// Sent to [`SANDBOX_TARGET`].
     pub(crate) sandbox: bool,
@@ -115,6 +127,16 @@ pub(crate) struct Tally {
     pub(crate) count: u64,
     /// How many of them were settled by hand.
     pub(crate) settled: u64,
+}
+
+/// One row of a backend's reuse tally: answers reused, of one group, account and target kind.
+#[derive(Debug, Clone)]
+pub(crate) struct ReuseTally {
+    pub(crate) key: String,
+    pub(crate) product: String,
+    pub(crate) account: String,
+    pub(crate) sandbox: bool,
+    pub(crate) count: u64,
 }
 
 /// A report: the total, the groups asked for (in order of their names), each account apart,
@@ -133,14 +155,21 @@ pub struct Report {
     /// Entries sent to the embedded sandbox ([`SANDBOX_TARGET`]): never billed by Juhe, so
     /// never in the total, the groups or the accounts.
     pub sandbox: Counts,
+    /// Each group's counts split by product (group, product), in order: what a price per
+    /// product turns into money per group. One group (`""`) without a grouping.
+    pub group_products: Vec<((String, String), Counts)>,
+    /// Each account's counts split by product (account, product), in order.
+    pub account_products: Vec<((String, String), Counts)>,
 }
 
 impl Report {
     /// A report from `(group key, state, count)` rows, as a backend tallies them.
-    pub(crate) fn from_tally(by: Grouping, rows: Vec<Tally>) -> Self {
+    pub(crate) fn from_tally(by: Grouping, rows: Vec<Tally>, reused: Vec<ReuseTally>) -> Self {
         let mut report = Report::default();
         let mut groups = std::collections::BTreeMap::<String, Counts>::new();
         let mut accounts = std::collections::BTreeMap::<String, Counts>::new();
+        let mut group_products = std::collections::BTreeMap::<(String, String), Counts>::new();
+        let mut account_products = std::collections::BTreeMap::<(String, String), Counts>::new();
         for tally in rows {
             if tally.sandbox {
                 report.sandbox.add(&tally);
@@ -148,12 +177,31 @@ impl Report {
             }
             report.total.add(&tally);
             accounts.entry(tally.account.clone()).or_default().add(&tally);
+            account_products.entry((tally.account.clone(), tally.product.clone())).or_default().add(&tally);
+            let group = group_name(by, tally.key.clone());
+            group_products.entry((group.clone(), tally.product.clone())).or_default().add(&tally);
             if by != Grouping::Total {
-                groups.entry(group_name(by, tally.key.clone())).or_default().add(&tally);
+                groups.entry(group).or_default().add(&tally);
+            }
+        }
+        for tally in reused {
+            if tally.sandbox {
+                report.sandbox.reused += tally.count;
+                continue;
+            }
+            report.total.reused += tally.count;
+            accounts.entry(tally.account.clone()).or_default().reused += tally.count;
+            account_products.entry((tally.account, tally.product.clone())).or_default().reused += tally.count;
+            let group = group_name(by, tally.key);
+            group_products.entry((group.clone(), tally.product)).or_default().reused += tally.count;
+            if by != Grouping::Total {
+                groups.entry(group).or_default().reused += tally.count;
             }
         }
         report.groups = groups.into_iter().collect();
         report.accounts = accounts.into_iter().collect();
+        report.group_products = group_products.into_iter().collect();
+        report.account_products = account_products.into_iter().collect();
         report
     }
 }
@@ -177,6 +225,7 @@ mod tests {
     fn pending_counts_as_maybe_billed() {
         let tally = |key: &str, state, in_flight, count, settled| Tally {
             key: key.to_owned(),
+            product: "telecom3".to_owned(),
             account: if count == 5 { "b".into() } else { "a".into() },
             sandbox: false,
             state,
@@ -191,10 +240,42 @@ mod tests {
             tally("20424", State::MaybeBilled, false, 2, 0),
             tally("20424", State::NotBilled, false, 5, 2),
         ];
-        let report = Report::from_tally(Grouping::Day, rows);
+        let reused = vec![
+            ReuseTally {
+                key: "20424".into(),
+                product: "idcard".into(),
+                account: "a".into(),
+                sandbox: false,
+                count: 6,
+            },
+            ReuseTally {
+                key: "20425".into(),
+                product: "idcard".into(),
+                account: "a".into(),
+                sandbox: true,
+                count: 2,
+            },
+        ];
+        let report = Report::from_tally(Grouping::Day, rows, reused);
+        assert_eq!((report.groups[1].1.reused, report.total.reused, report.sandbox.reused), (6, 6, 2));
+        assert_eq!(report.groups.len(), 2, "the sandbox's reuse makes no group");
+        let cell = |group: &str, product: &str| {
+            report.group_products.iter().find(|((g, p), _)| g == group && p == product).map(|(_, c)| *c)
+        };
+        assert_eq!(cell("2025-12-02", "idcard").map(|c| c.reused), Some(6));
+        assert_eq!(cell("2025-12-01", "telecom3").map(|c| c.billed), Some(3));
+        assert_eq!(report.account_products.len(), 3, "a/telecom3, a/idcard, b/telecom3");
         assert_eq!(
             report.total,
-            Counts { billed: 3, maybe_billed: 7, pending: 5, in_flight: 1, not_billed: 5, settled: 3 }
+            Counts {
+                billed: 3,
+                maybe_billed: 7,
+                pending: 5,
+                in_flight: 1,
+                not_billed: 5,
+                settled: 3,
+                reused: 6
+            }
         );
         assert_eq!(report.groups[0].0, "2025-12-01");
         assert_eq!(report.groups[1].1.maybe_billed, 2);
@@ -202,7 +283,7 @@ mod tests {
         assert_eq!(report.accounts[1].1.not_billed, 5);
         let mut sandbox = tally("20423", State::Billed, false, 9, 0);
         sandbox.sandbox = true;
-        let report = Report::from_tally(Grouping::Total, vec![sandbox]);
+        let report = Report::from_tally(Grouping::Total, vec![sandbox], Vec::new());
         assert_eq!(
             (report.total.billed, report.sandbox.billed),
             (0, 9),

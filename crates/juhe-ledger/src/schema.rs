@@ -2,7 +2,7 @@
 //! only: a ledger whose version is newer than [`VERSION`] is refused, never rewritten.
 
 /// The schema version this crate writes.
-pub(crate) const VERSION: i64 = 4;
+pub(crate) const VERSION: i64 = 5;
 
 /// `PRAGMA application_id` of a SQLite ledger: "JUHE". A SQLite file with another id belongs
 /// to another program and is refused.
@@ -19,7 +19,7 @@ pub(crate) struct Migration {
 }
 
 /// Every migration, oldest first.
-pub(crate) const MIGRATIONS: [Migration; 4] = [
+pub(crate) const MIGRATIONS: [Migration; 5] = [
     Migration {
     sqlite: "
         CREATE TABLE juhe_ledger_entries (
@@ -207,7 +207,47 @@ pub(crate) const MIGRATIONS: [Migration; 4] = [
                 FOR EACH ROW EXECUTE FUNCTION juhe_ledger_append_only();
         ",
     },
+    // 5: how many checks the ledger answered from an earlier billed one, per day (China),
+    // product, mode, team and target: what reuse saved, for reports. Counted in memory and
+    // added here at most once a second (`reuse_counts`), never on a reused answer's path.
+    Migration {
+        sqlite: "
+            CREATE TABLE juhe_ledger_reuse (
+                account TEXT NOT NULL,
+                day INTEGER NOT NULL,
+                product TEXT NOT NULL,
+                mode TEXT NOT NULL,
+                team TEXT NOT NULL,
+                target TEXT NOT NULL,
+                count INTEGER NOT NULL,
+                PRIMARY KEY (account, day, product, mode, team, target)
+            ) WITHOUT ROWID;
+        ",
+        postgres: "
+            CREATE TABLE juhe_ledger_reuse (
+                account TEXT NOT NULL,
+                day BIGINT NOT NULL,
+                product TEXT NOT NULL,
+                mode TEXT NOT NULL,
+                team TEXT NOT NULL,
+                target TEXT NOT NULL,
+                count BIGINT NOT NULL,
+                PRIMARY KEY (account, day, product, mode, team, target)
+            );
+        ",
+    },
 ];
+
+/// Adds reuse counts: parameters account, day, product, mode, team, target, count, marked
+/// `?` (SQLite) or `$` (PostgreSQL).
+pub(crate) fn add_reuse_sql(mark: char) -> String {
+    format!(
+        "INSERT INTO juhe_ledger_reuse (account, day, product, mode, team, target, count) \
+         VALUES ({mark}1, {mark}2, {mark}3, {mark}4, {mark}5, {mark}6, {mark}7) \
+         ON CONFLICT (account, day, product, mode, team, target) \
+         DO UPDATE SET count = juhe_ledger_reuse.count + excluded.count"
+    )
+}
 
 /// The columns of a pace row after its version, in the order of [`KeyPace`](crate::pace)'s
 /// fields.

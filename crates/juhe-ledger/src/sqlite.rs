@@ -26,7 +26,8 @@ use crate::record::{
     Actor, Entry, EntryId, Intent, Reconciliation, Recorded, Settled, Settlement, Settler, State, may_settle,
     verdict_name,
 };
-use crate::report::{Grouping, Report, SANDBOX_TARGET, Span, TALLY_OWNER, Tally};
+use crate::report::{Grouping, Report, ReuseTally, SANDBOX_TARGET, Span, TALLY_OWNER, Tally};
+use crate::reuse_counts::ReuseKey;
 use crate::schema::{
     EARLIER_COLUMNS, EARLIER_LIMIT, ENTRY_COLUMNS, FORGOTTEN_SUBJECT, MIGRATIONS, PaceSql,
     SQLITE_APPLICATION_ID, VERSION,
@@ -52,6 +53,41 @@ pub(crate) struct SqliteStore {
 }
 
 impl SqliteStore {
+    /// The answers reused in `span`, grouped as the report asks.
+    fn reuse_tally(
+        &self,
+        connection: &Connection,
+        span: Span,
+        by: Grouping,
+    ) -> Result<Vec<ReuseTally>, LedgerError> {
+        let key = match by {
+            Grouping::Total => "''",
+            Grouping::Day => "CAST(day AS TEXT)",
+            Grouping::Product => "product",
+            Grouping::Mode => "mode",
+            Grouping::Team => "team",
+        };
+        let (from, to) = span.days();
+        let sql = format!(
+            "SELECT {key}, account, target = ?3, product, sum(count) FROM juhe_ledger_reuse \
+             WHERE day >= ?1 AND day < ?2 GROUP BY 1, 2, 3, 4"
+        );
+        let mut statement = connection.prepare(&sql).map_err(|e| self.error(e))?;
+        let rows = statement
+            .query_map(params![from, to, SANDBOX_TARGET], |r| {
+                let count: i64 = r.get(4)?;
+                Ok(ReuseTally {
+                    key: r.get(0)?,
+                    account: r.get(1)?,
+                    sandbox: r.get(2)?,
+                    product: r.get(3)?,
+                    count: count.unsigned_abs(),
+                })
+            })
+            .map_err(|e| self.error(e))?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(|e| self.error(e))
+    }
+
     /// Opens the ledger at `path`, creating it (mode 0600, in a directory made 0700) when it
     /// does not exist. An existing file is read before anything is written: a file that is
     /// not a juhe ledger, or of a newer schema, is refused and left as it is.
@@ -614,28 +650,46 @@ impl Store for SqliteStore {
         let (from, to) = span.millis();
         let connection = self.lock();
         let sql = format!(
-            "SELECT {key}, account, target = ?3, state, {TALLY_OWNER}, max(deadline_at), count(*), count(settled_at) \
-             FROM juhe_ledger_entries WHERE started_at >= ?1 AND started_at < ?2 GROUP BY 1, 2, 3, 4, 5"
+            "SELECT {key}, account, target = ?3, state, {TALLY_OWNER}, max(deadline_at), count(*), count(settled_at), \
+             product FROM juhe_ledger_entries WHERE started_at >= ?1 AND started_at < ?2 GROUP BY 1, 2, 3, 4, 5, 9"
         );
         let mut statement = connection.prepare(&sql).map_err(|e| self.error(e))?;
-        type Row = (String, String, bool, String, Option<i64>, i64, i64, i64);
+        type Row = ((String, String, bool, String), Option<i64>, i64, i64, i64, String);
         let rows = statement
             .query_map(params![from, to, SANDBOX_TARGET], |r| -> rusqlite::Result<Row> {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?))
+                let group = (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?);
+                Ok((group, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?))
             })
             .map_err(|e| self.error(e))?
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| self.error(e))?;
         let (now, mut known) = (unix_ms(SystemTime::now()), HashMap::new());
-        let tally =
-            rows.into_iter().filter_map(|(key, account, sandbox, state, owner, deadline_at, n, settled)| {
+        let tally = rows.into_iter().filter_map(
+            |((key, account, sandbox, state), owner, deadline_at, n, settled, product)| {
                 let state = State::parse(&state)?;
                 let in_flight =
                     state == State::Pending && self.sender_alive(owner, deadline_at, now, &mut known);
                 let (count, settled) = (n.unsigned_abs(), settled.unsigned_abs());
-                Some(Tally { key, account, sandbox, state, in_flight, count, settled })
-            });
-        Ok(Report::from_tally(by, tally.collect::<Vec<_>>()))
+                Some(Tally { key, product, account, sandbox, state, in_flight, count, settled })
+            },
+        );
+        let tally = tally.collect::<Vec<_>>();
+        let reused = self.reuse_tally(&connection, span, by)?;
+        Ok(Report::from_tally(by, tally, reused))
+    }
+
+    fn add_reuse(&self, counts: &[(ReuseKey, u64)]) -> Result<(), LedgerError> {
+        let mut connection = self.lock();
+        let tx = connection.transaction().map_err(|e| self.error(e))?;
+        {
+            let mut add = tx.prepare_cached(&crate::schema::add_reuse_sql('?')).map_err(|e| self.error(e))?;
+            for (k, n) in counts {
+                let n = i64::try_from(*n).unwrap_or(i64::MAX);
+                add.execute(params![k.account, k.day, k.product, k.mode, k.team, k.target, n])
+                    .map_err(|e| self.error(e))?;
+            }
+        }
+        tx.commit().map_err(|e| self.error(e))
     }
 
     fn prune(&self, before: SystemTime) -> Result<u64, LedgerError> {

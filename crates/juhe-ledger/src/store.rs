@@ -53,7 +53,9 @@ pub(crate) trait Store: Send + Sync {
     ) -> Result<Settled, LedgerError>;
     /// Visits entries, oldest first, until `visit` says stop.
     fn visit(&self, selection: Selection, visit: &mut dyn FnMut(Entry) -> bool) -> Result<(), LedgerError>;
-    /// Counts entries in `span`.
+    /// Adds counts of answers reused.
+    fn add_reuse(&self, counts: &[(crate::reuse_counts::ReuseKey, u64)]) -> Result<(), LedgerError>;
+    /// Counts entries in `span`, and answers reused.
     fn report(&self, span: Span, by: Grouping) -> Result<Report, LedgerError>;
     /// Deletes entries sent before `before`; how many.
     fn prune(&self, before: SystemTime) -> Result<u64, LedgerError>;

@@ -14,10 +14,12 @@ use juhe_verify::ledger::Location;
 use crate::args::lowargs::{
     AnyFormat, BatchLowArgs, CONNECTION_OPTIONS, CheckArgs, Command, ConnectionArgs, EncodingArg,
     GatewayCommand, GatewayServeArgs, KeysCommand, LEDGER_OPTIONS, LedgerArgs, LedgerCommand, LowArgs,
-    MasterKeyArgs, SandboxCommand, ServeArgs, Transport,
+    MasterKeyArgs, ReportFormat, SandboxCommand, ServeArgs, Transport,
 };
 use crate::args::product_commands::{FieldArg, ProductCommand};
+use crate::args::profile::Profile;
 use crate::failure::Failure;
+use crate::prices::Prices;
 use juhe_csv::TextEncoding;
 
 /// What to run.
@@ -33,8 +35,8 @@ pub(crate) enum HiArgs {
     SandboxServe(ServeArgs),
     /// Print the sandbox's identities.
     SandboxIdentities { identities: Option<PathBuf>, format: IdentityFormat },
-    /// Read the ledger.
-    Ledger { command: LedgerCommand, location: Location },
+    /// Read the ledger; `prices` for `ledger report`.
+    Ledger { command: LedgerCommand, location: Location, prices: Prices },
     /// Serve the gateway.
     GatewayServe(GatewayServe),
     /// Manage the gateway's team keys in the ledger at `location`.
@@ -132,9 +134,12 @@ impl HiArgs {
     /// Checks the options together. `matches` tells typed options from environment values.
     pub(crate) fn from_low(low: LowArgs, matches: &ArgMatches) -> Result<HiArgs, Failure> {
         // `verbose` is taken by `diagnostics::install` before anything runs.
-        let LowArgs { before, command, verbose: _ } = low;
+        let LowArgs { before, command, verbose: _, profile, config } = low;
         let sub = matches.subcommand().map(|(_, m)| m);
         let name = command_name(&command);
+        let uses_profile =
+            makes_checks(&command) || matches!(command, Command::Ledger { .. } | Command::Gateway { .. });
+        let profile = if uses_profile { Profile::load(profile.as_deref(), config)? } else { None };
         let (checks, format_before) = (makes_checks(&command), before.format);
         if !checks {
             let reads_ledger = matches!(command, Command::Ledger { .. } | Command::Gateway { .. });
@@ -152,8 +157,12 @@ impl HiArgs {
         };
         let connection = |args: CheckArgs| -> Result<(Connection, Format), Failure> {
             let after = sub.unwrap_or(matches);
-            let merged = merge(before.connection.clone(), args.connection, after);
-            let ledger = merge_ledger(before.ledger.clone(), args.ledger, after);
+            let mut merged = merge(before.connection.clone(), args.connection, after);
+            let mut ledger = merge_ledger(before.ledger.clone(), args.ledger, after);
+            if let Some(profile) = &profile {
+                profile.fill_connection(&mut merged)?;
+                profile.fill_ledger(&mut ledger)?;
+            }
             Ok((connection(merged, ledger)?, text_or_json(args.format)?))
         };
         Ok(match command {
@@ -167,17 +176,25 @@ impl HiArgs {
                 HiArgs::SandboxIdentities { identities, format: identities_format(format, format_before)? }
             }
             Command::Ledger { command } => {
-                ledger_command(command, before.ledger.ledger, format_before, name)?
+                let given = before.ledger.ledger.or(profile.as_ref().and_then(Profile::ledger));
+                ledger_command(command, given, format_before, name, profile.as_ref())?
             }
             Command::Gateway { command: GatewayCommand::Keys { command } } => {
-                keys_command(command, before.ledger.ledger, format_before, name)?
+                let given = before.ledger.ledger.or(profile.as_ref().and_then(Profile::ledger));
+                keys_command(command, given, format_before, name)?
             }
             Command::Gateway { command: GatewayCommand::Serve(serve) } => {
                 if format_before.is_some() {
                     return Err(Failure::usage("--format has no effect on `gateway serve`"));
                 }
                 let after = sub.and_then(|m| m.subcommand()).map_or(matches, |(_, m)| m);
-                gateway_serve(serve, before.connection.clone(), before.ledger.clone(), after)?
+                gateway_serve(
+                    serve,
+                    before.connection.clone(),
+                    before.ledger.clone(),
+                    after,
+                    profile.as_ref(),
+                )?
             }
             Command::Sandbox { command: SandboxCommand::Serve(serve) } => {
                 if format_before.is_some() {
@@ -220,6 +237,7 @@ fn ledger_command(
     before: Option<String>,
     format_before: Option<AnyFormat>,
     name: &str,
+    profile: Option<&Profile>,
 ) -> Result<HiArgs, Failure> {
     let typed = match &command {
         LedgerCommand::Report { at, .. }
@@ -248,7 +266,17 @@ fn ledger_command(
         }
         _ => Format::Text,
     };
-    Ok(HiArgs::Ledger { command: with_format_before(command, format), location })
+    let prices = match &command {
+        LedgerCommand::Report { price, .. } => {
+            let mut typed = Prices::default();
+            for text in price {
+                typed.set(text).map_err(|e| Failure::usage(format!("--price: {e}")))?;
+            }
+            typed.over(profile.map(Profile::prices).transpose()?.unwrap_or_default())
+        }
+        _ => Prices::default(),
+    };
+    Ok(HiArgs::Ledger { command: with_format_before(command, format), location, prices })
 }
 
 /// `juhe gateway keys …`: where the ledger is, as for `juhe ledger`.
@@ -291,6 +319,7 @@ fn gateway_serve(
     before_connection: ConnectionArgs,
     before_ledger: LedgerArgs,
     after: &ArgMatches,
+    profile: Option<&Profile>,
 ) -> Result<HiArgs, Failure> {
     let GatewayServeArgs {
         addr,
@@ -317,9 +346,14 @@ fn gateway_serve(
             "the gateway keeps its team keys and checks in the ledger: leave out --no-ledger",
         ));
     }
-    let merged = merge(before_connection, typed, after);
+    let mut merged = merge(before_connection, typed, after);
+    let mut merged_ledger = merge_ledger(before_ledger, ledger.clone(), after);
+    if let Some(profile) = profile {
+        profile.fill_connection(&mut merged)?;
+        profile.fill_ledger(&mut merged_ledger)?;
+    }
     let mode_given = merged.mode;
-    let mut connection = connection(merged, merge_ledger(before_ledger, ledger.clone(), after))?;
+    let mut connection = connection(merged, merged_ledger)?;
     if connection.ledger.is_none() {
         let LedgerArgs {
             reuse_within, max_billed_per_day, max_billed_per_month, purpose, consent_ref, ..
@@ -428,8 +462,12 @@ fn command_name(command: &Command) -> &'static str {
 /// A `--format` typed before `ledger report`, `pending` or `settle` counts as theirs.
 fn with_format_before(command: LedgerCommand, before: Format) -> LedgerCommand {
     match command {
-        LedgerCommand::Report { since, until, by, format, at } => {
-            LedgerCommand::Report { since, until, by, format: Some(format.unwrap_or(before)), at }
+        LedgerCommand::Report { since, until, by, price, format, at } => {
+            let before = match before {
+                Format::Text => ReportFormat::Text,
+                Format::Json => ReportFormat::Json,
+            };
+            LedgerCommand::Report { since, until, by, price, format: Some(format.unwrap_or(before)), at }
         }
         LedgerCommand::Pending { format, at } => {
             LedgerCommand::Pending { format: Some(format.unwrap_or(before)), at }

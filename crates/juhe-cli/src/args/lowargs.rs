@@ -30,6 +30,31 @@ pub(crate) struct LowArgs {
     #[arg(short, long, action = clap::ArgAction::Count, global = true, help_heading = "Output")]
     pub(crate) verbose: u8,
 
+    /// The profile of the config file to use (sandbox, staging, production…): its base URL,
+    /// mode, credentials, ledger, caps and prices fill what the command line and the
+    /// environment leave unset.
+    #[arg(
+        long,
+        env = "JUHE_PROFILE",
+        hide_env_values = true,
+        global = true,
+        value_name = "NAME",
+        help_heading = "Profile"
+    )]
+    pub(crate) profile: Option<String>,
+
+    /// The config file holding the profiles; config.toml in the user's config directory
+    /// (~/.config/juhe) by default.
+    #[arg(
+        long,
+        env = "JUHE_CONFIG",
+        hide_env_values = true,
+        global = true,
+        value_name = "FILE",
+        help_heading = "Profile"
+    )]
+    pub(crate) config: Option<PathBuf>,
+
     #[command(subcommand)]
     pub(crate) command: Command,
 }
@@ -161,6 +186,17 @@ pub(crate) enum Format {
     Json,
 }
 
+/// How `ledger report` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ReportFormat {
+    /// A table (the default).
+    Text,
+    /// One JSON object.
+    Json,
+    /// One HTML page with its charts inline (SVG), readable offline.
+    Html,
+}
+
 /// How `sandbox identities` prints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub(crate) enum IdentityFormat {
@@ -241,8 +277,8 @@ pub(crate) enum Command {
 /// `juhe ledger …`.
 #[derive(Debug, Subcommand)]
 pub(crate) enum LedgerCommand {
-    /// Billed, maybe billed (pending included) and not billed checks, for reconciling with
-    /// Juhe's bill.
+    /// Billed, maybe billed (pending included), not billed and reused checks, for reconciling
+    /// with Juhe's bill; with prices, the money spent, at risk and saved by reuse.
     Report {
         /// From this day (China time), YYYY-MM-DD.
         #[arg(long, value_name = "DATE", value_parser = parse_date)]
@@ -253,9 +289,15 @@ pub(crate) enum LedgerCommand {
         /// Split the counts.
         #[arg(long, value_enum)]
         by: Option<ReportGrouping>,
-        /// Output format.
+        /// What one check of a product costs, as your contract with Juhe says (repeat it per
+        /// product; a profile's [prices] fill the rest): the report adds the money spent,
+        /// maybe spent and saved by reuse.
+        #[arg(long, value_name = "PRODUCT=PRICE", value_parser = crate::prices::parse_price)]
+        price: Vec<String>,
+        /// Output format: text, json, or html (one self-contained page with charts, for a
+        /// browser, offline).
         #[arg(long, value_enum, help_heading = "Output")]
-        format: Option<Format>,
+        format: Option<ReportFormat>,
         #[command(flatten)]
         at: LedgerAt,
     },
@@ -621,7 +663,7 @@ pub(crate) const MAX_TIMEOUT_SECS: f64 = 3600.0;
 /// `--rate` bounds, checks per second.
 pub(crate) const RATE_RANGE: (f64, f64) = (0.01, 100_000.0);
 
-fn parse_timeout(text: &str) -> Result<Duration, String> {
+pub(crate) fn parse_timeout(text: &str) -> Result<Duration, String> {
     let secs: f64 = text.trim().parse().map_err(|_| format!("`{text}` is not a number of seconds"))?;
     let min = juhe_verify::MIN_TIMEOUT.as_secs_f64();
     if !(secs >= min && secs <= MAX_TIMEOUT_SECS) {
@@ -633,7 +675,7 @@ fn parse_timeout(text: &str) -> Result<Duration, String> {
 }
 
 /// `45s`, `90m`, `12h`, `30d`, `2w`: a whole number and a unit.
-fn parse_duration(text: &str) -> Result<Duration, String> {
+pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
     let text = text.trim();
     let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
     let (number, unit) = text.split_at(split);

@@ -7,3 +7,4 @@ pub(crate) mod environment;
 pub(crate) mod hiargs;
 pub(crate) mod lowargs;
 pub(crate) mod product_commands;
+pub(crate) mod profile;

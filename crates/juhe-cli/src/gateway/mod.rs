@@ -115,7 +115,7 @@ fn tls_acceptor(cert: &std::path::Path, key: &std::path::Path) -> Result<juhe_se
 pub(crate) fn master_key_of(args: &MasterKeyArgs) -> Result<SealingKey, Failure> {
     let (text, from) = match &args.master_key_file {
         Some(path) => {
-            refuse_shared_file(path)?;
+            crate::private_file::refuse_shared(path, "--master-key-file")?;
             let text = std::fs::read_to_string(path)
                 .map_err(|e| Failure::usage(format!("--master-key-file {}: {e}", path.display())))?;
             (text, format!("--master-key-file {}", path.display()))
@@ -135,22 +135,4 @@ pub(crate) fn master_key_of(args: &MasterKeyArgs) -> Result<SealingKey, Failure>
         Failure::usage(format!("{from}: not base64 (make one with `openssl rand -base64 32`)"))
     })?;
     SealingKey::from_master(&bytes).map_err(|e| Failure::usage(format!("{from}: {e}")))
-}
-
-/// A key file others can read is no secret: refused, as ssh refuses such a private key.
-fn refuse_shared_file(path: &std::path::Path) -> Result<(), Failure> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let meta = std::fs::metadata(path)
-            .map_err(|e| Failure::usage(format!("--master-key-file {}: {e}", path.display())))?;
-        if meta.permissions().mode() & 0o077 != 0 {
-            return Err(Failure::usage(format!(
-                "--master-key-file {}: others may read it: `chmod 600 {}`",
-                path.display(),
-                path.display()
-            )));
-        }
-    }
-    Ok(())
 }

@@ -1,20 +1,22 @@
 //! `juhe ledger report | pending | export | audit | prune`, and where the default ledger lives.
 
 mod audit;
+mod report;
 
 use std::io::Write;
 use std::process::ExitCode;
 use std::time::SystemTime;
 
 use juhe_verify::ledger::{
-    Counts, Entry, EntryId, Grouping, Ledger, Location, Reconciliation, Report, Settled, Settler, Span,
-    State, china_timestamp,
+    Entry, EntryId, Grouping, Ledger, Location, Reconciliation, Settled, Settler, Span, State,
+    china_timestamp,
 };
 use serde_json::{Value, json};
 
 use crate::args::hiargs::Format;
-use crate::args::lowargs::{LedgerCommand, ReportGrouping};
+use crate::args::lowargs::{LedgerCommand, ReportFormat, ReportGrouping};
 use crate::failure::Failure;
+use crate::prices::Prices;
 use crate::untrusted_text::{escaped, spreadsheet_safe};
 
 /// Opens the ledger; one that cannot be used is a usage error (exit 2), and nothing is sent.
@@ -23,7 +25,7 @@ pub(crate) fn open(location: &Location) -> Result<Ledger, Failure> {
 }
 
 /// Runs a `juhe ledger` command.
-pub(crate) fn run(command: LedgerCommand, location: &Location) -> Result<ExitCode, Failure> {
+pub(crate) fn run(command: LedgerCommand, location: &Location, prices: &Prices) -> Result<ExitCode, Failure> {
     let ledger = open(location)?;
     let failed = |e: juhe_verify::ledger::LedgerError| Failure::usage(crate::failure::error_chain(&e));
     match command {
@@ -35,8 +37,8 @@ pub(crate) fn run(command: LedgerCommand, location: &Location) -> Result<ExitCod
                 Some(ReportGrouping::Mode) => Grouping::Mode,
                 Some(ReportGrouping::Team) => Grouping::Team,
             };
-            let report = ledger.report(Span::new(since, until), by).map_err(failed)?;
-            print_report(&ledger, &report, format.unwrap_or(Format::Text));
+            report::run(&ledger, Span::new(since, until), by, prices, format.unwrap_or(ReportFormat::Text))
+                .map_err(failed)?;
         }
         LedgerCommand::Pending { format, .. } => {
             let entries = ledger.unanswered().map_err(failed)?;
@@ -159,82 +161,6 @@ fn settle(ledger: &Ledger, entries: &[i64], how: &Reconciliation, format: Format
 
 fn settled_json(settled: &Settled) -> Value {
     json!({"at": china_timestamp(settled.at), "by": settled.by, "from": settled.from.as_str()})
-}
-
-fn counts_json(counts: &Counts) -> Value {
-    json!({
-        "billed": counts.billed,
-        "maybe_billed": counts.maybe_billed,
-        "pending": counts.pending,
-        "in_flight": counts.in_flight,
-        "not_billed": counts.not_billed,
-        "settled": counts.settled,
-    })
-}
-
-fn print_report(ledger: &Ledger, report: &Report, format: Format) {
-    match format {
-        Format::Json => {
-            let mut object = counts_json(&report.total);
-            object["ledger"] = json!(ledger.location());
-            let named = |name: &str, rows: &[(String, Counts)]| -> Value {
-                rows.iter()
-                    .map(|(key, counts)| {
-                        let mut row = counts_json(counts);
-                        row[name] = json!(key);
-                        row
-                    })
-                    .collect()
-            };
-            object["groups"] = named("key", &report.groups);
-            object["accounts"] = named("account", &report.accounts);
-            object["sandbox"] = counts_json(&report.sandbox);
-            println!("{object}");
-        }
-        Format::Text => {
-            println!("ledger {}", escaped(ledger.location()));
-            println!(
-                "{:<12} {:>10} {:>13} {:>9} {:>10} {:>11} {:>8}",
-                "", "billed", "maybe billed", "pending", "in flight", "not billed", "settled"
-            );
-            let row = |name: &str, c: &Counts| {
-                println!(
-                    "{:<12} {:>10} {:>13} {:>9} {:>10} {:>11} {:>8}",
-                    escaped(name),
-                    c.billed,
-                    c.maybe_billed,
-                    c.pending,
-                    c.in_flight,
-                    c.not_billed,
-                    c.settled
-                );
-            };
-            for (key, counts) in &report.groups {
-                row(key, counts);
-            }
-            row("total", &report.total);
-            if report.accounts.len() > 1 {
-                // Each API key is billed on its own: one total over several matches no bill.
-                println!("the total covers {} accounts (API keys); each one's bill:", report.accounts.len());
-                for (account, counts) in &report.accounts {
-                    row(&format!("account {account}"), counts);
-                }
-            }
-            if report.sandbox != Counts::default() {
-                let s = &report.sandbox;
-                println!(
-                    "not in the total: {} against the embedded sandbox (never billed by Juhe)",
-                    crate::plural::counted(s.billed + s.maybe_billed + s.not_billed, "check", "checks")
-                );
-            }
-            if report.total.maybe_billed > report.total.in_flight {
-                println!(
-                    "maybe billed checks: `juhe ledger pending` lists them, to find in Juhe's order records \
-                     and settle (`juhe ledger settle ENTRY --billed` or `--not-billed`)"
-                );
-            }
-        }
-    }
 }
 
 fn entry_json(entry: &Entry) -> Value {

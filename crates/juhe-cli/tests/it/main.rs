@@ -11,6 +11,7 @@ mod gateway_commands;
 mod gateway_replicas;
 mod help_texts;
 mod ledger_commands;
+mod profiles_and_prices;
 mod proxy;
 mod purpose_and_audit;
 mod result_fields;
@@ -39,9 +40,16 @@ pub(crate) fn juhe_command() -> Command {
 }
 
 /// `command` (juhe, or a shell that runs it) with its default ledger in a directory of this
-/// test process instead of the user's data directory, and no ledger settings inherited.
+/// test process instead of the user's data directory, no config file of the user's, and no
+/// ledger or profile settings inherited.
 pub(crate) fn isolated(command: &mut Command) -> &mut Command {
-    command.env("XDG_DATA_HOME", data_home()).env_remove("JUHE_LEDGER").env_remove("JUHE_LEDGER_SECRET")
+    command
+        .env("XDG_DATA_HOME", data_home())
+        .env("XDG_CONFIG_HOME", data_home().join("config"))
+        .env_remove("JUHE_LEDGER")
+        .env_remove("JUHE_LEDGER_SECRET")
+        .env_remove("JUHE_PROFILE")
+        .env_remove("JUHE_CONFIG")
 }
 
 /// The data directory every `juhe` of this test process shares.

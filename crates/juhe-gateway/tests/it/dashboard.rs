@@ -33,10 +33,13 @@ fn the_dashboard_shows_spend_reuse_and_refusals_to_the_admin_only() {
     assert!(html.starts_with("<!DOCTYPE html>"), "{html}");
     let today = juhe_proto::CivilDate::today_in_china();
     assert!(
-        html.contains(&format!("data-team=\"payments\" data-day=\"{today}\" data-billed=\"2\"")),
+        html.contains(&format!("data-series=\"payments\" data-category=\"{today}\" data-value=\"2\"")),
         "{html}"
     );
-    assert!(html.contains(&format!("data-team=\"risk\" data-day=\"{today}\" data-billed=\"1\"")), "{html}");
+    assert!(
+        html.contains(&format!("data-series=\"risk\" data-category=\"{today}\" data-value=\"1\"")),
+        "{html}"
+    );
     // payments: 2 billed; risk: 1 billed, 1 reused from payments, 1 refused.
     assert!(
         html.contains("<tr><td>risk</td><td>1</td><td>1</td><td>1</td><td>0</td><td>0</td></tr>"),

@@ -639,3 +639,43 @@ pub(crate) fn erasures_leave_a_receipt(ledger: &Ledger) {
     assert!(!receipt.detail.contains(&juhe_test_id(95)));
     assert_eq!(receipt.at, forgotten.at);
 }
+
+/// Answers reused are counted (what reuse saved): by `begin` and by `reusable`, on any
+/// handle, written when the handle closes or a report is made; the sandbox's apart; by day.
+pub(crate) fn reuse_is_counted(open: &dyn Fn() -> Ledger) {
+    let secret = secret();
+    let ledger = open();
+    for target in ["juhe", juhe_ledger::SANDBOX_TARGET] {
+        let entry = sent(ledger.begin(&secret, &intent(30, target), &reuse()).unwrap());
+        ledger.finish(entry, &billed("JH30")).unwrap();
+    }
+    for _ in 0..3 {
+        assert!(matches!(ledger.begin(&secret, &intent(30, "juhe"), &reuse()).unwrap(), Admission::Reuse(_)));
+    }
+    {
+        // Another process: its counts reach the database when it closes.
+        let other = open();
+        for _ in 0..2 {
+            assert!(other.reusable(&secret, &intent(30, "juhe"), &reuse()).unwrap().is_some());
+        }
+        assert!(other.reusable(&secret, &intent(31, "juhe"), &reuse()).unwrap().is_none());
+        assert!(matches!(
+            other.begin(&secret, &intent(30, juhe_ledger::SANDBOX_TARGET), &reuse()).unwrap(),
+            Admission::Reuse(_)
+        ));
+    }
+    let report = open().report(Span::all(), Grouping::Product).unwrap();
+    assert_eq!(report.total.reused, 2, "the first handle has not written its counts yet: {report:?}");
+    drop(ledger);
+    let report = open().report(Span::all(), Grouping::Product).unwrap();
+    assert_eq!((report.total.billed, report.total.reused), (1, 5), "{report:?}");
+    assert_eq!(report.groups, vec![("telecom3".to_owned(), report.total)]);
+    assert_eq!((report.sandbox.billed, report.sandbox.reused), (1, 1));
+    let today = CivilDate::today_in_china();
+    let yesterday = CivilDate::from_unix_days(today.to_unix_days() - 1);
+    let by_day = open().report(Span::new(Some(today), Some(today)), Grouping::Day).unwrap();
+    assert_eq!(by_day.groups.len(), 1);
+    assert_eq!(by_day.groups[0].1.reused, 5);
+    let before = open().report(Span::new(None, Some(yesterday)), Grouping::Day).unwrap();
+    assert_eq!(before.total.reused, 0);
+}

@@ -22,6 +22,12 @@ fn reuse_of_billed_answers() {
 }
 
 #[test]
+fn reuse_is_counted() {
+    let (url, _first) = fresh();
+    behaviour::reuse_is_counted(&|| Ledger::connect_postgres(&url).unwrap());
+}
+
+#[test]
 fn single_flight_and_unanswered() {
     behaviour::single_flight_and_unanswered(&fresh().1);
 }

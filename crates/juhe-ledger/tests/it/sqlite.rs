@@ -33,6 +33,12 @@ fn reuse_of_billed_answers() {
 }
 
 #[test]
+fn reuse_is_counted() {
+    let (path, _first) = fresh("reuse-counted");
+    behaviour::reuse_is_counted(&|| Ledger::open_sqlite(&path).unwrap());
+}
+
+#[test]
 fn single_flight_and_unanswered() {
     behaviour::single_flight_and_unanswered(&fresh("flight").1);
 }
