@@ -39,7 +39,8 @@ impl BarChart {
         let max = self.series.iter().flat_map(|s| s.values.iter().map(|v| v.0)).fold(0.0, f64::max);
         let max = if max > 0.0 { max } else { 1.0 };
         let slot = (width - left) / self.categories.len().max(1) as f64;
-        let bar = ((slot - 8.0) / self.series.len().max(1) as f64).max(1.0);
+        // Bars no wider than 48 px: one day alone is still a bar, not a wall.
+        let bar = ((slot - 8.0) / self.series.len().max(1) as f64).clamp(1.0, 48.0);
         let _ = write!(
             page,
             "<svg id=\"{}\" class=\"chart\" xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" role=\"img\" aria-label=\"{}\">",
