@@ -1,19 +1,20 @@
 //! How many checks the ledger answered from an earlier billed one: what reuse saved. A
 //! reused answer is a read, and must stay one (a batch answered from the ledger runs at the
 //! database's read speed), so the counts are kept in memory and added to
-//! `juhe_ledger_reuse` at most once a second, and when the last handle on the ledger closes.
-//! A process killed loses at most its last second of counts: a statistic, never a billing
-//! fact (nothing reused was billed).
+//! `juhe_ledger_reuse` by a thread of their own, a second after the first unwritten one (it
+//! ends when none is left), and when the last handle on the ledger closes. A process killed
+//! loses at most its last second of counts: a statistic, never a billing fact (nothing reused
+//! was billed).
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, Instant, SystemTime};
+use std::sync::{Arc, Mutex, PoisonError, Weak};
+use std::time::{Duration, SystemTime};
 
 use crate::calendar::{CHINA_OFFSET_MS, DAY_MS, unix_ms};
 use crate::record::Intent;
 use crate::store::Store;
 
-/// How often counts reach the database, at most.
+/// How long a count waits in memory, at most (while the database takes writes).
 const FLUSH_EVERY: Duration = Duration::from_secs(1);
 
 /// The row a reused answer counts in.
@@ -45,7 +46,8 @@ impl ReuseKey {
 /// Counts not yet in the database.
 struct Unwritten {
     counts: HashMap<ReuseKey, u64>,
-    written_at: Instant,
+    /// Whether a writer thread is running (it ends once it finds nothing left to write).
+    writer: bool,
 }
 
 /// The counts of one ledger handle and its clones.
@@ -56,22 +58,26 @@ pub(crate) struct ReuseCounts {
 
 impl ReuseCounts {
     pub(crate) fn new(store: Arc<dyn Store>) -> Self {
-        Self {
-            store,
-            unwritten: Mutex::new(Unwritten { counts: HashMap::new(), written_at: Instant::now() }),
-        }
+        Self { store, unwritten: Mutex::new(Unwritten { counts: HashMap::new(), writer: false }) }
     }
 
-    /// Counts one answer reused for `intent`; writes the counts when the last write is a
-    /// second old.
-    pub(crate) fn count(&self, account: &str, intent: &Intent, now: SystemTime) {
-        let due = {
+    /// Counts one answer reused for `intent`, and starts the writer if none runs. Never
+    /// writes on the caller's path, unless no thread can be started.
+    pub(crate) fn count(self: &Arc<Self>, account: &str, intent: &Intent, now: SystemTime) {
+        let start_writer = {
             let mut unwritten = self.unwritten.lock().unwrap_or_else(PoisonError::into_inner);
             *unwritten.counts.entry(ReuseKey::of(account, intent, now)).or_default() += 1;
-            unwritten.written_at.elapsed() >= FLUSH_EVERY
+            !std::mem::replace(&mut unwritten.writer, true)
         };
-        if due {
-            self.flush();
+        if start_writer {
+            let counts = Arc::downgrade(self);
+            let started = std::thread::Builder::new()
+                .name("juhe-ledger-reuse".into())
+                .spawn(move || write_every_second(&counts));
+            if started.is_err() {
+                self.unwritten.lock().unwrap_or_else(PoisonError::into_inner).writer = false;
+                self.flush();
+            }
         }
     }
 
@@ -79,7 +85,6 @@ impl ReuseCounts {
     pub(crate) fn flush(&self) {
         let counts: Vec<(ReuseKey, u64)> = {
             let mut unwritten = self.unwritten.lock().unwrap_or_else(PoisonError::into_inner);
-            unwritten.written_at = Instant::now();
             unwritten.counts.drain().collect()
         };
         if counts.is_empty() {
@@ -91,6 +96,24 @@ impl ReuseCounts {
             for (key, n) in counts {
                 *unwritten.counts.entry(key).or_default() += n;
             }
+        }
+    }
+}
+
+/// The writer: a second after it starts, and every second while counts come, writes them;
+/// ends when nothing is left to write, or when the ledger is gone (its last handle wrote
+/// them on closing).
+fn write_every_second(counts: &Weak<ReuseCounts>) {
+    loop {
+        std::thread::sleep(FLUSH_EVERY);
+        let Some(counts) = counts.upgrade() else { return };
+        counts.flush();
+        let mut unwritten = counts.unwritten.lock().unwrap_or_else(PoisonError::into_inner);
+        if unwritten.counts.is_empty() {
+            // Decided under the lock `count` takes: a count that comes after this starts a
+            // writer of its own.
+            unwritten.writer = false;
+            return;
         }
     }
 }
