@@ -39,6 +39,12 @@ impl Policy {
         self
     }
 
+    /// This policy with its reuse window cut to `limit` (the ledger's personal retention).
+    pub(crate) fn reuse_at_most(mut self, limit: Duration) -> Self {
+        self.reuse_within = self.reuse_within.map(|window| window.min(limit));
+        self
+    }
+
     /// No reuse, and no waiting for the same question in flight elsewhere (the default).
     pub fn no_reuse(mut self) -> Self {
         self.reuse_within = None;

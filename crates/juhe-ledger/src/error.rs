@@ -108,6 +108,9 @@ pub enum LedgerError {
     /// A ledger secret that is too short to hide anything.
     #[error("ledger secret: {0}")]
     Secret(&'static str),
+    /// A retention period the ledger refuses.
+    #[error("retention: {0}")]
+    Retention(&'static str),
 }
 
 impl LedgerError {

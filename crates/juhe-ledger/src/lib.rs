@@ -97,6 +97,7 @@ mod pace;
 mod postgres;
 mod record;
 mod report;
+mod retention;
 mod reuse_counts;
 mod schema;
 mod secret;
@@ -105,7 +106,7 @@ mod sqlite;
 mod store;
 mod team_keys;
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
 use juhe_proto::{AnyCheck, CivilDate, PersonalFields, Product, Subject};
@@ -119,6 +120,7 @@ pub use record::{
     Actor, Entry, EntryId, Intent, Purpose, Reconciliation, Recorded, Settled, Settlement, Settler, State,
 };
 pub use report::{Counts, Grouping, Report, SANDBOX_TARGET, Span};
+pub use retention::{DEFAULT_BILLING, DEFAULT_PERSONAL, Expiry, Retention};
 pub use secret::LedgerSecret;
 pub use team_keys::{AdminAction, KeyChange, NewTeamKey, TeamKey};
 
@@ -135,6 +137,10 @@ pub struct Ledger {
     store: Arc<dyn Store>,
     location: Arc<str>,
     reused: Arc<reuse_counts::ReuseCounts>,
+    /// The ledger's retention periods, as last read: reuse never reaches past the personal one.
+    retention: Arc<Mutex<Retention>>,
+    /// Applies them at open and daily; `None` without a thread for it.
+    _keeper: Option<Arc<retention::Keeper>>,
 }
 
 impl Ledger {
@@ -161,7 +167,7 @@ impl Ledger {
     #[cfg(feature = "sqlite")]
     #[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
     pub fn open_sqlite(path: &std::path::Path) -> Result<Self, LedgerError> {
-        Ok(Self::new(sqlite::SqliteStore::open(path, false)?, Location::Sqlite(path.into())))
+        Self::new(sqlite::SqliteStore::open(path, false)?, Location::Sqlite(path.into()))
     }
 
     /// [`open_sqlite`](Self::open_sqlite) with `synchronous = FULL`: committed entries also
@@ -169,7 +175,7 @@ impl Ledger {
     #[cfg(feature = "sqlite")]
     #[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
     pub fn open_sqlite_durable(path: &std::path::Path) -> Result<Self, LedgerError> {
-        Ok(Self::new(sqlite::SqliteStore::open(path, true)?, Location::Sqlite(path.into())))
+        Self::new(sqlite::SqliteStore::open(path, true)?, Location::Sqlite(path.into()))
     }
 
     /// Connects to the PostgreSQL ledger at `url` (`postgres://user:password@host/db`),
@@ -177,13 +183,52 @@ impl Ledger {
     #[cfg(feature = "postgres")]
     #[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
     pub fn connect_postgres(url: &str) -> Result<Self, LedgerError> {
-        Ok(Self::new(postgres::PostgresStore::connect(url)?, Location::Postgres(url.into())))
+        Self::new(postgres::PostgresStore::connect(url)?, Location::Postgres(url.into()))
     }
 
-    fn new(store: impl Store + 'static, location: Location) -> Self {
+    fn new(store: impl Store + 'static, location: Location) -> Result<Self, LedgerError> {
         let store: Arc<dyn Store> = Arc::new(store);
         let reused = Arc::new(reuse_counts::ReuseCounts::new(Arc::clone(&store)));
-        Self { store, location: location.to_string().into(), reused }
+        let retention = Arc::new(Mutex::new(store.retention()?));
+        let keeper = retention::Keeper::start(Arc::downgrade(&store), Arc::clone(&retention)).map(Arc::new);
+        Ok(Self { store, location: location.to_string().into(), reused, retention, _keeper: keeper })
+    }
+
+    /// `policy`, its reuse window no longer than the personal retention: an entry past it is
+    /// never reused, even before a pass clears it.
+    fn within_retention(&self, policy: &Policy) -> Policy {
+        let personal = self.retention.lock().unwrap_or_else(std::sync::PoisonError::into_inner).personal;
+        policy.reuse_at_most(personal)
+    }
+
+    /// The ledger's retention periods (docs: [`retention`](crate::Retention)).
+    pub fn retention(&self) -> Result<Retention, LedgerError> {
+        let retention = self.store.retention()?;
+        *self.retention.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = retention;
+        Ok(retention)
+    }
+
+    /// Sets the ledger's retention periods, for every process on it (each sees them within
+    /// an hour, this one at once), and logs the change in the admin log with this process's
+    /// user. The next pass applies them.
+    pub fn set_retention(&self, retention: Retention) -> Result<(), LedgerError> {
+        self.store.set_retention(&retention, &Actor::current().user, SystemTime::now())?;
+        *self.retention.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = retention;
+        Ok(())
+    }
+
+    /// Applies the retention as of `now` (the handle does it by itself at open and daily;
+    /// this is for `juhe ledger prune` and for tests on a scripted clock): the personal
+    /// fields of entries past the personal period are cleared, entries past the billing
+    /// period deleted, the pass logged when it changed something. On SQLite what the rows
+    /// held is overwritten in the file and its log.
+    pub fn expire(&self, now: SystemTime) -> Result<Expiry, LedgerError> {
+        self.store.expire(retention::Pass::Now, now).map(|e| e.unwrap_or_else(|| nothing_expired(now)))
+    }
+
+    /// What [`expire`](Self::expire) would do as of `now`, changing nothing.
+    pub fn expiring(&self, now: SystemTime) -> Result<Expiry, LedgerError> {
+        self.store.expire(retention::Pass::DryRun, now).map(|e| e.unwrap_or_else(|| nothing_expired(now)))
     }
 
     /// Where it is, with any password masked.
@@ -201,7 +246,7 @@ impl Ledger {
         policy: &Policy,
     ) -> Result<Admission, LedgerError> {
         let now = SystemTime::now();
-        let admission = self.store.begin(secret, intent, policy, now)?;
+        let admission = self.store.begin(secret, intent, &self.within_retention(policy), now)?;
         if let Admission::Reuse(_) = admission {
             self.reused.count(secret.account(), intent, now);
         }
@@ -221,7 +266,7 @@ impl Ledger {
         policy: &Policy,
     ) -> Result<Option<Recorded>, LedgerError> {
         let now = SystemTime::now();
-        let found = self.store.reusable(secret, intent, policy, now)?;
+        let found = self.store.reusable(secret, intent, &self.within_retention(policy), now)?;
         if found.is_some() {
             self.reused.count(secret.account(), intent, now);
         }
@@ -403,4 +448,9 @@ pub struct Forgotten {
     pub products: Vec<Product>,
     /// When, as the receipt in the admin log says (`juhe ledger audit`).
     pub at: SystemTime,
+}
+
+/// A pass that found nothing to do.
+fn nothing_expired(now: SystemTime) -> Expiry {
+    Expiry { cleared: 0, deleted: 0, personal_before: now, billing_before: now }
 }

@@ -24,10 +24,12 @@ use crate::record::{
     verdict_name,
 };
 use crate::report::{Grouping, Report, ReuseTally, SANDBOX_TARGET, Span, TALLY_OWNER, Tally};
+use crate::retention::{Expiry, Pass, Retention, china_day, expired_detail, pass_due, retention_detail};
 use crate::reuse_counts::ReuseKey;
 use crate::schema::{
     EARLIER_COLUMNS, EARLIER_LIMIT, ENTRY_COLUMNS, FORGOTTEN_SUBJECT, MIGRATIONS, PaceSql, VERSION,
 };
+use crate::schema::{RETAIN_BILLING, RETAIN_PERSONAL, RETENTION_APPLIED_AT, RetentionSql};
 use crate::team_keys::{AdminAction, KeyChange, KeysTx, NewTeamKey, TeamKey, apply};
 use juhe_proto::Subject;
 
@@ -721,6 +723,94 @@ impl Store for PostgresStore {
         Ok(Report::from_tally(by, tally, reused))
     }
 
+    fn retention(&self) -> Result<Retention, LedgerError> {
+        self.run(read_retention)
+    }
+
+    fn set_retention(&self, retention: &Retention, by: &str, now: SystemTime) -> Result<(), LedgerError> {
+        let (retention, by, at) = (*retention, by.to_owned(), unix_ms(now));
+        self.run(move |client, location| {
+            let error = |e| database(location, e);
+            let mut tx = client.transaction().map_err(error)?;
+            for (name, period) in [(RETAIN_PERSONAL, retention.personal), (RETAIN_BILLING, retention.billing)] {
+                let ms = period.as_millis().to_string();
+                tx.execute(&RETENTION_SQL.write, &[&name, &ms]).map_err(error)?;
+            }
+            tx.execute(
+                "INSERT INTO juhe_ledger_admin_log (at, by_user, action, team, detail) VALUES ($1, $2, 'retention', '', $3)",
+                &[&at, &by, &retention_detail(&retention)],
+            )
+            .map_err(error)?;
+            tx.commit().map_err(error)
+        })
+    }
+
+    fn expire(&self, pass: Pass, now: SystemTime) -> Result<Option<Expiry>, LedgerError> {
+        self.run(move |client, location| {
+            let error = |e| database(location, e);
+            if pass == Pass::IfDue && !due(client, now, location)? {
+                return Ok(None);
+            }
+            let mut tx = client.transaction().map_err(error)?;
+            if pass != Pass::DryRun {
+                // One pass at a time across the fleet; under `IfDue` a pass under way
+                // elsewhere means this one has nothing to do.
+                let wait = if pass == Pass::IfDue { "NOWAIT" } else { "" };
+                tx.execute(
+                    "INSERT INTO juhe_ledger_settings (name, value) VALUES ($1, '0') ON CONFLICT (name) DO NOTHING",
+                    &[&RETENTION_APPLIED_AT],
+                )
+                .map_err(error)?;
+                let locked = tx.query(
+                    &format!("SELECT value FROM juhe_ledger_settings WHERE name = $1 FOR UPDATE {wait}"),
+                    &[&RETENTION_APPLIED_AT],
+                );
+                match locked {
+                    Ok(rows) if pass == Pass::IfDue => {
+                        let applied: Option<String> = rows.first().map(|r| r.get(0));
+                        if !pass_due(applied.as_deref(), now) {
+                            return Ok(None);
+                        }
+                    }
+                    Ok(_) => {}
+                    Err(_) if pass == Pass::IfDue => return Ok(None),
+                    Err(e) => return Err(error(e)),
+                }
+            }
+            let retention = read_retention(&mut tx, location)?;
+            let (personal, billing) = retention.cuts(now);
+            let forgotten = &FORGOTTEN_SUBJECT[..];
+            let (cleared, deleted) = if pass == Pass::DryRun {
+                let count = |row: Row| row.get::<_, i64>(0).unsigned_abs();
+                (
+                    count(tx.query_one(&RETENTION_SQL.count_clear, &[&personal, &billing, &forgotten]).map_err(error)?),
+                    count(tx.query_one(&RETENTION_SQL.count_delete, &[&billing]).map_err(error)?),
+                )
+            } else {
+                let cleared = tx.execute(&RETENTION_SQL.clear, &[&personal, &billing, &forgotten]).map_err(error)?;
+                let deleted = tx.execute(&RETENTION_SQL.delete, &[&billing]).map_err(error)?;
+                tx.execute(&RETENTION_SQL.delete_reuse, &[&china_day(billing)]).map_err(error)?;
+                tx.execute(&RETENTION_SQL.write, &[&RETENTION_APPLIED_AT, &unix_ms(now).to_string()])
+                    .map_err(error)?;
+                if cleared + deleted > 0 {
+                    tx.execute(
+                        "INSERT INTO juhe_ledger_admin_log (at, by_user, action, team, detail) VALUES ($1, $2, 'expire', '', $3)",
+                        &[&unix_ms(now), &Actor::current().user, &expired_detail(cleared, deleted)],
+                    )
+                    .map_err(error)?;
+                }
+                (cleared, deleted)
+            };
+            tx.commit().map_err(error)?;
+            Ok(Some(Expiry {
+                cleared,
+                deleted,
+                personal_before: from_unix_ms(personal),
+                billing_before: from_unix_ms(billing),
+            }))
+        })
+    }
+
     fn add_reuse(&self, counts: &[(ReuseKey, u64)]) -> Result<(), LedgerError> {
         let counts = counts.to_vec();
         self.run(move |client, location| {
@@ -1159,4 +1249,31 @@ fn entry_of(row: &Row) -> Result<(Entry, Option<i64>, i64), postgres::Error> {
         },
     };
     Ok((entry, row.try_get(13)?, row.try_get(14)?))
+}
+
+/// The retention's statements, with this backend's parameter marks.
+static RETENTION_SQL: std::sync::LazyLock<RetentionSql> = std::sync::LazyLock::new(|| RetentionSql::new('$'));
+
+/// The retention periods stored, or the defaults.
+fn read_retention(
+    client: &mut impl postgres::GenericClient,
+    location: &str,
+) -> Result<Retention, LedgerError> {
+    let mut read = |name: &str| -> Result<Option<Duration>, LedgerError> {
+        let row = client.query_opt(&RETENTION_SQL.read, &[&name]).map_err(|e| database(location, e))?;
+        Ok(row.and_then(|r| r.get::<_, String>(0).parse::<u64>().ok()).map(Duration::from_millis))
+    };
+    let default = Retention::default();
+    Ok(Retention {
+        personal: read(RETAIN_PERSONAL)?.unwrap_or(default.personal),
+        billing: read(RETAIN_BILLING)?.unwrap_or(default.billing),
+    })
+}
+
+/// Whether no retention pass ran in the last day (a read, no lock).
+fn due(client: &mut Client, now: SystemTime, location: &str) -> Result<bool, LedgerError> {
+    let row =
+        client.query_opt(&RETENTION_SQL.read, &[&RETENTION_APPLIED_AT]).map_err(|e| database(location, e))?;
+    let applied: Option<String> = row.map(|r| r.get(0));
+    Ok(pass_due(applied.as_deref(), now))
 }

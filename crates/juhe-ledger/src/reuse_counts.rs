@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::{Duration, SystemTime};
 
-use crate::calendar::{CHINA_OFFSET_MS, DAY_MS, unix_ms};
+use crate::calendar::unix_ms;
 use crate::record::Intent;
 use crate::store::Store;
 
@@ -34,7 +34,7 @@ impl ReuseKey {
     fn of(account: &str, intent: &Intent, now: SystemTime) -> Self {
         Self {
             account: account.to_owned(),
-            day: (unix_ms(now) + CHINA_OFFSET_MS).div_euclid(DAY_MS),
+            day: crate::retention::china_day(unix_ms(now)),
             product: intent.product.name(),
             mode: intent.mode.name(),
             team: intent.team.clone().unwrap_or_default(),

@@ -209,7 +209,8 @@ pub(crate) const MIGRATIONS: [Migration; 5] = [
     },
     // 5: how many checks the ledger answered from an earlier billed one, per day (China),
     // product, mode, team and target: what reuse saved, for reports. Counted in memory and
-    // added here at most once a second (`reuse_counts`), never on a reused answer's path.
+    // added here by a thread of their own (`reuse_counts`), never on a reused answer's path.
+    // And the ledger's settings: its retention periods and when they were last applied.
     Migration {
         sqlite: "
             CREATE TABLE juhe_ledger_reuse (
@@ -222,6 +223,7 @@ pub(crate) const MIGRATIONS: [Migration; 5] = [
                 count INTEGER NOT NULL,
                 PRIMARY KEY (account, day, product, mode, team, target)
             ) WITHOUT ROWID;
+            CREATE TABLE juhe_ledger_settings (name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
         ",
         postgres: "
             CREATE TABLE juhe_ledger_reuse (
@@ -234,6 +236,7 @@ pub(crate) const MIGRATIONS: [Migration; 5] = [
                 count BIGINT NOT NULL,
                 PRIMARY KEY (account, day, product, mode, team, target)
             );
+            CREATE TABLE juhe_ledger_settings (name TEXT PRIMARY KEY, value TEXT NOT NULL);
         ",
     },
 ];
@@ -317,6 +320,45 @@ pub(crate) const EARLIER_LIMIT: i64 = 16;
 
 /// The subject a forgotten entry keeps: no check hashes to it, so it links nothing.
 pub(crate) const FORGOTTEN_SUBJECT: [u8; 32] = [0; 32];
+
+/// The settings of the ledger's retention (`juhe_ledger_settings`), in milliseconds.
+pub(crate) const RETAIN_PERSONAL: &str = "retain_personal_ms";
+pub(crate) const RETAIN_BILLING: &str = "retain_billing_ms";
+pub(crate) const RETENTION_APPLIED_AT: &str = "retention_applied_at_ms";
+
+/// The statements of a retention pass, with a backend's parameter marks. `clear` and
+/// `count_clear` take the personal cut-off, the billing cut-off and the forgotten subject;
+/// `delete` and `count_delete` the billing cut-off.
+pub(crate) struct RetentionSql {
+    pub(crate) clear: String,
+    pub(crate) count_clear: String,
+    pub(crate) delete: String,
+    /// Reuse counts of days before the billing cut-off (parameter: the Unix day in China).
+    pub(crate) delete_reuse: String,
+    pub(crate) count_delete: String,
+    pub(crate) read: String,
+    pub(crate) write: String,
+}
+
+impl RetentionSql {
+    pub(crate) fn new(mark: char) -> Self {
+        let personal = format!("started_at < {mark}1 AND started_at >= {mark}2 AND subject <> {mark}3");
+        Self {
+            clear: format!(
+                "UPDATE juhe_ledger_entries SET masked = '', result = NULL, subject = {mark}3 WHERE {personal}"
+            ),
+            count_clear: format!("SELECT count(*) FROM juhe_ledger_entries WHERE {personal}"),
+            delete: format!("DELETE FROM juhe_ledger_entries WHERE started_at < {mark}1"),
+            delete_reuse: format!("DELETE FROM juhe_ledger_reuse WHERE day < {mark}1"),
+            count_delete: format!("SELECT count(*) FROM juhe_ledger_entries WHERE started_at < {mark}1"),
+            read: format!("SELECT value FROM juhe_ledger_settings WHERE name = {mark}1"),
+            write: format!(
+                "INSERT INTO juhe_ledger_settings (name, value) VALUES ({mark}1, {mark}2) \
+                 ON CONFLICT (name) DO UPDATE SET value = excluded.value"
+            ),
+        }
+    }
+}
 
 #[cfg(test)]
 mod tests {

@@ -27,11 +27,13 @@ use crate::record::{
     verdict_name,
 };
 use crate::report::{Grouping, Report, ReuseTally, SANDBOX_TARGET, Span, TALLY_OWNER, Tally};
+use crate::retention::{Expiry, Pass, Retention, china_day, expired_detail, pass_due, retention_detail};
 use crate::reuse_counts::ReuseKey;
 use crate::schema::{
     EARLIER_COLUMNS, EARLIER_LIMIT, ENTRY_COLUMNS, FORGOTTEN_SUBJECT, MIGRATIONS, PaceSql,
     SQLITE_APPLICATION_ID, VERSION,
 };
+use crate::schema::{RETAIN_BILLING, RETAIN_PERSONAL, RETENTION_APPLIED_AT, RetentionSql};
 use crate::team_keys::{AdminAction, KeyChange, KeysTx, NewTeamKey, TeamKey, apply};
 use juhe_proto::Subject;
 
@@ -53,6 +55,85 @@ pub(crate) struct SqliteStore {
 }
 
 impl SqliteStore {
+    /// The retention periods stored, or the defaults.
+    fn read_retention(&self, connection: &Connection) -> Result<Retention, LedgerError> {
+        let read = |name: &str| -> Result<Option<Duration>, LedgerError> {
+            let value: Option<String> = connection
+                .query_row(&RETENTION_SQL.read, params![name], |r| r.get(0))
+                .optional()
+                .map_err(|e| self.error(e))?;
+            Ok(value.and_then(|v| v.parse::<u64>().ok()).map(Duration::from_millis))
+        };
+        let default = Retention::default();
+        Ok(Retention {
+            personal: read(RETAIN_PERSONAL)?.unwrap_or(default.personal),
+            billing: read(RETAIN_BILLING)?.unwrap_or(default.billing),
+        })
+    }
+
+    /// Whether no retention pass ran in the last day.
+    fn due(&self, connection: &Connection, now: SystemTime) -> Result<bool, LedgerError> {
+        let applied: Option<String> = connection
+            .query_row(&RETENTION_SQL.read, params![RETENTION_APPLIED_AT], |r| r.get(0))
+            .optional()
+            .map_err(|e| self.error(e))?;
+        Ok(pass_due(applied.as_deref(), now))
+    }
+
+    /// A pass in one transaction: counts, or clears and deletes and records when.
+    fn expire_on(
+        &self,
+        connection: &mut Connection,
+        pass: Pass,
+        now: SystemTime,
+    ) -> Result<Option<Expiry>, LedgerError> {
+        let behavior =
+            if pass == Pass::DryRun { TransactionBehavior::Deferred } else { TransactionBehavior::Immediate };
+        let tx = connection.transaction_with_behavior(behavior).map_err(|e| self.error(e))?;
+        // Another process may have run it while this one waited.
+        if pass == Pass::IfDue && !self.due(&tx, now)? {
+            return Ok(None);
+        }
+        let retention = self.read_retention(&tx)?;
+        let (personal, billing) = retention.cuts(now);
+        let forgotten = &FORGOTTEN_SUBJECT[..];
+        let count = |sql: &str, args: &[&dyn rusqlite::ToSql]| -> Result<u64, LedgerError> {
+            let n: i64 = tx.query_row(sql, args, |r| r.get(0)).map_err(|e| self.error(e))?;
+            Ok(n.unsigned_abs())
+        };
+        let (cleared, deleted) = if pass == Pass::DryRun {
+            (
+                count(&RETENTION_SQL.count_clear, &[&personal, &billing, &forgotten])?,
+                count(&RETENTION_SQL.count_delete, &[&billing])?,
+            )
+        } else {
+            let cleared = tx
+                .execute(&RETENTION_SQL.clear, params![personal, billing, forgotten])
+                .map_err(|e| self.error(e))? as u64;
+            let deleted =
+                tx.execute(&RETENTION_SQL.delete, params![billing]).map_err(|e| self.error(e))? as u64;
+            tx.execute(&RETENTION_SQL.delete_reuse, params![china_day(billing)])
+                .map_err(|e| self.error(e))?;
+            tx.execute(&RETENTION_SQL.write, params![RETENTION_APPLIED_AT, unix_ms(now).to_string()])
+                .map_err(|e| self.error(e))?;
+            if cleared + deleted > 0 {
+                tx.execute(
+                    "INSERT INTO juhe_ledger_admin_log (at, by_user, action, team, detail) VALUES (?1, ?2, 'expire', '', ?3)",
+                    params![unix_ms(now), Actor::current().user, expired_detail(cleared, deleted)],
+                )
+                .map_err(|e| self.error(e))?;
+            }
+            (cleared, deleted)
+        };
+        tx.commit().map_err(|e| self.error(e))?;
+        Ok(Some(Expiry {
+            cleared,
+            deleted,
+            personal_before: from_unix_ms(personal),
+            billing_before: from_unix_ms(billing),
+        }))
+    }
+
     /// The answers reused in `span`, grouped as the report asks.
     fn reuse_tally(
         &self,
@@ -113,6 +194,9 @@ impl SqliteStore {
             _checkpointer: None,
         };
         store.check_and_migrate(durable)?;
+        // What a row held before an update or a delete is overwritten, not left in free
+        // space: cleared personal fields (retention, forget) leave no copy in the file.
+        store.lock().pragma_update(None, "secure_delete", "ON").map_err(|e| store.error(e))?;
         if let Some(checkpointer) = Checkpointer::start(path) {
             store.lock().pragma_update(None, "wal_autocheckpoint", 0).map_err(|e| store.error(e))?;
             store._checkpointer = Some(checkpointer);
@@ -678,6 +762,55 @@ impl Store for SqliteStore {
         Ok(Report::from_tally(by, tally, reused))
     }
 
+    fn retention(&self) -> Result<Retention, LedgerError> {
+        let connection = self.lock();
+        self.read_retention(&connection)
+    }
+
+    fn set_retention(&self, retention: &Retention, by: &str, now: SystemTime) -> Result<(), LedgerError> {
+        let mut connection = self.lock();
+        let tx = connection
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| self.error(e))?;
+        for (name, period) in [(RETAIN_PERSONAL, retention.personal), (RETAIN_BILLING, retention.billing)] {
+            let ms = period.as_millis().to_string();
+            tx.execute(&RETENTION_SQL.write, params![name, ms]).map_err(|e| self.error(e))?;
+        }
+        let detail = retention_detail(retention);
+        tx.execute(
+            "INSERT INTO juhe_ledger_admin_log (at, by_user, action, team, detail) VALUES (?1, ?2, 'retention', '', ?3)",
+            params![unix_ms(now), by, detail],
+        )
+        .map_err(|e| self.error(e))?;
+        tx.commit().map_err(|e| self.error(e))
+    }
+
+    fn expire(&self, pass: Pass, now: SystemTime) -> Result<Option<Expiry>, LedgerError> {
+        let mut connection = self.lock();
+        if pass == Pass::IfDue {
+            // The common case, read without a write lock: a pass ran in the last day.
+            if !self.due(&connection, now)? {
+                return Ok(None);
+            }
+            // Due: try once, never waiting for the ledger (a check must not wait for this).
+            connection.busy_timeout(Duration::ZERO).map_err(|e| self.error(e))?;
+        }
+        let expiry = self.expire_on(&mut connection, pass, now);
+        if pass == Pass::IfDue {
+            connection.busy_timeout(LOCK_WAIT).map_err(|e| self.error(e))?;
+        }
+        let expiry = match expiry {
+            Err(LedgerError::Locked { .. }) if pass == Pass::IfDue => return Ok(None),
+            other => other?,
+        };
+        if expiry.is_some_and(|e| pass != Pass::DryRun && e.cleared + e.deleted > 0) {
+            // The log's frames still hold the rows as they were: copy it back and empty it.
+            // Busy (a reader on an old snapshot): the periodic checkpoints copy it later.
+            let _ = connection.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+        }
+        Ok(expiry)
+    }
+
     fn add_reuse(&self, counts: &[(ReuseKey, u64)]) -> Result<(), LedgerError> {
         let mut connection = self.lock();
         let tx = connection.transaction().map_err(|e| self.error(e))?;
@@ -845,6 +978,9 @@ impl Store for SqliteStore {
             .map_err(|e| self.error(e))
     }
 }
+
+/// The retention's statements, with this backend's parameter marks.
+static RETENTION_SQL: std::sync::LazyLock<RetentionSql> = std::sync::LazyLock::new(|| RetentionSql::new('?'));
 
 /// The pace's statements, with this backend's parameter marks.
 static PACE_SQL: std::sync::LazyLock<PaceSql> = std::sync::LazyLock::new(|| PaceSql::new('?'));

@@ -53,6 +53,22 @@ pub(crate) trait Store: Send + Sync {
     ) -> Result<Settled, LedgerError>;
     /// Visits entries, oldest first, until `visit` says stop.
     fn visit(&self, selection: Selection, visit: &mut dyn FnMut(Entry) -> bool) -> Result<(), LedgerError>;
+    /// The ledger's retention periods (the defaults when never set).
+    fn retention(&self) -> Result<crate::Retention, LedgerError>;
+    /// Sets them, and logs it as done by `by`, in one transaction.
+    fn set_retention(
+        &self,
+        retention: &crate::Retention,
+        by: &str,
+        now: SystemTime,
+    ) -> Result<(), LedgerError>;
+    /// Runs a retention pass (`None`: not due, or the ledger busy, under `Pass::IfDue`); one
+    /// that changed something is logged.
+    fn expire(
+        &self,
+        pass: crate::retention::Pass,
+        now: SystemTime,
+    ) -> Result<Option<crate::Expiry>, LedgerError>;
     /// Adds counts of answers reused.
     fn add_reuse(&self, counts: &[(crate::reuse_counts::ReuseKey, u64)]) -> Result<(), LedgerError>;
     /// Counts entries in `span`, and answers reused.

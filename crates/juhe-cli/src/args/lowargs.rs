@@ -290,7 +290,7 @@ pub(crate) enum LedgerCommand {
         #[arg(long, value_enum)]
         by: Option<ReportGrouping>,
         /// What one check of a product costs, as your contract with Juhe says (repeat it per
-        /// product; a profile's [prices] fill the rest): the report adds the money spent,
+        /// product; the profile's prices fill the rest): the report adds the money spent,
         /// maybe spent and saved by reuse.
         #[arg(long, value_name = "PRODUCT=PRICE", value_parser = crate::prices::parse_price)]
         price: Vec<String>,

@@ -146,9 +146,9 @@ impl Profile {
         if args.openid.is_none() {
             args.openid = self.secret("openid", &f.openid, &f.openid_file, &f.openid_env)?;
         }
-        fill(&mut args.rsa_public_key, &f.rsa_public_key);
+        fill(&mut args.rsa_public_key, &f.rsa_public_key.as_deref().map(expand_home_text));
         fill(&mut args.base_url, &f.base_url);
-        fill(&mut args.ca_cert, &f.ca_cert);
+        fill(&mut args.ca_cert, &f.ca_cert.as_deref().map(expand_home));
         if args.mode.is_none()
             && let Some(name) = &f.mode
         {
@@ -191,7 +191,7 @@ impl Profile {
         if args.no_ledger {
             return Ok(());
         }
-        fill(&mut args.ledger, &f.ledger);
+        fill(&mut args.ledger, &self.ledger());
         if args.reuse_within.is_none()
             && let Some(text) = &f.reuse_within
         {
@@ -208,7 +208,7 @@ impl Profile {
 
     /// The profile's ledger, for the commands that read one.
     pub(crate) fn ledger(&self) -> Option<String> {
-        self.file.ledger.clone()
+        self.file.ledger.as_deref().map(expand_home_text)
     }
 
     /// The profile's prices.
@@ -275,6 +275,12 @@ fn expand_home(path: &Path) -> PathBuf {
         (Ok(rest), Some(home)) => PathBuf::from(home).join(rest),
         _ => path.to_owned(),
     }
+}
+
+/// A value that may be a path (`~/keys/public.pem`, a ledger file): `~/` expanded; URLs and
+/// keys pass as they are.
+fn expand_home_text(text: &str) -> String {
+    if text.starts_with("~/") { expand_home(Path::new(text)).display().to_string() } else { text.to_owned() }
 }
 
 /// Whether a ledger URL carries a password (`postgres://user:secret@host/db`).

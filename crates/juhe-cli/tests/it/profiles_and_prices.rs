@@ -106,8 +106,10 @@ fn a_profile_fills_what_flags_and_the_environment_leave_unset() {
     json(&juhe_with(&config, &openid, &raised));
     assert_eq!(sandbox.ledger().billed, 4);
 
-    // With no profile named, the file's default (the embedded sandbox) applies.
-    let default = juhe_with(&config, &[], &telecom3(&sandbox, 1));
+    // With no profile named, the file's default (the embedded sandbox) applies, and says
+    // sandbox as --sandbox does: a key and a base URL in the environment do not send it.
+    let env = [("JUHE_KEY", sandbox.key()), ("JUHE_BASE_URL", sandbox.base_url())];
+    let default = juhe_with(&config, &env, &telecom3(&sandbox, 1));
     assert!(said(&default).contains("embedded sandbox"), "{}", said(&default));
     assert_eq!(sandbox.ledger().billed, 4, "nothing went to the staging sandbox");
 }

@@ -688,3 +688,53 @@ pub(crate) fn reuse_is_counted(open: &dyn Fn() -> Ledger) {
     let before = open().report(Span::new(None, Some(yesterday)), Grouping::Day).unwrap();
     assert_eq!(before.total.reused, 0);
 }
+
+/// Retention on two clocks, on a scripted clock: personal fields go after the personal
+/// period (billing totals unchanged, no longer reusable), entries after the billing period;
+/// a dry run changes nothing; passes are logged; every handle reads the ledger's periods.
+pub(crate) fn retention(open: &dyn Fn() -> Ledger) {
+    let day = Duration::from_secs(86_400);
+    let ledger = open();
+    assert_eq!(ledger.retention().unwrap(), juhe_ledger::Retention::default());
+    ledger.set_retention(juhe_ledger::Retention::new(day * 30, day * 90).unwrap()).unwrap();
+    assert_eq!(open().retention().unwrap().personal, day * 30, "the ledger's own, for every handle");
+    let secret = secret();
+    for n in 40..50 {
+        let entry = sent(ledger.begin(&secret, &intent(n, "juhe"), &reuse()).unwrap());
+        ledger.finish(entry, &billed(&format!("JH{n}"))).unwrap();
+    }
+    let now = SystemTime::now();
+    let before = ledger.report(Span::all(), Grouping::Total).unwrap();
+    assert_eq!(ledger.expiring(now + day * 29).unwrap().cleared, 0);
+    let dry = ledger.expiring(now + day * 31).unwrap();
+    assert_eq!((dry.cleared, dry.deleted), (10, 0));
+    assert!(
+        matches!(ledger.begin(&secret, &intent(41, "juhe"), &reuse()).unwrap(), Admission::Reuse(_)),
+        "dry"
+    );
+
+    let pass = ledger.expire(now + day * 31).unwrap();
+    assert_eq!((pass.cleared, pass.deleted), (10, 0));
+    let after = ledger.report(Span::all(), Grouping::Total).unwrap();
+    assert_eq!((after.total.billed, after.total.not_billed), (before.total.billed, before.total.not_billed));
+    let mut entries = Vec::new();
+    ledger
+        .entries(Span::all(), &mut |e| {
+            entries.push(e);
+            true
+        })
+        .unwrap();
+    assert!(entries.iter().all(|e| e.masked.is_empty() && e.order_id.is_some()), "{entries:?}");
+    assert!(
+        matches!(ledger.begin(&secret, &intent(41, "juhe"), &reuse()).unwrap(), Admission::Send(_)),
+        "an expired answer is not reused: the person is checked again"
+    );
+    assert_eq!(ledger.expire(now + day * 31).unwrap().cleared, 1, "only the check sent since");
+    let log = ledger.admin_actions().unwrap();
+    assert!(log.iter().any(|a| a.action == "retention" && a.detail.contains("30 days")), "{log:?}");
+    assert!(log.iter().any(|a| a.action == "expire" && a.detail.contains("of 10 entries")), "{log:?}");
+
+    let gone = ledger.expire(now + day * 91).unwrap();
+    assert_eq!(gone.deleted, 11, "the ten and the new check");
+    assert_eq!(ledger.report(Span::all(), Grouping::Total).unwrap().total, juhe_ledger::Counts::default());
+}

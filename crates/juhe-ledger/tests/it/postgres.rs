@@ -178,3 +178,87 @@ fn erasures_leave_a_receipt_in_an_append_only_log() {
         assert!(format!("{refused:?}").contains("append-only"), "{sql}: {refused:?}");
     }
 }
+
+#[test]
+fn retention_on_two_clocks() {
+    let (url, _first) = fresh();
+    behaviour::retention(&|| Ledger::connect_postgres(&url).unwrap());
+}
+
+/// Every row of every ledger table, as PostgreSQL prints it (byte strings as `\x` hex).
+fn table_contents(url: &str) -> String {
+    let mut client = postgres::Client::connect(url, postgres::NoTls).unwrap();
+    let tables: Vec<String> = client
+        .query(
+            "SELECT table_name::text FROM information_schema.tables WHERE table_name LIKE 'juhe\\_ledger\\_%'",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert!(tables.len() >= 8, "{tables:?}");
+    let mut text = String::new();
+    for table in tables {
+        for row in client.query(&format!("SELECT t::text FROM {table} t"), &[]).unwrap() {
+            text.push_str(&row.get::<_, String>(0));
+            text.push('\n');
+        }
+    }
+    text
+}
+
+/// What the tables could hold of person `n`: the name, ID number and mobile (never stored),
+/// the masked form and the subject hash (stored until forgotten or expired).
+fn traces(n: u32) -> Vec<String> {
+    let check = behaviour::check(n);
+    let intent = behaviour::intent(n, "juhe");
+    let hex: String = intent.subject.as_bytes().iter().map(|b| format!("{b:02x}")).collect();
+    vec![
+        check.name.as_str().to_owned(),
+        check.idcard.as_str().to_owned(),
+        check.mobile.as_str().to_owned(),
+        intent.masked,
+        hex,
+    ]
+}
+
+/// After `forget` and after retention expiry, PostgreSQL's tables hold nothing of the people
+/// (what `VACUUM` has yet to reclaim no query returns); the billing facts stay.
+#[test]
+fn forgotten_and_expired_people_are_gone_from_the_tables() {
+    let (url, ledger) = fresh();
+    let day = std::time::Duration::from_secs(86_400);
+    ledger.set_retention(juhe_ledger::Retention::new(day * 30, day * 365).unwrap()).unwrap();
+    for n in 60..66 {
+        let juhe_ledger::Admission::Send(entry) = ledger
+            .begin(&behaviour::secret(), &behaviour::intent(n, "juhe"), &juhe_ledger::Policy::record_only())
+            .unwrap()
+        else {
+            panic!("not sent")
+        };
+        ledger.finish(entry, &behaviour::billed(&format!("JH{n}"))).unwrap();
+    }
+    let stored =
+        |n: u32, contents: &str| traces(n).into_iter().filter(|t| contents.contains(t.as_str())).count();
+    let contents = table_contents(&url);
+    let found: Vec<String> = traces(61).into_iter().filter(|t| contents.contains(t.as_str())).collect();
+    assert_eq!(
+        stored(61, &contents),
+        2,
+        "the masked form and the hash, never the fields in clear: {found:?}"
+    );
+    let today = juhe_proto::CivilDate::new(2026, 12, 1).unwrap();
+    assert_eq!(ledger.forget(&behaviour::secret(), &behaviour::person(61), today).unwrap().entries, 1);
+    let contents = table_contents(&url);
+    assert_eq!(stored(61, &contents), 0, "forgotten");
+    assert_eq!(stored(62, &contents), 2, "the others stay");
+    assert_eq!(ledger.expire(std::time::SystemTime::now() + day * 31).unwrap().cleared, 5);
+    let contents = table_contents(&url);
+    for n in 60..66 {
+        assert_eq!(stored(n, &contents), 0, "person {n} expired");
+    }
+    assert!(contents.contains("JH63"), "the billing facts stay");
+    let report = ledger.report(juhe_ledger::Span::all(), juhe_ledger::Grouping::Total).unwrap();
+    assert_eq!(report.total.billed, 6, "billing totals unchanged");
+}

@@ -278,6 +278,47 @@ fn a_forgotten_person_is_gone_from_the_files() {
 }
 
 #[test]
+fn retention_on_two_clocks() {
+    let (path, _first) = fresh("retention");
+    behaviour::retention(&|| Ledger::open_sqlite(&path).unwrap());
+}
+
+/// Past the personal period nothing of the people is left in the files (the database, its
+/// log, its shared memory): no masked form nor subject hash, though each row was written
+/// twice (pending, then answered); the billing facts stay.
+#[test]
+fn expired_personal_fields_are_gone_from_the_files() {
+    let (path, ledger) = fresh("retention-files");
+    let day = Duration::from_secs(86_400);
+    ledger.set_retention(juhe_ledger::Retention::new(day * 30, day * 365).unwrap()).unwrap();
+    for n in 0..20 {
+        let juhe_ledger::Admission::Send(entry) =
+            ledger.begin(&secret(), &intent(n, "juhe"), &Policy::record_only()).unwrap()
+        else {
+            panic!("not sent")
+        };
+        ledger.finish(entry, &billed(&format!("JH{n}"))).unwrap();
+    }
+    let files = || -> Vec<Vec<u8>> {
+        ["", "-wal", "-shm"]
+            .iter()
+            .filter_map(|suffix| std::fs::read(format!("{}{suffix}", path.display())).ok())
+            .collect()
+    };
+    let people: Vec<_> = (0..20).map(|n| intent(n, "juhe")).collect();
+    let needles: Vec<&[u8]> =
+        people.iter().flat_map(|i| [i.masked.as_bytes(), i.subject.as_bytes()]).collect();
+    assert_eq!(bytes::found(&files().concat(), &needles).len(), needles.len(), "all there before");
+    let pass = ledger.expire(std::time::SystemTime::now() + day * 31).unwrap();
+    assert_eq!(pass.cleared, 20);
+    for (file, name) in files().iter().zip(["database", "log", "shared memory"]) {
+        let found = bytes::found(file, &needles);
+        assert!(found.is_empty(), "found in the {name} ({} bytes): {found:?}", file.len());
+    }
+    assert!(files().iter().any(|f| bytes::contains(f, b"JH17")), "the billing facts stay");
+}
+
+#[test]
 fn team_budgets_hold_per_team_under_the_accounts() {
     behaviour::team_budgets(&fresh("team-budgets").1);
 }
