@@ -246,7 +246,8 @@ fn ledger_command(
         | LedgerCommand::Audit { at, .. }
         | LedgerCommand::Settle { at, .. }
         | LedgerCommand::Forget { at, .. }
-        | LedgerCommand::Prune { at, .. } => at.ledger.clone(),
+        | LedgerCommand::Prune { at, .. }
+        | LedgerCommand::Retention { at, .. } => at.ledger.clone(),
     };
     let location = match typed.or(before) {
         Some(text) => parse_location(&text)?,
@@ -254,7 +255,10 @@ fn ledger_command(
     };
     let prints_text_or_json = matches!(
         command,
-        LedgerCommand::Report { .. } | LedgerCommand::Pending { .. } | LedgerCommand::Settle { .. }
+        LedgerCommand::Report { .. }
+            | LedgerCommand::Pending { .. }
+            | LedgerCommand::Settle { .. }
+            | LedgerCommand::Retention { .. }
     );
     let format = match format_before {
         Some(AnyFormat::Json) => Format::Json,
@@ -439,6 +443,7 @@ fn command_name(command: &Command) -> &'static str {
         Command::Ledger { command: LedgerCommand::Export { .. } } => "ledger export",
         Command::Ledger { command: LedgerCommand::Audit { .. } } => "ledger audit",
         Command::Ledger { command: LedgerCommand::Prune { .. } } => "ledger prune",
+        Command::Ledger { command: LedgerCommand::Retention { .. } } => "ledger retention",
         Command::Ledger { command: LedgerCommand::Settle { .. } } => "ledger settle",
         Command::Ledger { command: LedgerCommand::Forget { .. } } => "ledger forget",
         Command::Gateway { command: GatewayCommand::Serve(_) } => "gateway serve",
@@ -471,6 +476,9 @@ fn with_format_before(command: LedgerCommand, before: Format) -> LedgerCommand {
         }
         LedgerCommand::Pending { format, at } => {
             LedgerCommand::Pending { format: Some(format.unwrap_or(before)), at }
+        }
+        LedgerCommand::Retention { personal, billing, format, at } => {
+            LedgerCommand::Retention { personal, billing, format: Some(format.unwrap_or(before)), at }
         }
         LedgerCommand::Settle { entries, billed, order_id, not_billed, format, at } => {
             LedgerCommand::Settle {

@@ -392,11 +392,30 @@ pub(crate) enum LedgerCommand {
         #[command(flatten)]
         at: LedgerAt,
     },
-    /// Delete entries older than DURATION (30d, 180d), for retention rules.
-    Prune {
-        /// Entries sent longer ago than this go.
+    /// The ledger's retention periods, for every process on it: how long entries keep their
+    /// personal fields, and how long they are kept at all. Shows them; with an option, sets
+    /// them (logged in the admin log).
+    Retention {
+        /// How long an entry keeps its masked form, result fields and subject hash (180d by
+        /// default; at least 1d).
         #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
-        older_than: Duration,
+        personal: Option<Duration>,
+        /// How long an entry's billing facts are kept (3y by default; at least --personal).
+        #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+        billing: Option<Duration>,
+        /// Output format.
+        #[arg(long, value_enum, help_heading = "Output")]
+        format: Option<Format>,
+        #[command(flatten)]
+        at: LedgerAt,
+    },
+    /// Apply the ledger's retention now (personal fields past their period cleared, entries
+    /// past the billing period deleted), or delete entries older than --older-than.
+    Prune {
+        /// Delete every entry sent longer ago than this (30d, 180d), billed or not, instead of
+        /// applying the retention periods.
+        #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+        older_than: Option<Duration>,
         /// Say how many entries would go, and delete nothing.
         #[arg(long)]
         dry_run: bool,
@@ -674,7 +693,7 @@ pub(crate) fn parse_timeout(text: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs_f64(secs))
 }
 
-/// `45s`, `90m`, `12h`, `30d`, `2w`: a whole number and a unit.
+/// `45s`, `90m`, `12h`, `30d`, `2w`, `3y` (365 days): a whole number and a unit.
 pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
     let text = text.trim();
     let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
@@ -685,7 +704,8 @@ pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
         "h" => 3600,
         "d" => 86_400,
         "w" => 7 * 86_400,
-        _ => return Err(format!("`{text}` is not a duration such as 45s, 90m, 12h, 30d or 2w")),
+        "y" => 365 * 86_400,
+        _ => return Err(format!("`{text}` is not a duration such as 45s, 90m, 12h, 30d, 2w or 3y")),
     };
     let number: u64 = number.parse().map_err(|_| format!("`{text}` is not a duration such as 12h or 30d"))?;
     // Ten years is longer than any retention rule or reuse window.

@@ -58,7 +58,7 @@ pub(crate) fn run(command: LedgerCommand, location: &Location, prices: &Prices) 
         LedgerCommand::Forget { name, idcard, mobile, image, key, .. } => {
             return forget(&ledger, (name, idcard, mobile, image), &key);
         }
-        LedgerCommand::Prune { older_than, dry_run, .. } => {
+        LedgerCommand::Prune { older_than: Some(older_than), dry_run, .. } => {
             let before = SystemTime::now().checked_sub(older_than).unwrap_or(SystemTime::UNIX_EPOCH);
             let (count, said) = if dry_run {
                 (ledger.count_before(before).map_err(failed)?, "would delete")
@@ -72,8 +72,59 @@ pub(crate) fn run(command: LedgerCommand, location: &Location, prices: &Prices) 
                 china_timestamp(before)
             );
         }
+        LedgerCommand::Prune { older_than: None, dry_run, .. } => {
+            let now = SystemTime::now();
+            let expiry = if dry_run { ledger.expiring(now) } else { ledger.expire(now) }.map_err(failed)?;
+            let (clear, delete) =
+                if dry_run { ("would clear", "would delete") } else { ("cleared", "deleted") };
+            let nothing = if dry_run { " (--dry-run: nothing changed)" } else { "" };
+            eprintln!(
+                "juhe: {clear} the personal fields of {} sent before {}, and {delete} {} sent before {}{nothing}",
+                crate::plural::counted(expiry.cleared, "entry", "entries"),
+                china_timestamp(expiry.personal_before),
+                crate::plural::counted(expiry.deleted, "entry", "entries"),
+                china_timestamp(expiry.billing_before),
+            );
+        }
+        LedgerCommand::Retention { personal, billing, format, .. } => {
+            retention(&ledger, personal, billing, format.unwrap_or(Format::Text))?;
+        }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `juhe ledger retention`: shows the periods, or sets those given (the other kept).
+fn retention(
+    ledger: &Ledger,
+    personal: Option<std::time::Duration>,
+    billing: Option<std::time::Duration>,
+    format: Format,
+) -> Result<(), Failure> {
+    let failed = |e: juhe_verify::ledger::LedgerError| Failure::usage(crate::failure::error_chain(&e));
+    let mut current = ledger.retention().map_err(failed)?;
+    if personal.is_some() || billing.is_some() {
+        let wanted = juhe_verify::ledger::Retention::new(
+            personal.unwrap_or(current.personal),
+            billing.unwrap_or(current.billing),
+        )
+        .map_err(failed)?;
+        ledger.set_retention(wanted).map_err(failed)?;
+        current = wanted;
+    }
+    let days = |d: std::time::Duration| d.as_secs() / 86_400;
+    match format {
+        Format::Json => println!(
+            "{}",
+            json!({"personal_days": days(current.personal), "billing_days": days(current.billing), "ledger": ledger.location()})
+        ),
+        Format::Text => println!(
+            "ledger {}: personal fields kept {} days, billing facts {} days",
+            escaped(ledger.location()),
+            days(current.personal),
+            days(current.billing)
+        ),
+    }
+    Ok(())
 }
 
 /// `juhe ledger forget`: the person's entries lose their personal fields; the receipt names

@@ -465,6 +465,44 @@ fn the_ledger_holds_no_personal_data_and_prunes() {
     assert_eq!(report(&ledger)["billed"].as_u64(), Some(0));
 }
 
+/// `juhe ledger retention` shows and sets the ledger's periods (refusing ones that do not
+/// hold together, logged in the audit), and `juhe ledger prune` with no `--older-than` applies
+/// them; on each database. What a pass clears is tested on a scripted clock in juhe-ledger.
+#[test]
+fn retention_is_set_per_ledger_and_applied_by_prune() {
+    let dir = temp_dir("retention");
+    for ledger in [dir.join("ledger.sqlite").display().to_string(), postgres_server::shared().new_database()]
+    {
+        let run =
+            |args: &[&str]| crate::juhe_command().args(args).args(["--ledger", &ledger]).output().unwrap();
+        let shown = run(&["ledger", "retention", "--format", "json"]);
+        let shown = json(&shown);
+        assert_eq!(
+            (shown["personal_days"].as_u64(), shown["billing_days"].as_u64()),
+            (Some(180), Some(1096))
+        );
+        let set = run(&["ledger", "retention", "--personal", "30d", "--billing", "2y"]);
+        assert!(set.status.success(), "{}", stderr(&set));
+        assert!(
+            String::from_utf8_lossy(&set.stdout)
+                .contains("personal fields kept 30 days, billing facts 730 days")
+        );
+        let refused = run(&["ledger", "retention", "--billing", "7d"]);
+        assert_eq!(refused.status.code(), Some(2));
+        assert!(stderr(&refused).contains("at least as long as the personal fields"), "{}", stderr(&refused));
+        assert_eq!(
+            json(&run(&["ledger", "retention", "--format", "json"]))["personal_days"].as_u64(),
+            Some(30)
+        );
+        let audit = String::from_utf8(run(&["ledger", "audit", "--format", "json"]).stdout).unwrap();
+        assert!(audit.contains("personal fields 30 days, billing facts 730 days"), "{audit}");
+        let dry = run(&["ledger", "prune", "--dry-run"]);
+        assert!(dry.status.success(), "{}", stderr(&dry));
+        assert!(stderr(&dry).contains("would clear the personal fields of 0 entries"), "{}", stderr(&dry));
+        assert!(run(&["ledger", "prune"]).status.success());
+    }
+}
+
 /// `juhe ledger forget` on request: the person's entries lose their masked form (the export
 /// shows it empty; a SQLite file no longer holds it, nor its log), their check is no longer
 /// reused (asked again, it is billed again), everyone else's entries stay, and the billing
