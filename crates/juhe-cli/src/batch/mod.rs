@@ -358,19 +358,29 @@ const QUIET: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Says on stderr what a batch waits for (checks in flight, another process's checks of the
 /// same people, the ledger, the pace) whenever it has written nothing for [`QUIET`], and again
-/// every [`QUIET`] while that lasts. Stops when dropped.
-struct QuietWatch(Arc<AtomicBool>);
+/// every [`QUIET`] while that lasts. Stops when dropped, and is joined: its thread holds the
+/// batch's handle (and through it the client's ledger), which must be gone before the process
+/// ends for the ledger to write what it keeps in memory (its reuse counts).
+struct QuietWatch {
+    stop: Arc<(std::sync::Mutex<bool>, std::sync::Condvar)>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
 
 impl QuietWatch {
     fn start(batch: BatchHandle, last_write: Arc<std::sync::Mutex<std::time::Instant>>) -> Self {
-        let done = Arc::new(AtomicBool::new(false));
-        let stop = Arc::clone(&done);
+        let stop = Arc::new((std::sync::Mutex::new(false), std::sync::Condvar::new()));
+        let stopping = Arc::clone(&stop);
         let watch = move || {
+            let (stopped, wake) = &*stopping;
             let mut said: Option<std::time::Instant> = None;
-            while !stop.load(Ordering::Relaxed) {
-                std::thread::sleep(std::time::Duration::from_millis(250));
+            let mut guard = stopped.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            while !*guard {
+                guard = wake
+                    .wait_timeout(guard, std::time::Duration::from_millis(250))
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .0;
                 let quiet = last_write.lock().unwrap_or_else(std::sync::PoisonError::into_inner).elapsed();
-                if quiet >= QUIET && said.is_none_or(|at| at.elapsed() >= QUIET) {
+                if !*guard && quiet >= QUIET && said.is_none_or(|at| at.elapsed() >= QUIET) {
                     eprintln!(
                         "juhe: nothing written for {} s; waiting: {}",
                         quiet.as_secs(),
@@ -381,14 +391,19 @@ impl QuietWatch {
             }
         };
         // Without a thread the batch still runs, silently.
-        let _ = std::thread::Builder::new().name("juhe-batch-quiet".into()).spawn(watch);
-        Self(done)
+        let thread = std::thread::Builder::new().name("juhe-batch-quiet".into()).spawn(watch).ok();
+        Self { stop, thread }
     }
 }
 
 impl Drop for QuietWatch {
     fn drop(&mut self) {
-        self.0.store(true, Ordering::Relaxed);
+        let (stopped, wake) = &*self.stop;
+        *stopped.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = true;
+        wake.notify_all();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
     }
 }
 

@@ -465,6 +465,26 @@ fn the_ledger_holds_no_personal_data_and_prunes() {
     assert_eq!(report(&ledger)["billed"].as_u64(), Some(0));
 }
 
+/// A batch answered from the ledger is counted as reused in the report, on each transport:
+/// the process writes the counts it keeps in memory before it ends.
+#[test]
+fn a_batch_answered_from_the_ledger_counts_as_reused() {
+    let sandbox = Sandbox::start().unwrap();
+    let dir = temp_dir("reused-count");
+    let input = dir.join("in.csv");
+    write_people(&sandbox, &input, 0..40);
+    let ledger = dir.join("ledger.sqlite").display().to_string();
+    for (n, transport) in ["reqwest", "reqwest", "ureq"].iter().enumerate() {
+        let output = dir.join(format!("out{n}.csv"));
+        let extra = ["--ledger", &ledger, "--reuse-within", "1d", "--transport", transport];
+        let out = batch(&sandbox, &input, &output, &extra).output().unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+    let report = report(&ledger);
+    assert_eq!((report["billed"].as_u64(), report["reused"].as_u64()), (Some(40), Some(80)), "{report}");
+    assert_eq!(sandbox.ledger().billed, 40);
+}
+
 /// `juhe ledger retention` shows and sets the ledger's periods (refusing ones that do not
 /// hold together, logged in the audit), and `juhe ledger prune` with no `--older-than` applies
 /// them; on each database. What a pass clears is tested on a scripted clock in juhe-ledger.
