@@ -68,6 +68,9 @@ fn with_ledger(builder: ClientBuilder, setup: &LedgerSetup) -> Result<ClientBuil
     if let Some(secret) = std::env::var("JUHE_LEDGER_SECRET").ok().filter(|s| !s.is_empty()) {
         builder = builder.ledger_secret(secret);
     }
+    if let Some(previous) = std::env::var("JUHE_LEDGER_SECRET_PREVIOUS").ok().filter(|s| !s.is_empty()) {
+        builder = builder.previous_ledger_secret(previous);
+    }
     if let Some(window) = setup.reuse_within {
         builder = builder.reuse_within(window);
     }

@@ -37,6 +37,7 @@ fn intent(n: u64, key: &SubjectKey) -> Intent {
         deadline: Duration::from_secs(30),
         team: None,
         purpose: None,
+        previous_subject: None,
     }
 }
 

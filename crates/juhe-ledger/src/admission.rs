@@ -164,6 +164,10 @@ pub(crate) struct NewRow<'a> {
     /// Who sends it.
     pub(crate) actor: &'static Actor,
     pub(crate) subject: &'a [u8; 32],
+    /// The subject under the previous ledger secret, while one is kept: its entries match too.
+    pub(crate) previous_subject: Option<&'a [u8; 32]>,
+    /// The version of the secret `subject` is hashed under, recorded with the entry.
+    pub(crate) secret_version: &'a str,
     pub(crate) product: &'static str,
     pub(crate) mode: &'static str,
     pub(crate) target: &'a str,
@@ -245,6 +249,8 @@ fn new_row<'a>(
         across_purposes: policy.across_purposes,
         actor: Actor::current(),
         subject: intent.subject.as_bytes(),
+        previous_subject: intent.previous_subject.as_ref().map(juhe_proto::Subject::as_bytes),
+        secret_version: secret.version(),
         product: intent.product.name(),
         mode: intent.mode.name(),
         target: &intent.target,
@@ -287,7 +293,13 @@ pub(crate) fn admit(
     let now_ms = unix_ms(now);
     let row = new_row(tx, secret, intent, policy, now_ms);
     if let Some(window) = policy.reuse_within {
-        tx.lock_subject(row.subject)?;
+        // Under both secrets while a previous one is kept, in one order for every process (a
+        // process still on the previous secret locks that one alone).
+        let mut subjects = [Some(row.subject), row.previous_subject];
+        subjects.sort_unstable();
+        for subject in subjects.into_iter().flatten() {
+            tx.lock_subject(subject)?;
+        }
         let mut earlier = tx.earlier(&row, since(now_ms, window))?;
         for e in earlier.iter_mut().filter(|e| e.state == State::Pending) {
             let own = tx.owner();

@@ -65,6 +65,7 @@
 //!     deadline: Duration::from_secs(30),
 //!     team: None,
 //!     purpose: None,
+//!     previous_subject: None,
 //! };
 //! let policy = Policy::record_only().reuse_within(Duration::from_secs(86_400));
 //! let Admission::Send(entry) = ledger.begin(&secret, &intent, &policy)? else { unreachable!() };
@@ -355,26 +356,47 @@ impl Ledger {
     /// Forgets a person: the personal fields (masked form, result fields, subject hash) of the
     /// entries of `secret`'s account about the people `fields` describe are removed, for every
     /// product whose parameters `fields` all give (a name and ID card number find idcard checks;
-    /// with a mobile, telecom2 and telecom3 ones too; with a photo, face ones). The billing facts
-    /// stay (time, product, mode, state, code, order number), unlinkable to anyone; the entries
-    /// are no longer reusable. SQLite's old values are zeroed in the file and its log.
+    /// with a mobile, telecom2 and telecom3 ones too; with a photo, face ones), under the
+    /// secret and its previous one while kept. The billing facts stay (time, product, mode,
+    /// state, code, order number), unlinkable to anyone; the entries are no longer reusable.
+    /// SQLite's old values are zeroed in the file and its log.
     pub fn forget(
         &self,
         secret: &LedgerSecret,
         fields: &PersonalFields,
         today: CivilDate,
     ) -> Result<Forgotten, LedgerError> {
+        self.forget_people(secret, std::slice::from_ref(fields), today)
+    }
+
+    /// [`forget`](Self::forget) for many people at once (a list of erasure requests): one
+    /// pass over the ledger (one rebuild of a SQLite file) and one receipt. `products` then
+    /// holds every product looked for.
+    pub fn forget_people(
+        &self,
+        secret: &LedgerSecret,
+        people: &[PersonalFields],
+        today: CivilDate,
+    ) -> Result<Forgotten, LedgerError> {
         let mut subjects = Vec::new();
         let mut products = Vec::new();
-        for product in Product::ALL {
-            let given = product.params().iter().all(|p| !fields.get(*p).is_empty());
-            if let (true, Ok(check)) = (given, AnyCheck::parse(product, fields, today)) {
-                subjects.push(Subject::of(&check, secret.subject_key()));
-                products.push(product);
+        for fields in people {
+            for product in Product::ALL {
+                let given = product.params().iter().all(|p| !fields.get(*p).is_empty());
+                if let (true, Ok(check)) = (given, AnyCheck::parse(product, fields, today)) {
+                    let keys =
+                        std::iter::once(secret).chain(secret.previous()).map(LedgerSecret::subject_key);
+                    subjects.extend(keys.map(|key| Subject::of(&check, key)));
+                    if !products.contains(&product) {
+                        products.push(product);
+                    }
+                }
             }
         }
         let entries = self.store.forget(secret.account(), &subjects)?;
         let names: Vec<&str> = products.iter().map(|p| p.name()).collect();
+        let people_text =
+            if people.len() == 1 { String::new() } else { format!(" of {} people", people.len()) };
         let receipt = AdminAction {
             id: 0,
             // To the millisecond, as the log keeps it.
@@ -382,10 +404,17 @@ impl Ledger {
             by: Actor::current().user.clone(),
             action: "forget".into(),
             team: String::new(),
-            detail: format!("{entries} entries of {}", names.join(", ")),
+            detail: format!("{entries} entries{people_text} of {}", names.join(", ")),
         };
         self.store.log_action(&receipt)?;
         Ok(Forgotten { entries, products, at: receipt.at })
+    }
+
+    /// The secret versions the ledger's linkable entries are hashed under, oldest first: how
+    /// many entries each, and the first and last check. A version no longer configured can
+    /// never be linked to a person again; one whose entries are all gone may be destroyed.
+    pub fn secret_versions(&self) -> Result<Vec<SecretVersion>, LedgerError> {
+        self.store.secret_versions()
     }
 
     /// Takes a start in the key's pace: the schedule of the account `secret` names and of
@@ -448,6 +477,21 @@ pub struct Forgotten {
     pub products: Vec<Product>,
     /// When, as the receipt in the admin log says (`juhe ledger audit`).
     pub at: SystemTime,
+}
+
+/// The entries hashed under one secret version ([`Ledger::secret_versions`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SecretVersion {
+    /// The version ([`LedgerSecret::version`]); empty for entries written before versions
+    /// were recorded.
+    pub version: String,
+    /// How many entries still hold a subject hashed under it.
+    pub entries: u64,
+    /// When the first of them was sent.
+    pub first: SystemTime,
+    /// When the last of them was sent.
+    pub last: SystemTime,
 }
 
 /// A pass that found nothing to do.

@@ -423,12 +423,13 @@ impl BeginTx for Begin<'_, '_> {
     fn earlier(&mut self, row: &NewRow<'_>, since: i64) -> Result<Vec<Earlier>, LedgerError> {
         let sql = format!(
             "SELECT {EARLIER_COLUMNS} FROM juhe_ledger_entries \
-             WHERE subject = $1 AND product = $2 AND target = $3 AND started_at >= $4 AND account = $5 \
-             AND state <> 'not_billed' AND (NOT $6 OR team IS NOT DISTINCT FROM $7) \
+             WHERE (subject = $1 OR subject = $10) AND product = $2 AND target = $3 AND started_at >= $4 \
+             AND account = $5 AND state <> 'not_billed' AND (NOT $6 OR team IS NOT DISTINCT FROM $7) \
              AND ($8 OR purpose IS NOT DISTINCT FROM $9) \
              ORDER BY started_at DESC, id DESC LIMIT {EARLIER_LIMIT}"
         );
         let subject: &[u8] = row.subject;
+        let previous: &[u8] = row.previous_subject.unwrap_or(row.subject);
         let rows = self.query(
             &sql,
             &[
@@ -441,6 +442,7 @@ impl BeginTx for Begin<'_, '_> {
                 &row.team,
                 &row.across_purposes,
                 &row.purpose,
+                &previous,
             ],
         )?;
         rows.iter().map(|r| earlier_of(r).map_err(|e| database(self.location, e))).collect()
@@ -465,8 +467,8 @@ impl BeginTx for Begin<'_, '_> {
         let inserted = self.query(
             "INSERT INTO juhe_ledger_entries \
              (account, subject, product, mode, target, masked, started_at, deadline_at, state, owner, \
-             team, purpose, consent_ref, by_user, by_host, by_pid) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', $9, $10, $11, $12, $13, $14, $15) RETURNING id",
+             team, purpose, consent_ref, by_user, by_host, by_pid, secret_version) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id",
             &[
                 &row.account,
                 &subject,
@@ -483,6 +485,7 @@ impl BeginTx for Begin<'_, '_> {
                 &row.actor.user,
                 &row.actor.host,
                 &i64::from(row.actor.pid),
+                &row.secret_version,
             ],
         )?;
         let id = inserted.first().ok_or_else(|| LedgerError::Database {
@@ -808,6 +811,26 @@ impl Store for PostgresStore {
                 personal_before: from_unix_ms(personal),
                 billing_before: from_unix_ms(billing),
             }))
+        })
+    }
+
+    fn secret_versions(&self) -> Result<Vec<crate::SecretVersion>, LedgerError> {
+        self.run(move |client, location| {
+            let error = |e| database(location, e);
+            let forgotten = &FORGOTTEN_SUBJECT[..];
+            let rows =
+                client.query(&crate::schema::secret_versions_sql('$'), &[&forgotten]).map_err(error)?;
+            rows.iter()
+                .map(|r| {
+                    let entries: i64 = r.try_get(1).map_err(error)?;
+                    Ok(crate::SecretVersion {
+                        version: r.try_get(0).map_err(error)?,
+                        entries: entries.unsigned_abs(),
+                        first: from_unix_ms(r.try_get(2).map_err(error)?),
+                        last: from_unix_ms(r.try_get(3).map_err(error)?),
+                    })
+                })
+                .collect()
         })
     }
 

@@ -101,6 +101,10 @@ pub struct Intent {
     /// Why the person is checked, stored with the entry; reuse answers only a check of the same
     /// purpose unless the policy says otherwise ([`Policy::reuse_across_purposes`](crate::Policy::reuse_across_purposes)).
     pub purpose: Option<Purpose>,
+    /// The same check's subject under the previous ledger secret, while one is kept
+    /// ([`LedgerSecret::with_previous`](crate::LedgerSecret::with_previous)): entries hashed
+    /// under it are still found. `None` without one.
+    pub previous_subject: Option<Subject>,
 }
 
 /// Why a person is checked: a label the user chose (`onboarding`, `payout review`) and the

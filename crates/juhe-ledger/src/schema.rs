@@ -210,7 +210,8 @@ pub(crate) const MIGRATIONS: [Migration; 5] = [
     // 5: how many checks the ledger answered from an earlier billed one, per day (China),
     // product, mode, team and target: what reuse saved, for reports. Counted in memory and
     // added here by a thread of their own (`reuse_counts`), never on a reused answer's path.
-    // And the ledger's settings: its retention periods and when they were last applied.
+    // And the ledger's settings: its retention periods and when they were last applied; and
+    // the version of the secret each entry's subject is hashed under.
     Migration {
         sqlite: "
             CREATE TABLE juhe_ledger_reuse (
@@ -224,6 +225,7 @@ pub(crate) const MIGRATIONS: [Migration; 5] = [
                 PRIMARY KEY (account, day, product, mode, team, target)
             ) WITHOUT ROWID;
             CREATE TABLE juhe_ledger_settings (name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+            ALTER TABLE juhe_ledger_entries ADD COLUMN secret_version TEXT;
         ",
         postgres: "
             CREATE TABLE juhe_ledger_reuse (
@@ -237,6 +239,7 @@ pub(crate) const MIGRATIONS: [Migration; 5] = [
                 PRIMARY KEY (account, day, product, mode, team, target)
             );
             CREATE TABLE juhe_ledger_settings (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+            ALTER TABLE juhe_ledger_entries ADD COLUMN secret_version TEXT;
         ",
     },
 ];
@@ -320,6 +323,15 @@ pub(crate) const EARLIER_LIMIT: i64 = 16;
 
 /// The subject a forgotten entry keeps: no check hashes to it, so it links nothing.
 pub(crate) const FORGOTTEN_SUBJECT: [u8; 32] = [0; 32];
+
+/// The secret versions of the entries that still hold a subject (parameter: the forgotten
+/// subject), oldest first.
+pub(crate) fn secret_versions_sql(mark: char) -> String {
+    format!(
+        "SELECT coalesce(secret_version, ''), count(*), min(started_at), max(started_at) \
+         FROM juhe_ledger_entries WHERE subject <> {mark}1 GROUP BY 1 ORDER BY 3"
+    )
+}
 
 /// The settings of the ledger's retention (`juhe_ledger_settings`), in milliseconds.
 pub(crate) const RETAIN_PERSONAL: &str = "retain_personal_ms";

@@ -15,10 +15,19 @@ const SALT: &[u8] = b"juhe-ledger";
 /// process and machine on one key agrees on them, and neither reveals the key. A stolen ledger
 /// therefore tells nothing about whom it checked, not even to someone who tries every ID
 /// number, unless they also hold the API key (or the secret given instead).
+///
+/// **Versions.** Each secret has a version (8 hex digits derived from it, revealing nothing),
+/// recorded with every entry it hashed. To rotate, give the new secret its predecessor
+/// ([`with_previous`](Self::with_previous)): entries hashed under either are found (reuse,
+/// single flight, `forget`), new ones are hashed under the new one. Once the predecessor is
+/// dropped (and destroyed), the entries it hashed can never be linked to a person again:
+/// erasure by key destruction.
 #[derive(Clone)]
 pub struct LedgerSecret {
     subjects: SubjectKey,
     account: String,
+    version: String,
+    previous: Option<Box<LedgerSecret>>,
 }
 
 impl LedgerSecret {
@@ -50,7 +59,33 @@ impl LedgerSecret {
         let subjects =
             SubjectKey::from_bytes(juhe_crypto::hkdf_sha256(SALT, subject_material, b"subject key v1"));
         let account = juhe_crypto::hkdf_sha256(SALT, api_key.as_bytes(), b"account name v1");
-        Self { subjects, account: account[..8].iter().map(|b| format!("{b:02x}")).collect() }
+        let version = juhe_crypto::hkdf_sha256(SALT, subject_material, b"secret version v1");
+        Self { subjects, account: hex(&account[..8]), version: hex(&version[..4]), previous: None }
+    }
+
+    /// This secret, with the one it replaces: entries hashed under `previous` stay found
+    /// until it is dropped. One predecessor at a time (its own is not kept); both must name
+    /// the same account (the same API key).
+    pub fn with_previous(mut self, mut previous: LedgerSecret) -> Result<Self, LedgerError> {
+        if previous.account != self.account {
+            return Err(LedgerError::Secret("the previous secret must be of the same API key"));
+        }
+        if previous.version == self.version {
+            return Err(LedgerError::Secret("the previous secret is the current one"));
+        }
+        previous.previous = None;
+        self.previous = Some(Box::new(previous));
+        Ok(self)
+    }
+
+    /// The secret this one replaces, while it is kept.
+    pub fn previous(&self) -> Option<&LedgerSecret> {
+        self.previous.as_deref()
+    }
+
+    /// The version: 8 hex digits derived from the secret, recorded with each entry it hashes.
+    pub fn version(&self) -> &str {
+        &self.version
     }
 
     /// The key subjects are hashed under.
@@ -67,8 +102,16 @@ impl LedgerSecret {
 
 impl fmt::Debug for LedgerSecret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("LedgerSecret").field("account", &self.account).finish_non_exhaustive()
+        f.debug_struct("LedgerSecret")
+            .field("account", &self.account)
+            .field("version", &self.version)
+            .field("previous", &self.previous.as_ref().map(|p| &p.version))
+            .finish_non_exhaustive()
     }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]
@@ -88,5 +131,24 @@ mod tests {
         }
         let other = LedgerSecret::from_secret("a long enough ledger secret", key).unwrap();
         assert_eq!(other.account(), a.account(), "the account still names the API key");
+    }
+
+    #[test]
+    fn versions_name_secrets_and_a_predecessor_must_be_of_the_same_key() {
+        let key = "0123456789abcdef0123456789abcdef";
+        let old = LedgerSecret::from_secret("the first ledger secret, 2026", key).unwrap();
+        let new = LedgerSecret::from_secret("the second ledger secret, 2027", key).unwrap();
+        assert_eq!(old.version().len(), 8);
+        assert_ne!(old.version(), new.version());
+        assert_eq!(
+            old.version(),
+            LedgerSecret::from_secret("the first ledger secret, 2026", key).unwrap().version()
+        );
+        let rotated = new.clone().with_previous(old.clone()).unwrap();
+        assert_eq!(rotated.previous().map(LedgerSecret::version), Some(old.version()));
+        assert!(!format!("{rotated:?}").contains("ledger secret"), "{rotated:?}");
+        let other_key = LedgerSecret::from_secret("the first ledger secret, 2026", "another key").unwrap();
+        assert!(new.clone().with_previous(other_key).is_err());
+        assert!(new.clone().with_previous(new.clone()).is_err());
     }
 }

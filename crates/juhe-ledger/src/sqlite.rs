@@ -489,8 +489,8 @@ impl BeginTx for Begin<'_> {
     fn earlier(&mut self, row: &NewRow<'_>, since: i64) -> Result<Vec<Earlier>, LedgerError> {
         let sql = format!(
             "SELECT {EARLIER_COLUMNS} FROM juhe_ledger_entries \
-             WHERE subject = ?1 AND product = ?2 AND target = ?3 AND started_at >= ?4 AND account = ?5 \
-             AND state <> 'not_billed' AND (NOT ?6 OR team IS ?7) AND (?8 OR purpose IS ?9) \
+             WHERE (subject = ?1 OR subject = ?10) AND product = ?2 AND target = ?3 AND started_at >= ?4 \
+             AND account = ?5 AND state <> 'not_billed' AND (NOT ?6 OR team IS ?7) AND (?8 OR purpose IS ?9) \
              ORDER BY started_at DESC, id DESC LIMIT {EARLIER_LIMIT}"
         );
         let mut statement = self.tx.prepare_cached(&sql).map_err(|e| self.store.error(e))?;
@@ -505,7 +505,8 @@ impl BeginTx for Begin<'_> {
                     row.apart,
                     row.team,
                     row.across_purposes,
-                    row.purpose
+                    row.purpose,
+                    &row.previous_subject.unwrap_or(row.subject)[..]
                 ],
                 |r| {
                     Ok(Earlier {
@@ -548,8 +549,8 @@ impl BeginTx for Begin<'_> {
             .prepare_cached(
                 "INSERT INTO juhe_ledger_entries \
                  (account, subject, product, mode, target, masked, started_at, deadline_at, state, owner, \
-                 team, purpose, consent_ref, by_user, by_host, by_pid) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'pending', ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+                 team, purpose, consent_ref, by_user, by_host, by_pid, secret_version) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'pending', ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
             )
             .map_err(|e| self.store.error(e))?;
         statement
@@ -568,7 +569,8 @@ impl BeginTx for Begin<'_> {
                 row.consent_ref,
                 row.actor.user,
                 row.actor.host,
-                row.actor.pid
+                row.actor.pid,
+                row.secret_version
             ])
             .map_err(|e| self.store.error(e))?;
         Ok(self.tx.last_insert_rowid())
@@ -809,6 +811,24 @@ impl Store for SqliteStore {
             let _ = connection.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
         }
         Ok(expiry)
+    }
+
+    fn secret_versions(&self) -> Result<Vec<crate::SecretVersion>, LedgerError> {
+        let connection = self.lock();
+        let mut statement =
+            connection.prepare(&crate::schema::secret_versions_sql('?')).map_err(|e| self.error(e))?;
+        let rows = statement
+            .query_map(params![&FORGOTTEN_SUBJECT[..]], |r| {
+                let entries: i64 = r.get(1)?;
+                Ok(crate::SecretVersion {
+                    version: r.get(0)?,
+                    entries: entries.unsigned_abs(),
+                    first: from_unix_ms(r.get(2)?),
+                    last: from_unix_ms(r.get(3)?),
+                })
+            })
+            .map_err(|e| self.error(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.error(e))
     }
 
     fn add_reuse(&self, counts: &[(ReuseKey, u64)]) -> Result<(), LedgerError> {

@@ -69,6 +69,8 @@ pub(crate) trait Store: Send + Sync {
         pass: crate::retention::Pass,
         now: SystemTime,
     ) -> Result<Option<crate::Expiry>, LedgerError>;
+    /// The secret versions of the entries that still hold a subject, oldest first.
+    fn secret_versions(&self) -> Result<Vec<crate::SecretVersion>, LedgerError>;
     /// Adds counts of answers reused.
     fn add_reuse(&self, counts: &[(crate::reuse_counts::ReuseKey, u64)]) -> Result<(), LedgerError>;
     /// Counts entries in `span`, and answers reused.

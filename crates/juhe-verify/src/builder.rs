@@ -63,6 +63,8 @@ pub const MIN_TIMEOUT: Duration = Duration::from_millis(100);
 struct LedgerSettings {
     ledger: Option<juhe_ledger::Ledger>,
     secret: Option<Zeroizing<String>>,
+    /// The secret `secret` replaces, kept while entries hashed under it must still be found.
+    previous_secret: Option<Zeroizing<String>>,
     policy: juhe_ledger::Policy,
     target: Option<String>,
     /// How long a single check waits for its start in the key's pace; `None`: the default.
@@ -93,6 +95,8 @@ impl ClientBuilder {
     /// | `JUHE_BASE_URL` | [`base_url`](Self::base_url) | one URL replacing both of Juhe's hosts |
     /// | `JUHE_MODE` | [`mode`](Self::mode) | `plain`, `signed`, `aes` or `rsa`, in any case |
     /// | `JUHE_TIMEOUT` | [`timeout`](Self::timeout) | seconds, at least 0.1 and at most 3600 |
+    /// | `JUHE_LEDGER_SECRET` | [`ledger_secret`](Self::ledger_secret) | the ledger's secret (feature `ledger`) |
+    /// | `JUHE_LEDGER_SECRET_PREVIOUS` | [`previous_ledger_secret`](Self::previous_ledger_secret) | the secret it replaces |
     pub fn from_env() -> Self {
         Self::from_vars(|name| std::env::var(name).ok())
     }
@@ -110,6 +114,7 @@ impl ClientBuilder {
         #[cfg(feature = "ledger")]
         {
             builder.ledger.secret = var("JUHE_LEDGER_SECRET").map(Zeroizing::new);
+            builder.ledger.previous_secret = var("JUHE_LEDGER_SECRET_PREVIOUS").map(Zeroizing::new);
         }
         if let Some(mode) = var("JUHE_MODE") {
             match Mode::ALL.into_iter().find(|m| m.name().eq_ignore_ascii_case(mode.trim())) {
@@ -232,6 +237,19 @@ impl ClientBuilder {
     #[cfg_attr(docsrs, doc(cfg(feature = "ledger")))]
     pub fn ledger_secret(mut self, secret: impl Into<String>) -> Self {
         self.ledger.secret = Some(Zeroizing::new(secret.into()));
+        self
+    }
+
+    /// The ledger secret the one given to [`ledger_secret`](Self::ledger_secret) replaces
+    /// (`JUHE_LEDGER_SECRET_PREVIOUS` in [`from_env`](Self::from_env)): entries hashed under it
+    /// are still reused, waited for and forgotten, new ones are hashed under the new one. Drop
+    /// it (and destroy it) once its entries may no longer be linked to anyone: erasure by key
+    /// destruction. Moving from the default (derived from the API key) to a secret, give the
+    /// API key here.
+    #[cfg(feature = "ledger")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "ledger")))]
+    pub fn previous_ledger_secret(mut self, secret: impl Into<String>) -> Self {
+        self.ledger.previous_secret = Some(Zeroizing::new(secret.into()));
         self
     }
 
@@ -460,10 +478,14 @@ impl ClientBuilder {
     #[cfg(feature = "ledger")]
     fn journal(&self, key: &str) -> Result<Option<Arc<crate::journal::Journal>>, Error> {
         let Some(ledger) = self.ledger.ledger.clone() else { return Ok(None) };
-        let secret = match &self.ledger.secret {
+        let mut secret = match &self.ledger.secret {
             Some(secret) => juhe_ledger::LedgerSecret::from_secret(secret, key).map_err(Error::Ledger)?,
             None => juhe_ledger::LedgerSecret::from_api_key(key),
         };
+        if let Some(previous) = &self.ledger.previous_secret {
+            let previous = juhe_ledger::LedgerSecret::from_secret(previous, key).map_err(Error::Ledger)?;
+            secret = secret.with_previous(previous).map_err(Error::Ledger)?;
+        }
         let target = self.target_name();
         let per_attempt = self.timeout.unwrap_or(juhe_transport::DEFAULT_TIMEOUT);
         let deadline = self.retry.longest_check(per_attempt);

@@ -61,6 +61,8 @@ impl Journal {
             deadline: self.deadline,
             team: self.team.clone(),
             purpose: self.purpose.clone(),
+            // While a previous secret is kept, entries hashed under it are found too.
+            previous_subject: self.secret.previous().map(|p| Subject::of(check, p.subject_key())),
         }
     }
 

@@ -247,6 +247,7 @@ fn ledger_command(
         | LedgerCommand::Settle { at, .. }
         | LedgerCommand::Forget { at, .. }
         | LedgerCommand::Prune { at, .. }
+        | LedgerCommand::Secrets { at, .. }
         | LedgerCommand::Retention { at, .. } => at.ledger.clone(),
     };
     let location = match typed.or(before) {
@@ -258,6 +259,7 @@ fn ledger_command(
         LedgerCommand::Report { .. }
             | LedgerCommand::Pending { .. }
             | LedgerCommand::Settle { .. }
+            | LedgerCommand::Secrets { .. }
             | LedgerCommand::Retention { .. }
     );
     let format = match format_before {
@@ -444,6 +446,7 @@ fn command_name(command: &Command) -> &'static str {
         Command::Ledger { command: LedgerCommand::Audit { .. } } => "ledger audit",
         Command::Ledger { command: LedgerCommand::Prune { .. } } => "ledger prune",
         Command::Ledger { command: LedgerCommand::Retention { .. } } => "ledger retention",
+        Command::Ledger { command: LedgerCommand::Secrets { .. } } => "ledger secrets",
         Command::Ledger { command: LedgerCommand::Settle { .. } } => "ledger settle",
         Command::Ledger { command: LedgerCommand::Forget { .. } } => "ledger forget",
         Command::Gateway { command: GatewayCommand::Serve(_) } => "gateway serve",
@@ -476,6 +479,9 @@ fn with_format_before(command: LedgerCommand, before: Format) -> LedgerCommand {
         }
         LedgerCommand::Pending { format, at } => {
             LedgerCommand::Pending { format: Some(format.unwrap_or(before)), at }
+        }
+        LedgerCommand::Secrets { key, format, at } => {
+            LedgerCommand::Secrets { key, format: Some(format.unwrap_or(before)), at }
         }
         LedgerCommand::Retention { personal, billing, format, at } => {
             LedgerCommand::Retention { personal, billing, format: Some(format.unwrap_or(before)), at }

@@ -374,21 +374,41 @@ pub(crate) enum LedgerCommand {
     /// old value stays in it: checks of other processes wait meanwhile.
     Forget {
         /// Name on the ID card.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "people")]
         name: Option<String>,
         /// 18-character ID card number.
-        #[arg(long)]
-        idcard: String,
+        #[arg(long, required_unless_present = "people", conflicts_with = "people")]
+        idcard: Option<String>,
         /// Mainland mobile number.
         #[arg(long)]
         mobile: Option<String>,
         /// JPEG or PNG face photo.
-        #[arg(long, value_name = "FILE")]
+        #[arg(long, value_name = "FILE", conflicts_with = "people")]
         image: Option<PathBuf>,
+        /// A CSV file of people to forget, one per row (a list of erasure requests): columns
+        /// name and idcard, and mobile and image when known (UTF-8 or GBK). One receipt.
+        #[arg(long, value_name = "FILE.csv")]
+        people: Option<PathBuf>,
         /// The API key the checks were made with: the ledger's account, and (with
-        /// JUHE_LEDGER_SECRET if the checks had one) the key of its hashes.
+        /// JUHE_LEDGER_SECRET, and JUHE_LEDGER_SECRET_PREVIOUS while kept, if the checks had
+        /// one) the key of its hashes.
         #[arg(long, env = "JUHE_KEY", hide_env_values = true)]
         key: String,
+        #[command(flatten)]
+        at: LedgerAt,
+    },
+    /// The ledger secrets the entries' subjects are hashed under, by version: how many entries
+    /// each, and when. Entries of a version no longer configured can never be linked to a
+    /// person again (erasure by key destruction); a version with no entries left may be
+    /// destroyed.
+    Secrets {
+        /// The API key: marks the versions JUHE_LEDGER_SECRET (or the key itself) and
+        /// JUHE_LEDGER_SECRET_PREVIOUS make.
+        #[arg(long, env = "JUHE_KEY", hide_env_values = true)]
+        key: Option<String>,
+        /// Output format.
+        #[arg(long, value_enum, help_heading = "Output")]
+        format: Option<Format>,
         #[command(flatten)]
         at: LedgerAt,
     },

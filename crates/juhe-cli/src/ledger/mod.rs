@@ -1,6 +1,7 @@
 //! `juhe ledger report | pending | export | audit | prune`, and where the default ledger lives.
 
 mod audit;
+mod erasure;
 mod report;
 
 use std::io::Write;
@@ -55,8 +56,18 @@ pub(crate) fn run(command: LedgerCommand, location: &Location, prices: &Prices) 
             let how = if billed { Reconciliation::Billed { order_id } } else { Reconciliation::NotBilled };
             return Ok(settle(&ledger, &entries, &how, format.unwrap_or(Format::Text)));
         }
-        LedgerCommand::Forget { name, idcard, mobile, image, key, .. } => {
-            return forget(&ledger, (name, idcard, mobile, image), &key);
+        LedgerCommand::Forget { name, idcard, mobile, image, people, key, .. } => {
+            let secret = erasure::secret(&key)?;
+            return match (people, idcard) {
+                (Some(file), _) => erasure::forget_file(&ledger, &secret, &file),
+                (None, Some(idcard)) => erasure::forget_one(&ledger, &secret, (name, idcard, mobile, image)),
+                (None, None) => {
+                    Err(Failure::usage("give --idcard (with --name or --mobile), or --people FILE.csv"))
+                }
+            };
+        }
+        LedgerCommand::Secrets { key, format, .. } => {
+            erasure::secrets(&ledger, key.as_deref(), format.unwrap_or(Format::Text))?;
         }
         LedgerCommand::Prune { older_than: Some(older_than), dry_run, .. } => {
             let before = SystemTime::now().checked_sub(older_than).unwrap_or(SystemTime::UNIX_EPOCH);
@@ -125,49 +136,6 @@ fn retention(
         ),
     }
     Ok(())
-}
-
-/// `juhe ledger forget`: the person's entries lose their personal fields; the receipt names
-/// counts, products and the time, never the person.
-fn forget(
-    ledger: &Ledger,
-    (name, idcard, mobile, image): (Option<String>, String, Option<String>, Option<std::path::PathBuf>),
-    key: &str,
-) -> Result<ExitCode, Failure> {
-    use juhe_verify::proto::{CivilDate, Param, PersonalFields};
-    let secret = match std::env::var("JUHE_LEDGER_SECRET").ok().filter(|s| !s.is_empty()) {
-        Some(secret) => juhe_verify::ledger::LedgerSecret::from_secret(&secret, key)
-            .map_err(|e| Failure::usage(crate::failure::error_chain(&e)))?,
-        None => juhe_verify::ledger::LedgerSecret::from_api_key(key),
-    };
-    let mut fields = PersonalFields::new().with(Param::Idcard, idcard);
-    if let Some(name) = name {
-        fields.insert(Param::Realname, name);
-    }
-    if let Some(mobile) = mobile {
-        fields.insert(Param::Mobile, mobile);
-    }
-    if let Some(path) = image {
-        let bytes = juhe_csv::local_file::read(&path, juhe_csv::local_file::FACE_PHOTO)
-            .map_err(|e| Failure::usage(format!("--image: {e}")))?;
-        fields.insert_bytes(Param::Image, &bytes);
-    }
-    let receipt = ledger
-        .forget(&secret, &fields, CivilDate::today_in_china())
-        .map_err(|e| Failure::failed(crate::failure::error_chain(&e)))?;
-    if receipt.products.is_empty() {
-        return Err(Failure::usage(
-            "these fields find no product's checks: give --name or --mobile with --idcard (valid ones)",
-        ));
-    }
-    let products: Vec<&str> = receipt.products.iter().map(|p| p.name()).collect();
-    println!(
-        "juhe: forgot the personal fields of {} ({} checks looked for) at {}; billing facts kept",
-        crate::plural::counted(receipt.entries, "entry", "entries"),
-        products.join(", "),
-        china_timestamp(receipt.at)
-    );
-    Ok(ExitCode::SUCCESS)
 }
 
 /// Settles each entry as `how` says, by this process's user and host; exit 2 if any was

@@ -576,6 +576,100 @@ fn a_person_is_forgotten_on_request_on_each_database() {
     }
 }
 
+/// `juhe ledger forget --people FILE.csv` (GBK, as Excel saves it): every person of the list
+/// in one pass and one receipt naming no one; a row that names no one is reported by its
+/// number only, and the exit status is 2; on each database.
+#[test]
+fn a_list_of_people_is_forgotten_in_one_pass() {
+    let sandbox = Sandbox::start().unwrap();
+    let dir = temp_dir("forget-people");
+    for ledger in [dir.join("ledger.sqlite").display().to_string(), postgres_server::shared().new_database()]
+    {
+        for n in 10..16 {
+            let out = juhe_at(&sandbox, &dir, with(&["--ledger", &ledger], telecom3(&sandbox, n)));
+            assert!(out.status.success(), "{}", stderr(&out));
+        }
+        let people = dir.join("people.csv");
+        let mut text = String::from("姓名,身份证号,手机号\n");
+        for p in &sandbox.identities()[10..13] {
+            text.push_str(&format!("{},{},{}\n", p.name, p.idcard, p.mobile));
+        }
+        text.push_str("王五,110105194912310021,13800000000\n"); // a mistyped ID number: no one
+        std::fs::write(&people, encoding_rs::GBK.encode(&text).0).unwrap();
+        let forget = crate::juhe_command()
+            .args(["ledger", "forget", "--people", &people.display().to_string(), "--ledger", &ledger])
+            .env("JUHE_KEY", sandbox.key())
+            .output()
+            .unwrap();
+        let (receipt, said) = (String::from_utf8_lossy(&forget.stdout).into_owned(), stderr(&forget));
+        assert_eq!(forget.status.code(), Some(2), "{receipt}{said}");
+        assert!(receipt.contains("3 entries of 3 people"), "{receipt}");
+        assert!(said.contains("1 row named no one") && said.contains("rows 4"), "{said}");
+        for p in &sandbox.identities()[10..13] {
+            for text in [&p.name, &p.idcard, &p.mobile] {
+                assert!(!receipt.contains(text.as_str()) && !said.contains(text.as_str()));
+            }
+        }
+        assert!(!said.contains("110105194912310021"), "a bad row is named by its number only");
+        let export = crate::juhe_command().args(["ledger", "export", "--ledger", &ledger]).output().unwrap();
+        let export = String::from_utf8(export.stdout).unwrap();
+        for (n, p) in sandbox.identities()[10..16].iter().enumerate() {
+            let masked = juhe_verify::proto::masking::mask_idcard(&p.idcard);
+            assert_eq!(export.contains(&masked), n >= 3, "person {n}: {export}");
+        }
+        let audit = crate::juhe_command().args(["ledger", "audit", "--ledger", &ledger]).output().unwrap();
+        assert!(String::from_utf8_lossy(&audit.stdout).contains("3 entries of 3 people"));
+    }
+}
+
+/// A ledger secret rotated with the old one kept (`JUHE_LEDGER_SECRET_PREVIOUS`): a person
+/// checked before the rotation is reused after it; `juhe ledger secrets` names each version's
+/// role; once the old secret is dropped the person is checked, and billed, again.
+#[test]
+fn a_rotated_secret_finds_old_entries_until_it_is_dropped() {
+    let sandbox = Sandbox::start().unwrap();
+    let dir = temp_dir("rotation");
+    let ledger = dir.join("ledger.sqlite").display().to_string();
+    let (old, new) = ("the ledger secret of 2026, old one", "the ledger secret of 2027, new one");
+    let run = |vars: &[(&str, &str)], args: Vec<String>| {
+        let mut command = crate::juhe_command();
+        command.env("XDG_DATA_HOME", &dir).args(["--key", sandbox.key(), "--base-url", sandbox.base_url()]);
+        command.envs(vars.iter().copied()).args(args).output().unwrap()
+    };
+    let check = || with(&["--ledger", &ledger, "--reuse-within", "30d"], telecom3(&sandbox, 20));
+    let secrets = |vars: &[(&str, &str)]| {
+        let out = crate::juhe_command()
+            .args(["ledger", "secrets", "--format", "json", "--ledger", &ledger])
+            .env("JUHE_KEY", sandbox.key())
+            .envs(vars.iter().copied())
+            .output()
+            .unwrap();
+        json(&out)
+    };
+    assert!(run(&[("JUHE_LEDGER_SECRET", old)], check()).status.success());
+    let rotated = [("JUHE_LEDGER_SECRET", new), ("JUHE_LEDGER_SECRET_PREVIOUS", old)];
+    let after = json(&run(&rotated, check()));
+    assert!(after["reused"].is_object(), "reused across the rotation: {after}");
+    assert_eq!(sandbox.ledger().billed, 1);
+    let versions = secrets(&rotated);
+    assert_eq!(
+        (versions[0]["entries"].as_u64(), versions[0]["role"].as_str()),
+        (Some(1), Some("previous")),
+        "{versions}"
+    );
+    let dropped = [("JUHE_LEDGER_SECRET", new)];
+    let again = json(&run(&dropped, check()));
+    assert!(again["reused"].is_null(), "unlinkable once the old secret is dropped: {again}");
+    assert_eq!(sandbox.ledger().billed, 2);
+    let versions = secrets(&dropped);
+    let roles: Vec<&str> = versions.as_array().unwrap().iter().filter_map(|v| v["role"].as_str()).collect();
+    assert_eq!(roles, ["not configured: unlinkable", "current"], "{versions}");
+    let text = crate::juhe_command().args(["ledger", "secrets", "--ledger", &ledger]).output().unwrap();
+    for secret in [old, new] {
+        assert!(!String::from_utf8_lossy(&text.stdout).contains(secret), "versions, never secrets");
+    }
+}
+
 /// A telecom3 input of the sandbox's people `range`.
 fn write_people(sandbox: &Sandbox, path: &PathBuf, range: std::ops::Range<usize>) {
     let mut writer = csv::Writer::from_path(path).unwrap();

@@ -43,6 +43,7 @@ pub(crate) fn intent(n: u32, target: &str) -> Intent {
         deadline: Duration::from_secs(30),
         team: None,
         purpose: None,
+        previous_subject: None,
     }
 }
 
@@ -737,4 +738,43 @@ pub(crate) fn retention(open: &dyn Fn() -> Ledger) {
     let gone = ledger.expire(now + day * 91).unwrap();
     assert_eq!(gone.deleted, 11, "the ten and the new check");
     assert_eq!(ledger.report(Span::all(), Grouping::Total).unwrap().total, juhe_ledger::Counts::default());
+}
+
+/// A secret rotated with its predecessor kept: entries hashed under the old one are reused,
+/// waited for and forgotten; each entry records its version; once the old one is dropped
+/// they are never linked to the person again (erasure by key destruction).
+pub(crate) fn secret_rotation(ledger: &Ledger) {
+    let old = LedgerSecret::from_secret("the ledger secret of 2026, old one", API_KEY).unwrap();
+    let new = LedgerSecret::from_secret("the ledger secret of 2027, new one", API_KEY).unwrap();
+    let rotated = new.clone().with_previous(old.clone()).unwrap();
+    let under = |secret: &LedgerSecret, n: u32| Intent {
+        subject: Subject::of(&check(n), secret.subject_key()),
+        previous_subject: secret.previous().map(|p| Subject::of(&check(n), p.subject_key())),
+        ..intent(n, "juhe")
+    };
+    let first = sent(ledger.begin(&old, &under(&old, 70), &reuse()).unwrap());
+    ledger.finish(first, &billed("JH70")).unwrap();
+    match ledger.begin(&rotated, &under(&rotated, 70), &reuse()).unwrap() {
+        Admission::Reuse(recorded) => assert_eq!(recorded.order_id.as_deref(), Some("JH70")),
+        other => panic!("checked before the rotation, reused after it: {other:?}"),
+    }
+    // A process still on the old secret has a check in flight: the rotated one waits for it.
+    let in_flight = sent(ledger.begin(&old, &under(&old, 71), &reuse()).unwrap());
+    assert!(matches!(
+        ledger.begin(&rotated, &under(&rotated, 71), &reuse()).unwrap(),
+        Admission::Wait { .. }
+    ));
+    ledger.finish(in_flight, &billed("JH71")).unwrap();
+    let fresh = sent(ledger.begin(&rotated, &under(&rotated, 72), &reuse()).unwrap());
+    ledger.finish(fresh, &billed("JH72")).unwrap();
+    let versions = ledger.secret_versions().unwrap();
+    let count = |v: &str| versions.iter().find(|s| s.version == v).map(|s| s.entries);
+    assert_eq!((count(old.version()), count(new.version())), (Some(2), Some(1)), "{versions:?}");
+
+    // Forgetting under the rotated secret finds the old version's entries too.
+    let today = CivilDate::new(2026, 12, 1).unwrap();
+    assert_eq!(ledger.forget(&rotated, &person(71), today).unwrap().entries, 1);
+    // The old secret dropped: its entries are linked to no one; the person is checked again.
+    assert!(matches!(ledger.begin(&new, &under(&new, 70), &reuse()).unwrap(), Admission::Send(_)));
+    assert_eq!(ledger.forget(&new, &person(70), today).unwrap().entries, 1, "only the new pending entry");
 }

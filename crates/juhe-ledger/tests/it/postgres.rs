@@ -180,6 +180,11 @@ fn erasures_leave_a_receipt_in_an_append_only_log() {
 }
 
 #[test]
+fn secret_rotation() {
+    behaviour::secret_rotation(&fresh().1);
+}
+
+#[test]
 fn retention_on_two_clocks() {
     let (url, _first) = fresh();
     behaviour::retention(&|| Ledger::connect_postgres(&url).unwrap());

@@ -278,6 +278,11 @@ fn a_forgotten_person_is_gone_from_the_files() {
 }
 
 #[test]
+fn secret_rotation() {
+    behaviour::secret_rotation(&fresh("rotation").1);
+}
+
+#[test]
 fn retention_on_two_clocks() {
     let (path, _first) = fresh("retention");
     behaviour::retention(&|| Ledger::open_sqlite(&path).unwrap());
@@ -311,6 +316,15 @@ fn expired_personal_fields_are_gone_from_the_files() {
     assert_eq!(bytes::found(&files().concat(), &needles).len(), needles.len(), "all there before");
     let pass = ledger.expire(std::time::SystemTime::now() + day * 31).unwrap();
     assert_eq!(pass.cleared, 20);
+    // And the fields themselves, never stored: names, ID numbers and mobiles, UTF-8 and GBK.
+    let fields: Vec<Vec<u8>> = (0..20)
+        .map(check)
+        .flat_map(|c| {
+            [c.name.as_str().to_owned(), c.idcard.as_str().to_owned(), c.mobile.as_str().to_owned()]
+        })
+        .flat_map(|text| [text.as_bytes().to_vec(), encoding_rs::GBK.encode(&text).0.into_owned()])
+        .collect();
+    let needles: Vec<&[u8]> = needles.into_iter().chain(fields.iter().map(Vec::as_slice)).collect();
     for (file, name) in files().iter().zip(["database", "log", "shared memory"]) {
         let found = bytes::found(file, &needles);
         assert!(found.is_empty(), "found in the {name} ({} bytes): {found:?}", file.len());
