@@ -102,7 +102,8 @@ impl Run<'_> {
             last_write: Arc::new(std::sync::Mutex::new(std::time::Instant::now())),
             write_error: None,
         };
-        let stats = self.send(builder, rows, options, &mut recorder, &interrupted)?;
+        let purposes = self.purpose_columns(&input)?;
+        let stats = self.send(builder, rows, options, purposes, &mut recorder, &interrupted)?;
         recorder.counts.skipped = log.skipped.load(Ordering::Relaxed);
         recorder.counts.malformed = log.malformed.load(Ordering::Relaxed);
         recorder.counts.unrecorded = recorder.unrecorded.len() as u64;
@@ -110,6 +111,26 @@ impl Run<'_> {
         let slowed = stats.rate.filter(|r| Some(*r) != request.rate);
         recorder.counts.finish(&stats, self.format, slowed);
         recorder.conclude(request, &stats, interrupted.load(Ordering::SeqCst))
+    }
+
+    /// The input's `purpose` and `consent_ref` columns, when it has them: each row's check is
+    /// then made for the purpose its cells name (the command's `--purpose` for an empty cell).
+    /// They are recorded in the ledger, so they need one.
+    fn purpose_columns(&self, input: &InputFile) -> Result<Option<PurposeColumns>, Failure> {
+        let find = |name: &str| input.headers.iter().position(|h| h.eq_ignore_ascii_case(name));
+        match (find("purpose"), find("consent_ref")) {
+            (None, None) => Ok(None),
+            (None, Some(_)) => Err(Failure::usage(format!(
+                "{}: a consent_ref column needs a purpose column beside it",
+                input.path.display()
+            ))),
+            (Some(_), _) if self.connection.ledger.is_none() => Err(Failure::usage(format!(
+                "{}: the purpose column is recorded with each check in the ledger: give --ledger \
+                 (the embedded sandbox records nowhere unless given one), or remove the column",
+                input.path.display()
+            ))),
+            (Some(purpose), consent_ref) => Ok(Some(PurposeColumns { purpose, consent_ref })),
+        }
     }
 
     /// The batch's options: the request's, and with dedupe the questions its rows repeat.
@@ -154,13 +175,17 @@ impl Run<'_> {
         builder: juhe_verify::ClientBuilder,
         rows: Rows,
         options: BatchOptions,
+        purposes: Option<PurposeColumns>,
         recorder: &mut Recorder,
         interrupted: &Arc<AtomicBool>,
     ) -> Result<BatchStats, Failure> {
         let runtime = runtime(2)?;
         Ok(if self.connection.blocking {
             let client = builder.build_blocking().map_err(config_failure)?;
-            let mut batch = client.batch(rows, options);
+            let mut batch = match purposes {
+                Some(columns) => client.batch_with_purposes(rows, options, move |row| columns.of(row)),
+                None => client.batch(rows, options),
+            };
             let handle = batch.handle();
             stop_on_ctrl_c(&runtime, handle.clone(), interrupted);
             let _quiet = QuietWatch::start(handle.clone(), Arc::clone(&recorder.last_write));
@@ -171,7 +196,10 @@ impl Run<'_> {
         } else {
             let client = builder.build().map_err(config_failure)?;
             runtime.block_on(async {
-                let mut batch = client.batch(rows, options);
+                let mut batch = match purposes {
+                    Some(columns) => client.batch_with_purposes(rows, options, move |row| columns.of(row)),
+                    None => client.batch(rows, options),
+                };
                 stop_on_ctrl_c(&runtime, batch.handle(), interrupted);
                 let handle = batch.handle();
                 let _quiet = QuietWatch::start(handle.clone(), Arc::clone(&recorder.last_write));
@@ -349,6 +377,25 @@ impl StopSignals {
 
     async fn next(&mut self) -> Option<&'static str> {
         tokio::signal::ctrl_c().await.ok().map(|()| "interrupted")
+    }
+}
+
+/// Where a row's purpose and consent reference are.
+#[derive(Debug, Clone, Copy)]
+struct PurposeColumns {
+    purpose: usize,
+    consent_ref: Option<usize>,
+}
+
+impl PurposeColumns {
+    /// The purpose a row's cells name; `None` (the command's) for an empty cell.
+    fn of(&self, row: &juhe_csv::InputRow) -> Option<juhe_verify::ledger::Purpose> {
+        let cell =
+            |i: usize| row.columns.get(i).map(|c| c.trim()).filter(|c| !c.is_empty()).map(str::to_owned);
+        Some(juhe_verify::ledger::Purpose {
+            label: cell(self.purpose)?,
+            consent_ref: self.consent_ref.and_then(cell),
+        })
     }
 }
 

@@ -94,3 +94,63 @@ fn reuse_stays_within_a_purpose_and_the_audit_names_who_and_why() {
         }
     }
 }
+
+/// A batch file with `purpose` and `consent_ref` columns: each row's check is made (and
+/// reused) for its own purpose, an empty cell takes `--purpose`; the audit names each row's;
+/// without a ledger the column is refused before anything is sent.
+#[test]
+fn each_row_of_a_batch_file_can_name_its_purpose() {
+    let dir = temp_dir("row-purposes");
+    let ledger = dir.join("ledger.sqlite");
+    let sandbox = Sandbox::start().unwrap();
+    let people = builtin_population();
+    let (a, b) = (&people[60], &people[61]);
+    let input = dir.join("in.csv");
+    let mut csv = String::from("name,idcard,mobile,purpose,consent_ref\n");
+    for (p, purpose, consent) in
+        [(a, "onboarding", "CR-1"), (a, "loan", "CR-2"), (a, "", ""), (b, "onboarding", "CR-3")]
+    {
+        csv.push_str(&format!("{},{},{},{purpose},{consent}\n", p.name, p.idcard, p.mobile));
+    }
+    std::fs::write(&input, csv).unwrap();
+    let run = |output: &str| {
+        let out = juhe(&sandbox, &ledger)
+            .args(["batch", "telecom3", "--purpose", "kyc", "--reuse-within", "1d", "--input"])
+            .arg(&input)
+            .arg("--output")
+            .arg(dir.join(output))
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    };
+    run("out.csv");
+    assert_eq!(sandbox.ledger().billed, 4, "person a for three purposes, b for one");
+    run("again.csv");
+    assert_eq!(sandbox.ledger().billed, 4, "each reused within its own purpose");
+    let audit = ledger_command(&ledger).args(["ledger", "audit", "--format", "json"]).output().unwrap();
+    let text = String::from_utf8(audit.stdout).unwrap();
+    let mut purposes: Vec<(String, String)> = text
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|l| l["kind"] == "check")
+        .map(|l| {
+            (
+                l["purpose"].as_str().unwrap_or("").to_owned(),
+                l["consent_ref"].as_str().unwrap_or("").to_owned(),
+            )
+        })
+        .collect();
+    purposes.sort();
+    let expected = [("kyc", ""), ("loan", "CR-2"), ("onboarding", "CR-1"), ("onboarding", "CR-3")];
+    assert_eq!(purposes, expected.map(|(p, c)| (p.to_owned(), c.to_owned())));
+
+    let refused = crate::juhe_command()
+        .args(["--sandbox", "batch", "telecom3", "--input"])
+        .arg(&input)
+        .arg("--output")
+        .arg(dir.join("nowhere.csv"))
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("purpose column is recorded"), "{refused:?}");
+}

@@ -16,6 +16,11 @@ use crate::{Error, Skipped};
 /// An input as the caller gives it: a tag to carry, and the validated check or why not.
 pub(crate) type Input<T, C> = (T, Result<C, ValidationError>);
 
+/// Each input's own purpose, read from its tag (`batch_with_purposes`); `None` takes the
+/// client's.
+#[cfg(feature = "ledger")]
+pub(crate) type PurposeOf<T> = Box<dyn Fn(&T) -> Option<juhe_ledger::Purpose> + Send + Sync>;
+
 /// A check to send now: it was admitted, so it counts in flight and against the budget.
 pub(crate) struct Ticket<T, C> {
     pub(crate) check: C,
@@ -76,6 +81,8 @@ pub(crate) struct Engine<I, T, C: Check> {
     /// `None` once exhausted.
     inputs: Mutex<Option<std::iter::Enumerate<I>>>,
     dedupe: Option<Mutex<Dedupe<T, C>>>,
+    #[cfg(feature = "ledger")]
+    purpose_of: Option<PurposeOf<T>>,
 }
 
 /// How a pulled input goes on.
@@ -100,7 +107,54 @@ where
                 ready: VecDeque::new(),
             })
         });
-        Self { board, inputs: Mutex::new(Some(inputs.enumerate())), dedupe }
+        Self {
+            board,
+            inputs: Mutex::new(Some(inputs.enumerate())),
+            dedupe,
+            #[cfg(feature = "ledger")]
+            purpose_of: None,
+        }
+    }
+
+    /// This engine, each input's check made for the purpose its tag names: recorded with
+    /// it, and kept apart from other purposes' by dedupe (as the ledger keeps them apart).
+    #[cfg(feature = "ledger")]
+    pub(crate) fn with_purposes(mut self, purpose_of: PurposeOf<T>) -> Self {
+        self.purpose_of = Some(purpose_of);
+        self
+    }
+
+    /// The purpose of the input a ticket sends, when inputs have their own.
+    #[cfg(feature = "ledger")]
+    pub(crate) fn purpose(&self, ticket: &Ticket<T, C>) -> Option<juhe_ledger::Purpose> {
+        self.purpose_of.as_ref().and_then(|of| of(&ticket.sent.tag))
+    }
+
+    /// The client that sends a ticket's check: `client`, or a client of the input's own
+    /// purpose made by `with_purpose` (refused without a ledger: the check is then not sent).
+    #[cfg(feature = "ledger")]
+    pub(crate) fn client_for<K>(
+        &self,
+        ticket: &Ticket<T, C>,
+        client: K,
+        with_purpose: impl FnOnce(&K, juhe_ledger::Purpose) -> Result<K, Error>,
+    ) -> Result<K, Error> {
+        match self.purpose(ticket) {
+            Some(purpose) => with_purpose(&client, purpose),
+            None => Ok(client),
+        }
+    }
+
+    /// A number that sets an input's purpose apart in dedupe: 0 without one.
+    fn purpose_key(&self, _tag: &T) -> u128 {
+        #[cfg(feature = "ledger")]
+        if let Some(purpose) = self.purpose_of.as_ref().and_then(|of| of(_tag)) {
+            use std::hash::{Hash, Hasher};
+            let mut hasher = std::collections::hash_map::DefaultHasher::new();
+            purpose.label.hash(&mut hasher);
+            return u128::from(hasher.finish()) << 64 | 1;
+        }
+        0
     }
 
     /// Stops the batch: no check is admitted from now on.
@@ -243,6 +297,8 @@ where
             // The survey saw this question once: nothing to remember.
             return Classified::New(pulled);
         }
+        // The same question for another purpose is another question, as in the ledger.
+        let subject = subject ^ self.purpose_key(&pulled.tag);
         pulled.subject = Some(subject);
         match dedupe.groups.get_mut(&subject) {
             None => {

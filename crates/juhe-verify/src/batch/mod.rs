@@ -57,6 +57,8 @@ use juhe_proto::{Check, Mode, ValidationError};
 use tokio::sync::mpsc;
 
 pub(crate) use board::{Board, Slot};
+#[cfg(feature = "ledger")]
+pub(crate) use engine::PurposeOf;
 pub(crate) use engine::{Engine, Input, Job, Ticket};
 pub use repeats::Repeats;
 pub use stats::BatchStats;
@@ -661,8 +663,51 @@ impl Client {
         I::IntoIter: Send + 'static,
     {
         let board = Board::new(options.slots(), options.max_billed);
-        let pace = Pace::new(&options, Arc::clone(&board), self.key_pace());
-        let engine = Arc::new(Engine::new(inputs.into_iter(), &options, Arc::clone(&board)));
+        self.start_batch(Engine::new(inputs.into_iter(), &options, Arc::clone(&board)), &options, board)
+    }
+
+    /// [`batch`](Self::batch), each input's check made for the purpose `purpose_of` reads
+    /// from its tag (a batch file's `purpose` column, a queue message's field), recorded with
+    /// it in the ledger in place of the client's; `None` keeps the client's
+    /// ([`ClientBuilder::purpose`](crate::ClientBuilder::purpose)). As in the ledger, reuse and
+    /// the batch's dedupe keep purposes apart: a person asked for two purposes is checked for
+    /// each (unless the client reuses across purposes, which the ledger then applies). Needs
+    /// a ledger: without one, an input with a purpose is not sent
+    /// ([`ConfigError::PurposeWithoutLedger`](crate::ConfigError::PurposeWithoutLedger)).
+    #[cfg(feature = "ledger")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "ledger")))]
+    pub fn batch_with_purposes<C, T, I>(
+        &self,
+        inputs: I,
+        options: BatchOptions,
+        purpose_of: impl Fn(&T) -> Option<juhe_ledger::Purpose> + Send + Sync + 'static,
+    ) -> Batch<T, C::Outcome>
+    where
+        C: Check,
+        T: Send + 'static,
+        I: IntoIterator<Item = (T, Result<C, ValidationError>)>,
+        I::IntoIter: Send + 'static,
+    {
+        let board = Board::new(options.slots(), options.max_billed);
+        let engine =
+            Engine::new(inputs.into_iter(), &options, Arc::clone(&board)).with_purposes(Box::new(purpose_of));
+        self.start_batch(engine, &options, board)
+    }
+
+    /// Starts `engine`'s feeder on a thread of its own.
+    fn start_batch<C, T, I>(
+        &self,
+        engine: Engine<I, T, C>,
+        options: &BatchOptions,
+        board: Arc<Board>,
+    ) -> Batch<T, C::Outcome>
+    where
+        C: Check,
+        T: Send + 'static,
+        I: Iterator<Item = Input<T, C>> + Send + 'static,
+    {
+        let pace = Pace::new(options, Arc::clone(&board), self.key_pace());
+        let engine = Arc::new(engine);
         // Every item holds a slot, so `concurrency` places never fill up.
         let (sender, results) = mpsc::channel(options.slots());
         let feeder = Feeder {
@@ -734,9 +779,16 @@ where
         let (engine, client, sender, pace) =
             (Arc::clone(&self.engine), self.client.clone(), self.sender.clone(), self.pace.clone());
         let mode = self.mode;
+        #[cfg(feature = "ledger")]
+        let client = engine.client_for(&ticket, client, Client::with_purpose);
+        #[cfg(not(feature = "ledger"))]
+        let client: Result<Client, Error> = Ok(client);
         self.runtime.spawn(async move {
             let Ticket { check, sent } = ticket;
-            let result = client.verify_paced(mode, &check, Some(&pace)).await;
+            let result = match client {
+                Ok(client) => client.verify_paced(mode, &check, Some(&pace)).await,
+                Err(error) => Err(error),
+            };
             for item in engine.finish(sent, result) {
                 if sender.send(item).await.is_err() {
                     engine.stop();

@@ -107,7 +107,26 @@ impl blocking::Client {
         I: IntoIterator<Item = (T, Result<C, ValidationError>)>,
         I::IntoIter: Send + 'static,
     {
-        start(self, inputs.into_iter(), &options, Detached)
+        start(self, inputs.into_iter(), &options, Detached, None)
+    }
+
+    /// [`Client::batch_with_purposes`](crate::Client::batch_with_purposes), for the blocking
+    /// client: each input's check made for the purpose its tag names.
+    #[cfg(feature = "ledger")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "ledger")))]
+    pub fn batch_with_purposes<C, T, I>(
+        &self,
+        inputs: I,
+        options: BatchOptions,
+        purpose_of: impl Fn(&T) -> Option<juhe_ledger::Purpose> + Send + Sync + 'static,
+    ) -> Batch<'static, T, C::Outcome>
+    where
+        C: Check,
+        T: Send + 'static,
+        I: IntoIterator<Item = (T, Result<C, ValidationError>)>,
+        I::IntoIter: Send + 'static,
+    {
+        start(self, inputs.into_iter(), &options, Detached, Some(Box::new(purpose_of)))
     }
 
     /// The same as [`batch`](Self::batch), on threads of `scope`: the inputs and tags may
@@ -139,7 +158,7 @@ impl blocking::Client {
         I: IntoIterator<Item = (T, Result<C, ValidationError>)>,
         I::IntoIter: Send + 'scope,
     {
-        start(self, inputs.into_iter(), &options, Scoped(scope))
+        start(self, inputs.into_iter(), &options, Scoped(scope), None)
     }
 }
 
@@ -168,11 +187,18 @@ impl<'scope> Spawner<'scope> for Scoped<'scope, '_> {
     }
 }
 
+/// Each input's purpose, read from its tag; `()` without the ledger feature.
+#[cfg(feature = "ledger")]
+type Purposes<T> = Option<crate::batch::PurposeOf<T>>;
+#[cfg(not(feature = "ledger"))]
+type Purposes<T> = Option<std::marker::PhantomData<T>>;
+
 fn start<'scope, I, T, C, S>(
     client: &blocking::Client,
     inputs: I,
     options: &BatchOptions,
     spawner: S,
+    purposes: Purposes<T>,
 ) -> Batch<'scope, T, C::Outcome>
 where
     I: Iterator<Item = Input<T, C>> + Send + 'scope,
@@ -184,7 +210,15 @@ where
     let board = Board::new(slots, options.max_billed);
     let pace = Pace::new(options, Arc::clone(&board), client.key_pace());
     let handle = BatchHandle::new(Arc::clone(&board), pace.clone(), client.activity());
-    let engine = Arc::new(Engine::new(inputs, options, board));
+    let engine = Engine::new(inputs, options, board);
+    #[cfg(feature = "ledger")]
+    let engine = match purposes {
+        Some(purpose_of) => engine.with_purposes(purpose_of),
+        None => engine,
+    };
+    #[cfg(not(feature = "ledger"))]
+    let _ = purposes;
+    let engine = Arc::new(engine);
     let mode = options.mode.unwrap_or(client.mode());
     let (results, receiver) = sync_channel(slots);
     let crew = Arc::new(Crew {
@@ -311,8 +345,12 @@ where
 
     /// Sends one check and hands out its items; `false` once the batch is dropped.
     fn check(&self, ticket: Ticket<T, C>, results: &Results<T, C>) -> bool {
+        #[cfg(feature = "ledger")]
+        let client = self.engine.client_for(&ticket, self.client.clone(), blocking::Client::with_purpose);
+        #[cfg(not(feature = "ledger"))]
+        let client: Result<blocking::Client, crate::Error> = Ok(self.client.clone());
         let Ticket { check, sent } = ticket;
-        let result = self.client.verify_paced(self.mode, &check, Some(&self.pace));
+        let result = client.and_then(|client| client.verify_paced(self.mode, &check, Some(&self.pace)));
         for item in self.engine.finish(sent, result) {
             if results.send(item).is_err() {
                 self.engine.stop();
