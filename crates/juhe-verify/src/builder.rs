@@ -95,8 +95,8 @@ impl ClientBuilder {
     /// | `JUHE_BASE_URL` | [`base_url`](Self::base_url) | one URL replacing both of Juhe's hosts |
     /// | `JUHE_MODE` | [`mode`](Self::mode) | `plain`, `signed`, `aes` or `rsa`, in any case |
     /// | `JUHE_TIMEOUT` | [`timeout`](Self::timeout) | seconds, at least 0.1 and at most 3600 |
-    /// | `JUHE_LEDGER_SECRET` | [`ledger_secret`](Self::ledger_secret) | the ledger's secret (feature `ledger`) |
-    /// | `JUHE_LEDGER_SECRET_PREVIOUS` | [`previous_ledger_secret`](Self::previous_ledger_secret) | the secret it replaces |
+    /// | `JUHE_LEDGER_SECRET` | `ledger_secret` (feature `ledger`) | the ledger's secret |
+    /// | `JUHE_LEDGER_SECRET_PREVIOUS` | `previous_ledger_secret` (feature `ledger`) | the secret it replaces |
     pub fn from_env() -> Self {
         Self::from_vars(|name| std::env::var(name).ok())
     }

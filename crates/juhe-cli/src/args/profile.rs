@@ -167,16 +167,7 @@ impl Profile {
         if args.timeout.is_none()
             && let Some(value) = &f.timeout
         {
-            let text = match value {
-                toml::Value::Integer(n) => n.to_string(),
-                toml::Value::Float(x) => x.to_string(),
-                toml::Value::String(s) => s.clone(),
-                other => {
-                    return Err(
-                        self.error("timeout", format!("a number of seconds, not a {}", other.type_str()))
-                    );
-                }
-            };
+            let text = scalar_text(value).ok_or_else(|| self.error("timeout", "a number of seconds"))?;
             args.timeout = Some(parse_timeout(&text).map_err(|e| self.error("timeout", e))?);
         }
         // `sandbox = true` chooses the embedded sandbox, as `--sandbox` does.
@@ -215,16 +206,8 @@ impl Profile {
     pub(crate) fn prices(&self) -> Result<Prices, Failure> {
         let mut prices = Prices::default();
         for (product, value) in &self.file.prices {
-            let text = match value {
-                toml::Value::Integer(n) => n.to_string(),
-                toml::Value::Float(x) => x.to_string(),
-                toml::Value::String(s) => s.clone(),
-                other => {
-                    return Err(
-                        self.error("prices", format!("{product}: a price, not a {}", other.type_str()))
-                    );
-                }
-            };
+            let text = scalar_text(value)
+                .ok_or_else(|| self.error("prices", format!("{product}: a price such as 0.25")))?;
             prices.set(&format!("{product}={text}")).map_err(|e| self.error("prices", e))?;
         }
         Ok(prices)
@@ -259,6 +242,16 @@ impl Profile {
             },
             _ => Err(self.error(field, format!("give one of {field}, {field}_file and {field}_env"))),
         }
+    }
+}
+
+/// A number or a string as the text its parser takes; `None` for a table, a list, a date.
+fn scalar_text(value: &toml::Value) -> Option<String> {
+    match value {
+        toml::Value::Integer(n) => Some(n.to_string()),
+        toml::Value::Float(x) => Some(x.to_string()),
+        toml::Value::String(s) => Some(s.clone()),
+        _ => None,
     }
 }
 
