@@ -73,19 +73,7 @@ pub(crate) fn run(ledger: &Ledger, span: Span, format: AuditFormat) -> Result<()
     let cannot_write = |e: std::io::Error| Failure::failed(format!("could not write the audit: {e}"));
     let mut sink = Sink::new(out, format);
     sink.write(HEADER.map(str::to_owned)).map_err(cannot_write)?;
-    let mut failed = None;
-    ledger
-        .entries(span, &mut |entry| match sink.write(check_row(&entry)) {
-            Ok(()) => true,
-            Err(e) => {
-                failed = Some(e);
-                false
-            }
-        })
-        .map_err(|e| Failure::usage(crate::failure::error_chain(&e)))?;
-    if let Some(e) = failed {
-        return Err(cannot_write(e));
-    }
+    super::write_entries(ledger, span, |entry| sink.write(check_row(&entry)))?.map_err(cannot_write)?;
     let actions = ledger.admin_actions().map_err(|e| Failure::usage(crate::failure::error_chain(&e)))?;
     for action in &actions {
         sink.write(admin_row(action)).map_err(cannot_write)?;

@@ -272,14 +272,16 @@ fn export_row(e: &Entry) -> [String; 13] {
     ]
 }
 
-/// Streams every entry in `span` as CSV on stdout.
-fn export(ledger: &Ledger, span: Span) -> Result<(), Failure> {
-    let mut csv = csv::Writer::from_writer(std::io::BufWriter::new(std::io::stdout().lock()));
-    let cannot_write = |e: csv::Error| Failure::failed(format!("could not write the export: {e}"));
-    csv.write_record(EXPORT_HEADER).map_err(cannot_write)?;
+/// Hands every entry in `span` to `write`, oldest first, stopping at its first error: a ledger
+/// that cannot be read is a usage error; the writer's own error is returned inside.
+pub(crate) fn write_entries<E>(
+    ledger: &Ledger,
+    span: Span,
+    mut write: impl FnMut(Entry) -> Result<(), E>,
+) -> Result<Result<(), E>, Failure> {
     let mut failed = None;
     ledger
-        .entries(span, &mut |entry| match csv.write_record(export_row(&entry)) {
+        .entries(span, &mut |entry| match write(entry) {
             Ok(()) => true,
             Err(e) => {
                 failed = Some(e);
@@ -287,9 +289,15 @@ fn export(ledger: &Ledger, span: Span) -> Result<(), Failure> {
             }
         })
         .map_err(|e| Failure::usage(crate::failure::error_chain(&e)))?;
-    if let Some(e) = failed {
-        return Err(cannot_write(e));
-    }
+    Ok(failed.map_or(Ok(()), Err))
+}
+
+/// Streams every entry in `span` as CSV on stdout.
+fn export(ledger: &Ledger, span: Span) -> Result<(), Failure> {
+    let mut csv = csv::Writer::from_writer(std::io::BufWriter::new(std::io::stdout().lock()));
+    let cannot_write = |e: csv::Error| Failure::failed(format!("could not write the export: {e}"));
+    csv.write_record(EXPORT_HEADER).map_err(cannot_write)?;
+    write_entries(ledger, span, |entry| csv.write_record(export_row(&entry)))?.map_err(cannot_write)?;
     csv.flush().map_err(|e| cannot_write(e.into()))?;
     std::io::stdout().flush().map_err(|e| cannot_write(e.into()))
 }
