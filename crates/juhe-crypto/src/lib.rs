@@ -56,6 +56,18 @@
 //! AES and MD5 stay on RustCrypto in both: for a field of Juhe's size they are faster than
 //! AWS-LC's ([docs/benchmarks.md](https://github.com/juhe-rs/juhe-rs/blob/main/docs/benchmarks.md)).
 //!
+//! ## A fresh process's first random bytes (`aws-lc`)
+//! Unless told otherwise when it is built, AWS-LC seeds its generator on first use by running
+//! a CPU-jitter entropy collector: 20–50 ms of CPU before a process's first RSA field (and
+//! first TLS handshake), which is most of a one-off `juhe --mode rsa` check. Built with the
+//! environment variable `AWS_LC_SYS_NO_JITTER_ENTROPY=1`, it seeds from the operating system's
+//! generator (`getrandom`, as OpenSSL, ring and Go do) with RDRAND beside it, and a one-off RSA
+//! check costs what a plain one does (docs/benchmarks.md, "A one-off check in a fresh
+//! process"). This workspace sets it in `.cargo/config.toml`; a build elsewhere sets it itself:
+//! `AWS_LC_SYS_NO_JITTER_ENTROPY=1 cargo install juhe-cli`, or an `[env]` entry in the
+//! application's own `.cargo/config.toml`. It changes only the seeding, never the ciphertexts'
+//! form.
+//!
 //! # Security notes
 //! The AES-ECB and PKCS#1 v1.5 schemes are what Juhe's API prescribes, not recommendations.
 //! RUSTSEC-2023-0071 (the "Marvin" timing attack on the `rsa` crate) concerns private-key

@@ -286,3 +286,17 @@ fn verbose_runs_show_the_checks_and_no_personal_data() {
     assert!(!String::from_utf8_lossy(&quiet.stderr).contains("juhe.check"), "no -v, no trace");
     let _ = std::fs::remove_file(&rsa);
 }
+
+/// A one-off RSA check costs what a plain one does only if AWS-LC seeds its generator from
+/// the OS rather than by running its CPU-jitter collector first (20–50 ms of CPU:
+/// `.cargo/config.toml`, benches/one_off.sh). Built with the collector, the binary carries
+/// its functions; without, it cannot call them.
+#[test]
+fn the_binary_seeds_randomness_from_the_os_not_a_cpu_jitter_collector() {
+    let binary = std::fs::read(env!("CARGO_BIN_EXE_juhe")).unwrap();
+    // The search can find AWS-LC's functions: its generator and RSA encryption are there.
+    for present in [&b"RAND_bytes"[..], b"EVP_PKEY_encrypt"] {
+        assert!(juhe_test_support::bytes::contains(&binary, present), "{}", String::from_utf8_lossy(present));
+    }
+    assert!(!juhe_test_support::bytes::contains(&binary, b"jent_read_entropy"));
+}

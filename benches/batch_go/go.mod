@@ -1,0 +1,3 @@
+module juhe-rs/benches/batch_go
+
+go 1.19
