@@ -89,7 +89,17 @@ fn with_ledger(builder: ClientBuilder, setup: &LedgerSetup) -> Result<ClientBuil
     Ok(builder)
 }
 
-/// A runtime for the async client: one worker is plenty for one check, two for a batch.
+/// The runtime of a batch: the thread that writes the rows runs it, so an answer reaches the
+/// writer without waking another thread, and the tasks' own I/O wakes none either (a worker
+/// pool costs ~4 futex calls and a thread switch per row on loopback: docs/benchmarks.md).
+pub(crate) fn batch_runtime() -> Result<tokio::runtime::Runtime, Failure> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::failed(format!("could not start the async runtime: {e}")))
+}
+
+/// A runtime for the async client: one worker is plenty for one check, two for the gateway.
 pub(crate) fn runtime(workers: usize) -> Result<tokio::runtime::Runtime, Failure> {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(workers)

@@ -23,7 +23,13 @@ pub struct ReqwestTransport {
     max_response_bytes: usize,
     /// The environment's proxies: a request whose proxy cannot be used is refused here.
     proxies: Arc<EnvironmentProxies>,
+    /// The last few endpoints' URLs, parsed: reqwest wants a `Url`, and parsing the same
+    /// endpoint's for every request cost ~3% of a loopback batch's CPU (docs/benchmarks.md).
+    urls: Arc<Mutex<Vec<(http::Uri, reqwest::Url)>>>,
 }
+
+/// The endpoints' URLs kept parsed: a client of every product and mode uses at most 11.
+const URLS_KEPT: usize = 12;
 
 /// Makes a client for one more runtime.
 type MakeClient = dyn Fn() -> Result<reqwest::Client, TransportError> + Send + Sync;
@@ -63,7 +69,43 @@ impl ReqwestTransport {
     }
 
     fn from_maker(make: Arc<MakeClient>, max_response_bytes: usize) -> Self {
-        Self { make, clients: Arc::default(), max_response_bytes, proxies: Arc::default() }
+        Self {
+            make,
+            clients: Arc::default(),
+            max_response_bytes,
+            proxies: Arc::default(),
+            urls: Arc::default(),
+        }
+    }
+
+    /// `request` for reqwest, its URL parsed once per endpoint (what `Request::try_from`
+    /// does, without parsing the same URL again).
+    fn request(&self, request: HttpRequest) -> Result<reqwest::Request, TransportError> {
+        let (parts, body) = request.into_parts();
+        let mut converted = reqwest::Request::new(parts.method, self.url(&parts.uri)?);
+        *converted.headers_mut() = parts.headers;
+        *converted.version_mut() = parts.version;
+        *converted.body_mut() = Some(body.into());
+        Ok(converted)
+    }
+
+    fn url(&self, uri: &http::Uri) -> Result<reqwest::Url, TransportError> {
+        let mut urls = self.urls.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some((_, url)) = urls.iter().find(|(known, _)| known == uri) {
+            return Ok(url.clone());
+        }
+        let url = reqwest::Url::parse(&uri.to_string()).map_err(|e| {
+            TransportError::new(
+                TransportErrorKind::Request,
+                Delivery::NotSent,
+                format!("the endpoint's URL: {e}"),
+            )
+        })?;
+        if urls.len() == URLS_KEPT {
+            urls.remove(0);
+        }
+        urls.push((uri.clone(), url.clone()));
+        Ok(url)
     }
 
     /// The client of the current runtime, made on its first use there.
@@ -159,9 +201,7 @@ impl AsyncTransport for ReqwestTransport {
         // A proxy of a kind reqwest cannot use would be gone around: refuse, nothing sent.
         self.proxies.route(request.uri())?;
         let client = self.client()?;
-        let request = reqwest::Request::try_from(request).map_err(|e| {
-            TransportError::new(TransportErrorKind::Request, Delivery::NotSent, e.without_url())
-        })?;
+        let request = self.request(request)?;
         let mut response = client.execute(request).await.map_err(classify)?;
         let limit = self.max_response_bytes;
         if response.content_length().is_some_and(|n| n > limit as u64) {

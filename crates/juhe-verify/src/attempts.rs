@@ -114,12 +114,12 @@ impl<C: Check> Attempts<C> {
     }
 
     /// What the last attempt came to, its answer (or failure) in at `now`, and what to do
-    /// about it; `jitter` (in [0, 1]) spreads a backoff.
+    /// about it; `jitter` (a number in [0, 1], drawn only for a retry) spreads a backoff.
     pub(crate) fn next(
         &mut self,
         sent: Result<HttpResponse, TransportError>,
         now: Instant,
-        jitter: f64,
+        jitter: impl FnOnce() -> f64,
     ) -> Step<C::Outcome> {
         self.made += 1;
         self.round_trip = self.sent_at.map_or(Duration::ZERO, |at| now.saturating_duration_since(at));
@@ -140,7 +140,7 @@ impl<C: Check> Attempts<C> {
             }
             Err(error) => error,
         };
-        match self.core.retry.delay_before_retry(self.made, &error, jitter) {
+        match self.core.retry.delay_before_retry(self.made, &error, jitter()) {
             Some(delay) => {
                 tracing::warn!(attempt = self.made, error = %error, retry_in_ms = delay.as_millis() as u64, "retrying");
                 Step::RetryAfter { delay, rate_limited: error.is_rate_limited() }
@@ -195,26 +195,29 @@ mod tests {
         let check = Telecom3Check::new("张三", "11010519491231002X", "13912345678").unwrap();
         let mut attempts = core.start(&check, Mode::Plain).unwrap();
         assert!(matches!(
-            attempts.next(refused(), Instant::now(), 0.5),
+            attempts.next(refused(), Instant::now(), || 0.5),
             Step::RetryAfter { rate_limited: false, .. }
         ));
         let rate_limited = answer(r#"{"error_code":10012,"reason":"limit","result":null}"#);
         assert!(matches!(
-            attempts.next(rate_limited, Instant::now(), 0.5),
+            attempts.next(rate_limited, Instant::now(), || 0.5),
             Step::RetryAfter { rate_limited: true, .. }
         ));
         assert!(
-            matches!(attempts.next(refused(), Instant::now(), 0.5), Step::Done(Err(Error::NotSent(_)))),
+            matches!(attempts.next(refused(), Instant::now(), || 0.5), Step::Done(Err(Error::NotSent(_)))),
             "3 attempts at most"
         );
 
         let mut attempts = core.start(&check, Mode::Plain).unwrap();
         let billed = answer(r#"{"error_code":0,"reason":"ok","result":{"res":"1","rescode":"11"}}"#);
-        assert!(matches!(attempts.next(billed, Instant::now(), 0.5), Step::Done(Ok(_))));
+        assert!(matches!(attempts.next(billed, Instant::now(), || 0.5), Step::Done(Ok(_))));
 
         let mut attempts = core.start(&check, Mode::Plain).unwrap();
         let timeout = Err(TransportError::new(TransportErrorKind::Timeout, Delivery::MaybeSent, "slow"));
-        assert!(matches!(attempts.next(timeout, Instant::now(), 0.5), Step::Done(Err(Error::NoAnswer(_)))));
+        assert!(matches!(
+            attempts.next(timeout, Instant::now(), || 0.5),
+            Step::Done(Err(Error::NoAnswer(_)))
+        ));
     }
 
     #[test]

@@ -71,7 +71,8 @@ pub(crate) async fn exchange<C: Check>(
 ) -> Result<C::Outcome, Error> {
     loop {
         let sent = io.send(attempts.request(io.now()), attempts.attempt_span()).await;
-        match attempts.next(sent, io.now(), io.jitter()) {
+        // The jitter is drawn only for a retry: a getrandom call per check otherwise.
+        match attempts.next(sent, io.now(), || io.jitter()) {
             Step::Done(result) => {
                 io.answered(starts, &result, attempts.round_trip()).await;
                 return result;

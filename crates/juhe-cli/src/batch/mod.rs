@@ -22,7 +22,7 @@ use serde_json::Value;
 use crate::args::hiargs::{BatchArgs, Connection, Format};
 use crate::batch::summary::FileCounts;
 use crate::check::output::Printable;
-use crate::connection::{runtime, settings, target_name};
+use crate::connection::{settings, target_name};
 use crate::failure::{Failure, Status, error_chain};
 use crate::untrusted_text::{escaped, spreadsheet_safe};
 use juhe_csv::{
@@ -179,7 +179,7 @@ impl Run<'_> {
         recorder: &mut Recorder,
         interrupted: &Arc<AtomicBool>,
     ) -> Result<BatchStats, Failure> {
-        let runtime = runtime(2)?;
+        let runtime = crate::connection::batch_runtime()?;
         Ok(if self.connection.blocking {
             let client = builder.build_blocking().map_err(config_failure)?;
             let mut batch = match purposes {
