@@ -99,7 +99,8 @@ pub(crate) fn batch_runtime() -> Result<tokio::runtime::Runtime, Failure> {
         .map_err(|e| Failure::failed(format!("could not start the async runtime: {e}")))
 }
 
-/// A runtime for the async client: one worker is plenty for one check, two for the gateway.
+/// A runtime with worker threads: one is plenty for one check (or a blocking batch's stop
+/// signals), two for the gateway.
 pub(crate) fn runtime(workers: usize) -> Result<tokio::runtime::Runtime, Failure> {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(workers)

@@ -179,7 +179,9 @@ impl Run<'_> {
         recorder: &mut Recorder,
         interrupted: &Arc<AtomicBool>,
     ) -> Result<BatchStats, Failure> {
-        let runtime = crate::connection::batch_runtime()?;
+        // The stop signals are heard on a worker of their own, whatever the batch's thread is
+        // doing (writing a row, say): a second signal quits at once.
+        let signals = crate::connection::runtime(1)?;
         Ok(if self.connection.blocking {
             let client = builder.build_blocking().map_err(config_failure)?;
             let mut batch = match purposes {
@@ -187,20 +189,21 @@ impl Run<'_> {
                 None => client.batch(rows, options),
             };
             let handle = batch.handle();
-            stop_on_ctrl_c(&runtime, handle.clone(), interrupted);
+            stop_on_ctrl_c(&signals, handle.clone(), interrupted);
             let _quiet = QuietWatch::start(handle.clone(), Arc::clone(&recorder.last_write));
             for item in batch.by_ref() {
                 recorder.record(item, &handle);
             }
             batch.stats()
         } else {
+            let runtime = crate::connection::batch_runtime()?;
             let client = builder.build().map_err(config_failure)?;
             runtime.block_on(async {
                 let mut batch = match purposes {
                     Some(columns) => client.batch_with_purposes(rows, options, move |row| columns.of(row)),
                     None => client.batch(rows, options),
                 };
-                stop_on_ctrl_c(&runtime, batch.handle(), interrupted);
+                stop_on_ctrl_c(&signals, batch.handle(), interrupted);
                 let handle = batch.handle();
                 let _quiet = QuietWatch::start(handle.clone(), Arc::clone(&recorder.last_write));
                 while let Some(item) = batch.next().await {
