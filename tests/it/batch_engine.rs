@@ -1,5 +1,6 @@
-//! The batch engine's money guarantees, one suite run on both batches: the async `Client`'s
-//! (through its `Stream`) and the blocking client's. Every bound is read from the sandbox's
+//! The batch engine's money guarantees, one suite run on every batch: the async `Client`'s
+//! (through its `Stream`), its feeder a thread or a task on a current-thread runtime
+//! (`BatchOptions::feed_on_runtime`, as `juhe batch` runs it), and the blocking client's. Every bound is read from the sandbox's
 //! own ledger, and no latency is added anywhere: a race that breaks a bound shows.
 
 use std::collections::HashMap;
@@ -27,26 +28,60 @@ pub(crate) struct Seen {
 pub(crate) type Input = (usize, Result<Telecom3Check, ValidationError>);
 type Item = BatchItem<usize, Telecom3Outcome>;
 
-/// Runs `inputs` through `flavor`'s batch, never retrying; `on_item` sees every item (and may
-/// stop the batch) before it is dropped.
+/// A batch of the suite: the client's flavor, and for the async one whether its feeder is a
+/// task on a current-thread runtime.
+#[derive(Debug, Clone, Copy)]
+struct Batch {
+    flavor: Flavor,
+    fed_on_runtime: bool,
+}
+
+const BATCHES: [Batch; 3] = [
+    Batch { flavor: Flavor::Async, fed_on_runtime: false },
+    Batch { flavor: Flavor::Async, fed_on_runtime: true },
+    Batch { flavor: Flavor::Blocking, fed_on_runtime: false },
+];
+
+/// Runs `inputs` through `batch`, never retrying; `on_item` sees every item (and may stop the
+/// batch) before it is dropped.
 fn run(
     sandbox: &Sandbox,
-    flavor: Flavor,
+    batch: Batch,
     inputs: Vec<Input>,
     options: BatchOptions,
     on_item: impl FnMut(&Item, &BatchHandle),
 ) -> (Vec<Seen>, BatchStats) {
-    run_with(builder(sandbox).retry_policy(RetryPolicy::never()), flavor, inputs, options, on_item)
+    run_on(builder(sandbox).retry_policy(RetryPolicy::never()), batch, inputs, options, on_item)
 }
 
-/// [`run`] with the clients of `builder`.
+/// [`run`] with the clients of `builder`, the async one's feeder a thread.
 pub(crate) fn run_with(
     builder: ClientBuilder,
     flavor: Flavor,
     inputs: Vec<Input>,
     options: BatchOptions,
+    on_item: impl FnMut(&Item, &BatchHandle),
+) -> (Vec<Seen>, BatchStats) {
+    run_on(builder, Batch { flavor, fed_on_runtime: false }, inputs, options, on_item)
+}
+
+/// The runtime a batch's async client runs on: a task feeder's is current-thread.
+fn runtime_for(batch: Batch) -> tokio::runtime::Runtime {
+    if batch.fed_on_runtime {
+        tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
+    } else {
+        runtime()
+    }
+}
+
+fn run_on(
+    builder: ClientBuilder,
+    batch: Batch,
+    inputs: Vec<Input>,
+    options: BatchOptions,
     mut on_item: impl FnMut(&Item, &BatchHandle),
 ) -> (Vec<Seen>, BatchStats) {
+    let options = options.feed_on_runtime(batch.fed_on_runtime);
     let mut seen = Vec::new();
     let mut keep = |item: Item, handle: &BatchHandle| {
         on_item(&item, handle);
@@ -61,7 +96,7 @@ pub(crate) fn run_with(
             },
         });
     };
-    let stats = match flavor {
+    let stats = match batch.flavor {
         Flavor::Blocking => {
             let client = builder.build_blocking().unwrap();
             let mut batch = client.batch(inputs, options);
@@ -73,7 +108,7 @@ pub(crate) fn run_with(
         }
         Flavor::Async => {
             let client = builder.build().unwrap();
-            runtime().block_on(async {
+            runtime_for(batch).block_on(async {
                 let mut batch = client.batch(inputs, options);
                 let handle = batch.handle();
                 // Through the `Stream` implementation, as a `StreamExt` user would.
@@ -115,7 +150,7 @@ pub(crate) fn assert_one_item_each(seen: &[Seen], inputs: usize) {
 /// whose connection closes after billing three times (maybe billed: the copies are not sent).
 #[test]
 fn dedupe_sends_each_question_once_and_never_pays_twice() {
-    for flavor in BOTH {
+    for flavor in BATCHES {
         let sandbox = Sandbox::start().unwrap();
         let people = &sandbox.identities()[..20];
         let mut checks: Vec<_> = people.iter().map(check_of).collect();
@@ -156,7 +191,7 @@ fn dedupe_sends_each_question_once_and_never_pays_twice() {
 /// while in flight comes back): exactly the budget is billed, and the rest say why not.
 #[test]
 fn the_budget_holds_against_the_sandboxs_ledger() {
-    for flavor in BOTH {
+    for flavor in BATCHES {
         for concurrency in [1, 8, 32] {
             let sandbox = Sandbox::start().unwrap();
             let checks = (0..120)
@@ -185,7 +220,7 @@ fn the_budget_holds_against_the_sandboxs_ledger() {
 /// sandbox after it but the checks already in flight, and only they are yielded.
 #[test]
 fn after_stop_only_the_checks_in_flight_finish() {
-    for flavor in BOTH {
+    for flavor in BATCHES {
         for concurrency in [1, 4, 16] {
             let sandbox = Sandbox::start().unwrap();
             let people = sandbox.identities();
@@ -218,23 +253,24 @@ fn after_stop_only_the_checks_in_flight_finish() {
 /// A dropped batch stops: a reader that walks away leaves at most the checks in flight.
 #[test]
 fn dropping_a_batch_stops_it() {
-    for flavor in BOTH {
+    for flavor in BATCHES {
         let sandbox = Sandbox::start().unwrap();
         let people = sandbox.identities().to_vec();
         let inputs = (0..1000).map(move |i| (i, check_of(&people[i % people.len()])));
         let client = builder(&sandbox);
-        let at_drop = match flavor {
+        let options = BatchOptions::default().concurrency(4).feed_on_runtime(flavor.fed_on_runtime);
+        let at_drop = match flavor.flavor {
             Flavor::Blocking => {
                 let client = client.build_blocking().unwrap();
-                let mut batch = client.batch(inputs, BatchOptions::default().concurrency(4));
+                let mut batch = client.batch(inputs, options);
                 batch.by_ref().take(10).for_each(drop);
                 drop(batch);
                 sandbox.ledger().requests
             }
             Flavor::Async => {
                 let client = client.build().unwrap();
-                runtime().block_on(async {
-                    let mut batch = client.batch(inputs, BatchOptions::default().concurrency(4));
+                runtime_for(flavor).block_on(async {
+                    let mut batch = client.batch(inputs, options);
                     for _ in 0..10 {
                         batch.next().await.unwrap();
                     }

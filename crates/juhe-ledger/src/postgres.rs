@@ -58,6 +58,16 @@ const PACE_SESSION_OPTIONS: &str = "-c lock_timeout=10000 -c statement_timeout=2
 /// The advisory lock that serialises migrations: "JUHE" "LDGR".
 const MIGRATION_LOCK: i64 = 0x4a55_4845_4c44_4752;
 
+/// A pending entry's outcome, as the finish of a check writes it.
+const FINISH_SQL: &str = "UPDATE juhe_ledger_entries SET state = $2, finished_at = $3, error_code = $4, \
+     verdict = $5, order_id = $6, attempts = $7, reason = $8, result = $9 \
+     WHERE id = $1 AND state = 'pending' RETURNING account, started_at, team";
+/// [`FINISH_SQL`] as a transaction of its own that commits without waiting for the disk,
+/// for an outcome that gives no budget back.
+const FINISH_ALONE_SQL: &str = "UPDATE juhe_ledger_entries SET state = $2, finished_at = $3, error_code = $4, \
+     verdict = $5, order_id = $6, attempts = $7, reason = $8, result = $9 \
+     WHERE id = $1 AND state = 'pending' AND set_config('synchronous_commit', 'off', true) = 'off'";
+
 /// A unit of work for a connection's thread.
 type Job = Box<dyn FnOnce(&mut Connection) + Send>;
 
@@ -544,39 +554,35 @@ impl Store for PostgresStore {
         let settlement = settlement.clone();
         self.run_prepared(move |client, statements, location| {
             let error = |e| database(location, e);
-            let mut tx = client.transaction().map_err(error)?;
+            let result = settlement.result.as_ref().map(|r| serde_json::Value::Object(r.clone()).to_string());
+            let attempts = i64::from(settlement.attempts);
+            let (state, finished_at, verdict) =
+                (settlement.state.as_str(), unix_ms(now), settlement.verdict.map(verdict_name));
+            let params: [&(dyn postgres::types::ToSql + Sync); 9] = [
+                &entry.0,
+                &state,
+                &finished_at,
+                &settlement.error_code,
+                &verdict,
+                &settlement.order_id,
+                &attempts,
+                &settlement.reason,
+                &result,
+            ];
             // The outcome is committed without waiting for the disk: lost only if PostgreSQL
             // itself (or its machine) crashes within a moment, which leaves the entry pending,
             // counted as maybe billed and never reused, the side the ledger errs on anyway. The
             // pending entry before sending is always waited for.
+            if settlement.state.may_cost() {
+                // Nothing to give back: one statement, its own transaction, one round trip
+                // (`set_config(…, true)` holds for that transaction, its commit included).
+                let update = statements.get_generic(client, FINISH_ALONE_SQL).map_err(error)?;
+                return client.execute(&update, &params).map(drop).map_err(error);
+            }
+            let mut tx = client.transaction().map_err(error)?;
             tx.batch_execute("SET LOCAL synchronous_commit TO OFF").map_err(error)?;
-            let result = settlement.result.as_ref().map(|r| serde_json::Value::Object(r.clone()).to_string());
-            let attempts = i64::from(settlement.attempts);
-            let update = statements
-                .get(
-                    &mut tx,
-                    "UPDATE juhe_ledger_entries SET state = $2, finished_at = $3, error_code = $4, verdict = $5, \
-                     order_id = $6, attempts = $7, reason = $8, result = $9 \
-                     WHERE id = $1 AND state = 'pending' RETURNING account, started_at, team",
-                )
-                .map_err(error)?;
-            let settled = tx
-                .query_opt(
-                    &update,
-                    &[
-                        &entry.0,
-                        &settlement.state.as_str(),
-                        &unix_ms(now),
-                        &settlement.error_code,
-                        &settlement.verdict.map(verdict_name),
-                        &settlement.order_id,
-                        &attempts,
-                        &settlement.reason,
-                        &result,
-                    ],
-                )
-                .map_err(error)?;
-            if let (Some(row), false) = (settled, settlement.state.may_cost()) {
+            let update = statements.get(&mut tx, FINISH_SQL).map_err(error)?;
+            if let Some(row) = tx.query_opt(&update, &params).map_err(error)? {
                 let account: String = row.try_get(0).map_err(error)?;
                 let started_at: i64 = row.try_get(1).map_err(error)?;
                 let team: Option<String> = row.try_get(2).map_err(error)?;

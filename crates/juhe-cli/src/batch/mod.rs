@@ -136,7 +136,10 @@ impl Run<'_> {
     /// The batch's options: the request's, and with dedupe the questions its rows repeat.
     fn options(&self, input: &InputFile, checks: &RowChecks) -> Result<BatchOptions, Failure> {
         let request = self.request;
-        let mut options = BatchOptions::default().mode(self.connection.mode).dedupe(request.dedupe);
+        // The rows (and any photos) come from local files, which never block for long: on
+        // the async client, the batch runs on one thread, rows pulled between checks.
+        let mut options =
+            BatchOptions::default().mode(self.connection.mode).dedupe(request.dedupe).feed_on_runtime(true);
         if let Some(concurrency) = request.concurrency {
             options = options.concurrency(concurrency);
         }

@@ -16,6 +16,8 @@ pub(crate) struct Board {
     /// Signalled whenever a slot frees up, a check finishes, a copy becomes ready, or the
     /// batch stops, if anyone waits ([`State::waiting`]). Only the feeder waits on it.
     changed: Condvar,
+    /// The same changes, for a feeder that is a task ([`Board::changed`]).
+    awaited: tokio::sync::Notify,
 }
 
 #[derive(Debug)]
@@ -87,67 +89,90 @@ impl Board {
             counts: Counts::default(),
             waiting: 0,
         };
-        Arc::new(Self { state: Mutex::new(state), changed: Condvar::new() })
+        Arc::new(Self {
+            state: Mutex::new(state),
+            changed: Condvar::new(),
+            awaited: tokio::sync::Notify::new(),
+        })
     }
 
     /// Waits for a free slot or a ready copy; ready copies go first.
     pub(crate) fn work(self: &Arc<Self>) -> Work {
-        let mut state = self.lock();
-        loop {
-            if state.stopped {
-                return Work::Stopped;
-            }
-            if state.ready > 0 {
-                state.ready -= 1;
-                return Work::Ready;
-            }
-            if state.free > 0 {
-                state.free -= 1;
-                return Work::Pull(Slot(Arc::clone(self)));
-            }
-            state = self.wait(state);
+        self.until(|state| self.decide_work(state))
+    }
+
+    /// [`work`](Self::work) if it need not wait; `None` if it would.
+    pub(crate) fn try_work(self: &Arc<Self>) -> Option<Work> {
+        self.decide_work(&mut self.lock())
+    }
+
+    fn decide_work(self: &Arc<Self>, state: &mut State) -> Option<Work> {
+        if state.stopped {
+            return Some(Work::Stopped);
         }
+        if state.ready > 0 {
+            state.ready -= 1;
+            return Some(Work::Ready);
+        }
+        if state.free > 0 {
+            state.free -= 1;
+            return Some(Work::Pull(Slot(Arc::clone(self))));
+        }
+        None
     }
 
     /// Once the input is exhausted: waits for a ready copy (`true`), or for no copy left
     /// waiting on an original, or the stop (`false`).
     pub(crate) fn ready_copy(&self) -> bool {
-        let mut state = self.lock();
-        loop {
-            if state.stopped {
-                return false;
-            }
-            if state.ready > 0 {
-                state.ready -= 1;
-                return true;
-            }
-            if state.parked == 0 {
-                return false;
-            }
-            state = self.wait(state);
+        self.until(Self::decide_ready_copy)
+    }
+
+    /// [`ready_copy`](Self::ready_copy) if it need not wait; `None` if it would.
+    pub(crate) fn try_ready_copy(&self) -> Option<bool> {
+        Self::decide_ready_copy(&mut self.lock())
+    }
+
+    fn decide_ready_copy(state: &mut State) -> Option<bool> {
+        if state.stopped {
+            return Some(false);
         }
+        if state.ready > 0 {
+            state.ready -= 1;
+            return Some(true);
+        }
+        (state.parked == 0).then_some(false)
     }
 
     /// Decides, in one step, whether a check may be sent. While checks in flight could take
     /// the batch to its budget, it waits for them: they may end unbilled.
     pub(crate) fn admit(&self) -> Admission {
-        let mut state = self.lock();
-        loop {
-            if state.stopped {
-                return Admission::Stopped;
-            }
-            match state.max_billed {
-                Some(max) if state.spent >= max && state.in_flight == 0 => {
-                    return Admission::OverBudget(max);
-                }
-                Some(max) if state.spent >= max => state = self.wait(state),
-                _ => {
-                    state.spent += 1;
-                    state.in_flight += 1;
-                    return Admission::Admitted;
-                }
+        self.until(Self::decide_admission)
+    }
+
+    /// [`admit`](Self::admit) if it need not wait; `None` if it would.
+    pub(crate) fn try_admit(&self) -> Option<Admission> {
+        Self::decide_admission(&mut self.lock())
+    }
+
+    fn decide_admission(state: &mut State) -> Option<Admission> {
+        if state.stopped {
+            return Some(Admission::Stopped);
+        }
+        match state.max_billed {
+            Some(max) if state.spent >= max && state.in_flight == 0 => Some(Admission::OverBudget(max)),
+            Some(max) if state.spent >= max => None,
+            _ => {
+                state.spent += 1;
+                state.in_flight += 1;
+                Some(Admission::Admitted)
             }
         }
+    }
+
+    /// A change to the board, for a feeder that awaits instead of blocking: each change
+    /// leaves one wake-up, so one made between its look and its await is not lost.
+    pub(crate) async fn changed(&self) {
+        self.awaited.notified().await;
     }
 
     /// Checks admitted and not finished.
@@ -215,6 +240,17 @@ impl Board {
         self.lock().counts.stats(rate)
     }
 
+    /// Blocks until `decide` decides, looking again at each change.
+    fn until<R>(&self, mut decide: impl FnMut(&mut State) -> Option<R>) -> R {
+        let mut state = self.lock();
+        loop {
+            if let Some(decided) = decide(&mut state) {
+                return decided;
+            }
+            state = self.wait(state);
+        }
+    }
+
     fn wait<'a>(&self, mut state: MutexGuard<'a, State>) -> MutexGuard<'a, State> {
         state.waiting += 1;
         let mut state = self.changed.wait(state).unwrap_or_else(|poisoned| poisoned.into_inner());
@@ -222,13 +258,15 @@ impl Board {
         state
     }
 
-    /// Wakes the waiters of a change just made under `state`, if there are any.
+    /// Wakes the waiters of a change just made under `state`, if there are any, and leaves
+    /// a wake-up for a feeder that awaits (a cheap atomic store when none does).
     fn signal(&self, state: MutexGuard<'_, State>) {
         let anyone = state.waiting > 0;
         drop(state);
         if anyone {
             self.changed.notify_all();
         }
+        self.awaited.notify_one();
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {

@@ -1,6 +1,7 @@
-//! The one batch engine: what both the async and the blocking batch run. A *feeder* (one
-//! thread per batch) calls [`Engine::next_job`] to pull, classify, pace and admit the next
-//! input; whoever sends the check (a task, a worker thread) hands its result to
+//! The one batch engine: what both the async and the blocking batch run. A *feeder* (a
+//! thread of the batch's, or a task that awaits [`Engine::changed`] instead of blocking)
+//! calls [`Engine::next_job`] (or [`Engine::try_next_job`]) to pull, classify and admit the
+//! next input; whoever sends the check (a task, a worker thread) hands its result to
 //! [`Engine::finish`]. Every money decision is made here, the same way for both clients; the
 //! clients differ only in how they send and wait.
 
@@ -81,8 +82,19 @@ pub(crate) struct Engine<I, T, C: Check> {
     /// `None` once exhausted.
     inputs: Mutex<Option<std::iter::Enumerate<I>>>,
     dedupe: Option<Mutex<Dedupe<T, C>>>,
+    /// An input pulled whose admission would have waited (the budget), for a feeder that
+    /// does not block: admitted first at its next step.
+    held: Mutex<Option<Pulled<T, C>>>,
     #[cfg(feature = "ledger")]
     purpose_of: Option<PurposeOf<T>>,
+}
+
+/// Whether a feeder's step blocks until the board changes (a feeder thread) or returns
+/// `None` instead (a feeder task, which then awaits [`Engine::changed`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Wait {
+    Block,
+    Return,
 }
 
 /// How a pulled input goes on.
@@ -111,6 +123,7 @@ where
             board,
             inputs: Mutex::new(Some(inputs.enumerate())),
             dedupe,
+            held: Mutex::new(None),
             #[cfg(feature = "ledger")]
             purpose_of: None,
         }
@@ -166,29 +179,63 @@ where
     /// every slot is held, and while checks in flight may spend the budget.
     pub(crate) fn next_job(&self) -> Job<T, C> {
         loop {
-            let pulled = match self.next_pulled() {
-                Some(Classified::New(pulled)) => pulled,
-                Some(Classified::Item(item)) => return Job::Yield(self.counted(item)),
-                Some(Classified::Parked) => continue,
-                None => return Job::End,
+            // With `Wait::Block` a step never returns `None`.
+            if let Some(job) = self.step(Wait::Block) {
+                return job;
+            }
+        }
+    }
+
+    /// [`next_job`](Self::next_job) for a feeder that must not block: `None` where that
+    /// would wait; the feeder then awaits [`changed`](Self::changed) and asks again.
+    pub(crate) fn try_next_job(&self) -> Option<Job<T, C>> {
+        self.step(Wait::Return)
+    }
+
+    /// A change that may let [`try_next_job`](Self::try_next_job) go on.
+    pub(crate) async fn changed(&self) {
+        self.board.changed().await;
+    }
+
+    fn step(&self, wait: Wait) -> Option<Job<T, C>> {
+        loop {
+            let held = lock(&self.held).take();
+            let pulled = match held {
+                Some(pulled) => pulled,
+                None => match self.next_pulled(wait)? {
+                    Some(Classified::New(pulled)) => pulled,
+                    Some(Classified::Item(item)) => return Some(Job::Yield(self.counted(item))),
+                    Some(Classified::Parked) => continue,
+                    None => return Some(Job::End),
+                },
             };
             // Not paced here: a check takes its start in its own task, once the ledger (if any)
             // has no answer to reuse, so answers from the ledger take no place of the key's
             // pace (`Pace`).
-            match self.board.admit() {
+            let admission = match wait {
+                Wait::Block => self.board.admit(),
+                Wait::Return => match self.board.try_admit() {
+                    Some(admission) => admission,
+                    None => {
+                        *lock(&self.held) = Some(pulled);
+                        return None;
+                    }
+                },
+            };
+            return Some(match admission {
                 Admission::Admitted => {
                     let Pulled { index, tag, check, slot, subject } = pulled;
-                    return Job::Send(Ticket { check, sent: Sent { index, tag, slot, subject } });
+                    Job::Send(Ticket { check, sent: Sent { index, tag, slot, subject } })
                 }
                 Admission::Stopped => {
                     self.abandon(pulled);
-                    return Job::End;
+                    Job::End
                 }
                 Admission::OverBudget(max_billed) => {
                     let skipped = Error::Skipped(Skipped::Budget { max_billed });
-                    return Job::Yield(self.counted(self.unsent(pulled, skipped)));
+                    Job::Yield(self.counted(self.unsent(pulled, skipped)))
                 }
-            }
+            });
         }
     }
 
@@ -249,13 +296,18 @@ where
         }
     }
 
-    /// The next input that needs the feeder: a ready copy, or a newly pulled input.
-    fn next_pulled(&self) -> Option<Classified<T, C>> {
+    /// The next input that needs the feeder: a ready copy, or a newly pulled input; `Some(None)`
+    /// once there is none, `None` where it would wait and `wait` says not to.
+    fn next_pulled(&self, wait: Wait) -> Option<Option<Classified<T, C>>> {
         let exhausted = lock(&self.inputs).is_none();
         if exhausted {
-            return self.board.ready_copy().then(|| self.take_ready()).flatten();
+            return Some(self.ready_copy(wait)?.then(|| self.take_ready()).flatten());
         }
-        match self.board.work() {
+        let work = match wait {
+            Wait::Block => self.board.work(),
+            Wait::Return => self.board.try_work()?,
+        };
+        Some(match work {
             Work::Stopped => None,
             Work::Ready => self.take_ready(),
             Work::Pull(slot) => {
@@ -265,7 +317,7 @@ where
                     None => {
                         *lock(&self.inputs) = None;
                         drop(slot);
-                        self.board.ready_copy().then(|| self.take_ready()).flatten()
+                        self.ready_copy(wait)?.then(|| self.take_ready()).flatten()
                     }
                     Some((index, (tag, Err(invalid)))) => Some(Classified::Item(BatchItem {
                         index,
@@ -279,6 +331,14 @@ where
                     }
                 }
             }
+        })
+    }
+
+    /// Whether a copy is ready once the input is exhausted; `None` where it would wait.
+    fn ready_copy(&self, wait: Wait) -> Option<bool> {
+        match wait {
+            Wait::Block => Some(self.board.ready_copy()),
+            Wait::Return => self.board.try_ready_copy(),
         }
     }
 
@@ -525,5 +585,65 @@ mod tests {
         let engine = engine(vec![("a", "13912345678"), ("b", "13912345679")], 8, None);
         engine.stop();
         assert!(matches!(engine.next_job(), Job::End));
+    }
+
+    /// The step of a feeder that must not block returns `None` exactly where the blocking
+    /// one would wait: every slot held, a copy parked on its original, the budget in doubt;
+    /// and each of those is decided the same way once the board changes.
+    #[test]
+    fn a_step_that_must_not_block_waits_where_the_blocking_one_would() {
+        let engine = engine(vec![("a", "13912345678"), ("b", "13912345679"), ("c", "13912345670")], 2, None);
+        let a = send(engine.try_next_job().unwrap());
+        let b = send(engine.try_next_job().unwrap());
+        assert!(engine.try_next_job().is_none(), "both slots held");
+        let [a_item]: [Item; 1] = engine.finish(a, billed()).try_into().ok().unwrap();
+        assert!(engine.try_next_job().is_none(), "a's item still holds its slot");
+        drop(a_item);
+        assert_eq!(send(engine.try_next_job().unwrap()).tag, "c");
+        drop(engine.finish(b, billed()));
+        assert!(matches!(engine.try_next_job(), Some(Job::End)));
+    }
+
+    #[test]
+    fn a_step_that_must_not_block_waits_for_an_original_then_reuses_it() {
+        let engine = engine(vec![("a", "13912345678"), ("a2", "13912345678")], 8, None);
+        let a = send(engine.try_next_job().unwrap());
+        assert!(engine.try_next_job().is_none(), "a2 parked on a, nothing else to pull");
+        let items = engine.finish(a, billed());
+        assert_eq!(
+            items.iter().map(|i| (i.tag, i.reused_from)).collect::<Vec<_>>(),
+            [("a", None), ("a2", Some(0))]
+        );
+        assert!(matches!(engine.try_next_job(), Some(Job::End)));
+    }
+
+    /// The budget in doubt: the input pulled is held, not lost nor pulled again; once the
+    /// check in flight ends unbilled, the held input is the one admitted.
+    #[test]
+    fn a_step_that_must_not_block_holds_an_input_while_the_budget_is_in_doubt() {
+        let engine =
+            engine(vec![("a", "13912345678"), ("b", "13912345679"), ("c", "13912345670")], 8, Some(1));
+        let a = send(engine.try_next_job().unwrap());
+        assert!(engine.try_next_job().is_none(), "a could still be billed");
+        assert!(engine.try_next_job().is_none(), "asked again: still in doubt");
+        drop(engine.finish(a, not_sent()));
+        assert_eq!(send(engine.try_next_job().unwrap()).tag, "b", "the held input, not the next");
+        assert!(engine.try_next_job().is_none());
+        engine.stop();
+        assert!(matches!(engine.try_next_job(), Some(Job::End)), "stopped: the held input is dropped unsent");
+    }
+
+    /// The feeder task's wake-up: a change made before it awaits is not lost.
+    #[test]
+    fn a_change_before_the_await_still_wakes_the_feeder() {
+        let engine = engine(vec![("a", "13912345678"), ("b", "13912345679")], 1, None);
+        let a = send(engine.try_next_job().unwrap());
+        assert!(engine.try_next_job().is_none());
+        drop(engine.finish(a, billed()));
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap();
+        runtime.block_on(async {
+            tokio::time::timeout(std::time::Duration::from_secs(5), engine.changed()).await.expect("woken");
+        });
+        assert_eq!(send(engine.try_next_job().unwrap()).tag, "b");
     }
 }
