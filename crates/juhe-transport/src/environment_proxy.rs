@@ -170,6 +170,11 @@ pub(crate) enum Route<'p> {
 }
 
 impl EnvironmentProxies {
+    /// Whether no proxy is named at all: every request goes direct.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.http.is_none() && self.https.is_none() && self.all.is_none()
+    }
+
     /// The variables of this process's environment.
     pub(crate) fn from_env() -> Self {
         Self::from_lookup(|name| std::env::var(name).ok())

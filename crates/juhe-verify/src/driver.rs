@@ -122,9 +122,12 @@ pub(crate) async fn recorded<C: Check>(
     if let Some(pace) = pace {
         // A batch's check takes its place in the pace before anything is recorded, so a
         // batch stopped meanwhile leaves no entry; an answer the ledger holds takes no place.
-        let (ledger, asked) = (Arc::clone(journal), Arc::clone(&intent));
-        if let Some(outcome) = io.ledger(move || ledger.reusable(&asked, read)).await? {
-            return Ok(outcome);
+        // Without a reuse window there is nothing to look for: no trip off the runtime.
+        if journal.reuses() {
+            let (ledger, asked) = (Arc::clone(journal), Arc::clone(&intent));
+            if let Some(outcome) = io.ledger(move || ledger.reusable(&asked, read)).await? {
+                return Ok(outcome);
+            }
         }
         if !io.pace_start(pace).await? {
             return Err(Error::Skipped(crate::Skipped::BatchStopped));

@@ -109,6 +109,11 @@ impl Journal {
         }
     }
 
+    /// Whether [`reusable`](Self::reusable) may find anything: the policy reuses answers.
+    pub(crate) fn reuses(&self) -> bool {
+        self.policy.reuses()
+    }
+
     /// The answer the ledger would reuse for `intent`, read without recording anything (this
     /// blocks); `None` without reuse or when there is none.
     pub(crate) fn reusable<O: Outcome>(
