@@ -91,8 +91,8 @@ cat > "$tmp/check.sql" <<'SQL'
 \set k random(1, 9000000000000000000)
 BEGIN;
 SELECT pg_advisory_xact_lock(:k);
-SELECT id, state, started_at, deadline_at, verdict, order_id, reason, result, owner FROM juhe_ledger_entries WHERE (subject = decode(lpad(to_hex(:k), 64, '0'), 'hex') OR subject = decode(lpad(to_hex(:k), 64, '0'), 'hex')) AND product = 'telecom3' AND target = 'bench' AND started_at >= (extract(epoch from now()) * 1000)::bigint - 86400000 AND account = 'bench' AND state <> 'not_billed' AND (NOT false OR team IS NOT DISTINCT FROM NULL) AND (true OR purpose IS NOT DISTINCT FROM NULL) ORDER BY started_at DESC, id DESC LIMIT 16;
-INSERT INTO juhe_ledger_entries (account, subject, product, mode, target, masked, started_at, deadline_at, state, owner, team, purpose, consent_ref, by_user, by_host, by_pid, secret_version) VALUES ('bench', decode(lpad(to_hex(:k), 64, '0'), 'hex'), 'telecom3', 'plain', 'bench', '张*, 110105********0012, 139****5678', (extract(epoch from now()) * 1000)::bigint, (extract(epoch from now()) * 1000)::bigint + 30000, 'pending', 1, NULL, NULL, NULL, 'user', 'host', 1, '0a1b2c3d') RETURNING id \gset
+SELECT id, state, started_at, deadline_at, verdict, order_id, reason, result, owner FROM juhe_ledger_entries WHERE (subject = decode(lpad(to_hex(:k::bigint), 64, '0'), 'hex') OR subject = decode(lpad(to_hex(:k::bigint), 64, '0'), 'hex')) AND product = 'telecom3' AND target = 'bench' AND started_at >= (extract(epoch from now()) * 1000)::bigint - 86400000 AND account = 'bench' AND state <> 'not_billed' AND (NOT false OR team IS NOT DISTINCT FROM NULL) AND (true OR purpose IS NOT DISTINCT FROM NULL) ORDER BY started_at DESC, id DESC LIMIT 16;
+INSERT INTO juhe_ledger_entries (account, subject, product, mode, target, masked, started_at, deadline_at, state, owner, team, purpose, consent_ref, by_user, by_host, by_pid, secret_version) VALUES ('bench', decode(lpad(to_hex(:k::bigint), 64, '0'), 'hex'), 'telecom3', 'plain', 'bench', '张*, 110105********0012, 139****5678', (extract(epoch from now()) * 1000)::bigint, (extract(epoch from now()) * 1000)::bigint + 30000, 'pending', 1, NULL, NULL, NULL, 'user', 'host', 1, '0a1b2c3d') RETURNING id \gset
 COMMIT;
 UPDATE juhe_ledger_entries SET state = 'billed', finished_at = (extract(epoch from now()) * 1000)::bigint, error_code = 0, verdict = 'mismatch', order_id = 'J3390000000000000001', attempts = 1, reason = '成功', result = '{"res":"2","rescode":"2"}' WHERE id = :id AND state = 'pending' AND set_config('synchronous_commit', 'off', true) = 'off';
 SQL
@@ -102,14 +102,15 @@ sqlite_batch=$(batch "$tmp/ledger.sqlite")
 loop=$(sqlite_loop "$tmp/ledger.sqlite")
 pg_batch=$(batch "$postgres_url")
 # pgbench on the ledger's tables, for as long as the batch took at least.
-pgbench_tps=$($as_pg "$pgbin/pgbench" -n -h 127.0.0.1 -p "$port" -U postgres -c 32 -j 2 -T 10 -M prepared -f "$tmp/check.sql" postgres 2>/dev/null \
-  | sed -n 's/^tps = \([0-9.]*\).*/\1/p' | head -1)
+pgbench_tps=$($as_pg "$pgbin/pgbench" -n -h 127.0.0.1 -p "$port" -U postgres -c 32 -j 2 -T 10 -M prepared -f "$tmp/check.sql" postgres 2>"$tmp/pgbench.err" \
+  | sed -n 's/^tps = \([0-9.]*\).*/\1/p' | head -1) || true
+[ -n "$pgbench_tps" ] || { echo "pgbench failed:"; cat "$tmp/pgbench.err"; exit 1; }
 # Round trips: the server's reads of its sessions' requests (one `recvfrom` per round trip)
 # while a batch of 2,000 rows runs on a fresh database; the sandbox is not traced.
 $as_pg "$pgbin/psql" -q -h 127.0.0.1 -p "$port" -U postgres -c "CREATE DATABASE trips" postgres
 trip_rows=2000
 head -n $((trip_rows + 1)) "$tmp/in.csv" > "$tmp/trips.csv"
-strace -f -c -e trace=recvfrom -o "$tmp/strace.txt" -p "$(head -1 "$tmp/pg/postmaster.pid")" &
+strace -f -c -e trace=recvfrom -o "$tmp/strace.txt" -p "$(head -1 "$tmp/pg/postmaster.pid")" 2>/dev/null &
 tracer=$!
 sleep 1
 rm -f "$tmp/out.csv"

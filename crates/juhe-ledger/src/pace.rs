@@ -343,6 +343,10 @@ impl KeyPace {
 /// What a backend offers the pace: its row, stored only over the version loaded, and the
 /// ledger's answers of a span.
 pub(crate) trait PaceRows {
+    /// Where these rows keep the row as they last read or wrote it, if they do.
+    fn memory(&self) -> Option<&PaceMemory> {
+        None
+    }
     /// The row of `account` and `target` and its version, if any.
     fn load(&mut self, account: &str, target: &str) -> Result<Option<(KeyPace, i64)>, LedgerError>;
     /// Stores `pace` if the row is still at `version` (inserts it when `None` and there is
@@ -366,8 +370,33 @@ pub(crate) trait PaceRows {
     fn sent(&mut self, account: &str, target: &str, from_ms: i64, to_ms: i64) -> Result<u64, LedgerError>;
 }
 
-/// The one step every backend runs: load, change, store over the version loaded; again if
-/// another process stored first.
+/// The pace rows of one database as one handle last read or wrote them, with their versions:
+/// a step starts from the row remembered instead of reading it again, and its write over that
+/// version is what confirms it (another process's write since makes it fail, and the row is
+/// then read). A start booked is then one statement, not two, on a database across a network.
+#[derive(Debug, Default)]
+pub(crate) struct PaceMemory(std::sync::Mutex<std::collections::HashMap<(String, String), (KeyPace, i64)>>);
+
+impl PaceMemory {
+    fn recall(&self, account: &str, target: &str) -> Option<(KeyPace, i64)> {
+        self.lock().get(&(account.to_owned(), target.to_owned())).cloned()
+    }
+
+    fn keep(&self, account: &str, target: &str, row: Option<(KeyPace, i64)>) {
+        let key = (account.to_owned(), target.to_owned());
+        match row {
+            Some(row) => self.lock().insert(key, row),
+            None => self.lock().remove(&key),
+        };
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<(String, String), (KeyPace, i64)>> {
+        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// The one step every backend runs: load (or recall), change, store over the version loaded;
+/// again, loading, if another process stored first.
 fn update<T>(
     rows: &mut impl PaceRows,
     account: &str,
@@ -377,12 +406,34 @@ fn update<T>(
     location: &str,
 ) -> Result<T, LedgerError> {
     let now = micros_since_epoch(now);
-    for _ in 0..CONTENDED {
-        let loaded = rows.load(account, target)?;
+    for attempt in 0..CONTENDED {
+        let recalled =
+            if attempt == 0 { rows.memory().and_then(|m| m.recall(account, target)) } else { None };
+        let from_memory = recalled.is_some();
+        let loaded = match recalled {
+            Some(row) => Some(row),
+            None => rows.load(account, target)?,
+        };
         let (stored, version) = (loaded.as_ref().map(|(p, _)| p), loaded.as_ref().map(|(_, v)| *v));
         let mut pace = KeyPace::current(stored, now);
         let answer = change(&mut pace, rows)?;
-        if stored == Some(&pace) || rows.store(account, target, &pace, version)? {
+        if stored == Some(&pace) {
+            // Unchanged from a row recalled: only a write would confirm it, and an unpaced
+            // key's row is rarely written; read it instead, as without a memory.
+            if from_memory {
+                continue;
+            }
+            // Unchanged, as read: nothing to write.
+            if let Some(memory) = rows.memory() {
+                memory.keep(account, target, loaded);
+            }
+            return Ok(answer);
+        }
+        let written = rows.store(account, target, &pace, version)?;
+        if let Some(memory) = rows.memory() {
+            memory.keep(account, target, written.then(|| (pace, version.map_or(1, |v| v + 1))));
+        }
+        if written {
             return Ok(answer);
         }
     }
@@ -752,5 +803,82 @@ mod tests {
         assert_eq!(rows.row.as_ref().unwrap().0.limit, Some(97.0));
         assert_eq!(rate(&mut rows, "a", "juhe", None, time(T0)).unwrap(), Some(97.0 * UNDER_LIMIT));
         assert_eq!(rate(&mut rows, "a", "juhe", Some(50.0), time(T0)).unwrap(), Some(50.0));
+    }
+
+    /// One process's handle on a row other processes share, remembering it as it last saw it.
+    struct Handle<'r> {
+        row: &'r std::cell::RefCell<Option<(KeyPace, i64)>>,
+        memory: PaceMemory,
+        loads: usize,
+    }
+
+    impl PaceRows for Handle<'_> {
+        fn memory(&self) -> Option<&PaceMemory> {
+            Some(&self.memory)
+        }
+        fn load(&mut self, _: &str, _: &str) -> Result<Option<(KeyPace, i64)>, LedgerError> {
+            self.loads += 1;
+            Ok(self.row.borrow().clone())
+        }
+        fn store(
+            &mut self,
+            _: &str,
+            _: &str,
+            pace: &KeyPace,
+            version: Option<i64>,
+        ) -> Result<bool, LedgerError> {
+            let mut row = self.row.borrow_mut();
+            if row.as_ref().map(|(_, v)| *v) != version {
+                return Ok(false);
+            }
+            *row = Some((pace.clone(), version.map_or(1, |v| v + 1)));
+            Ok(true)
+        }
+        fn passed(&mut self, _: &str, _: &str, _: i64, _: i64) -> Result<Passed, LedgerError> {
+            Ok(Passed::default())
+        }
+        fn sent(&mut self, _: &str, _: &str, _: i64, _: i64) -> Result<u64, LedgerError> {
+            Ok(0)
+        }
+    }
+
+    /// A handle books from the row it remembers, reading it only when another process wrote
+    /// since (its write over the old version fails): one statement a start while it books
+    /// alone, and never a start another process holds.
+    #[test]
+    fn a_remembered_row_is_booked_from_until_another_process_writes() {
+        let shared = std::cell::RefCell::new(None);
+        let (mut a, mut b) = (
+            Handle { row: &shared, memory: PaceMemory::default(), loads: 0 },
+            Handle { row: &shared, memory: PaceMemory::default(), loads: 0 },
+        );
+        let ask = StartRequest::batch().capped(Some(100.0));
+        let now = time(T0);
+        let mut starts = Vec::new();
+        for _ in 0..3 {
+            starts.push(take_start(&mut a, "a", "juhe", &ask, now, "l").unwrap());
+        }
+        assert_eq!(a.loads, 1, "read once, then booked from memory");
+        starts.push(take_start(&mut b, "a", "juhe", &ask, now, "l").unwrap());
+        starts.push(take_start(&mut a, "a", "juhe", &ask, now, "l").unwrap());
+        assert_eq!(a.loads, 2, "b wrote since: a's write failed and it read the row again");
+        let at: Vec<_> = (0..5).map(|i| Start::At(time(T0 + i * 10 * MS))).collect();
+        assert_eq!(starts, at, "each start the next, none twice");
+        assert_eq!(shared.borrow().as_ref().unwrap().1, 5, "five writes");
+    }
+
+    /// An unpaced key's booking changes nothing: read, never written, memory or not.
+    #[test]
+    fn an_unpaced_booking_reads_the_row_and_writes_nothing_though_remembered() {
+        let shared = std::cell::RefCell::new(None);
+        let mut a = Handle { row: &shared, memory: PaceMemory::default(), loads: 0 };
+        let fast = StartRequest::batch().round_trip(Some(Duration::from_micros(300)));
+        assert_eq!(take_start(&mut a, "a", "juhe", &fast, time(T0), "l").unwrap(), Start::Unpaced);
+        let version = shared.borrow().as_ref().unwrap().1;
+        for n in 1..=5 {
+            assert_eq!(take_start(&mut a, "a", "juhe", &fast, time(T0 + n), "l").unwrap(), Start::Unpaced);
+        }
+        assert_eq!(shared.borrow().as_ref().unwrap().1, version, "nothing written");
+        assert_eq!(a.loads, 1 + 5, "the first booking's read, then one per booking");
     }
 }

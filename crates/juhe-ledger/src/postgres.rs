@@ -18,7 +18,7 @@ use crate::admission::{Admission, BeginTx, Earlier, NewRow, Policy, admit, holde
 use crate::calendar::{from_unix_ms, periods, unix_ms};
 use crate::location::mask_password;
 use crate::owner;
-use crate::pace::{self, KeyPace, PaceRows, Passed, Start, StartRequest, started_since};
+use crate::pace::{self, KeyPace, PaceMemory, PaceRows, Passed, Start, StartRequest, started_since};
 use crate::record::{
     Actor, Entry, EntryId, Intent, Reconciliation, Recorded, Settled, Settlement, Settler, State, may_settle,
     verdict_name,
@@ -82,6 +82,8 @@ pub(crate) struct PostgresStore {
     jobs: Mutex<Sender<Job>>,
     /// The pace's own connection (see [`PACE_SESSION_OPTIONS`]).
     pace_jobs: Mutex<Sender<Job>>,
+    /// The pace rows as this handle last read or wrote them.
+    pace_memory: Arc<PaceMemory>,
     location: Arc<str>,
     /// Ends the owner's session (and so its lock) when the store is dropped.
     _owner_session: Sender<()>,
@@ -182,6 +184,7 @@ impl PostgresStore {
         let store = Self {
             jobs: Mutex::new(jobs),
             pace_jobs: Mutex::new(pace_jobs),
+            pace_memory: Arc::default(),
             location,
             _owner_session: owner_session,
         };
@@ -403,30 +406,67 @@ fn database(location: &str, error: postgres::Error) -> LedgerError {
     LedgerError::Database { location: location.to_owned(), source: error.into() }
 }
 
-/// The begin transaction's statements.
-struct Begin<'t, 'c> {
-    tx: &'t mut postgres::Transaction<'c>,
+/// The begin transaction's statements. Its `BEGIN` goes with its first statement: with the
+/// subject's lock, both in one round trip (a simple query: the lock's key is a number written
+/// here, nothing of a caller's). Rolled back when dropped uncommitted.
+struct Begin<'t> {
+    client: &'t mut Client,
     statements: &'t mut Statements,
     location: &'t str,
     owner: i64,
+    /// `BEGIN` sent (or being sent): a `ROLLBACK` is owed unless committed.
+    open: bool,
 }
 
-impl Begin<'_, '_> {
+impl<'t> Begin<'t> {
+    fn new(client: &'t mut Client, statements: &'t mut Statements, location: &'t str, owner: i64) -> Self {
+        Self { client, statements, location, owner, open: false }
+    }
+
+    /// Sends `BEGIN`, with `then` after it in the same round trip, unless it went already.
+    fn open_with(&mut self, then: &str) -> Result<bool, LedgerError> {
+        if self.open {
+            return Ok(false);
+        }
+        self.open = true;
+        self.client.batch_execute(&format!("BEGIN; {then}")).map_err(|e| database(self.location, e))?;
+        Ok(true)
+    }
+
     fn query(
         &mut self,
         sql: &str,
         params: &[&(dyn postgres::types::ToSql + Sync)],
     ) -> Result<Vec<Row>, LedgerError> {
-        let statement = self.statements.get(self.tx, sql).map_err(|e| database(self.location, e))?;
-        self.tx.query(&statement, params).map_err(|e| database(self.location, e))
+        self.open_with("")?;
+        let statement =
+            self.statements.get_generic(self.client, sql).map_err(|e| database(self.location, e))?;
+        self.client.query(&statement, params).map_err(|e| database(self.location, e))
+    }
+
+    fn commit(mut self) -> Result<(), LedgerError> {
+        self.open = false;
+        self.client.batch_execute("COMMIT").map_err(|e| database(self.location, e))
     }
 }
 
-impl BeginTx for Begin<'_, '_> {
+impl Drop for Begin<'_> {
+    fn drop(&mut self) {
+        if self.open && !self.client.is_closed() {
+            // A failed rollback leaves a broken connection, which the next call replaces.
+            let _ = self.client.batch_execute("ROLLBACK");
+        }
+    }
+}
+
+impl BeginTx for Begin<'_> {
     fn lock_subject(&mut self, subject: &[u8; 32]) -> Result<(), LedgerError> {
         let mut first = [0; 8];
         first.copy_from_slice(&subject[..8]);
         let key = i64::from_be_bytes(first);
+        if self.open_with(&format!("SELECT pg_advisory_xact_lock({key})"))? {
+            return Ok(());
+        }
         self.query("SELECT pg_advisory_xact_lock($1)", &[&key]).map(drop)
     }
 
@@ -510,7 +550,8 @@ impl BeginTx for Begin<'_, '_> {
     }
 
     fn alive(&mut self, owner: i64) -> Result<bool, LedgerError> {
-        owner_alive(self.tx, self.statements, owner).map_err(|e| database(self.location, e))
+        self.open_with("")?;
+        owner_alive(self.client, self.statements, owner).map_err(|e| database(self.location, e))
     }
 }
 
@@ -524,11 +565,10 @@ impl Store for PostgresStore {
     ) -> Result<Admission, LedgerError> {
         let (secret, intent, policy) = (secret.clone(), intent.clone(), *policy);
         self.run_owned(move |client, statements, location, owner| {
-            let mut tx = client.transaction().map_err(|e| database(location, e))?;
-            let mut begin = Begin { tx: &mut tx, statements, location, owner };
+            let mut begin = Begin::new(client, statements, location, owner);
             let admission = admit(&mut begin, &secret, &intent, &policy, now)?;
             if matches!(admission, Admission::Send(_)) {
-                tx.commit().map_err(|e| database(location, e))?;
+                begin.commit()?;
             }
             Ok(admission)
         })
@@ -544,9 +584,7 @@ impl Store for PostgresStore {
         let (secret, intent, policy) = (secret.clone(), intent.clone(), *policy);
         self.run_owned(move |client, statements, location, owner| {
             // Rolled back when dropped: it only reads.
-            let mut tx = client.transaction().map_err(|e| database(location, e))?;
-            let mut begin = Begin { tx: &mut tx, statements, location, owner };
-            reusable(&mut begin, &secret, &intent, &policy, now)
+            reusable(&mut Begin::new(client, statements, location, owner), &secret, &intent, &policy, now)
         })
     }
 
@@ -1022,7 +1060,10 @@ impl PostgresStore {
         &self,
         step: impl FnOnce(&mut Pace<'_>) -> Result<T, LedgerError> + Send + 'static,
     ) -> Result<T, LedgerError> {
-        self.run_pace(move |client, statements, location| step(&mut Pace { client, statements, location }))
+        let memory = Arc::clone(&self.pace_memory);
+        self.run_pace(move |client, statements, location| {
+            step(&mut Pace { client, statements, location, memory: &memory })
+        })
     }
 }
 
@@ -1035,6 +1076,7 @@ struct Pace<'c> {
     client: &'c mut Client,
     statements: &'c mut Statements,
     location: &'c str,
+    memory: &'c PaceMemory,
 }
 
 impl Pace<'_> {
@@ -1061,6 +1103,10 @@ impl Pace<'_> {
 }
 
 impl PaceRows for Pace<'_> {
+    fn memory(&self) -> Option<&PaceMemory> {
+        Some(self.memory)
+    }
+
     fn sent(&mut self, account: &str, target: &str, from_ms: i64, to_ms: i64) -> Result<u64, LedgerError> {
         let rows = self.query(
             "SELECT count(*) FROM juhe_ledger_entries WHERE started_at > $3 AND started_at <= $4 \
