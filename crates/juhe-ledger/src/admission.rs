@@ -25,6 +25,14 @@ pub struct Policy {
 }
 
 impl Policy {
+    /// No budget of any kind: no check is ever refused for one.
+    fn uncapped(&self) -> bool {
+        self.max_billed_per_day.is_none()
+            && self.max_billed_per_month.is_none()
+            && self.team_max_billed_per_day.is_none()
+            && self.team_max_billed_per_month.is_none()
+    }
+
     /// Record only: no reuse, no budget.
     pub fn record_only() -> Self {
         Self::default()
@@ -209,6 +217,19 @@ pub(crate) trait BeginTx {
     fn spend(&mut self, holder: &str, period: &str, cap: Option<u64>) -> Result<bool, LedgerError>;
     /// Inserts the pending entry.
     fn insert(&mut self, row: &NewRow<'_>) -> Result<i64, LedgerError>;
+    /// Adds one to each of `counters` (holder, period), with no cap, and inserts the pending
+    /// entry: a check nothing can refuse. A backend may do it in one statement that is its
+    /// own transaction (then nothing is left to commit).
+    fn count_and_insert(
+        &mut self,
+        counters: &[(String, String)],
+        row: &NewRow<'_>,
+    ) -> Result<i64, LedgerError> {
+        for (holder, period) in counters {
+            self.spend(holder, period, None)?;
+        }
+        self.insert(row)
+    }
     /// This ledger handle's owner token.
     fn owner(&self) -> i64;
     /// Whether the process holding `owner` is alive.
@@ -312,6 +333,17 @@ pub(crate) fn admit(
         }
     }
     let [day, month] = periods(now_ms);
+    if policy.reuse_within.is_none() && policy.uncapped() {
+        // No earlier entry to weigh and no cap to reach: nothing can refuse this check. The
+        // same counters as below, each one more, and the entry.
+        let team = row.team.map(|team| team_holder(row.account, team));
+        let counters: Vec<(String, String)> = team
+            .iter()
+            .chain(std::iter::once(&row.account.to_owned()))
+            .flat_map(|holder| [(holder.clone(), day.clone()), (holder.clone(), month.clone())])
+            .collect();
+        return Ok(Admission::Send(EntryId(tx.count_and_insert(&counters, &row)?)));
+    }
     // Nothing spent so far is committed unless the check is sent: a refusal rolls it back.
     if let Some(team) = row.team {
         let holder = team_holder(row.account, team);

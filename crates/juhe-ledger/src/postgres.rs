@@ -58,6 +58,55 @@ const PACE_SESSION_OPTIONS: &str = "-c lock_timeout=10000 -c statement_timeout=2
 /// The advisory lock that serialises migrations: "JUHE" "LDGR".
 const MIGRATION_LOCK: i64 = 0x4a55_4845_4c44_4752;
 
+/// A pending entry, as a check's begin inserts it.
+const INSERT_ENTRY_SQL: &str = "INSERT INTO juhe_ledger_entries \
+     (account, subject, product, mode, target, masked, started_at, deadline_at, state, owner, \
+     team, purpose, consent_ref, by_user, by_host, by_pid, secret_version) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id";
+/// [`INSERT_ENTRY_SQL`] with one more on each counter of `$17` (holders) and `$18` (periods),
+/// with no cap, in the same statement: a check nothing can refuse.
+const COUNT_AND_INSERT_SQL: &str = "WITH counted AS (INSERT INTO juhe_ledger_spend (account, period, spent) \
+     SELECT holder, period, 1 FROM unnest($17::TEXT[], $18::TEXT[]) AS c (holder, period) \
+     ON CONFLICT (account, period) DO UPDATE SET spent = juhe_ledger_spend.spent + 1) \
+     INSERT INTO juhe_ledger_entries \
+     (account, subject, product, mode, target, masked, started_at, deadline_at, state, owner, \
+     team, purpose, consent_ref, by_user, by_host, by_pid, secret_version) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id";
+
+/// Calls `run` with the parameters of [`INSERT_ENTRY_SQL`] for `row`, and the counters of
+/// [`COUNT_AND_INSERT_SQL`] after them when given.
+fn with_entry_params<R>(
+    row: &NewRow<'_>,
+    counters: Option<(&Vec<&str>, &Vec<&str>)>,
+    run: impl FnOnce(&[&(dyn postgres::types::ToSql + Sync)]) -> R,
+) -> R {
+    let subject: &[u8] = row.subject;
+    let pid = i64::from(row.actor.pid);
+    let mut params: Vec<&(dyn postgres::types::ToSql + Sync)> = vec![
+        &row.account,
+        &subject,
+        &row.product,
+        &row.mode,
+        &row.target,
+        &row.masked,
+        &row.started_at,
+        &row.deadline_at,
+        &row.owner,
+        &row.team,
+        &row.purpose,
+        &row.consent_ref,
+        &row.actor.user,
+        &row.actor.host,
+        &pid,
+        &row.secret_version,
+    ];
+    if let Some((holders, periods)) = counters {
+        params.push(holders);
+        params.push(periods);
+    }
+    run(&params)
+}
+
 /// A pending entry's outcome, as the finish of a check writes it.
 const FINISH_SQL: &str = "UPDATE juhe_ledger_entries SET state = $2, finished_at = $3, error_code = $4, \
      verdict = $5, order_id = $6, attempts = $7, reason = $8, result = $9 \
@@ -444,7 +493,21 @@ impl<'t> Begin<'t> {
         self.client.query(&statement, params).map_err(|e| database(self.location, e))
     }
 
+    /// The id an insert returned.
+    fn id_of(&self, inserted: &[Row]) -> Result<i64, LedgerError> {
+        let id = inserted.first().ok_or_else(|| LedgerError::Database {
+            location: self.location.to_owned(),
+            source: "the insert returned no id".into(),
+        })?;
+        id.try_get(0).map_err(|e| database(self.location, e))
+    }
+
+    /// Commits what was opened; a begin whose one statement was its own transaction has
+    /// nothing left to commit.
     fn commit(mut self) -> Result<(), LedgerError> {
+        if !self.open {
+            return Ok(());
+        }
         self.open = false;
         self.client.batch_execute("COMMIT").map_err(|e| database(self.location, e))
     }
@@ -513,36 +576,33 @@ impl BeginTx for Begin<'_> {
     }
 
     fn insert(&mut self, row: &NewRow<'_>) -> Result<i64, LedgerError> {
-        let subject: &[u8] = row.subject;
-        let inserted = self.query(
-            "INSERT INTO juhe_ledger_entries \
-             (account, subject, product, mode, target, masked, started_at, deadline_at, state, owner, \
-             team, purpose, consent_ref, by_user, by_host, by_pid, secret_version) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id",
-            &[
-                &row.account,
-                &subject,
-                &row.product,
-                &row.mode,
-                &row.target,
-                &row.masked,
-                &row.started_at,
-                &row.deadline_at,
-                &row.owner,
-                &row.team,
-                &row.purpose,
-                &row.consent_ref,
-                &row.actor.user,
-                &row.actor.host,
-                &i64::from(row.actor.pid),
-                &row.secret_version,
-            ],
-        )?;
-        let id = inserted.first().ok_or_else(|| LedgerError::Database {
-            location: self.location.to_owned(),
-            source: "the insert returned no id".into(),
+        let inserted = with_entry_params(row, None, |params| self.query(INSERT_ENTRY_SQL, params))?;
+        self.id_of(&inserted)
+    }
+
+    fn count_and_insert(
+        &mut self,
+        counters: &[(String, String)],
+        row: &NewRow<'_>,
+    ) -> Result<i64, LedgerError> {
+        if self.open {
+            for (holder, period) in counters {
+                self.spend(holder, period, None)?;
+            }
+            return self.insert(row);
+        }
+        // Nothing opened yet: the counters and the entry in one statement that is its own
+        // transaction, committed (durably, the session's default) before the request leaves.
+        let (holders, periods): (Vec<&str>, Vec<&str>) =
+            counters.iter().map(|(h, p)| (h.as_str(), p.as_str())).unzip();
+        let statement = self
+            .statements
+            .get_generic(self.client, COUNT_AND_INSERT_SQL)
+            .map_err(|e| database(self.location, e))?;
+        let inserted = with_entry_params(row, Some((&holders, &periods)), |params| {
+            self.client.query(&statement, params).map_err(|e| database(self.location, e))
         })?;
-        id.try_get(0).map_err(|e| database(self.location, e))
+        self.id_of(&inserted)
     }
 
     fn owner(&self) -> i64 {

@@ -538,6 +538,31 @@ pub(crate) fn team_budgets(ledger: &Ledger) {
     assert_eq!(names, ["a", "b"]);
 }
 
+/// Checks nothing could refuse (no reuse window, no cap: one statement on PostgreSQL) are
+/// counted as every other: a cap set afterwards counts them, the team's and the account's.
+pub(crate) fn uncapped_checks_count_toward_later_caps(ledger: &Ledger) {
+    let secret = secret();
+    let uncapped = Policy::record_only();
+    for n in 0..2 {
+        sent(ledger.begin(&secret, &for_team(20 + n, "a"), &uncapped).unwrap());
+    }
+    sent(ledger.begin(&secret, &intent(22, "juhe"), &uncapped).unwrap());
+    let team_cap = Policy::record_only().team_max_billed_per_day(2);
+    assert!(matches!(
+        ledger.begin(&secret, &for_team(23, "a"), &team_cap).unwrap(),
+        Admission::TeamOverBudget { period: Period::Day, cap: 2 }
+    ));
+    let account_cap = Policy::record_only().max_billed_per_day(4).max_billed_per_month(4);
+    sent(ledger.begin(&secret, &for_team(24, "b"), &account_cap).unwrap());
+    assert!(
+        matches!(
+            ledger.begin(&secret, &intent(25, "juhe"), &account_cap).unwrap(),
+            Admission::OverBudget { cap: 4, .. }
+        ),
+        "three uncapped checks and one capped: the account's four"
+    );
+}
+
 /// One team's billed answer is reused for another, unless the teams are kept apart.
 pub(crate) fn teams_share_answers_unless_apart(ledger: &Ledger) {
     let secret = secret();

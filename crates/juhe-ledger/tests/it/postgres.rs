@@ -154,6 +154,11 @@ fn team_budgets_hold_per_team_under_the_accounts() {
 }
 
 #[test]
+fn uncapped_checks_count_toward_later_caps() {
+    behaviour::uncapped_checks_count_toward_later_caps(&fresh().1);
+}
+
+#[test]
 fn teams_share_answers_unless_kept_apart() {
     behaviour::teams_share_answers_unless_apart(&fresh().1);
 }

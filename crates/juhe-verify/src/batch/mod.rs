@@ -204,7 +204,7 @@ impl BatchOptions {
     ///
     /// For inputs that never block, such as a vector or a local file: on a current-thread
     /// runtime the whole batch then runs on one thread, no thread switch per input (the
-    /// `juhe` CLI's batch: ~15% more rows a second on loopback, docs/benchmarks.md). An
+    /// `juhe` CLI's batch on loopback: 35 → 25–28 µs of CPU a row, docs/benchmarks.md). An
     /// iterator that blocks (a network cursor, a pipe) would hold up the runtime's other
     /// tasks, the batch's checks among them, while it does: leave this off for those.
     pub fn feed_on_runtime(mut self, on_runtime: bool) -> Self {
