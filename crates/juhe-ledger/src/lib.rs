@@ -142,6 +142,8 @@ pub struct Ledger {
     retention: Arc<Mutex<Retention>>,
     /// Applies them at open and daily; `None` without a thread for it.
     _keeper: Option<Arc<retention::Keeper>>,
+    /// A SQLite file: one connection, one call at a time.
+    one_call_at_a_time: bool,
 }
 
 impl Ledger {
@@ -192,7 +194,15 @@ impl Ledger {
         let reused = Arc::new(reuse_counts::ReuseCounts::new(Arc::clone(&store)));
         let retention = Arc::new(Mutex::new(store.retention()?));
         let keeper = retention::Keeper::start(Arc::downgrade(&store), Arc::clone(&retention)).map(Arc::new);
-        Ok(Self { store, location: location.to_string().into(), reused, retention, _keeper: keeper })
+        let one_call_at_a_time = matches!(location, Location::Sqlite(_));
+        Ok(Self {
+            store,
+            location: location.to_string().into(),
+            reused,
+            retention,
+            _keeper: keeper,
+            one_call_at_a_time,
+        })
     }
 
     /// `policy`, its reuse window no longer than the personal retention: an entry past it is
@@ -235,6 +245,14 @@ impl Ledger {
     /// Where it is, with any password masked.
     pub fn location(&self) -> &str {
         &self.location
+    }
+
+    /// Whether this ledger answers one call at a time, whatever threads make them (a SQLite
+    /// file: one connection). Its calls then cost least made one after another from one
+    /// thread, as `juhe-verify`'s async client makes them; a PostgreSQL ledger answers several
+    /// at once, on connections of its own.
+    pub fn answers_one_call_at_a_time(&self) -> bool {
+        self.one_call_at_a_time
     }
 
     /// Before sending a check: decides, in one transaction, whether to send it (and commits

@@ -490,7 +490,6 @@ impl ClientBuilder {
         let per_attempt = self.timeout.unwrap_or(juhe_transport::DEFAULT_TIMEOUT);
         let deadline = self.retry.longest_check(per_attempt);
         Ok(Some(Arc::new(crate::journal::Journal {
-            ledger,
             secret,
             policy: if self.resend_maybe_billed {
                 self.ledger.policy.resend_maybe_billed()
@@ -500,6 +499,12 @@ impl ClientBuilder {
             target,
             deadline,
             live_start_within: self.ledger.live_start_within.unwrap_or(LIVE_START_WITHIN),
+            thread: if ledger.answers_one_call_at_a_time() {
+                crate::journal::LedgerThread::start()
+            } else {
+                None
+            },
+            ledger,
             activity: Arc::default(),
             team: None,
             purpose: self.ledger.purpose.clone(),

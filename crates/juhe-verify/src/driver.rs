@@ -52,6 +52,7 @@ pub(crate) trait Io {
     #[cfg(feature = "ledger")]
     async fn ledger<T: Send + 'static>(
         &self,
+        journal: &Journal,
         call: impl FnOnce() -> Result<T, Error> + Send + 'static,
     ) -> Result<T, Error>;
     /// Waits for a single check's start in the key's pace, within its bound.
@@ -125,7 +126,7 @@ pub(crate) async fn recorded<C: Check>(
         // Without a reuse window there is nothing to look for: no trip off the runtime.
         if journal.reuses() {
             let (ledger, asked) = (Arc::clone(journal), Arc::clone(&intent));
-            if let Some(outcome) = io.ledger(move || ledger.reusable(&asked, read)).await? {
+            if let Some(outcome) = io.ledger(journal, move || ledger.reusable(&asked, read)).await? {
                 return Ok(outcome);
             }
         }
@@ -139,7 +140,7 @@ pub(crate) async fn recorded<C: Check>(
             return Err(Error::Skipped(crate::Skipped::CallerGone));
         }
         let (ledger, asked) = (Arc::clone(journal), Arc::clone(&intent));
-        match io.ledger(move || ledger.gate(&asked, read, since)).await? {
+        match io.ledger(journal, move || ledger.gate(&asked, read, since)).await? {
             Gate::Send(entry) => break entry,
             Gate::Reused(outcome) => return Ok(outcome),
             Gate::Pause(pause) => {
@@ -158,7 +159,7 @@ pub(crate) async fn recorded<C: Check>(
     if matches!(live_start, Err(_) | Ok(Began::Stopped)) || caller_gone() {
         // Dropping it records it not sent, not billed: a ledger call.
         let _ = io
-            .ledger(move || {
+            .ledger(journal, move || {
                 drop(pending);
                 Ok(())
             })
@@ -169,11 +170,11 @@ pub(crate) async fn recorded<C: Check>(
     pending.sending();
     let starts = pace.map_or(Starts::Live(journal), Starts::Batch);
     let result = exchange(attempts, io, starts).await;
-    let (journal, entry, settlement) =
+    let (recorder, entry, settlement) =
         pending.finished(settlement(attempts.product(), &result, attempts.made()));
     let _ = io
-        .ledger(move || {
-            journal.finish(entry, &settlement);
+        .ledger(journal, move || {
+            recorder.finish(entry, &settlement);
             Ok(())
         })
         .await;
@@ -211,9 +212,10 @@ impl Io for OnTokio<'_> {
     #[cfg(feature = "ledger")]
     async fn ledger<T: Send + 'static>(
         &self,
+        journal: &Journal,
         call: impl FnOnce() -> Result<T, Error> + Send + 'static,
     ) -> Result<T, Error> {
-        off_runtime(call).await
+        off_runtime(journal, call).await
     }
 
     #[cfg(feature = "ledger")]
@@ -258,6 +260,7 @@ impl Io for OnThisThread<'_> {
     #[cfg(feature = "ledger")]
     async fn ledger<T: Send + 'static>(
         &self,
+        _journal: &Journal,
         call: impl FnOnce() -> Result<T, Error> + Send + 'static,
     ) -> Result<T, Error> {
         call()
@@ -369,6 +372,7 @@ mod tests {
         #[cfg(feature = "ledger")]
         async fn ledger<T: Send + 'static>(
             &self,
+            _: &Journal,
             call: impl FnOnce() -> Result<T, Error> + Send + 'static,
         ) -> Result<T, Error> {
             call()
@@ -501,6 +505,7 @@ mod tests {
                 activity: Arc::default(),
                 team: None,
                 purpose: None,
+                thread: None,
             };
             (Arc::new(journal), folder)
         }

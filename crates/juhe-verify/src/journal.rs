@@ -37,6 +37,9 @@ pub(crate) struct Journal {
     pub(crate) team: Option<String>,
     /// Why its checks are made.
     pub(crate) purpose: Option<juhe_ledger::Purpose>,
+    /// Where the async client's ledger calls run when the ledger answers one at a time;
+    /// shared by the clients made from this one (teams, purposes).
+    pub(crate) thread: Option<Arc<LedgerThread>>,
 }
 
 /// One look at the ledger before a check.
@@ -194,15 +197,75 @@ impl Journal {
     }
 }
 
-/// Runs a blocking ledger call on tokio's blocking threads. A panic there is resumed here; a
-/// runtime shutting down is a ledger that could not answer.
+/// Runs a blocking ledger call off the runtime: on the journal's [`LedgerThread`] when it has
+/// one, else on tokio's blocking threads. A panic there is resumed here; a runtime shutting
+/// down is a ledger that could not answer. The call runs to its end even if this future is
+/// dropped: a check's outcome is recorded whoever still waits for it.
 pub(crate) async fn off_runtime<T: Send + 'static>(
+    journal: &Journal,
     call: impl FnOnce() -> Result<T, Error> + Send + 'static,
 ) -> Result<T, Error> {
+    if let Some(thread) = &journal.thread {
+        return thread.run(call).await;
+    }
     match tokio::task::spawn_blocking(call).await {
         Ok(result) => result,
         Err(join) if join.is_panic() => std::panic::resume_unwind(join.into_panic()),
         Err(join) => Err(runtime_gone(join)),
+    }
+}
+
+/// A ledger call for a [`LedgerThread`].
+type LedgerCall = Box<dyn FnOnce() + Send>;
+
+/// The thread on which an async client makes its calls to a ledger that answers one at a time
+/// (SQLite), one after another. Made on tokio's blocking threads, the same calls take turns at
+/// the one connection: six thread switches and fourteen futex calls a check, and a third fewer
+/// checks a second (docs/benchmarks.md). Ends once no client holds it.
+pub(crate) struct LedgerThread {
+    calls: std::sync::Mutex<std::sync::mpsc::Sender<LedgerCall>>,
+}
+
+impl LedgerThread {
+    /// Starts the thread; `None` if none can be started (calls then take tokio's threads).
+    pub(crate) fn start() -> Option<Arc<Self>> {
+        let (calls, queue) = std::sync::mpsc::channel::<LedgerCall>();
+        let serve = move || {
+            while let Ok(call) = queue.recv() {
+                call();
+            }
+        };
+        std::thread::Builder::new().name("juhe-ledger".into()).spawn(serve).ok()?;
+        Some(Arc::new(Self { calls: std::sync::Mutex::new(calls) }))
+    }
+
+    async fn run<T: Send + 'static>(
+        &self,
+        call: impl FnOnce() -> Result<T, Error> + Send + 'static,
+    ) -> Result<T, Error> {
+        let (answer, answered) = tokio::sync::oneshot::channel();
+        let job: LedgerCall = Box::new(move || {
+            let _ = answer.send(std::panic::catch_unwind(std::panic::AssertUnwindSafe(call)));
+        });
+        let queued = self.calls.lock().unwrap_or_else(std::sync::PoisonError::into_inner).send(job);
+        if let Err(std::sync::mpsc::SendError(job)) = queued {
+            // The thread is gone (it cannot be while this handle lives): tokio's threads.
+            drop(tokio::task::spawn_blocking(job));
+        }
+        match answered.await {
+            Ok(Ok(result)) => result,
+            Ok(Err(panic)) => std::panic::resume_unwind(panic),
+            Err(_) => Err(Error::Ledger(juhe_ledger::LedgerError::Database {
+                location: "(the ledger's thread)".into(),
+                source: "the call ended without an answer".into(),
+            })),
+        }
+    }
+}
+
+impl std::fmt::Debug for LedgerThread {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("LedgerThread")
     }
 }
 
@@ -290,4 +353,46 @@ pub(crate) fn settlement<O: Outcome>(
 fn reused<O: Outcome>(read: OutcomeReader<O>, recorded: Recorded) -> O {
     let reuse = Reuse::new(recorded.order_id, recorded.started_at, recorded.entry.get());
     read(&ResultFields::new(recorded.result), recorded.reason).with_provenance(Provenance::Reused(reuse))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    fn runtime() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap()
+    }
+
+    /// The calls run on the ledger's thread; one whose caller stopped waiting once it was
+    /// queued still runs to its end (a check's outcome is recorded whoever waits for it); a
+    /// panic reaches the caller, and the thread goes on serving.
+    #[test]
+    fn a_ledger_thread_runs_each_call_to_its_end_and_hands_back_panics() {
+        let thread = LedgerThread::start().unwrap();
+        let runtime = runtime();
+        let name = runtime.block_on(thread.run(|| Ok(std::thread::current().name().map(str::to_owned))));
+        assert_eq!(name.unwrap().as_deref(), Some("juhe-ledger"));
+
+        let (done, finished) = std::sync::mpsc::channel();
+        runtime.block_on(async {
+            let slow = thread.run(move || {
+                std::thread::sleep(Duration::from_millis(100));
+                done.send(()).unwrap();
+                Ok(())
+            });
+            tokio::select! {
+                _ = slow => panic!("answered before the caller gave up"),
+                () = tokio::time::sleep(Duration::from_millis(10)) => {}
+            }
+        });
+        finished.recv_timeout(Duration::from_secs(5)).expect("the call ran to its end");
+
+        let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            runtime.block_on(thread.run(|| -> Result<(), Error> { panic!("a ledger call panicked") }))
+        }));
+        assert!(panicked.is_err());
+        assert_eq!(runtime.block_on(thread.run(|| Ok(7))).unwrap(), 7, "the thread still serves");
+    }
 }

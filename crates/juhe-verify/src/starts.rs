@@ -45,9 +45,9 @@ impl Starts<'_> {
             Starts::Batch(pace) => pace.refused().await,
             #[cfg(feature = "ledger")]
             Starts::Live(journal) => {
-                let journal = Arc::clone(journal);
-                let _ = off_runtime(move || {
-                    journal.rate_limited(None);
+                let asker = Arc::clone(journal);
+                let _ = off_runtime(journal, move || {
+                    asker.rate_limited(None);
                     Ok(())
                 })
                 .await;
@@ -154,7 +154,8 @@ pub(crate) async fn key_start(
             return Ok(Began::Stopped);
         }
         let asker = Arc::clone(journal);
-        let (pause, began) = booked(journal, off_runtime(move || asker.take_start(&request)).await?)?;
+        let (pause, began) =
+            booked(journal, off_runtime(journal, move || asker.take_start(&request)).await?)?;
         pausing(pause);
         if !sleep_unless(pause, stopped).await {
             return Ok(Began::Stopped);

@@ -382,8 +382,8 @@ impl Pace {
             let began = crate::starts::key_start(journal, self.key_request(), stopped, &pausing).await;
             let began = self.failed_if(began)?;
             if self.key_rate_stale() {
-                let (journal, cap) = (Arc::clone(journal), self.pacer.cap());
-                let rate = crate::journal::off_runtime(move || Ok(journal.pace_rate(cap))).await?;
+                let (asker, cap) = (Arc::clone(journal), self.pacer.cap());
+                let rate = crate::journal::off_runtime(journal, move || Ok(asker.pace_rate(cap))).await?;
                 self.note_key_rate(rate);
             }
             return Ok(self.began(began));
@@ -460,9 +460,9 @@ impl Pace {
         #[cfg(feature = "ledger")]
         if let Some(journal) = &self.key.journal {
             self.began(crate::starts::Began::Booked);
-            let (journal, cap) = (Arc::clone(journal), self.pacer.cap());
-            let _ = crate::journal::off_runtime(move || {
-                journal.rate_limited(cap);
+            let (asker, cap) = (Arc::clone(journal), self.pacer.cap());
+            let _ = crate::journal::off_runtime(journal, move || {
+                asker.rate_limited(cap);
                 Ok(())
             })
             .await;
