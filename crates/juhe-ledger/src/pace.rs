@@ -769,11 +769,7 @@ mod tests {
                 }
                 return Ok(false);
             }
-            if self.row.as_ref().map(|(_, v)| *v) != version {
-                return Ok(false);
-            }
-            self.row = Some((pace.clone(), version.map_or(1, |v| v + 1)));
-            Ok(true)
+            Ok(store_over(&mut self.row, pace, version))
         }
         fn passed(&mut self, _: &str, _: &str, _: i64, _: i64) -> Result<Passed, LedgerError> {
             Ok(self.passed)
@@ -805,6 +801,15 @@ mod tests {
         assert_eq!(rate(&mut rows, "a", "juhe", Some(50.0), time(T0)).unwrap(), Some(50.0));
     }
 
+    /// The backends' conditional store: `pace` over `row` if it is still at `version`.
+    fn store_over(row: &mut Option<(KeyPace, i64)>, pace: &KeyPace, version: Option<i64>) -> bool {
+        if row.as_ref().map(|(_, v)| *v) != version {
+            return false;
+        }
+        *row = Some((pace.clone(), version.map_or(1, |v| v + 1)));
+        true
+    }
+
     /// One process's handle on a row other processes share, remembering it as it last saw it.
     struct Handle<'r> {
         row: &'r std::cell::RefCell<Option<(KeyPace, i64)>>,
@@ -827,12 +832,7 @@ mod tests {
             pace: &KeyPace,
             version: Option<i64>,
         ) -> Result<bool, LedgerError> {
-            let mut row = self.row.borrow_mut();
-            if row.as_ref().map(|(_, v)| *v) != version {
-                return Ok(false);
-            }
-            *row = Some((pace.clone(), version.map_or(1, |v| v + 1)));
-            Ok(true)
+            Ok(store_over(&mut self.row.borrow_mut(), pace, version))
         }
         fn passed(&mut self, _: &str, _: &str, _: i64, _: i64) -> Result<Passed, LedgerError> {
             Ok(Passed::default())
