@@ -300,3 +300,14 @@ fn the_binary_seeds_randomness_from_the_os_not_a_cpu_jitter_collector() {
     }
     assert!(!juhe_test_support::bytes::contains(&binary, b"jent_read_entropy"));
 }
+
+/// The binary allocates through mimalloc (its global allocator, `src/main.rs`): a loopback
+/// batch spent 15% of its CPU in glibc's malloc and free. Unreferenced, mimalloc's functions
+/// would not be linked in.
+#[test]
+fn the_binary_allocates_through_mimalloc() {
+    let binary = std::fs::read(env!("CARGO_BIN_EXE_juhe")).unwrap();
+    for present in [&b"mi_malloc_aligned"[..], b"mi_free"] {
+        assert!(juhe_test_support::bytes::contains(&binary, present), "{}", String::from_utf8_lossy(present));
+    }
+}
