@@ -50,8 +50,8 @@ pub(crate) struct SqliteStore {
     owner: i64,
     owners: PathBuf,
     _held: files::Held,
-    /// Copies the log back into the database off the commit path.
-    _checkpointer: Option<Checkpointer>,
+    /// Copies the log back into the database off the commit path, and says when to restart it.
+    checkpointer: Option<Checkpointer>,
 }
 
 impl SqliteStore {
@@ -191,7 +191,7 @@ impl SqliteStore {
             owner,
             owners,
             _held: held,
-            _checkpointer: None,
+            checkpointer: None,
         };
         store.check_and_migrate(durable)?;
         // What a row held before an update or a delete is overwritten, not left in free
@@ -199,7 +199,7 @@ impl SqliteStore {
         store.lock().pragma_update(None, "secure_delete", "ON").map_err(|e| store.error(e))?;
         if let Some(checkpointer) = Checkpointer::start(path) {
             store.lock().pragma_update(None, "wal_autocheckpoint", 0).map_err(|e| store.error(e))?;
-            store._checkpointer = Some(checkpointer);
+            store.checkpointer = Some(checkpointer);
         }
         Ok(store)
     }
@@ -246,6 +246,20 @@ impl SqliteStore {
         }
         tx.commit().map_err(|e| self.error(e))?;
         Ok(forgotten)
+    }
+
+    /// Starts the log over when the checkpointer asks (`checkpointer.rs`): the frames written
+    /// since its last checkpoint are copied back and the next write begins the log again. A
+    /// reader of another process still on the log makes it wait for the next request, never
+    /// this check.
+    fn restart_log_if_long(&self, connection: &Connection) {
+        if !self.checkpointer.as_ref().is_some_and(Checkpointer::restart_wanted) {
+            return;
+        }
+        if connection.busy_timeout(Duration::ZERO).is_ok() {
+            let _ = connection.query_row("PRAGMA wal_checkpoint(RESTART)", [], |_| Ok(()));
+        }
+        let _ = connection.busy_timeout(LOCK_WAIT);
     }
 
     fn lock(&self) -> MutexGuard<'_, Connection> {
@@ -650,7 +664,9 @@ impl Store for SqliteStore {
         if let (Some((account, started_at, team)), false) = (settled, settlement.state.may_cost()) {
             self.give_back(&tx, &account, team.as_deref(), started_at)?;
         }
-        tx.commit().map_err(|e| self.error(e))
+        tx.commit().map_err(|e| self.error(e))?;
+        self.restart_log_if_long(&connection);
+        Ok(())
     }
 
     fn settle(

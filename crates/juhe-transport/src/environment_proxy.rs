@@ -199,12 +199,13 @@ impl EnvironmentProxies {
 
     /// How a request to `uri` goes; an error (nothing sent) when its proxy cannot be used.
     pub(crate) fn route(&self, uri: &http::Uri) -> Result<Route<'_>, TransportError> {
-        let host = Host::of(uri.host().unwrap_or_default());
         let named = match uri.scheme_str() {
             Some("https") => self.https.as_ref().or(self.all.as_ref()),
             _ => self.http.as_ref().or(self.all.as_ref()),
         };
         let Some(named) = named else { return Ok(Route::Direct) };
+        // Read only when a proxy is named: this runs for every request.
+        let host = Host::of(uri.host().unwrap_or_default());
         if is_this_machine(&host) || self.excluded(&host) {
             return Ok(Route::Direct);
         }

@@ -369,6 +369,57 @@ fn the_log_is_copied_back_off_the_commit_path() {
     assert!(path.with_extension("sqlite-wal").exists(), "the log stays: the handle is open");
 }
 
+/// Writers that never pause (a batch against a fast server) still have the log start over.
+/// SQLite restarts the log only when a write begins with all of it copied back, which the
+/// periodic copy never sees while frames keep coming behind it: the log then grew by every
+/// page of every check (711 MB over 20,000 checks of a batch). The log
+/// file's header counts its restarts (its checkpoint sequence number, bytes 12..16 in SQLite's
+/// file format); three must come long before the checks written could fill it.
+#[test]
+fn the_log_starts_over_while_checks_never_pause() {
+    let (path, ledger) = fresh("log-restarts");
+    let wal = path.with_extension("sqlite-wal");
+    let restarts = || {
+        let header = std::fs::read(&wal).ok().and_then(|b| b.get(12..16).map(<[u8]>::to_vec));
+        header.map_or(0, |b| u32::from_be_bytes(b.try_into().unwrap()))
+    };
+    let (secret, done) = (secret(), std::sync::atomic::AtomicBool::new(false));
+    let checks = std::sync::atomic::AtomicU32::new(0);
+    let mut largest = 0;
+    std::thread::scope(|s| {
+        // Four writers keep the connection busy: one always waits for it.
+        for _ in 0..4 {
+            s.spawn(|| {
+                while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                    let n = checks.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let admission = ledger.begin(&secret, &intent(n % 1000, "juhe"), &Policy::record_only());
+                    let Ok(Admission::Send(entry)) = admission else { panic!("not sent: {admission:?}") };
+                    ledger.finish(entry, &billed("JH1")).unwrap();
+                }
+            });
+        }
+        let _stop = StopOnDrop(&done);
+        while restarts() < 3 {
+            largest = largest.max(std::fs::metadata(&wal).map_or(0, |m| m.len()));
+            // About 36 KB of log a check: 40,000 fill 1.4 GB.
+            let written = checks.load(std::sync::atomic::Ordering::Relaxed);
+            assert!(written < 40_000, "the log never started over: {largest} bytes after {written} checks");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    });
+    // A restart comes once the log is past 16 MiB, within a period (100 ms) of checks.
+    assert!(largest < 256 << 20, "the log reached {largest} bytes");
+}
+
+/// Sets the flag when dropped: the writers stop even when an assertion fails.
+struct StopOnDrop<'a>(&'a std::sync::atomic::AtomicBool);
+
+impl Drop for StopOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
 #[test]
 fn purposes_keep_answers_apart() {
     behaviour::purposes_keep_answers_apart(&fresh("purposes").1);
