@@ -17,6 +17,10 @@ use crate::input::RESERVED_PREFIX;
 const RESULT_COLUMNS: [&str; 7] =
     ["error_code", "reason", "res", "billed", "reused_from", "resend", "ledger_entry"];
 
+/// The CSV writer's buffer: a row of the tool's is a few hundred bytes (a longer one is
+/// written through it in parts).
+const RECORD_BUFFER: usize = 1024;
+
 /// Where `juhe_billed` is, counted from `juhe_row`.
 pub(crate) const BILLED_AFTER_ROW: usize = 4;
 
@@ -52,19 +56,27 @@ pub struct ResultCells {
 }
 
 impl ResultCells {
-    fn cells(&self) -> impl Iterator<Item = String> + '_ {
-        let reused = self.reused_from.map(|r| r.to_string()).unwrap_or_default();
-        [
-            self.error_code.clone(),
-            self.reason.clone(),
-            self.res.clone(),
-            self.billing.as_str().to_owned(),
-            reused,
-            self.resend.map(Resend::as_str).unwrap_or_default().to_owned(),
+    /// The cells, `juhe_row`'s first, as they are written: numbers are formatted into
+    /// `numbers` (row, reused_from, ledger_entry), the rest borrowed.
+    fn cells<'a>(&'a self, row: u64, numbers: &'a mut [String; 3]) -> impl Iterator<Item = &'a str> {
+        *numbers = [
+            row.to_string(),
+            self.reused_from.map(|r| r.to_string()).unwrap_or_default(),
             self.ledger_entry.map(|e| e.to_string()).unwrap_or_default(),
+        ];
+        let [row, reused, entry] = &*numbers;
+        [
+            row.as_str(),
+            &self.error_code,
+            &self.reason,
+            &self.res,
+            self.billing.as_str(),
+            reused,
+            self.resend.map(Resend::as_str).unwrap_or_default(),
+            entry,
         ]
         .into_iter()
-        .chain(self.details.iter().cloned())
+        .chain(self.details.iter().map(String::as_str))
     }
 }
 
@@ -76,6 +88,8 @@ pub struct Output {
     /// Where the next row starts.
     position: u64,
     input_columns: usize,
+    /// The text of the record being written (kept between rows, emptied after each).
+    text: Vec<u8>,
 }
 
 impl Output {
@@ -83,10 +97,11 @@ impl Output {
     pub fn create(path: &Path, header: &[String], encoding: TextEncoding) -> Result<Self, CsvError> {
         let failed = |e: std::io::Error| CsvError::io(format!("could not create {}: {e}", path.display()));
         let file = private(OpenOptions::new().write(true).create_new(true)).open(path).map_err(failed)?;
-        let mut output = Self { path: path.to_owned(), file, encoding, position: 0, input_columns: 0 };
+        let mut output =
+            Self { path: path.to_owned(), file, encoding, position: 0, input_columns: 0, text: Vec::new() };
         output.file.write_all(encoding.bom()).map_err(failed)?;
         output.position = encoding.bom().len() as u64;
-        output.write_record(header).map_err(failed)?;
+        output.write_record(header.iter().map(String::as_str)).map_err(failed)?;
         Ok(output)
     }
 
@@ -95,7 +110,7 @@ impl Output {
         let failed = |e: std::io::Error| CsvError::io(format!("could not open {}: {e}", path.display()));
         let file = OpenOptions::new().append(true).open(path).map_err(failed)?;
         let position = file.metadata().map_err(failed)?.len();
-        Ok(Self { path: path.to_owned(), file, encoding, position, input_columns: 0 })
+        Ok(Self { path: path.to_owned(), file, encoding, position, input_columns: 0, text: Vec::new() })
     }
 
     /// How many of a row's leading columns are the input's.
@@ -112,21 +127,29 @@ impl Output {
     /// Writes one row and hands it to the operating system; returns where it starts. After
     /// an error the file may end in half a row, which `--resume` cuts off.
     pub fn write_row(&mut self, columns: &[String], row: u64, result: &ResultCells) -> std::io::Result<u64> {
-        let record: Vec<String> =
-            columns.iter().cloned().chain(std::iter::once(row.to_string())).chain(result.cells()).collect();
+        let mut numbers = Default::default();
+        let record = columns.iter().map(String::as_str).chain(result.cells(row, &mut numbers));
         let start = self.position;
-        self.write_record(&record)?;
+        self.write_record(record)?;
         Ok(start)
     }
 
-    fn write_record(&mut self, record: &[String]) -> std::io::Result<()> {
-        let mut writer = csv::WriterBuilder::new().has_headers(false).from_writer(Vec::new());
+    /// Writes one record with one `write`, its text made in a buffer kept between rows.
+    fn write_record<'a>(&mut self, record: impl IntoIterator<Item = &'a str>) -> std::io::Result<()> {
+        let mut writer = csv::WriterBuilder::new()
+            .has_headers(false)
+            .buffer_capacity(RECORD_BUFFER)
+            .from_writer(std::mem::take(&mut self.text));
         writer.write_record(record).map_err(std::io::Error::other)?;
-        let text = writer.into_inner().map_err(|e| std::io::Error::other(e.to_string()))?;
-        let text = String::from_utf8(text).map_err(std::io::Error::other)?;
-        let bytes = self.encoding.encode(&text);
-        self.file.write_all(&bytes)?;
-        self.position += bytes.len() as u64;
+        let mut text = writer.into_inner().map_err(|e| std::io::Error::other(e.to_string()))?;
+        let written = std::str::from_utf8(&text).map_err(std::io::Error::other).and_then(|text| {
+            let bytes = self.encoding.encode(text);
+            self.file.write_all(&bytes)?;
+            Ok(bytes.len() as u64)
+        });
+        text.clear();
+        self.text = text;
+        self.position += written?;
         Ok(())
     }
 
