@@ -214,7 +214,7 @@ fn newest_where(times: &VecDeque<Instant>, recent: impl Fn(&Instant) -> bool) ->
     while reach <= len && recent(&times[len - reach]) {
         reach *= 2;
     }
-    // The first recent one is within the last `reach`, and not within the last `reach / 2`.
+    // The last `reach / 2` are recent; the one `reach` back, if there is one, is not.
     let (mut old, mut new) = (len.saturating_sub(reach), len - reach / 2);
     if reach > len && times.front().is_none_or(&recent) {
         return len;
