@@ -16,7 +16,7 @@
 //! passive checkpoint did the rest) and the log starts over, at most once a period.
 
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -28,12 +28,15 @@ const PERIOD: Duration = Duration::from_millis(100);
 /// How long the log may grow, in pages (16 MiB of 4 KiB pages), before the writer is asked to
 /// start it over. SQLite's own checkpoints come every 1,000.
 const RESTART_PAST: i64 = 4096;
+/// How many periods pass without a request after a restart that readers held off (a long
+/// report in another process on an old snapshot): the writer's attempt pays for syncs.
+const HOLD_AFTER_IN_VAIN: u32 = 10;
 
 /// The thread, stopped and joined when dropped.
 pub(crate) struct Checkpointer {
     stop: Arc<(Mutex<bool>, Condvar)>,
-    /// Set when the log is past [`RESTART_PAST`] pages after a checkpoint.
-    restart: Arc<AtomicBool>,
+    /// The requests to restart the log.
+    restart: Arc<Requests>,
     thread: Option<JoinHandle<()>>,
 }
 
@@ -46,7 +49,7 @@ impl Checkpointer {
         // A checkpoint that finds the database busy gives up until the next period.
         connection.busy_timeout(Duration::ZERO).ok()?;
         let stop = Arc::new((Mutex::new(false), Condvar::new()));
-        let restart = Arc::new(AtomicBool::new(false));
+        let restart = Arc::new(Requests::default());
         let (stopping, asking) = (Arc::clone(&stop), Arc::clone(&restart));
         let thread = std::thread::Builder::new()
             .name("juhe-ledger-checkpoint".into())
@@ -58,20 +61,53 @@ impl Checkpointer {
     /// Whether the writer should restart the log now (asked once per request): after a
     /// commit, with `PRAGMA wal_checkpoint(RESTART)` and no wait for the lock.
     pub(crate) fn restart_wanted(&self) -> bool {
-        self.restart.swap(false, Ordering::Relaxed)
+        self.restart.take()
+    }
+
+    /// The writer's restart was held off by a reader: the next request waits a while.
+    pub(crate) fn restart_held_off(&self) {
+        self.restart.held_off();
     }
 }
 
-fn run(connection: &Connection, stop: &(Mutex<bool>, Condvar), restart: &AtomicBool) {
+/// The checkpointer's requests to restart the log, and the writer's word when one was in vain.
+#[derive(Debug, Default)]
+struct Requests {
+    /// A checkpoint found the log long.
+    wanted: AtomicBool,
+    /// Periods left before the next request.
+    held: AtomicU32,
+}
+
+impl Requests {
+    /// After a checkpoint that found `log` pages in the log.
+    fn checkpointed(&self, log: i64) {
+        let held = self.held.load(Ordering::Relaxed);
+        if held > 0 {
+            self.held.store(held - 1, Ordering::Relaxed);
+        } else if log > RESTART_PAST {
+            self.wanted.store(true, Ordering::Relaxed);
+        }
+    }
+
+    fn take(&self) -> bool {
+        self.wanted.swap(false, Ordering::Relaxed)
+    }
+
+    fn held_off(&self) {
+        self.held.store(HOLD_AFTER_IN_VAIN, Ordering::Relaxed);
+    }
+}
+
+fn run(connection: &Connection, stop: &(Mutex<bool>, Condvar), restart: &Requests) {
     let (stopped, wake) = stop;
     let mut guard = stopped.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     while !*guard {
         guard = wake.wait_timeout(guard, PERIOD).unwrap_or_else(std::sync::PoisonError::into_inner).0;
         if !*guard {
             // Busy or failed: the log waits for the next period, nothing is lost.
-            let log = connection.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |row| row.get::<_, i64>(1));
-            if log.is_ok_and(|pages| pages > RESTART_PAST) {
-                restart.store(true, Ordering::Relaxed);
+            if let Ok(log) = connection.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |row| row.get(1)) {
+                restart.checkpointed(log);
             }
         }
     }
@@ -85,5 +121,29 @@ impl Drop for Checkpointer {
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A long log is asked to restart once per checkpoint; after a restart held off, the
+    /// requests wait [`HOLD_AFTER_IN_VAIN`] periods.
+    #[test]
+    fn a_restart_held_off_holds_the_next_requests() {
+        let requests = Requests::default();
+        requests.checkpointed(RESTART_PAST);
+        assert!(!requests.take(), "a log of the limit's length is not long");
+        requests.checkpointed(RESTART_PAST + 1);
+        assert!(requests.take());
+        assert!(!requests.take(), "asked once");
+        requests.held_off();
+        for _ in 0..HOLD_AFTER_IN_VAIN {
+            requests.checkpointed(RESTART_PAST + 1);
+            assert!(!requests.take());
+        }
+        requests.checkpointed(RESTART_PAST + 1);
+        assert!(requests.take());
     }
 }

@@ -250,14 +250,19 @@ impl SqliteStore {
 
     /// Starts the log over when the checkpointer asks (`checkpointer.rs`): the frames written
     /// since its last checkpoint are copied back and the next write begins the log again. A
-    /// reader of another process still on the log makes it wait for the next request, never
-    /// this check.
+    /// reader of another process still on the log holds the restart off, never this check:
+    /// the checkpointer then waits a while before asking again.
     fn restart_log_if_long(&self, connection: &Connection) {
-        if !self.checkpointer.as_ref().is_some_and(Checkpointer::restart_wanted) {
+        let Some(checkpointer) = self.checkpointer.as_ref().filter(|c| c.restart_wanted()) else {
             return;
-        }
+        };
         if connection.busy_timeout(Duration::ZERO).is_ok() {
-            let _ = connection.query_row("PRAGMA wal_checkpoint(RESTART)", [], |_| Ok(()));
+            // The first column is 1 when the restart could not be completed.
+            let held_off =
+                connection.query_row("PRAGMA wal_checkpoint(RESTART)", [], |row| row.get::<_, i64>(0));
+            if held_off.is_ok_and(|busy| busy != 0) {
+                checkpointer.restart_held_off();
+            }
         }
         let _ = connection.busy_timeout(LOCK_WAIT);
     }

@@ -411,6 +411,50 @@ fn the_log_starts_over_while_checks_never_pause() {
     assert!(largest < 256 << 20, "the log reached {largest} bytes");
 }
 
+/// A reader of another process on an old snapshot (a long report) holds the log's restart
+/// off, and no check waits for it: the writer's attempt gives up at once, and the log starts
+/// over once the reader is gone.
+#[test]
+fn a_reader_on_an_old_snapshot_holds_the_restart_off_not_the_checks() {
+    let (path, ledger) = fresh("log-reader");
+    let wal = path.with_extension("sqlite-wal");
+    let restarts = || {
+        let header = std::fs::read(&wal).ok().and_then(|b| b.get(12..16).map(<[u8]>::to_vec));
+        header.map_or(0, |b| u32::from_be_bytes(b.try_into().unwrap()))
+    };
+    let secret = secret();
+    let mut slowest = Duration::ZERO;
+    let mut check = |n: u32| {
+        let started = std::time::Instant::now();
+        let admission = ledger.begin(&secret, &intent(n % 1000, "juhe"), &Policy::record_only());
+        let Ok(Admission::Send(entry)) = admission else { panic!("not sent: {admission:?}") };
+        ledger.finish(entry, &billed("JH1")).unwrap();
+        slowest = slowest.max(started.elapsed());
+    };
+    check(0);
+    let reader = rusqlite::Connection::open(&path).unwrap();
+    reader.execute_batch("BEGIN").unwrap();
+    let _: i64 = reader.query_row("SELECT count(*) FROM juhe_ledger_entries", [], |r| r.get(0)).unwrap();
+    let before = restarts();
+    // About 36 KB of log a check: the log passes 16 MiB many times over, and the
+    // checkpointer asks for restarts the reader holds off.
+    for n in 1..1500 {
+        check(n);
+    }
+    assert_eq!(restarts(), before, "the log cannot start over under a reader");
+    reader.execute_batch("COMMIT").unwrap();
+    drop(reader);
+    let mut n = 1500;
+    while restarts() == before {
+        check(n);
+        n += 1;
+        assert!(n < 40_000, "the log never started over once the reader was gone");
+    }
+    // A check takes a millisecond or so; one that waited for the reader would take the
+    // ledger's lock wait.
+    assert!(slowest < Duration::from_secs(1), "a check waited {slowest:?}");
+}
+
 /// Sets the flag when dropped: the writers stop even when an assertion fails.
 struct StopOnDrop<'a>(&'a std::sync::atomic::AtomicBool);
 
