@@ -379,10 +379,7 @@ fn the_log_is_copied_back_off_the_commit_path() {
 fn the_log_starts_over_while_checks_never_pause() {
     let (path, ledger) = fresh("log-restarts");
     let wal = path.with_extension("sqlite-wal");
-    let restarts = || {
-        let header = std::fs::read(&wal).ok().and_then(|b| b.get(12..16).map(<[u8]>::to_vec));
-        header.map_or(0, |b| u32::from_be_bytes(b.try_into().unwrap()))
-    };
+    let restarts = || log_restarts(&wal);
     let (secret, done) = (secret(), std::sync::atomic::AtomicBool::new(false));
     let checks = std::sync::atomic::AtomicU32::new(0);
     let mut largest = 0;
@@ -418,10 +415,7 @@ fn the_log_starts_over_while_checks_never_pause() {
 fn a_reader_on_an_old_snapshot_holds_the_restart_off_not_the_checks() {
     let (path, ledger) = fresh("log-reader");
     let wal = path.with_extension("sqlite-wal");
-    let restarts = || {
-        let header = std::fs::read(&wal).ok().and_then(|b| b.get(12..16).map(<[u8]>::to_vec));
-        header.map_or(0, |b| u32::from_be_bytes(b.try_into().unwrap()))
-    };
+    let restarts = || log_restarts(&wal);
     let secret = secret();
     let mut slowest = Duration::ZERO;
     let mut check = |n: u32| {
@@ -453,6 +447,13 @@ fn a_reader_on_an_old_snapshot_holds_the_restart_off_not_the_checks() {
     // A check takes a millisecond or so; one that waited for the reader would take the
     // ledger's lock wait.
     assert!(slowest < Duration::from_secs(1), "a check waited {slowest:?}");
+}
+
+/// How many times the log at `wal` has started over: its header's checkpoint sequence number
+/// (bytes 12..16, big-endian, in SQLite's file format); 0 before there is a log.
+fn log_restarts(wal: &Path) -> u32 {
+    let header = std::fs::read(wal).ok().and_then(|b| b.get(12..16).map(<[u8]>::to_vec));
+    header.map_or(0, |b| u32::from_be_bytes(b.try_into().unwrap()))
 }
 
 /// Sets the flag when dropped: the writers stop even when an assertion fails.
