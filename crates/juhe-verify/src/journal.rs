@@ -223,7 +223,7 @@ type LedgerCall = Box<dyn FnOnce() + Send>;
 /// the one connection: six thread switches and fourteen futex calls a check, and a third fewer
 /// checks a second (docs/benchmarks.md). Ends once no client holds it.
 pub(crate) struct LedgerThread {
-    calls: std::sync::Mutex<std::sync::mpsc::Sender<LedgerCall>>,
+    calls: std::sync::mpsc::Sender<LedgerCall>,
 }
 
 impl LedgerThread {
@@ -236,7 +236,7 @@ impl LedgerThread {
             }
         };
         std::thread::Builder::new().name("juhe-ledger".into()).spawn(serve).ok()?;
-        Some(Arc::new(Self { calls: std::sync::Mutex::new(calls) }))
+        Some(Arc::new(Self { calls }))
     }
 
     async fn run<T: Send + 'static>(
@@ -247,8 +247,7 @@ impl LedgerThread {
         let job: LedgerCall = Box::new(move || {
             let _ = answer.send(std::panic::catch_unwind(std::panic::AssertUnwindSafe(call)));
         });
-        let queued = self.calls.lock().unwrap_or_else(std::sync::PoisonError::into_inner).send(job);
-        if let Err(std::sync::mpsc::SendError(job)) = queued {
+        if let Err(std::sync::mpsc::SendError(job)) = self.calls.send(job) {
             // The thread is gone (it cannot be while this handle lives): tokio's threads.
             drop(tokio::task::spawn_blocking(job));
         }
