@@ -26,6 +26,9 @@ pub struct ReqwestTransport {
     /// The last few endpoints' URLs, parsed: reqwest wants a `Url`, and parsing the same
     /// endpoint's for every request cost ~3% of a loopback batch's CPU (docs/benchmarks.md).
     urls: Arc<Mutex<Vec<(http::Uri, reqwest::Url)>>>,
+    /// The client made to check the settings, kept for the first runtime that sends: making
+    /// one reads the platform's root certificates (~5 ms, half a one-off check's time).
+    spare: Arc<Mutex<Option<reqwest::Client>>>,
 }
 
 /// The endpoints' URLs kept parsed: a client of every product and mode uses at most 11.
@@ -56,8 +59,9 @@ impl ReqwestTransport {
         });
         let (config, for_clients) = (config.clone(), Arc::clone(&proxies));
         let make = move || build(&config, &for_clients);
-        make()?; // Settings that cannot work fail here, not at the first check.
-        Ok(Self { proxies, ..Self::from_maker(Arc::new(make), limit) })
+        // Settings that cannot work fail here, not at the first check.
+        let spare = Arc::new(Mutex::new(Some(make()?)));
+        Ok(Self { proxies, spare, ..Self::from_maker(Arc::new(make), limit) })
     }
 
     /// Uses your own configured client (proxies, timeouts). Its settings are kept as they
@@ -75,6 +79,7 @@ impl ReqwestTransport {
             max_response_bytes,
             proxies: Arc::default(),
             urls: Arc::default(),
+            spare: Arc::default(),
         }
     }
 
@@ -118,7 +123,11 @@ impl ReqwestTransport {
             clients.push(entry);
             return Ok(client);
         }
-        let client = (self.make)()?;
+        let spare = self.spare.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).take();
+        let client = match spare {
+            Some(client) => client,
+            None => (self.make)()?,
+        };
         if clients.len() == RUNTIMES_KEPT {
             clients.remove(0);
         }
@@ -296,4 +305,21 @@ fn causes<'e>(error: &'e reqwest::Error) -> impl Iterator<Item = &'e (dyn std::e
         }
         Some(cause)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_client_made_to_check_the_settings_serves_the_first_runtime_only() {
+        let transport = ReqwestTransport::new().expect("a transport");
+        let spare = || transport.spare.lock().expect("not poisoned").is_some();
+        assert!(spare(), "kept from the settings' check");
+        let runtime = || tokio::runtime::Builder::new_current_thread().build().expect("a runtime");
+        runtime().block_on(async { transport.client().expect("a client") });
+        assert!(!spare(), "the first runtime took it instead of making another");
+        runtime().block_on(async { transport.client().expect("a client") });
+        assert_eq!(transport.clients.lock().expect("not poisoned").len(), 2, "one client per runtime");
+    }
 }

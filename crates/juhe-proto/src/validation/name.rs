@@ -89,8 +89,24 @@ fn allowed(c: char) -> bool {
 }
 
 fn normalize(input: &str) -> String {
+    let name = trimmed(input);
+    if name.chars().all(is_common_ideograph) {
+        // Nearly every name: no character NFC, the dots or the spaces change.
+        return name.to_owned();
+    }
+    normalize_any(name)
+}
+
+/// The CJK Unified Ideographs block: no decomposition, no composition with another
+/// ideograph, not a space, a dot or full-width ASCII, so [`normalize_any`] keeps them as
+/// they are (a property test holds the two paths to the same result).
+fn is_common_ideograph(c: char) -> bool {
+    matches!(c as u32, 0x4E00..=0x9FFF)
+}
+
+fn normalize_any(input: &str) -> String {
     // Composed form first: an `é` typed as `e` + U+0301 is one letter, not a letter and a mark.
-    let composed: String = trimmed(input).nfc().collect();
+    let composed: String = input.nfc().collect();
     let chars: Vec<char> = composed
         .chars()
         .map(to_halfwidth)
@@ -139,6 +155,27 @@ mod tests {
 
     fn parse(s: &str) -> Result<String, Problem> {
         PersonName::parse(s).map(|n| n.0).map_err(|e| e.problem)
+    }
+
+    #[test]
+    fn the_ideographs_taken_as_they_are_are_each_their_own_normal_form() {
+        for c in (0x4E00..=0x9FFF).filter_map(char::from_u32) {
+            assert!(is_common_ideograph(c));
+            assert_eq!(normalize_any(&c.to_string()), c.to_string(), "U+{:04X}", c as u32);
+        }
+        assert!(!is_common_ideograph('\u{4DFF}') && !is_common_ideograph('\u{A000}'));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_ideographs_path_agrees_with_the_general_one(
+            name in "[ \u{3000}\u{200B}]{0,2}[\u{4E00}-\u{9FFF}]{0,6}[ \u{3000}]{0,2}",
+            other in "[\u{4E00}-\u{9FFF}a-zé \u{B7}.\u{3000}\u{0301}\u{FF21}\u{F900}]{0,8}",
+        ) {
+            for input in [&name, &other] {
+                proptest::prop_assert_eq!(normalize(input), normalize_any(trimmed(input)));
+            }
+        }
     }
 
     #[test]
