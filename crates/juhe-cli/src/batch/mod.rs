@@ -156,11 +156,10 @@ impl Run<'_> {
             // A first pass finds the repeated questions, so the batch remembers only those
             // (rows with photos would read every file twice: their batch remembers billed
             // answers).
-            // (This thread reads the rows, the others check them: nothing is sent yet.)
-            let repeats = Repeats::find_in_parallel(input.records()?, |record| match record {
+            let repeats = Repeats::find(input.records()?.filter_map(|record| match record {
                 Record::Row { columns, .. } => checks.check(&columns).ok(),
                 Record::Malformed { .. } => None,
-            });
+            }));
             if !repeats.is_empty() {
                 eprintln!(
                     "juhe: {} sets of rows repeat the same fields: each is checked once, its copies reuse the answer (--no-dedupe checks every row)",
