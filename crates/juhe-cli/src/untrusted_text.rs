@@ -32,12 +32,18 @@ pub(crate) fn escaped(text: &str) -> Cow<'_, str> {
 /// with `'` as OWASP advises. For the cells a server fills, never for the input's own
 /// columns (they are written back byte for byte: the resume proof compares them).
 pub(crate) fn spreadsheet_safe(text: &str) -> String {
-    let escaped = escaped(text);
-    if escaped.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{escaped}")
-    } else {
-        escaped.into_owned()
-    }
+    spreadsheet_safe_owned(text.to_owned())
+}
+
+/// [`spreadsheet_safe`] of text already owned, not copied when nothing changes: a batch
+/// makes several such cells a row.
+pub(crate) fn spreadsheet_safe_owned(text: String) -> String {
+    let changed = match escaped(&text) {
+        Cow::Owned(escaped) => Some(escaped),
+        Cow::Borrowed(_) => None,
+    };
+    let escaped = changed.unwrap_or(text);
+    if escaped.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{escaped}") } else { escaped }
 }
 
 fn needs_escape(c: char) -> bool {
@@ -56,6 +62,8 @@ mod tests {
         assert_eq!(spreadsheet_safe("库中无此记录"), "库中无此记录");
         assert_eq!(spreadsheet_safe("1"), "1");
         assert_eq!(spreadsheet_safe("'=x"), "'=x", "once neutralised, left alone");
+        assert_eq!(spreadsheet_safe("=a\nb"), "'=a\\nb", "escaped and neutralised");
+        assert_eq!(spreadsheet_safe_owned("-\u{1b}[2J".to_owned()), "'-\\e[2J");
     }
 
     #[test]

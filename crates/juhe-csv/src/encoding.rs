@@ -108,6 +108,15 @@ impl TextEncoding {
         }
     }
 
+    /// [`encode`](Self::encode) of text given as UTF-8 bytes: read as text only when the
+    /// encoding changes its bytes (a CSV writer's record, once a row, passes through as it is).
+    pub fn encode_utf8(self, utf8: &[u8]) -> Result<Cow<'_, [u8]>, std::str::Utf8Error> {
+        match self {
+            TextEncoding::Gbk => Ok(Cow::Owned(self.encode(std::str::from_utf8(utf8)?).into_owned())),
+            TextEncoding::Utf8 { .. } | TextEncoding::Utf16 { .. } => Ok(Cow::Borrowed(utf8)),
+        }
+    }
+
     /// Its name for messages.
     pub fn name(self) -> &'static str {
         match self {
@@ -195,6 +204,22 @@ mod tests {
             let bytes = TextEncoding::Gbk.encode(name);
             assert_eq!(TextEncoding::Gbk.decode(&bytes).as_deref(), Some(name));
         }
+    }
+
+    #[test]
+    fn encoding_utf8_bytes_is_encoding_their_text() {
+        let text = "张三,𠮷田,\"a\"\r\n";
+        for encoding in
+            [TextEncoding::Utf8 { bom: false }, TextEncoding::Utf8 { bom: true }, TextEncoding::Gbk]
+        {
+            assert_eq!(
+                encoding.encode_utf8(text.as_bytes()).unwrap(),
+                encoding.encode(text),
+                "{}",
+                encoding.name()
+            );
+        }
+        assert!(TextEncoding::Gbk.encode_utf8(b"\xFF").is_err(), "GBK reads the bytes as text first");
     }
 
     #[test]

@@ -142,8 +142,7 @@ impl Output {
             .from_writer(std::mem::take(&mut self.text));
         writer.write_record(record).map_err(std::io::Error::other)?;
         let mut text = writer.into_inner().map_err(|e| std::io::Error::other(e.to_string()))?;
-        let written = std::str::from_utf8(&text).map_err(std::io::Error::other).and_then(|text| {
-            let bytes = self.encoding.encode(text);
+        let written = self.encoding.encode_utf8(&text).map_err(std::io::Error::other).and_then(|bytes| {
             self.file.write_all(&bytes)?;
             Ok(bytes.len() as u64)
         });

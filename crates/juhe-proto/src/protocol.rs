@@ -1,6 +1,7 @@
 //! Building requests: a check, a mode and the credentials become one HTTP request.
 
 use std::borrow::Cow;
+use std::sync::Arc;
 
 use juhe_crypto::rand_core::CryptoRngCore;
 use juhe_crypto::{AesKey, RsaPadding, RsaPublicKey, aes_cbc_encrypt, aes_ecb_encrypt, md5_sign};
@@ -17,11 +18,24 @@ pub const CONTENT_TYPE: &str = "application/x-www-form-urlencoded; charset=UTF-8
 
 /// The protocol configuration: credentials, where to send, and the one RSA setting the
 /// documents leave open. Cheap to clone; build once, use for every request.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Protocol {
     credentials: Credentials,
     base_urls: BaseUrls,
     idcard_key_padding: RsaPadding,
+    /// Each endpoint's URL under `base_urls`, in the order of [`Endpoint::ALL`], parsed once:
+    /// a request's URL is a clone of it, not a string formatted and parsed again per request.
+    endpoint_urls: Arc<[Option<http::Uri>]>,
+}
+
+impl std::fmt::Debug for Protocol {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Protocol")
+            .field("credentials", &self.credentials)
+            .field("base_urls", &self.base_urls)
+            .field("idcard_key_padding", &self.idcard_key_padding)
+            .finish_non_exhaustive()
+    }
 }
 
 /// A request ready to send, and the endpoint it is for.
@@ -37,11 +51,14 @@ pub struct EncodedRequest {
 impl Protocol {
     /// A protocol for Juhe's real hosts over HTTPS.
     pub fn new(credentials: Credentials) -> Self {
-        Self { credentials, base_urls: BaseUrls::default(), idcard_key_padding: RsaPadding::Pkcs1v15 }
+        let base_urls = BaseUrls::default();
+        let endpoint_urls = endpoint_urls(&base_urls);
+        Self { credentials, base_urls, idcard_key_padding: RsaPadding::Pkcs1v15, endpoint_urls }
     }
 
     /// Sends to other base URLs (a sandbox, a proxy).
     pub fn with_base_urls(mut self, base_urls: BaseUrls) -> Self {
+        self.endpoint_urls = endpoint_urls(&base_urls);
         self.base_urls = base_urls;
         self
     }
@@ -101,8 +118,9 @@ impl Protocol {
             pairs.push((param, value));
         }
         let body = encode_form(pairs.iter().map(|(p, v)| (p.wire_name(), v.as_ref())));
-        let url = format!("{}/{}", self.base_urls.of(info.host), info.api);
-        let request = http::Request::post(url)
+        let url =
+            Endpoint::ALL.iter().position(|e| *e == endpoint).and_then(|i| self.endpoint_urls[i].clone());
+        let request = http::Request::post(url.ok_or(EncodeError::BaseUrl)?)
             .header(http::header::CONTENT_TYPE, CONTENT_TYPE)
             .header(http::header::ACCEPT, "application/json")
             .body(body.into_bytes())
@@ -123,6 +141,16 @@ impl Protocol {
         let openid = self.credentials.openid().unwrap_or_default();
         md5_sign(&[openid, self.credentials.key(), &name, &idcard, &mobile])
     }
+}
+
+/// The URL of each of [`Endpoint::ALL`] under `base_urls` (`None`: not a URL, which the
+/// checks of [`BaseUrls`] make impossible; encoding for it fails).
+fn endpoint_urls(base_urls: &BaseUrls) -> Arc<[Option<http::Uri>]> {
+    let url = |endpoint: &Endpoint| {
+        let info = endpoint.info();
+        format!("{}/{}", base_urls.of(info.host), info.api).parse().ok()
+    };
+    Endpoint::ALL.iter().map(url).collect()
 }
 
 /// The value of `orderid`: asks Juhe to put its order number in the answer

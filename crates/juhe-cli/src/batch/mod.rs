@@ -24,7 +24,7 @@ use crate::batch::summary::FileCounts;
 use crate::check::output::Printable;
 use crate::connection::{settings, target_name};
 use crate::failure::{Failure, Status, error_chain};
-use crate::untrusted_text::{escaped, spreadsheet_safe};
+use crate::untrusted_text::{escaped, spreadsheet_safe, spreadsheet_safe_owned};
 use juhe_csv::{
     Binding, ColumnHasher, DoneRows, InputFile, InputRow, Output, Record, ResultCells, RowChecks, RowLog,
     Rows, TextEncoding, header, list_unrecorded, not_sent_after_maybe_billed, prove, scan_output,
@@ -650,12 +650,12 @@ fn result_cells<O: Printable>(
         Ok(outcome) => ResultCells {
             error_code: "0".to_owned(),
             reason: server(outcome.reason()),
-            res: server(&text_of(&outcome.value(ResultField::Res))),
+            res: spreadsheet_safe_owned(text_of(outcome.value(ResultField::Res))),
             billing,
             reused_from: None,
             resend: None,
             ledger_entry: None,
-            details: details.iter().map(|&d| server(&text_of(&outcome.value(d)))).collect(),
+            details: details.iter().map(|&d| spreadsheet_safe_owned(text_of(outcome.value(d)))).collect(),
         },
         Err(error) => {
             let (code, reason, order) = match error {
@@ -696,10 +696,10 @@ pub(crate) fn detail_fields(product: Product) -> Vec<ResultField> {
     product.result_fields().iter().copied().filter(|&f| f != ResultField::Res).collect()
 }
 
-fn text_of(value: &Value) -> String {
+fn text_of(value: Value) -> String {
     match value {
         Value::Null => String::new(),
-        Value::String(s) => s.clone(),
+        Value::String(s) => s,
         other => other.to_string(),
     }
 }
