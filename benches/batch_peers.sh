@@ -28,16 +28,7 @@ python3 benches/people.py "$rows" "$tmp/in.csv" "$tmp/people.csv"
 py_rows=$(( rows < 4000 ? rows : 4000 ))
 head -n $((py_rows + 1)) "$tmp/in.csv" > "$tmp/py_in.csv"
 # wrk's one request: the first row, plain, as a form (what every other client sends per row).
-python3 - "$tmp/in.csv" "$key" > "$tmp/body" <<'PY'
-import csv, sys, urllib.parse
-row = next(csv.DictReader(open(sys.argv[1], encoding="utf-8")))
-sys.stdout.write(urllib.parse.urlencode({"key": sys.argv[2], "realname": row["name"], "idcard": row["idcard"], "mobile": row["mobile"]}))
-PY
-cat > "$tmp/wrk.lua" <<LUA
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
-wrk.body = "$(cat "$tmp/body")"
-LUA
+bash benches/one_request.sh "$tmp/in.csv" "$key" "$tmp"
 
 # Runs a client, checks what it wrote, prints "rows/s cpu_µs_per_row".
 measure() {

@@ -25,16 +25,7 @@ read -r base key openid < <(python3 -c "import json; c=json.load(open('$tmp/cred
 $juhe sandbox identities > "$tmp/people.csv"
 python3 benches/people.py "$rows" "$tmp/in.csv" "$tmp/people.csv"
 # The one request of wrk and the floors: the first row, plain, as a form.
-python3 - "$tmp/in.csv" "$key" > "$tmp/body" <<'PY'
-import csv, sys, urllib.parse
-row = next(csv.DictReader(open(sys.argv[1], encoding="utf-8")))
-sys.stdout.write(urllib.parse.urlencode({"key": sys.argv[2], "realname": row["name"], "idcard": row["idcard"], "mobile": row["mobile"]}))
-PY
-cat > "$tmp/wrk.lua" <<LUA
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
-wrk.body = "$(cat "$tmp/body")"
-LUA
+bash benches/one_request.sh "$tmp/in.csv" "$key" "$tmp"
 url="$base/telecom3/query"
 
 # Runs a client; prints "rate cpu_µs_per_request".
