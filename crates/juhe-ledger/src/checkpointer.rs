@@ -14,10 +14,16 @@
 //! after its next commit
 //! ([`Checkpointer::restart_wanted`]): the writer copies back the frames written since (the
 //! passive checkpoint did the rest) and the log starts over, at most once a period.
+//!
+//! Emptying the log after an expiry or a forget (so no old frame keeps a cleared row) takes
+//! the same turn as the thread's checkpoints ([`Checkpointer::turn`]): two checkpoints at
+//! once make the second busy at once, whatever the wait. When another process's reader or
+//! checkpoint holds it off, the thread empties the log at its next periods instead
+//! ([`Checkpointer::empty_log_later`]).
 
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -37,6 +43,8 @@ pub(crate) struct Checkpointer {
     stop: Arc<(Mutex<bool>, Condvar)>,
     /// The requests to restart the log.
     restart: Arc<Requests>,
+    /// One checkpoint at a time in this process: the thread's, or the handle's emptying.
+    turn: Arc<Mutex<()>>,
     thread: Option<JoinHandle<()>>,
 }
 
@@ -49,13 +57,25 @@ impl Checkpointer {
         // A checkpoint that finds the database busy gives up until the next period.
         connection.busy_timeout(Duration::ZERO).ok()?;
         let stop = Arc::new((Mutex::new(false), Condvar::new()));
-        let restart = Arc::new(Requests::default());
-        let (stopping, asking) = (Arc::clone(&stop), Arc::clone(&restart));
+        let (restart, turn) = (Arc::new(Requests::default()), Arc::new(Mutex::new(())));
+        let (stopping, asking, taking) = (Arc::clone(&stop), Arc::clone(&restart), Arc::clone(&turn));
         let thread = std::thread::Builder::new()
             .name("juhe-ledger-checkpoint".into())
-            .spawn(move || run(&connection, &stopping, &asking))
+            .spawn(move || run(&connection, &stopping, &asking, &taking))
             .ok()?;
-        Some(Self { stop, restart, thread: Some(thread) })
+        Some(Self { stop, restart, turn, thread: Some(thread) })
+    }
+
+    /// This process's turn to checkpoint, held while the handle empties the log: the thread's
+    /// next checkpoint waits for it.
+    pub(crate) fn turn(&self) -> MutexGuard<'_, ()> {
+        self.turn.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The handle could not empty the log (another process's reader or checkpoint): the
+    /// thread tries at each period until it has.
+    pub(crate) fn empty_log_later(&self) {
+        self.restart.empty.store(true, Ordering::Relaxed);
     }
 
     /// Whether the writer should restart the log now (asked once per request): after a
@@ -77,6 +97,8 @@ struct Requests {
     wanted: AtomicBool,
     /// Periods left before the next request.
     held: AtomicU32,
+    /// The log is to be emptied (`TRUNCATE`) by the thread: it holds cleared rows.
+    empty: AtomicBool,
 }
 
 impl Requests {
@@ -99,12 +121,22 @@ impl Requests {
     }
 }
 
-fn run(connection: &Connection, stop: &(Mutex<bool>, Condvar), restart: &Requests) {
+fn run(connection: &Connection, stop: &(Mutex<bool>, Condvar), restart: &Requests, turn: &Mutex<()>) {
     let (stopped, wake) = stop;
-    let mut guard = stopped.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let mut guard = stopped.lock().unwrap_or_else(PoisonError::into_inner);
     while !*guard {
-        guard = wake.wait_timeout(guard, PERIOD).unwrap_or_else(std::sync::PoisonError::into_inner).0;
+        guard = wake.wait_timeout(guard, PERIOD).unwrap_or_else(PoisonError::into_inner).0;
         if !*guard {
+            let _turn = turn.lock().unwrap_or_else(PoisonError::into_inner);
+            if restart.empty.load(Ordering::Relaxed) {
+                // Busy: tried again next period; the cleared rows' old frames wait until then.
+                let busy =
+                    connection.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |row| row.get::<_, i64>(0));
+                if busy.is_ok_and(|busy| busy == 0) {
+                    restart.empty.store(false, Ordering::Relaxed);
+                }
+                continue;
+            }
             // Busy or failed: the log waits for the next period, nothing is lost.
             if let Ok(log) = connection.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |row| row.get(1)) {
                 restart.checkpointed(log);
@@ -116,7 +148,7 @@ fn run(connection: &Connection, stop: &(Mutex<bool>, Condvar), restart: &Request
 impl Drop for Checkpointer {
     fn drop(&mut self) {
         let (stopped, wake) = &*self.stop;
-        *stopped.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = true;
+        *stopped.lock().unwrap_or_else(PoisonError::into_inner) = true;
         wake.notify_all();
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
@@ -145,5 +177,36 @@ mod tests {
         }
         requests.checkpointed(RESTART_PAST + 1);
         assert!(requests.take());
+    }
+
+    /// Asked to empty the log, the thread does as soon as no reader holds it off, and keeps
+    /// trying until then.
+    #[test]
+    fn a_log_left_to_empty_is_emptied_once_no_reader_holds_it() {
+        let dir = std::env::temp_dir().join(format!("juhe-checkpointer-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("empty-later.sqlite");
+        let wal = dir.join("empty-later.sqlite-wal");
+        let writer = Connection::open(&path).unwrap();
+        writer.execute_batch("PRAGMA journal_mode = WAL; PRAGMA wal_autocheckpoint = 0;").unwrap();
+        writer.execute_batch("CREATE TABLE t (v TEXT); INSERT INTO t VALUES ('cleared row')").unwrap();
+        let reader = Connection::open(&path).unwrap();
+        reader.execute_batch("BEGIN; SELECT count(*) FROM t;").unwrap();
+        let log_len = || std::fs::metadata(&wal).map_or(0, |m| m.len());
+        assert!(log_len() > 0);
+
+        let checkpointer = Checkpointer::start(&path).unwrap();
+        checkpointer.empty_log_later();
+        std::thread::sleep(PERIOD * 5);
+        assert!(log_len() > 0, "a reader on the log holds it off");
+        reader.execute_batch("COMMIT").unwrap();
+        let emptied = (0..50).any(|_| {
+            std::thread::sleep(PERIOD);
+            log_len() == 0
+        });
+        assert!(emptied, "emptied at a later period, {} bytes left", log_len());
+        assert!(!checkpointer.restart.empty.load(Ordering::Relaxed), "done: not asked again");
+        drop((checkpointer, writer));
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

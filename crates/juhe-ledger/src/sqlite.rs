@@ -267,6 +267,22 @@ impl SqliteStore {
         let _ = connection.busy_timeout(LOCK_WAIT);
     }
 
+    /// Copies the log back and empties it: its frames still hold rows as they were before an
+    /// expiry or a forget cleared them. Taken in turn with the checkpointer's checkpoints (two
+    /// at once make one busy); held off by another process (a reader on an old snapshot, its
+    /// checkpoint), it is left to the checkpointer, which tries at each period until done.
+    fn empty_log(&self, connection: &Connection) {
+        let turn = self.checkpointer.as_ref().map(Checkpointer::turn);
+        // The first column is 1 when the checkpoint could not be completed.
+        let busy = connection.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |row| row.get::<_, i64>(0));
+        drop(turn);
+        if !busy.is_ok_and(|busy| busy == 0)
+            && let Some(checkpointer) = &self.checkpointer
+        {
+            checkpointer.empty_log_later();
+        }
+    }
+
     fn lock(&self) -> MutexGuard<'_, Connection> {
         // A panic while holding the lock leaves no transaction open: rusqlite rolls it back
         // on drop, so the connection is still good.
@@ -827,9 +843,7 @@ impl Store for SqliteStore {
             other => other?,
         };
         if expiry.is_some_and(|e| pass != Pass::DryRun && e.cleared + e.deleted > 0) {
-            // The log's frames still hold the rows as they were: copy it back and empty it.
-            // Busy (a reader on an old snapshot): the periodic checkpoints copy it later.
-            let _ = connection.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+            self.empty_log(&connection);
         }
         Ok(expiry)
     }
@@ -896,7 +910,7 @@ impl Store for SqliteStore {
         // the write lock meanwhile: other processes' checks wait, or fail closed past
         // LOCK_WAIT (docs/ledger.md, "Forgetting a person").
         connection.execute_batch("VACUUM").map_err(|e| self.error(e))?;
-        connection.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())).map_err(|e| self.error(e))?;
+        self.empty_log(&connection);
         Ok(forgotten)
     }
 
