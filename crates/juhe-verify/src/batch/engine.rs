@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use juhe_proto::{Check, Subject, SubjectKey, ValidationError};
 
 use crate::batch::board::{Admission, Board, Slot, Work};
-use crate::batch::{BatchItem, BatchOptions};
+use crate::batch::{BatchItem, BatchOptions, Repeats};
 use crate::{Error, Skipped};
 
 /// An input as the caller gives it: a tag to carry, and the validated check or why not.
@@ -70,7 +70,7 @@ enum Group<T, C: Check> {
 /// With a survey (`repeats`), only the subjects it found repeated are kept at all.
 struct Dedupe<T, C: Check> {
     key: SubjectKey,
-    repeats: Option<crate::batch::Repeats>,
+    repeats: Option<Repeats>,
     groups: HashMap<u128, Group<T, C>>,
     /// Copies handed back to the feeder, to be classified again.
     ready: VecDeque<Pulled<T, C>>,
@@ -352,6 +352,10 @@ where
     fn classify(&self, mut pulled: Pulled<T, C>) -> Classified<T, C> {
         let Some(dedupe) = &self.dedupe else { return Classified::New(pulled) };
         let mut dedupe = lock(dedupe);
+        if dedupe.repeats.as_ref().is_some_and(Repeats::is_empty) {
+            // The survey saw every question once: no input is a copy, nothing to hash.
+            return Classified::New(pulled);
+        }
         let subject = Subject::of(&pulled.check, &dedupe.key).short();
         if dedupe.repeats.as_ref().is_some_and(|r| !r.contains(subject)) {
             // The survey saw this question once: nothing to remember.
