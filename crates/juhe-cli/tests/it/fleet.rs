@@ -14,17 +14,6 @@ use juhe_test_support::postgres_server;
 
 use crate::batch_command::{batch, column, read_output, stderr, temp_dir};
 
-/// Held by each of this module's tests while it runs: each measures a key's pace with real
-/// processes against a sandbox on two cores and assumes the machine is the suite's alone, so
-/// two of them never run at once (16 batch processes beside a batch and its live checks once
-/// bunched requests the pace had spaced, and a live check was refused). The suite's other
-/// tests, lighter, still run beside.
-static ONE_FLEET_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-fn alone() -> std::sync::MutexGuard<'static, ()> {
-    ONE_FLEET_AT_A_TIME.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
 /// `rows` distinct telecom3 rows, every one valid (each is billed once sent), dealt into
 /// `parts` files.
 fn dealt_input(dir: &Path, rows: usize, parts: usize) -> Vec<PathBuf> {
@@ -96,7 +85,8 @@ fn fleet(name: &str, ledger: &str, processes: usize, rows: usize) -> (f64, f64) 
 /// 93.5 a second with 1.9% refused at 4 processes, and 55 with 5.8% at 16: the collapse these
 /// bounds catch.
 fn a_fleet_keeps_to_the_keys_limit(name: &str, ledger: &str) {
-    let _alone = alone();
+    // Each measures a key's pace in real time: the machine must be the test's.
+    let _alone = crate::machine::alone();
     for (processes, least_rate, most_refused) in [(4, 85.0, 0.015), (16, 75.0, 0.05)] {
         let (rate, refused) = fleet(name, ledger, processes, 800);
         eprintln!(
@@ -149,7 +139,8 @@ impl juhe_verify::transport::Transport for Watched {
 /// they keep to the key's limit; no single check is refused; each waits for its start at most
 /// 100 ms (p99) on top of its own exchange. The batch yields its starts to them.
 fn live_checks_beside_a_batch(name: &str, ledger: &str) {
-    let _alone = alone();
+    // Each measures a key's pace in real time: the machine must be the test's.
+    let _alone = crate::machine::alone();
     let dir = temp_dir(&format!("live-{name}"));
     let input = &dealt_input(&dir, 2000, 1)[0];
     let sandbox = Sandbox::builder()

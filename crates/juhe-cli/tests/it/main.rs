@@ -11,6 +11,7 @@ mod gateway_commands;
 mod gateway_replicas;
 mod help_texts;
 mod ledger_commands;
+mod machine;
 mod profiles_and_prices;
 mod proxy;
 mod purpose_and_audit;
@@ -41,8 +42,10 @@ pub(crate) fn juhe_command() -> Command {
 
 /// `command` (juhe, or a shell that runs it) with its default ledger in a directory of this
 /// test process instead of the user's data directory, no config file of the user's, and no
-/// ledger or profile settings inherited.
+/// ledger or profile settings inherited. The test shares the machine from then on
+/// ([`machine`]).
 pub(crate) fn isolated(command: &mut Command) -> &mut Command {
+    machine::share();
     command
         .env("XDG_DATA_HOME", data_home())
         .env("XDG_CONFIG_HOME", data_home().join("config"))
