@@ -9,9 +9,7 @@
 //!   ([`MAX_RECORD`]), and a damaged one is reported with its line range, never passed over.
 //! - **Checks** ([`Rows`]): each row becomes an [`AnyCheck`](juhe_proto::AnyCheck) of the
 //!   product (a photo's cell is a path, read relative to the input), or the validation error
-//!   that names its field; rows already done are skipped. [`Rows::read_ahead`] reads,
-//!   decodes and validates text rows on a thread of their own ([`ReadAhead`], chunks bounded
-//!   in number and bytes), so the batch's thread only sends and writes.
+//!   that names its field; rows already done are skipped.
 //! - **Writing** ([`Output`]): the input's columns, then `juhe_row`, `juhe_error_code`,
 //!   `juhe_reason`, `juhe_res`, `juhe_billed` (`true`, `false`, `maybe`), …, and the product's
 //!   result fields; each row is written and flushed as its check finishes, in the input's
@@ -49,7 +47,6 @@ mod error;
 mod input;
 pub mod local_file;
 mod output;
-mod read_ahead;
 mod record_bounds;
 mod resume;
 mod rows;
@@ -60,7 +57,6 @@ pub use encoding::{MixedEncoding, TextEncoding};
 pub use error::{CsvError, CsvErrorKind};
 pub use input::{InputFile, RESERVED_PREFIX, Record, Records, estimate_rows};
 pub use output::{Output, ResultCells, header, list_unrecorded};
-pub use read_ahead::{CHUNK_BYTES, CHUNK_ITEMS, CHUNKS_AHEAD, ReadAhead};
 pub use record_bounds::MAX_RECORD;
 pub use resume::{ColumnHasher, DoneRow, DoneRows, Scanned, parse_billing, prove, scan_output};
 pub use rows::{InputRow, RowChecks, RowLog, Rows};

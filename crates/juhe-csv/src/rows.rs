@@ -13,7 +13,6 @@ use juhe_proto::{
 
 use crate::input::{Record, Records};
 use crate::local_file::{self, FACE_PHOTO, LocalFileError};
-use crate::read_ahead::ReadAhead;
 use crate::resume::DoneRows;
 
 /// A row handed to the batch: carried with its check and returned with its result.
@@ -104,92 +103,22 @@ impl RowChecks {
     }
 }
 
-/// The rows of one batch: read, decoded and validated here or ahead on
-/// a thread of its own ([`read_ahead`](Self::read_ahead)); counted in the log and reported
-/// here, as each is handed to the batch, so nothing read ahead of a stop is counted.
+/// The rows of one batch.
 pub struct Rows {
-    source: Pulling,
-    done: Arc<DoneRows>,
-    log: Arc<RowLog>,
-}
-
-enum Pulling {
-    Here(Box<RowSource>),
-    Ahead(ReadAhead<Pulled>),
-}
-
-/// The rows of a file as read, before anything is counted: what the reading side of
-/// [`Rows`] does, on whichever thread reads.
-struct RowSource {
-    records: Records,
-    done: Arc<DoneRows>,
-    checks: RowChecks,
-}
-
-/// One record as read.
-enum Pulled {
-    Malformed {
-        row: u64,
-        lines: (u64, u64),
-        why: String,
-    },
-    /// A row the output already holds.
-    Done,
-    Row(InputRow, Result<AnyCheck, ValidationError>),
-}
-
-impl Iterator for RowSource {
-    type Item = Pulled;
-
-    fn next(&mut self) -> Option<Pulled> {
-        Some(match self.records.next()? {
-            Record::Malformed { row, lines, why } => Pulled::Malformed { row, lines, why },
-            Record::Row { row, .. } if self.done.contains(row) => Pulled::Done,
-            Record::Row { row, columns } => {
-                let check = self.checks.check(&columns);
-                Pulled::Row(InputRow { row, columns }, check)
-            }
-        })
-    }
-}
-
-impl Pulled {
-    /// What it holds, to bound how much is read ahead.
-    fn bytes(&self) -> usize {
-        match self {
-            Self::Malformed { why, .. } => why.len(),
-            Self::Done => 0,
-            Self::Row(input, _) => input.columns.iter().map(String::len).sum(),
-        }
-    }
+    /// The input's records.
+    pub records: Records,
+    /// The rows an earlier run wrote: skipped.
+    pub done: Arc<DoneRows>,
+    /// How a row becomes a check.
+    pub checks: RowChecks,
+    /// What reading counted.
+    pub log: Arc<RowLog>,
 }
 
 impl Rows {
-    /// The rows of `records` not in `done`, made checks by `checks`, counted in `log`; read
-    /// as the batch asks for each.
+    /// The rows of `records` not in `done`, made checks by `checks`, counted in `log`.
     pub fn new(records: Records, done: Arc<DoneRows>, checks: RowChecks, log: Arc<RowLog>) -> Self {
-        let source = RowSource { records, done: Arc::clone(&done), checks };
-        Self { source: Pulling::Here(Box::new(source)), done, log }
-    }
-
-    /// The same rows, read ahead on a thread of its own ([`ReadAhead`]) when they are text
-    /// only: rows naming photos are read as asked, so no more than one photo is held at a
-    /// time.
-    pub fn read_ahead(self) -> Self {
-        let Pulling::Here(source) = self.source else { return self };
-        let source = if source.checks.text_only() {
-            Pulling::Ahead(ReadAhead::new(*source, Pulled::bytes))
-        } else {
-            Pulling::Here(source)
-        };
-        Self { source, ..self }
-    }
-
-    fn pull(&mut self) -> Option<Pulled> {
-        match &mut self.source {
-            Pulling::Here(source) => source.next(),
-            Pulling::Ahead(ahead) => ahead.next(),
-        }
+        Self { records, done, checks, log }
     }
 }
 
@@ -198,16 +127,20 @@ impl Iterator for Rows {
 
     fn next(&mut self) -> Option<Self::Item> {
         loop {
-            match self.pull()? {
-                Pulled::Malformed { row, lines, why } => self.report(row, lines, &why),
-                Pulled::Done => {
-                    self.log.skipped.fetch_add(1, Ordering::Relaxed);
+            let (row, columns) = match self.records.next()? {
+                Record::Malformed { row, lines, why } => {
+                    self.report(row, lines, &why);
+                    continue;
                 }
-                Pulled::Row(input, check) => {
-                    self.log.rows.lock().unwrap_or_else(|p| p.into_inner()).push(input.row);
-                    return Some((input, check));
-                }
+                Record::Row { row, columns } => (row, columns),
+            };
+            if self.done.contains(row) {
+                self.log.skipped.fetch_add(1, Ordering::Relaxed);
+                continue;
             }
+            let check = self.checks.check(&columns);
+            self.log.rows.lock().unwrap_or_else(|p| p.into_inner()).push(row);
+            return Some((InputRow { row, columns }, check));
         }
     }
 }
@@ -220,57 +153,5 @@ impl Rows {
         self.log.malformed.fetch_add(1, Ordering::Relaxed);
         let lines = if first == last { format!("line {first}") } else { format!("lines {first}-{last}") };
         eprintln!("juhe: input {lines}: {why}; skipped");
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::InputFile;
-    use juhe_proto::Product;
-
-    /// `n` rows of made-up people, row `bad` with a field too many.
-    fn input(n: u64, bad: u64) -> (PathBuf, InputFile) {
-        let dir = std::env::temp_dir().join(format!("juhe-csv-rows-{}-{n}-{bad}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("in.csv");
-        let mut text = String::from("name,idcard,mobile\n");
-        for row in 1..=n {
-            let extra = if row == bad { ",extra" } else { "" };
-            text += &format!("张三,11010519491231002X,139{row:08}{extra}\n");
-        }
-        std::fs::write(&path, text).unwrap();
-        let file = InputFile::open(&path, Product::Telecom3.params(), None).unwrap();
-        (dir, file)
-    }
-
-    fn rows(file: &InputFile, log: &Arc<RowLog>) -> Rows {
-        let checks = RowChecks {
-            product: Product::Telecom3,
-            positions: file.positions.clone(),
-            base_dir: file.base_dir().to_owned(),
-        };
-        Rows::new(file.records().unwrap(), Arc::default(), checks, Arc::clone(log))
-    }
-
-    #[test]
-    fn read_ahead_counts_only_what_the_batch_took() {
-        let (dir, file) = input(300, 10);
-        let log = Arc::new(RowLog::default());
-        let mut ahead = rows(&file, &log).read_ahead();
-        let first: Vec<u64> = ahead.by_ref().take(5).map(|(input, _)| input.row).collect();
-        assert_eq!(first, [1, 2, 3, 4, 5]);
-        // The thread has read a whole chunk, row 10 among them: not yet counted.
-        assert_eq!(log.malformed.load(Ordering::Relaxed), 0, "a malformed row read ahead was counted");
-        assert_eq!(log.row_of(5), None, "a row read ahead was logged as the batch's");
-        let rest: Vec<u64> = ahead.map(|(input, _)| input.row).collect();
-        assert_eq!(log.malformed.load(Ordering::Relaxed), 1);
-        // The same rows, in the same order, as read without a thread.
-        let here_log = Arc::new(RowLog::default());
-        let here: Vec<u64> = rows(&file, &here_log).map(|(input, _)| input.row).collect();
-        assert_eq!([first, rest].concat(), here);
-        assert_eq!(here.len(), 299);
-        assert_eq!((log.row_of(298), here_log.row_of(298)), (Some(300), Some(300)));
-        std::fs::remove_dir_all(dir).unwrap();
     }
 }

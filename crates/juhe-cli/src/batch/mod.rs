@@ -26,8 +26,8 @@ use crate::connection::{settings, target_name};
 use crate::failure::{Failure, Status, error_chain};
 use crate::untrusted_text::{escaped, spreadsheet_safe, spreadsheet_safe_owned};
 use juhe_csv::{
-    Binding, ColumnHasher, DoneRows, InputFile, InputRow, Output, ReadAhead, Record, ResultCells, RowChecks,
-    RowLog, Rows, TextEncoding, header, list_unrecorded, not_sent_after_maybe_billed, prove, scan_output,
+    Binding, ColumnHasher, DoneRows, InputFile, InputRow, Output, Record, ResultCells, RowChecks, RowLog,
+    Rows, TextEncoding, header, list_unrecorded, not_sent_after_maybe_billed, prove, scan_output,
     write_copies_of_done_rows,
 };
 
@@ -80,10 +80,14 @@ impl Run<'_> {
         if request.resend_maybe_billed {
             builder = builder.resend_maybe_billed();
         }
-        // The survey first: the rows' reading thread would share the cores with it.
-        let options = self.options(&input, &checks)?;
         let log = Arc::new(RowLog::default());
-        let rows = Rows::new(input.records()?, Arc::new(done), checks.clone(), Arc::clone(&log)).read_ahead();
+        let rows = Rows {
+            records: input.records()?,
+            done: Arc::new(done),
+            checks: checks.clone(),
+            log: Arc::clone(&log),
+        };
+        let options = self.options(&input, &checks)?;
         let interrupted = Arc::new(AtomicBool::new(false));
         let mut recorder = Recorder {
             output,
@@ -151,15 +155,11 @@ impl Run<'_> {
         if request.dedupe && checks.text_only() {
             // A first pass finds the repeated questions, so the batch remembers only those
             // (rows with photos would read every file twice: their batch remembers billed
-            // answers). The rows are read and validated on a thread of their own while this
-            // one hashes them.
-            let checks = checks.clone();
-            let valid = input.records()?.filter_map(move |record| match record {
+            // answers).
+            let repeats = Repeats::find(input.records()?.filter_map(|record| match record {
                 Record::Row { columns, .. } => checks.check(&columns).ok(),
                 Record::Malformed { .. } => None,
-            });
-            // Text-only checks: a few hundred bytes each at most, so counted by number alone.
-            let repeats = Repeats::find(ReadAhead::new(valid, |_| 0));
+            }));
             if !repeats.is_empty() {
                 eprintln!(
                     "juhe: {} sets of rows repeat the same fields: each is checked once, its copies reuse the answer (--no-dedupe checks every row)",
