@@ -7,7 +7,8 @@
 # in its own process, rounds interleaved; the table shows medians of rows/s and of each
 # client's rate over wrk's in the same round, and client CPU µs per request.
 # Usage: bash benches/transport_floor.sh [rows] [rounds] [concurrency]
-# JUHE=/path/to/juhe runs that binary instead of building this checkout's.
+# JUHE=/path/to/juhe runs that binary instead of building this checkout's; BASE=/path/to/juhe
+# adds an earlier build's batch to the same rounds, for a before and after.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rows=${1:-40000}; rounds=${2:-7}; c=${3:-32}
@@ -56,9 +57,12 @@ for round in $(seq "$rounds"); do
   for client in hyper reqwest transport; do
     echo "$client $round $(measure "$client" "$floor" "$client" "$url" "$tmp/body" "$rows" "$c")" >> "$results"
   done
-  rm -f "$tmp/out.csv"
-  echo "juhe $round $(measure juhe "$juhe" --key "$key" --openid "$openid" --base-url "$base" --no-ledger \
-    batch telecom3 --input "$tmp/in.csv" --output "$tmp/out.csv" --concurrency "$c")" >> "$results"
+  for build in ${BASE:+base} juhe; do
+    binary=$juhe; [ "$build" = base ] && binary=$BASE
+    rm -f "$tmp/out.csv"
+    echo "$build $round $(measure juhe "$binary" --key "$key" --openid "$openid" --base-url "$base" --no-ledger \
+      batch telecom3 --input "$tmp/in.csv" --output "$tmp/out.csv" --concurrency "$c")" >> "$results"
+  done
 done
 
 echo "machine: $(nproc) cores, $(uname -m), $(date -u +%Y-%m-%d); c = $c; $rows requests or distinct telecom3 rows a run, $rounds rounds, medians"
@@ -70,10 +74,13 @@ for line in open(sys.argv[1]):
     runs.setdefault(client, {})[round_] = (float(rate), float(cpu))
 wrk = runs["wrk"]
 names = {"wrk": "`wrk` (the limit)", "hyper": "hyper-util's client alone", "reqwest": "bare reqwest",
-         "transport": "`ReqwestTransport`", "juhe": "`juhe batch` (rows)"}
+         "transport": "`ReqwestTransport`", "base": "`juhe batch`, the earlier build (rows)",
+         "juhe": "`juhe batch` (rows)"}
 print("| client, one pre-built request unless said | rows/s | / wrk (same round) | CPU µs a request |")
 print("|---|---|---|---|")
-for client in ("wrk", "hyper", "reqwest", "transport", "juhe"):
+for client in ("wrk", "hyper", "reqwest", "transport", "base", "juhe"):
+    if client not in runs:
+        continue
     r = runs[client]
     rate = statistics.median(v[0] for v in r.values())
     ratio = statistics.median(v[0] / wrk[k][0] for k, v in r.items())
