@@ -10,6 +10,10 @@
 //! | [`Transport`] | blocking code | [`UreqTransport`](https://docs.rs/juhe-transport/latest/juhe_transport/struct.UreqTransport.html) (`ureq`) |
 //! | [`AsyncTransport`] | async code | [`ReqwestTransport`](https://docs.rs/juhe-transport/latest/juhe_transport/struct.ReqwestTransport.html) (`reqwest`) |
 //!
+//! The async backend sends a request its host is reached at directly (no proxy between) by
+//! hyper-util's pooled client, reqwest's own engine, without reqwest's layers above it, which
+//! cost about a fifth of its CPU a request; through a proxy it goes through reqwest.
+//!
 //! Both backends are on by default and build together. They use rustls, its cryptography from
 //! *ring* (feature `ring`, the default) or AWS-LC (feature `aws-lc`), unless the `native-tls`
 //! feature asks for the platform's TLS. Default timeouts:
@@ -64,6 +68,8 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 #[cfg(any(feature = "reqwest", feature = "ureq"))]
+#[cfg(all(feature = "reqwest", not(feature = "native-tls")))]
+mod direct;
 mod environment_proxy;
 mod error;
 #[cfg(feature = "reqwest")]

@@ -1,6 +1,5 @@
 //! The async backend: reqwest.
 
-use std::error::Error as _;
 use std::sync::{Arc, Mutex};
 
 use crate::environment_proxy::{EnvironmentProxies, Route};
@@ -11,6 +10,13 @@ use crate::{
 
 /// An [`AsyncTransport`] over reqwest (connection pooling, HTTP/1.1 keep-alive), following
 /// the transport contract: no redirects, one deadline per attempt, a bounded answer.
+///
+/// A request whose host is reached directly (the environment names no proxy for it) is sent
+/// by hyper-util's pooled client, the engine under reqwest, with the same TLS settings and
+/// the same contract, without reqwest's layers (they cost about a fifth of the transport's
+/// CPU a request on loopback); one through a proxy goes through reqwest. With
+/// the `native-tls` feature, or a client of your own ([`from_client`](Self::from_client)),
+/// every request goes through reqwest.
 ///
 /// A pooled connection belongs to the runtime that opened it, so the transport keeps one
 /// `reqwest::Client` per tokio runtime: a client shared by several runtimes (a `static`
@@ -25,10 +31,29 @@ pub struct ReqwestTransport {
     proxies: Arc<EnvironmentProxies>,
     /// The last few endpoints' URLs, parsed: reqwest wants a `Url`, and parsing the same
     /// endpoint's for every request cost ~3% of a loopback batch's CPU (docs/benchmarks.md).
-    urls: Arc<Mutex<Vec<(http::Uri, reqwest::Url)>>>,
+    urls: Arc<Mutex<Vec<(http::Uri, Endpoint)>>>,
     /// The client made to check the settings, kept for the first runtime that sends: making
     /// one reads the platform's root certificates (~5 ms, half a one-off check's time).
     spare: Arc<Mutex<Option<reqwest::Client>>>,
+    /// How requests reached directly are sent without reqwest's layers (`None` for a client
+    /// of your own, whose settings are kept as they are).
+    direct: Option<Arc<Direct>>,
+}
+
+/// The direct route's settings and its clients, one per runtime as reqwest's.
+struct Direct {
+    #[cfg(not(feature = "native-tls"))]
+    make: Box<dyn Fn() -> crate::direct::DirectClient + Send + Sync>,
+    #[cfg(not(feature = "native-tls"))]
+    clients: Mutex<Vec<(tokio::runtime::Id, crate::direct::DirectClient)>>,
+    deadline: std::time::Duration,
+}
+
+/// An endpoint's URL as reqwest reads it, and as an `http::Uri` for the direct route.
+#[derive(Clone)]
+struct Endpoint {
+    url: reqwest::Url,
+    uri: http::Uri,
 }
 
 /// The endpoints' URLs kept parsed: a client of every product and mode uses at most 11.
@@ -57,11 +82,14 @@ impl ReqwestTransport {
         } else {
             EnvironmentProxies::default()
         });
+        // Read once: each reads the platform's root certificates.
+        let tls = tls_config(config)?;
+        let direct = Direct::new(config, &tls);
         let (config, for_clients) = (config.clone(), Arc::clone(&proxies));
-        let make = move || build(&config, &for_clients);
+        let make = move || build(&config, &for_clients, &tls);
         // Settings that cannot work fail here, not at the first check.
         let spare = Arc::new(Mutex::new(Some(make()?)));
-        Ok(Self { proxies, spare, ..Self::from_maker(Arc::new(make), limit) })
+        Ok(Self { proxies, spare, direct: Some(Arc::new(direct)), ..Self::from_maker(Arc::new(make), limit) })
     }
 
     /// Uses your own configured client (proxies, timeouts). Its settings are kept as they
@@ -80,6 +108,7 @@ impl ReqwestTransport {
             proxies: Arc::default(),
             urls: Arc::default(),
             spare: Arc::default(),
+            direct: None,
         }
     }
 
@@ -95,22 +124,39 @@ impl ReqwestTransport {
     }
 
     fn url(&self, uri: &http::Uri) -> Result<reqwest::Url, TransportError> {
+        Ok(self.endpoint(uri)?.url)
+    }
+
+    /// The endpoint `uri` names, parsed once by the URL standard as reqwest reads it: hosts
+    /// spelled `127.0.0.1.`, `127.1` or in Unicode are the addresses and names reqwest would
+    /// reach, on either route.
+    fn endpoint(&self, uri: &http::Uri) -> Result<Endpoint, TransportError> {
         let mut urls = self.urls.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        if let Some((_, url)) = urls.iter().find(|(known, _)| known == uri) {
-            return Ok(url.clone());
+        if let Some((_, endpoint)) = urls.iter().find(|(known, _)| known == uri) {
+            return Ok(endpoint.clone());
         }
-        let url = reqwest::Url::parse(&uri.to_string()).map_err(|e| {
+        let bad = |e: &dyn std::fmt::Display| {
             TransportError::new(
                 TransportErrorKind::Request,
                 Delivery::NotSent,
                 format!("the endpoint's URL: {e}"),
             )
-        })?;
+        };
+        let url = reqwest::Url::parse(&uri.to_string()).map_err(|e| bad(&e))?;
+        let normalised = url.as_str().parse::<http::Uri>().map_err(|e| bad(&e))?;
+        let endpoint = Endpoint { url, uri: normalised };
         if urls.len() == URLS_KEPT {
             urls.remove(0);
         }
-        urls.push((uri.clone(), url.clone()));
-        Ok(url)
+        urls.push((uri.clone(), endpoint.clone()));
+        Ok(endpoint)
+    }
+
+    /// `request` to the endpoint as reqwest would reach it.
+    fn normalised(&self, request: HttpRequest) -> Result<HttpRequest, TransportError> {
+        let (mut parts, body) = request.into_parts();
+        parts.uri = self.endpoint(&parts.uri)?.uri;
+        Ok(HttpRequest::from_parts(parts, body))
     }
 
     /// The client of the current runtime, made on its first use there.
@@ -146,6 +192,7 @@ impl std::fmt::Debug for ReqwestTransport {
 fn build(
     config: &TransportConfig,
     proxies: &Arc<EnvironmentProxies>,
+    tls: &Tls,
 ) -> Result<reqwest::Client, TransportError> {
     // reqwest's own reading of the environment is replaced by the rule both backends share.
     let mut builder = reqwest::Client::builder()
@@ -166,19 +213,27 @@ fn build(
             }
         }));
     }
-    with_tls(builder, config)?
+    with_tls(builder, tls)?
         .build()
         .map_err(|e| TransportError::new(TransportErrorKind::Tls, Delivery::NotSent, e.without_url()))
 }
 
-/// The platform's TLS, its roots and the extra ones.
+/// The TLS settings every client of a transport shares.
 #[cfg(feature = "native-tls")]
-fn with_tls(
-    builder: reqwest::ClientBuilder,
-    config: &TransportConfig,
-) -> Result<reqwest::ClientBuilder, TransportError> {
+type Tls = Vec<Vec<u8>>;
+#[cfg(not(feature = "native-tls"))]
+type Tls = rustls::ClientConfig;
+
+/// The platform's TLS: its roots and the extra ones, read when a client is made.
+#[cfg(feature = "native-tls")]
+fn tls_config(config: &TransportConfig) -> Result<Tls, TransportError> {
+    Ok(config.extra_root_certificates.clone())
+}
+
+#[cfg(feature = "native-tls")]
+fn with_tls(builder: reqwest::ClientBuilder, extra: &Tls) -> Result<reqwest::ClientBuilder, TransportError> {
     let mut builder = builder.tls_backend_native();
-    for der in &config.extra_root_certificates {
+    for der in extra {
         let certificate = reqwest::Certificate::from_der(der)
             .map_err(|e| TransportError::new(TransportErrorKind::Tls, Delivery::NotSent, e.without_url()))?;
         builder = builder.add_root_certificate(certificate);
@@ -188,30 +243,92 @@ fn with_tls(
 
 /// rustls with this build's provider, the platform's roots and the extra ones.
 #[cfg(not(feature = "native-tls"))]
-fn with_tls(
-    builder: reqwest::ClientBuilder,
-    config: &TransportConfig,
-) -> Result<reqwest::ClientBuilder, TransportError> {
+fn tls_config(config: &TransportConfig) -> Result<Tls, TransportError> {
     let tls_error = |e: rustls::Error| TransportError::new(TransportErrorKind::Tls, Delivery::NotSent, e);
     let provider = crate::rustls_provider::provider()?;
     let extra =
         config.extra_root_certificates.iter().map(|der| rustls_pki_types::CertificateDer::from(der.clone()));
     let verifier = rustls_platform_verifier::Verifier::new_with_extra_roots(extra, Arc::clone(&provider))
         .map_err(tls_error)?;
-    let tls = rustls::ClientConfig::builder_with_provider(provider)
+    Ok(rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(tls_error)?
         .dangerous()
         .with_custom_certificate_verifier(Arc::new(verifier))
-        .with_no_client_auth();
-    Ok(builder.tls_backend_preconfigured(tls))
+        .with_no_client_auth())
+}
+
+#[cfg(not(feature = "native-tls"))]
+fn with_tls(builder: reqwest::ClientBuilder, tls: &Tls) -> Result<reqwest::ClientBuilder, TransportError> {
+    Ok(builder.tls_backend_preconfigured(tls.clone()))
+}
+
+impl Direct {
+    #[cfg(not(feature = "native-tls"))]
+    fn new(config: &TransportConfig, tls: &Tls) -> Self {
+        let (config, tls) = (config.clone(), tls.clone());
+        let deadline = config.timeout;
+        let make = Box::new(move || crate::direct::client(&config, tls.clone()));
+        Self { make, clients: Mutex::default(), deadline }
+    }
+
+    /// With native-tls, every request goes through reqwest.
+    #[cfg(feature = "native-tls")]
+    fn new(config: &TransportConfig, _: &Tls) -> Self {
+        Self { deadline: config.timeout }
+    }
+
+    /// Sends `request` on the current runtime's direct client; gives it back where there is
+    /// none (no runtime, or native-tls).
+    #[cfg(not(feature = "native-tls"))]
+    async fn send(
+        &self,
+        request: HttpRequest,
+        limit: usize,
+    ) -> Result<Result<HttpResponse, TransportError>, HttpRequest> {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else { return Err(request) };
+        let client = {
+            let mut clients = self.clients.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            match clients.iter().position(|(id, _)| *id == runtime.id()) {
+                Some(at) => clients[at].1.clone(),
+                None => {
+                    if clients.len() == RUNTIMES_KEPT {
+                        clients.remove(0);
+                    }
+                    let client = (self.make)();
+                    clients.push((runtime.id(), client.clone()));
+                    client
+                }
+            }
+        };
+        Ok(crate::direct::send(&client, request, self.deadline, limit).await)
+    }
+
+    #[cfg(feature = "native-tls")]
+    async fn send(
+        &self,
+        request: HttpRequest,
+        _: usize,
+    ) -> Result<Result<HttpResponse, TransportError>, HttpRequest> {
+        let _ = self.deadline;
+        Err(request)
+    }
 }
 
 #[async_trait::async_trait]
 impl AsyncTransport for ReqwestTransport {
     async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
         // A proxy of a kind reqwest cannot use would be gone around: refuse, nothing sent.
-        self.proxies.route(request.uri())?;
+        let direct = matches!(self.proxies.route(request.uri())?, Route::Direct);
+        let request = match &self.direct {
+            Some(route) if direct => {
+                match route.send(self.normalised(request)?, self.max_response_bytes).await {
+                    Ok(answer) => return answer,
+                    Err(request) => request,
+                }
+            }
+            _ => request,
+        };
         let client = self.client()?;
         let request = self.request(request)?;
         let mut response = client.execute(request).await.map_err(classify)?;
@@ -238,7 +355,7 @@ impl AsyncTransport for ReqwestTransport {
     }
 }
 
-fn too_large(limit: usize) -> TransportError {
+pub(crate) fn too_large(limit: usize) -> TransportError {
     TransportError::new(
         TransportErrorKind::TooLarge,
         Delivery::MaybeSent,
@@ -276,6 +393,12 @@ fn is_connection_refused(error: &reqwest::Error) -> bool {
 /// Whether connecting failed in the TLS handshake (a certificate refused, say).
 #[cfg(not(feature = "native-tls"))]
 fn is_tls(error: &reqwest::Error) -> bool {
+    is_rustls(error)
+}
+
+/// Whether rustls is among `error`'s causes.
+#[cfg(not(feature = "native-tls"))]
+pub(crate) fn is_rustls(error: &(dyn std::error::Error + 'static)) -> bool {
     causes(error).any(|c| c.is::<rustls::Error>())
 }
 
@@ -290,12 +413,19 @@ fn is_tls(error: &reqwest::Error) -> bool {
 
 /// Whether hyper could not parse the answer as HTTP.
 fn is_not_http(error: &reqwest::Error) -> bool {
+    is_hyper_parse(error)
+}
+
+/// Whether hyper's failure to parse an answer is among `error`'s causes.
+pub(crate) fn is_hyper_parse(error: &(dyn std::error::Error + 'static)) -> bool {
     causes(error)
         .any(|c| c.downcast_ref::<hyper::Error>().is_some_and(|h| h.is_parse() || h.is_parse_status()))
 }
 
 /// Every cause of `error`, with the errors an `io::Error` wraps (its `source()` skips them).
-fn causes<'e>(error: &'e reqwest::Error) -> impl Iterator<Item = &'e (dyn std::error::Error + 'static)> {
+fn causes<'e>(
+    error: &'e (dyn std::error::Error + 'static),
+) -> impl Iterator<Item = &'e (dyn std::error::Error + 'static)> {
     let mut pending: Vec<&'e (dyn std::error::Error + 'static)> = error.source().into_iter().collect();
     std::iter::from_fn(move || {
         let cause = pending.pop()?;
@@ -321,5 +451,34 @@ mod tests {
         assert!(!spare(), "the first runtime took it instead of making another");
         runtime().block_on(async { transport.client().expect("a client") });
         assert_eq!(transport.clients.lock().expect("not poisoned").len(), 2, "one client per runtime");
+    }
+
+    /// A host reached directly is sent to by the direct route's client; reqwest's is not made.
+    #[cfg(not(feature = "native-tls"))]
+    #[test]
+    fn a_host_reached_directly_goes_by_the_direct_route() {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
+        let url = format!("http://{}/telecom3/query", listener.local_addr().expect("an address"));
+        let server = std::thread::spawn(move || {
+            let (mut socket, _) = listener.accept().expect("a connection");
+            let mut head = [0; 4096];
+            let read = socket.read(&mut head).expect("the request");
+            let asked = String::from_utf8_lossy(&head[..read]).to_lowercase();
+            socket
+                .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}")
+                .expect("sent");
+            asked
+        });
+        let transport = ReqwestTransport::new().expect("a transport");
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
+        let request = http::Request::post(url).body(b"a=1".to_vec()).expect("a request");
+        let answer = runtime.block_on(transport.send(request)).expect("an answer");
+        assert_eq!(answer.body(), b"{}");
+        let asked = server.join().expect("the server");
+        assert!(asked.contains(&format!("user-agent: {}", USER_AGENT.to_lowercase())), "{asked}");
+        let direct = transport.direct.as_ref().expect("a direct route");
+        assert_eq!(direct.clients.lock().expect("not poisoned").len(), 1, "sent by the direct route");
+        assert!(transport.clients.lock().expect("not poisoned").is_empty(), "reqwest's client was made");
     }
 }

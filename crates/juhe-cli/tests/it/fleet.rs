@@ -79,9 +79,10 @@ fn fleet(name: &str, ledger: &str, processes: usize, rows: usize) -> (f64, f64) 
 /// Four, then sixteen processes on one key and one ledger keep to the key's limit together:
 /// every row billed once, near the limit, few refusals. The bounds are looser than the
 /// benchmark's (95 a second and 1% refused, met there at every size, `benches/fleet.sh`) for a
-/// shorter run beside the other tests on two cores: their load delays processes between
-/// their starts and their sends, bunching requests the pace had spaced (16 processes on
-/// PostgreSQL have drawn 3.4% refused at 88 a second here). Each process pacing itself gives
+/// shorter run whose 16 processes, the sandbox and the test share two cores: waiting for one
+/// delays a process between its start and its send, bunching requests the pace had spaced
+/// (16 processes on PostgreSQL drew 3.4% refused at 88 a second here when the suite's other
+/// tests still ran beside). Each process pacing itself gives
 /// 93.5 a second with 1.9% refused at 4 processes, and 55 with 5.8% at 16: the collapse these
 /// bounds catch.
 fn a_fleet_keeps_to_the_keys_limit(name: &str, ledger: &str) {
