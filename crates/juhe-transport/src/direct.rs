@@ -7,7 +7,11 @@
 //!
 //! The contract is the backend's: rustls with the same configuration, one deadline over
 //! connecting, sending and the whole answer, no redirect followed, the answer bounded, and
-//! each failure sorted by whether the request may have left.
+//! each failure sorted by whether the request may have left. One difference: the connect
+//! timeout covers the TCP connection only, so a TLS handshake that stalls runs to the
+//! deadline and is reported as maybe sent (reqwest's timeout covered the handshake and said
+//! not sent). That errs towards "may have been billed": nothing is paid twice, but such a
+//! check is not retried without the caller's consent.
 
 use std::time::Duration;
 
